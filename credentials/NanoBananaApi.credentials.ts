@@ -1,0 +1,44 @@
+import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+
+export class NanoBananaApi implements ICredentialType {
+	name = 'nanoBananaApi';
+
+	displayName = 'Nano Banana (Gemini API)';
+
+	icon: Icon = { light: 'file:nanoBanana.svg', dark: 'file:nanoBanana.dark.svg' };
+
+	documentationUrl = 'https://aistudio.google.com/apikey';
+
+	// Vertex AI will come as an authentication type beside the API key; nodes default to the API key.
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'A Gemini API key from Google AI Studio (aistudio.google.com/apikey). Image models need a project with billing.',
+		},
+		{
+			displayName: 'Host',
+			name: 'host',
+			type: 'string',
+			default: 'https://generativelanguage.googleapis.com',
+			description: 'Base URL of the Gemini API. Change it only for a proxy or gateway that speaks the same API.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: { headers: { 'x-goog-api-key': '={{$credentials.apiKey}}' } },
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.host.replace(/\\/+$/, "")}}/v1beta',
+			url: '/models',
+			qs: { pageSize: 1 },
+		},
+	};
+}

@@ -1,0 +1,25 @@
+import tseslint from 'typescript-eslint';
+import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
+
+export default [
+	{ ignores: ['dist/**', 'node_modules/**', 'test/**', 'scripts/**', '*.js', '*.mjs'] },
+	{
+		files: ['**/*.ts'],
+		languageOptions: { parser: tseslint.parser },
+	},
+	{
+		files: ['package.json'],
+		// The package.json rules walk a JS object AST, as n8n's own lint setup parses it.
+		languageOptions: { parser: tseslint.parser, parserOptions: { extraFileExtensions: ['.json'] } },
+	},
+	// n8n's rule set for community packages that ship runtime dependencies (not n8n Cloud).
+	n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport,
+	{
+		rules: {
+			// We ship @google/genai (the official SDK, the only correct client for the Gemini wire
+			// format) and sharp (pixel work). Community packages that are not verified for n8n Cloud
+			// may have runtime dependencies; this rule exists only for Cloud verification.
+			'@n8n/community-nodes/no-runtime-dependencies': 'off',
+		},
+	},
+];

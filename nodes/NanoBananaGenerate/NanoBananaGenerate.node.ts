@@ -1,0 +1,30 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { CREDENTIAL_NAME } from '../shared/descriptions';
+import { searchImageModels } from '../shared/methods/listSearch';
+import * as generate from './generate.operation';
+
+export class NanoBananaGenerate implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Nano Banana Generate',
+		name: 'nanoBananaGenerate',
+		icon: { light: 'file:nanoBananaGenerate.svg', dark: 'file:nanoBananaGenerate.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["model"].value ?? $parameter["model"]}}',
+		description: 'Create images from text with Google Gemini image models (Nano Banana 2, Nano Banana Pro)',
+		defaults: { name: 'Nano Banana Generate' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: CREDENTIAL_NAME, required: true }],
+		properties: generate.description,
+	};
+
+	methods = { listSearch: { searchImageModels } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await generate.execute.call(this);
+	}
+}

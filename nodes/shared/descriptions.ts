@@ -1,0 +1,319 @@
+/**
+ * Parameter descriptions shared by the Nano Banana nodes. Nodes compose these; none copies them.
+ */
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS } from './catalogue';
+
+export const CREDENTIAL_NAME = 'nanoBananaApi';
+
+export const modelLocator: INodeProperties = {
+	displayName: 'Model',
+	name: 'model',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: DEFAULT_MODEL },
+	required: true,
+	description: 'The Gemini image model. The list comes live from the API; an ID typed by hand is sent as is.',
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			typeOptions: { searchListMethod: 'searchImageModels', searchable: true },
+		},
+		{
+			displayName: 'ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'e.g. gemini-3.1-flash-image',
+		},
+	],
+};
+
+export const promptParameter = (description: string, placeholder: string): INodeProperties => ({
+	displayName: 'Prompt',
+	name: 'prompt',
+	type: 'string',
+	typeOptions: { rows: 4 },
+	default: '',
+	required: true,
+	placeholder,
+	description,
+});
+
+const RATIO_NAMES: Record<string, string> = {
+	'1:1': '1:1 (Square)',
+	'2:3': '2:3 (Portrait)',
+	'3:2': '3:2 (Landscape)',
+	'3:4': '3:4 (Portrait)',
+	'4:3': '4:3 (Landscape)',
+	'4:5': '4:5 (Portrait, Instagram)',
+	'5:4': '5:4 (Landscape)',
+	'9:16': '9:16 (Vertical Video, Stories)',
+	'16:9': '16:9 (Widescreen)',
+	'21:9': '21:9 (Cinematic)',
+	'1:4': '1:4 (Tall Banner, Nano Banana 2 Only)',
+	'4:1': '4:1 (Wide Banner, Nano Banana 2 Only)',
+	'1:8': '1:8 (Tall Strip, Nano Banana 2 Only)',
+	'8:1': '8:1 (Wide Strip, Nano Banana 2 Only)',
+};
+
+const ratioOptions: INodePropertyOptions[] = [...STANDARD_ASPECT_RATIOS, ...EXTRA_ASPECT_RATIOS].map((ratio) => ({
+	name: RATIO_NAMES[ratio],
+	value: ratio,
+}));
+
+/** `first` is the node's default choice: the model's default for Generate, the input's ratio for Edit. */
+export const aspectRatioParameter = (first: INodePropertyOptions & { description: string }): INodeProperties => ({
+	displayName: 'Aspect Ratio',
+	name: 'aspectRatio',
+	type: 'options',
+	options: [first, ...ratioOptions],
+	default: first.value,
+	description: 'Shape of the output image. A ratio the chosen model does not support is refused before any paid call.',
+});
+
+export const imageSizeParameter: INodeProperties = {
+	displayName: 'Image Size',
+	name: 'imageSize',
+	type: 'options',
+	options: [
+		{ name: '512 (Nano Banana 2 Only)', value: '512' },
+		{ name: '1K', value: '1K' },
+		{ name: '2K', value: '2K' },
+		{ name: '4K', value: '4K' },
+	],
+	default: '1K',
+	description: 'Resolution class of the output. 2K and 4K cost more and take longer; Nano Banana (2.5) makes 1K only.',
+};
+
+export const numberOfImagesParameter: INodeProperties = {
+	displayName: 'Number of Images',
+	name: 'numberOfImages',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: 8 },
+	default: 1,
+	description: 'Images per input item, each its own request (the API does not reliably return several per request). Each becomes its own output item.',
+};
+
+const SAFETY_CATEGORIES: INodePropertyOptions[] = [
+	{ name: 'Civic Integrity', value: 'HARM_CATEGORY_CIVIC_INTEGRITY' },
+	{ name: 'Dangerous Content', value: 'HARM_CATEGORY_DANGEROUS_CONTENT' },
+	{ name: 'Harassment', value: 'HARM_CATEGORY_HARASSMENT' },
+	{ name: 'Hate Speech', value: 'HARM_CATEGORY_HATE_SPEECH' },
+	{ name: 'Sexually Explicit', value: 'HARM_CATEGORY_SEXUALLY_EXPLICIT' },
+];
+
+const SAFETY_THRESHOLDS: INodePropertyOptions[] = [
+	{ name: 'Block Low and Above', value: 'BLOCK_LOW_AND_ABOVE' },
+	{ name: 'Block Medium and Above', value: 'BLOCK_MEDIUM_AND_ABOVE' },
+	{ name: 'Block None', value: 'BLOCK_NONE' },
+	{ name: 'Block Only High', value: 'BLOCK_ONLY_HIGH' },
+	{ name: 'Off', value: 'OFF' },
+];
+
+/** Options that shape the request to the model. */
+export const generationOptions: INodeProperties[] = [
+	{
+		displayName: 'Google Search Grounding',
+		name: 'googleSearch',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to let the model look things up on Google Search first (for current events, real places, products). Supported by Nano Banana 2 and Pro; the sources come back in the output.',
+	},
+	{
+		displayName: 'Include Thoughts',
+		name: 'includeThoughts',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to return the model\'s thought summary as `thoughtText` (Gemini 3 image models)',
+	},
+	{
+		displayName: 'Output Thought Images',
+		name: 'outputThoughtImages',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to also output the interim images the model drew while thinking, as binary properties thought1, thought2, … (needs Include Thoughts)',
+	},
+	{
+		displayName: 'Response',
+		name: 'responseFormat',
+		type: 'options',
+		options: [
+			{ name: 'Image and Text', value: 'imageAndText', description: 'The model may add a caption; refusals come back as text you can read' },
+			{ name: 'Image Only', value: 'image', description: 'Ask for the image alone' },
+		],
+		default: 'imageAndText',
+	},
+	{
+		displayName: 'Safety Settings',
+		name: 'safetySettings',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		default: {},
+		placeholder: 'Add Safety Setting',
+		description: 'Per-category blocking thresholds. Prohibited content is always blocked, whatever is set here.',
+		options: [
+			{
+				displayName: 'Setting',
+				name: 'values',
+				values: [
+					{ displayName: 'Category', name: 'category', type: 'options', options: SAFETY_CATEGORIES, default: 'HARM_CATEGORY_DANGEROUS_CONTENT' },
+					{ displayName: 'Threshold', name: 'threshold', type: 'options', options: SAFETY_THRESHOLDS, default: 'BLOCK_MEDIUM_AND_ABOVE' },
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Seed',
+		name: 'seed',
+		type: 'number',
+		default: 0,
+		description: 'A fixed seed makes results more repeatable (not guaranteed). 0 leaves it random.',
+	},
+	{
+		displayName: 'System Instruction',
+		name: 'systemInstruction',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		default: '',
+		description: 'Standing instructions for the model, e.g. a brand style guide',
+	},
+	{
+		displayName: 'Temperature',
+		name: 'temperature',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+		default: 1,
+		description: 'Randomness of the output. Google recommends keeping 1.0 for Gemini 3 models.',
+	},
+	{
+		displayName: 'Thinking Level',
+		name: 'thinkingLevel',
+		type: 'options',
+		options: [
+			{ name: 'Model Default', value: 'default' },
+			{ name: 'Minimal', value: 'minimal', description: 'Fastest; Nano Banana 2 default' },
+			{ name: 'High', value: 'high', description: 'Better layout and text rendering, slower, more thinking tokens' },
+		],
+		default: 'default',
+		description: 'How much the model reasons before drawing. Nano Banana Pro always thinks and cannot be set.',
+	},
+	{
+		displayName: 'Top P',
+		name: 'topP',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+		default: 0.95,
+		description: 'Nucleus sampling: the share of probability mass to sample from',
+	},
+];
+
+/** Options for the image file the node outputs. */
+export const outputOptions: INodeProperties[] = [
+	{
+		displayName: 'Output Binary Property',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		description: 'Name of the binary property the image is written to',
+	},
+	{
+		displayName: 'File Name',
+		name: 'fileName',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. banner-{{ $json.id }}',
+		description: 'Output file name, without or with extension (the right one is added). Empty: model name, date and index.',
+	},
+	{
+		displayName: 'Output Format',
+		name: 'outputFormat',
+		type: 'options',
+		options: [
+			{ name: 'Keep Original (Recommended)', value: 'original', description: 'The exact bytes from Google, with their provenance metadata' },
+			{ name: 'AVIF', value: 'avif' },
+			{ name: 'JPEG', value: 'jpeg' },
+			{ name: 'PNG', value: 'png' },
+			{ name: 'WebP', value: 'webp' },
+		],
+		default: 'original',
+		description: 'Converting re-encodes the image with sharp: C2PA/XMP provenance from the API is not carried over (an IPTC AI-generated marker is written instead)',
+	},
+	{
+		displayName: 'Quality',
+		name: 'quality',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 100 },
+		default: 90,
+		description: 'Encoder quality for JPEG, WebP and AVIF',
+	},
+	{
+		displayName: 'Resize Width',
+		name: 'resizeWidth',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Resize the output to this width in pixels (with Resize Height). 0 keeps the model\'s size.',
+	},
+	{
+		displayName: 'Resize Height',
+		name: 'resizeHeight',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Resize the output to this height in pixels (with Resize Width). 0 keeps the model\'s size.',
+	},
+	{
+		displayName: 'Resize Fit',
+		name: 'resizeFit',
+		type: 'options',
+		options: [
+			{ name: 'Cover (Crop to Fill)', value: 'cover' },
+			{ name: 'Contain (Pad to Fit)', value: 'contain' },
+			{ name: 'Inside (Keep Ratio, Within Box)', value: 'inside' },
+		],
+		default: 'cover',
+	},
+];
+
+/** Options for how requests are sent: concurrency, retries, timeouts. */
+export const requestOptions: INodeProperties[] = [
+	{
+		displayName: 'Max Concurrent Requests',
+		name: 'maxConcurrency',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 32 },
+		default: 4,
+		description: 'How many API requests run at once across all items. Lower it on free or low quota tiers.',
+	},
+	{
+		displayName: 'Max Attempts',
+		name: 'maxAttempts',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 10 },
+		default: 4,
+		description: 'Attempts per request, the first included. 429, 5xx, network errors and timeouts are retried; 400, 401, 403 and 404 never are.',
+	},
+	{
+		displayName: 'Max Retry Wait (Seconds)',
+		name: 'maxRetryWaitSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 300,
+		description: 'Longest total wait across retries of one request. If Google asks for a longer wait (quota), the request fails at once.',
+	},
+	{
+		displayName: 'Timeout (Seconds)',
+		name: 'timeoutSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 900,
+		description: 'Per attempt. 4K images can take several minutes. 0 means no client-side limit.',
+	},
+];
+
+/** n8n wants collection options in alphabetical order of display name. */
+export function sortedOptions(...groups: INodeProperties[][]): INodeProperties[] {
+	return groups.flat().sort((a, b) => a.displayName.localeCompare(b.displayName));
+}

@@ -1,0 +1,276 @@
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { ImageInputError } from './errors';
+import { displayedSize, formatOf, mimeTypeFor, readMetadata, toImageInputError } from './info';
+
+export { ImageInputError } from './errors';
+export type { ImageInputReason } from './errors';
+
+/** What generateContent takes as inlineData. Everything else is converted before sending. */
+export const ACCEPTED_INPUT_FORMATS = ['png', 'jpeg', 'webp', 'heic', 'heif'];
+
+/** Above this a decoded image needs hundreds of MB; a 48 MP phone photo is well below it. */
+export const DEFAULT_INPUT_PIXEL_LIMIT = 100_000_000;
+
+export interface PrepareOptions {
+	/** Downscale (never upscale) so the longest side is at most this. */
+	maxLongSide?: number;
+	/** Keep EXIF, XMP, IPTC and ICC. By default they are removed, GPS included. */
+	keepMetadata?: boolean;
+	/** Refuse images with more pixels than this before decoding them. */
+	limitInputPixels?: number;
+	/** Re-encode with lower quality, then smaller, until the file is at most this big. */
+	targetBytes?: number;
+}
+
+export interface PreparedImage {
+	data: Buffer;
+	mimeType: string;
+	originalWidth: number;
+	originalHeight: number;
+	sentWidth: number;
+	sentHeight: number;
+	bytesSent: number;
+	metadataStripped: boolean;
+	/** The format changed (e.g. TIFF to PNG). */
+	converted: boolean;
+	/** The bytes are not the input's; false means the input is sent untouched. */
+	reencoded: boolean;
+	/** What was done, in order: rotated, stripped-metadata, converted-from-tiff, downscaled, compressed-jpeg-q75, ... */
+	steps: string[];
+}
+
+type EncodeFormat = 'png' | 'jpeg' | 'webp';
+
+interface EncodeParams {
+	format: EncodeFormat;
+	quality?: number;
+	longSide?: number;
+	keepMetadata: boolean;
+	pixelLimit: number;
+}
+
+const COMPRESSION_QUALITIES = [85, 75, 65, 55];
+const SHRINK_STEP = 0.75;
+const SMALLEST_LONG_SIDE = 256;
+
+/**
+ * Readies an image for the API: orientation applied, private metadata removed, format accepted,
+ * size within bounds. An image that needs none of this is returned as the same Buffer, undecoded.
+ */
+export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}): Promise<PreparedImage> {
+	const meta = await readMetadata(input);
+	const format = formatOf(meta);
+	if (format === 'svg') {
+		throw new ImageInputError(
+			'unsupported-format',
+			'SVG images are not accepted',
+			'Export the drawing as PNG at the size you want and pass that instead.',
+		);
+	}
+	const pixelLimit = opts.limitInputPixels ?? DEFAULT_INPUT_PIXEL_LIMIT;
+	const pixels = meta.width * meta.height;
+	if (pixels > pixelLimit) {
+		throw new ImageInputError(
+			'too-many-pixels',
+			`The image is ${meta.width}×${meta.height} (${megapixels(pixels)} MP), more than the ${megapixels(pixelLimit)} MP allowed`,
+			'Downscale the image first, or raise the input pixel limit if you trust its source.',
+		);
+	}
+
+	const { width, height } = displayedSize(meta);
+	const keepMetadata = opts.keepMetadata === true;
+	const accepted = ACCEPTED_INPUT_FORMATS.includes(format);
+	const rotate = (meta.orientation ?? 1) !== 1;
+	const strip = !keepMetadata && hasPrivateMetadata(meta);
+	const downscale = opts.maxLongSide !== undefined && Math.max(width, height) > opts.maxLongSide;
+
+	const steps: string[] = [];
+	if (rotate) steps.push('rotated');
+	if (strip) steps.push('stripped-metadata');
+	if (!accepted) steps.push(`converted-from-${format}`);
+	if (downscale) steps.push('downscaled');
+
+	const outputFormat = encodeFormatFor(format, meta.hasAlpha);
+	let params: EncodeParams = {
+		format: outputFormat,
+		quality: outputFormat === 'png' ? undefined : 90,
+		longSide: downscale ? opts.maxLongSide : undefined,
+		keepMetadata,
+		pixelLimit,
+	};
+	let data = input;
+	let mimeType = mimeTypeFor(format);
+	let sent = { width, height };
+	if (steps.length > 0) {
+		const encoded = await encode(input, params);
+		data = encoded.data;
+		sent = { width: encoded.info.width, height: encoded.info.height };
+		mimeType = mimeTypeFor(params.format);
+	} else {
+		assertComplete(input, format);
+	}
+
+	if (opts.targetBytes !== undefined && data.length > opts.targetBytes) {
+		// Lossy from here on; WebP rather than JPEG where there is transparency to keep.
+		const lossy: EncodeFormat = meta.hasAlpha ? 'webp' : 'jpeg';
+		let longSide = params.longSide ?? Math.max(width, height);
+		let quality = 0;
+		for (let attempt = 0; data.length > opts.targetBytes; attempt++) {
+			if (attempt < COMPRESSION_QUALITIES.length) {
+				quality = COMPRESSION_QUALITIES[attempt];
+			} else {
+				longSide = Math.floor(longSide * SHRINK_STEP);
+				if (longSide < SMALLEST_LONG_SIDE) {
+					throw new ImageInputError(
+						'too-large',
+						`The image cannot be made smaller than ${opts.targetBytes} bytes`,
+						'Raise the size limit, or send fewer or simpler images.',
+					);
+				}
+			}
+			params = { ...params, format: lossy, quality, longSide };
+			const encoded = await encode(input, params);
+			data = encoded.data;
+			sent = { width: encoded.info.width, height: encoded.info.height };
+		}
+		mimeType = mimeTypeFor(lossy);
+		steps.push(`compressed-${lossy}-q${quality}`);
+		if (Math.max(sent.width, sent.height) < Math.max(width, height) && !steps.includes('downscaled')) {
+			steps.push('downscaled');
+		}
+	}
+
+	const reencoded = data !== input;
+	return {
+		data,
+		mimeType,
+		originalWidth: width,
+		originalHeight: height,
+		sentWidth: sent.width,
+		sentHeight: sent.height,
+		bytesSent: data.length,
+		metadataStripped: reencoded && strip,
+		converted: reencoded && params.format !== format,
+		reencoded,
+		steps,
+	};
+}
+
+/**
+ * EXIF (GPS, camera serial, time), XMP and IPTC (names, places, edit history) and PNG text chunks
+ * can say more than the picture. An ICC profile only describes colour: alone it is no reason to
+ * re-encode, and when we do re-encode sharp converts to sRGB so colours stay right without it.
+ */
+function hasPrivateMetadata(meta: Metadata): boolean {
+	return Boolean(meta.exif || meta.xmp || meta.iptc || meta.tifftagPhotoshop || meta.comments?.length);
+}
+
+/** Accepted formats stay as they are; others become PNG if transparent (so it survives), else JPEG. */
+function encodeFormatFor(format: string, hasAlpha: boolean): EncodeFormat {
+	if (format === 'png' || format === 'jpeg' || format === 'webp') return format;
+	return hasAlpha ? 'png' : 'jpeg';
+}
+
+async function encode(input: Buffer, params: EncodeParams): Promise<{ data: Buffer; info: OutputInfo }> {
+	// Resizing in the same pipeline lets sharp shrink JPEG and WebP while decoding, so a huge
+	// image never sits in memory at full size.
+	let pipeline = sharp(input, { failOn: 'error', limitInputPixels: params.pixelLimit }).autoOrient();
+	if (params.longSide) {
+		pipeline = pipeline.resize({
+			width: params.longSide,
+			height: params.longSide,
+			fit: 'inside',
+			withoutEnlargement: true,
+		});
+	}
+	if (params.keepMetadata) pipeline = pipeline.keepMetadata();
+	if (params.format === 'jpeg') pipeline = pipeline.jpeg({ quality: params.quality });
+	else if (params.format === 'webp') pipeline = pipeline.webp({ quality: params.quality });
+	else pipeline = pipeline.png();
+	try {
+		return await pipeline.toBuffer({ resolveWithObject: true });
+	} catch (error) {
+		throw toImageInputError(error, input);
+	}
+}
+
+/**
+ * Reading the header does not decode the pixels, so a file cut off in transfer would otherwise be
+ * sent as it is. Checking that it ends where its format says costs nothing.
+ */
+function assertComplete(input: Buffer, format: string): void {
+	let complete = true;
+	if (format === 'jpeg') {
+		// The last scan (SOS, FF DA) must be followed by the end-of-image marker (FF D9).
+		complete = input.lastIndexOf(Buffer.from([0xff, 0xd9])) > input.lastIndexOf(Buffer.from([0xff, 0xda]));
+	} else if (format === 'png') {
+		complete = input.lastIndexOf('IEND', undefined, 'latin1') > 8;
+	} else if (format === 'webp') {
+		complete = input.readUInt32LE(4) + 8 <= input.length;
+	}
+	if (!complete) {
+		throw new ImageInputError(
+			'corrupt',
+			'The image is incomplete: the file ends before the image data does',
+			'The file may have been cut off during download or upload; fetch it again.',
+		);
+	}
+}
+
+function megapixels(pixels: number): string {
+	return String(Math.round(pixels / 1e5) / 10);
+}
+
+export interface BudgetImage {
+	bytes: number;
+}
+
+export interface RequestBudget {
+	/** The request fits as it is. */
+	fits: boolean;
+	/** Estimated request size in bytes with the images as they are. */
+	requestBytes: number;
+	/** Multiply every image's long side by this (1 when it fits). */
+	scale: number;
+	/** Bytes each image may take so the request fits; pass as `targetBytes` to prepareInputImage. */
+	targetBytes: number[];
+}
+
+/** The JSON around one inline image: {"inlineData":{"mimeType":"image/jpeg","data":""}}, */
+const PER_IMAGE_JSON_BYTES = 64;
+
+export function base64Length(bytes: number): number {
+	return Math.ceil(bytes / 3) * 4;
+}
+
+/**
+ * Shares an inline request limit between several images. File size roughly follows the pixel
+ * count, which goes with the square of the side, so sides shrink by the square root of the bytes
+ * factor. `overheadBytes` covers the prompt and the rest of the request.
+ */
+export function planRequestBudget(
+	images: BudgetImage[],
+	inlineLimitBytes: number,
+	overheadBytes = 64 * 1024,
+): RequestBudget {
+	const fixed = overheadBytes + PER_IMAGE_JSON_BYTES * images.length;
+	const requestBytes = images.reduce((sum, image) => sum + base64Length(image.bytes), fixed);
+	if (requestBytes <= inlineLimitBytes) {
+		return { fits: true, requestBytes, scale: 1, targetBytes: images.map((image) => image.bytes) };
+	}
+	// Room for raw bytes, less up to 2 bytes of base64 padding per image.
+	const room = ((inlineLimitBytes - fixed) * 3) / 4 - 2 * images.length;
+	if (room <= 0) {
+		throw new RangeError(
+			`The request needs ${fixed} bytes before any image, more than the ${inlineLimitBytes} byte limit`,
+		);
+	}
+	const totalBytes = images.reduce((sum, image) => sum + image.bytes, 0);
+	const bytesFactor = room / totalBytes;
+	return {
+		fits: false,
+		requestBytes,
+		scale: Math.sqrt(bytesFactor),
+		targetBytes: images.map((image) => Math.floor(image.bytes * bytesFactor)),
+	};
+}

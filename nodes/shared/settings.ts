@@ -1,0 +1,126 @@
+/**
+ * Reading the shared options into typed settings, and checking them against the model before
+ * any paid call.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { findModel, normaliseImageSize, normaliseModelId } from './catalogue';
+import type { ModelInfo } from './catalogue';
+import type { CallSettings, GenerateRequest } from './transport';
+
+export interface RequestSettings {
+	concurrency: number;
+	call: Omit<CallSettings, 'signal'>;
+}
+
+export function readRequestSettings(options: IDataObject): RequestSettings {
+	const maxAttempts = Number(options.maxAttempts ?? 4);
+	return {
+		concurrency: Math.max(1, Number(options.maxConcurrency ?? 4)),
+		call: {
+			retry: {
+				maxAttempts: Math.max(1, maxAttempts),
+				maxTotalWaitMs: Number(options.maxRetryWaitSeconds ?? 300) * 1000,
+			},
+			timeoutMs: Number(options.timeoutSeconds ?? 900) * 1000,
+		},
+	};
+}
+
+export interface OutputSettings {
+	binaryPropertyName: string;
+	fileName: string;
+	format: 'original' | 'png' | 'jpeg' | 'webp' | 'avif';
+	quality: number;
+	resize?: { width: number; height: number; fit: 'cover' | 'contain' | 'inside' };
+}
+
+export function readOutputSettings(options: IDataObject): OutputSettings {
+	const width = Number(options.resizeWidth ?? 0);
+	const height = Number(options.resizeHeight ?? 0);
+	if ((width > 0) !== (height > 0)) {
+		throw new Error('Set both Resize Width and Resize Height, or neither: a resize needs the whole target size');
+	}
+	return {
+		binaryPropertyName: String(options.binaryPropertyName ?? 'data').trim() || 'data',
+		fileName: String(options.fileName ?? '').trim(),
+		format: (options.outputFormat as OutputSettings['format']) ?? 'original',
+		quality: Number(options.quality ?? 90),
+		resize: width > 0 ? { width, height, fit: (options.resizeFit as 'cover') ?? 'cover' } : undefined,
+	};
+}
+
+export interface ImageRequestParams {
+	modelId: string;
+	/** 'auto' (or '' / 'keep') leaves the ratio to the model or the input image. */
+	aspectRatio: string;
+	imageSize: string;
+	options: IDataObject;
+}
+
+/** A setting the model does not take: refused here, with what it does take, before any paid call. */
+export class UnsupportedSettingError extends Error {}
+
+function refuse(setting: string, value: string, model: ModelInfo, supported: string[]): never {
+	throw new UnsupportedSettingError(
+		`${model.name} (${model.id}) does not support ${setting} "${value}". Supported: ${supported.join(', ')}.`,
+	);
+}
+
+/**
+ * Builds the generation config for an image request. Known models are checked against the
+ * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
+ */
+export function buildImageRequest(params: ImageRequestParams): Omit<GenerateRequest, 'contents'> & { model: string; modelInfo?: ModelInfo; imageSize?: string } {
+	const modelId = normaliseModelId(params.modelId);
+	if (!modelId) throw new UnsupportedSettingError('No model is selected. Pick one from the list or type a model ID.');
+	const model = findModel(modelId);
+	const { options } = params;
+	const aspectRatio = ['auto', 'keep', ''].includes(params.aspectRatio) ? undefined : params.aspectRatio;
+	const imageSize = params.imageSize ? normaliseImageSize(params.imageSize) : undefined;
+	const thinkingLevel = options.thinkingLevel && options.thinkingLevel !== 'default' ? String(options.thinkingLevel) : undefined;
+
+	if (model) {
+		if (model.status === 'shutdown') {
+			throw new UnsupportedSettingError(`${model.id} has been shut down by Google${model.shutdownDate ? ` (${model.shutdownDate})` : ''}. Pick another model.`);
+		}
+		if (aspectRatio && !model.aspectRatios.includes(aspectRatio)) refuse('aspect ratio', aspectRatio, model, model.aspectRatios);
+		if (imageSize && !model.imageSizes.includes(imageSize as never)) refuse('image size', imageSize, model, model.imageSizes);
+		if (thinkingLevel && !model.thinkingLevels) {
+			refuse('thinking level', thinkingLevel, model, [model.thinks ? 'Model Default (it always thinks)' : 'Model Default (it does not think)']);
+		}
+		if (options.googleSearch && !model.googleSearch) refuse('Google Search grounding', 'on', model, ['off']);
+	}
+
+	const imageConfig: IDataObject = {};
+	if (aspectRatio) imageConfig.aspectRatio = aspectRatio;
+	// A model with a single size takes none: sending it only risks a 400.
+	const sendSize = imageSize && !(model && model.imageSizes.length === 1);
+	if (sendSize) imageConfig.imageSize = imageSize;
+
+	const thinkingConfig: IDataObject = {};
+	// The wire takes the enum name (HIGH), as the SDK's ThinkingLevel does.
+	if (thinkingLevel) thinkingConfig.thinkingLevel = thinkingLevel.toUpperCase();
+	if (options.includeThoughts && (!model || model.thinks)) thinkingConfig.includeThoughts = true;
+
+	const generationConfig: IDataObject = {
+		responseModalities: options.responseFormat === 'image' ? ['IMAGE'] : ['TEXT', 'IMAGE'],
+	};
+	if (options.temperature !== undefined) generationConfig.temperature = Number(options.temperature);
+	if (options.topP !== undefined) generationConfig.topP = Number(options.topP);
+	if (options.seed) generationConfig.seed = Number(options.seed);
+	if (Object.keys(imageConfig).length) generationConfig.imageConfig = imageConfig;
+	if (Object.keys(thinkingConfig).length) generationConfig.thinkingConfig = thinkingConfig;
+
+	const safety = ((options.safetySettings as IDataObject | undefined)?.values as Array<{ category: string; threshold: string }> | undefined) ?? [];
+
+	return {
+		model: modelId,
+		modelInfo: model,
+		imageSize: imageSize ?? model?.defaultImageSize,
+		systemInstruction: String(options.systemInstruction ?? '').trim() || undefined,
+		generationConfig,
+		safetySettings: safety.length ? safety.map(({ category, threshold }) => ({ category, threshold })) : undefined,
+		tools: options.googleSearch ? [{ googleSearch: {} }] : undefined,
+	};
+}

@@ -1,0 +1,163 @@
+/**
+ * The only module that imports @google/genai. A client is made per execution from the
+ * credential (never kept at module level), talks `v1beta`, and turns every answer into a
+ * GenerateResult or a GeminiFailure.
+ */
+import { GoogleGenAI } from '@google/genai';
+import type { GenerateContentParameters, Model } from '@google/genai';
+
+import { classifyError, parseRetryAfter, redactSecret } from './errors';
+import type { GeminiFailure } from './errors';
+import { parseGenerateResponse } from './response';
+import type { GenerateResult, WireContent, WireResponse } from './response';
+import { withRetry } from './retry';
+import type { RetryObserver, RetryPolicy } from './retry';
+
+export const API_VERSION = 'v1beta';
+export const DEFAULT_HOST = 'https://generativelanguage.googleapis.com';
+
+export interface GeminiConnection {
+	apiKey: string;
+	host?: string;
+}
+
+export interface CallSettings {
+	retry: RetryPolicy;
+	/** Per attempt, in ms. 0 = no client-side limit. */
+	timeoutMs: number;
+	/** n8n's execution cancel signal, possibly combined with the runner's stop signal. */
+	signal?: AbortSignal;
+	observer?: RetryObserver;
+}
+
+/** What a node asks for; the wire names, so tests can compare with what the server received. */
+export interface GenerateRequest {
+	model: string;
+	contents: WireContent[];
+	systemInstruction?: string;
+	generationConfig: Record<string, unknown>;
+	safetySettings?: Array<{ category: string; threshold: string }>;
+	tools?: Array<Record<string, unknown>>;
+	/** false for judge calls that answer in text (JSON). */
+	requireImage?: boolean;
+}
+
+export interface RemoteModel {
+	id: string;
+	displayName: string;
+	description?: string;
+	methods: string[];
+}
+
+export interface UploadedFile {
+	uri: string;
+	mimeType: string;
+	name: string;
+}
+
+const UNDICI_GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+
+/**
+ * Node's fetch (undici) cuts a request whose headers take over 300 s, and a 4K image can take
+ * longer. The SDK lifts that limit only for its own fetch; since we wrap fetch to read
+ * Retry-After, we lift it the same way: delegate to the global dispatcher with both undici
+ * timeouts off. Our per-attempt timeout (SDK `timeout`) still applies.
+ */
+const noHeaderTimeoutDispatcher = {
+	dispatch(options: Record<string, unknown>, handler: unknown): boolean {
+		const globals = globalThis as unknown as Record<symbol, { dispatch: (o: unknown, h: unknown) => boolean }>;
+		if (!globals[UNDICI_GLOBAL_DISPATCHER]) new Headers();
+		return globals[UNDICI_GLOBAL_DISPATCHER].dispatch({ ...options, headersTimeout: 0, bodyTimeout: 0 }, handler);
+	},
+};
+
+/** A fetch that remembers the last Retry-After header it saw; one per call, so calls never share it. */
+function headerAwareFetch() {
+	const seen: { retryAfterMs?: number } = {};
+	const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+		const response = await fetch(input, { ...init, dispatcher: noHeaderTimeoutDispatcher } as unknown as RequestInit);
+		if (!response.ok) seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+		return response;
+	};
+	return { fetchFn, seen };
+}
+
+export class GeminiClient {
+	private readonly sdk: GoogleGenAI;
+	private readonly apiKey: string;
+
+	constructor(connection: GeminiConnection) {
+		this.apiKey = connection.apiKey;
+		this.sdk = new GoogleGenAI({
+			apiKey: connection.apiKey,
+			httpOptions: { baseUrl: (connection.host || DEFAULT_HOST).replace(/\/+$/, ''), apiVersion: API_VERSION },
+		});
+	}
+
+	/** One generateContent call with retries, parsed; throws GeminiFailure. */
+	async generate(request: GenerateRequest, settings: CallSettings): Promise<GenerateResult> {
+		return await withRetry(
+			async () => {
+				const { fetchFn, seen } = headerAwareFetch();
+				const params: GenerateContentParameters = {
+					model: request.model,
+					contents: request.contents as GenerateContentParameters['contents'],
+					config: {
+						...request.generationConfig,
+						systemInstruction: request.systemInstruction || undefined,
+						safetySettings: request.safetySettings as never,
+						tools: request.tools as never,
+						abortSignal: settings.signal,
+						httpOptions: { timeout: settings.timeoutMs || undefined, fetch: fetchFn },
+					},
+				};
+				try {
+					const response = await this.sdk.models.generateContent(params);
+					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
+				} catch (error) {
+					throw this.redact(classifyError(error, seen.retryAfterMs));
+				}
+			},
+			settings.retry,
+			settings.signal,
+			settings.observer,
+		);
+	}
+
+	/** Belt and braces: the key travels in a header, but no message we surface may ever hold it. */
+	private redact(failure: GeminiFailure): GeminiFailure {
+		failure.message = redactSecret(failure.message, this.apiKey);
+		return failure;
+	}
+
+	async listModels(signal?: AbortSignal): Promise<RemoteModel[]> {
+		const pager = await this.sdk.models.list({ config: { pageSize: 1000, abortSignal: signal } });
+		const models: RemoteModel[] = [];
+		for await (const model of pager as AsyncIterable<Model>) {
+			models.push({
+				id: (model.name ?? '').replace(/^models\//, ''),
+				displayName: model.displayName ?? model.name ?? '',
+				description: model.description,
+				methods: model.supportedActions ?? [],
+			});
+		}
+		return models;
+	}
+
+	/** Files API (Gemini API only): resumable upload, for requests too large to send inline. */
+	async uploadFile(data: Buffer, mimeType: string, displayName: string, settings: CallSettings): Promise<UploadedFile> {
+		return await withRetry(
+			async () => {
+				const file = await this.sdk.files.upload({
+					file: new Blob([data], { type: mimeType }),
+					config: { mimeType, displayName, abortSignal: settings.signal },
+				});
+				if (!file.uri) throw new Error('The Files API did not return a file URI');
+				return { uri: file.uri, mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
+			},
+			settings.retry,
+			settings.signal,
+			settings.observer,
+		);
+	}
+}

@@ -1,0 +1,243 @@
+/**
+ * Turning what the Gemini API (through the SDK) throws or answers into one failure shape that
+ * says whether to retry, how long to wait, and what to tell the user.
+ */
+
+export type FailureKind =
+	| 'http'
+	| 'network'
+	| 'timeout'
+	| 'malformed'
+	| 'prompt-blocked'
+	| 'finish-reason'
+	| 'text-only'
+	| 'no-image'
+	| 'empty';
+
+export interface GeminiFailureInit {
+	kind: FailureKind;
+	message: string;
+	description: string;
+	httpCode?: number;
+	/** Google's status (RESOURCE_EXHAUSTED) or the finish/block reason (IMAGE_SAFETY). */
+	reason?: string;
+	retryable: boolean;
+	/** Server-requested wait (RetryInfo or Retry-After), in ms. */
+	retryDelayMs?: number;
+	/** What the model said, for text-only refusals. */
+	modelText?: string;
+	body?: unknown;
+}
+
+/** A failure of one call, carried up to the node, which adds the item and turns it into a NodeApiError. */
+export class GeminiFailure extends Error {
+	readonly kind: FailureKind;
+	readonly description: string;
+	readonly httpCode?: number;
+	readonly reason?: string;
+	readonly retryable: boolean;
+	readonly retryDelayMs?: number;
+	readonly modelText?: string;
+	readonly body?: unknown;
+	attempts = 1;
+
+	constructor(init: GeminiFailureInit) {
+		super(init.message);
+		this.name = 'GeminiFailure';
+		this.kind = init.kind;
+		this.description = init.description;
+		this.httpCode = init.httpCode;
+		this.reason = init.reason;
+		this.retryable = init.retryable;
+		this.retryDelayMs = init.retryDelayMs;
+		this.modelText = init.modelText;
+		this.body = init.body;
+	}
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/** `"34.4s"` → 34400; also accepts `{seconds, nanos}` as some proxies re-encode it. */
+export function parseRetryDelay(value: unknown): number | undefined {
+	if (typeof value === 'string') {
+		const match = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(value);
+		return match ? Math.round(parseFloat(match[1]) * 1000) : undefined;
+	}
+	if (value && typeof value === 'object') {
+		const { seconds, nanos } = value as { seconds?: number | string; nanos?: number };
+		if (seconds === undefined && nanos === undefined) return undefined;
+		return Math.round(Number(seconds ?? 0) * 1000 + Number(nanos ?? 0) / 1e6);
+	}
+	return undefined;
+}
+
+/** `Retry-After` is either seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+	if (!header) return undefined;
+	const trimmed = header.trim();
+	if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(parseFloat(trimmed) * 1000);
+	const date = Date.parse(trimmed);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+interface GoogleErrorBody {
+	error?: {
+		code?: number;
+		message?: string;
+		status?: string;
+		details?: Array<Record<string, unknown>>;
+	};
+}
+
+/** The SDK puts the JSON error body, stringified, into `ApiError.message`. */
+export function parseErrorBody(message: string): GoogleErrorBody | undefined {
+	try {
+		const parsed = JSON.parse(message) as unknown;
+		return parsed && typeof parsed === 'object' ? (parsed as GoogleErrorBody) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+export function retryDelayFromDetails(details: Array<Record<string, unknown>> | undefined): number | undefined {
+	const info = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.RetryInfo'));
+	return info ? parseRetryDelay(info.retryDelay) : undefined;
+}
+
+function errorInfoReason(details: Array<Record<string, unknown>> | undefined): string | undefined {
+	const info = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.ErrorInfo'));
+	return typeof info?.reason === 'string' ? info.reason : undefined;
+}
+
+function quotaIds(details: Array<Record<string, unknown>> | undefined): string[] {
+	const quota = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.QuotaFailure'));
+	const violations = (quota?.violations as Array<Record<string, unknown>> | undefined) ?? [];
+	return violations.map((v) => String(v.quotaId ?? v.quotaMetric ?? '')).filter(Boolean);
+}
+
+/** HTML error pages from proxies and load balancers are noise; keep the title at most. */
+function summariseText(text: string): string {
+	const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
+	const plain = (title ?? text.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+	return plain.length > 300 ? `${plain.slice(0, 300)}…` : plain;
+}
+
+function describeHttp(code: number, status: string | undefined, reason: string | undefined, retryDelayMs?: number, quotas: string[] = []) {
+	if (reason === 'API_KEY_INVALID' || /API key not valid/i.test(status ?? '')) {
+		return {
+			message: 'The Gemini API key is not valid',
+			description:
+				'Open the Nano Banana credential and paste a key from Google AI Studio (https://aistudio.google.com/apikey). Check that the Host field points at the Gemini API or your proxy.',
+		};
+	}
+	switch (code) {
+		case 400:
+			return {
+				message: 'The Gemini API rejected the request',
+				description: 'Check the model, aspect ratio, image size and options. Google said what was wrong in the message above.',
+			};
+		case 401:
+		case 403:
+			return {
+				message: 'The Gemini API refused access',
+				description:
+					'The key has no access to this model or API. Enable the Generative Language API for the key\'s project, check billing (image models need a paid tier), or use another key.',
+			};
+		case 404:
+			return {
+				message: 'The model was not found',
+				description:
+					'The model id is wrong or the model was shut down (preview ids answer 404). Pick a model from the list in the node.',
+			};
+		case 429: {
+			const wait = retryDelayMs !== undefined ? ` Google asked to wait ${(retryDelayMs / 1000).toFixed(1)} s.` : '';
+			const quota = quotas.length ? ` Quota: ${quotas.join(', ')}.` : '';
+			return {
+				message: 'Gemini API quota exceeded (429 RESOURCE_EXHAUSTED)',
+				description: `The per-minute or per-day quota for this model is used up.${wait}${quota} Lower "Max Concurrent Requests", raise "Max Retry Wait", or upgrade the project's quota tier.`,
+			};
+		}
+		case 503:
+			return {
+				message: 'The model is overloaded (503)',
+				description: 'Google is short of capacity, which is common at 4K. The node retried; try again later, lower the concurrency, or use a smaller image size.',
+			};
+		default:
+			return {
+				message: `The Gemini API failed with HTTP ${code}${status ? ` ${status}` : ''}`,
+				description: 'This is a server-side error. The node retried it; if it persists, try again later.',
+			};
+	}
+}
+
+/** Anything the SDK or fetch can throw, as a GeminiFailure. */
+export function classifyError(error: unknown, retryAfterMs?: number): GeminiFailure {
+	if (error instanceof GeminiFailure) return error;
+	const err = error as { name?: string; message?: string; status?: number; cause?: { code?: string; message?: string } };
+	const message = String(err?.message ?? error);
+
+	if (err?.name === 'ApiError' && typeof err.status === 'number') {
+		const body = parseErrorBody(message);
+		const status = body?.error?.status;
+		const googleMessage = body?.error?.message ? summariseText(body.error.message) : summariseText(message);
+		const details = body?.error?.details;
+		const reason = errorInfoReason(details) ?? status;
+		const retryDelayMs = retryDelayFromDetails(details) ?? retryAfterMs;
+		const text = describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
+		return new GeminiFailure({
+			kind: 'http',
+			message: `${text.message}: ${googleMessage}`,
+			description: text.description,
+			httpCode: err.status,
+			reason: reason ?? String(err.status),
+			retryable: RETRYABLE_STATUS.has(err.status),
+			retryDelayMs,
+			body,
+		});
+	}
+
+	if (err?.name === 'AbortError' || err?.name === 'TimeoutError' || /timed? ?out|aborted/i.test(message)) {
+		return new GeminiFailure({
+			kind: 'timeout',
+			message: 'The Gemini API did not answer in time',
+			description: 'The per-attempt timeout ran out. Large (4K) images can take minutes: raise "Timeout (Seconds)" in the node options.',
+			reason: 'TIMEOUT',
+			retryable: true,
+		});
+	}
+
+	if (err?.name === 'SyntaxError') {
+		return new GeminiFailure({
+			kind: 'malformed',
+			message: 'The Gemini API sent an answer that is not valid JSON',
+			description: 'The answer was cut off or mangled on the way, often by a proxy. The node retried it.',
+			reason: 'MALFORMED_RESPONSE',
+			retryable: true,
+		});
+	}
+
+	if (err?.name === 'TypeError' || err?.cause?.code) {
+		const cause = err.cause?.code ?? err.cause?.message ?? message;
+		return new GeminiFailure({
+			kind: 'network',
+			message: `Could not reach the Gemini API (${cause})`,
+			description: 'Check the network and the credential\'s Host. The node retried the request.',
+			reason: 'NETWORK',
+			retryable: true,
+		});
+	}
+
+	return new GeminiFailure({
+		kind: 'http',
+		message: `Unexpected error from the Gemini client: ${message}`,
+		description: 'This is not an answer from the API. Check the node parameters; if it persists, report it with the execution data.',
+		reason: 'UNKNOWN',
+		retryable: false,
+	});
+}
+
+/** The key must never leave this package: scrub it from anything we show. */
+export function redactSecret(text: string, secret: string | undefined): string {
+	if (!secret || secret.length < 4) return text;
+	return text.split(secret).join('***');
+}

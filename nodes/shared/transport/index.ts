@@ -1,0 +1,7 @@
+export { GeminiClient, API_VERSION, DEFAULT_HOST } from './client';
+export type { CallSettings, GeminiConnection, GenerateRequest, RemoteModel, UploadedFile } from './client';
+export { GeminiFailure, classifyError, parseRetryDelay, parseRetryAfter, redactSecret } from './errors';
+export { parseGenerateResponse } from './response';
+export type { GenerateResult, ResultImage, Usage, WireContent, WirePart, WireResponse } from './response';
+export { withRetry, backoffDelay } from './retry';
+export type { RetryPolicy } from './retry';

@@ -1,0 +1,242 @@
+import { GeminiFailure } from './errors';
+
+/** The parts of the wire format we read. The SDK's response objects have this shape too. */
+export interface WirePart {
+	text?: string;
+	thought?: boolean;
+	thoughtSignature?: string;
+	inlineData?: { mimeType?: string; data?: string };
+	fileData?: { mimeType?: string; fileUri?: string };
+}
+
+export interface WireContent {
+	role?: string;
+	parts?: WirePart[];
+}
+
+export interface WireResponse {
+	candidates?: Array<{
+		content?: WireContent;
+		finishReason?: string;
+		finishMessage?: string;
+		groundingMetadata?: Record<string, unknown>;
+		safetyRatings?: unknown[];
+	}>;
+	promptFeedback?: { blockReason?: string; blockReasonMessage?: string; safetyRatings?: unknown[] };
+	usageMetadata?: {
+		promptTokenCount?: number;
+		candidatesTokenCount?: number;
+		thoughtsTokenCount?: number;
+		totalTokenCount?: number;
+	};
+	modelVersion?: string;
+	responseId?: string;
+}
+
+export interface ResultImage {
+	data: Buffer;
+	mimeType: string;
+	thoughtSignature?: string;
+}
+
+export interface Usage {
+	promptTokens: number;
+	outputTokens: number;
+	thinkingTokens: number;
+	totalTokens: number;
+}
+
+export interface GroundingSource {
+	title?: string;
+	uri?: string;
+}
+
+export interface GenerateResult {
+	/** The final images: non-thought inlineData parts, in order. The last one is the model's final answer. */
+	images: ResultImage[];
+	thoughtImages: ResultImage[];
+	text: string;
+	thoughtText: string;
+	thoughtSignatures: string[];
+	finishReason?: string;
+	usage: Usage;
+	modelVersion?: string;
+	responseId?: string;
+	groundingMetadata?: Record<string, unknown>;
+	groundingSources: GroundingSource[];
+	/** The model turn as sent, kept for multi-turn editing (signatures verbatim). */
+	modelContent: WireContent;
+}
+
+const SAFETY_REASONS = new Set([
+	'SAFETY',
+	'IMAGE_SAFETY',
+	'PROHIBITED_CONTENT',
+	'IMAGE_PROHIBITED_CONTENT',
+	'BLOCKLIST',
+	'SPII',
+	'RECITATION',
+	'IMAGE_RECITATION',
+]);
+
+function blockFailure(reason: string, detail?: string): GeminiFailure {
+	return new GeminiFailure({
+		kind: 'prompt-blocked',
+		message: `Gemini blocked the prompt (${reason})${detail ? `: ${detail}` : ''}`,
+		description:
+			'Google\'s safety system refused this prompt before generating anything. Rephrase the prompt or the input images; safety thresholds in the node options do not override prohibited content.',
+		reason: `PROMPT_BLOCKED_${reason}`,
+		httpCode: 200,
+		retryable: false,
+	});
+}
+
+function finishFailure(reason: string, finishMessage?: string, modelText?: string): GeminiFailure {
+	const said = modelText ? ` The model said: "${modelText}"` : '';
+	if (SAFETY_REASONS.has(reason)) {
+		return new GeminiFailure({
+			kind: 'finish-reason',
+			message: `Gemini generated no image: the result was blocked (${reason})`,
+			description: `The image was withheld by Google's safety or recitation filter.${said} Rephrase the prompt, avoid real people, brands or copyrighted characters, or relax the safety thresholds where allowed.`,
+			reason,
+			httpCode: 200,
+			retryable: false,
+			modelText,
+		});
+	}
+	if (reason === 'NO_IMAGE') {
+		return new GeminiFailure({
+			kind: 'no-image',
+			message: 'Gemini returned no image (NO_IMAGE)',
+			description: `The model decided not to draw an image for this request.${said} Make the prompt ask for an image explicitly, or try again.`,
+			reason,
+			httpCode: 200,
+			retryable: false,
+			modelText,
+		});
+	}
+	return new GeminiFailure({
+		kind: 'finish-reason',
+		message: `Gemini generated no image (finish reason ${reason})${finishMessage ? `: ${finishMessage}` : ''}`,
+		description: `The generation ended without an image.${said} ${
+			reason === 'MAX_TOKENS' ? 'The output hit the token limit; lower the image size or shorten the request.' : 'Try again, or change the prompt.'
+		}`,
+		reason,
+		httpCode: 200,
+		retryable: reason === 'MALFORMED_RESPONSE' || reason === 'OTHER' || reason === 'IMAGE_OTHER',
+		modelText,
+	});
+}
+
+function toUsage(meta: WireResponse['usageMetadata']): Usage {
+	const promptTokens = meta?.promptTokenCount ?? 0;
+	const outputTokens = meta?.candidatesTokenCount ?? 0;
+	const thinkingTokens = meta?.thoughtsTokenCount ?? 0;
+	return {
+		promptTokens,
+		outputTokens,
+		thinkingTokens,
+		totalTokens: meta?.totalTokenCount ?? promptTokens + outputTokens + thinkingTokens,
+	};
+}
+
+function groundingSources(meta: Record<string, unknown> | undefined): GroundingSource[] {
+	const chunks = (meta?.groundingChunks as Array<{ web?: GroundingSource; image?: GroundingSource }>) ?? [];
+	return chunks
+		.map((c) => c.web ?? c.image)
+		.filter((s): s is GroundingSource => !!s)
+		.map(({ title, uri }) => ({ title, uri }));
+}
+
+/**
+ * One answer of generateContent, read into a result, or a GeminiFailure that says why there is
+ * no image. HTTP 200 does not mean success: blocks and refusals come back as 200.
+ * With `requireImage` false (judge calls), a text-only answer is a result too.
+ */
+export function parseGenerateResponse(response: WireResponse, requireImage = true): GenerateResult {
+	const blockReason = response.promptFeedback?.blockReason;
+	const candidate = response.candidates?.[0];
+	if (!candidate) {
+		if (blockReason) throw blockFailure(blockReason, response.promptFeedback?.blockReasonMessage);
+		throw new GeminiFailure({
+			kind: 'empty',
+			message: 'Gemini answered with no candidates',
+			description: 'The API returned an empty answer without saying why. Try again; if it repeats, change the prompt.',
+			reason: 'EMPTY_RESPONSE',
+			httpCode: 200,
+			retryable: true,
+		});
+	}
+
+	const parts = candidate.content?.parts ?? [];
+	const images: ResultImage[] = [];
+	const thoughtImages: ResultImage[] = [];
+	const texts: string[] = [];
+	const thoughts: string[] = [];
+	const thoughtSignatures: string[] = [];
+	for (const part of parts) {
+		if (part.thoughtSignature) thoughtSignatures.push(part.thoughtSignature);
+		if (part.inlineData?.data) {
+			const image = {
+				data: Buffer.from(part.inlineData.data, 'base64'),
+				mimeType: part.inlineData.mimeType ?? 'image/png',
+				thoughtSignature: part.thoughtSignature,
+			};
+			if (image.data.length === 0) continue;
+			(part.thought ? thoughtImages : images).push(image);
+		} else if (typeof part.text === 'string' && part.text.length > 0) {
+			(part.thought ? thoughts : texts).push(part.text);
+		}
+	}
+	const text = texts.join('\n').trim();
+	const finishReason = candidate.finishReason;
+
+	if (requireImage && images.length === 0) {
+		if (finishReason && finishReason !== 'STOP') throw finishFailure(finishReason, candidate.finishMessage, text || undefined);
+		if (text) {
+			throw new GeminiFailure({
+				kind: 'text-only',
+				message: `Gemini answered with text instead of an image: "${text.length > 500 ? `${text.slice(0, 500)}…` : text}"`,
+				description:
+					'The model refused or misunderstood the request and replied in words. Read its reply above, then rephrase the prompt so that it clearly asks for an image.',
+				reason: 'TEXT_ONLY',
+				httpCode: 200,
+				retryable: false,
+				modelText: text,
+			});
+		}
+		if (!candidate.content || parts.length === 0) {
+			throw new GeminiFailure({
+				kind: 'empty',
+				message: `Gemini returned a candidate with no content${finishReason ? ` (finish reason ${finishReason})` : ''}`,
+				description: 'The API sent an empty answer. The node retried it; try again or change the prompt.',
+				reason: 'EMPTY_CONTENT',
+				httpCode: 200,
+				retryable: true,
+			});
+		}
+		throw new GeminiFailure({
+			kind: 'no-image',
+			message: 'Gemini returned no image',
+			description: 'The answer held only thoughts and no final image. Try again, or turn thinking down.',
+			reason: 'NO_IMAGE',
+			httpCode: 200,
+			retryable: false,
+		});
+	}
+
+	return {
+		images,
+		thoughtImages,
+		text,
+		thoughtText: thoughts.join('\n').trim(),
+		thoughtSignatures,
+		finishReason,
+		usage: toUsage(response.usageMetadata),
+		modelVersion: response.modelVersion,
+		responseId: response.responseId,
+		groundingMetadata: candidate.groundingMetadata,
+		groundingSources: groundingSources(candidate.groundingMetadata),
+		modelContent: { role: 'model', parts },
+	};
+}

@@ -1,0 +1,140 @@
+/**
+ * A small, honest stand-in for n8n's IExecuteFunctions, so a node's execute() can run in jest
+ * against the Gemini simulator over real HTTP. It behaves like n8n's filesystem binary mode:
+ * prepareBinaryData keeps the bytes in a store and the item only holds an id, so a node that
+ * read `binary.data` itself would find no image. The real n8n runs in test/e2e.
+ */
+import { NodeOperationError } from 'n8n-workflow';
+import type {
+	IBinaryData,
+	IDataObject,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeProperties,
+	INodeType,
+} from 'n8n-workflow';
+import { Readable } from 'stream';
+
+/** A parameter value, or a function of the item standing in for an n8n expression. */
+export type ParamValue = unknown | ((itemIndex: number, item: INodeExecutionData) => unknown);
+
+export interface RunOptions {
+	parameters: Record<string, ParamValue>;
+	items?: INodeExecutionData[];
+	credentials?: IDataObject;
+	continueOnFail?: boolean;
+	cancelSignal?: AbortSignal;
+	binaryStore?: BinaryStore;
+}
+
+export class BinaryStore {
+	private readonly files = new Map<string, Buffer>();
+	private next = 0;
+
+	async put(data: Buffer | Readable, fileName?: string, mimeType?: string): Promise<IBinaryData> {
+		const buffer = Buffer.isBuffer(data) ? data : await streamToBuffer(data);
+		const id = `test-store:${++this.next}`;
+		this.files.set(id, buffer);
+		const extension = fileName?.split('.').pop();
+		return {
+			id,
+			data: 'filesystem-v2',
+			mimeType: mimeType ?? 'application/octet-stream',
+			fileName,
+			fileExtension: extension,
+			fileSize: `${buffer.length} B`,
+			bytes: buffer.length,
+		} as IBinaryData;
+	}
+
+	get(binary: IBinaryData): Buffer {
+		const buffer = binary.id ? this.files.get(binary.id) : undefined;
+		if (!buffer) throw new Error(`No stored file for binary ${binary.id ?? '(no id)'}`);
+		return buffer;
+	}
+
+	/** An input item's binary, stored as n8n would store an upload. */
+	async binaryItem(json: IDataObject, files: Record<string, { data: Buffer; fileName: string; mimeType: string }>): Promise<INodeExecutionData> {
+		const binary: Record<string, IBinaryData> = {};
+		for (const [prop, file] of Object.entries(files)) binary[prop] = await this.put(file.data, file.fileName, file.mimeType);
+		return { json, binary };
+	}
+}
+
+async function streamToBuffer(stream: Readable): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+	return Buffer.concat(chunks);
+}
+
+function defaultOf(properties: INodeProperties[], name: string): unknown {
+	return properties.find((p) => p.name === name)?.default;
+}
+
+export interface RunResult {
+	outputs: INodeExecutionData[][];
+	store: BinaryStore;
+	node: INode;
+}
+
+/** Runs `nodeType.execute` once, like n8n runs a node for one batch of input items. */
+export async function runNode(nodeType: INodeType, options: RunOptions): Promise<RunResult> {
+	const items = options.items ?? [{ json: {} }];
+	const store = options.binaryStore ?? new BinaryStore();
+	const description = nodeType.description;
+	const node: INode = {
+		id: 'test-node',
+		name: description.defaults.name ?? description.displayName,
+		type: `n8n-nodes-nano-banana-studio.${description.name}`,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
+	const cancel = options.cancelSignal ?? new AbortController().signal;
+
+	const getNodeParameter = (name: string, itemIndex: number, fallback?: unknown, extra?: { extractValue?: boolean }) => {
+		const [head, ...path] = name.split('.');
+		let value: unknown = head in options.parameters ? options.parameters[head] : defaultOf(description.properties, head);
+		if (typeof value === 'function') value = (value as (i: number, item: INodeExecutionData) => unknown)(itemIndex, items[itemIndex]);
+		for (const key of path) value = (value as IDataObject | undefined)?.[key];
+		if (value === undefined) value = fallback;
+		if (extra?.extractValue && value && typeof value === 'object' && '__rl' in (value as IDataObject || {})) {
+			return (value as IDataObject).value;
+		}
+		if (extra?.extractValue && value && typeof value === 'object' && 'mode' in (value as IDataObject)) {
+			return (value as IDataObject).value;
+		}
+		return value;
+	};
+
+	const context = {
+		getInputData: () => items,
+		getNodeParameter,
+		getNode: () => node,
+		getCredentials: async () => options.credentials ?? {},
+		continueOnFail: () => options.continueOnFail ?? false,
+		getExecutionCancelSignal: () => cancel,
+		logger: { debug() {}, info() {}, warn() {}, error() {} },
+		helpers: {
+			prepareBinaryData: (data: Buffer | Readable, fileName?: string, mimeType?: string) => store.put(data, fileName, mimeType),
+			assertBinaryData: (itemIndex: number, propertyName: string) => {
+				const binary = items[itemIndex]?.binary?.[propertyName];
+				if (!binary) {
+					throw new NodeOperationError(node, `This operation expects the node's input data to contain a binary file '${propertyName}', but none was found [item ${itemIndex}]`, { itemIndex });
+				}
+				return binary;
+			},
+			getBinaryDataBuffer: async (itemIndex: number, propertyName: string | IBinaryData) => {
+				const binary = typeof propertyName === 'string' ? items[itemIndex]?.binary?.[propertyName] : propertyName;
+				if (!binary) throw new Error(`No binary property ${String(propertyName)} on item ${itemIndex}`);
+				return store.get(binary);
+			},
+			getBinaryStream: async (id: string) => Readable.from(store.get({ id } as IBinaryData)),
+			getBinaryMetadata: async (id: string) => ({ fileSize: store.get({ id } as IBinaryData).length }),
+		},
+	} as unknown as IExecuteFunctions;
+
+	const outputs = await nodeType.execute!.call(context);
+	return { outputs: outputs as INodeExecutionData[][], store, node };
+}
