@@ -93,7 +93,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		for (const result of results) {
 			for (const image of result.images) {
 				const suffix = count > 1 || result.images.length > 1 ? String(imageIndex + 1) : undefined;
-				const written = await writeImage(this, image, output, suffix ? `${fileBase}-${suffix}` : fileBase);
+				const written = await writeImage(this, image, output, fileBase, suffix);
 				const binary = { [output.binaryPropertyName]: written.binary };
 				if (options.outputThoughtImages) {
 					for (const [t, thought] of result.thoughtImages.entries()) {

@@ -34,7 +34,8 @@ export async function writeImage(
 	ctx: IExecuteFunctions,
 	image: ResultImage,
 	output: OutputSettings,
-	fileName: string,
+	fileBase: string,
+	suffix?: string,
 ): Promise<WrittenImage> {
 	const wantsConversion = output.format !== 'original' || !!output.resize;
 	const converted = wantsConversion
@@ -42,7 +43,7 @@ export async function writeImage(
 		: undefined;
 	const data = converted?.data ?? image.data;
 	const info = converted ?? (await readImageInfo(image.data));
-	const binary = await ctx.helpers.prepareBinaryData(data, outputFileName(fileName, info.mimeType), info.mimeType);
+	const binary = await ctx.helpers.prepareBinaryData(data, outputFileName(fileBase, info.mimeType, suffix), info.mimeType);
 	return {
 		binary,
 		json: {

@@ -74,6 +74,9 @@ describe('which failures are retried', () => {
 
 	it('retries network errors, timeouts and malformed JSON; keeps HTML pages short', () => {
 		expect(classifyError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } })).kind).toBe('network');
+		// What the SDK throws when fetch itself fails.
+		const wrapped = new Error('exception TypeError: fetch failed sending request', { cause: Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } }) });
+		expect(classifyError(wrapped)).toMatchObject({ kind: 'network', retryable: true, message: 'Could not reach the Gemini API (ECONNRESET)' });
 		expect(classifyError(Object.assign(new Error('This operation was aborted'), { name: 'AbortError' })).kind).toBe('timeout');
 		expect(classifyError(new SyntaxError('Unexpected end of JSON input')).kind).toBe('malformed');
 		const html = classifyError(apiError(502, JSON.stringify({ error: { message: '<html><head><title>502 Bad Gateway</title></head><body>…</body></html>', code: 502 } })));

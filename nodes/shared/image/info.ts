@@ -89,7 +89,7 @@ function sniffUnreadableImage(input: Buffer): string | undefined {
 export function toImageInputError(error: unknown, input: Buffer): ImageInputError {
 	if (error instanceof ImageInputError) return error;
 	const detail = error instanceof Error ? error.message : String(error);
-	if (input.length === 0 || /empty/i.test(detail)) return emptyImageError();
+	if (input.length === 0 || /buffer is empty/i.test(detail)) return emptyImageError();
 	if (/unsupported image format/i.test(detail)) {
 		const unreadable = sniffUnreadableImage(input);
 		if (unreadable) {
@@ -113,18 +113,29 @@ export function toImageInputError(error: unknown, input: Buffer): ImageInputErro
 			'Downscale the image first, or raise the input pixel limit if you trust its source.',
 		);
 	}
-	if (/unsupported (codec|feature)|no decoder|compression format/i.test(detail)) {
+	// e.g. HEVC-coded HEIC: the prebuilt libvips has no HEVC decoder (patents)
+	const codec = /compression format has not been built in: (\w+)/i.exec(detail);
+	if (codec || /unsupported (codec|feature)|no decoder/i.test(detail)) {
 		return new ImageInputError(
 			'unsupported-format',
-			`The image uses an encoding that cannot be decoded here (${detail})`,
+			`The image is compressed with ${codec ? codec[1] : 'a codec'} which cannot be decoded here`,
 			'Convert the image to PNG or JPEG first.',
 		);
 	}
 	return new ImageInputError(
 		'corrupt',
-		`The image is damaged or incomplete (${detail})`,
+		`The image is damaged or incomplete (${cleanDetail(detail)})`,
 		'The file may have been cut off during download or upload; fetch it again.',
 	);
+}
+
+/** libvips piles up low-level lines (seeks, the failed write); keep the ones that say what broke. */
+function cleanDetail(detail: string): string {
+	const lines = detail
+		.split('\n')
+		.map((line) => line.trim())
+		.filter((line) => line && !/^source: |unable to write to target/.test(line));
+	return lines.join('; ') || detail.trim();
 }
 
 export function emptyImageError(): ImageInputError {

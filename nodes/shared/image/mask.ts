@@ -94,3 +94,37 @@ async function featherWeights(lock: RawImage, featherPx: number): Promise<Uint8A
 	}
 	return blurred;
 }
+
+export interface MaskRegion {
+	/** Percent of width/height, from the top-left corner. */
+	left: number;
+	top: number;
+	right: number;
+	bottom: number;
+	/** Share of the image the white area covers, 0..1. */
+	coverage: number;
+}
+
+/**
+ * Where the mask is white, as a box in percent, so the model can be told in words which region
+ * to change. Also validates the mask before any paid call.
+ */
+export async function maskRegion(mask: Buffer): Promise<MaskRegion> {
+	const size = 100;
+	const { data } = await decodeRaw(mask, (image) =>
+		image.flatten({ background: '#000000' }).greyscale().resize(size, size, { fit: 'fill' }).threshold(128).extractChannel(0),
+	);
+	let [left, top, right, bottom, white] = [size, size, -1, -1, 0];
+	for (let y = 0; y < size; y++) {
+		for (let x = 0; x < size; x++) {
+			if (data[y * size + x] < 128) continue;
+			white++;
+			left = Math.min(left, x);
+			right = Math.max(right, x);
+			top = Math.min(top, y);
+			bottom = Math.max(bottom, y);
+		}
+	}
+	if (white === 0) return { left: 0, top: 0, right: 0, bottom: 0, coverage: 0 };
+	return { left, top, right: right + 1, bottom: bottom + 1, coverage: white / (size * size) };
+}

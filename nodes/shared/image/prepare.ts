@@ -102,7 +102,9 @@ export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}
 	let mimeType = mimeTypeFor(format);
 	let sent = { width, height };
 	if (steps.length > 0) {
-		const encoded = await encode(input, params);
+		const encoded = await encode(input, params).catch((error: unknown) => {
+			throw format === 'heic' || format === 'heif' ? undecodableHeic(error, steps) : error;
+		});
 		data = encoded.data;
 		sent = { width: encoded.info.width, height: encoded.info.height };
 		mimeType = mimeTypeFor(params.format);
@@ -192,6 +194,25 @@ async function encode(input: Buffer, params: EncodeParams): Promise<{ data: Buff
 	} catch (error) {
 		throw toImageInputError(error, input);
 	}
+}
+
+const STEP_WORDS: Record<string, string> = {
+	rotated: 'rotation',
+	'stripped-metadata': 'metadata removal',
+	downscaled: 'downscaling',
+};
+
+/** HEIC is sent as it is when it can be; a change needs decoding, which HEVC rules out here. */
+function undecodableHeic(error: unknown, steps: string[]): unknown {
+	if (!(error instanceof ImageInputError) || error.reason !== 'unsupported-format') return error;
+	const onlyMetadata = steps.length === 1 && steps[0] === 'stripped-metadata';
+	return new ImageInputError(
+		'unsupported-format',
+		`This HEIC image cannot be sent as it is (it needs ${steps.map((step) => STEP_WORDS[step] ?? step).join(' and ')}) and HEIC cannot be decoded here`,
+		onlyMetadata
+			? 'Convert it to JPEG first, or choose to keep metadata to send it unchanged, location data included.'
+			: 'Convert it to JPEG first.',
+	);
 }
 
 /**

@@ -57,25 +57,33 @@ export interface UploadedFile {
 
 const UNDICI_GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 
+type Dispatcher = { dispatch: (options: Record<string, unknown>, handler: unknown) => boolean };
+
 /**
  * Node's fetch (undici) cuts a request whose headers take over 300 s, and a 4K image can take
  * longer. The SDK lifts that limit only for its own fetch; since we wrap fetch to read
  * Retry-After, we lift it the same way: delegate to the global dispatcher with both undici
- * timeouts off. Our per-attempt timeout (SDK `timeout`) still applies.
+ * timeouts off. Our per-attempt timeout (SDK `timeout`) still applies. Where the global
+ * dispatcher is not reachable (a sandboxed realm), fetch keeps its default.
  */
-const noHeaderTimeoutDispatcher = {
-	dispatch(options: Record<string, unknown>, handler: unknown): boolean {
-		const globals = globalThis as unknown as Record<symbol, { dispatch: (o: unknown, h: unknown) => boolean }>;
-		if (!globals[UNDICI_GLOBAL_DISPATCHER]) new Headers();
-		return globals[UNDICI_GLOBAL_DISPATCHER].dispatch({ ...options, headersTimeout: 0, bodyTimeout: 0 }, handler);
-	},
-};
+function noHeaderTimeoutDispatcher(): Dispatcher | undefined {
+	const globals = globalThis as unknown as Record<symbol, Dispatcher | undefined>;
+	if (!globals[UNDICI_GLOBAL_DISPATCHER]) new Headers();
+	const global = globals[UNDICI_GLOBAL_DISPATCHER];
+	if (typeof global?.dispatch !== 'function') return undefined;
+	return { dispatch: (options, handler) => global.dispatch({ ...options, headersTimeout: 0, bodyTimeout: 0 }, handler) };
+}
+
+async function fetchWithoutHeaderTimeout(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+	const dispatcher = noHeaderTimeoutDispatcher();
+	return await fetch(input, (dispatcher ? { ...init, dispatcher } : init) as RequestInit);
+}
 
 /** A fetch that remembers the last Retry-After header it saw; one per call, so calls never share it. */
 function headerAwareFetch() {
 	const seen: { retryAfterMs?: number } = {};
 	const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-		const response = await fetch(input, { ...init, dispatcher: noHeaderTimeoutDispatcher } as unknown as RequestInit);
+		const response = await fetchWithoutHeaderTimeout(input, init);
 		if (!response.ok) seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 		return response;
 	};
@@ -90,7 +98,11 @@ export class GeminiClient {
 		this.apiKey = connection.apiKey;
 		this.sdk = new GoogleGenAI({
 			apiKey: connection.apiKey,
-			httpOptions: { baseUrl: (connection.host || DEFAULT_HOST).replace(/\/+$/, ''), apiVersion: API_VERSION },
+			httpOptions: {
+				baseUrl: (connection.host || DEFAULT_HOST).replace(/\/+$/, ''),
+				apiVersion: API_VERSION,
+				fetch: fetchWithoutHeaderTimeout,
+			},
 		});
 	}
 

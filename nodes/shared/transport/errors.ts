@@ -216,8 +216,10 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		});
 	}
 
-	if (err?.name === 'TypeError' || err?.cause?.code) {
-		const cause = err.cause?.code ?? err.cause?.message ?? message;
+	// The SDK wraps fetch failures: Error("exception TypeError: fetch failed sending request", {cause}).
+	const root = (err?.cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? err?.cause?.code;
+	if (err?.name === 'TypeError' || root || /fetch failed|sending request|ECONN|socket hang up/i.test(message)) {
+		const cause = root ?? (err?.cause?.message && !/^fetch failed$/.test(err.cause.message) ? err.cause.message : 'connection failed');
 		return new GeminiFailure({
 			kind: 'network',
 			message: `Could not reach the Gemini API (${cause})`,

@@ -1,0 +1,30 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { CREDENTIAL_NAME } from '../shared/descriptions';
+import { searchImageModels } from '../shared/methods/listSearch';
+import * as edit from './edit.operation';
+
+export class NanoBananaEdit implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Nano Banana Edit',
+		name: 'nanoBananaEdit',
+		icon: { light: 'file:nanoBananaEdit.svg', dark: 'file:nanoBananaEdit.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["mode"] === "steps" ? "step by step" : "all at once"}}',
+		description: 'Edit an image with instructions using Google Gemini image models, in one go or step by step, keeping the subject',
+		defaults: { name: 'Nano Banana Edit' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: CREDENTIAL_NAME, required: true }],
+		properties: edit.description,
+	};
+
+	methods = { listSearch: { searchImageModels } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await edit.execute.call(this);
+	}
+}

@@ -1,0 +1,318 @@
+import { NodeOperationError } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { estimateCostUsd } from '../shared/catalogue';
+import { geminiClientFor } from '../shared/credentials';
+import {
+	aspectRatioParameter,
+	generationOptions,
+	imageSizeParameter,
+	modelLocator,
+	outputOptions,
+	requestOptions,
+	sortedOptions,
+} from '../shared/descriptions';
+import { forItem, toNodeError } from '../shared/errors';
+import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
+import type { MaskRegion } from '../shared/image';
+import { fitImages, inputOptions, inputReport, readInputImage, readInputSettings } from '../shared/input';
+import { defaultFileBase, writeImage } from '../shared/output';
+import { errorItem, runItems } from '../shared/runner';
+import { buildImageRequest, readOutputSettings, readRequestSettings } from '../shared/settings';
+import type { GenerateResult, Usage, WireContent, WirePart } from '../shared/transport';
+import { SESSION_FIELD, SESSION_VERSION, SOURCE_PROPERTY, readSession, sessionToContents } from './session';
+import type { EditSession, SessionPart, SessionTurn } from './session';
+
+const editOptions: INodeProperties[] = [
+	{
+		displayName: 'Mask Binary Property',
+		name: 'maskBinaryProperty',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. mask',
+		description: 'Region lock: a black-and-white image on the item. White may change, black stays bit-identical to the original. Empty: no mask.',
+	},
+	{
+		displayName: 'Mask Feather (Px)',
+		name: 'maskFeatherPx',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Soften the edge of the white area over this many pixels, inside the white area only',
+	},
+	{
+		displayName: 'Output Step Images',
+		name: 'outputStepImages',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to keep each step\'s image as binary step1, step2, …. These are what a later Edit node needs to continue the conversation.',
+	},
+];
+
+export const description: INodeProperties[] = [
+	modelLocator,
+	{
+		displayName: 'Continue Previous Edit',
+		name: 'continueEdit',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to carry on the conversation of a previous Nano Banana Edit node (from the item\'s editSession), so the subject stays the same. Uses that conversation\'s model.',
+	},
+	{
+		displayName: 'Input Binary Property',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		description: 'Name of the binary property holding the image to edit',
+		displayOptions: { show: { continueEdit: [false] } },
+	},
+	{
+		displayName: 'Mode',
+		name: 'mode',
+		type: 'options',
+		options: [
+			{ name: 'All at Once', value: 'single', description: 'One instruction, one request' },
+			{ name: 'Step by Step', value: 'steps', description: 'Several instructions as successive turns of one conversation, each refining the last result' },
+		],
+		default: 'single',
+	},
+	{
+		displayName: 'Instruction',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: '',
+		required: true,
+		placeholder: 'e.g. Remove all people from the background',
+		description: 'What to change. Say what must stay the same, too.',
+		displayOptions: { show: { mode: ['single'] } },
+	},
+	{
+		displayName: 'Steps',
+		name: 'steps',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, sortable: true },
+		default: { values: [{ instruction: '' }] },
+		placeholder: 'Add Step',
+		displayOptions: { show: { mode: ['steps'] } },
+		options: [
+			{
+				displayName: 'Step',
+				name: 'values',
+				values: [
+					{
+						displayName: 'Instruction',
+						name: 'instruction',
+						type: 'string',
+						typeOptions: { rows: 2 },
+						default: '',
+						placeholder: 'e.g. Remove skin imperfections and marks',
+					},
+				],
+			},
+		],
+	},
+	aspectRatioParameter({ name: 'Keep Input\'s', value: 'keep', description: 'The output follows the input image\'s shape' }),
+	imageSizeParameter,
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: sortedOptions(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
+	},
+];
+
+function addUsage(total: Usage, more: Usage): Usage {
+	return {
+		promptTokens: total.promptTokens + more.promptTokens,
+		outputTokens: total.outputTokens + more.outputTokens,
+		thinkingTokens: total.thinkingTokens + more.thinkingTokens,
+		totalTokens: total.totalTokens + more.totalTokens,
+	};
+}
+
+function maskInstruction(region: MaskRegion): string {
+	return `Change only the region from ${region.left}% to ${region.right}% of the width and ${region.top}% to ${region.bottom}% of the height (measured from the top-left corner). Keep everything outside it exactly as it is.`;
+}
+
+function readInstructions(ctx: IExecuteFunctions, itemIndex: number): string[] {
+	const mode = ctx.getNodeParameter('mode', itemIndex, 'single') as string;
+	const instructions =
+		mode === 'steps'
+			? ((ctx.getNodeParameter('steps.values', itemIndex, []) as Array<{ instruction?: string }>) ?? []).map((s) => String(s.instruction ?? '').trim())
+			: [String(ctx.getNodeParameter('prompt', itemIndex, '')).trim()];
+	const empty = instructions.findIndex((s) => !s);
+	if (instructions.length === 0 || empty >= 0) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			forItem(mode === 'steps' ? `Step ${empty + 1} has no instruction` : 'The instruction is empty', itemIndex),
+			{ itemIndex, description: 'Write what to change, or check that the expression returns text for this item.' },
+		);
+	}
+	return instructions;
+}
+
+/** The non-thought parts of a model turn, as sent back next turn and as kept in the session. */
+function modelTurn(result: GenerateResult, imageProperties: string[]): { wire: WireContent; session: SessionTurn } {
+	const wireParts: WirePart[] = [];
+	const sessionParts: SessionPart[] = [];
+	let image = 0;
+	for (const part of result.modelContent.parts ?? []) {
+		if (part.thought) continue;
+		wireParts.push(part);
+		const kept: SessionPart = {};
+		if (part.inlineData?.data) kept.image = { binaryProperty: imageProperties[image++], mimeType: part.inlineData.mimeType ?? 'image/png' };
+		else if (part.text !== undefined) kept.text = part.text;
+		if (part.thoughtSignature) kept.thoughtSignature = part.thoughtSignature;
+		sessionParts.push(kept);
+	}
+	return { wire: { role: 'model', parts: wireParts }, session: { role: 'model', parts: sessionParts } };
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const client = await geminiClientFor(this);
+	const { concurrency, call } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+	// Images of the steps that succeeded, kept for an item whose later step fails.
+	const partial = new Map<number, Record<string, IBinaryData>>();
+
+	const outcomes = await runItems(this, items.length, concurrency, async (i, { signal, limit }): Promise<INodeExecutionData[]> => {
+		const item = items[i];
+		const options = this.getNodeParameter('options', i, {}) as IDataObject;
+		const continuing = this.getNodeParameter('continueEdit', i, false) as boolean;
+		const session: EditSession | undefined = continuing ? readSession(this, i, item.json) : undefined;
+		const instructions = readInstructions(this, i);
+		let request: ReturnType<typeof buildImageRequest>;
+		let output: ReturnType<typeof readOutputSettings>;
+		try {
+			request = buildImageRequest({
+				modelId: session?.model ?? (this.getNodeParameter('model', i, '', { extractValue: true }) as string),
+				aspectRatio: this.getNodeParameter('aspectRatio', i, 'keep') as string,
+				imageSize: this.getNodeParameter('imageSize', i, '1K') as string,
+				options,
+			});
+			output = readOutputSettings(options);
+		} catch (error) {
+			throw new NodeOperationError(this.getNode(), forItem((error as Error).message, i), { itemIndex: i });
+		}
+		const inputSettings = readInputSettings(options, request.modelInfo);
+		const callSettings = { ...call, signal };
+		const binary: Record<string, IBinaryData> = { ...(item.binary ?? {}) };
+		const turns: SessionTurn[] = session ? [...session.turns] : [];
+		const history: WireContent[] = session ? await sessionToContents(this, i, session) : [];
+		let firstUserParts: WirePart[] = [];
+		let inputJson: IDataObject | undefined;
+		let original: Buffer;
+
+		if (session) {
+			if (!binary[SOURCE_PROPERTY]) throw new NodeOperationError(this.getNode(), forItem(`Cannot continue the previous edit: the "${SOURCE_PROPERTY}" binary is missing`, i), { itemIndex: i });
+			original = await this.helpers.getBinaryDataBuffer(i, SOURCE_PROPERTY);
+		} else {
+			const property = String(this.getNodeParameter('binaryPropertyName', i, 'data')).trim();
+			const image = await readInputImage(this, i, property, inputSettings);
+			original = image.source;
+			const fitted = await fitImages(this, i, [image], inputSettings, client, callSettings);
+			firstUserParts = fitted.parts;
+			inputJson = inputReport(fitted.images[0]);
+			const sent = fitted.images[0].prepared;
+			binary[SOURCE_PROPERTY] = await this.helpers.prepareBinaryData(sent.data, `edit-source.${extensionFor(sent.mimeType)}`, sent.mimeType);
+		}
+
+		// The mask is read and checked before any paid call.
+		const maskProperty = String(options.maskBinaryProperty ?? '').trim();
+		let mask: { data: Buffer; region: MaskRegion } | undefined;
+		if (maskProperty) {
+			const maskImage = await readInputImage(this, i, maskProperty, { ...inputSettings, keepMetadata: true, maxLongSide: undefined });
+			const region = await maskRegion(maskImage.source);
+			if (region.coverage === 0) {
+				throw new NodeOperationError(this.getNode(), forItem(`Binary property "${maskProperty}": the mask has no white area, so nothing may change`, i), {
+					itemIndex: i,
+					description: 'Paint the region to edit white and the rest black.',
+				});
+			}
+			mask = { data: maskImage.source, region };
+		}
+
+		const steps: IDataObject[] = [];
+		let usage: Usage = { promptTokens: 0, outputTokens: 0, thinkingTokens: 0, totalTokens: 0 };
+		let last: GenerateResult | undefined;
+		let stepNumber = session?.steps ?? 0;
+		for (const [k, instruction] of instructions.entries()) {
+			stepNumber++;
+			const text = mask ? `${instruction}\n\n${maskInstruction(mask.region)}` : instruction;
+			const isFirstTurn = !session && k === 0;
+			const userWire: WireContent = { role: 'user', parts: [{ text }, ...(isFirstTurn ? firstUserParts : [])] };
+			const userSession: SessionTurn = {
+				role: 'user',
+				parts: [{ text }, ...(isFirstTurn ? [{ image: { binaryProperty: SOURCE_PROPERTY, mimeType: binary[SOURCE_PROPERTY].mimeType } }] : [])],
+			};
+			let result: GenerateResult;
+			try {
+				result = await limit(() => client.generate({ ...request, contents: [...history, userWire] }, callSettings));
+			} catch (error) {
+				const nodeError = toNodeError(this, error, i);
+				if (instructions.length > 1 || session) {
+					nodeError.message = `Step ${stepNumber} ("${instruction.slice(0, 60)}") failed: ${nodeError.message}`;
+					nodeError.context.failedStep = stepNumber;
+				}
+				throw nodeError;
+			}
+			const names = result.images.map((_, n) => (n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`));
+			for (const [n, image] of result.images.entries()) {
+				binary[names[n]] = await this.helpers.prepareBinaryData(image.data, `${names[n]}.${extensionFor(image.mimeType)}`, image.mimeType);
+			}
+			partial.set(i, Object.fromEntries(Object.entries(binary).filter(([name]) => name.startsWith('step'))));
+			const turn = modelTurn(result, names);
+			history.push(userWire, turn.wire);
+			turns.push(userSession, turn.session);
+			usage = addUsage(usage, result.usage);
+			steps.push({ step: stepNumber, instruction, text: result.text, finishReason: result.finishReason, usage: result.usage, binaryProperty: `step${stepNumber}` });
+			last = result;
+		}
+
+		const final = last!.images[last!.images.length - 1];
+		const finalImage = mask ? { data: await compositeWithMask(original, final.data, mask.data, { featherPx: Number(options.maskFeatherPx ?? 0) }), mimeType: 'image/png' } : final;
+		const written = await writeImage(this, finalImage, output, output.fileName || defaultFileBase(request.model, i));
+		binary[output.binaryPropertyName] = written.binary;
+		if (options.outputStepImages === false) {
+			for (const name of Object.keys(binary)) if (/^step\d+(_\d+)?$/.test(name)) delete binary[name];
+		}
+		const editSession: EditSession = { version: SESSION_VERSION, model: request.model, steps: stepNumber, turns };
+		partial.delete(i);
+		return [
+			{
+				json: {
+					model: request.model,
+					modelVersion: last!.modelVersion,
+					mode: instructions.length > 1 ? 'steps' : 'single',
+					prompt: instructions[instructions.length - 1],
+					...(inputJson ? { input: inputJson } : {}),
+					aspectRatio: (request.generationConfig.imageConfig as IDataObject | undefined)?.aspectRatio ?? 'keep',
+					imageSize: request.imageSize,
+					...written.json,
+					...(mask ? { mask: { binaryProperty: maskProperty, region: mask.region, featherPx: Number(options.maskFeatherPx ?? 0) } } : {}),
+					text: last!.text,
+					finishReason: last!.finishReason,
+					usage,
+					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
+					steps,
+					...(options.outputStepImages === false ? {} : { [SESSION_FIELD]: editSession }),
+				} as IDataObject,
+				binary,
+				pairedItem: { item: i },
+			},
+		];
+	});
+
+	return [
+		outcomes.flatMap((outcome, i) => {
+			if (outcome.ok) return outcome.value;
+			const failed = errorItem(items[i], i, outcome.error);
+			const kept = partial.get(i);
+			return [kept ? { ...failed, binary: { ...(failed.binary ?? {}), ...kept } } : failed];
+		}),
+	];
+}

@@ -1,0 +1,195 @@
+/**
+ * The input path shared by Edit, Fuse and Verify: read a binary through n8n's helpers (any
+ * binary-data mode), prepare it with sharp (orientation, privacy, format, size, bomb guard), and
+ * fit the request under the inline limit, by re-encoding first and the Files API after that.
+ */
+import { NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+
+import type { ModelInfo } from './catalogue';
+import { forItem } from './errors';
+import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
+import type { PreparedImage } from './image';
+import type { CallSettings, GeminiClient, WirePart } from './transport';
+
+export const DEFAULT_INLINE_LIMIT_MB = 100;
+/** Re-encoding may shrink an image to this long side at the least; below it the Files API is kinder. */
+const MIN_REENCODED_LONG_SIDE = 1024;
+
+export interface InputSettings {
+	keepMetadata: boolean;
+	maxLongSide?: number;
+	limitInputPixels?: number;
+	inlineLimitBytes: number;
+}
+
+export const inputOptions: INodeProperties[] = [
+	{
+		displayName: 'Keep Metadata',
+		name: 'keepMetadata',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to send the input\'s EXIF, XMP and IPTC to Google. Off by default: location (GPS) and camera data are stripped before upload.',
+	},
+	{
+		displayName: 'Max Input Long Side (Px)',
+		name: 'maxInputLongSide',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Downscale inputs whose longest side is larger. 0 uses what the model can use (e.g. 3072 px for Nano Banana 2), which cuts upload time with no loss.',
+	},
+	{
+		displayName: 'Max Input Megapixels',
+		name: 'maxInputMegapixels',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 100,
+		description: 'Inputs with more pixels are refused before decoding, as a guard against decompression bombs',
+	},
+	{
+		displayName: 'Max Inline Request Size (MB)',
+		name: 'inlineLimitMb',
+		type: 'number',
+		typeOptions: { minValue: 0.1, numberPrecision: 1 },
+		default: DEFAULT_INLINE_LIMIT_MB,
+		description: 'Requests larger than this are re-encoded, then images go through the Files API. Google\'s limit is 100 MB; lower it for proxies with smaller limits.',
+	},
+];
+
+export function readInputSettings(options: IDataObject, model: ModelInfo | undefined): InputSettings {
+	const maxLongSide = Number(options.maxInputLongSide ?? 0) || model?.maxInputLongSide;
+	return {
+		keepMetadata: options.keepMetadata === true,
+		maxLongSide,
+		limitInputPixels: Number(options.maxInputMegapixels ?? 100) * 1e6,
+		inlineLimitBytes: Number(options.inlineLimitMb ?? DEFAULT_INLINE_LIMIT_MB) * 1024 * 1024,
+	};
+}
+
+export interface InputImage {
+	property: string;
+	/** The bytes as stored in n8n, kept to re-encode from if the request must shrink. */
+	source: Buffer;
+	prepared: PreparedImage;
+	fileName?: string;
+}
+
+function inputError(ctx: IExecuteFunctions, itemIndex: number, property: string, message: string, description: string) {
+	return new NodeOperationError(ctx.getNode(), forItem(`Binary property "${property}": ${message}`, itemIndex), { itemIndex, description });
+}
+
+/** Reads and prepares one input image; a bad one is a NodeOperationError naming item and property. */
+export async function readInputImage(ctx: IExecuteFunctions, itemIndex: number, property: string, settings: InputSettings): Promise<InputImage> {
+	let metadata;
+	try {
+		metadata = ctx.helpers.assertBinaryData(itemIndex, property);
+	} catch {
+		const available = Object.keys(ctx.getInputData()[itemIndex]?.binary ?? {});
+		throw inputError(
+			ctx,
+			itemIndex,
+			property,
+			'no such binary data on the item',
+			available.length
+				? `The item has these binary properties: ${available.join(', ')}. Set the input binary property to one of them.`
+				: 'The item carries no binary data. Make sure the previous node outputs a file (e.g. a Form upload, Read File or HTTP Request with a file response).',
+		);
+	}
+	const source = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
+	try {
+		const prepared = await prepareInputImage(source, {
+			keepMetadata: settings.keepMetadata,
+			maxLongSide: settings.maxLongSide,
+			limitInputPixels: settings.limitInputPixels,
+		});
+		return { property, source, prepared, fileName: metadata.fileName };
+	} catch (error) {
+		if (error instanceof ImageInputError) {
+			const name = metadata.fileName ? ` (${metadata.fileName})` : '';
+			throw inputError(ctx, itemIndex, property, `${error.message}${name}`, error.hint);
+		}
+		throw new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+	}
+}
+
+/** What the item's json says about an input image. */
+export function inputReport(image: InputImage & { via?: string }): IDataObject {
+	const p = image.prepared;
+	return {
+		binaryProperty: image.property,
+		originalWidth: p.originalWidth,
+		originalHeight: p.originalHeight,
+		sentWidth: p.sentWidth,
+		sentHeight: p.sentHeight,
+		bytesSent: p.bytesSent,
+		mimeTypeSent: p.mimeType,
+		metadataStripped: p.metadataStripped,
+		processing: p.steps,
+		sentVia: image.via ?? 'inline',
+	};
+}
+
+export interface FittedImages {
+	parts: WirePart[];
+	images: Array<InputImage & { via: 'inline' | 'files-api' }>;
+}
+
+const inline = (p: PreparedImage): WirePart => ({ inlineData: { mimeType: p.mimeType, data: p.data.toString('base64') } });
+
+/**
+ * Turns prepared images into request parts that fit under the inline limit: as they are if they
+ * fit; else all re-encoded evenly (never below 1024 px long side); else the largest go through
+ * the Files API until the rest fits. `otherBytes` is the rest of the request (text, history).
+ */
+export async function fitImages(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	images: InputImage[],
+	settings: InputSettings,
+	client: GeminiClient,
+	call: CallSettings,
+	otherBytes = 0,
+): Promise<FittedImages> {
+	const limit = settings.inlineLimitBytes;
+	const plan = planRequestBudget(images.map((i) => ({ bytes: i.prepared.data.length })), limit, otherBytes + 64 * 1024);
+	if (plan.fits) return { parts: images.map((i) => inline(i.prepared)), images: images.map((i) => ({ ...i, via: 'inline' })) };
+
+	const reencoded = await Promise.all(
+		images.map((image, n) =>
+			prepareInputImage(image.source, {
+				keepMetadata: settings.keepMetadata,
+				maxLongSide: settings.maxLongSide,
+				limitInputPixels: settings.limitInputPixels,
+				targetBytes: plan.targetBytes[n],
+			}).catch(() => undefined),
+		),
+	);
+	const evenlyFits = reencoded.every((p) => p && Math.max(p.sentWidth, p.sentHeight) >= Math.min(MIN_REENCODED_LONG_SIDE, Math.max(p.originalWidth, p.originalHeight)));
+	if (evenlyFits) {
+		const fitted = images.map((image, n) => ({ ...image, prepared: reencoded[n]!, via: 'inline' as const }));
+		return { parts: fitted.map((i) => inline(i.prepared)), images: fitted };
+	}
+
+	// Upload the largest first until what stays inline fits.
+	const order = images.map((_, n) => n).sort((a, b) => images[b].prepared.data.length - images[a].prepared.data.length);
+	let inlineBytes = images.reduce((sum, i) => sum + base64Length(i.prepared.data.length), otherBytes + 64 * 1024);
+	const uploaded = new Map<number, WirePart>();
+	for (const n of order) {
+		if (inlineBytes <= limit) break;
+		const { prepared, property } = images[n];
+		const file = await client.uploadFile(prepared.data, prepared.mimeType, `n8n item ${itemIndex} ${property}`, call);
+		uploaded.set(n, { fileData: { mimeType: file.mimeType, fileUri: file.uri } });
+		inlineBytes -= base64Length(prepared.data.length);
+	}
+	if (inlineBytes > limit) {
+		throw new NodeOperationError(ctx.getNode(), forItem('The request is too large even with every image uploaded through the Files API', itemIndex), {
+			itemIndex,
+			description: 'The text or conversation history alone is over the inline limit. Raise "Max Inline Request Size" or shorten the conversation.',
+		});
+	}
+	return {
+		parts: images.map((i, n) => uploaded.get(n) ?? inline(i.prepared)),
+		images: images.map((i, n) => ({ ...i, via: uploaded.has(n) ? ('files-api' as const) : ('inline' as const) })),
+	};
+}
