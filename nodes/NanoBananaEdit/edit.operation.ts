@@ -18,7 +18,7 @@ import type { MaskRegion } from '../shared/image';
 import { fitImages, inputOptions, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
 import { errorItem, runItems } from '../shared/runner';
-import { buildImageRequest, readOutputSettings, readRequestSettings } from '../shared/settings';
+import { readImageSettings, readRequestSettings } from '../shared/settings';
 import type { GenerateResult, Usage, WireContent, WirePart } from '../shared/transport';
 import { SESSION_FIELD, SESSION_VERSION, SOURCE_PROPERTY, readSession, sessionToContents } from './session';
 import type { EditSession, SessionPart, SessionTurn } from './session';
@@ -185,19 +185,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const continuing = this.getNodeParameter('continueEdit', i, false) as boolean;
 		const session: EditSession | undefined = continuing ? readSession(this, i, item.json) : undefined;
 		const instructions = readInstructions(this, i);
-		let request: ReturnType<typeof buildImageRequest>;
-		let output: ReturnType<typeof readOutputSettings>;
-		try {
-			request = buildImageRequest({
-				modelId: session?.model ?? (this.getNodeParameter('model', i, '', { extractValue: true }) as string),
-				aspectRatio: this.getNodeParameter('aspectRatio', i, 'keep') as string,
-				imageSize: this.getNodeParameter('imageSize', i, '1K') as string,
-				options,
-			});
-			output = readOutputSettings(options);
-		} catch (error) {
-			throw new NodeOperationError(this.getNode(), forItem((error as Error).message, i), { itemIndex: i });
-		}
+		const { request, output } = readImageSettings(this, i, {
+			modelId: session?.model ?? (this.getNodeParameter('model', i, '', { extractValue: true }) as string),
+			aspectRatio: this.getNodeParameter('aspectRatio', i, 'keep') as string,
+			imageSize: this.getNodeParameter('imageSize', i, '1K') as string,
+			options,
+		});
 		const inputSettings = readInputSettings(options, request.modelInfo);
 		const callSettings = { ...call, signal };
 		const binary: Record<string, IBinaryData> = { ...(item.binary ?? {}) };

@@ -90,7 +90,7 @@ export const MODELS: readonly ModelInfo[] = [
 		maxInputLongSide: 2048,
 		imageSizes: ['1K'],
 		defaultImageSize: '1K',
-		aspectRatios: [...STANDARD_ASPECT_RATIOS],
+		aspectRatios: ALL_RATIOS,
 		thinkingLevels: true,
 		thinks: true,
 		googleSearch: false,
@@ -145,4 +145,33 @@ export function estimateCostUsd(
 	const price = table[(imageSize ?? model.defaultImageSize) as ImageSize];
 	if (price === undefined) return undefined;
 	return Math.round(price * images * 1e6) / 1e6;
+}
+
+/**
+ * Text models that can judge images (Verify's AI judge), with estimated prices in USD per 1M
+ * tokens from Google's price page (standard tier, prompts under 200K tokens). Thinking tokens
+ * are billed as output. Estimates: the bill is what counts.
+ */
+export interface TextModelInfo {
+	id: string;
+	name: string;
+	inputPricePerMillion: number;
+	outputPricePerMillion: number;
+}
+
+export const TEXT_MODELS: readonly TextModelInfo[] = [
+	{ id: 'gemini-3-flash', name: 'Gemini 3 Flash', inputPricePerMillion: 0.5, outputPricePerMillion: 3 },
+	{ id: 'gemini-2.5-flash', name: 'Gemini 2.5 Flash', inputPricePerMillion: 0.3, outputPricePerMillion: 2.5 },
+];
+
+export const DEFAULT_TEXT_MODEL = 'gemini-3-flash';
+
+export function estimateTextCostUsd(
+	modelId: string,
+	usage: { promptTokens: number; outputTokens: number; thinkingTokens: number },
+): number | undefined {
+	const model = TEXT_MODELS.find((m) => m.id === normaliseModelId(modelId));
+	if (!model) return undefined;
+	const cost = (usage.promptTokens * model.inputPricePerMillion + (usage.outputTokens + usage.thinkingTokens) * model.outputPricePerMillion) / 1e6;
+	return Math.round(cost * 1e6) / 1e6;
 }

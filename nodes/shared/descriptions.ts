@@ -63,12 +63,18 @@ const ratioOptions: INodePropertyOptions[] = [...STANDARD_ASPECT_RATIOS, ...EXTR
 	value: ratio,
 }));
 
-/** `first` is the node's default choice: the model's default for Generate, the input's ratio for Edit. */
-export const aspectRatioParameter = (first: INodePropertyOptions & { description: string }): INodeProperties => ({
+/**
+ * `first` is the node's default choice: the model's default for Generate, the input's ratio for
+ * Edit. `more` are further choices of the node's own, listed before the fixed ratios.
+ */
+export const aspectRatioParameter = (
+	first: INodePropertyOptions & { description: string },
+	...more: Array<INodePropertyOptions & { description: string }>
+): INodeProperties => ({
 	displayName: 'Aspect Ratio',
 	name: 'aspectRatio',
 	type: 'options',
-	options: [first, ...ratioOptions],
+	options: [first, ...more, ...ratioOptions],
 	default: first.value,
 	description: 'Shape of the output image. A ratio the chosen model does not support is refused before any paid call.',
 });

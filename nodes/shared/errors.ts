@@ -8,8 +8,20 @@ export function forItem(message: string, itemIndex: number): string {
 	return `${message} (item ${itemIndex})`;
 }
 
-/** Anything an item task throws, as the NodeApiError / NodeOperationError n8n expects, with itemIndex. */
-export function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+/** The same for a request made from several items: `(items 0-3)` or `(items 0, 2, 5)`. */
+export function forItems(message: string, itemIndices: number[]): string {
+	if (itemIndices.length === 1) return forItem(message, itemIndices[0]);
+	const consecutive = itemIndices.every((item, n) => n === 0 || item === itemIndices[n - 1] + 1);
+	const list = consecutive ? `${itemIndices[0]}-${itemIndices[itemIndices.length - 1]}` : itemIndices.join(', ');
+	return `${message} (items ${list})`;
+}
+
+/**
+ * Anything an item task throws, as the NodeApiError / NodeOperationError n8n expects, with itemIndex.
+ * `requestItems`: the items one request was made from, when there are several, for the message.
+ */
+export function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, requestItems?: number[]): NodeApiError | NodeOperationError {
+	const where = (message: string) => (requestItems ? forItems(message, requestItems) : forItem(message, itemIndex));
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
 		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
 		return error;
@@ -21,7 +33,7 @@ export function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: n
 			node,
 			{ message: error.message, reason: error.reason ?? null, httpCode: error.httpCode ?? null } as JsonObject,
 			{
-				message: forItem(error.message, itemIndex),
+				message: where(error.message),
 				description: `${error.description}${retried}`,
 				httpCode: error.httpCode !== undefined ? String(error.httpCode) : undefined,
 				itemIndex,
@@ -32,5 +44,5 @@ export function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: n
 		return apiError;
 	}
 	const message = error instanceof Error ? error.message : String(error);
-	return new NodeOperationError(node, forItem(message, itemIndex), { itemIndex });
+	return new NodeOperationError(node, where(message), { itemIndex });
 }

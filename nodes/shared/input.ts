@@ -68,6 +68,8 @@ export function readInputSettings(options: IDataObject, model: ModelInfo | undef
 }
 
 export interface InputImage {
+	/** The item the image came from. */
+	itemIndex: number;
 	property: string;
 	/** The bytes as stored in n8n, kept to re-encode from if the request must shrink. */
 	source: Buffer;
@@ -103,7 +105,7 @@ export async function readInputImage(ctx: IExecuteFunctions, itemIndex: number, 
 			maxLongSide: settings.maxLongSide,
 			limitInputPixels: settings.limitInputPixels,
 		});
-		return { property, source, prepared, fileName: metadata.fileName };
+		return { itemIndex, property, source, prepared, fileName: metadata.fileName };
 	} catch (error) {
 		if (error instanceof ImageInputError) {
 			const name = metadata.fileName ? ` (${metadata.fileName})` : '';
@@ -178,7 +180,7 @@ export async function fitImages(
 	for (const n of order) {
 		if (inlineBytes <= limit) break;
 		const { prepared, property } = images[n];
-		const file = await client.uploadFile(prepared.data, prepared.mimeType, `n8n item ${itemIndex} ${property}`, call);
+		const file = await client.uploadFile(prepared.data, prepared.mimeType, `n8n item ${images[n].itemIndex} ${property}`, call);
 		uploaded.set(n, { fileData: { mimeType: file.mimeType, fileUri: file.uri } });
 		inlineBytes -= base64Length(prepared.data.length);
 	}

@@ -2,10 +2,12 @@
  * Reading the shared options into typed settings, and checking them against the model before
  * any paid call.
  */
-import type { IDataObject } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { findModel, normaliseImageSize, normaliseModelId } from './catalogue';
+import { STANDARD_ASPECT_RATIOS, findModel, normaliseImageSize, normaliseModelId } from './catalogue';
 import type { ModelInfo } from './catalogue';
+import { forItem } from './errors';
 import type { CallSettings, GenerateRequest } from './transport';
 
 export interface RequestSettings {
@@ -123,4 +125,25 @@ export function buildImageRequest(params: ImageRequestParams): Omit<GenerateRequ
 		safetySettings: safety.length ? safety.map(({ category, threshold }) => ({ category, threshold })) : undefined,
 		tools: options.googleSearch ? [{ googleSearch: {} }] : undefined,
 	};
+}
+
+export type ImageRequest = ReturnType<typeof buildImageRequest>;
+
+/** The request and output settings of an item; a refused setting is an error naming the item. */
+export function readImageSettings(ctx: IExecuteFunctions, itemIndex: number, params: ImageRequestParams): { request: ImageRequest; output: OutputSettings } {
+	try {
+		return { request: buildImageRequest(params), output: readOutputSettings(params.options) };
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), { itemIndex });
+	}
+}
+
+/** The ratio `model` supports that is closest to a width × height shape (by log of the ratio, so 2:1 and 1:2 are as far from 1:1). */
+export function closestAspectRatio(width: number, height: number, model: ModelInfo | undefined): string {
+	const ratios = model?.aspectRatios ?? [...STANDARD_ASPECT_RATIOS];
+	const distance = (ratio: string) => {
+		const [w, h] = ratio.split(':').map(Number);
+		return Math.abs(Math.log(w / h) - Math.log(width / height));
+	};
+	return ratios.reduce((best, ratio) => (distance(ratio) < distance(best) ? ratio : best));
 }

@@ -80,7 +80,7 @@ export interface RunResult {
 
 /** Runs `nodeType.execute` once, like n8n runs a node for one batch of input items. */
 export async function runNode(nodeType: INodeType, options: RunOptions): Promise<RunResult> {
-	const items = options.items ?? [{ json: {} }];
+	const items: INodeExecutionData[] = options.items ?? [{ json: {} }];
 	const store = options.binaryStore ?? new BinaryStore();
 	const description = nodeType.description;
 	const node: INode = {

@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { readBody, sendJson } from './http';
+import type { SimState } from './state';
+import type { FaultSpec, ImageFormat, RandomFaults, RecordedRequest } from './types';
+
+/**
+ * The control API, for a simulator running in another process (npm run gemini-sim, the e2e suite):
+ *   POST /__sim/inject    JSON fault, or array of faults, queued for the next generateContent requests
+ *   POST /__sim/random    {percent, kinds, seed?}, or null to switch random faults off
+ *   POST /__sim/config    {latencyMs?, imageFormat?, batchDelayMs?}
+ *   GET  /__sim/requests  recorded requests; ?bodies=0 leaves bodies out, ?since=ID only newer ones
+ *   POST /__sim/reset     clears requests, faults, counters, files and batches
+ *   POST /__sim/teach     {image: base64, text?: string[], prompt?: string}: what an image shows, for the judge
+ *   GET  /__sim/stats     counters
+ * No API key is needed, and these calls are not recorded.
+ */
+export async function control(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL) {
+	const body = await readBody(req);
+	const text = body.buffer.toString('utf8').trim();
+	let json: unknown;
+	try {
+		json = text ? JSON.parse(text) : undefined;
+	} catch {
+		return sendJson(res, 400, { error: { message: 'The body is not valid JSON.' } });
+	}
+	const action = `${req.method} ${url.pathname}`;
+	try {
+		switch (action) {
+			case 'POST /__sim/inject': {
+				const faults = (Array.isArray(json) ? json : [json]) as FaultSpec[];
+				state.inject(...faults);
+				return sendJson(res, 200, { queued: state.faultsQueued });
+			}
+			case 'POST /__sim/random':
+				state.setRandomFaults((json ?? null) as RandomFaults | null);
+				return sendJson(res, 200, {});
+			case 'POST /__sim/config': {
+				const config = (json ?? {}) as { latencyMs?: number; imageFormat?: ImageFormat; batchDelayMs?: number };
+				if (config.latencyMs !== undefined) state.latencyMs = Number(config.latencyMs);
+				if (config.batchDelayMs !== undefined) state.batchDelayMs = Number(config.batchDelayMs);
+				if (config.imageFormat === 'png' || config.imageFormat === 'jpeg') state.imageFormat = config.imageFormat;
+				return sendJson(res, 200, {
+					latencyMs: state.latencyMs,
+					imageFormat: state.imageFormat,
+					batchDelayMs: state.batchDelayMs,
+				});
+			}
+			case 'GET /__sim/requests': {
+				const since = Number(url.searchParams.get('since') ?? 0);
+				const withBodies = url.searchParams.get('bodies') !== '0';
+				const requests = state.requests.filter((r) => r.id > since).map((r) => redact(r, withBodies));
+				return sendJson(res, 200, requests);
+			}
+			case 'POST /__sim/reset':
+				state.reset();
+				return sendJson(res, 200, {});
+			case 'POST /__sim/teach': {
+				const facts = (json ?? {}) as { image?: string; text?: string[]; prompt?: string };
+				if (typeof facts.image !== 'string') throw new Error('Give the image as base64 in "image".');
+				await state.memory.teach(Buffer.from(facts.image, 'base64'), { text: facts.text, prompt: facts.prompt });
+				return sendJson(res, 200, {});
+			}
+			case 'GET /__sim/stats':
+				return sendJson(res, 200, state.stats());
+			default:
+				return sendJson(res, 404, { error: { message: `No control route ${action}` } });
+		}
+	} catch (error) {
+		return sendJson(res, 400, { error: { message: (error as Error).message } });
+	}
+}
+
+const SECRET = '<redacted>';
+
+/** The control API never shows the API key, not even the one the client sent. */
+function redact(record: RecordedRequest, withBody: boolean): RecordedRequest {
+	const headers = { ...record.headers };
+	if ('x-goog-api-key' in headers) headers['x-goog-api-key'] = SECRET;
+	const query = { ...record.query };
+	if ('key' in query) query.key = SECRET;
+	return { ...record, headers, query, body: withBody ? record.body : undefined };
+}

@@ -1,0 +1,195 @@
+/**
+ * The Files API (resumable upload) and the Batch API, through the SDK's ai.files and ai.batches.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createPartFromUri, type BatchJob, type GoogleGenAI } from '@google/genai';
+import sharp from 'sharp';
+
+import { GeminiSim } from './index';
+import { client, failure, finalImage, solidPng } from './testkit';
+
+let sim: GeminiSim;
+let ai: GoogleGenAI;
+
+beforeAll(async () => {
+	sim = await GeminiSim.start({ batchDelayMs: 100 });
+	ai = client(sim);
+});
+afterAll(async () => sim.stop());
+beforeEach(() => sim.reset());
+
+const pngBlob = async (colour: { r: number; g: number; b: number }, width = 900, height = 1200) =>
+	new Blob([new Uint8Array(await solidPng(width, height, colour))], { type: 'image/png' });
+
+describe('the Files API', () => {
+	it('uploads with the resumable protocol and answers the File resource', async () => {
+		const blob = await pngBlob({ r: 250, g: 0, b: 0 });
+		const file = await ai.files.upload({ file: blob, config: { mimeType: 'image/png', displayName: 'red.png' } });
+		expect(file).toMatchObject({
+			name: expect.stringMatching(/^files\/[a-z0-9]+$/),
+			displayName: 'red.png',
+			mimeType: 'image/png',
+			sizeBytes: String(blob.size),
+			state: 'ACTIVE',
+			uri: `${sim.url}/v1beta/${file.name}`,
+			expirationTime: expect.any(String),
+			sha256Hash: expect.any(String),
+		});
+		const start = sim.requests[0];
+		expect(start).toMatchObject({ path: '/upload/v1beta/files', action: 'uploadFile', status: 200 });
+		expect(start.headers).toMatchObject({ 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start' });
+		expect(sim.requests[1]).toMatchObject({ action: 'uploadChunk', bodyBytes: blob.size, status: 200 });
+		expect(sim.requests[1].headers['x-goog-upload-command']).toBe('upload, finalize');
+	});
+
+	it('lets generateContent use an uploaded image by its URI', async () => {
+		const file = await ai.files.upload({ file: await pngBlob({ r: 0, g: 250, b: 0 }), config: { mimeType: 'image/png' } });
+		const response = await ai.models.generateContent({
+			model: 'gemini-3.1-flash-image',
+			contents: [{ role: 'user', parts: [{ text: 'put it on a table' }, createPartFromUri(file.uri!, file.mimeType!)] }],
+		});
+		const image = sharp(finalImage(response));
+		// 900x1200 is 3:4, and the upload shows in the corner.
+		expect(await image.metadata()).toMatchObject({ width: 896, height: 1200 });
+		const { data } = await image.raw().toBuffer({ resolveWithObject: true });
+		expect([data[0], data[1], data[2]]).toEqual([0, 250, 0]);
+	});
+
+	it('refuses a fileUri it does not know', async () => {
+		const error = await failure(
+			ai.models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: [{ role: 'user', parts: [{ text: 'x' }, createPartFromUri(`${sim.url}/v1beta/files/nope`, 'image/png')] }],
+			}),
+		);
+		expect(error.status).toBe(400);
+		expect(error.body?.error.message).toMatch(/File nope is not found/);
+	});
+
+	it('gets, lists, downloads and deletes files', async () => {
+		const file = await ai.files.upload({ file: new Blob(['hello'], { type: 'text/plain' }), config: { mimeType: 'text/plain' } });
+		expect(await ai.files.get({ name: file.name! })).toMatchObject({ name: file.name, sizeBytes: '5' });
+		const listed = [];
+		for await (const f of await ai.files.list()) listed.push(f.name);
+		expect(listed).toEqual([file.name]);
+		const download = await fetch(`${sim.url}/v1beta/${file.name}:download?alt=media`, { headers: { 'x-goog-api-key': sim.apiKey } });
+		expect(await download.text()).toBe('hello');
+		await ai.files.delete({ name: file.name! });
+		const error = await failure(ai.files.get({ name: file.name! }));
+		expect(error.status).toBe(403);
+		expect(error.body?.error.status).toBe('PERMISSION_DENIED');
+	});
+});
+
+describe('the Batch API', () => {
+	async function finished(name: string): Promise<BatchJob> {
+		for (let i = 0; i < 50; i++) {
+			const job = await ai.batches.get({ name });
+			if (job.state === 'JOB_STATE_SUCCEEDED' || job.state === 'JOB_STATE_CANCELLED') return job;
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+		throw new Error('the batch did not finish');
+	}
+
+	it('runs inline requests and answers each one, or its error, in order', async () => {
+		const job = await ai.batches.create({
+			model: 'gemini-3.1-flash-image',
+			src: [
+				{ contents: [{ role: 'user', parts: [{ text: 'a red kite' }] }], metadata: { key: 'r1' } },
+				{
+					contents: [{ role: 'user', parts: [{ text: 'a wide kite' }] }],
+					config: { imageConfig: { aspectRatio: '16:9' } },
+					metadata: { key: 'r2' },
+				},
+				{ contents: [{ role: 'user', parts: [{ text: 'bad size' }] }], config: { imageConfig: { imageSize: '1k' } }, metadata: { key: 'r3' } },
+				{ contents: [{ role: 'user', parts: [{ text: 'busy [[sim:429]]' }] }], metadata: { key: 'r4' } },
+			],
+			config: { displayName: 'kites' },
+		});
+		expect(job).toMatchObject({ name: expect.stringMatching(/^batches\//), displayName: 'kites', state: 'JOB_STATE_PENDING', model: 'models/gemini-3.1-flash-image' });
+		expect(sim.requests[0]).toMatchObject({ path: '/v1beta/models/gemini-3.1-flash-image:batchGenerateContent', action: 'batchGenerateContent' });
+		expect(sim.requests[0].body.batch.inputConfig.requests.requests).toHaveLength(4);
+		expect((await ai.batches.get({ name: job.name! })).state).toBe('JOB_STATE_RUNNING');
+
+		const done = await finished(job.name!);
+		expect(done.state).toBe('JOB_STATE_SUCCEEDED');
+		const results = done.dest!.inlinedResponses!;
+		expect(results.map((r) => r.metadata)).toEqual([{ key: 'r1' }, { key: 'r2' }, { key: 'r3' }, { key: 'r4' }]);
+		expect(GeminiSim.promptOf(finalImage(results[0].response!))).toBe('a red kite');
+		expect(await sharp(finalImage(results[1].response!)).metadata()).toMatchObject({ width: 1376, height: 768 });
+		expect(results[2].error).toMatchObject({ code: 3, message: expect.stringMatching(/Unsupported image size "1k"/) });
+		expect(results[3].error).toMatchObject({ code: 8 });
+		expect(sim.generateRequests).toHaveLength(0);
+	});
+
+	it('lists, cancels and deletes jobs', async () => {
+		sim.setBatchDelay(60_000);
+		try {
+			const src = [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }];
+			const a = await ai.batches.create({ model: 'gemini-2.5-flash-image', src });
+			const b = await ai.batches.create({ model: 'gemini-2.5-flash-image', src });
+			const names = [];
+			for await (const job of await ai.batches.list()) names.push(job.name);
+			expect(names).toEqual([a.name, b.name]);
+			await ai.batches.cancel({ name: a.name! });
+			expect((await ai.batches.get({ name: a.name! })).state).toBe('JOB_STATE_CANCELLED');
+			await ai.batches.delete({ name: b.name! });
+			const error = await failure(ai.batches.get({ name: b.name! }));
+			expect(error.status).toBe(404);
+			expect(error.body?.error.message).toBe('Requested entity was not found.');
+		} finally {
+			sim.setBatchDelay(100);
+		}
+	});
+
+	it('reads a JSONL file of requests and writes the answers to a file', async () => {
+		const lines = [
+			{ key: 'one', request: { contents: [{ role: 'user', parts: [{ text: 'a robin' }] }] } },
+			{ key: 'two', request: { contents: [{ role: 'user', parts: [{ text: 'a wren' }] }] } },
+		];
+		const input = await ai.files.upload({
+			file: new Blob([lines.map((l) => JSON.stringify(l)).join('\n')], { type: 'application/jsonl' }),
+			config: { mimeType: 'application/jsonl' },
+		});
+		const job = await ai.batches.create({ model: 'gemini-3-pro-image', src: input.name! });
+		const done = await finished(job.name!);
+		const output = done.dest!.fileName!;
+		expect(output).toMatch(/^files\//);
+
+		const dir = await mkdtemp(join(tmpdir(), 'gemini-sim-'));
+		try {
+			const path = join(dir, 'out.jsonl');
+			await ai.files.download({ file: output, downloadPath: path });
+			await waitForFile(path);
+			const answers = (await readFile(path, 'utf8'))
+				.trim()
+				.split('\n')
+				.map((line) => JSON.parse(line));
+			expect(answers.map((a) => a.key)).toEqual(['one', 'two']);
+			expect(GeminiSim.promptOf(finalImage(answers[1].response))).toBe('a wren');
+		} finally {
+			await rm(dir, { recursive: true, force: true });
+		}
+	});
+
+	it('refuses an unknown model and an empty batch', async () => {
+		expect((await failure(ai.batches.create({ model: 'gemini-0-image', src: [{ contents: 'x' }] }))).status).toBe(404);
+		const empty = await fetch(`${sim.url}/v1beta/models/gemini-3-pro-image:batchGenerateContent`, {
+			method: 'POST',
+			headers: { 'x-goog-api-key': sim.apiKey },
+			body: JSON.stringify({ batch: { inputConfig: { requests: { requests: [] } } } }),
+		});
+		expect(empty.status).toBe(400);
+	});
+});
+
+async function waitForFile(path: string) {
+	for (let i = 0; i < 50; i++) {
+		const text = await readFile(path, 'utf8').catch(() => '');
+		if (text.endsWith('\n')) return;
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}

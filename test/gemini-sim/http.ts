@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Headers Google's front end puts on every answer. */
+const GOOGLE_HEADERS = {
+	server: 'scaffolding on HTTPServer2',
+	vary: 'Origin, X-Origin, Referer',
+	'x-content-type-options': 'nosniff',
+	'x-frame-options': 'SAMEORIGIN',
+	'x-xss-protection': '0',
+};
+
+export interface Body {
+	buffer: Buffer;
+	/** Bytes received, also when the body was over the limit and dropped. */
+	bytes: number;
+	tooLarge: boolean;
+}
+
+/** Reads the whole body; past `limit` bytes it keeps draining but stops storing. */
+export function readBody(req: IncomingMessage, limit = Infinity): Promise<Body> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let bytes = 0;
+		req.on('data', (chunk: Buffer) => {
+			bytes += chunk.length;
+			if (bytes <= limit) chunks.push(chunk);
+		});
+		req.on('end', () => {
+			const tooLarge = bytes > limit;
+			resolve({ buffer: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), bytes, tooLarge });
+		});
+		req.on('error', reject);
+	});
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+	send(res, status, 'application/json; charset=UTF-8', JSON.stringify(body, null, 2), headers);
+}
+
+export function send(
+	res: ServerResponse,
+	status: number,
+	contentType: string,
+	body: string | Buffer,
+	headers: Record<string, string> = {},
+) {
+	if (res.headersSent || res.destroyed) return;
+	res.writeHead(status, { ...GOOGLE_HEADERS, 'content-type': contentType, ...headers });
+	res.end(body);
+}
+
+/** Server-sent events, one JSON object per event, the way streamGenerateContent?alt=sse answers. */
+export function sendSse(res: ServerResponse, chunks: unknown[], headers: Record<string, string> = {}) {
+	if (res.headersSent || res.destroyed) return;
+	res.writeHead(200, {
+		...GOOGLE_HEADERS,
+		'content-type': 'text/event-stream',
+		'content-disposition': 'attachment',
+		...headers,
+	});
+	for (const chunk of chunks) res.write(`data: ${typeof chunk === 'string' ? chunk : JSON.stringify(chunk)}\r\n\r\n`);
+	res.end();
+}

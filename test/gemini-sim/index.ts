@@ -1,0 +1,155 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { BatchStore } from './batch';
+import type { FileStore } from './files';
+import { createHandler } from './server';
+import { SimState } from './state';
+import { readImageText } from './images';
+import type { FaultSpec, GeminiSimOptions, ImageFacts, ImageFormat, Judge, RandomFaults, RecordedRequest, SimStats } from './types';
+
+export { FAULT_KINDS, parseFault } from './faults';
+export { colourForPrompt, readImageText } from './images';
+export { defaultJudge, readCriteria } from './judge';
+export { findSimModel, pixelSize, SIM_MODELS } from './models';
+export type * from './types';
+
+/**
+ * A fake of Google's Gemini API on 127.0.0.1, for testing a real client over HTTP.
+ *
+ *   const sim = await GeminiSim.start();
+ *   const ai = new GoogleGenAI({ apiKey: sim.apiKey, httpOptions: { baseUrl: sim.url, apiVersion: 'v1beta' } });
+ *   sim.inject('429:0.2s');            // the next generateContent answers 429
+ *   ...
+ *   await sim.stop();
+ */
+export class GeminiSim {
+	private constructor(
+		private readonly state: SimState,
+		private readonly server: Server,
+	) {}
+
+	static async start(options: GeminiSimOptions = {}): Promise<GeminiSim> {
+		const state = new SimState(options);
+		const server = createServer(createHandler(state));
+		// Long uploads and 'hang' faults must not be cut by Node's own request timeout.
+		server.requestTimeout = 0;
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', reject);
+			server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+		});
+		const { port } = server.address() as AddressInfo;
+		state.url = `http://127.0.0.1:${port}`;
+		return new GeminiSim(state, server);
+	}
+
+	/** The prompt a generated image was made from (stored in the PNG text chunks or the JPEG comment). */
+	static promptOf(image: Buffer): string | undefined {
+		return readImageText(image).prompt;
+	}
+
+	/** 'http://127.0.0.1:PORT', the credential host or the SDK's httpOptions.baseUrl. */
+	get url(): string {
+		return this.state.url;
+	}
+
+	get port(): number {
+		return (this.server.address() as AddressInfo).port;
+	}
+
+	get apiKey(): string {
+		return this.state.apiKey;
+	}
+
+	/** Every HTTP request, oldest first (the control API's own calls excepted). */
+	get requests(): RecordedRequest[] {
+		return this.state.requests;
+	}
+
+	/** generateContent and streamGenerateContent requests only. */
+	get generateRequests(): RecordedRequest[] {
+		return this.state.requests.filter((r) => r.action === 'generateContent' || r.action === 'streamGenerateContent');
+	}
+
+	get inFlight(): number {
+		return this.state.inFlight;
+	}
+
+	/** Highest number of generateContent requests in flight at once since the last reset. */
+	get maxInFlight(): number {
+		return this.state.maxInFlight;
+	}
+
+	get faultsQueued(): number {
+		return this.state.faultsQueued;
+	}
+
+	/** Answers structured-output requests (responseMimeType application/json on text models). */
+	get judge(): Judge {
+		return this.state.judge;
+	}
+
+	set judge(judge: Judge) {
+		this.state.judge = judge;
+	}
+
+	/**
+	 * Tells the judge what an image it did not draw shows, e.g. the words written in it (the
+	 * simulator cannot read pixels as text). It recognises the image later by its pixels, so a
+	 * re-encoded or metadata-stripped copy counts too.
+	 */
+	async teach(image: Buffer, facts: Partial<ImageFacts>): Promise<void> {
+		await this.state.memory.teach(image, facts);
+	}
+
+	/** What the judge sees in an image: the prompt it was drawn for, its fill colour, the text in it. */
+	async describe(image: Buffer): Promise<ImageFacts> {
+		return await this.state.memory.describe(image);
+	}
+
+	get files(): FileStore {
+		return this.state.files;
+	}
+
+	get batches(): BatchStore {
+		return this.state.batches;
+	}
+
+	/** Scripted faults: each generateContent request takes the next one; none left means a normal answer. */
+	inject(...faults: FaultSpec[]): void {
+		this.state.inject(...faults);
+	}
+
+	/** Load mode: `percent` of generateContent requests fail with one of `kinds`; null switches it off. */
+	setRandomFaults(config: RandomFaults | null): void {
+		this.state.setRandomFaults(config);
+	}
+
+	setLatency(ms: number): void {
+		this.state.latencyMs = ms;
+	}
+
+	setImageFormat(format: ImageFormat): void {
+		this.state.imageFormat = format;
+	}
+
+	setBatchDelay(ms: number): void {
+		this.state.batchDelayMs = ms;
+	}
+
+	stats(): SimStats {
+		return this.state.stats();
+	}
+
+	/** Clears requests, faults, counters, files and batches; configuration stays. */
+	reset(): void {
+		this.state.reset();
+	}
+
+	async stop(): Promise<void> {
+		this.state.cancelDelays();
+		const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+		this.server.closeAllConnections();
+		await closed;
+	}
+}

@@ -1,0 +1,26 @@
+import { answer, faultAnswer, type AnswerEnv } from './generate';
+import { isContentFault } from './faults';
+import type { SimModel } from './models';
+import type { ThoughtSigner } from './signatures';
+import type { Fault } from './types';
+import { validateGenerateRequest, type StoredFile } from './validate';
+
+export interface PipelineEnv extends AnswerEnv {
+	signer: ThoughtSigner;
+	resolveFile(uri: string): StoredFile | undefined;
+}
+
+/**
+ * Validation, then a content fault or a normal answer: the part of generateContent that is the
+ * same for the HTTP route and for each request of a batch. Throws SimHttpError on a bad request.
+ */
+export async function generateContent(
+	env: PipelineEnv,
+	model: SimModel,
+	body: unknown,
+	fault?: Fault,
+): Promise<Record<string, unknown>> {
+	const parsed = validateGenerateRequest(body, { model, signer: env.signer, resolveFile: env.resolveFile });
+	if (fault && isContentFault(fault)) return faultAnswer(env, model, parsed, fault);
+	return answer(env, model, parsed);
+}

@@ -1,0 +1,322 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { control } from './control';
+import {
+	apiKeyInvalid,
+	BAD_GATEWAY_HTML,
+	internalError,
+	invalidArgument,
+	modelNotFound,
+	notFound,
+	overloaded,
+	payloadTooLarge,
+	quotaExceeded,
+	quotaExceededNoDetails,
+	SimHttpError,
+} from './errors';
+import { isContentFault } from './faults';
+import { readBody, send, sendJson, sendSse } from './http';
+import { findSimModel, modelResource, SIM_MODELS, type SimModel } from './models';
+import { generateContent } from './pipeline';
+import { loadRecording, mergeChunks } from './replay';
+import type { SimState } from './state';
+import type { Fault, RecordedRequest } from './types';
+
+/** Routes of the Gemini API (v1, v1beta, v1beta1), the Files upload endpoint and the /__sim control API. */
+export function createHandler(state: SimState) {
+	return (req: IncomingMessage, res: ServerResponse) => {
+		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+		if (url.pathname.startsWith('/__sim/')) {
+			control(state, req, res, url).catch((error: Error) => sendJson(res, 500, { error: { message: error.message } }));
+			return;
+		}
+		const exchange = startExchange(state, req, res, url);
+		route(state, exchange).catch((error: unknown) => {
+			if (error instanceof SimHttpError) {
+				sendJson(res, error.status, error.body, error.headers);
+			} else {
+				const body = internalError();
+				body.error.message += ` (simulator: ${(error as Error)?.message ?? String(error)})`;
+				sendJson(res, 500, body);
+			}
+		});
+	};
+}
+
+interface Exchange {
+	req: IncomingMessage;
+	res: ServerResponse;
+	url: URL;
+	record: RecordedRequest;
+	/** Set when the simulator destroys the socket itself ('reset'). */
+	resetByUs?: boolean;
+}
+
+function startExchange(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL): Exchange {
+	const headers: Record<string, string> = {};
+	for (const [name, value] of Object.entries(req.headers)) {
+		headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+	}
+	const query = Object.fromEntries(url.searchParams);
+	const record = state.newRecord({ method: req.method ?? 'GET', path: url.pathname, query, headers });
+	const exchange: Exchange = { req, res, url, record };
+	res.once('close', () => {
+		record.endedAt = Date.now();
+		record.status = res.headersSent ? res.statusCode : 0;
+		if (!res.writableFinished && !exchange.resetByUs) record.aborted = true;
+	});
+	return exchange;
+}
+
+const UPLOAD = /^\/upload\/(v1|v1beta|v1beta1)\/files$/;
+const API = /^\/(v1|v1beta|v1beta1)\/(.*)$/;
+
+async function route(state: SimState, exchange: Exchange) {
+	const { req, res, url, record } = exchange;
+	const upload = UPLOAD.exec(url.pathname);
+	const api = API.exec(url.pathname);
+	const apiVersion = (upload ?? api)?.[1];
+	record.apiVersion = apiVersion;
+
+	const isChunk = upload !== null && url.searchParams.has('upload_id');
+	const limit = isChunk
+		? Infinity
+		: url.pathname.endsWith(':batchGenerateContent')
+			? state.batchInlineLimitBytes
+			: state.inlineLimitBytes;
+	const body = await readBody(req, limit);
+	record.bodyBytes = body.bytes;
+	if (body.tooLarge) throw payloadTooLarge(limit);
+
+	if (isChunk) return uploadChunk(state, exchange, body.buffer);
+	if (!apiVersion) throw notFound('Method not found.');
+
+	let badJson = false;
+	if (body.buffer.length) {
+		try {
+			record.body = JSON.parse(body.buffer.toString('utf8'));
+		} catch {
+			badJson = true;
+		}
+	}
+	checkApiKey(state, exchange);
+	if (badJson) throw invalidArgument('Invalid JSON payload received. Unexpected token.');
+
+	if (upload) {
+		record.action = 'uploadFile';
+		const uploadUrl = state.files.start(apiVersion, record.body, req.headers);
+		return send(res, 200, 'text/plain; charset=utf-8', '', {
+			'x-goog-upload-url': uploadUrl,
+			'x-goog-upload-control-url': uploadUrl,
+			'x-goog-upload-status': 'active',
+			'x-goog-upload-chunk-granularity': '8388608',
+		});
+	}
+	return apiRoute(state, exchange, apiVersion, api?.[2] ?? '');
+}
+
+function uploadChunk(state: SimState, { req, res, url, record }: Exchange, data: Buffer) {
+	record.action = 'uploadChunk';
+	const command = String(req.headers['x-goog-upload-command'] ?? '');
+	const offset = Number(req.headers['x-goog-upload-offset'] ?? 0);
+	const result = state.files.chunk(url.searchParams.get('upload_id') ?? '', command, offset, data);
+	const headers = { 'x-goog-upload-status': result.status, 'x-goog-upload-size-received': String(result.received) };
+	if (!result.file) return send(res, 200, 'text/plain; charset=utf-8', '', headers);
+	return sendJson(res, 200, { file: state.files.resource(result.file, record.apiVersion) }, headers);
+}
+
+function checkApiKey(state: SimState, { req, url, record }: Exchange) {
+	const header = req.headers['x-goog-api-key'];
+	const fromHeader = Array.isArray(header) ? header[0] : header;
+	const fromQuery = url.searchParams.get('key') ?? undefined;
+	const key = fromHeader ?? fromQuery;
+	record.apiKeySource = fromHeader !== undefined ? 'header' : fromQuery !== undefined ? 'query' : undefined;
+	record.apiKeyValid = key === state.apiKey;
+	if (!record.apiKeyValid) throw apiKeyInvalid();
+}
+
+async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string, rest: string) {
+	const { req, res, url, record } = exchange;
+	const method = req.method ?? 'GET';
+	let match: RegExpExecArray | null;
+
+	if (rest === 'models' && method === 'GET') {
+		record.action = 'listModels';
+		return sendJson(res, 200, listModels(url));
+	}
+	if ((match = /^models\/([^:]+)$/.exec(rest)) && method === 'GET') {
+		record.action = 'getModel';
+		const model = findSimModel(match[1]);
+		if (!model) throw modelNotFound(match[1], apiVersion, 'get');
+		return sendJson(res, 200, modelResource(model));
+	}
+	if ((match = /^models\/([^:]+):(\w+)$/.exec(rest)) && method === 'POST') {
+		const [, id, action] = match;
+		record.action = action;
+		const model = findSimModel(id);
+		if (!model) throw modelNotFound(id, apiVersion, action);
+		record.model = model.id;
+		if (action === 'generateContent' || action === 'streamGenerateContent') {
+			return generate(state, exchange, model, action === 'streamGenerateContent');
+		}
+		if (action === 'batchGenerateContent') return sendJson(res, 200, state.batches.create(model, record.body));
+		if (action === 'countTokens') return sendJson(res, 200, countTokens(record.body));
+		throw notFound('Method not found.');
+	}
+	if (rest === 'files' && method === 'GET') {
+		record.action = 'listFiles';
+		return sendJson(res, 200, { files: state.files.list().map((f) => state.files.resource(f, apiVersion)) });
+	}
+	if ((match = /^files\/([^:]+):download$/.exec(rest)) && method === 'GET') {
+		record.action = 'downloadFile';
+		const file = state.files.get(match[1]);
+		return send(res, 200, file.mimeType, file.data);
+	}
+	if ((match = /^files\/([^:]+)$/.exec(rest))) {
+		const file = state.files.get(match[1]);
+		if (method === 'GET') {
+			record.action = 'getFile';
+			return sendJson(res, 200, state.files.resource(file, apiVersion));
+		}
+		if (method === 'DELETE') {
+			record.action = 'deleteFile';
+			state.files.delete(file.id);
+			return sendJson(res, 200, {});
+		}
+	}
+	if (rest === 'batches' && method === 'GET') {
+		record.action = 'listBatches';
+		return sendJson(res, 200, { operations: await state.batches.list() });
+	}
+	if ((match = /^batches\/([^:]+):cancel$/.exec(rest)) && method === 'POST') {
+		record.action = 'cancelBatch';
+		state.batches.cancel(match[1]);
+		return sendJson(res, 200, {});
+	}
+	if ((match = /^batches\/([^:]+)$/.exec(rest))) {
+		if (method === 'GET') {
+			record.action = 'getBatch';
+			return sendJson(res, 200, await state.batches.get(match[1]));
+		}
+		if (method === 'DELETE') {
+			record.action = 'deleteBatch';
+			state.batches.delete(match[1]);
+			return sendJson(res, 200, {});
+		}
+	}
+	throw notFound('Method not found.');
+}
+
+function listModels(url: URL) {
+	const pageSize = Math.min(1000, Math.max(1, Number(url.searchParams.get('pageSize') ?? 50) || 50));
+	const start = Number(Buffer.from(url.searchParams.get('pageToken') ?? '', 'base64url').toString() || 0);
+	const page = SIM_MODELS.slice(start, start + pageSize).map(modelResource);
+	const next = start + pageSize;
+	return {
+		models: page,
+		...(next < SIM_MODELS.length ? { nextPageToken: Buffer.from(String(next)).toString('base64url') } : {}),
+	};
+}
+
+function countTokens(body: unknown) {
+	const request = (body ?? {}) as { contents?: unknown; generateContentRequest?: { contents?: unknown } };
+	const text = JSON.stringify(request.contents ?? request.generateContentRequest?.contents ?? []);
+	return { totalTokens: Math.max(1, Math.ceil(text.length / 4)) };
+}
+
+async function generate(state: SimState, exchange: Exchange, model: SimModel, stream: boolean) {
+	const { res, record, url } = exchange;
+	res.once('close', state.beginGenerate());
+	const whenClosed = (cancel: () => void) => res.once('close', cancel);
+
+	const fault = state.chooseFault(record.body);
+	if (fault) state.noteFault(record, fault);
+	if (state.latencyMs > 0 && !(await state.delay(state.latencyMs, whenClosed))) return;
+	if (fault && !isContentFault(fault) && (await serveFault(state, exchange, model, fault, stream))) return;
+
+	const response = await generateContent(state.pipeline, model, record.body, fault);
+	if (!stream) return sendJson(res, 200, response);
+	const chunks = streamChunks(response);
+	return url.searchParams.get('alt') === 'sse' ? sendSse(res, chunks) : sendJson(res, 200, chunks);
+}
+
+/** Answers a transport-level fault. Returns false when the fault only delayed a normal answer. */
+async function serveFault(
+	state: SimState,
+	exchange: Exchange,
+	model: SimModel,
+	fault: Fault,
+	stream: boolean,
+): Promise<boolean> {
+	const { req, res } = exchange;
+	const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+	const whenClosed = (cancel: () => void) => res.once('close', cancel);
+	switch (fault.kind) {
+		case '429':
+			sendJson(res, 429, quotaExceeded({ model: model.id, retryDelay: fault.retryDelay ?? '0.35s' }), headers);
+			return true;
+		case '429-no-details':
+			sendJson(res, 429, quotaExceededNoDetails(), headers);
+			return true;
+		case '500':
+			sendJson(res, 500, internalError(), headers);
+			return true;
+		case '503':
+			sendJson(res, 503, overloaded(), headers);
+			return true;
+		case 'html':
+			send(res, 502, 'text/html; charset=UTF-8', BAD_GATEWAY_HTML, headers);
+			return true;
+		case 'malformed-json': {
+			const whole = JSON.stringify({
+				candidates: [{ content: { parts: [{ text: 'Here is the image you asked for.' }], role: 'model' } }],
+			});
+			const cut = whole.slice(0, Math.floor(whole.length / 2));
+			if (stream) sendSse(res, [cut]);
+			else send(res, 200, 'application/json; charset=UTF-8', cut);
+			return true;
+		}
+		case 'reset':
+			exchange.resetByUs = true;
+			req.socket.destroy();
+			return true;
+		case 'hang':
+			// No ms: held until the client gives up or the simulator stops.
+			return !(await state.delay(fault.ms, whenClosed));
+		case 'slow':
+			return !(await state.delay(fault.ms ?? 1000, whenClosed));
+		case 'replay': {
+			if (!fault.file) throw new Error("A 'replay' fault needs a file");
+			const recording = loadRecording(fault.file, state.fixturesDir);
+			if (recording.status !== 200) sendJson(res, recording.status, recording.chunks[0], headers);
+			else if (stream) sendSse(res, recording.chunks);
+			else sendJson(res, 200, mergeChunks(recording.chunks));
+			return true;
+		}
+		default:
+			return false;
+	}
+}
+
+/** One event per part; the last one carries the finish reason and grounding, every one the usage. */
+function streamChunks(response: Record<string, unknown>): Array<Record<string, unknown>> {
+	const candidate = (response.candidates as Array<Record<string, unknown>> | undefined)?.[0];
+	const parts = (candidate?.content as { parts?: unknown[] } | undefined)?.parts;
+	if (!candidate || !parts || parts.length <= 1) return [response];
+	const { content: _content, finishReason, groundingMetadata, ...others } = candidate;
+	return parts.map((part, i) => {
+		const last = i === parts.length - 1;
+		return {
+			candidates: [
+				{
+					content: { parts: [part], role: 'model' },
+					...(last ? { finishReason, ...(groundingMetadata ? { groundingMetadata } : {}) } : {}),
+					...others,
+				},
+			],
+			usageMetadata: response.usageMetadata,
+			modelVersion: response.modelVersion,
+			responseId: response.responseId,
+		};
+	});
+}

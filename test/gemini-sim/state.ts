@@ -1,0 +1,205 @@
+import { join } from 'node:path';
+
+import { BatchStore, type BatchResult } from './batch';
+import { RPC_CODE, SimHttpError } from './errors';
+import { findDirective, isContentFault, isDelayFault, parseFault, seededRandom } from './faults';
+import { FileStore } from './files';
+import { defaultJudge } from './judge';
+import type { SimModel } from './models';
+import { generateContent, type PipelineEnv } from './pipeline';
+import { ThoughtSigner } from './signatures';
+import { ImageMemory } from './vision';
+import type {
+	Fault,
+	FaultSpec,
+	GeminiSimOptions,
+	ImageFormat,
+	Judge,
+	RandomFaults,
+	RecordedRequest,
+	SimStats,
+} from './types';
+
+const MB = 1024 * 1024;
+
+interface PendingDelay {
+	timer: NodeJS.Timeout;
+	done(): void;
+}
+
+/** Everything one simulator instance knows. Nothing lives at module level. */
+export class SimState {
+	readonly requests: RecordedRequest[] = [];
+	readonly files: FileStore;
+	readonly batches: BatchStore;
+	readonly signer: ThoughtSigner;
+	/** What the simulator drew or was taught; kept across reset(), like a model's knowledge. */
+	readonly memory = new ImageMemory();
+	readonly apiKey: string;
+	readonly inlineLimitBytes: number;
+	readonly batchInlineLimitBytes: number;
+	readonly fixturesDir: string;
+	url = '';
+	latencyMs: number;
+	imageFormat: ImageFormat;
+	batchDelayMs: number;
+	judge: Judge;
+	inFlight = 0;
+	maxInFlight = 0;
+
+	private queue: Fault[] = [];
+	private random?: { percent: number; kinds: Fault[]; next: () => number };
+	private served: Record<string, number> = {};
+	private readonly delays = new Set<PendingDelay>();
+	private nextId = 1;
+
+	constructor(options: GeminiSimOptions = {}) {
+		this.apiKey = options.apiKey ?? 'test-api-key';
+		this.latencyMs = options.latencyMs ?? 0;
+		this.imageFormat = options.imageFormat ?? 'png';
+		this.batchDelayMs = options.batchDelayMs ?? 200;
+		this.inlineLimitBytes = options.inlineLimitBytes ?? 100 * MB;
+		this.batchInlineLimitBytes = options.batchInlineLimitBytes ?? 20 * MB;
+		this.fixturesDir = options.fixturesDir ?? join(__dirname, '..', 'fixtures', 'responses');
+		this.judge = options.judge ?? defaultJudge;
+		this.signer = new ThoughtSigner(options.signatureSecret ?? 'gemini-sim thought signatures');
+		this.files = new FileStore(() => this.url);
+		this.batches = new BatchStore(
+			(model, request) => this.runBatchItem(model, request),
+			this.files,
+			() => this.batchDelayMs,
+		);
+	}
+
+	get pipeline(): PipelineEnv {
+		return {
+			signer: this.signer,
+			imageFormat: this.imageFormat,
+			judge: this.judge,
+			memory: this.memory,
+			resolveFile: (uri) => this.files.resolve(uri),
+		};
+	}
+
+	inject(...faults: FaultSpec[]) {
+		this.queue.push(...faults.map(parseFault));
+	}
+
+	get faultsQueued(): number {
+		return this.queue.length;
+	}
+
+	setRandomFaults(config: RandomFaults | null) {
+		if (!config || config.percent <= 0 || config.kinds.length === 0) {
+			this.random = undefined;
+			return;
+		}
+		this.random = {
+			percent: config.percent,
+			kinds: config.kinds.map(parseFault),
+			next: seededRandom(config.seed ?? 1),
+		};
+	}
+
+	/** A [[sim:...]] directive in the prompt wins; then the scripted queue; then the random mode. */
+	chooseFault(body: unknown): Fault | undefined {
+		const directive = findDirective(body);
+		if (directive) return directive;
+		if (this.queue.length) return this.queue.shift();
+		if (this.random && this.random.next() * 100 < this.random.percent) {
+			const { kinds, next } = this.random;
+			return kinds[Math.floor(next() * kinds.length)];
+		}
+		return undefined;
+	}
+
+	noteFault(record: RecordedRequest, fault: Fault) {
+		record.fault = fault.kind;
+		this.served[fault.kind] = (this.served[fault.kind] ?? 0) + 1;
+	}
+
+	newRecord(fields: Omit<RecordedRequest, 'id' | 'startedAt' | 'endedAt' | 'bodyBytes'>): RecordedRequest {
+		const record: RecordedRequest = { id: this.nextId++, startedAt: Date.now(), endedAt: 0, bodyBytes: 0, ...fields };
+		this.requests.push(record);
+		return record;
+	}
+
+	/** Counts a generateContent request as in flight; call the returned function once it is over. */
+	beginGenerate(): () => void {
+		this.inFlight++;
+		this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+		let ended = false;
+		return () => {
+			if (ended) return;
+			ended = true;
+			this.inFlight--;
+		};
+	}
+
+	/** Waits ms (forever when ms is undefined); resolves early when stopped. Returns false if stopped. */
+	delay(ms: number | undefined, onAbort?: (cancel: () => void) => void): Promise<boolean> {
+		return new Promise((resolve) => {
+			const pending: PendingDelay = {
+				timer: setTimeout(() => finish(true), ms ?? 2 ** 31 - 1),
+				done: () => finish(false),
+			};
+			const finish = (elapsed: boolean) => {
+				clearTimeout(pending.timer);
+				this.delays.delete(pending);
+				resolve(elapsed);
+			};
+			this.delays.add(pending);
+			onAbort?.(() => finish(false));
+		});
+	}
+
+	cancelDelays() {
+		for (const pending of [...this.delays]) pending.done();
+	}
+
+	stats(): SimStats {
+		const byStatus: Record<string, number> = {};
+		for (const r of this.requests) {
+			if (r.status !== undefined) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+		}
+		return {
+			requests: this.requests.length,
+			generateContent: this.requests.filter((r) => r.action === 'generateContent' || r.action === 'streamGenerateContent')
+				.length,
+			inFlight: this.inFlight,
+			maxInFlight: this.maxInFlight,
+			faultsQueued: this.queue.length,
+			faultsServed: { ...this.served },
+			byStatus,
+			files: this.files.count,
+			batches: this.batches.count,
+		};
+	}
+
+	/** Clears requests, faults, counters, files and batches; keeps the configuration. */
+	reset() {
+		this.requests.length = 0;
+		this.nextId = 1;
+		this.queue = [];
+		this.random = undefined;
+		this.served = {};
+		this.maxInFlight = this.inFlight;
+		this.files.clear();
+		this.batches.clear();
+	}
+
+	/** One request of a batch: transport faults become per-request errors, as Google reports them. */
+	private async runBatchItem(model: SimModel, request: unknown): Promise<BatchResult> {
+		const fault = findDirective(request);
+		if (fault && !isContentFault(fault) && !isDelayFault(fault)) {
+			const status = fault.kind.startsWith('429') ? 'RESOURCE_EXHAUSTED' : fault.kind === '503' ? 'UNAVAILABLE' : 'INTERNAL';
+			return { error: { code: RPC_CODE[status], message: `Simulated ${fault.kind} fault.` } };
+		}
+		try {
+			return { response: await generateContent(this.pipeline, model, request, fault) };
+		} catch (error) {
+			if (!(error instanceof SimHttpError)) throw error;
+			return { error: { code: RPC_CODE[error.body.error.status] ?? 13, message: error.body.error.message } };
+		}
+	}
+}

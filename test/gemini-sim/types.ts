@@ -1,0 +1,146 @@
+export type FaultKind =
+	| '429'
+	| '429-no-details'
+	| '500'
+	| '503'
+	| 'reset'
+	| 'hang'
+	| 'slow'
+	| 'malformed-json'
+	| 'html'
+	| 'prompt-block'
+	| 'image-safety'
+	| 'no-image'
+	| 'text-only'
+	| 'no-content'
+	| 'replay';
+
+export interface Fault {
+	kind: FaultKind;
+	/** 429: RetryInfo.retryDelay, e.g. '0.35s' (default). */
+	retryDelay?: string;
+	/** Any error kind: also send a `retry-after` header with this value (seconds). */
+	retryAfter?: string | number;
+	/** 'slow': delay before the headers; 'hang': answer normally after this long (default: never). */
+	ms?: number;
+	/** 'prompt-block': promptFeedback.blockReason (default PROHIBITED_CONTENT). */
+	blockReason?: string;
+	/** 'text-only': the refusal text. */
+	text?: string;
+	/** 'replay': a file name in test/fixtures/responses (with or without .json), or an absolute path. */
+	file?: string;
+}
+
+/** A fault as an object, or in the directive form without brackets: '429', '429:0.2s', 'slow:300'. */
+export type FaultSpec = Fault | string;
+
+export interface RandomFaults {
+	/** Share of generateContent requests that fail, 0..100. */
+	percent: number;
+	kinds: FaultSpec[];
+	/** Seed of the instance's own random generator, so a load run can be repeated. */
+	seed?: number;
+}
+
+export interface RecordedRequest {
+	id: number;
+	method: string;
+	/** Path without the query string. */
+	path: string;
+	/** Query parameters. */
+	query: Record<string, string>;
+	apiVersion?: string;
+	model?: string;
+	/** generateContent, streamGenerateContent, listModels, getModel, uploadFile, getBatch, ... */
+	action?: string;
+	/** Request headers, lower-case names. The control API shows the API key as '<redacted>'. */
+	headers: Record<string, string>;
+	/** Where the API key came from, and whether it was the right one. */
+	apiKeySource?: 'header' | 'query';
+	apiKeyValid?: boolean;
+	/** Parsed JSON body (undefined for binary or empty bodies); typed loosely for inspection in tests. */
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
+	body?: any;
+	bodyBytes: number;
+	/** Date.now() when the request arrived, and when its answer ended (0 while in flight). */
+	startedAt: number;
+	endedAt: number;
+	/** HTTP status sent; 0 when the socket was destroyed or the client went away first. */
+	status?: number;
+	/** The fault kind served, if any. */
+	fault?: FaultKind;
+	/** The client closed the connection before an answer was sent. */
+	aborted?: boolean;
+}
+
+/** A generateContent request body as sent on the wire (camelCase). */
+export type GenerateRequest = Record<string, unknown> & {
+	contents?: Array<{ role?: string; parts?: Array<Record<string, unknown>> }>;
+	generationConfig?: Record<string, unknown>;
+};
+
+export interface JudgeContext {
+	model: string;
+	/** generationConfig.responseSchema or responseJsonSchema, if any. */
+	schema?: unknown;
+	/** The text of the last user turn. */
+	prompt: string;
+	/** The images of the last user turn, in order (inline or through the Files API). */
+	images?: Buffer[];
+	/** The text of the system instruction, '' when there is none. */
+	systemInstruction?: string;
+	/** What the simulator can tell about an image (see vision.ts). */
+	describe?: (image: Buffer) => Promise<ImageFacts>;
+}
+
+/** What the simulator sees in an image. */
+export interface ImageFacts {
+	/** The prompt the image was drawn for, when the simulator drew it (or was told). */
+	prompt?: string;
+	/** The flat fill colour of a simulator image; undefined for other pictures. */
+	fill?: { r: number; g: number; b: number };
+	/** Words written in the image: quoted text of its prompt, and text it was taught. */
+	text: string[];
+}
+
+/**
+ * Produces the JSON answer of a structured-output request (text models, responseMimeType
+ * application/json). It may return a promise.
+ */
+export type Judge = (request: GenerateRequest, context: JudgeContext) => unknown;
+
+export type ImageFormat = 'png' | 'jpeg';
+
+export interface GeminiSimOptions {
+	/** Default 'test-api-key'. */
+	apiKey?: string;
+	/** Default 0 (a free port). */
+	port?: number;
+	/** Added before every generateContent answer. */
+	latencyMs?: number;
+	/** Largest accepted JSON body; default 104857600 (100 MB), as on the Gemini API. */
+	inlineLimitBytes?: number;
+	/** Largest accepted batchGenerateContent body; default 20 MB. */
+	batchInlineLimitBytes?: number;
+	/** Format of generated images; default 'png'. */
+	imageFormat?: ImageFormat;
+	/** How long a batch job runs before it succeeds; default 200 ms. */
+	batchDelayMs?: number;
+	/** Key of the HMAC behind thought signatures; the default survives restarts. */
+	signatureSecret?: string;
+	/** Where 'replay' looks for recordings; default test/fixtures/responses. */
+	fixturesDir?: string;
+	judge?: Judge;
+}
+
+export interface SimStats {
+	requests: number;
+	generateContent: number;
+	inFlight: number;
+	maxInFlight: number;
+	faultsQueued: number;
+	faultsServed: Record<string, number>;
+	byStatus: Record<string, number>;
+	files: number;
+	batches: number;
+}

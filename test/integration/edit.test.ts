@@ -1,0 +1,262 @@
+/**
+ * The Edit node against the Gemini simulator over HTTP: input preparation with real photos,
+ * multi-step edits whose history the simulator checks signature by signature, continuing an
+ * edit in a second node, region lock, the Files API, and failures.
+ */
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import sharp from 'sharp';
+
+import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
+import { GeminiSim } from '../gemini-sim';
+import { BinaryStore, runNode } from '../helpers/n8nContext';
+import type { RunOptions } from '../helpers/n8nContext';
+import type { INodeExecutionData } from 'n8n-workflow';
+
+const node = new NanoBananaEdit();
+const photo = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'photos', name));
+let sim: GeminiSim;
+
+beforeAll(async () => {
+	sim = await GeminiSim.start();
+});
+afterAll(async () => sim.stop());
+beforeEach(() => sim.reset());
+
+type Files = Record<string, { data: Buffer; fileName: string; mimeType: string }>;
+const upload = (data: Buffer, fileName: string, mimeType = 'image/jpeg') => ({ data: { data, fileName, mimeType } });
+
+async function edit(files: Files, parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}) {
+	const store = extra.binaryStore ?? new BinaryStore();
+	const items = extra.items ?? [await store.binaryItem({ from: 'form' }, files)];
+	return runNode(node, { credentials: { apiKey: sim.apiKey, host: sim.url }, parameters, ...extra, items, binaryStore: store });
+}
+const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+type Part = { text?: string; inlineData?: { mimeType: string; data: string }; fileData?: { fileUri: string }; thoughtSignature?: string };
+const sentImage = (call = generateCalls()[0]) => {
+	const part = (call.body.contents[0].parts as Part[]).find((p) => p.inlineData)!;
+	return Buffer.from(part.inlineData!.data, 'base64');
+};
+const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected a failure')), (e) => e);
+
+describe('input preparation, shared with Fuse and Verify', () => {
+	it('sends the instruction with the image and follows the input\'s shape', async () => {
+		const { outputs, store } = await edit(upload(photo('man.jpg'), 'man.jpg'), { prompt: 'Make the background a sunny beach' });
+		const [item] = outputs[0];
+		const call = generateCalls()[0];
+		expect(call.body.contents).toHaveLength(1);
+		expect((call.body.contents[0].parts as Part[]).map((p) => Object.keys(p)[0])).toEqual(['text', 'inlineData']);
+		// No aspect ratio: the model keeps the input's shape.
+		expect(call.body.generationConfig.imageConfig).toEqual({ imageSize: '1K' });
+		const out = await sharp(store.get(item.binary!.data)).metadata();
+		expect([out.width, out.height]).toEqual([1376, 768]);
+		expect(item.json.input).toMatchObject({ binaryProperty: 'data', originalWidth: 1408, originalHeight: 768, sentWidth: 1408, sentHeight: 768, metadataStripped: false, sentVia: 'inline' });
+		expect(item.json.input).toMatchObject({ bytesSent: sentImage().length });
+		expect(item.pairedItem).toEqual({ item: 0 });
+	});
+
+	it('applies EXIF orientation 6 before sending', async () => {
+		const { outputs } = await edit(upload(photo('Landscape_6.jpg'), 'landscape.jpg'), { prompt: 'Brighten it' });
+		const sent = await sharp(sentImage()).metadata();
+		expect([sent.width, sent.height, sent.orientation ?? 1]).toEqual([600, 450, 1]);
+		expect(outputs[0][0].json.input).toMatchObject({ originalWidth: 600, originalHeight: 450, sentWidth: 600, sentHeight: 450 });
+		expect((outputs[0][0].json.input as { processing: string[] }).processing).toContain('rotated');
+	});
+
+	it('strips GPS and camera data before upload unless asked to keep them', async () => {
+		const { outputs } = await edit(upload(photo('sunrise_gps.jpg'), 'sunrise.jpg'), { prompt: 'Add a sailboat' });
+		const sent = sentImage();
+		expect((await sharp(sent).metadata()).exif).toBeUndefined();
+		expect(sent.includes('PENTAX')).toBe(false);
+		expect(outputs[0][0].json.input).toMatchObject({ metadataStripped: true });
+
+		sim.reset();
+		await edit(upload(photo('sunrise_gps.jpg'), 'sunrise.jpg'), { prompt: 'Add a sailboat', options: { keepMetadata: true } });
+		expect((await sharp(sentImage()).metadata()).exif).toBeDefined();
+		expect(sentImage().equals(photo('sunrise_gps.jpg'))).toBe(true);
+	});
+
+	it('refuses a 280-megapixel image before decoding it, and sends nothing', async () => {
+		const error = await failure(edit(upload(photo('giant-image.jpg'), 'giant.jpg'), { prompt: 'x' }));
+		expect(error.constructor.name).toBe('NodeOperationError');
+		expect(error.message).toMatch(/Binary property "data": The image is 20000×14000 \(280 MP\).*\(item 0\)/);
+		expect(error.description).toMatch(/Downscale/);
+		expect(generateCalls()).toHaveLength(0);
+	});
+
+	it('downscales it to what the model can use when the pixel limit allows it', async () => {
+		const { outputs } = await edit(upload(photo('giant-image.jpg'), 'giant.jpg'), { prompt: 'Colourise', options: { maxInputMegapixels: 300 } });
+		const sent = await sharp(sentImage()).metadata();
+		expect([sent.width, sent.height]).toEqual([3072, 2150]);
+		expect(outputs[0][0].json.input).toMatchObject({ originalWidth: 20000, originalHeight: 14000, sentWidth: 3072 });
+	});
+
+	it('keeps transparency: a product PNG is sent with its alpha channel', async () => {
+		await edit(upload(photo('top.png'), 'top.png', 'image/png'), { prompt: 'Change the colour to red' });
+		const sent = await sharp(sentImage()).metadata();
+		expect(sent.format).toBe('png');
+		expect(sent.hasAlpha).toBe(true);
+		const { channels } = await sharp(sentImage()).stats();
+		expect(channels[3].min).toBe(0);
+	});
+
+	it('converts a TIFF to a format the API takes', async () => {
+		const tiff = await sharp(photo('room.png')).tiff().toBuffer();
+		const { outputs } = await edit(upload(tiff, 'room.tiff', 'image/tiff'), { prompt: 'Add a sofa' });
+		expect((await sharp(sentImage()).metadata()).format).toMatch(/jpeg|png/);
+		expect((outputs[0][0].json.input as { processing: string[] }).processing).toContain('converted-from-tiff');
+	});
+
+	it.each([
+		['a PDF renamed .png', Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer <<>>\n%%EOF'), /PDF/],
+		['0 bytes', Buffer.alloc(0), /empty/i],
+		['a truncated JPEG', photo('man.jpg').subarray(0, 60_000), /incomplete|truncated|corrupt/i],
+	])('refuses %s clearly, naming item and property, and sends nothing', async (_name, data, message) => {
+		const error = await failure(edit(upload(data, 'photo.png', 'image/png'), { prompt: 'x' }));
+		expect(error.constructor.name).toBe('NodeOperationError');
+		expect(error.message).toMatch(message);
+		expect(error.message).toMatch(/^Binary property "data": .*\(item 0\)$/);
+		expect(error.description).toEqual(expect.any(String));
+		expect(generateCalls()).toHaveLength(0);
+	});
+
+	it('names the binary properties the item does have when the wanted one is missing', async () => {
+		const error = await failure(edit(upload(photo('man.jpg'), 'man.jpg'), { prompt: 'x', binaryPropertyName: 'photo' }));
+		expect(error.message).toMatch(/Binary property "photo": no such binary data on the item \(item 0\)/);
+		expect(error.description).toMatch(/data/);
+	});
+});
+
+describe('request size: re-encode first, then the Files API', () => {
+	it('re-encodes to fit a small inline limit when that keeps the image large', async () => {
+		const { outputs } = await edit(upload(photo('top.png'), 'top.png', 'image/png'), { prompt: 'Make it red', options: { inlineLimitMb: 0.5 } });
+		const input = outputs[0][0].json.input as { sentVia: string; sentWidth: number; processing: string[]; bytesSent: number };
+		expect(input.sentVia).toBe('inline');
+		expect(input.sentWidth).toBe(1024);
+		expect(input.processing.some((p) => p.startsWith('compressed-'))).toBe(true);
+		expect(generateCalls()[0].bodyBytes).toBeLessThan(0.5 * 1024 * 1024);
+	});
+
+	it('uploads through the Files API when re-encoding would shrink it too far', async () => {
+		const { outputs } = await edit(upload(photo('man.jpg'), 'man.jpg'), { prompt: 'Give him a hat', options: { inlineLimitMb: 0.07 } });
+		expect(outputs[0][0].json.input).toMatchObject({ sentVia: 'files-api', sentWidth: 1408 });
+		expect(sim.requests.some((r) => r.path.startsWith('/upload/v1beta/files'))).toBe(true);
+		const parts = generateCalls()[0].body.contents[0].parts as Part[];
+		expect(parts[1].fileData?.fileUri).toMatch(/\/files\//);
+		expect(outputs[0][0].json.width).toBe(1376);
+	});
+});
+
+describe('step by step: one conversation that keeps its thought signatures', () => {
+	const steps = { values: [{ instruction: 'Remove all people from the background.' }, { instruction: 'Remove skin imperfections and marks.' }, { instruction: 'Make the hair color more vibrant and bright.' }] };
+
+	it('sends each step with the full history and signatures verbatim, and outputs every step', async () => {
+		const { outputs, store } = await edit(upload(photo('man.jpg'), 'man.jpg'), { mode: 'steps', steps, options: { thinkingLevel: 'high' } });
+		const calls = generateCalls();
+		expect(calls).toHaveLength(3);
+		expect(calls.map((c) => c.status)).toEqual([200, 200, 200]);
+		expect(calls.map((c) => (c.body.contents as unknown[]).length)).toEqual([1, 3, 5]);
+		// The model turn sent back in step 3 is exactly what step 2 answered, signatures included.
+		const thirdHistory = calls[2].body.contents as Array<{ role: string; parts: Part[] }>;
+		expect(thirdHistory.map((c) => c.role)).toEqual(['user', 'model', 'user', 'model', 'user']);
+		const modelImages = thirdHistory.filter((c) => c.role === 'model').flatMap((c) => c.parts.filter((p) => p.inlineData));
+		expect(modelImages).toHaveLength(2);
+		expect(modelImages.every((p) => typeof p.thoughtSignature === 'string' && p.thoughtSignature.length > 10)).toBe(true);
+
+		const item = outputs[0][0];
+		expect(Object.keys(item.binary!).sort()).toEqual(['data', 'editSource', 'step1', 'step2', 'step3']);
+		expect(store.get(item.binary!.data).equals(store.get(item.binary!.step3))).toBe(true);
+		expect(GeminiSim.promptOf(store.get(item.binary!.step2))).toContain('Remove skin imperfections');
+		const stepUsage = (item.json.steps as Array<{ usage: { totalTokens: number } }>).map((s) => s.usage.totalTokens);
+		expect((item.json.usage as { totalTokens: number }).totalTokens).toBe(stepUsage.reduce((a, b) => a + b));
+		expect(item.json.estimatedCostUsd).toBeCloseTo(3 * 0.067, 6);
+		const session = item.json.editSession as { model: string; steps: number; turns: Array<{ role: string }> };
+		expect(session).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 3 });
+		expect(session.turns).toHaveLength(6);
+		expect(JSON.stringify(session)).not.toMatch(/"data":"[A-Za-z0-9+/]{100}/);
+	});
+
+	it('continues in a second Edit node, which sends the whole conversation back', async () => {
+		const store = new BinaryStore();
+		const first = await edit(upload(photo('man.jpg'), 'man.jpg'), { mode: 'steps', steps }, { binaryStore: store });
+		sim.reset();
+		const second = await edit({}, { continueEdit: true, prompt: 'Now make him smile.' }, { items: first.outputs[0], binaryStore: store });
+		const [call] = generateCalls();
+		const history = call.body.contents as Array<{ role: string; parts: Part[] }>;
+		expect(history).toHaveLength(7);
+		expect(history[6].parts).toEqual([{ text: 'Now make him smile.' }]);
+		expect(call.status).toBe(200);
+		const item = second.outputs[0][0];
+		expect(item.json.editSession).toMatchObject({ steps: 4 });
+		expect(Object.keys(item.binary!)).toEqual(expect.arrayContaining(['step1', 'step2', 'step3', 'step4', 'editSource', 'data']));
+		expect(GeminiSim.promptOf(store.get(item.binary!.data))).toContain('smile');
+	});
+
+	it('is refused by the API when a signature is lost on the way, and says which step failed', async () => {
+		const store = new BinaryStore();
+		const first = await edit(upload(photo('man.jpg'), 'man.jpg'), { prompt: 'Remove the background' }, { binaryStore: store });
+		const tampered: INodeExecutionData = JSON.parse(JSON.stringify(first.outputs[0][0]));
+		for (const turn of (tampered.json.editSession as { turns: Array<{ parts: Array<{ thoughtSignature?: string }> }> }).turns) for (const part of turn.parts) delete part.thoughtSignature;
+		const error = await failure(edit({}, { continueEdit: true, prompt: 'Smile' }, { items: [tampered], binaryStore: store }));
+		expect(error.httpCode).toBe('400');
+		expect(error.message).toMatch(/^Step 2 \("Smile"\) failed: .*thought_signature/);
+	});
+
+	it('under Continue On Fail keeps the images of the steps that succeeded', async () => {
+		const failing = { values: [{ instruction: 'Remove the people.' }, { instruction: 'Now something forbidden [[sim:prompt-block]]' }, { instruction: 'Brighten.' }] };
+		const { outputs } = await edit(upload(photo('man.jpg'), 'man.jpg'), { mode: 'steps', steps: failing }, { continueOnFail: true });
+		const item = outputs[0][0];
+		expect(item.json).toMatchObject({ from: 'form', error: { message: expect.stringMatching(/^Step 2 .*blocked the prompt/) } });
+		expect(Object.keys(item.binary!).sort()).toEqual(['data', 'step1']);
+		expect(item.binary!.data.fileName).toBe('man.jpg');
+		expect(generateCalls()).toHaveLength(2);
+	});
+});
+
+describe('region lock (mask)', () => {
+	async function halfMask(width: number, height: number) {
+		const white = await sharp({ create: { width: Math.floor(width / 2), height, channels: 3, background: '#ffffff' } }).png().toBuffer();
+		return sharp({ create: { width, height, channels: 3, background: '#000000' } }).composite([{ input: white, left: width - Math.floor(width / 2), top: 0 }]).png().toBuffer();
+	}
+
+	it('keeps pixels outside the mask bit-identical to the original, at the original\'s size', async () => {
+		const room = photo('room.png');
+		const mask = await halfMask(256, 256); // a different size: scaled to the image
+		const { outputs, store } = await edit({ ...upload(room, 'room.png', 'image/png'), mask: { data: mask, fileName: 'mask.png', mimeType: 'image/png' } }, { prompt: 'Add a plant', options: { maskBinaryProperty: 'mask' } });
+		const result = store.get(outputs[0][0].binary!.data);
+		const [a, b] = await Promise.all([room, result].map((img) => sharp(img).removeAlpha().raw().toBuffer({ resolveWithObject: true })));
+		expect([b.info.width, b.info.height]).toEqual([512, 509]);
+		let changedLeft = 0;
+		let changedRight = 0;
+		for (let y = 0; y < 509; y++) {
+			for (let x = 0; x < 512; x++) {
+				const i = (y * 512 + x) * 3;
+				const same = a.data[i] === b.data[i] && a.data[i + 1] === b.data[i + 1] && a.data[i + 2] === b.data[i + 2];
+				if (!same && x < 254) changedLeft++;
+				if (!same && x >= 258) changedRight++;
+			}
+		}
+		expect(changedLeft).toBe(0);
+		expect(changedRight).toBeGreaterThan(1000);
+		const text = (generateCalls()[0].body.contents[0].parts as Part[])[0].text!;
+		expect(text).toMatch(/Change only the region from 50% to 100% of the width and 0% to 100% of the height/);
+		expect(outputs[0][0].json.mask).toMatchObject({ binaryProperty: 'mask', region: { left: 50, right: 100 } });
+	});
+
+	it('refuses a mask that is not an image, before any request', async () => {
+		const files = { ...upload(photo('room.png'), 'room.png', 'image/png'), mask: { data: Buffer.from('not an image'), fileName: 'mask.png', mimeType: 'image/png' } };
+		const error = await failure(edit(files, { prompt: 'x', options: { maskBinaryProperty: 'mask' } }));
+		expect(error.message).toMatch(/^Binary property "mask": /);
+		expect(generateCalls()).toHaveLength(0);
+	});
+});
+
+describe('every failure kind from Generate applies', () => {
+	it('a text-only refusal under Continue On Fail keeps the uploaded image', async () => {
+		const { outputs, store } = await edit(upload(photo('man.jpg'), 'man.jpg'), { prompt: 'x [[sim:text-only]]' }, { continueOnFail: true });
+		const item = outputs[0][0];
+		expect(item.json.error).toMatchObject({ reason: 'TEXT_ONLY' });
+		expect(store.get(item.binary!.data).equals(photo('man.jpg'))).toBe(true);
+		expect(item.pairedItem).toEqual({ item: 0 });
+	});
+});

@@ -1,0 +1,179 @@
+/**
+ * Every way a call can fail, as the user sees it: a clear NodeApiError naming the item, retries
+ * where they help, and under Continue On Fail the original item with the error attached.
+ */
+import { execFile } from 'child_process';
+import { join } from 'path';
+import { promisify } from 'util';
+
+import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
+import { GeminiSim } from '../gemini-sim';
+import type { Fault } from '../gemini-sim';
+import { BinaryStore, runNode } from '../helpers/n8nContext';
+import type { RunOptions } from '../helpers/n8nContext';
+
+const node = new NanoBananaGenerate();
+const execFileAsync = promisify(execFile);
+let sim: GeminiSim;
+
+beforeAll(async () => {
+	sim = await GeminiSim.start();
+});
+afterAll(async () => sim.stop());
+beforeEach(() => sim.reset());
+
+const fast = { maxAttempts: 3, maxRetryWaitSeconds: 30, timeoutSeconds: 20 };
+const generate = (parameters: RunOptions['parameters'] = {}, extra: Partial<RunOptions> = {}) =>
+	runNode(node, {
+		credentials: { apiKey: sim.apiKey, host: sim.url },
+		parameters: { prompt: 'a lighthouse at dusk', ...parameters, options: { ...fast, ...(parameters.options as object) } },
+		...extra,
+	});
+const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+const failure = (parameters: RunOptions['parameters'] = {}, extra: Partial<RunOptions> = {}) =>
+	generate(parameters, extra).then(
+		() => {
+			throw new Error('expected the node to fail');
+		},
+		(error) => error,
+	);
+
+describe('answers with no image are clear errors, never empty files', () => {
+	it.each<[Fault['kind'], RegExp, string]>([
+		['prompt-block', /blocked the prompt \(PROHIBITED_CONTENT\)/, 'PROMPT_BLOCKED_PROHIBITED_CONTENT'],
+		['image-safety', /blocked \(IMAGE_SAFETY\)/, 'IMAGE_SAFETY'],
+		['no-image', /no image \(NO_IMAGE\)/, 'NO_IMAGE'],
+		['text-only', /answered with text instead of an image: ".+"/, 'TEXT_ONLY'],
+	])('%s', async (kind, message, reason) => {
+		sim.inject({ kind });
+		const error = await failure();
+		expect(error.constructor.name).toBe('NodeApiError');
+		expect(error.message).toMatch(message);
+		expect(error.message).toContain('(item 0)');
+		expect(error.description).toEqual(expect.any(String));
+		expect(error.context).toMatchObject({ itemIndex: 0, reason });
+		expect(generateCalls()).toHaveLength(1);
+	});
+
+	it('quotes the model\'s own words when it refuses', async () => {
+		sim.inject({ kind: 'text-only', text: 'I can\'t draw real people in that situation.' });
+		const error = await failure();
+		expect(error.message).toContain('I can\'t draw real people in that situation.');
+	});
+
+	it('retries a candidate without content, then reports it if it persists', async () => {
+		sim.inject({ kind: 'no-content' }, { kind: 'no-content' }, { kind: 'no-content' });
+		const error = await failure();
+		expect(error.message).toMatch(/candidate with no content/);
+		expect(generateCalls()).toHaveLength(3);
+	});
+
+	it('under Continue On Fail keeps the failed item\'s json and binary and finishes the others', async () => {
+		const store = new BinaryStore();
+		const upload = await store.binaryItem({ id: 'b', prompt: 'keep me [[sim:prompt-block]]' }, { data: { data: Buffer.from('original bytes'), fileName: 'in.txt', mimeType: 'text/plain' } });
+		const items = [{ json: { id: 'a', prompt: 'a calm sea' } }, upload, { json: { id: 'c', prompt: 'refuse [[sim:text-only]]' } }, { json: { id: 'd', prompt: 'a pine forest' } }];
+		const { outputs } = await generate({ prompt: (_i: number, item: { json: { prompt: string } }) => item.json.prompt }, { items, continueOnFail: true, binaryStore: store });
+		const out = outputs[0];
+		expect(out.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
+		expect(out[0].json.width).toBe(1024);
+		expect(out[1].json).toMatchObject({ id: 'b', prompt: 'keep me [[sim:prompt-block]]', error: { message: expect.stringMatching(/blocked the prompt/), httpCode: '200', reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT' } });
+		expect(out[1].binary).toBe(upload.binary);
+		expect(store.get(out[1].binary!.data).toString()).toBe('original bytes');
+		expect(out[2].json).toMatchObject({ id: 'c', error: { reason: 'TEXT_ONLY' } });
+		expect(out[3].json.width).toBe(1024);
+	});
+});
+
+describe('retries', () => {
+	it('waits as long as RetryInfo says (fractional seconds), then succeeds', async () => {
+		sim.inject({ kind: '429', retryDelay: '0.4s' });
+		const { outputs } = await generate();
+		expect(outputs[0]).toHaveLength(1);
+		const [first, second] = generateCalls();
+		expect(first.status).toBe(429);
+		expect(second.status).toBe(200);
+		expect(second.startedAt - first.endedAt).toBeGreaterThanOrEqual(390);
+	});
+
+	it('fails at once with the quota message when Google asks for more than the allowed wait', async () => {
+		sim.inject({ kind: '429', retryDelay: '45s' });
+		const started = Date.now();
+		const error = await failure({ options: { maxRetryWaitSeconds: 10 } });
+		expect(Date.now() - started).toBeLessThan(3000);
+		expect(error.message).toMatch(/quota exceeded/);
+		expect(error.description).toMatch(/wait 45\.0 s/);
+		expect(error.httpCode).toBe('429');
+		expect(generateCalls()).toHaveLength(1);
+	});
+
+	it.each<[string, Fault[]]>([
+		['a Vertex-style 429 with no details', [{ kind: '429-no-details' }]],
+		['500 then 503', [{ kind: '500' }, { kind: '503' }]],
+		['a connection reset', [{ kind: 'reset' }]],
+		['malformed JSON', [{ kind: 'malformed-json' }]],
+		['an HTML error page', [{ kind: 'html' }]],
+	])('retries %s and succeeds', async (_name, faults) => {
+		sim.inject(...faults);
+		const { outputs } = await generate();
+		expect(outputs[0][0].json.width).toBe(1024);
+		expect(generateCalls()).toHaveLength(faults.length + 1);
+	});
+
+	it('gives up after Max Attempts and says so, with the server\'s reason', async () => {
+		sim.inject({ kind: '503' }, { kind: '503' }, { kind: '503' });
+		const error = await failure();
+		expect(error.message).toMatch(/overloaded/);
+		expect(error.description).toMatch(/Tried 3 times/);
+		expect(generateCalls()).toHaveLength(3);
+	});
+
+	it('shows an HTML error page as a short message, not markup', async () => {
+		sim.inject({ kind: 'html' }, { kind: 'html' }, { kind: 'html' });
+		const error = await failure();
+		expect(error.message).not.toMatch(/<html|<body/i);
+		expect(error.httpCode).toBe('502');
+	});
+
+	it('never retries a 400, and a bad key fails on the first answer with no delay', async () => {
+		const started = Date.now();
+		const error = await failure({}, { credentials: { apiKey: 'wrong-key', host: sim.url } });
+		expect(Date.now() - started).toBeLessThan(2000);
+		expect(error.message).toMatch(/API key is not valid/);
+		expect(error.description).toMatch(/Google AI Studio/);
+		expect(generateCalls()).toHaveLength(1);
+		expect(error.httpCode).toBe('400');
+	});
+
+	it('times out a hung attempt, retries it, and succeeds', async () => {
+		sim.inject({ kind: 'hang', ms: 5000 });
+		const started = Date.now();
+		const { outputs } = await generate({ options: { timeoutSeconds: 0.5 } });
+		expect(outputs[0]).toHaveLength(1);
+		expect(Date.now() - started).toBeLessThan(4000);
+		expect(generateCalls()).toHaveLength(2);
+	});
+
+	it('reports a timeout clearly when every attempt hangs', async () => {
+		sim.inject({ kind: 'hang', ms: 3000 });
+		const error = await failure({ options: { timeoutSeconds: 0.3, maxAttempts: 1 } });
+		expect(error.message).toMatch(/did not answer in time/);
+		expect(error.description).toMatch(/Timeout \(Seconds\)/);
+	});
+});
+
+describe('a slow generation is not cut off by a hidden client timeout', () => {
+	// Node's fetch (undici) cuts requests whose headers take over 300 s. Scaled down, in a plain
+	// Node process (jest's sandbox cannot reach undici's global dispatcher): a 300 ms header
+	// timeout, and answers whose headers take 1.2 s.
+	it('a plain fetch is cut off; the node\'s client waits', async () => {
+		sim.inject({ kind: 'slow', ms: 1200 }, { kind: 'slow', ms: 1200 });
+		const { stdout } = await execFileAsync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'slow-headers.script.ts')], {
+			env: { ...process.env, SIM_URL: sim.url, SIM_KEY: sim.apiKey, HEADERS_TIMEOUT_MS: '300' },
+			timeout: 30_000,
+		});
+		const result = JSON.parse(stdout.trim().split('\n').pop()!);
+		expect(result.plainFetch).toBe('UND_ERR_HEADERS_TIMEOUT');
+		expect(result.client).toEqual({ ok: true, images: 1 });
+		expect(result.clientMs).toBeGreaterThanOrEqual(1200);
+	});
+});

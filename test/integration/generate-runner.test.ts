@@ -1,0 +1,115 @@
+/**
+ * Many items at once: bounded concurrency, input order kept, faults isolated per item,
+ * cancellation, and the API key kept out of everything the node emits.
+ */
+import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
+import { searchImageModels } from '../../nodes/shared/methods/listSearch';
+import { GeminiSim } from '../gemini-sim';
+import { runNode } from '../helpers/n8nContext';
+import type { RunOptions } from '../helpers/n8nContext';
+
+const node = new NanoBananaGenerate();
+let sim: GeminiSim;
+
+beforeAll(async () => {
+	sim = await GeminiSim.start();
+});
+afterAll(async () => sim.stop());
+beforeEach(() => sim.reset());
+
+const items = (n: number, prompt = (i: number) => `poster number ${i}`) => Array.from({ length: n }, (_, i) => ({ json: { n: i, prompt: prompt(i) } }));
+const fromItem = (_i: number, item: { json: { prompt: string } }) => item.json.prompt;
+const generate = (parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}) =>
+	runNode(node, { credentials: { apiKey: sim.apiKey, host: sim.url }, parameters: { prompt: fromItem, ...parameters }, ...extra });
+const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+
+describe('bounded concurrency', () => {
+	it('keeps at most Max Concurrent Requests in flight, across items and their images', async () => {
+		sim.setLatency(150);
+		const { outputs } = await generate({ numberOfImages: 2, options: { maxConcurrency: 3 } }, { items: items(6) });
+		expect(outputs[0]).toHaveLength(12);
+		expect(sim.maxInFlight).toBe(3);
+		expect(generateCalls()).toHaveLength(12);
+	});
+
+	it('runs one request at a time when asked to', async () => {
+		sim.setLatency(50);
+		await generate({ options: { maxConcurrency: 1 } }, { items: items(4) });
+		expect(sim.maxInFlight).toBe(1);
+	});
+
+	it('keeps input order and pairing although answers arrive out of order', async () => {
+		const slowFirst = (i: number) => (i % 3 === 0 ? `poster ${i} [[sim:slow:300]]` : `poster ${i}`);
+		const { outputs } = await generate({ options: { maxConcurrency: 4 } }, { items: items(9, slowFirst) });
+		expect(outputs[0].map((o) => o.pairedItem)).toEqual(Array.from({ length: 9 }, (_, i) => ({ item: i })));
+		expect(outputs[0].map((o) => o.json.prompt)).toEqual(Array.from({ length: 9 }, (_, i) => slowFirst(i)));
+	});
+
+	it('survives random server faults with every item answered, in order', async () => {
+		sim.setRandomFaults({ percent: 30, kinds: ['503', '500', 'reset'] });
+		const { outputs } = await generate({ options: { maxConcurrency: 4, maxAttempts: 8 } }, { items: items(16) });
+		expect(outputs[0].map((o) => o.pairedItem)).toEqual(Array.from({ length: 16 }, (_, i) => ({ item: i })));
+		expect(outputs[0].map((o) => o.json.prompt)).toEqual(Array.from({ length: 16 }, (_, i) => `poster number ${i}`));
+		expect(outputs[0].every((o) => o.json.width === 1024)).toBe(true);
+		const failed = generateCalls().filter((r) => r.status !== 200).length;
+		expect(failed).toBeGreaterThan(0);
+		expect(generateCalls()).toHaveLength(16 + failed);
+	});
+});
+
+describe('failures without Continue On Fail', () => {
+	it('stops the node at the first failure, names the item, and aborts requests in flight', async () => {
+		const prompts = (i: number) => (i === 2 ? 'bad [[sim:prompt-block]]' : `slow poster ${i} [[sim:hang:4000]]`);
+		const started = Date.now();
+		const error = await generate({ options: { maxConcurrency: 4 } }, { items: items(6, prompts) }).catch((e) => e);
+		expect(Date.now() - started).toBeLessThan(3000);
+		expect(error.context.itemIndex).toBe(2);
+		expect(error.message).toMatch(/\(item 2\)$/);
+		// Items 4 and 5 never started: the node stopped taking new work.
+		expect(generateCalls()).toHaveLength(4);
+	});
+
+	it('aborts everything when the execution is cancelled', async () => {
+		const cancel = new AbortController();
+		setTimeout(() => cancel.abort(new Error('Execution was cancelled')), 200);
+		const started = Date.now();
+		const error = await generate({}, { items: items(3, (i) => `poster ${i} [[sim:hang:5000]]`), cancelSignal: cancel.signal }).catch((e) => e);
+		expect(Date.now() - started).toBeLessThan(2500);
+		expect(error.message).toMatch(/cancelled/);
+	});
+});
+
+describe('the API key stays secret', () => {
+	it('appears in no output item, error message or description', async () => {
+		const secret = sim.apiKey;
+		const prompts = ['ok', 'x [[sim:prompt-block]]', 'y [[sim:text-only]]', 'z [[sim:429:0.01s]]', 'w [[sim:html]]'];
+		const { outputs } = await generate({ options: { maxAttempts: 1 } }, { items: items(5, (i) => prompts[i]), continueOnFail: true });
+		expect(JSON.stringify(outputs)).not.toContain(secret);
+		const badKey = 'AIzaSyTHIS-IS-A-WRONG-KEY-0000000000000';
+		const error = await runNode(node, { credentials: { apiKey: badKey, host: sim.url }, parameters: { prompt: 'x' } }).catch((e) => e);
+		expect(JSON.stringify({ message: error.message, description: error.description, context: error.context })).not.toContain(badKey);
+	});
+});
+
+describe('the model list', () => {
+	const listContext = (host: string) =>
+		({ getCredentials: async () => ({ apiKey: sim.apiKey, host }) }) as unknown as ThisParameterType<typeof searchImageModels>;
+
+	it('lists image models live from the API', async () => {
+		const { results } = await searchImageModels.call(listContext(sim.url));
+		const ids = results.map((r) => r.value);
+		expect(ids).toEqual(expect.arrayContaining(['gemini-3.1-flash-image', 'gemini-3-pro-image']));
+		expect(ids.every((id) => String(id).includes('image'))).toBe(true);
+		expect(sim.requests.map((r) => r.path)).toContainEqual(expect.stringMatching(/^\/v1beta\/models(\?|$)/));
+	});
+
+	it('filters by what the user types', async () => {
+		const { results } = await searchImageModels.call(listContext(sim.url), 'pro');
+		expect(results.map((r) => r.value)).toEqual(['gemini-3-pro-image']);
+	});
+
+	it('falls back to the built-in table when the API cannot be reached', async () => {
+		const { results } = await searchImageModels.call(listContext('http://127.0.0.1:9'));
+		expect(results.map((r) => r.value)).toEqual(expect.arrayContaining(['gemini-3.1-flash-image', 'gemini-3-pro-image']));
+	});
+});
