@@ -45,12 +45,14 @@ export async function runItems<T>(
 	concurrency: number,
 	task: (itemIndex: number, context: ItemContext) => Promise<T>,
 ): Promise<Array<ItemOutcome<T>>> {
-	const width = Math.max(1, Math.min(Math.floor(concurrency) || 1, count || 1));
+	const maxRequests = Math.max(1, Math.floor(concurrency) || 1);
+	// Never more item workers than items; one item may still use every request slot (fan-out).
+	const width = Math.min(maxRequests, Math.max(1, count));
 	const continueOnFail = ctx.continueOnFail();
 	const stop = new AbortController();
 	const cancel = ctx.getExecutionCancelSignal?.();
 	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
-	const limit = createLimiter(width);
+	const limit = createLimiter(maxRequests);
 	const outcomes: Array<ItemOutcome<T>> = new Array(count);
 	let next = 0;
 	let firstError: Error | undefined;

@@ -32,6 +32,13 @@ describe('bounded concurrency', () => {
 		expect(generateCalls()).toHaveLength(12);
 	});
 
+	it('runs the images of a single item in parallel too', async () => {
+		sim.setLatency(150);
+		const { outputs } = await generate({ numberOfImages: 4, options: { maxConcurrency: 4 } }, { items: items(1) });
+		expect(outputs[0]).toHaveLength(4);
+		expect(sim.maxInFlight).toBe(4);
+	});
+
 	it('runs one request at a time when asked to', async () => {
 		sim.setLatency(50);
 		await generate({ options: { maxConcurrency: 1 } }, { items: items(4) });

@@ -1,0 +1,30 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { CREDENTIAL_NAME } from '../shared/descriptions';
+import { searchImageModels } from '../shared/methods/listSearch';
+import * as fuse from './fuse.operation';
+
+export class NanoBananaFuse implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Nano Banana Fuse',
+		name: 'nanoBananaFuse',
+		icon: { light: 'file:nanoBananaFuse.svg', dark: 'file:nanoBananaFuse.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["source"] === "allItems" ? "all items together" : "each item"}}',
+		description: 'Combine several images into one with Google Gemini image models: a product in a scene, a garment on a person, a logo, a person and a background',
+		defaults: { name: 'Nano Banana Fuse' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: CREDENTIAL_NAME, required: true }],
+		properties: fuse.description,
+	};
+
+	methods = { listSearch: { searchImageModels } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await fuse.execute.call(this);
+	}
+}

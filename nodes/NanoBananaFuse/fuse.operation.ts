@@ -1,0 +1,368 @@
+/**
+ * Fuse: several images, one request. The user turn is the prompt, then for each image a text
+ * part naming it ("Image 2 (the product, object):") right before the image, so the prompt can
+ * refer to images by number or label. Images come from each item's binary properties (one
+ * request per item) or are gathered from all items (one request, paired with every item; the
+ * other parameters are read from the first item, labels and types from each image's own item).
+ */
+import { NodeOperationError } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { ModelInfo } from '../shared/catalogue';
+import { geminiClientFor } from '../shared/credentials';
+import {
+	aspectRatioParameter,
+	generationOptions,
+	imageSizeParameter,
+	modelLocator,
+	numberOfImagesParameter,
+	outputOptions,
+	promptParameter,
+	requestOptions,
+	sortedOptions,
+} from '../shared/descriptions';
+import { forItem, forItems, toNodeError } from '../shared/errors';
+import { imageItems, requestImages } from '../shared/fanout';
+import { fitImages, inputOptions, inputReport, readInputImage, readInputSettings } from '../shared/input';
+import type { InputImage } from '../shared/input';
+import { defaultFileBase } from '../shared/output';
+import { errorItem, runItems } from '../shared/runner';
+import type { ItemContext } from '../shared/runner';
+import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
+import type { GeminiClient, WirePart } from '../shared/transport';
+
+const EACH_ITEM = 'eachItem';
+const ALL_ITEMS = 'allItems';
+const SAME_AS_IMAGE = 'sameAsImage';
+
+type ImageType = 'character' | 'object';
+
+const imageTypeOptions = [
+	{ name: 'Not Set', value: 'unset' },
+	{ name: 'Character', value: 'character', description: 'A person or figure whose look must stay the same' },
+	{ name: 'Object', value: 'object', description: 'A product, garment, logo or other thing to keep at high fidelity' },
+];
+const imageTypeDescription =
+	'Said to the model with the label. Nano Banana 2 keeps up to 4 characters and 10 objects consistent, Nano Banana Pro 5 and 6; more are refused before any paid call.';
+
+const fuseOptions: INodeProperties[] = [
+	{
+		displayName: 'Max Images',
+		name: 'maxImages',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Refuse a request with more images than this, rather than pay for an unexpected one. 0: only the model\'s own limit (14 for Nano Banana 2 and Pro, 3 for Nano Banana).',
+	},
+];
+
+export const description: INodeProperties[] = [
+	modelLocator,
+	{
+		displayName: 'Source',
+		name: 'source',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'Binary Properties of Each Item', value: EACH_ITEM, description: 'Each item carries all its images; one request per item' },
+			{
+				name: 'All Input Items Together',
+				value: ALL_ITEMS,
+				description: 'Gather the images of every input item, in item order, into one request (e.g. after a Merge node). The other parameters are read from the first item.',
+			},
+		],
+		default: EACH_ITEM,
+	},
+	{
+		displayName: 'Images',
+		name: 'imageProperties',
+		type: 'options',
+		options: [
+			{ name: 'Named Binary Properties', value: 'named' },
+			{ name: 'All Binary Properties', value: 'all', description: 'Every binary property of the item, in the order they appear' },
+		],
+		default: 'named',
+	},
+	{
+		displayName: 'Input Binary Properties',
+		name: 'binaryPropertyNames',
+		type: 'string',
+		default: 'data',
+		required: true,
+		placeholder: 'e.g. product, room',
+		description: 'Names of the binary properties holding the images, separated by commas, in the order they are sent (image 1, image 2, …)',
+		displayOptions: { show: { imageProperties: ['named'] } },
+	},
+	{
+		displayName: 'Labels',
+		name: 'imageLabels',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		default: {},
+		placeholder: 'Add Label',
+		description: 'Tell the model which image is which: each label is sent just before its image, e.g. "Image 2 (the product):", so the prompt can say "put the product into the room"',
+		displayOptions: { show: { source: [EACH_ITEM] } },
+		options: [
+			{
+				displayName: 'Label',
+				name: 'values',
+				values: [
+					{ displayName: 'Binary Property', name: 'binaryProperty', type: 'string', default: '', placeholder: 'e.g. product' },
+					{ displayName: 'Label', name: 'label', type: 'string', default: '', placeholder: 'e.g. the product' },
+					{ displayName: 'Image Type', name: 'imageType', type: 'options', options: imageTypeOptions, default: 'unset', description: imageTypeDescription },
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Label',
+		name: 'label',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. {{ $json.role }}',
+		description: 'Label of the item\'s images, worked out for each item, e.g. "the product". Sent just before each image, e.g. "Image 2 (the product):". Empty: the image is only numbered.',
+		displayOptions: { show: { source: [ALL_ITEMS] } },
+	},
+	{
+		displayName: 'Image Type',
+		name: 'imageType',
+		type: 'options',
+		options: imageTypeOptions,
+		default: 'unset',
+		description: `Worked out for each item. ${imageTypeDescription}`,
+		displayOptions: { show: { source: [ALL_ITEMS] } },
+	},
+	promptParameter(
+		'What to make of the images. Refer to them by number or label.',
+		'e.g. Place the product from image 1 naturally into the room of image 2',
+	),
+	aspectRatioParameter(
+		{ name: 'Auto (Model Default)', value: 'auto', description: 'The model decides; it usually follows the first image' },
+		{ name: 'Same as Image N', value: SAME_AS_IMAGE, description: 'The supported ratio closest to the shape of the image chosen below' },
+	),
+	{
+		displayName: 'Image Number',
+		name: 'sameAsImage',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 1,
+		description: 'Which image\'s shape the output follows, counted from 1 in the order the images are sent',
+		displayOptions: { show: { aspectRatio: [SAME_AS_IMAGE] } },
+	},
+	imageSizeParameter,
+	numberOfImagesParameter,
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: sortedOptions(generationOptions, outputOptions, requestOptions, inputOptions, fuseOptions),
+	},
+];
+
+/** One image to send: where it is, and what the model is told about it. */
+interface ImageSource {
+	itemIndex: number;
+	property: string;
+	label: string;
+	type?: ImageType;
+}
+
+/** Where a fusion's items are, for messages: one item, or the gathered ones. */
+interface Fusion {
+	/** The item whose parameters are read, and whose index errors carry. */
+	settingsItem: number;
+	/** The items the images come from; more than one only when gathering. */
+	sources: number[];
+	gathered: boolean;
+}
+
+function fail(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string): NodeOperationError {
+	return new NodeOperationError(ctx.getNode(), forItem(message, itemIndex), { itemIndex, description });
+}
+
+function fusionFail(ctx: IExecuteFunctions, fusion: Fusion, message: string, description: string): NodeOperationError {
+	const text = fusion.gathered ? forItems(message, fusion.sources) : forItem(message, fusion.settingsItem);
+	return new NodeOperationError(ctx.getNode(), text, { itemIndex: fusion.settingsItem, description });
+}
+
+function readImageType(ctx: IExecuteFunctions, itemIndex: number, value: unknown): ImageType | undefined {
+	const type = String(value ?? 'unset').trim().toLowerCase();
+	if (type === 'character' || type === 'object') return type;
+	if (type === 'unset' || type === '') return undefined;
+	throw fail(ctx, itemIndex, `Image type "${String(value)}" is not one of: character, object`, 'Leave the image type unset, or make the expression return "character" or "object".');
+}
+
+/** The item's image properties in sending order: the names given, or every binary property. */
+function imageProperties(ctx: IExecuteFunctions, itemIndex: number): string[] {
+	if (ctx.getNodeParameter('imageProperties', itemIndex, 'named') === 'all') {
+		const names = Object.keys(ctx.getInputData()[itemIndex]?.binary ?? {});
+		if (!names.length) {
+			throw fail(ctx, itemIndex, 'The item carries no binary data, so it has no image to fuse', 'Make sure the previous node outputs a file (e.g. an HTTP Request with a file response, a Form upload or Read File).');
+		}
+		return names;
+	}
+	const names = String(ctx.getNodeParameter('binaryPropertyNames', itemIndex, 'data'))
+		.split(',')
+		.map((name) => name.trim())
+		.filter(Boolean);
+	if (!names.length) throw fail(ctx, itemIndex, 'No input binary property is named', 'Name the binary properties holding the images, separated by commas, e.g. product, room.');
+	return names;
+}
+
+function eachItemSources(ctx: IExecuteFunctions, itemIndex: number): ImageSource[] {
+	const properties = imageProperties(ctx, itemIndex);
+	const labels = (ctx.getNodeParameter('imageLabels.values', itemIndex, []) as Array<{ binaryProperty?: string; label?: string; imageType?: string }>) ?? [];
+	const byProperty = new Map<string, { label: string; type?: ImageType }>();
+	for (const entry of labels) {
+		const property = String(entry.binaryProperty ?? '').trim();
+		// A label that matches no image would be dropped without a word; say so instead.
+		if (!properties.includes(property)) {
+			throw fail(ctx, itemIndex, `A label is set for binary property "${property}", which is not among the images sent (${properties.join(', ')})`, 'Correct the binary property name of the label, or remove the label.');
+		}
+		if (byProperty.has(property)) throw fail(ctx, itemIndex, `Binary property "${property}" has two labels`, 'Keep one label per image.');
+		byProperty.set(property, { label: String(entry.label ?? '').trim(), type: readImageType(ctx, itemIndex, entry.imageType) });
+	}
+	return properties.map((property) => ({ itemIndex, property, label: '', ...byProperty.get(property) }));
+}
+
+function gatheredSources(ctx: IExecuteFunctions, itemCount: number): ImageSource[] {
+	const sources: ImageSource[] = [];
+	for (let k = 0; k < itemCount; k++) {
+		const label = String(ctx.getNodeParameter('label', k, '') ?? '').trim();
+		const type = readImageType(ctx, k, ctx.getNodeParameter('imageType', k, 'unset'));
+		for (const property of imageProperties(ctx, k)) sources.push({ itemIndex: k, property, label, type });
+	}
+	return sources;
+}
+
+/** The model's limits and the node's own, checked before any image is read or paid for. */
+function checkLimits(ctx: IExecuteFunctions, fusion: Fusion, sources: ImageSource[], model: ModelInfo | undefined, maxImages: number) {
+	const count = sources.length;
+	const advice = 'No image was left out. Send fewer images, or split the job into several requests.';
+	if (maxImages > 0 && count > maxImages) {
+		throw fusionFail(ctx, fusion, `${count} images, more than the ${maxImages} allowed by the Max Images option`, `${advice} Or raise Max Images.`);
+	}
+	if (!model) return;
+	const name = `${model.name} (${model.id})`;
+	if (count > model.maxReferenceImages) {
+		throw fusionFail(ctx, fusion, `${count} images, but ${name} takes at most ${model.maxReferenceImages} per request`, `${advice} Nano Banana 2 and Nano Banana Pro take up to 14.`);
+	}
+	const characters = sources.filter((s) => s.type === 'character').length;
+	if (model.maxCharacterImages !== undefined && characters > model.maxCharacterImages) {
+		throw fusionFail(ctx, fusion, `${characters} character images, but ${name} keeps at most ${model.maxCharacterImages} characters consistent`, advice);
+	}
+	const objects = sources.filter((s) => s.type === 'object').length;
+	if (model.maxObjectImages !== undefined && objects > model.maxObjectImages) {
+		throw fusionFail(ctx, fusion, `${objects} object images, but ${name} keeps at most ${model.maxObjectImages} objects at high fidelity`, advice);
+	}
+}
+
+/** `Image 2 (the product, object):`, sent as a text part right before image 2. */
+function labelText(position: number, source: ImageSource): string {
+	const about = [source.label, source.type].filter(Boolean).join(', ');
+	return about ? `Image ${position} (${about}):` : `Image ${position}:`;
+}
+
+async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion, sources: ImageSource[], context: ItemContext): Promise<INodeExecutionData[]> {
+	const i = fusion.settingsItem;
+	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+	const { call } = readRequestSettings(options);
+	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
+	if (!prompt) throw fail(ctx, i, 'The prompt is empty', 'Say what to make of the images, or check that the expression returns text for this item.');
+	const aspectRatio = ctx.getNodeParameter('aspectRatio', i, 'auto') as string;
+	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
+	const { request, output } = readImageSettings(ctx, i, {
+		modelId: ctx.getNodeParameter('model', i, '', { extractValue: true }) as string,
+		aspectRatio: aspectRatio === SAME_AS_IMAGE ? 'auto' : aspectRatio,
+		imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
+		options,
+	});
+	checkLimits(ctx, fusion, sources, request.modelInfo, Number(options.maxImages ?? 0));
+	const shapeFrom = aspectRatio === SAME_AS_IMAGE ? Number(ctx.getNodeParameter('sameAsImage', i, 1)) : undefined;
+	if (shapeFrom !== undefined && !(Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= sources.length)) {
+		throw fail(ctx, i, `The aspect ratio is to follow image ${shapeFrom}, but there are ${sources.length} images`, `Pick an image number from 1 to ${sources.length}.`);
+	}
+
+	// Every image is read and checked before anything is sent; one bad image fails the fusion.
+	const inputSettings = readInputSettings(options, request.modelInfo);
+	const images: InputImage[] = [];
+	for (const source of sources) images.push(await readInputImage(ctx, source.itemIndex, source.property, inputSettings));
+
+	if (shapeFrom !== undefined) {
+		const { originalWidth, originalHeight } = images[shapeFrom - 1].prepared;
+		const imageConfig = (request.generationConfig.imageConfig as IDataObject | undefined) ?? {};
+		request.generationConfig.imageConfig = { ...imageConfig, aspectRatio: closestAspectRatio(originalWidth, originalHeight, request.modelInfo) };
+	}
+
+	// A failed upload or request belongs to the whole fusion, so its message names every source item.
+	const toError = (error: unknown) => toNodeError(ctx, error, i, fusion.gathered ? fusion.sources : undefined);
+	const labels = sources.map((source, n) => labelText(n + 1, source));
+	const textBytes = Buffer.byteLength([prompt, ...labels, request.systemInstruction ?? ''].join(''));
+	const fitted = await fitImages(ctx, i, images, inputSettings, client, { ...call, signal: context.signal }, textBytes).catch((error) => {
+		throw toError(error);
+	});
+	const parts: WirePart[] = [{ text: prompt }, ...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part])];
+	const results = await requestImages(client, { ...request, contents: [{ role: 'user', parts }] }, count, call, context, toError);
+
+	const inputs = fitted.images.map((image, n) => ({
+		image: n + 1,
+		...(sources[n].label ? { label: sources[n].label } : {}),
+		...(sources[n].type ? { type: sources[n].type } : {}),
+		...(fusion.gathered ? { sourceItem: sources[n].itemIndex } : {}),
+		...inputReport(image),
+	}));
+	return await imageItems(ctx, {
+		results,
+		request,
+		output,
+		options,
+		fileBase: output.fileName || defaultFileBase(request.model, i),
+		asked: {
+			source: fusion.gathered ? ALL_ITEMS : EACH_ITEM,
+			prompt,
+			aspectRatio: (request.generationConfig.imageConfig as IDataObject | undefined)?.aspectRatio ?? 'auto',
+			...(shapeFrom !== undefined ? { aspectRatioFromImage: shapeFrom } : {}),
+			inputs,
+		},
+		pairedItem: fusion.gathered ? fusion.sources.map((item) => ({ item })) : { item: i },
+	});
+}
+
+/**
+ * A failed gathered fusion under Continue On Fail: one item, as there would have been one
+ * result. It has the first item's json plus the error, pairs with every source item, and keeps
+ * every source's binaries (a name already taken gets `_item<k>`), so no input is lost.
+ */
+function gatheredErrorItem(items: INodeExecutionData[], error: Error): INodeExecutionData {
+	const binary: Record<string, IBinaryData> = {};
+	items.forEach((item, k) => {
+		for (const [name, data] of Object.entries(item.binary ?? {})) binary[name in binary ? `${name}_item${k}` : name] = data;
+	});
+	const failed = errorItem(items[0], 0, error);
+	return {
+		json: failed.json,
+		...(Object.keys(binary).length ? { binary } : {}),
+		pairedItem: items.map((_, item) => ({ item })),
+	};
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	if (!items.length) return [[]];
+	const client = await geminiClientFor(this);
+	const { concurrency } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+
+	if (this.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS) {
+		const fusion: Fusion = { settingsItem: 0, sources: items.map((_, k) => k), gathered: true };
+		const [outcome] = await runItems(this, 1, concurrency, async (_, context) => await fuse(this, client, fusion, gatheredSources(this, items.length), context));
+		return [outcome.ok ? outcome.value : [gatheredErrorItem(items, outcome.error)]];
+	}
+
+	const outcomes = await runItems(this, items.length, concurrency, async (i, context) => {
+		const fusion: Fusion = { settingsItem: i, sources: [i], gathered: false };
+		return await fuse(this, client, fusion, eachItemSources(this, i), context);
+	});
+	return [outcomes.flatMap((outcome, i) => (outcome.ok ? outcome.value : [errorItem(items[i], i, outcome.error)]))];
+}

@@ -1,0 +1,85 @@
+/**
+ * Several images for one request content: one request per image (the API does not reliably
+ * return several per request), and each image its own output item, paired with its source(s).
+ */
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
+
+import { estimateCostUsd } from './catalogue';
+import { writeImage } from './output';
+import type { ItemContext } from './runner';
+import type { ImageRequest, OutputSettings } from './settings';
+import type { CallSettings, GeminiClient, GenerateRequest, GenerateResult } from './transport';
+import { extensionFor } from './image';
+
+/** Sends the same request `count` times. The first failure aborts the others rather than pay for them. */
+export async function requestImages(
+	client: GeminiClient,
+	request: GenerateRequest,
+	count: number,
+	call: Omit<CallSettings, 'signal'>,
+	{ signal, limit }: ItemContext,
+	toError: (error: unknown) => Error,
+): Promise<GenerateResult[]> {
+	const stop = new AbortController();
+	const requestSignal = AbortSignal.any([signal, stop.signal]);
+	return await Promise.all(
+		Array.from({ length: count }, async () => {
+			try {
+				return await limit(() => client.generate(request, { ...call, signal: requestSignal }));
+			} catch (error) {
+				stop.abort(error);
+				throw toError(error);
+			}
+		}),
+	);
+}
+
+export interface ImageItemsParams {
+	results: GenerateResult[];
+	request: ImageRequest;
+	output: OutputSettings;
+	options: IDataObject;
+	fileBase: string;
+	/** What the node asked for (prompt, aspect ratio, inputs, …), placed after the model in each item's json. */
+	asked: IDataObject;
+	pairedItem: IPairedItemData | IPairedItemData[];
+}
+
+/** One output item per image, in request order; files are numbered when there are several. */
+export async function imageItems(ctx: IExecuteFunctions, params: ImageItemsParams): Promise<INodeExecutionData[]> {
+	const { results, request, output, options, fileBase } = params;
+	const several = results.length > 1 || results.some((r) => r.images.length > 1);
+	const items: INodeExecutionData[] = [];
+	for (const result of results) {
+		for (const image of result.images) {
+			const imageIndex = items.length;
+			const written = await writeImage(ctx, image, output, fileBase, several ? String(imageIndex + 1) : undefined);
+			const binary: Record<string, IBinaryData> = { [output.binaryPropertyName]: written.binary };
+			if (options.outputThoughtImages) {
+				for (const [t, thought] of result.thoughtImages.entries()) {
+					binary[`thought${t + 1}`] = await ctx.helpers.prepareBinaryData(thought.data, `${fileBase}-thought${t + 1}.${extensionFor(thought.mimeType)}`, thought.mimeType);
+				}
+			}
+			items.push({
+				json: {
+					model: request.model,
+					modelVersion: result.modelVersion,
+					...params.asked,
+					imageSize: request.imageSize,
+					...written.json,
+					text: result.text,
+					...(options.includeThoughts ? { thoughtText: result.thoughtText } : {}),
+					finishReason: result.finishReason,
+					usage: { ...result.usage },
+					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, 1) ?? null,
+					responseId: result.responseId,
+					imageIndex,
+					...(result.groundingSources.length ? { groundingSources: result.groundingSources } : {}),
+				} as IDataObject,
+				binary,
+				pairedItem: params.pairedItem,
+			});
+		}
+	}
+	return items;
+}
