@@ -98,7 +98,11 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		let value: unknown = head in options.parameters ? options.parameters[head] : defaultOf(description.properties, head);
 		if (typeof value === 'function') value = (value as (i: number, item: INodeExecutionData) => unknown)(itemIndex, items[itemIndex]);
 		for (const key of path) value = (value as IDataObject | undefined)?.[key];
-		if (value === undefined) value = fallback;
+		if (value === undefined) {
+			// As n8n does: a missing value without a fallback is an error, not undefined.
+			if (fallback === undefined) throw new Error(`Could not get parameter "${name}"`);
+			value = fallback;
+		}
 		if (extra?.extractValue && value && typeof value === 'object' && '__rl' in (value as IDataObject || {})) {
 			return (value as IDataObject).value;
 		}

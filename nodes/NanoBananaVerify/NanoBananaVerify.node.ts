@@ -1,0 +1,31 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { CREDENTIAL_NAME } from '../shared/descriptions';
+import { searchJudgeModels } from './judge';
+import * as verify from './verify.operation';
+
+export class NanoBananaVerify implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Nano Banana Verify',
+		name: 'nanoBananaVerify',
+		icon: { light: 'file:nanoBananaVerify.svg', dark: 'file:nanoBananaVerify.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["aiJudge"] ? "AI judge and local checks" : "local checks"}}',
+		description: 'Check generated images with an AI judge (prompt adherence, subject, text, rules) and local checks (size, format, similarity, C2PA/IPTC provenance), then route them to Pass or Fail',
+		defaults: { name: 'Nano Banana Verify' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Pass', 'Fail'],
+		usableAsTool: true,
+		credentials: [{ name: CREDENTIAL_NAME, required: true, displayOptions: { show: { aiJudge: [true] } } }],
+		properties: verify.description,
+	};
+
+	methods = { listSearch: { searchJudgeModels } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await verify.execute.call(this);
+	}
+}

@@ -1,0 +1,605 @@
+import { NodeOperationError } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
+import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
+import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shared/checks';
+import { geminiClientFor } from '../shared/credentials';
+import { requestOptions, sortedOptions } from '../shared/descriptions';
+import { forItem } from '../shared/errors';
+import { ImageInputError } from '../shared/image';
+import { fitImages, inputOptions, readInputImage, readInputSettings } from '../shared/input';
+import { SYNTH_ID_NOT_CHECKED, checkProvenance } from '../shared/provenance';
+import type { ProvenanceMode } from '../shared/provenance';
+import { errorItem, runItems } from '../shared/runner';
+import { readRequestSettings } from '../shared/settings';
+import type { GeminiClient } from '../shared/transport';
+import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
+import type { Criterion } from './judge';
+
+const MB = 1024 * 1024;
+/** The judge's copy is downscaled to this unless set: enough to read small text, cheaper to send. */
+const JUDGE_MAX_LONG_SIDE = 3072;
+
+const thresholdParameter = (name: string, fallback: number, what: string, show: IDisplayOptions['show']): INodeProperties => ({
+	displayName: 'Threshold',
+	name,
+	type: 'number',
+	typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+	default: fallback,
+	description: `Lowest score (0 to 1) the AI judge may give ${what} for the check to pass`,
+	displayOptions: { show },
+});
+
+const technicalChecks: INodeProperties[] = [
+	{
+		displayName: 'Allowed Formats',
+		name: 'allowedFormats',
+		type: 'multiOptions',
+		options: [
+			{ name: 'AVIF', value: 'avif' },
+			{ name: 'GIF', value: 'gif' },
+			{ name: 'HEIC', value: 'heic' },
+			{ name: 'HEIF', value: 'heif' },
+			{ name: 'JPEG', value: 'jpeg' },
+			{ name: 'PNG', value: 'png' },
+			{ name: 'SVG', value: 'svg' },
+			{ name: 'TIFF', value: 'tiff' },
+			{ name: 'WebP', value: 'webp' },
+		],
+		default: ['png', 'jpeg'],
+		description: 'The file format, read from the bytes (not from the file name or MIME type)',
+	},
+	{
+		displayName: 'Aspect Ratio',
+		name: 'aspectRatio',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. 16:9',
+		description: 'Width to height as displayed (after EXIF orientation), as 16:9, 16/9 or 1.78',
+	},
+	{
+		displayName: 'Aspect Ratio Tolerance (%)',
+		name: 'aspectRatioTolerance',
+		type: 'number',
+		typeOptions: { minValue: 0, numberPrecision: 1 },
+		default: 3.5,
+		description: 'How far the ratio may be off, relative to the expected one. Generated images miss their nominal ratio by up to 3.1 %; standard ratios are 6.7 % apart.',
+	},
+	{
+		displayName: 'Max File Size (MB)',
+		name: 'maxFileSizeMb',
+		type: 'number',
+		typeOptions: { minValue: 0, numberPrecision: 2 },
+		default: 10,
+	},
+	{
+		displayName: 'Max Height (Px)',
+		name: 'maxHeight',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 4096,
+	},
+	{
+		displayName: 'Max Width (Px)',
+		name: 'maxWidth',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 4096,
+	},
+	{
+		displayName: 'Min Height (Px)',
+		name: 'minHeight',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 1024,
+	},
+	{
+		displayName: 'Min Width (Px)',
+		name: 'minWidth',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 1024,
+	},
+	{
+		displayName: 'Not Blank',
+		name: 'notBlank',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to fail empty placeholders: images of one flat colour (black, grey, white)',
+	},
+	{
+		displayName: 'Transparency',
+		name: 'transparency',
+		type: 'options',
+		options: [
+			{ name: 'Must Have Transparency', value: 'transparent', description: 'At least one pixel is not fully opaque, e.g. a cut-out product' },
+			{ name: 'Must Be Opaque', value: 'opaque', description: 'Every pixel is fully opaque (an alpha channel that is opaque everywhere is fine)' },
+		],
+		default: 'transparent',
+	},
+];
+
+const verifyOptions: INodeProperties[] = [
+	{
+		displayName: 'Fail Output Only on Errors',
+		name: 'failOutputOnlyOnErrors',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to send every verified item to the Pass output, failed checks included (read verification.passed), and only items whose verification could not run (with Continue On Fail) to Fail',
+	},
+	{
+		displayName: 'Skip AI Judge When a Local Check Fails',
+		name: 'skipJudgeOnLocalFailure',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to save the AI judge\'s request (and its cost) when a technical, similarity or provenance check has already failed the image',
+	},
+];
+
+const judgeShown = { aiJudge: [true] };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Input Binary Property',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		description: 'Name of the binary property holding the image to verify. It passes through untouched.',
+	},
+	{
+		displayName: 'AI Judge',
+		name: 'aiJudge',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to have a Gemini model look at the image and score it against the criteria below. Uses the credential; one text request per item.',
+	},
+	{
+		displayName: 'Judge Model',
+		name: 'judgeModel',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: DEFAULT_TEXT_MODEL },
+		required: true,
+		description: 'The Gemini model that judges. The list comes live from the API (text models that see images); an ID typed by hand is sent as is.',
+		displayOptions: { show: judgeShown },
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchJudgeModels', searchable: true },
+			},
+			{
+				displayName: 'ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. gemini-2.5-flash',
+			},
+		],
+	},
+	{
+		displayName: 'Check Prompt Adherence',
+		name: 'promptAdherence',
+		type: 'boolean',
+		default: true,
+		description: 'Whether the image must show what the prompt asks for',
+		displayOptions: { show: judgeShown },
+	},
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		default: '={{ $json.prompt }}',
+		description: 'The prompt the image should follow. The default is the prompt a Nano Banana Generate or Edit node put on the item.',
+		displayOptions: { show: { ...judgeShown, promptAdherence: [true] } },
+	},
+	thresholdParameter('promptAdherenceThreshold', 0.7, 'prompt adherence', { ...judgeShown, promptAdherence: [true] }),
+	{
+		displayName: 'Check Same Subject',
+		name: 'sameSubject',
+		type: 'boolean',
+		default: false,
+		description: 'Whether the image must show the same subject as reference images: a person\'s identity, a product, a character',
+		displayOptions: { show: judgeShown },
+	},
+	{
+		displayName: 'Reference Binary Properties',
+		name: 'referenceBinaryProperties',
+		type: 'string',
+		default: 'reference',
+		placeholder: 'e.g. reference, reference2',
+		description: 'Binary properties on the item that hold the reference images, separated by commas',
+		displayOptions: { show: { ...judgeShown, sameSubject: [true] } },
+	},
+	thresholdParameter('sameSubjectThreshold', 0.8, 'the same subject', { ...judgeShown, sameSubject: [true] }),
+	{
+		displayName: 'Expected Text',
+		name: 'expectedText',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		default: {},
+		placeholder: 'Add Expected Text',
+		description: 'Text that must be rendered in the image exactly, e.g. a headline or a price. Each is its own check.',
+		displayOptions: { show: judgeShown },
+		options: [
+			{
+				displayName: 'Text',
+				name: 'values',
+				values: [
+					{ displayName: 'Text', name: 'text', type: 'string', default: '', placeholder: 'e.g. SUMMER SALE -50%' },
+					{ displayName: 'Threshold', name: 'threshold', type: 'number', typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 }, default: 0.8, description: 'Lowest score (0 to 1) for the check to pass' },
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Custom Rules',
+		name: 'customRules',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		default: {},
+		placeholder: 'Add Rule',
+		description: 'Rules in plain words that the image must follow. Each is its own check.',
+		displayOptions: { show: judgeShown },
+		options: [
+			{
+				displayName: 'Rule',
+				name: 'values',
+				values: [
+					{ displayName: 'Rule', name: 'rule', type: 'string', default: '', placeholder: 'e.g. No logos other than ours' },
+					{ displayName: 'Threshold', name: 'threshold', type: 'number', typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 }, default: 0.7, description: 'Lowest score (0 to 1) for the check to pass' },
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Technical Checks',
+		name: 'technicalChecks',
+		type: 'collection',
+		placeholder: 'Add Check',
+		default: {},
+		description: 'Checks of the file itself, made locally with no API call',
+		options: sortedOptions(technicalChecks),
+	},
+	{
+		displayName: 'Similarity to Reference',
+		name: 'similarity',
+		type: 'fixedCollection',
+		default: {},
+		placeholder: 'Add Similarity Check',
+		description: 'Compare the picture with a reference image, locally (structural similarity of small copies)',
+		options: [
+			{
+				displayName: 'Check',
+				name: 'check',
+				values: [
+					{
+						displayName: 'Reference Binary Property',
+						name: 'referenceBinaryProperty',
+						type: 'string',
+						default: 'reference',
+						description: 'Binary property on the item holding the reference image',
+					},
+					{
+						displayName: 'Mode',
+						name: 'mode',
+						type: 'options',
+						options: [
+							{ name: 'At Least This Similar', value: 'atLeast', description: 'E.g. an edit kept the composition' },
+							{ name: 'At Most This Similar', value: 'atMost', description: 'E.g. not a near-duplicate of an earlier image' },
+						],
+						default: 'atLeast',
+					},
+					{
+						displayName: 'Threshold',
+						name: 'threshold',
+						type: 'number',
+						typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+						default: 0.8,
+						description: 'Similarity from 0 (unrelated) to 1 (the same picture). A resized or recompressed copy scores above 0.95.',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Provenance',
+		name: 'provenance',
+		type: 'options',
+		options: [
+			{ name: 'Don\'t Check', value: 'off' },
+			{ name: 'Must Carry AI-Generation Marking (C2PA or IPTC)', value: 'requireAiMarking' },
+			{ name: 'Must Carry Valid C2PA', value: 'requireValidC2pa', description: 'An embedded Content Credentials manifest whose signature and hashes check out' },
+			{ name: 'Must Not Be Marked AI-Generated', value: 'requireNotAiMarked', description: 'For uploads that must be real photos' },
+			{ name: 'Report Only', value: 'reportOnly', description: 'Always passes; the report says what was found' },
+		],
+		default: 'off',
+		description: 'Read C2PA Content Credentials and IPTC metadata, locally. SynthID watermarks cannot be checked: Google offers no public detection API.',
+	},
+	{
+		displayName: 'Trust Anchors (PEM)',
+		name: 'trustAnchorsPem',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: '',
+		placeholder: '-----BEGIN CERTIFICATE-----',
+		description: 'Root certificates to judge the C2PA signer against. Empty: the signer\'s trust is reported as unknown.',
+		displayOptions: { hide: { provenance: ['off'] } },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: sortedOptions(verifyOptions, requestOptions, inputOptions),
+	},
+];
+
+interface ItemSettings {
+	property: string;
+	criteria: Criterion[];
+	judgeModel: string;
+	technical: TechnicalCheckOptions;
+	similarity?: { referenceProperty: string; mode: SimilarityMode; threshold: number };
+	provenance?: { mode: ProvenanceMode; trustAnchorsPem?: string };
+	options: IDataObject;
+}
+
+function itemError(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string): NodeOperationError {
+	return new NodeOperationError(ctx.getNode(), forItem(message, itemIndex), { itemIndex, description });
+}
+
+function readThreshold(ctx: IExecuteFunctions, itemIndex: number, value: unknown, what: string): number {
+	const threshold = Number(value);
+	if (!(threshold >= 0 && threshold <= 1)) {
+		throw itemError(ctx, itemIndex, `The threshold for ${what} must be between 0 and 1, not ${String(value)}`, 'Scores run from 0 (not met) to 1 (fully met).');
+	}
+	return threshold;
+}
+
+function splitList(value: unknown): string[] {
+	return String(value ?? '')
+		.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean);
+}
+
+function readCriteria(ctx: IExecuteFunctions, i: number): Criterion[] {
+	const criteria: Criterion[] = [];
+	if (ctx.getNodeParameter('promptAdherence', i, true)) {
+		const prompt = String(ctx.getNodeParameter('prompt', i, '') ?? '').trim();
+		if (!prompt) {
+			throw itemError(
+				ctx,
+				i,
+				'Prompt adherence needs a prompt, and the prompt is empty',
+				'By default the prompt comes from the item ($json.prompt), as a Nano Banana Generate node leaves it. Type the prompt, or switch Check Prompt Adherence off.',
+			);
+		}
+		const threshold = readThreshold(ctx, i, ctx.getNodeParameter('promptAdherenceThreshold', i, 0.7), 'prompt adherence');
+		criteria.push({ id: 'promptAdherence', kind: 'promptAdherence', threshold, prompt });
+	}
+	if (ctx.getNodeParameter('sameSubject', i, false)) {
+		const references = splitList(ctx.getNodeParameter('referenceBinaryProperties', i, 'reference'));
+		if (references.length === 0) {
+			throw itemError(ctx, i, 'Same subject needs at least one reference binary property', 'Name the binary properties that hold the reference images, separated by commas.');
+		}
+		const threshold = readThreshold(ctx, i, ctx.getNodeParameter('sameSubjectThreshold', i, 0.8), 'the same subject');
+		criteria.push({ id: 'sameSubject', kind: 'sameSubject', threshold, references });
+	}
+	const texts = (ctx.getNodeParameter('expectedText.values', i, []) as Array<{ text?: string; threshold?: number }>) ?? [];
+	texts
+		.filter((t) => String(t.text ?? '').trim())
+		.forEach((t, n) => {
+			const threshold = readThreshold(ctx, i, t.threshold ?? 0.8, `expected text ${n + 1}`);
+			criteria.push({ id: `expectedText${n + 1}`, kind: 'expectedText', threshold, text: String(t.text).trim() });
+		});
+	const rules = (ctx.getNodeParameter('customRules.values', i, []) as Array<{ rule?: string; threshold?: number }>) ?? [];
+	rules
+		.filter((r) => String(r.rule ?? '').trim())
+		.forEach((r, n) => {
+			const threshold = readThreshold(ctx, i, r.threshold ?? 0.7, `custom rule ${n + 1}`);
+			criteria.push({ id: `customRule${n + 1}`, kind: 'customRule', threshold, rule: String(r.rule).trim() });
+		});
+	if (criteria.length === 0) {
+		throw itemError(
+			ctx,
+			i,
+			'The AI judge is on but has nothing to judge',
+			'Switch on Check Prompt Adherence or Check Same Subject, add expected text or a custom rule, or switch the AI judge off.',
+		);
+	}
+	return criteria;
+}
+
+function readTechnical(ctx: IExecuteFunctions, i: number, raw: IDataObject): TechnicalCheckOptions {
+	const technical: TechnicalCheckOptions = {};
+	const dimensions: NonNullable<TechnicalCheckOptions['dimensions']> = {};
+	for (const key of ['minWidth', 'maxWidth', 'minHeight', 'maxHeight'] as const) {
+		if (raw[key] !== undefined && raw[key] !== null && raw[key] !== '') dimensions[key] = Number(raw[key]);
+	}
+	if (Object.keys(dimensions).length) technical.dimensions = dimensions;
+	const ratio = String(raw.aspectRatio ?? '').trim();
+	if (ratio) {
+		try {
+			parseAspectRatio(ratio);
+		} catch (error) {
+			throw itemError(ctx, i, (error as Error).message, 'Write the aspect ratio as width:height, e.g. 16:9, or as a number such as 1.78.');
+		}
+		technical.aspectRatio = { ratio, tolerance: Number(raw.aspectRatioTolerance ?? 3.5) / 100 };
+	}
+	const formats = (raw.allowedFormats as string[] | undefined) ?? [];
+	if (raw.allowedFormats !== undefined) technical.format = { allowed: formats };
+	if (raw.maxFileSizeMb !== undefined) technical.fileSize = { maxBytes: Math.round(Number(raw.maxFileSizeMb) * MB) };
+	if (raw.transparency === 'transparent' || raw.transparency === 'opaque') technical.transparency = { expect: raw.transparency };
+	if (raw.notBlank === true) technical.notBlank = {};
+	return technical;
+}
+
+function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
+	const aiJudge = ctx.getNodeParameter('aiJudge', i, true) as boolean;
+	// n8n throws for a missing path when the fallback is undefined, so read the whole collection.
+	const similarity = ((ctx.getNodeParameter('similarity', i, {}) as IDataObject) ?? {}).check as IDataObject | undefined;
+	const provenance = ctx.getNodeParameter('provenance', i, 'off') as ProvenanceMode | 'off';
+	const settings: ItemSettings = {
+		property: String(ctx.getNodeParameter('binaryPropertyName', i, 'data')).trim() || 'data',
+		criteria: aiJudge ? readCriteria(ctx, i) : [],
+		judgeModel: aiJudge ? normaliseModelId(String(ctx.getNodeParameter('judgeModel', i, DEFAULT_TEXT_MODEL, { extractValue: true }) ?? '')) : '',
+		technical: readTechnical(ctx, i, (ctx.getNodeParameter('technicalChecks', i, {}) as IDataObject) ?? {}),
+		options: (ctx.getNodeParameter('options', i, {}) as IDataObject) ?? {},
+	};
+	if (aiJudge && !settings.judgeModel) {
+		throw itemError(ctx, i, 'No judge model is selected', 'Pick a model from the list or type a model ID, e.g. gemini-2.5-flash.');
+	}
+	if (similarity) {
+		settings.similarity = {
+			referenceProperty: String(similarity.referenceBinaryProperty ?? 'reference').trim() || 'reference',
+			mode: similarity.mode === 'atMost' ? 'atMost' : 'atLeast',
+			threshold: readThreshold(ctx, i, similarity.threshold ?? 0.8, 'similarity'),
+		};
+	}
+	if (provenance !== 'off') {
+		settings.provenance = { mode: provenance, trustAnchorsPem: String(ctx.getNodeParameter('trustAnchorsPem', i, '') ?? '').trim() || undefined };
+	}
+	const anyCheck = settings.criteria.length || Object.keys(settings.technical).length || settings.similarity || settings.provenance;
+	if (!anyCheck) {
+		throw itemError(
+			ctx,
+			i,
+			'No check is enabled, so nothing can pass or fail',
+			'Switch the AI judge on, add a technical check, a similarity check, or choose a provenance mode.',
+		);
+	}
+	return settings;
+}
+
+/** The original bytes, as stored in n8n: local checks must see exactly what the next node gets. */
+async function readOriginal(ctx: IExecuteFunctions, i: number, property: string): Promise<{ data: Buffer; binary: IBinaryData }> {
+	let binary: IBinaryData;
+	try {
+		binary = ctx.helpers.assertBinaryData(i, property);
+	} catch {
+		const available = Object.keys(ctx.getInputData()[i]?.binary ?? {});
+		throw itemError(
+			ctx,
+			i,
+			`Binary property "${property}": no such binary data on the item`,
+			available.length
+				? `The item has these binary properties: ${available.join(', ')}. Set the binary property to one of them.`
+				: 'The item carries no binary data. Make sure the previous node outputs a file, e.g. Nano Banana Generate.',
+		);
+	}
+	return { data: await ctx.helpers.getBinaryDataBuffer(i, property), binary };
+}
+
+/** A local check that cannot read the file at all is an item error, saying which file. */
+async function local<T>(ctx: IExecuteFunctions, i: number, what: string, check: () => Promise<T>): Promise<T> {
+	try {
+		return await check();
+	} catch (error) {
+		const hint = error instanceof ImageInputError ? error.hint : 'Make sure the binary property holds an image file.';
+		throw itemError(ctx, i, `${what}: ${(error as Error).message}`, hint);
+	}
+}
+
+async function runLocalChecks(ctx: IExecuteFunctions, i: number, settings: ItemSettings): Promise<CheckResult[]> {
+	const { property } = settings;
+	const what = `Binary property "${property}"`;
+	const original = await readOriginal(ctx, i, property);
+	const checks: CheckResult[] = [];
+	if (Object.keys(settings.technical).length) {
+		checks.push(...(await local(ctx, i, what, async () => await runTechnicalChecks(original.data, settings.technical))));
+	}
+	if (settings.similarity) {
+		const { referenceProperty, mode, threshold } = settings.similarity;
+		const reference = await readOriginal(ctx, i, referenceProperty);
+		const result = await local(ctx, i, `Similarity of "${property}" to "${referenceProperty}"`, async () => await checkSimilarity(original.data, reference.data, { mode, threshold }));
+		checks.push({ ...result, details: { ...(result.details as IDataObject), referenceBinaryProperty: referenceProperty } });
+	}
+	if (settings.provenance) {
+		const { mode, trustAnchorsPem } = settings.provenance;
+		checks.push(await local(ctx, i, what, async () => await checkProvenance(original.data, original.binary.mimeType, { mode, trustAnchorsPem })));
+	}
+	return checks;
+}
+
+function reportOf(checks: CheckResult[], extra: IDataObject = {}): IDataObject {
+	return {
+		passed: checks.length > 0 && checks.every((c) => c.passed),
+		checks: checks.map((c) => ({ name: c.name, passed: c.passed, score: c.score ?? null, details: c.details })),
+		...extra,
+		synthId: SYNTH_ID_NOT_CHECKED,
+	};
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const firstOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
+	const { concurrency, call } = readRequestSettings(firstOptions);
+	// One client per execution, made only if an item needs the judge.
+	let client: Promise<GeminiClient> | undefined;
+	const judgeClient = async () => await (client ??= geminiClientFor(this));
+	// The local results of items whose AI judge is at work, for the report if it fails.
+	const judging = new Map<number, CheckResult[]>();
+
+	const outcomes = await runItems(this, items.length, concurrency, async (i, { signal, limit }) => {
+		const item = items[i];
+		const settings = readSettings(this, i);
+		const checks = await runLocalChecks(this, i, settings);
+		const extra: IDataObject = {};
+		const { criteria, options } = settings;
+		if (criteria.length && options.skipJudgeOnLocalFailure !== false && checks.some((c) => !c.passed)) {
+			extra.judgeSkipped = 'A local check failed, so the AI judge was not asked';
+		} else if (criteria.length) {
+			judging.set(i, checks);
+			const gemini = await judgeClient();
+			const callSettings = { ...call, signal };
+			const inputSettings = readInputSettings(options, undefined);
+			inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
+			const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
+			const images = [await readInputImage(this, i, settings.property, inputSettings)];
+			for (const property of references) images.push(await readInputImage(this, i, property, inputSettings));
+			const fitted = await fitImages(this, i, images, inputSettings, gemini, callSettings, Buffer.byteLength(criteriaText(criteria)));
+			const request = buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references);
+			const result = await limit(async () => await gemini.generate(request, callSettings));
+			const answer = readVerdicts(result.text, criteria, result.finishReason);
+			if ('problem' in answer) {
+				throw itemError(
+					this,
+					i,
+					answer.problem,
+					'The judge model did not answer in the required form, so the image is not counted as passed. Try again, or pick another judge model.',
+				);
+			}
+			checks.push(...criteriaResults(criteria, answer.verdicts));
+			extra.judgeModel = settings.judgeModel;
+			extra.judgeModelVersion = result.modelVersion ?? null;
+			extra.usage = { ...result.usage };
+			extra.estimatedCostUsd = estimateTextCostUsd(settings.judgeModel, result.usage) ?? null;
+		}
+		judging.delete(i);
+		const verification = reportOf(checks, extra);
+		const output: INodeExecutionData = { json: { ...item.json, verification }, binary: item.binary, pairedItem: { item: i } };
+		return { output, passed: verification.passed === true };
+	});
+
+	const failOnlyOnErrors = firstOptions.failOutputOnlyOnErrors === true;
+	const pass: INodeExecutionData[] = [];
+	const fail: INodeExecutionData[] = [];
+	outcomes.forEach((outcome, i) => {
+		if (outcome.ok) {
+			(outcome.value.passed || failOnlyOnErrors ? pass : fail).push(outcome.value.output);
+			return;
+		}
+		// Continue On Fail: the item as it came in, with the error. An error is never a pass.
+		const failed = errorItem(items[i], i, outcome.error);
+		const found = judging.get(i);
+		const checks = found ? [...found, { name: 'aiJudge', passed: false, details: { error: outcome.error.message } }] : [];
+		failed.json.verification = { ...reportOf(checks), passed: false, error: outcome.error.message };
+		fail.push(failed);
+	});
+	return [pass, fail];
+}
