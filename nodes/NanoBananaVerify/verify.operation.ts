@@ -1,5 +1,5 @@
 import { NodeOperationError } from 'n8n-workflow';
-import type { IBinaryData, IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
@@ -8,7 +8,7 @@ import { geminiClientFor } from '../shared/credentials';
 import { requestOptions, sortedOptions } from '../shared/descriptions';
 import { forItem } from '../shared/errors';
 import { ImageInputError } from '../shared/image';
-import { fitImages, inputOptions, readInputImage, readInputSettings } from '../shared/input';
+import { fitImages, inputOptions, readBinary, readInputImage, readInputSettings } from '../shared/input';
 import { SYNTH_ID_NOT_CHECKED, checkProvenance } from '../shared/provenance';
 import type { ProvenanceMode } from '../shared/provenance';
 import { errorItem, runItems } from '../shared/runner';
@@ -476,25 +476,6 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 	return settings;
 }
 
-/** The original bytes, as stored in n8n: local checks must see exactly what the next node gets. */
-async function readOriginal(ctx: IExecuteFunctions, i: number, property: string): Promise<{ data: Buffer; binary: IBinaryData }> {
-	let binary: IBinaryData;
-	try {
-		binary = ctx.helpers.assertBinaryData(i, property);
-	} catch {
-		const available = Object.keys(ctx.getInputData()[i]?.binary ?? {});
-		throw itemError(
-			ctx,
-			i,
-			`Binary property "${property}": no such binary data on the item`,
-			available.length
-				? `The item has these binary properties: ${available.join(', ')}. Set the binary property to one of them.`
-				: 'The item carries no binary data. Make sure the previous node outputs a file, e.g. Nano Banana Generate.',
-		);
-	}
-	return { data: await ctx.helpers.getBinaryDataBuffer(i, property), binary };
-}
-
 /** A local check that cannot read the file at all is an item error, saying which file. */
 async function local<T>(ctx: IExecuteFunctions, i: number, what: string, check: () => Promise<T>): Promise<T> {
 	try {
@@ -508,14 +489,14 @@ async function local<T>(ctx: IExecuteFunctions, i: number, what: string, check: 
 async function runLocalChecks(ctx: IExecuteFunctions, i: number, settings: ItemSettings): Promise<CheckResult[]> {
 	const { property } = settings;
 	const what = `Binary property "${property}"`;
-	const original = await readOriginal(ctx, i, property);
+	const original = await readBinary(ctx, i, property);
 	const checks: CheckResult[] = [];
 	if (Object.keys(settings.technical).length) {
 		checks.push(...(await local(ctx, i, what, async () => await runTechnicalChecks(original.data, settings.technical))));
 	}
 	if (settings.similarity) {
 		const { referenceProperty, mode, threshold } = settings.similarity;
-		const reference = await readOriginal(ctx, i, referenceProperty);
+		const reference = await readBinary(ctx, i, referenceProperty);
 		const result = await local(ctx, i, `Similarity of "${property}" to "${referenceProperty}"`, async () => await checkSimilarity(original.data, reference.data, { mode, threshold }));
 		checks.push({ ...result, details: { ...(result.details as IDataObject), referenceBinaryProperty: referenceProperty } });
 	}

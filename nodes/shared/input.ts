@@ -4,7 +4,7 @@
  * fit the request under the inline limit, by re-encoding first and the Files API after that.
  */
 import { NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import type { ModelInfo } from './catalogue';
 import { forItem } from './errors';
@@ -81,11 +81,14 @@ function inputError(ctx: IExecuteFunctions, itemIndex: number, property: string,
 	return new NodeOperationError(ctx.getNode(), forItem(`Binary property "${property}": ${message}`, itemIndex), { itemIndex, description });
 }
 
-/** Reads and prepares one input image; a bad one is a NodeOperationError naming item and property. */
-export async function readInputImage(ctx: IExecuteFunctions, itemIndex: number, property: string, settings: InputSettings): Promise<InputImage> {
-	let metadata;
+/**
+ * The bytes of a binary property as n8n stores them (any binary-data mode), with its metadata;
+ * a missing property is an error that lists the ones the item has.
+ */
+export async function readBinary(ctx: IExecuteFunctions, itemIndex: number, property: string): Promise<{ data: Buffer; binary: IBinaryData }> {
+	let binary: IBinaryData;
 	try {
-		metadata = ctx.helpers.assertBinaryData(itemIndex, property);
+		binary = ctx.helpers.assertBinaryData(itemIndex, property);
 	} catch {
 		const available = Object.keys(ctx.getInputData()[itemIndex]?.binary ?? {});
 		throw inputError(
@@ -94,11 +97,16 @@ export async function readInputImage(ctx: IExecuteFunctions, itemIndex: number, 
 			property,
 			'no such binary data on the item',
 			available.length
-				? `The item has these binary properties: ${available.join(', ')}. Set the input binary property to one of them.`
-				: 'The item carries no binary data. Make sure the previous node outputs a file (e.g. a Form upload, Read File or HTTP Request with a file response).',
+				? `The item has these binary properties: ${available.join(', ')}. Set the binary property to one of them.`
+				: 'The item carries no binary data. Make sure the previous node outputs a file (e.g. a Form upload, Read File, HTTP Request with a file response, or Nano Banana Generate).',
 		);
 	}
-	const source = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
+	return { data: await ctx.helpers.getBinaryDataBuffer(itemIndex, property), binary };
+}
+
+/** Reads and prepares one input image; a bad one is a NodeOperationError naming item and property. */
+export async function readInputImage(ctx: IExecuteFunctions, itemIndex: number, property: string, settings: InputSettings): Promise<InputImage> {
+	const { data: source, binary: metadata } = await readBinary(ctx, itemIndex, property);
 	try {
 		const prepared = await prepareInputImage(source, {
 			keepMetadata: settings.keepMetadata,
