@@ -40,5 +40,11 @@ export class NanoBananaApi implements ICredentialType {
 			url: '/models',
 			qs: { pageSize: 1 },
 		},
+		// The API answers a bad key with 400, which n8n alone would show as "Bad Request".
+		rules: [
+			{ type: 'responseCode', properties: { value: 400, message: 'The API key is not valid. Paste a key from Google AI Studio (aistudio.google.com/apikey).' } },
+			{ type: 'responseCode', properties: { value: 403, message: 'The key has no access to the Gemini API. Enable the Generative Language API for its project, or use another key.' } },
+			{ type: 'responseCode', properties: { value: 404, message: 'No Gemini API at this Host. Use https://generativelanguage.googleapis.com or the address of your proxy.' } },
+		],
 	};
 }

@@ -15,7 +15,7 @@ step npm run lint
 step npm run typecheck
 step npx jest --ci --json --outputFile="$reports/jest.json"
 if [ -f test/e2e/jest.config.js ]; then
-	step npx jest --ci --config test/e2e/jest.config.js --json --outputFile="$reports/e2e.json"
+	step npx jest --ci -c test/e2e/jest.config.js --json --outputFile="$reports/e2e.json"
 fi
 
 node -e '

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Copies the example workflows that are new or changed since the last import into OUT_DIR, with every
+// Nano Banana node set to use the local credential. Writes OUT_DIR/.imported (the state to keep for next time).
+//
+//   node scripts/prepare-examples.js EXAMPLES_DIR OUT_DIR STATE_FILE CREDENTIAL_ID CREDENTIAL_NAME
+'use strict';
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+
+const [examplesDir, outDir, stateFile, credentialId, credentialName] = process.argv.slice(2);
+if (!credentialName) {
+	console.error('usage: prepare-examples.js EXAMPLES_DIR OUT_DIR STATE_FILE CREDENTIAL_ID CREDENTIAL_NAME');
+	process.exit(2);
+}
+
+const previous = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
+const state = {};
+for (const name of fs.readdirSync(examplesDir).filter((n) => n.endsWith('.json')).sort()) {
+	const text = fs.readFileSync(path.join(examplesDir, name), 'utf8');
+	const hash = crypto.createHash('sha256').update(text).digest('hex');
+	state[name] = hash;
+	if (previous[name] === hash) continue;
+
+	const workflow = JSON.parse(text);
+	for (const node of workflow.nodes) {
+		if (node.type.startsWith('n8n-nodes-nano-banana-studio.')) {
+			node.credentials = { nanoBananaApi: { id: credentialId, name: credentialName } };
+		}
+	}
+	fs.writeFileSync(path.join(outDir, name), JSON.stringify(workflow, null, '\t'));
+}
+fs.writeFileSync(path.join(outDir, '.imported'), JSON.stringify(state, null, '\t'));
