@@ -12,7 +12,9 @@ export default [
 		// The package.json rules walk a JS object AST, as n8n's own lint setup parses it.
 		languageOptions: { parser: tseslint.parser, parserOptions: { extraFileExtensions: ['.json'] } },
 	},
-	// n8n's rule set for community packages that ship runtime dependencies (not n8n Cloud).
+	// n8n's rule set for community packages. The Cloud preset adds only no-restricted-imports and
+	// no-restricted-globals, which exist to forbid any dependency on n8n Cloud; this package is for
+	// self-hosted n8n, so it uses the preset without them.
 	n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport,
 	{
 		rules: {
