@@ -3,6 +3,7 @@
  * where they help, and under Continue On Fail the original item with the error attached.
  */
 import { execFile } from 'child_process';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { promisify } from 'util';
 
@@ -81,6 +82,52 @@ describe('answers with no image are clear errors, never empty files', () => {
 		expect(store.get(out[1].binary!.data).toString()).toBe('original bytes');
 		expect(out[2].json).toMatchObject({ id: 'c', error: { reason: 'TEXT_ONLY' } });
 		expect(out[3].json.width).toBe(1024);
+	});
+});
+
+describe('real recorded answers, replayed by the simulator', () => {
+	it('outputs the exact bytes Google returned, provenance metadata and all', async () => {
+		sim.inject({ kind: 'replay', file: 'js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation' });
+		const { outputs, store } = await generate();
+		const file = store.get(outputs[0][0].binary!.data);
+		const recorded = readFileSync(join(__dirname, '..', 'fixtures', 'gemini', 'gemini-2.0-flash-preview-image-generation_eiffel_raw-api.png'));
+		expect(file.equals(recorded)).toBe(true);
+		expect(file.includes('trainedAlgorithmicMedia')).toBe(true);
+		expect(outputs[0][0].json).toMatchObject({ width: 510, height: 1024, provenance: { keptOriginalBytes: true } });
+	});
+
+	it.each([
+		['vercel-ai_google-image-no-image-live', 'NO_IMAGE'],
+		['vercel-ai_issue-19758-image-prompt-block', 'PROMPT_BLOCKED_PROHIBITED_CONTENT'],
+	])('turns the live %s answer into a clear error', async (file, reason) => {
+		sim.inject({ kind: 'replay', file });
+		const error = await failure();
+		expect(error.context.reason).toBe(reason);
+	});
+});
+
+describe('Continue On Fail for every kind of failure', () => {
+	it.each<[string, Fault[], string]>([
+		['prompt block', [{ kind: 'prompt-block' }], 'PROMPT_BLOCKED_PROHIBITED_CONTENT'],
+		['IMAGE_SAFETY', [{ kind: 'image-safety' }], 'IMAGE_SAFETY'],
+		['NO_IMAGE', [{ kind: 'no-image' }], 'NO_IMAGE'],
+		['text-only refusal', [{ kind: 'text-only' }], 'TEXT_ONLY'],
+		['empty candidate, every attempt', [{ kind: 'no-content' }, { kind: 'no-content' }, { kind: 'no-content' }], 'EMPTY_CONTENT'],
+		['429 past the wait budget', [{ kind: '429', retryDelay: '99s' }], 'RESOURCE_EXHAUSTED'],
+		['503, every attempt', [{ kind: '503' }, { kind: '503' }, { kind: '503' }], 'UNAVAILABLE'],
+		['HTML error page, every attempt', [{ kind: 'html' }, { kind: 'html' }, { kind: 'html' }], 'HTTP_502'],
+		['malformed JSON, every attempt', [{ kind: 'malformed-json' }, { kind: 'malformed-json' }, { kind: 'malformed-json' }], 'MALFORMED_RESPONSE'],
+		['connection reset, every attempt', [{ kind: 'reset' }, { kind: 'reset' }, { kind: 'reset' }], 'NETWORK'],
+	])('%s: the item comes out as it came in, with the error', async (_name, faults, reason) => {
+		sim.inject(...faults);
+		const store = new BinaryStore();
+		const item = await store.binaryItem({ campaign: 'spring' }, { logo: { data: Buffer.from('logo bytes'), fileName: 'logo.svg', mimeType: 'image/svg+xml' } });
+		const { outputs } = await generate({ options: { maxRetryWaitSeconds: 30 } }, { items: [item], continueOnFail: true, binaryStore: store });
+		expect(outputs[0]).toHaveLength(1);
+		const [out] = outputs[0];
+		expect(out.json).toMatchObject({ campaign: 'spring', error: { message: expect.stringMatching(/\(item 0\)$/), description: expect.any(String), reason } });
+		expect(out.binary).toEqual(item.binary);
+		expect(out.pairedItem).toEqual({ item: 0 });
 	});
 });
 

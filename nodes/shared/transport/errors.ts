@@ -181,7 +181,8 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		const status = body?.error?.status;
 		const googleMessage = body?.error?.message ? summariseText(body.error.message) : summariseText(message);
 		const details = body?.error?.details;
-		const reason = errorInfoReason(details) ?? status;
+		// Google's own status (RESOURCE_EXHAUSTED); a proxy's page only has an HTTP status text.
+		const reason = errorInfoReason(details) ?? (status && /^[A-Z_]+$/.test(status) ? status : `HTTP_${err.status}`);
 		const retryDelayMs = retryDelayFromDetails(details) ?? retryAfterMs;
 		const text = describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
 		return new GeminiFailure({
@@ -189,7 +190,7 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 			message: `${text.message}: ${googleMessage}`,
 			description: text.description,
 			httpCode: err.status,
-			reason: reason ?? String(err.status),
+			reason,
 			retryable: RETRYABLE_STATUS.has(err.status),
 			retryDelayMs,
 			body,
