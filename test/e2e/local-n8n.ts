@@ -297,9 +297,9 @@ export class N8nServer {
 	}
 }
 
-/** The items a node sent on its first main output in its first run. */
-export function outputOf(run: IRun, nodeName: string): INodeExecutionData[] {
+/** The items a node sent on one of its main outputs (the first unless told) in its first run. */
+export function outputOf(run: IRun, nodeName: string, output = 0): INodeExecutionData[] {
 	const tasks: ITaskData[] | undefined = run.data.resultData.runData[nodeName];
 	if (!tasks) throw new Error(`node "${nodeName}" did not run`);
-	return tasks[0].data?.main?.[0] ?? [];
+	return tasks[0].data?.main?.[output] ?? [];
 }

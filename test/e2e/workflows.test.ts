@@ -2,7 +2,8 @@
  * The package inside a real n8n: the packed tarball is installed into a fresh user folder, the workflows in
  * test/e2e/workflows and examples/ are imported and run once by `n8n execute-batch`, against the Gemini
  * simulator running in this process. The checks read n8n's execution snapshots and the image files n8n
- * stored. The form example is then served by `n8n start` and submitted over HTTP, as a browser would.
+ * stored. Then `n8n start` serves the form example, submitted over HTTP as a browser would, and the
+ * credential's Test button is pressed through the editor's REST API.
  */
 import { readdirSync, readFileSync, promises as fs } from 'fs';
 import { createServer, type Server } from 'http';
@@ -10,9 +11,19 @@ import * as path from 'path';
 import sharp from 'sharp';
 import type { IRun, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
 
+import { NanoBananaApi } from '../../credentials/NanoBananaApi.credentials';
 import { GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
-import { installN8n, mustSucceed, N8nSandbox, N8nServer, outputOf, repoDir, type BatchResult } from './local-n8n';
+import {
+	installN8n,
+	mustSucceed,
+	N8nSandbox,
+	N8nServer,
+	outputOf,
+	repoDir,
+	runCommand,
+	type BatchResult,
+} from './local-n8n';
 
 const MINUTE = 60_000;
 const workflowsDir = path.join(__dirname, 'workflows');
@@ -27,6 +38,9 @@ const WORKFLOW = {
 	retry: 'nbsE2e04Retry',
 	concurrency: 'nbsE2e05Concurrency',
 	official: 'nbsE2e06Official',
+	editSteps: 'nbsE2e07EditSteps',
+	fuseGather: 'nbsE2e08FuseGather',
+	verifyRouting: 'nbsE2e09VerifyRoute',
 	socialExample: 'nbsExample1Social',
 };
 /** Started by its form, so not by execute-batch: tested through a running n8n below. */
@@ -71,6 +85,16 @@ function promptOf(request: RecordedRequest): string {
 		.flatMap((content) => content.parts ?? [])
 		.map((part) => part.text ?? '')
 		.join('');
+}
+
+interface WirePart {
+	text?: string;
+	inlineData?: { mimeType: string; data: string };
+	thoughtSignature?: string;
+}
+
+function contentsOf(request: RecordedRequest): Array<{ role: string; parts: WirePart[] }> {
+	return (request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)?.contents ?? [];
 }
 
 function generateRequests(promptPart: string): RecordedRequest[] {
@@ -169,6 +193,7 @@ beforeAll(async () => {
 	const install = await timed('installN8n', () => installN8n(10 * MINUTE, installLog));
 	n8n = await N8nSandbox.create(install, runDir, {
 		GEMINI_SIM_URL: sim.url,
+		E2E_PHOTOS_URL: photosUrl,
 		N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
 	});
 	await timed('buildPackAndInstall', () => n8n.loadPackage(5 * MINUTE));
@@ -362,6 +387,205 @@ describe("6. n8n's own Google Gemini node against the same endpoint", () => {
 	});
 });
 
+describe('7. Edit: an uploaded photo, three steps, then a second Edit continues', () => {
+	const instructions = [
+		'Remove all people from the background.',
+		'Remove skin imperfections and marks.',
+		'Make the hair color more vibrant and bright.',
+	];
+
+	/** Every request of this conversation: they all start with its first instruction. */
+	function conversationRequests(): RecordedRequest[] {
+		return sim.requests.filter((r) => r.action === 'generateContent' && contentsOf(r)[0]?.parts[0]?.text === instructions[0]);
+	}
+
+	test('the first Edit outputs each step, the image as sent and the final image, in the photo\'s shape', async () => {
+		const [upload] = outputOf(run(WORKFLOW.editSteps), 'Upload A Photo');
+		const [item, ...rest] = outputOf(run(WORKFLOW.editSteps), 'Retouch Step By Step');
+		expect(rest).toHaveLength(0);
+		expect(pairedIndex(item)).toBe(0);
+		// the upload stays on the item, beside what the node added
+		expect(Object.keys(item.binary ?? {}).sort()).toEqual(['Photo', 'data', 'editSource', 'step1', 'step2', 'step3']);
+
+		const photo = (await imageOf(upload, 'Photo')).metadata;
+		const source = await imageOf(item, 'editSource');
+		expect(source.metadata.format).toBe('jpeg');
+		expect([source.metadata.width, source.metadata.height]).toEqual([photo.width, photo.height]);
+		for (const name of ['step1', 'step2', 'step3', 'data']) {
+			const { metadata } = await imageOf(item, name);
+			expect(metadata.format).toBe('png');
+			expect(metadata.width! / metadata.height!).toBeCloseTo(photo.width! / photo.height!, 1);
+		}
+		for (const [k, instruction] of instructions.entries()) {
+			expect(GeminiSim.promptOf((await imageOf(item, `step${k + 1}`)).bytes)).toContain(instruction);
+		}
+		const [final, step3] = [await imageOf(item, 'data'), await imageOf(item, 'step3')];
+		expect(final.bytes.equals(step3.bytes)).toBe(true);
+	});
+
+	test('the first Edit sums the usage of its steps and keeps the conversation', () => {
+		const [item] = outputOf(run(WORKFLOW.editSteps), 'Retouch Step By Step');
+		const steps = item.json.steps as Array<{ step: number; instruction: string; usage: Record<string, number> }>;
+		expect(steps.map((s) => [s.step, s.instruction])).toEqual(instructions.map((instruction, k) => [k + 1, instruction]));
+		const usage = item.json.usage as Record<string, number>;
+		for (const key of ['promptTokens', 'outputTokens', 'totalTokens']) {
+			expect(usage[key]).toBe(steps.reduce((sum, s) => sum + s.usage[key], 0));
+		}
+		expect(usage.totalTokens).toBeGreaterThan(0);
+		expect(item.json.editSession).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 3 });
+		expect((item.json.editSession as { turns: unknown[] }).turns).toHaveLength(6);
+	});
+
+	test('the second Edit continues the conversation: step 4, a real image in the same shape', async () => {
+		const [item, ...rest] = outputOf(run(WORKFLOW.editSteps), 'Make Him Smile');
+		expect(rest).toHaveLength(0);
+		expect(item.json.editSession).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 4 });
+		expect((item.json.editSession as { turns: unknown[] }).turns).toHaveLength(8);
+		expect(Object.keys(item.binary ?? {})).toEqual(expect.arrayContaining(['editSource', 'step1', 'step2', 'step3', 'step4', 'data']));
+		const { metadata, bytes } = await imageOf(item);
+		expect(metadata.format).toBe('png');
+		expect(metadata.width! / metadata.height!).toBeCloseTo(1408 / 768, 1);
+		expect(GeminiSim.promptOf(bytes)).toContain('Now make him smile.');
+	});
+
+	test('each request carries the whole history; the last one 7 turns, with the earlier images and their signatures', async () => {
+		const requests = conversationRequests();
+		expect(requests.map((r) => contentsOf(r).length)).toEqual([1, 3, 5, 7]);
+		expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+
+		const history = contentsOf(requests[3]);
+		expect(history.map((c) => c.role)).toEqual(['user', 'model', 'user', 'model', 'user', 'model', 'user']);
+		expect(history[6].parts).toEqual([{ text: 'Now make him smile.' }]);
+
+		// The model turns go back exactly as the first Edit got them: its step images, with their signatures.
+		const [first] = outputOf(run(WORKFLOW.editSteps), 'Retouch Step By Step');
+		const session = first.json.editSession as { turns: Array<{ role: string; parts: Array<{ thoughtSignature?: string }> }> };
+		const modelImages = history.filter((c) => c.role === 'model').map((c) => c.parts.find((p) => p.inlineData));
+		expect(modelImages).toHaveLength(3);
+		for (const [k, part] of modelImages.entries()) {
+			expect(part?.thoughtSignature).toEqual(expect.stringMatching(/^[A-Za-z0-9+/]{20,}={0,2}$/));
+			const step = await imageOf(first, `step${k + 1}`);
+			expect(Buffer.from(part!.inlineData!.data, 'base64').equals(step.bytes)).toBe(true);
+		}
+		const keptSignatures = session.turns.filter((t) => t.role === 'model').flatMap((t) => t.parts.map((p) => p.thoughtSignature));
+		expect(history.filter((c) => c.role === 'model').flatMap((c) => c.parts.map((p) => p.thoughtSignature))).toEqual(keptSignatures);
+		// and the photo as first sent opens the conversation
+		const sent = history[0].parts.find((p) => p.inlineData);
+		expect(Buffer.from(sent!.inlineData!.data, 'base64').equals((await imageOf(first, 'editSource')).bytes)).toBe(true);
+	});
+});
+
+describe('8. Fuse: a product and a room from two branches, gathered into one request', () => {
+	test('Merge hands over the product first, then the room', () => {
+		const merged = outputOf(run(WORKFLOW.fuseGather), 'Product, Then Room');
+		expect(merged.map((item) => item.binary?.data.fileName)).toEqual(['top.png', 'room.png']);
+	});
+
+	test('gives one real image, paired with both source items, in the room\'s shape', async () => {
+		const [item, ...rest] = outputOf(run(WORKFLOW.fuseGather), 'Fuse Product Into Room');
+		expect(rest).toHaveLength(0);
+		expect(item.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
+		const { metadata } = await imageOf(item);
+		expect(metadata.format).toBe('png');
+		// room.png is 512x509, so the closest supported ratio is 1:1
+		expect([metadata.width, metadata.height]).toEqual([1024, 1024]);
+		expect(item.json).toMatchObject({ source: 'allItems', aspectRatio: '1:1', aspectRatioFromImage: 2 });
+		expect(item.json.inputs).toEqual([
+			expect.objectContaining({ image: 1, label: 'the product', type: 'object', sourceItem: 0 }),
+			expect.objectContaining({ image: 2, label: 'the room', sourceItem: 1 }),
+		]);
+	});
+
+	test('the request names each image right before it, in order, and the product keeps its transparency', async () => {
+		const [request, ...more] = generateRequests('Fuse: place the product');
+		expect(more).toHaveLength(0);
+		expect(request.status).toBe(200);
+		const [content, ...otherTurns] = contentsOf(request);
+		expect(otherTurns).toHaveLength(0);
+		const parts = content.parts;
+		expect(parts.map((p) => p.text ?? p.inlineData?.mimeType)).toEqual([
+			'Fuse: place the product from image 1 naturally into the room of image 2',
+			'Image 1 (the product, object):',
+			'image/png',
+			'Image 2 (the room):',
+			'image/png',
+		]);
+
+		const product = sharp(Buffer.from(parts[2].inlineData!.data, 'base64'));
+		const productMetadata = await product.metadata();
+		expect([productMetadata.width, productMetadata.height, productMetadata.hasAlpha]).toEqual([1024, 1098, true]);
+		const alpha = (await product.stats()).channels[3];
+		expect(alpha.min).toBe(0);
+		const room = await sharp(Buffer.from(parts[4].inlineData!.data, 'base64')).metadata();
+		expect([room.width, room.height]).toEqual([512, 509]);
+	});
+});
+
+describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
+	/** The brief an item came from, following pairedItem back through Verify and Generate. */
+	function briefOf(verified: INodeExecutionData): INodeExecutionData {
+		const generated = outputOf(run(WORKFLOW.verifyRouting), 'Generate Shots')[pairedIndex(verified)];
+		return outputOf(run(WORKFLOW.verifyRouting), 'Briefs')[pairedIndex(generated)];
+	}
+
+	test('routes each image by its own checks, and every item on both outputs is paired', () => {
+		const passed = outputOf(run(WORKFLOW.verifyRouting), 'Verify Shots', 0);
+		const failed = outputOf(run(WORKFLOW.verifyRouting), 'Verify Shots', 1);
+		expect(passed.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 3 }]);
+		expect(failed.map((item) => item.pairedItem)).toEqual([{ item: 1 }, { item: 2 }]);
+		expect(passed.map((item) => briefOf(item).json.sku)).toEqual(['A-1', 'D-4']);
+		expect(failed.map((item) => briefOf(item).json.sku)).toEqual(['B-2', 'C-3']);
+	});
+
+	test('the Set nodes after it get those items, and n8n links each back to its brief', async () => {
+		const published = outputOf(run(WORKFLOW.verifyRouting), 'Publish');
+		const review = outputOf(run(WORKFLOW.verifyRouting), 'Needs Review');
+		expect(published.map((item) => [item.json.sku, item.json.status])).toEqual([
+			['A-1', 'published'],
+			['D-4', 'published'],
+		]);
+		expect(review.map((item) => [item.json.sku, item.json.status, item.json.failedChecks])).toEqual([
+			['B-2', 'needs review', 'dimensions'],
+			['C-3', 'needs review', 'promptAdherence'],
+		]);
+		expect(published.map(pairedIndex)).toEqual([0, 1]);
+		expect(review.map(pairedIndex)).toEqual([0, 1]);
+		// the image goes on with the item, untouched
+		for (const item of published) {
+			const { metadata } = await imageOf(item);
+			expect([metadata.width, metadata.height]).toEqual([1024, 1024]);
+		}
+	});
+
+	test('each item carries the verification report that decided its way', () => {
+		const [a, d] = outputOf(run(WORKFLOW.verifyRouting), 'Verify Shots', 0);
+		const [b, c] = outputOf(run(WORKFLOW.verifyRouting), 'Verify Shots', 1);
+		type Report = { passed: boolean; checks: Array<{ name: string; passed: boolean; score: number | null; details: Record<string, unknown> }> } & Record<string, unknown>;
+		const report = (item: INodeExecutionData) => item.json.verification as Report;
+
+		for (const item of [a, d]) {
+			expect(report(item)).toMatchObject({ passed: true, judgeModel: 'gemini-3-flash', synthId: expect.stringMatching(/not checked/) });
+			expect(report(item).checks.map((check) => [check.name, check.passed])).toEqual([
+				['dimensions', true],
+				['promptAdherence', true],
+			]);
+		}
+		// too small: the local check fails, and the judge is not paid for
+		expect(report(b).passed).toBe(false);
+		expect(report(b).checks.map((check) => [check.name, check.passed])).toEqual([['dimensions', false]]);
+		expect(report(b).checks[0].details).toMatchObject({ width: 512, height: 512 });
+		expect(report(b).judgeSkipped).toEqual(expect.any(String));
+		// big enough, but not the picture the reviewer expected
+		expect(report(c).passed).toBe(false);
+		const adherence = report(c).checks.find((check) => check.name === 'promptAdherence');
+		expect(adherence).toMatchObject({ passed: false, details: expect.objectContaining({ prompt: 'Verify: a snowy mountain cabin' }) });
+		expect(adherence!.score).toBeLessThan(0.7);
+
+		const judged = sim.requests.filter((r) => r.action === 'generateContent' && r.model === 'gemini-3-flash' && promptOf(r).includes('Verify: a '));
+		expect(judged).toHaveLength(3);
+	});
+});
+
 describe('examples started by hand run offline', () => {
 	test.each(examplesStartedByHand.map(({ file, workflow }) => [file, workflow]))(
 		'%s succeeds, and its Nano Banana nodes give real images',
@@ -400,72 +624,133 @@ describe('examples/weekly-social-posts.json', () => {
 
 const FILES_ON_PAGE = /const binar(?:y|ies) = "([^"]+)"/;
 
-describe('examples/form-photo-retouch.json, served by a running n8n', () => {
-	const photo = path.join(repoDir, 'test', 'fixtures', 'photos', 'man.jpg');
-	let server: N8nServer | undefined;
-	let page: string;
+describe('a running n8n (n8n start)', () => {
+	let server: N8nServer;
 
 	beforeAll(async () => {
 		await mustSucceed(n8n.cli(['publish:workflow', `--id=${RETOUCH_EXAMPLE}`], 2 * MINUTE), 'publish:workflow');
 		server = await N8nServer.start(n8n, 3 * MINUTE);
-		// n8n reports ready before it has registered the published workflows' forms
-		const formUrl = `${server.url}/form/retouch-photo`;
-		for (let attempt = 0; attempt < 120 && (await fetch(formUrl)).status !== 200; attempt++) {
-			await new Promise((resolve) => setTimeout(resolve, 500));
-		}
-
-		const form = new FormData();
-		form.append('field-0', new Blob([await fs.readFile(photo)], { type: 'image/jpeg' }), 'man.jpg');
-		form.append('field-1', 'Product');
-		form.append('field-2', 'Also remove the watch.');
-		const submitted = await fetch(formUrl, { method: 'POST', body: form });
-		expect(submitted.status).toBe(200);
-		const { formWaitingUrl } = (await submitted.json()) as { formWaitingUrl: string };
-
-		// The browser polls this page until the execution reaches the form's last page.
-		const waiting = new URL(formWaitingUrl);
-		for (let attempt = 0; attempt < 30 && !FILES_ON_PAGE.test(page ?? ''); attempt++) {
-			const response = await fetch(`${server.url}${waiting.pathname}${waiting.search}`, {
-				signal: AbortSignal.timeout(10_000),
-			}).catch(() => undefined);
-			page = (await response?.text()) ?? '';
-			if (!FILES_ON_PAGE.test(page)) await new Promise((resolve) => setTimeout(resolve, 1000));
-		}
-	}, 8 * MINUTE);
+	}, 6 * MINUTE);
 
 	afterAll(async () => {
 		await server?.stop();
 	});
 
-	/** The completion page's files: URI-encoded JSON of Node Buffers, one object (n8n 2.8) or a list (2.41). */
-	function filesOnPage(): Array<{ fileName: string; type: string; bytes: Buffer }> {
-		const encoded = FILES_ON_PAGE.exec(page)?.[1];
-		if (!encoded) throw new Error(`no file on the completion page:\n${page.slice(0, 500)}`);
-		type PageFile = { fileName: string; type: string; data: { data: number[] } };
-		const files = [JSON.parse(decodeURIComponent(encoded)) as PageFile | PageFile[]].flat();
-		return files.map((file) => ({ fileName: file.fileName, type: file.type, bytes: Buffer.from(file.data.data) }));
-	}
+	describe('examples/form-photo-retouch.json, served by it', () => {
+		const photo = path.join(repoDir, 'test', 'fixtures', 'photos', 'man.jpg');
+		let page: string;
 
-	test('is imported but not run by execute-batch, which needs a Manual Trigger', () => {
-		expect(batchIds).not.toContain(RETOUCH_EXAMPLE);
+		beforeAll(async () => {
+			// n8n reports ready before it has registered the published workflows' forms
+			const formUrl = `${server.url}/form/retouch-photo`;
+			for (let attempt = 0; attempt < 120 && (await fetch(formUrl)).status !== 200; attempt++) {
+				await new Promise((resolve) => setTimeout(resolve, 500));
+			}
+
+			const form = new FormData();
+			form.append('field-0', new Blob([await fs.readFile(photo)], { type: 'image/jpeg' }), 'man.jpg');
+			form.append('field-1', 'Product');
+			form.append('field-2', 'Also remove the watch.');
+			const submitted = await fetch(formUrl, { method: 'POST', body: form });
+			expect(submitted.status).toBe(200);
+			const { formWaitingUrl } = (await submitted.json()) as { formWaitingUrl: string };
+
+			// The browser polls this page until the execution reaches the form's last page.
+			const waiting = new URL(formWaitingUrl);
+			for (let attempt = 0; attempt < 30 && !FILES_ON_PAGE.test(page ?? ''); attempt++) {
+				const response = await fetch(`${server.url}${waiting.pathname}${waiting.search}`, {
+					signal: AbortSignal.timeout(10_000),
+				}).catch(() => undefined);
+				page = (await response?.text()) ?? '';
+				if (!FILES_ON_PAGE.test(page)) await new Promise((resolve) => setTimeout(resolve, 1000));
+			}
+		}, 3 * MINUTE);
+
+		/** The completion page's files: URI-encoded JSON of Node Buffers, one object (n8n 2.8) or a list (2.41). */
+		function filesOnPage(): Array<{ fileName: string; type: string; bytes: Buffer }> {
+			const encoded = FILES_ON_PAGE.exec(page)?.[1];
+			if (!encoded) throw new Error(`no file on the completion page:\n${page.slice(0, 500)}`);
+			type PageFile = { fileName: string; type: string; data: { data: number[] } };
+			const files = [JSON.parse(decodeURIComponent(encoded)) as PageFile | PageFile[]].flat();
+			return files.map((file) => ({ fileName: file.fileName, type: file.type, bytes: Buffer.from(file.data.data) }));
+		}
+
+		test('is imported but not run by execute-batch, which needs a Manual Trigger', () => {
+			expect(batchIds).not.toContain(RETOUCH_EXAMPLE);
+		});
+
+		test('answers the form with the retouched photo, in the shape of the upload', async () => {
+			const [file, ...rest] = filesOnPage();
+			expect(rest).toHaveLength(0);
+			expect(file).toMatchObject({ fileName: 'retouched.jpg', type: 'image/jpeg' });
+			const retouched = await sharp(file.bytes).metadata();
+			const upload = await sharp(photo).metadata();
+			expect(retouched.format).toBe('jpeg');
+			expect(retouched.width! / retouched.height!).toBeCloseTo(upload.width! / upload.height!, 1);
+		});
+
+		test('sent the uploaded photo and the chosen style to Gemini', () => {
+			const [request, ...rest] = generateRequests('Retouch this product photo');
+			expect(rest).toHaveLength(0);
+			expect(promptOf(request)).toContain('Also remove the watch.');
+			const body = request.body as { contents: Array<{ parts: Array<{ inlineData?: { mimeType: string } }> }> };
+			const images = body.contents.flatMap((content) => content.parts).filter((part) => part.inlineData);
+			expect(images).toHaveLength(1);
+		});
 	});
 
-	test('answers the form with the retouched photo, in the shape of the upload', async () => {
-		const [file, ...rest] = filesOnPage();
-		expect(rest).toHaveLength(0);
-		expect(file).toMatchObject({ fileName: 'retouched.jpg', type: 'image/jpeg' });
-		const retouched = await sharp(file.bytes).metadata();
-		const upload = await sharp(photo).metadata();
-		expect(retouched.format).toBe('jpeg');
-		expect(retouched.width! / retouched.height!).toBeCloseTo(upload.width! / upload.height!, 1);
-	});
+	describe("the credential's Test button, as the editor calls it", () => {
+		const owner = { email: 'owner@example.com', password: 'E2eOwner1' };
+		// The editor sends its browser id with every request; the session cookie is bound to it.
+		const browserId = 'nano-banana-e2e-browser';
+		let cookie: string;
 
-	test('sent the uploaded photo and the chosen style to Gemini', () => {
-		const [request, ...rest] = generateRequests('Retouch this product photo');
-		expect(rest).toHaveLength(0);
-		expect(promptOf(request)).toContain('Also remove the watch.');
-		const body = request.body as { contents: Array<{ parts: Array<{ inlineData?: { mimeType: string } }> }> };
-		const images = body.contents.flatMap((content) => content.parts).filter((part) => part.inlineData);
-		expect(images).toHaveLength(1);
+		beforeAll(async () => {
+			await mustSucceed(
+				runCommand(process.execPath, [path.join(repoDir, 'scripts', 'setup-owner.js'), server.url, owner.email, owner.password], {
+					timeoutMs: MINUTE,
+				}),
+				'setup-owner.js',
+			);
+			const login = await fetch(`${server.url}/rest/login`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', 'browser-id': browserId },
+				body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }),
+			});
+			expect(login.status).toBe(200);
+			cookie = login.headers
+				.getSetCookie()
+				.map((line) => line.split(';')[0])
+				.join('; ');
+		}, 2 * MINUTE);
+
+		/** POST /rest/credentials/test with the form's current values, for the stored credential. */
+		async function testCredential(apiKey: string): Promise<{ result: unknown; requests: RecordedRequest[] }> {
+			const before = sim.requests.length;
+			const response = await fetch(`${server.url}/rest/credentials/test`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', 'browser-id': browserId, cookie },
+				body: JSON.stringify({ credentials: { ...E2E_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey, host: sim.url } } }),
+			});
+			expect(response.status).toBe(200);
+			const { data } = (await response.json()) as { data: unknown };
+			return { result: data, requests: sim.requests.slice(before) };
+		}
+
+		test('passes with the right key, which listed the models', async () => {
+			const { result, requests } = await testCredential(sim.apiKey);
+			expect(result).toEqual({ status: 'OK', message: expect.stringMatching(/^Connection successful/i) });
+			expect(requests).toEqual([
+				expect.objectContaining({ method: 'GET', path: '/v1beta/models', apiKeySource: 'header', apiKeyValid: true, status: 200 }),
+			]);
+		});
+
+		test("fails with a wrong key, in the credential's own words rather than n8n's \"Bad Request\"", async () => {
+			const { result, requests } = await testCredential('not-the-right-key');
+			const [rule] = new NanoBananaApi().test.rules!.filter((r) => r.type === 'responseCode' && r.properties.value === 400);
+			expect(result).toEqual({ status: 'Error', message: (rule.properties as { message: string }).message });
+			expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/^The API key is not valid\./) });
+			expect(requests).toEqual([expect.objectContaining({ path: '/v1beta/models', apiKeyValid: false, status: 400 })]);
+		});
 	});
 });
