@@ -99,7 +99,7 @@ export const numberOfImagesParameter: INodeProperties = {
 	type: 'number',
 	typeOptions: { minValue: 1, maxValue: 8 },
 	default: 1,
-	description: 'Images per input item, each its own request (the API does not reliably return several per request). Each becomes its own output item.',
+	description: 'Images per request: per input item, or per fusion when gathering. Each is its own API request (the API does not reliably return several at once) and its own output item.',
 };
 
 const SAFETY_CATEGORIES: INodePropertyOptions[] = [
