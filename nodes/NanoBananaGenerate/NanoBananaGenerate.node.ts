@@ -12,7 +12,7 @@ export class NanoBananaGenerate implements INodeType {
 		icon: { light: 'file:nanoBananaGenerate.svg', dark: 'file:nanoBananaGenerate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["model"].value ?? $parameter["model"]}}',
+		subtitle: '={{$parameter["model"].value}}',
 		description: 'Create images from text with Google Gemini image models (Nano Banana 2, Nano Banana Pro)',
 		defaults: { name: 'Nano Banana Generate' },
 		inputs: [NodeConnectionTypes.Main],

@@ -110,7 +110,8 @@ export function buildImageRequest(params: ImageRequestParams): Omit<GenerateRequ
 	};
 	if (options.temperature !== undefined) generationConfig.temperature = Number(options.temperature);
 	if (options.topP !== undefined) generationConfig.topP = Number(options.topP);
-	if (options.seed) generationConfig.seed = Number(options.seed);
+	// The API takes a 32-bit integer seed and refuses a fraction.
+	if (options.seed) generationConfig.seed = Math.round(Number(options.seed));
 	if (Object.keys(imageConfig).length) generationConfig.imageConfig = imageConfig;
 	if (Object.keys(thinkingConfig).length) generationConfig.thinkingConfig = thinkingConfig;
 

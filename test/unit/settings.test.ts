@@ -78,6 +78,10 @@ describe('checks before any paid call', () => {
 		expect(built.safetySettings).toEqual([{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' }]);
 	});
 
+	it('sends a whole-number seed, as the API takes', () => {
+		expect(request('gemini-3.1-flash-image', 'auto', '1K', { seed: 41.6 }).generationConfig.seed).toBe(42);
+	});
+
 	it('refuses an empty model', () => {
 		expect(() => request('  ')).toThrow(/No model is selected/);
 	});
