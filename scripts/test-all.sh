@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite from a clean clone: install, build, lint, type-check, unit and integration
-# tests, then the end-to-end suite in a real n8n. Ends with one line "N passed, N failed".
+# tests (and the integration tests again on Node 22), then the end-to-end suite in a real n8n.
+# Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 reports=.reports
@@ -14,6 +15,8 @@ step npm run build
 step npm run lint
 step npm run typecheck
 step npx jest --ci --json --outputFile="$reports/jest.json"
+# Users run n8n on Node 22 and 24: the integration tests again on Node 22 (the e2e suite runs n8n on 24).
+step bash scripts/with-node.sh 22.23.5 npx jest --ci test/integration test/unit/provenance --json --outputFile="$reports/node22.json"
 if [ -f test/e2e/jest.config.js ]; then
 	step npx jest --ci -c test/e2e/jest.config.js --json --outputFile="$reports/e2e.json"
 fi
