@@ -8,7 +8,7 @@ import { geminiClientFor } from '../shared/credentials';
 import { requestOptions, sortedOptions } from '../shared/descriptions';
 import { forItem } from '../shared/errors';
 import { ImageInputError } from '../shared/image';
-import { fitImages, inputOptions, readBinary, readInputImage, readInputSettings } from '../shared/input';
+import { fitImages, inputOptions, prepareBinary, readBinary, readInputImage, readInputSettings } from '../shared/input';
 import { SYNTH_ID_NOT_CHECKED, checkProvenance } from '../shared/provenance';
 import type { ProvenanceMode } from '../shared/provenance';
 import { errorItem, runItems } from '../shared/runner';
@@ -21,13 +21,18 @@ const MB = 1024 * 1024;
 /** The judge's copy is downscaled to this unless set: enough to read small text, cheaper to send. */
 const JUDGE_MAX_LONG_SIDE = 3072;
 
-const thresholdParameter = (name: string, fallback: number, what: string, show: IDisplayOptions['show']): INodeProperties => ({
+/** A 0..1 score a check must reach, as every judge criterion and the similarity check have. */
+const scoreThreshold = (name: string, fallback: number, description: string): INodeProperties => ({
 	displayName: 'Threshold',
 	name,
 	type: 'number',
 	typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
 	default: fallback,
-	description: `Lowest score (0 to 1) the AI judge may give ${what} for the check to pass`,
+	description,
+});
+
+const thresholdParameter = (name: string, fallback: number, what: string, show: IDisplayOptions['show']): INodeProperties => ({
+	...scoreThreshold(name, fallback, `Lowest score (0 to 1) the AI judge may give ${what} for the check to pass`),
 	displayOptions: { show },
 });
 
@@ -229,7 +234,7 @@ export const description: INodeProperties[] = [
 				name: 'values',
 				values: [
 					{ displayName: 'Text', name: 'text', type: 'string', default: '', placeholder: 'e.g. SUMMER SALE -50%' },
-					{ displayName: 'Threshold', name: 'threshold', type: 'number', typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 }, default: 0.8, description: 'Lowest score (0 to 1) for the check to pass' },
+					scoreThreshold('threshold', 0.8, 'Lowest score (0 to 1) for the check to pass'),
 				],
 			},
 		],
@@ -249,7 +254,7 @@ export const description: INodeProperties[] = [
 				name: 'values',
 				values: [
 					{ displayName: 'Rule', name: 'rule', type: 'string', default: '', placeholder: 'e.g. No logos other than ours' },
-					{ displayName: 'Threshold', name: 'threshold', type: 'number', typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 }, default: 0.7, description: 'Lowest score (0 to 1) for the check to pass' },
+					scoreThreshold('threshold', 0.7, 'Lowest score (0 to 1) for the check to pass'),
 				],
 			},
 		],
@@ -292,14 +297,7 @@ export const description: INodeProperties[] = [
 						],
 						default: 'atLeast',
 					},
-					{
-						displayName: 'Threshold',
-						name: 'threshold',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
-						default: 0.8,
-						description: 'Similarity from 0 (unrelated) to 1 (the same picture). A resized or recompressed copy scores above 0.95.',
-					},
+					scoreThreshold('threshold', 0.8, 'Similarity from 0 (unrelated) to 1 (the same picture). A resized or recompressed copy scores above 0.95.'),
 				],
 			},
 		],
@@ -486,10 +484,9 @@ async function local<T>(ctx: IExecuteFunctions, i: number, what: string, check: 
 	}
 }
 
-async function runLocalChecks(ctx: IExecuteFunctions, i: number, settings: ItemSettings): Promise<CheckResult[]> {
+async function runLocalChecks(ctx: IExecuteFunctions, i: number, settings: ItemSettings, original: Awaited<ReturnType<typeof readBinary>>): Promise<CheckResult[]> {
 	const { property } = settings;
 	const what = `Binary property "${property}"`;
-	const original = await readBinary(ctx, i, property);
 	const checks: CheckResult[] = [];
 	if (Object.keys(settings.technical).length) {
 		checks.push(...(await local(ctx, i, what, async () => await runTechnicalChecks(original.data, settings.technical))));
@@ -529,7 +526,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const outcomes = await runItems(this, items.length, concurrency, async (i, { signal, limit }) => {
 		const item = items[i];
 		const settings = readSettings(this, i);
-		const checks = await runLocalChecks(this, i, settings);
+		// Read once: the local checks see the exact stored bytes, the judge a prepared copy of them.
+		const original = await readBinary(this, i, settings.property);
+		const checks = await runLocalChecks(this, i, settings, original);
 		const extra: IDataObject = {};
 		const { criteria, options } = settings;
 		if (criteria.length && options.skipJudgeOnLocalFailure !== false && checks.some((c) => !c.passed)) {
@@ -541,7 +540,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const inputSettings = readInputSettings(options, undefined);
 			inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
 			const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
-			const images = [await readInputImage(this, i, settings.property, inputSettings)];
+			const images = [await prepareBinary(this, i, settings.property, original, inputSettings)];
 			for (const property of references) images.push(await readInputImage(this, i, property, inputSettings));
 			const fitted = await fitImages(this, i, images, inputSettings, gemini, callSettings, Buffer.byteLength(criteriaText(criteria)));
 			const request = buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references);

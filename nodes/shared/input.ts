@@ -106,20 +106,30 @@ export async function readBinary(ctx: IExecuteFunctions, itemIndex: number, prop
 
 /** Reads and prepares one input image; a bad one is a NodeOperationError naming item and property. */
 export async function readInputImage(ctx: IExecuteFunctions, itemIndex: number, property: string, settings: InputSettings): Promise<InputImage> {
-	const { data: source, binary: metadata } = await readBinary(ctx, itemIndex, property);
+	return await prepareBinary(ctx, itemIndex, property, await readBinary(ctx, itemIndex, property), settings);
+}
+
+/** Prepares a binary already read with readBinary, so a node that also checks the bytes reads them once. */
+export async function prepareBinary(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	property: string,
+	{ data: source, binary }: { data: Buffer; binary: IBinaryData },
+	settings: InputSettings,
+): Promise<InputImage> {
 	try {
 		const prepared = await prepareInputImage(source, {
 			keepMetadata: settings.keepMetadata,
 			maxLongSide: settings.maxLongSide,
 			limitInputPixels: settings.limitInputPixels,
 		});
-		return { itemIndex, property, source, prepared, fileName: metadata.fileName };
+		return { itemIndex, property, source, prepared, fileName: binary.fileName };
 	} catch (error) {
 		if (error instanceof ImageInputError) {
-			const name = metadata.fileName ? ` (${metadata.fileName})` : '';
+			const name = binary.fileName ? ` (${binary.fileName})` : '';
 			throw inputError(ctx, itemIndex, property, `${error.message}${name}`, error.hint);
 		}
-		throw new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), { itemIndex });
 	}
 }
 

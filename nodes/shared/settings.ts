@@ -135,7 +135,10 @@ export function readImageSettings(ctx: IExecuteFunctions, itemIndex: number, par
 	try {
 		return { request: buildImageRequest(params), output: readOutputSettings(params.options) };
 	} catch (error) {
-		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), { itemIndex });
+		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), {
+			itemIndex,
+			description: 'Nothing was sent to Google. Change the setting to one the message lists, or pick another model.',
+		});
 	}
 }
 

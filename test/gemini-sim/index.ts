@@ -66,9 +66,10 @@ export class GeminiSim {
 		return this.state.requests;
 	}
 
-	/** generateContent and streamGenerateContent requests only. */
+	/** generateContent and streamGenerateContent requests only, answered or refused. */
 	get generateRequests(): RecordedRequest[] {
-		return this.state.requests.filter((r) => r.action === 'generateContent' || r.action === 'streamGenerateContent');
+		// By path, so a call refused before routing (a bad key) still counts.
+		return this.state.requests.filter((r) => /:(stream)?generateContent$/i.test(r.path));
 	}
 
 	get inFlight(): number {

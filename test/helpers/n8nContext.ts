@@ -103,9 +103,7 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 			if (fallback === undefined) throw new Error(`Could not get parameter "${name}"`);
 			value = fallback;
 		}
-		if (extra?.extractValue && value && typeof value === 'object' && '__rl' in (value as IDataObject || {})) {
-			return (value as IDataObject).value;
-		}
+		// A resource locator ({__rl, mode, value}) gives its value, as n8n's extractValue does.
 		if (extra?.extractValue && value && typeof value === 'object' && 'mode' in (value as IDataObject)) {
 			return (value as IDataObject).value;
 		}

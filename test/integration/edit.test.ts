@@ -31,7 +31,7 @@ async function edit(files: Files, parameters: RunOptions['parameters'], extra: P
 	const items = extra.items ?? [await store.binaryItem({ from: 'form' }, files)];
 	return runNode(node, { credentials: { apiKey: sim.apiKey, host: sim.url }, parameters, ...extra, items, binaryStore: store });
 }
-const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+const generateCalls = () => sim.generateRequests;
 type Part = { text?: string; inlineData?: { mimeType: string; data: string }; fileData?: { fileUri: string }; thoughtSignature?: string };
 const sentImage = (call = generateCalls()[0]) => {
 	const part = (call.body.contents[0].parts as Part[]).find((p) => p.inlineData)!;

@@ -35,7 +35,7 @@ async function fuse(parameters: RunOptions['parameters'], itemFiles: Array<Recor
 	return runNode(node, { credentials: { apiKey: sim.apiKey, host: sim.url }, parameters: { prompt: PROMPT, ...parameters }, items, binaryStore: store, ...extra });
 }
 
-const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+const generateCalls = () => sim.generateRequests;
 const uploads = () => sim.requests.filter((r) => r.path.startsWith('/upload/v1beta/files'));
 type Part = { text?: string; inlineData?: { mimeType: string; data: string }; fileData?: { fileUri: string; mimeType: string } };
 const partsOf = (call = generateCalls()[0]) => call.body.contents[0].parts as Part[];

@@ -30,7 +30,7 @@ const generate = (parameters: RunOptions['parameters'] = {}, extra: Partial<RunO
 		parameters: { prompt: 'a lighthouse at dusk', ...parameters, options: { ...fast, ...(parameters.options as object) } },
 		...extra,
 	});
-const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+const generateCalls = () => sim.generateRequests;
 const failure = (parameters: RunOptions['parameters'] = {}, extra: Partial<RunOptions> = {}) =>
 	generate(parameters, extra).then(
 		() => {

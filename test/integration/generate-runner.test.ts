@@ -21,7 +21,7 @@ const items = (n: number, prompt = (i: number) => `poster number ${i}`) => Array
 const fromItem = (_i: number, item: { json: { prompt: string } }) => item.json.prompt;
 const generate = (parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}) =>
 	runNode(node, { credentials: { apiKey: sim.apiKey, host: sim.url }, parameters: { prompt: fromItem, ...parameters }, ...extra });
-const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+const generateCalls = () => sim.generateRequests;
 
 describe('bounded concurrency', () => {
 	it('keeps at most Max Concurrent Requests in flight, across items and their images', async () => {

@@ -21,7 +21,7 @@ beforeEach(() => sim.reset());
 const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
 const generate = (parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}) =>
 	runNode(node, { credentials: credentials(), parameters: { prompt: 'a yellow banana', ...parameters }, ...extra });
-const generateCalls = () => sim.requests.filter((r) => r.path.includes(':generateContent'));
+const generateCalls = () => sim.generateRequests;
 const promptItems = (...prompts: string[]) => prompts.map((prompt, i) => ({ json: { id: i, prompt } }));
 const fromItem = (_i: number, item: { json: Record<string, unknown> }) => item.json.prompt;
 
