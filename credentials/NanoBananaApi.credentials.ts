@@ -25,7 +25,15 @@ export class NanoBananaApi implements ICredentialType {
 			name: 'host',
 			type: 'string',
 			default: 'https://generativelanguage.googleapis.com',
-			description: 'Base URL of the Gemini API. Change it only for a proxy or gateway that speaks the same API.',
+			description:
+				'Base URL of the Gemini API: https, no query, no user name, no /v1beta path. Change it only for a proxy or gateway that speaks the same API (a gateway\'s own path prefix is fine).',
+		},
+		{
+			displayName: 'This Host uses plain http: the API key would cross the network readable. Use https unless the proxy is on this machine.',
+			name: 'insecureHostNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { host: [{ _cnd: { regex: '^http://(?!(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/]|$))' } }] } },
 		},
 	];
 

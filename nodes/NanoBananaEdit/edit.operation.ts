@@ -17,10 +17,10 @@ import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
 import { fitImages, inputOptions, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
-import { errorItem, runItems } from '../shared/runner';
+import { runItems, withPartial } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import type { GenerateResult, Usage, WireContent, WirePart } from '../shared/transport';
-import { SESSION_FIELD, SESSION_VERSION, SOURCE_PROPERTY, readSession, sessionToContents } from './session';
+import { SESSION_FIELD, SESSION_VERSION, SOURCE_PROPERTY, readSession, sessionError, sessionToContents } from './session';
 import type { EditSession, SessionPart, SessionTurn } from './session';
 
 const editOptions: INodeProperties[] = [
@@ -145,7 +145,10 @@ function readInstructions(ctx: IExecuteFunctions, itemIndex: number): string[] {
 			? ((ctx.getNodeParameter('steps.values', itemIndex, []) as Array<{ instruction?: string }>) ?? []).map((s) => String(s.instruction ?? '').trim())
 			: [String(ctx.getNodeParameter('prompt', itemIndex, '')).trim()];
 	const empty = instructions.findIndex((s) => !s);
-	if (instructions.length === 0 || empty >= 0) {
+	if (mode === 'steps' && instructions.length === 0) {
+		throw new NodeOperationError(ctx.getNode(), forItem('Step by Step has no steps', itemIndex), { itemIndex, description: 'Add a step and write what to change in it.' });
+	}
+	if (empty >= 0) {
 		throw new NodeOperationError(
 			ctx.getNode(),
 			forItem(mode === 'steps' ? `Step ${empty + 1} has no instruction` : 'The instruction is empty', itemIndex),
@@ -153,6 +156,14 @@ function readInstructions(ctx: IExecuteFunctions, itemIndex: number): string[] {
 		);
 	}
 	return instructions;
+}
+
+/** What Generate outputs besides the text: the thought summary when asked for, the search sources when there are any. */
+function thoughtsAndSources(result: GenerateResult, options: IDataObject): IDataObject {
+	return {
+		...(options.includeThoughts ? { thoughtText: result.thoughtText } : {}),
+		...(result.groundingSources.length ? { groundingSources: result.groundingSources } : {}),
+	};
 }
 
 /** The non-thought parts of a model turn, as sent back next turn and as kept in the session. */
@@ -176,10 +187,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const items = this.getInputData();
 	const client = await geminiClientFor(this);
 	const { concurrency, call } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
-	// Images of the steps that succeeded, kept for an item whose later step fails.
-	const partial = new Map<number, Record<string, IBinaryData>>();
 
-	const outcomes = await runItems(this, items.length, concurrency, async (i, { signal, limit }): Promise<INodeExecutionData[]> => {
+	return await runItems(this, { concurrency }, async (i, { signal, gate }): Promise<INodeExecutionData[]> => {
 		const item = items[i];
 		const options = this.getNodeParameter('options', i, {}) as IDataObject;
 		const continuing = this.getNodeParameter('continueEdit', i, false) as boolean;
@@ -192,7 +201,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			options,
 		});
 		const inputSettings = readInputSettings(options, request.modelInfo);
-		const callSettings = { ...call, signal };
+		const callSettings = { ...call, signal, gate };
 		const binary: Record<string, IBinaryData> = { ...(item.binary ?? {}) };
 		const turns: SessionTurn[] = session ? [...session.turns] : [];
 		const history: WireContent[] = session ? await sessionToContents(this, i, session) : [];
@@ -201,7 +210,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		let original: Buffer;
 
 		if (session) {
-			if (!binary[SOURCE_PROPERTY]) throw new NodeOperationError(this.getNode(), forItem(`Cannot continue the previous edit: the "${SOURCE_PROPERTY}" binary is missing`, i), { itemIndex: i });
+			if (!binary[SOURCE_PROPERTY]) throw sessionError(this, i, `the "${SOURCE_PROPERTY}" binary is missing`);
 			original = await this.helpers.getBinaryDataBuffer(i, SOURCE_PROPERTY);
 		} else {
 			const property = String(this.getNodeParameter('binaryPropertyName', i, 'data')).trim();
@@ -244,25 +253,41 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			};
 			let result: GenerateResult;
 			try {
-				result = await limit(() => client.generate({ ...request, contents: [...history, userWire] }, callSettings));
+				result = await client.generate({ ...request, contents: [...history, userWire] }, callSettings);
 			} catch (error) {
 				const nodeError = toNodeError(this, error, i);
 				if (instructions.length > 1 || session) {
 					nodeError.message = `Step ${stepNumber} ("${instruction.slice(0, 60)}") failed: ${nodeError.message}`;
 					nodeError.context.failedStep = stepNumber;
 				}
-				throw nodeError;
+				// The images of the steps that succeeded stay on the item under Continue On Fail.
+				throw withPartial(nodeError, { binary: Object.fromEntries(Object.entries(binary).filter(([name]) => name.startsWith('step'))) });
 			}
 			const names = result.images.map((_, n) => (n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`));
 			for (const [n, image] of result.images.entries()) {
 				binary[names[n]] = await this.helpers.prepareBinaryData(image.data, `${names[n]}.${extensionFor(image.mimeType)}`, image.mimeType);
 			}
-			partial.set(i, Object.fromEntries(Object.entries(binary).filter(([name]) => name.startsWith('step'))));
+			if (options.outputThoughtImages) {
+				// Named apart from stepN, so the session and a later Edit node never take them for step images.
+				const prefix = instructions.length > 1 || session ? `step${stepNumber}_` : '';
+				for (const [t, thought] of result.thoughtImages.entries()) {
+					const name = `${prefix}thought${t + 1}`;
+					binary[name] = await this.helpers.prepareBinaryData(thought.data, `${name}.${extensionFor(thought.mimeType)}`, thought.mimeType);
+				}
+			}
 			const turn = modelTurn(result, names);
 			history.push(userWire, turn.wire);
 			turns.push(userSession, turn.session);
 			usage = addUsage(usage, result.usage);
-			steps.push({ step: stepNumber, instruction, text: result.text, finishReason: result.finishReason, usage: result.usage, binaryProperty: `step${stepNumber}` });
+			steps.push({
+				step: stepNumber,
+				instruction,
+				text: result.text,
+				...thoughtsAndSources(result, options),
+				finishReason: result.finishReason,
+				usage: result.usage,
+				binaryProperty: `step${stepNumber}`,
+			});
 			last = result;
 		}
 
@@ -274,7 +299,6 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			for (const name of Object.keys(binary)) if (/^step\d+(_\d+)?$/.test(name)) delete binary[name];
 		}
 		const editSession: EditSession = { version: SESSION_VERSION, model: request.model, steps: stepNumber, turns };
-		partial.delete(i);
 		return [
 			{
 				json: {
@@ -288,6 +312,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					...written.json,
 					...(mask ? { mask: { binaryProperty: maskProperty, region: mask.region, featherPx: Number(options.maskFeatherPx ?? 0) } } : {}),
 					text: last!.text,
+					...thoughtsAndSources(last!, options),
 					finishReason: last!.finishReason,
 					usage,
 					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
@@ -299,13 +324,4 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			},
 		];
 	});
-
-	return [
-		outcomes.flatMap((outcome, i) => {
-			if (outcome.ok) return outcome.value;
-			const failed = errorItem(items[i], i, outcome.error);
-			const kept = partial.get(i);
-			return [kept ? { ...failed, binary: { ...(failed.binary ?? {}), ...kept } } : failed];
-		}),
-	];
 }

@@ -6,7 +6,7 @@
  * other parameters are read from the first item, labels and types from each image's own item).
  */
 import { NodeOperationError } from 'n8n-workflow';
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import type { ModelInfo } from '../shared/catalogue';
 import { geminiClientFor } from '../shared/credentials';
@@ -26,7 +26,7 @@ import { imageItems, requestImages } from '../shared/fanout';
 import { fitImages, inputOptions, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputImage } from '../shared/input';
 import { defaultFileBase } from '../shared/output';
-import { errorItem, runItems } from '../shared/runner';
+import { runItems } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
 import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
@@ -240,6 +240,9 @@ function gatheredSources(ctx: IExecuteFunctions, itemCount: number): ImageSource
 /** The model's limits and the node's own, checked before any image is read or paid for. */
 function checkLimits(ctx: IExecuteFunctions, fusion: Fusion, sources: ImageSource[], model: ModelInfo | undefined, maxImages: number) {
 	const count = sources.length;
+	if (count < 2) {
+		throw fusionFail(ctx, fusion, `Only ${count} image, but a fusion needs at least two`, 'Name a second binary property (e.g. product, room) or gather more items. To change a single image, use Nano Banana Edit.');
+	}
 	const advice = 'No image was left out. Send fewer images, or split the job into several requests.';
 	if (maxImages > 0 && count > maxImages) {
 		throw fusionFail(ctx, fusion, `${count} images, more than the ${maxImages} allowed by the Max Images option`, `${advice} Or raise Max Images.`);
@@ -300,7 +303,7 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 	const toError = (error: unknown) => toNodeError(ctx, error, i, fusion.gathered ? fusion.sources : undefined);
 	const labels = sources.map((source, n) => labelText(n + 1, source));
 	const textBytes = Buffer.byteLength([prompt, ...labels, request.systemInstruction ?? ''].join(''));
-	const fitted = await fitImages(ctx, i, images, inputSettings, client, { ...call, signal: context.signal }, textBytes).catch((error) => {
+	const fitted = await fitImages(ctx, i, images, inputSettings, client, { ...call, signal: context.signal, gate: context.gate }, textBytes).catch((error) => {
 		throw toError(error);
 	});
 	const parts: WirePart[] = [{ text: prompt }, ...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part])];
@@ -330,24 +333,6 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 	});
 }
 
-/**
- * A failed gathered fusion under Continue On Fail: one item, as there would have been one
- * result. It has the first item's json plus the error, pairs with every source item, and keeps
- * every source's binaries (a name already taken gets `_item<k>`), so no input is lost.
- */
-function gatheredErrorItem(items: INodeExecutionData[], error: Error): INodeExecutionData {
-	const binary: Record<string, IBinaryData> = {};
-	items.forEach((item, k) => {
-		for (const [name, data] of Object.entries(item.binary ?? {})) binary[name in binary ? `${name}_item${k}` : name] = data;
-	});
-	const failed = errorItem(items[0], 0, error);
-	return {
-		json: failed.json,
-		...(Object.keys(binary).length ? { binary } : {}),
-		pairedItem: items.map((_, item) => ({ item })),
-	};
-}
-
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	if (!items.length) return [[]];
@@ -356,13 +341,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 
 	if (this.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS) {
 		const fusion: Fusion = { settingsItem: 0, sources: items.map((_, k) => k), gathered: true };
-		const [outcome] = await runItems(this, 1, concurrency, async (_, context) => await fuse(this, client, fusion, gatheredSources(this, items.length), context));
-		return [outcome.ok ? outcome.value : [gatheredErrorItem(items, outcome.error)]];
+		return await runItems(this, { concurrency, tasks: 1, sourcesOf: () => fusion.sources }, async (_, context) => await fuse(this, client, fusion, gatheredSources(this, items.length), context));
 	}
 
-	const outcomes = await runItems(this, items.length, concurrency, async (i, context) => {
+	return await runItems(this, { concurrency }, async (i, context) => {
 		const fusion: Fusion = { settingsItem: i, sources: [i], gathered: false };
 		return await fuse(this, client, fusion, eachItemSources(this, i), context);
 	});
-	return [outcomes.flatMap((outcome, i) => (outcome.ok ? outcome.value : [errorItem(items[i], i, outcome.error)]))];
 }

@@ -15,7 +15,7 @@ import {
 import { forItem, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
-import { errorItem, runItems } from '../shared/runner';
+import { runItems } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import { geminiClientFor } from '../shared/credentials';
 
@@ -36,12 +36,11 @@ export const description: INodeProperties[] = [
 ];
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
 	const client = await geminiClientFor(this);
 	const nodeOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const { concurrency, call } = readRequestSettings(nodeOptions);
 
-	const outcomes = await runItems(this, items.length, concurrency, async (i, context) => {
+	return await runItems(this, { concurrency }, async (i, context) => {
 		const modelId = this.getNodeParameter('model', i, '', { extractValue: true }) as string;
 		const prompt = String(this.getNodeParameter('prompt', i, '')).trim();
 		const options = this.getNodeParameter('options', i, {}) as IDataObject;
@@ -77,6 +76,4 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			pairedItem: { item: i },
 		});
 	});
-
-	return [outcomes.flatMap((outcome, i) => (outcome.ok ? outcome.value : [errorItem(items[i], i, outcome.error)]))];
 }

@@ -11,10 +11,10 @@ import { ImageInputError } from '../shared/image';
 import { fitImages, inputOptions, prepareBinary, readBinary, readInputImage, readInputSettings } from '../shared/input';
 import { SYNTH_ID_NOT_CHECKED, checkProvenance } from '../shared/provenance';
 import type { ProvenanceMode } from '../shared/provenance';
-import { errorItem, runItems } from '../shared/runner';
+import { runItems, withPartial } from '../shared/runner';
 import { readRequestSettings } from '../shared/settings';
 import type { GeminiClient } from '../shared/transport';
-import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
+import { buildJudgeRequest, criteriaResults, criteriaText, isJudgeModel, readVerdicts } from './judge';
 import type { Criterion } from './judge';
 
 const MB = 1024 * 1024;
@@ -353,7 +353,7 @@ function itemError(ctx: IExecuteFunctions, itemIndex: number, message: string, d
 function readThreshold(ctx: IExecuteFunctions, itemIndex: number, value: unknown, what: string): number {
 	const threshold = Number(value);
 	if (!(threshold >= 0 && threshold <= 1)) {
-		throw itemError(ctx, itemIndex, `The threshold for ${what} must be between 0 and 1, not ${String(value)}`, 'Scores run from 0 (not met) to 1 (fully met).');
+		throw itemError(ctx, itemIndex, `The threshold for ${what} must be between 0 and 1, not ${String(value)}`, 'Set a score from 0 (not met) to 1 (fully met); for 70 % write 0.7.');
 	}
 	return threshold;
 }
@@ -452,6 +452,9 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 	if (aiJudge && !settings.judgeModel) {
 		throw itemError(ctx, i, 'No judge model is selected', 'Pick a model from the list or type a model ID, e.g. gemini-2.5-flash.');
 	}
+	if (aiJudge && !isJudgeModel({ id: settings.judgeModel, displayName: settings.judgeModel, methods: [] })) {
+		throw itemError(ctx, i, `"${settings.judgeModel}" is not a text model, so it cannot judge`, 'The AI judge needs a Gemini text model that reads images. Pick one from the list, e.g. gemini-3-flash.');
+	}
 	if (similarity) {
 		settings.similarity = {
 			referenceProperty: String(similarity.referenceBinaryProperty ?? 'reference').trim() || 'reference',
@@ -517,69 +520,60 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const items = this.getInputData();
 	const firstOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const { concurrency, call } = readRequestSettings(firstOptions);
+	const failOnlyOnErrors = firstOptions.failOutputOnlyOnErrors === true;
 	// One client per execution, made only if an item needs the judge.
 	let client: Promise<GeminiClient> | undefined;
 	const judgeClient = async () => await (client ??= geminiClientFor(this));
-	// The local results of items whose AI judge is at work, for the report if it fails.
-	const judging = new Map<number, CheckResult[]>();
 
-	const outcomes = await runItems(this, items.length, concurrency, async (i, { signal, limit }) => {
+	// Pass and Fail outputs; an item that errors goes to Fail (an error is never a pass).
+	return await runItems(this, { concurrency, outputs: 2, failedOutput: 1 }, async (i, { signal, gate }) => {
 		const item = items[i];
-		const settings = readSettings(this, i);
-		// Read once: the local checks see the exact stored bytes, the judge a prepared copy of them.
-		const original = await readBinary(this, i, settings.property);
-		const checks = await runLocalChecks(this, i, settings, original);
-		const extra: IDataObject = {};
-		const { criteria, options } = settings;
-		if (criteria.length && options.skipJudgeOnLocalFailure !== false && checks.some((c) => !c.passed)) {
-			extra.judgeSkipped = 'A local check failed, so the AI judge was not asked';
-		} else if (criteria.length) {
-			judging.set(i, checks);
-			const gemini = await judgeClient();
-			const callSettings = { ...call, signal };
-			const inputSettings = readInputSettings(options, undefined);
-			inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
-			const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
-			const images = [await prepareBinary(this, i, settings.property, original, inputSettings)];
-			for (const property of references) images.push(await readInputImage(this, i, property, inputSettings));
-			const fitted = await fitImages(this, i, images, inputSettings, gemini, callSettings, Buffer.byteLength(criteriaText(criteria)));
-			const request = buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references);
-			const result = await limit(async () => await gemini.generate(request, callSettings));
-			const answer = readVerdicts(result.text, criteria, result.finishReason);
-			if ('problem' in answer) {
-				throw itemError(
-					this,
-					i,
-					answer.problem,
-					'The judge model did not answer in the required form, so the image is not counted as passed. Try again, or pick another judge model.',
-				);
+		const checks: CheckResult[] = [];
+		let judging = false;
+		try {
+			const settings = readSettings(this, i);
+			// Read once: the local checks see the exact stored bytes, the judge a prepared copy of them.
+			const original = await readBinary(this, i, settings.property);
+			checks.push(...(await runLocalChecks(this, i, settings, original)));
+			const extra: IDataObject = {};
+			const { criteria, options } = settings;
+			if (criteria.length && options.skipJudgeOnLocalFailure !== false && checks.some((c) => !c.passed)) {
+				extra.judgeSkipped = 'A local check failed, so the AI judge was not asked';
+			} else if (criteria.length) {
+				judging = true;
+				const gemini = await judgeClient();
+				const callSettings = { ...call, signal, gate };
+				const inputSettings = readInputSettings(options, undefined);
+				inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
+				const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
+				const images = [await prepareBinary(this, i, settings.property, original, inputSettings)];
+				for (const property of references) images.push(await readInputImage(this, i, property, inputSettings));
+				const fitted = await fitImages(this, i, images, inputSettings, gemini, callSettings, Buffer.byteLength(criteriaText(criteria)));
+				const request = buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references);
+				const result = await gemini.generate(request, callSettings);
+				const answer = readVerdicts(result.text, criteria, result.finishReason);
+				if ('problem' in answer) {
+					throw itemError(
+						this,
+						i,
+						answer.problem,
+						'The judge model did not answer in the required form, so the image is not counted as passed. Try again, or pick another judge model.',
+					);
+				}
+				checks.push(...criteriaResults(criteria, answer.verdicts));
+				extra.judgeModel = settings.judgeModel;
+				extra.judgeModelVersion = result.modelVersion ?? null;
+				extra.usage = { ...result.usage };
+				extra.estimatedCostUsd = estimateTextCostUsd(settings.judgeModel, result.usage) ?? null;
 			}
-			checks.push(...criteriaResults(criteria, answer.verdicts));
-			extra.judgeModel = settings.judgeModel;
-			extra.judgeModelVersion = result.modelVersion ?? null;
-			extra.usage = { ...result.usage };
-			extra.estimatedCostUsd = estimateTextCostUsd(settings.judgeModel, result.usage) ?? null;
+			const verification = reportOf(checks, extra);
+			const passed = verification.passed === true;
+			return { output: passed || failOnlyOnErrors ? 0 : 1, items: [{ json: { ...item.json, verification }, binary: item.binary, pairedItem: { item: i } }] };
+		} catch (error) {
+			// The checks that ran are kept; the judge that failed counts as failed.
+			const message = (error as Error).message;
+			const ran = judging ? [...checks, { name: 'aiJudge', passed: false, details: { error: message } }] : checks;
+			throw withPartial(error, { json: { verification: { ...reportOf(ran), passed: false, error: message } } });
 		}
-		judging.delete(i);
-		const verification = reportOf(checks, extra);
-		const output: INodeExecutionData = { json: { ...item.json, verification }, binary: item.binary, pairedItem: { item: i } };
-		return { output, passed: verification.passed === true };
 	});
-
-	const failOnlyOnErrors = firstOptions.failOutputOnlyOnErrors === true;
-	const pass: INodeExecutionData[] = [];
-	const fail: INodeExecutionData[] = [];
-	outcomes.forEach((outcome, i) => {
-		if (outcome.ok) {
-			(outcome.value.passed || failOnlyOnErrors ? pass : fail).push(outcome.value.output);
-			return;
-		}
-		// Continue On Fail: the item as it came in, with the error. An error is never a pass.
-		const failed = errorItem(items[i], i, outcome.error);
-		const found = judging.get(i);
-		const checks = found ? [...found, { name: 'aiJudge', passed: false, details: { error: outcome.error.message } }] : [];
-		failed.json.verification = { ...reportOf(checks), passed: false, error: outcome.error.message };
-		fail.push(failed);
-	});
-	return [pass, fail];
 }

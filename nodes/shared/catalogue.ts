@@ -90,6 +90,9 @@ export const MODELS: readonly ModelInfo[] = [
 		maxInputLongSide: 2048,
 		imageSizes: ['1K'],
 		defaultImageSize: '1K',
+		// All 14: Google's Vertex AI model page for gemini-3.1-flash-lite-image lists 1:1, 1:4, 4:1,
+		// 1:8, 8:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9; the Gemini API model page says
+		// "a discrete set of 14 aspect ratios" and names the 10 standard ones.
 		aspectRatios: ALL_RATIOS,
 		thinkingLevels: true,
 		thinks: true,

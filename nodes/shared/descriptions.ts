@@ -4,6 +4,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS } from './catalogue';
+import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE } from './settings';
 
 export const CREDENTIAL_NAME = 'nanoBananaApi';
 
@@ -258,17 +259,17 @@ export const outputOptions: INodeProperties[] = [
 		displayName: 'Resize Width',
 		name: 'resizeWidth',
 		type: 'number',
-		typeOptions: { minValue: 0 },
+		typeOptions: { minValue: 0, maxValue: MAX_RESIZE_SIDE },
 		default: 0,
-		description: 'Resize the output to this width in pixels (with Resize Height). 0 keeps the model\'s size.',
+		description: `Resize the output to this width in pixels (with Resize Height). 0 keeps the model's size. At most ${MAX_RESIZE_SIDE} px, and ${MAX_RESIZE_PIXELS / 1e6} megapixels with the height.`,
 	},
 	{
 		displayName: 'Resize Height',
 		name: 'resizeHeight',
 		type: 'number',
-		typeOptions: { minValue: 0 },
+		typeOptions: { minValue: 0, maxValue: MAX_RESIZE_SIDE },
 		default: 0,
-		description: 'Resize the output to this height in pixels (with Resize Width). 0 keeps the model\'s size.',
+		description: `Resize the output to this height in pixels (with Resize Width). 0 keeps the model's size. At most ${MAX_RESIZE_SIDE} px, and ${MAX_RESIZE_PIXELS / 1e6} megapixels with the width.`,
 	},
 	{
 		displayName: 'Resize Fit',
@@ -291,7 +292,7 @@ export const requestOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 32 },
 		default: 4,
-		description: 'How many API requests run at once across all items. Lower it on free or low quota tiers.',
+		description: 'Most API requests in flight at once across all items. On a 429 or 503 the node halves it and pauses every request for the delay Google asks, then climbs back; once a 429 names the quota, requests are paced to it.',
 	},
 	{
 		displayName: 'Max Attempts',
@@ -299,7 +300,7 @@ export const requestOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 10 },
 		default: 4,
-		description: 'Attempts per request, the first included. 429, 5xx, network errors and timeouts are retried; 400, 401, 403 and 404 never are.',
+		description: 'Attempts per request, the first included. 5xx, network errors and timeouts are retried; 400, 401, 403 and 404 never are. A 429 (quota) costs no attempt: it waits, bounded by Max Retry Wait.',
 	},
 	{
 		displayName: 'Max Retry Wait (Seconds)',
@@ -307,7 +308,7 @@ export const requestOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 300,
-		description: 'Longest total wait across retries of one request. If Google asks for a longer wait (quota), the request fails at once.',
+		description: 'Longest total wait across retries of one request, quota waits included. If Google asks for a longer wait (e.g. a daily quota), the request fails at once.',
 	},
 	{
 		displayName: 'Timeout (Seconds)',

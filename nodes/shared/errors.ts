@@ -29,20 +29,25 @@ export function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: n
 	const node = ctx.getNode();
 	if (error instanceof GeminiFailure) {
 		const retried = error.attempts > 1 ? ` Tried ${error.attempts} times.` : '';
+		const waited = error.quotaWaitMs >= 1000 ? ` Waited ${Math.round(error.quotaWaitMs / 1000)} s for quota.` : '';
 		const apiError = new NodeApiError(
 			node,
 			{ message: error.message, reason: error.reason ?? null, httpCode: error.httpCode ?? null } as JsonObject,
 			{
 				message: where(error.message),
-				description: `${error.description}${retried}`,
+				description: `${error.description}${retried}${waited}`,
 				httpCode: error.httpCode !== undefined ? String(error.httpCode) : undefined,
 				itemIndex,
 			},
 		);
+		// n8n swaps a message that mentions ECONNREFUSED & co. for its generic one; ours says more.
+		apiError.message = where(error.message);
 		apiError.context.reason = error.reason;
 		apiError.context.kind = error.kind;
 		return apiError;
 	}
 	const message = error instanceof Error ? error.message : String(error);
-	return new NodeOperationError(node, where(message), { itemIndex });
+	const operationError = new NodeOperationError(node, where(message), { itemIndex });
+	operationError.message = where(message);
+	return operationError;
 }

@@ -17,7 +17,7 @@ export async function requestImages(
 	request: GenerateRequest,
 	count: number,
 	call: Omit<CallSettings, 'signal'>,
-	{ signal, limit }: ItemContext,
+	{ signal, gate }: ItemContext,
 	toError: (error: unknown) => Error,
 ): Promise<GenerateResult[]> {
 	const stop = new AbortController();
@@ -25,7 +25,7 @@ export async function requestImages(
 	return await Promise.all(
 		Array.from({ length: count }, async () => {
 			try {
-				return await limit(() => client.generate(request, { ...call, signal: requestSignal }));
+				return await client.generate(request, { ...call, signal: requestSignal, gate });
 			} catch (error) {
 				stop.abort(error);
 				throw toError(error);
@@ -74,6 +74,8 @@ export async function imageItems(ctx: IExecuteFunctions, params: ImageItemsParam
 					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, 1) ?? null,
 					responseId: result.responseId,
 					imageIndex,
+					attempts: result.attempts,
+					quotaWaitMs: result.quotaWaitMs,
 					...(result.groundingSources.length ? { groundingSources: result.groundingSources } : {}),
 				} as IDataObject,
 				binary,

@@ -1,74 +1,101 @@
 /**
- * Runs one task per input item with bounded concurrency, keeps output in input order, and
- * isolates failures: with Continue On Fail a failing item comes out as it came in, plus the
- * error; without it the first failure aborts the requests still in flight and stops the node.
+ * The item loop of every node, and the one place that decides what a failure becomes.
+ * Operations return output items or throw. The runner runs them with bounded concurrency,
+ * keeps output in input order, and on failure:
+ * - without Continue On Fail, aborts the requests still in flight and throws the first error;
+ * - with "Continue (regular output)", outputs the source item as it came in (json, binary) plus
+ *   `json.error`, so nothing is lost;
+ * - with "Continue (using error output)", outputs `{error}` json with the source's binary: n8n
+ *   moves an item whose json holds only `error` (and `details`) to the error output and merges the
+ *   source item's json back in. (An item with `item.error` set would move too, but n8n 2.x then
+ *   replaces its json with the bare message, losing the source json and the description.)
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { setMaxListeners } from 'events';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { toNodeError } from './errors';
+import { RequestGate } from './transport';
 
 export interface ItemContext {
 	/** Aborts when the execution is cancelled or another item failed (without Continue On Fail). */
 	signal: AbortSignal;
-	/** Wraps one API request so that at most `concurrency` are in flight across all items. */
-	limit: <T>(request: () => Promise<T>) => Promise<T>;
+	/** Shared by every request of this execution: pass it in the call settings. */
+	gate: RequestGate;
 }
 
-export type ItemOutcome<T> = { ok: true; value: T } | { ok: false; error: Error };
+/** Output items of one task; `output` picks the node output (Verify: 0 = Pass, 1 = Fail). */
+export type TaskResult = INodeExecutionData[] | { output: number; items: INodeExecutionData[] };
 
-/** A counting semaphore: `limit(fn)` runs fn when fewer than `max` others are running. */
-export function createLimiter(max: number) {
-	let active = 0;
-	const waiting: Array<() => void> = [];
-	const release = () => {
-		active--;
-		waiting.shift()?.();
-	};
-	return async <T>(fn: () => Promise<T>): Promise<T> => {
-		if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-		active++;
-		try {
-			return await fn();
-		} finally {
-			release();
-		}
-	};
+/** What an item made before it failed (Edit's step images, Verify's local checks), kept under Continue On Fail. */
+export interface PartialResult {
+	json?: IDataObject;
+	binary?: Record<string, IBinaryData>;
 }
 
-/**
- * Calls `task` for items 0..count-1, at most `concurrency` items at a time (so at most that
- * many items' images are in memory), and at most `concurrency` API requests in flight.
- */
-export async function runItems<T>(
+const PARTIAL = Symbol('partial result');
+
+/** Attaches what the item made so far to the error it failed with. */
+export function withPartial<E>(error: E, partial: PartialResult): E {
+	if (error && typeof error === 'object') (error as { [PARTIAL]?: PartialResult })[PARTIAL] = partial;
+	return error;
+}
+
+function partialOf(error: unknown): PartialResult {
+	return (error as { [PARTIAL]?: PartialResult } | undefined)?.[PARTIAL] ?? {};
+}
+
+export interface RunSpec {
+	/** Max Concurrent Requests: also how many tasks run at once, so at most that many items' images are in memory. */
+	concurrency: number;
+	/** How many tasks; one per input item unless the node gathers items. */
+	tasks?: number;
+	/** The input items a task was made from (default: the item with the task's index). */
+	sourcesOf?: (task: number) => number[];
+	/** How many outputs the node has, and which one failed items go to under Continue On Fail. */
+	outputs?: number;
+	failedOutput?: number;
+}
+
+/** Runs `task` for every task index and returns the node's outputs. */
+export async function runItems(
 	ctx: IExecuteFunctions,
-	count: number,
-	concurrency: number,
-	task: (itemIndex: number, context: ItemContext) => Promise<T>,
-): Promise<Array<ItemOutcome<T>>> {
-	const maxRequests = Math.max(1, Math.floor(concurrency) || 1);
-	// Never more item workers than items; one item may still use every request slot (fan-out).
+	spec: RunSpec,
+	task: (index: number, context: ItemContext) => Promise<TaskResult>,
+): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	const count = spec.tasks ?? items.length;
+	const sourcesOf = spec.sourcesOf ?? ((index: number) => [index]);
+	const maxRequests = Math.max(1, Math.floor(spec.concurrency) || 1);
+	// Never more workers than tasks; one task may still use every request slot (fan-out).
 	const width = Math.min(maxRequests, Math.max(1, count));
 	const continueOnFail = ctx.continueOnFail();
+	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const stop = new AbortController();
 	const cancel = ctx.getExecutionCancelSignal?.();
 	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
-	const limit = createLimiter(maxRequests);
-	const outcomes: Array<ItemOutcome<T>> = new Array(count);
+	// Every waiting and in-flight request listens to it: many listeners are expected, not a leak.
+	setMaxListeners(0, signal);
+	const gate = new RequestGate(maxRequests);
+	const results: Array<{ output: number; items: INodeExecutionData[] }> = new Array(count);
 	let next = 0;
 	let firstError: Error | undefined;
 
 	const worker = async () => {
 		while (!firstError && !signal.aborted && next < count) {
-			const itemIndex = next++;
+			const index = next++;
+			const sources = sourcesOf(index);
 			try {
-				outcomes[itemIndex] = { ok: true, value: await task(itemIndex, { signal, limit }) };
+				const result = await task(index, { signal, gate });
+				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
 			} catch (error) {
-				const nodeError = toNodeError(ctx, error, itemIndex);
-				outcomes[itemIndex] = { ok: false, error: nodeError };
-				if (!continueOnFail && !firstError) {
-					firstError = nodeError;
+				const nodeError = toNodeError(ctx, error, sources[0], sources.length > 1 ? sources : undefined);
+				if (!continueOnFail) {
+					firstError ??= nodeError;
 					stop.abort(nodeError);
+					continue;
 				}
+				const item = failedItem(items, sources, nodeError, partialOf(error), toErrorOutput);
+				results[index] = { output: spec.failedOutput ?? 0, items: [item] };
 			}
 		}
 	};
@@ -76,23 +103,40 @@ export async function runItems<T>(
 
 	if (firstError) throw firstError;
 	if (cancel?.aborted) throw toNodeError(ctx, cancel.reason ?? new Error('The execution was cancelled'), 0);
-	return outcomes;
+	const outputs: INodeExecutionData[][] = Array.from({ length: spec.outputs ?? 1 }, () => []);
+	for (const result of results) outputs[result.output].push(...result.items);
+	return outputs;
 }
 
-/** The item as it came in, with the error attached: nothing is lost under Continue On Fail. */
-export function errorItem(item: INodeExecutionData, itemIndex: number, error: Error): INodeExecutionData {
+/** The error as it reads in the item's json: plain data, no stack. */
+function errorJson(error: Error): IDataObject {
 	const e = error as Error & { description?: string | null; httpCode?: string | null; context?: IDataObject };
 	return {
-		json: {
-			...item.json,
-			error: {
-				message: e.message,
-				description: e.description ?? undefined,
-				httpCode: e.httpCode ?? undefined,
-				reason: (e.context?.reason as string | undefined) ?? undefined,
-			},
-		},
-		binary: item.binary,
-		pairedItem: { item: itemIndex },
+		message: e.message,
+		description: e.description ?? undefined,
+		httpCode: e.httpCode ?? undefined,
+		reason: (e.context?.reason as string | undefined) ?? undefined,
+	};
+}
+
+/**
+ * The source item(s) as they came in, with the error: nothing is lost. A task made from several
+ * items (a gathered Fuse) gives one item that pairs with all of them, has the first one's json
+ * and keeps every source's binaries (a name already taken gets `_item<k>`). For the error output
+ * the json is only the error (and what the item made, as `details`): n8n adds the source json.
+ */
+function failedItem(items: INodeExecutionData[], sources: number[], error: Error, partial: PartialResult, toErrorOutput: boolean): INodeExecutionData {
+	const binary: Record<string, IBinaryData> = {};
+	for (const k of sources) {
+		for (const [name, data] of Object.entries(items[k]?.binary ?? {})) binary[name in binary ? `${name}_item${k}` : name] = data;
+	}
+	Object.assign(binary, partial.binary);
+	const json: IDataObject = toErrorOutput
+		? { error: errorJson(error), ...(partial.json ? { details: partial.json } : {}) }
+		: { ...items[sources[0]]?.json, ...partial.json, error: errorJson(error) };
+	return {
+		json,
+		...(Object.keys(binary).length ? { binary } : {}),
+		pairedItem: sources.length > 1 ? sources.map((item) => ({ item })) : { item: sources[0] },
 	};
 }

@@ -8,6 +8,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { STANDARD_ASPECT_RATIOS, findModel, normaliseImageSize, normaliseModelId } from './catalogue';
 import type { ModelInfo } from './catalogue';
 import { forItem } from './errors';
+import { DEFAULT_INPUT_PIXEL_LIMIT } from './image';
 import type { CallSettings, GenerateRequest } from './transport';
 
 export interface RequestSettings {
@@ -37,11 +38,22 @@ export interface OutputSettings {
 	resize?: { width: number; height: number; fit: 'cover' | 'contain' | 'inside' };
 }
 
+/** The largest side WebP can hold, so every output format can write it. */
+export const MAX_RESIZE_SIDE = 16383;
+/** The input decompression-bomb guard applies to what we make too: sharp holds the whole resized image in memory. */
+export const MAX_RESIZE_PIXELS = DEFAULT_INPUT_PIXEL_LIMIT;
+
 export function readOutputSettings(options: IDataObject): OutputSettings {
 	const width = Number(options.resizeWidth ?? 0);
 	const height = Number(options.resizeHeight ?? 0);
 	if ((width > 0) !== (height > 0)) {
 		throw new Error('Set both Resize Width and Resize Height, or neither: a resize needs the whole target size');
+	}
+	if (width > MAX_RESIZE_SIDE || height > MAX_RESIZE_SIDE || width * height > MAX_RESIZE_PIXELS) {
+		throw new Error(
+			`A resize to ${width}×${height} is too large: the limit is ${MAX_RESIZE_SIDE} px a side and ${MAX_RESIZE_PIXELS / 1e6} megapixels in all. ` +
+				'Set a smaller Resize Width and Resize Height.',
+		);
 	}
 	return {
 		binaryPropertyName: String(options.binaryPropertyName ?? 'data').trim() || 'data',
@@ -137,7 +149,10 @@ export function readImageSettings(ctx: IExecuteFunctions, itemIndex: number, par
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), {
 			itemIndex,
-			description: 'Nothing was sent to Google. Change the setting to one the message lists, or pick another model.',
+			description:
+				error instanceof UnsupportedSettingError
+					? 'Nothing was sent to Google. Change the setting to one the message lists, or pick another model.'
+					: 'Nothing was sent to Google. Change the output option as the message says.',
 		});
 	}
 }

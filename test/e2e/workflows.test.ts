@@ -15,6 +15,7 @@ import { NanoBananaApi } from '../../credentials/NanoBananaApi.credentials';
 import { GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
 import {
+	freePort,
 	installN8n,
 	mustSucceed,
 	N8nSandbox,
@@ -41,6 +42,9 @@ const WORKFLOW = {
 	editSteps: 'nbsE2e07EditSteps',
 	fuseGather: 'nbsE2e08FuseGather',
 	verifyRouting: 'nbsE2e09VerifyRoute',
+	errorOutput: 'nbsE2e10ErrorOutput',
+	regularOutput: 'nbsE2e11RegularOutput',
+	networkError: 'nbsE2e12NetworkError',
 	socialExample: 'nbsExample1Social',
 };
 /** Started by its form, so not by execute-batch: tested through a running n8n below. */
@@ -48,6 +52,8 @@ const RETOUCH_EXAMPLE = 'nbsExample2Retouch';
 
 const E2E_CREDENTIAL = { id: 'nbsE2eCredential1', name: 'Nano Banana (e2e)' };
 const OFFICIAL_CREDENTIAL = { id: 'nbsE2eCredential2', name: 'Google Gemini (e2e)' };
+/** Its Host is a port on 127.0.0.1 that nothing listens on. */
+const CLOSED_PORT_CREDENTIAL = { id: 'nbsE2eCredential3', name: 'Nano Banana (closed port, e2e)' };
 
 interface WorkflowFile {
 	id: string;
@@ -197,11 +203,13 @@ beforeAll(async () => {
 		N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
 	});
 	await timed('buildPackAndInstall', () => n8n.loadPackage(5 * MINUTE));
+	const closedPort = await freePort();
 	await timed('importCredentials', () =>
 		n8n.importCredentials(
 			[
 				{ ...E2E_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } },
 				{ ...OFFICIAL_CREDENTIAL, type: 'googlePalmApi', data: { apiKey: sim.apiKey, host: sim.url } },
+				{ ...CLOSED_PORT_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: `http://127.0.0.1:${closedPort}` } },
 			],
 			2 * MINUTE,
 		),
@@ -583,6 +591,224 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 
 		const judged = sim.requests.filter((r) => r.action === 'generateContent' && r.model === 'gemini-3-flash' && promptOf(r).includes('Verify: a '));
 		expect(judged).toHaveLength(3);
+	});
+});
+
+/** json.error of an item that failed under Continue On Fail, as the nodes write it. */
+interface ItemError {
+	message: string;
+	description?: string;
+	httpCode?: string;
+	reason?: string;
+}
+
+function errorOf(item: INodeExecutionData): ItemError | undefined {
+	return item.json.error as ItemError | undefined;
+}
+
+/** How many main outputs n8n recorded for a node: its own, plus the error output when it has one. */
+function outputCount(workflowId: string, nodeName: string): number {
+	return run(workflowId).data.resultData.runData[nodeName][0].data?.main.length ?? 0;
+}
+
+/** What the node after an output got: the json and files of each item. */
+function contentOf(items: INodeExecutionData[]) {
+	return items.map((item) => ({ json: item.json, binary: item.binary }));
+}
+
+/**
+ * Generate, Edit and Fuse in workflows 10 and 11: three items come from `source`, the second one
+ * fails. In 10 the node's outputs lead to `succeeded` and `<node> Errors`, in 11 to `<node> Results`.
+ */
+const ONE_FAILS = [
+	{
+		node: 'Generate',
+		source: 'Tickets',
+		succeeded: 'Generated',
+		sourceField: 'ticket',
+		failure: /^Gemini blocked the prompt \(PROHIBITED_CONTENT\) \(item 1\)$/,
+		reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT',
+	},
+	{
+		node: 'Edit',
+		source: 'Photo To Edit',
+		succeeded: 'Edited',
+		sourceField: 'job',
+		failure: /^Gemini answered with text instead of an image: ".+" \(item 1\)$/,
+		reason: 'TEXT_ONLY',
+	},
+	{
+		node: 'Fuse',
+		source: 'Room Photo To Fuse',
+		succeeded: 'Fused',
+		sourceField: 'job',
+		failure: /^Gemini blocked the prompt \(PROHIBITED_CONTENT\) \(item 1\)$/,
+		reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT',
+	},
+] as const;
+
+describe('10. On Error "Continue (using error output)": a failed item leaves by the error output', () => {
+	const workflow = WORKFLOW.errorOutput;
+
+	describe.each(ONE_FAILS)('$node', ({ node, source, succeeded, sourceField, failure, reason }) => {
+		const nodeName = `${node} With Error Output`;
+
+		test('n8n gives the node a second output, for errors', () => {
+			expect(outputCount(workflow, nodeName)).toBe(2);
+		});
+
+		test('of three items, the one that fails leaves by the error output only, paired with its input and with its files', () => {
+			const sources = outputOf(run(workflow), source);
+			const succeededItems = outputOf(run(workflow), nodeName, 0);
+			const failed = outputOf(run(workflow), nodeName, 1);
+			expect(succeededItems.map(pairedIndex)).toEqual([0, 2]);
+			expect(failed.map(pairedIndex)).toEqual([1]);
+			// the item's own files go on with it (Edit: the photo; Fuse: product and room), and nothing else
+			expect(failed[0].binary ?? {}).toEqual(sources[1].binary ?? {});
+
+			// and the node after each output gets exactly those items
+			expect(contentOf(outputOf(run(workflow), `${node} Errors`))).toEqual(contentOf(failed));
+			expect(contentOf(outputOf(run(workflow), succeeded))).toEqual(contentOf(succeededItems));
+		});
+
+		test('the other two leave by the success output with their images, and no error', async () => {
+			for (const item of outputOf(run(workflow), nodeName, 0)) {
+				expect(item.json.error).toBeUndefined();
+				expect((await imageOf(item)).metadata.format).toBe('png');
+			}
+		});
+
+		test('on the error output, the item keeps its json and json.error says what failed, naming the item', () => {
+			const sources = outputOf(run(workflow), source);
+			const [item] = outputOf(run(workflow), `${node} Errors`);
+			expect(errorOf(item)).toMatchObject({ message: expect.stringMatching(failure), description: expect.any(String), reason });
+			expect(item.json).toMatchObject(sources[1].json);
+			expect(item.json[sourceField]).toBe(sources[1].json[sourceField]);
+		});
+	});
+
+	describe('Verify', () => {
+		const nodeName = 'Verify With Error Output';
+
+		test('n8n gives it a third output, after Pass and Fail, for errors', () => {
+			expect(outputCount(workflow, nodeName)).toBe(3);
+		});
+
+		test('a passing image goes to Pass, a failing one to Fail, and the one whose AI judge call failed to the error output', () => {
+			const shots = outputOf(run(workflow), 'Make Shots To Verify');
+			const [passed, failedChecks, errors] = [0, 1, 2].map((output) => outputOf(run(workflow), nodeName, output));
+			expect(passed.map(pairedIndex)).toEqual([0]);
+			expect(failedChecks.map(pairedIndex)).toEqual([2]);
+			expect(errors.map(pairedIndex)).toEqual([1]);
+
+			expect(passed[0].json.verification).toMatchObject({ passed: true });
+			expect(failedChecks[0].json.verification).toMatchObject({ passed: false });
+			expect(failedChecks[0].json.error).toBeUndefined();
+			// the image goes on with the errored item, untouched
+			expect(errors[0].binary).toEqual(shots[1].binary);
+
+			for (const [output, next] of ['Passed', 'Failed Checks', 'Verify Errors'].entries()) {
+				expect(contentOf(outputOf(run(workflow), next))).toEqual(contentOf(outputOf(run(workflow), nodeName, output)));
+			}
+		});
+
+		test('the judge was asked once per image, and only the blocked request failed', () => {
+			const judged = sim.requests.filter((r) => r.model === 'gemini-3-flash' && promptOf(r).includes('Error output shot:'));
+			expect(judged).toHaveLength(3);
+			expect(judged.filter((r) => r.fault).map((r) => [r.fault, promptOf(r).includes('a yellow chair')])).toEqual([['prompt-block', true]]);
+		});
+
+		test('on the error output, the item keeps its json and json.error says what failed, naming the item', () => {
+			const shots = outputOf(run(workflow), 'Make Shots To Verify');
+			const [item] = outputOf(run(workflow), 'Verify Errors');
+			expect(errorOf(item)).toMatchObject({
+				message: 'Gemini blocked the prompt (PROHIBITED_CONTENT) (item 1)',
+				reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT',
+			});
+			expect(item.json).toMatchObject(shots[1].json);
+		});
+	});
+});
+
+describe('11. On Error "Continue (regular output)": a failed item goes on down the normal output', () => {
+	const workflow = WORKFLOW.regularOutput;
+
+	describe.each(ONE_FAILS)('$node', ({ node, source, sourceField, failure, reason }) => {
+		const nodeName = `${node} Continuing`;
+
+		test('all three items come out of the one output, in order, the failed one with its files; the next node gets all three', async () => {
+			expect(outputCount(workflow, nodeName)).toBe(1);
+			const sources = outputOf(run(workflow), source);
+			const items = outputOf(run(workflow), nodeName);
+			expect(items.map(pairedIndex)).toEqual([0, 1, 2]);
+			const [good, failed, alsoGood] = items;
+
+			expect(failed.binary ?? {}).toEqual(sources[1].binary ?? {});
+			for (const item of [good, alsoGood]) {
+				expect(item.json.error).toBeUndefined();
+				expect((await imageOf(item)).metadata.format).toBe('png');
+			}
+			expect(contentOf(outputOf(run(workflow), `${node} Results`))).toEqual(contentOf(items));
+		});
+
+		test('the failed item keeps its json and json.error says what failed, naming the item', () => {
+			const sources = outputOf(run(workflow), source);
+			const [, failed] = outputOf(run(workflow), `${node} Results`);
+			expect(errorOf(failed)).toMatchObject({ message: expect.stringMatching(failure), reason });
+			expect(failed.json).toMatchObject(sources[1].json);
+			expect(failed.json[sourceField]).toBe(sources[1].json[sourceField]);
+		});
+	});
+
+	describe('Verify', () => {
+		test('the item whose AI judge call failed goes to Fail, beside the one that failed its check; none is lost', () => {
+			expect(outputCount(workflow, 'Verify Continuing')).toBe(2);
+			const shots = outputOf(run(workflow), 'Make Shots To Verify');
+			const passed = outputOf(run(workflow), 'Verify Continuing', 0);
+			const failed = outputOf(run(workflow), 'Verify Continuing', 1);
+			expect(passed.map(pairedIndex)).toEqual([0]);
+			expect(failed.map(pairedIndex)).toEqual([1, 2]);
+
+			const [errored, failedCheck] = failed;
+			expect(errored.binary).toEqual(shots[1].binary);
+			expect(failedCheck.json.error).toBeUndefined();
+			expect(failedCheck.json.verification).toMatchObject({ passed: false });
+
+			expect(contentOf(outputOf(run(workflow), 'Verify Passed'))).toEqual(contentOf(passed));
+			expect(contentOf(outputOf(run(workflow), 'Verify Failed'))).toEqual(contentOf(failed));
+		});
+
+		test('on Fail, the errored item keeps its json and json.error says what failed, naming the item', () => {
+			const shots = outputOf(run(workflow), 'Make Shots To Verify');
+			const [errored] = outputOf(run(workflow), 'Verify Failed');
+			expect(errorOf(errored)).toMatchObject({ message: 'Gemini blocked the prompt (PROHIBITED_CONTENT) (item 1)' });
+			expect(errored.json).toMatchObject(shots[1].json);
+			expect(errored.json.verification).toMatchObject({ passed: false });
+		});
+	});
+});
+
+describe("12. nothing listens at the credential's Host", () => {
+	test('with Max Attempts 1 and Continue (regular output), both items come out, each with its error; nothing reached the simulator', () => {
+		const items = outputOf(run(WORKFLOW.networkError), 'Generate Unreachable');
+		expect(items.map(pairedIndex)).toEqual([0, 1]);
+		expect(items.map((item) => item.binary)).toEqual([undefined, undefined]);
+		expect(outputOf(run(WORKFLOW.networkError), 'Report Unreachable')).toHaveLength(2);
+		expect(generateRequests('Network error:')).toHaveLength(0);
+	});
+
+	test("json.error is the node's own message, naming the item, not n8n's \"The service refused the connection\"", () => {
+		const orders = outputOf(run(WORKFLOW.networkError), 'Orders');
+		const items = outputOf(run(WORKFLOW.networkError), 'Generate Unreachable');
+		expect(items.map((item) => item.json.error)).toEqual([
+			expect.objectContaining({ message: 'Could not reach the Gemini API (ECONNREFUSED) (item 0)' }),
+			expect.objectContaining({ message: 'Could not reach the Gemini API (ECONNREFUSED) (item 1)' }),
+		]);
+		for (const [k, item] of items.entries()) {
+			expect(errorOf(item)).toMatchObject({ reason: 'NETWORK', description: expect.stringMatching(/credential's Host/) });
+			expect(JSON.stringify(item.json)).not.toMatch(/refused the connection/i);
+			expect(item.json).toMatchObject(orders[k].json);
+		}
 	});
 });
 

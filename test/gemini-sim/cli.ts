@@ -3,9 +3,15 @@
  *
  * Starts the Gemini simulator on 127.0.0.1:$PORT (default 8787) until SIGINT or SIGTERM.
  * Optional: GEMINI_SIM_API_KEY, GEMINI_SIM_LATENCY_MS, GEMINI_SIM_IMAGE_FORMAT (png|jpeg),
- * GEMINI_SIM_BATCH_DELAY_MS. Control it over HTTP with the /__sim/* routes.
+ * GEMINI_SIM_BATCH_DELAY_MS, GEMINI_SIM_QUOTA (e.g. 10/10s: quota mode). Control it over HTTP with the /__sim/* routes.
  */
 import { GeminiSim } from './index';
+
+/** '10/10s' or '5/60s': requests per window. */
+function parseQuota(text: string | undefined) {
+	const match = /^(\d+)\/(\d+(?:\.\d+)?)s$/.exec(text?.trim() ?? '');
+	return match ? { requests: Number(match[1]), windowMs: Number(match[2]) * 1000 } : undefined;
+}
 
 async function main() {
 	const env = process.env;
@@ -15,6 +21,7 @@ async function main() {
 		latencyMs: env.GEMINI_SIM_LATENCY_MS ? Number(env.GEMINI_SIM_LATENCY_MS) : undefined,
 		imageFormat: env.GEMINI_SIM_IMAGE_FORMAT === 'jpeg' ? 'jpeg' : undefined,
 		batchDelayMs: env.GEMINI_SIM_BATCH_DELAY_MS ? Number(env.GEMINI_SIM_BATCH_DELAY_MS) : undefined,
+		quota: parseQuota(env.GEMINI_SIM_QUOTA),
 	});
 	process.stdout.write(`Gemini simulator listening on ${sim.url}\nAPI key: ${sim.apiKey}\n`);
 

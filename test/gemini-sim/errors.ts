@@ -83,10 +83,19 @@ export function badRequest(violations: FieldViolation[]): SimHttpError {
 export interface QuotaOptions {
 	model: string;
 	retryDelay: string;
+	/** The delay the message states, when it is more exact than RetryInfo (Google: "58.217843437s" vs "58s"). */
+	messageDelay?: string;
 	quotaValue?: string;
+	quotaId?: string;
 }
 
-export function quotaExceeded({ model, retryDelay, quotaValue = '10' }: QuotaOptions): GoogleErrorBody {
+export function quotaExceeded({
+	model,
+	retryDelay,
+	messageDelay = retryDelay,
+	quotaValue = '10',
+	quotaId = 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+}: QuotaOptions): GoogleErrorBody {
 	const metric = 'generativelanguage.googleapis.com/generate_content_free_tier_requests';
 	return googleError(
 		429,
@@ -94,7 +103,7 @@ export function quotaExceeded({ model, retryDelay, quotaValue = '10' }: QuotaOpt
 		'You exceeded your current quota, please check your plan and billing details. For more information on this ' +
 			'error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: ' +
 			`https://ai.dev/rate-limit. \n* Quota exceeded for metric: ${metric}, limit: ${quotaValue}, model: ${model}\n` +
-			`Please retry in ${retryDelay}.`,
+			`Please retry in ${messageDelay}.`,
 		[
 			{
 				'@type': 'type.googleapis.com/google.rpc.Help',
@@ -110,7 +119,7 @@ export function quotaExceeded({ model, retryDelay, quotaValue = '10' }: QuotaOpt
 				violations: [
 					{
 						quotaMetric: metric,
-						quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+						quotaId,
 						quotaDimensions: { model, location: 'global' },
 						quotaValue,
 					},

@@ -4,6 +4,7 @@ import type { Fault, FaultKind, FaultSpec, GenerateRequest } from './types';
  * Faults, given as objects or in the directive form 'KIND[:ARG]...':
  *   429:0.2s            RetryInfo.retryDelay 0.2s
  *   429:retryAfter=2    also a retry-after: 2 header
+ *   429:quotaValue=1000 the quota its QuotaFailure names (default 10 per minute)
  *   slow:300 / hang:500 delay in ms
  *   prompt-block:SAFETY blockReason
  *   replay:vercel-ai_google-image-no-image-live
@@ -43,7 +44,7 @@ export function isDelayFault(fault: Fault): boolean {
 	return DELAY_KINDS.has(fault.kind);
 }
 
-const KEYS = new Set(['retryDelay', 'retryAfter', 'ms', 'blockReason', 'text', 'file']);
+const KEYS = new Set(['retryDelay', 'retryAfter', 'ms', 'blockReason', 'text', 'file', 'quotaValue']);
 
 export function parseFault(spec: FaultSpec): Fault {
 	if (typeof spec !== 'string') {

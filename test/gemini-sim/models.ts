@@ -117,7 +117,8 @@ export const SIM_MODELS: readonly SimModel[] = [
 		thinkingAlwaysOn: false,
 		maxInputImages: 14,
 		imageSizes: ['1K'],
-		// The model page speaks of 14 ratios, and live calls have returned 1:4 and 4:1 at 1K.
+		// The 14 that Google's Vertex AI model page lists for gemini-3.1-flash-lite-image (the Gemini
+		// API model page says "14 aspect ratios" and names only the 10 standard ones).
 		aspectRatios: [...STANDARD_RATIOS, ...EXTRA_RATIOS],
 		googleSearch: false,
 		structuredOutput: false,

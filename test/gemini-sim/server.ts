@@ -229,6 +229,25 @@ async function generate(state: SimState, exchange: Exchange, model: SimModel, st
 	res.once('close', state.beginGenerate());
 	const whenClosed = (cancel: () => void) => res.once('close', cancel);
 
+	// Quota is checked at once, before any work: RetryInfo rounded down to whole seconds, the
+	// message exact, as Google sends them.
+	const wait = state.takeQuota();
+	if (wait !== undefined) {
+		record.quotaRefused = true;
+		const { requests, windowMs } = state.quota!;
+		return sendJson(
+			res,
+			429,
+			quotaExceeded({
+				model: model.id,
+				retryDelay: `${Math.floor(wait / 1000)}s`,
+				messageDelay: `${(wait / 1000).toFixed(9).replace(/0+$/, '').replace(/\.$/, '')}s`,
+				quotaValue: String(requests),
+				quotaId: windowMs === 60_000 ? 'GenerateRequestsPerMinutePerProjectPerModel' : `GenerateRequestsPer${windowMs}msPerProjectPerModel`,
+			}),
+		);
+	}
+
 	const fault = state.chooseFault(record.body);
 	if (fault) state.noteFault(record, fault);
 	if (state.latencyMs > 0 && !(await state.delay(state.latencyMs, whenClosed))) return;
@@ -253,7 +272,7 @@ async function serveFault(
 	const whenClosed = (cancel: () => void) => res.once('close', cancel);
 	switch (fault.kind) {
 		case '429':
-			sendJson(res, 429, quotaExceeded({ model: model.id, retryDelay: fault.retryDelay ?? '0.35s' }), headers);
+			sendJson(res, 429, quotaExceeded({ model: model.id, retryDelay: fault.retryDelay ?? '0.35s', quotaValue: fault.quotaValue }), headers);
 			return true;
 		case '429-no-details':
 			sendJson(res, 429, quotaExceededNoDetails(), headers);

@@ -15,6 +15,7 @@ import type {
 	GeminiSimOptions,
 	ImageFormat,
 	Judge,
+	Quota,
 	RandomFaults,
 	RecordedRequest,
 	SimStats,
@@ -46,10 +47,16 @@ export class SimState {
 	judge: Judge;
 	inFlight = 0;
 	maxInFlight = 0;
+	quota?: Quota;
 
 	private queue: Fault[] = [];
-	private random?: { percent: number; kinds: Fault[]; next: () => number };
+	private random?: { percent: number; kinds: Fault[]; seed: number };
+	/** How often each request text was seen, so a random draw depends on the request, not on arrival order. */
+	private seen = new Map<string, number>();
 	private served: Record<string, number> = {};
+	/** Start times of the requests the quota admitted, oldest first. */
+	private admitted: number[] = [];
+	private quotaRefused = 0;
 	private readonly delays = new Set<PendingDelay>();
 	private nextId = 1;
 
@@ -62,6 +69,7 @@ export class SimState {
 		this.batchInlineLimitBytes = options.batchInlineLimitBytes ?? 20 * MB;
 		this.fixturesDir = options.fixturesDir ?? join(__dirname, '..', 'fixtures', 'responses');
 		this.judge = options.judge ?? defaultJudge;
+		this.quota = options.quota;
 		this.signer = new ThoughtSigner(options.signatureSecret ?? 'gemini-sim thought signatures');
 		this.files = new FileStore(() => this.url);
 		this.batches = new BatchStore(
@@ -94,11 +102,23 @@ export class SimState {
 			this.random = undefined;
 			return;
 		}
-		this.random = {
-			percent: config.percent,
-			kinds: config.kinds.map(parseFault),
-			next: seededRandom(config.seed ?? 1),
-		};
+		this.random = { percent: config.percent, kinds: config.kinds.map(parseFault), seed: config.seed ?? 1 };
+	}
+
+	/**
+	 * Quota mode: admits a request, or returns how many ms until the oldest admitted one leaves
+	 * the window (Google answers 429 then). Refused requests do not count against the quota.
+	 */
+	takeQuota(now = Date.now()): number | undefined {
+		if (!this.quota) return undefined;
+		const { requests, windowMs } = this.quota;
+		while (this.admitted.length && this.admitted[0] <= now - windowMs) this.admitted.shift();
+		if (this.admitted.length < requests) {
+			this.admitted.push(now);
+			return undefined;
+		}
+		this.quotaRefused++;
+		return this.admitted[this.admitted.length - requests] + windowMs - now;
 	}
 
 	/** A [[sim:...]] directive in the prompt wins; then the scripted queue; then the random mode. */
@@ -106,11 +126,15 @@ export class SimState {
 		const directive = findDirective(body);
 		if (directive) return directive;
 		if (this.queue.length) return this.queue.shift();
-		if (this.random && this.random.next() * 100 < this.random.percent) {
-			const { kinds, next } = this.random;
-			return kinds[Math.floor(next() * kinds.length)];
-		}
-		return undefined;
+		if (!this.random) return undefined;
+		// Drawn from the request's text and how often it was sent, so a run with concurrency
+		// gives each request the same fate whatever order the requests arrive in.
+		const key = JSON.stringify((body as { contents?: unknown } | undefined)?.contents ?? null);
+		const n = (this.seen.get(key) ?? 0) + 1;
+		this.seen.set(key, n);
+		const next = seededRandom(hash(`${this.random.seed}|${n}|${key}`));
+		const { kinds, percent } = this.random;
+		return next() * 100 < percent ? kinds[Math.floor(next() * kinds.length)] : undefined;
 	}
 
 	noteFault(record: RecordedRequest, fault: Fault) {
@@ -170,6 +194,7 @@ export class SimState {
 			maxInFlight: this.maxInFlight,
 			faultsQueued: this.queue.length,
 			faultsServed: { ...this.served },
+			quotaRefused: this.quotaRefused,
 			byStatus,
 			files: this.files.count,
 			batches: this.batches.count,
@@ -182,7 +207,10 @@ export class SimState {
 		this.nextId = 1;
 		this.queue = [];
 		this.random = undefined;
+		this.seen.clear();
 		this.served = {};
+		this.admitted = [];
+		this.quotaRefused = 0;
 		this.maxInFlight = this.inFlight;
 		this.files.clear();
 		this.batches.clear();
@@ -202,4 +230,11 @@ export class SimState {
 			return { error: { code: RPC_CODE[error.body.error.status] ?? 13, message: error.body.error.message } };
 		}
 	}
+}
+
+/** FNV-1a, enough to spread request texts over seeds. */
+function hash(text: string): number {
+	let h = 0x811c9dc5;
+	for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+	return h >>> 0;
 }

@@ -19,6 +19,8 @@ export interface Fault {
 	kind: FaultKind;
 	/** 429: RetryInfo.retryDelay, e.g. '0.35s' (default). */
 	retryDelay?: string;
+	/** 429: the per-minute quota its QuotaFailure names (default '10', the free tier). */
+	quotaValue?: string;
 	/** Any error kind: also send a `retry-after` header with this value (seconds). */
 	retryAfter?: string | number;
 	/** 'slow': delay before the headers; 'hang': answer normally after this long (default: never). */
@@ -40,6 +42,12 @@ export interface RandomFaults {
 	kinds: FaultSpec[];
 	/** Seed of the instance's own random generator, so a load run can be repeated. */
 	seed?: number;
+}
+
+/** A rate quota, as Google enforces per project and model: at most `requests` in any `windowMs`. */
+export interface Quota {
+	requests: number;
+	windowMs: number;
 }
 
 export interface RecordedRequest {
@@ -69,6 +77,8 @@ export interface RecordedRequest {
 	status?: number;
 	/** The fault kind served, if any. */
 	fault?: FaultKind;
+	/** Refused with 429 by the quota mode. */
+	quotaRefused?: boolean;
 	/** The client closed the connection before an answer was sent. */
 	aborted?: boolean;
 }
@@ -131,6 +141,8 @@ export interface GeminiSimOptions {
 	/** Where 'replay' looks for recordings; default test/fixtures/responses. */
 	fixturesDir?: string;
 	judge?: Judge;
+	/** Quota mode: refuse generateContent requests over this rate with 429 and RetryInfo. */
+	quota?: Quota;
 }
 
 export interface SimStats {
@@ -140,6 +152,7 @@ export interface SimStats {
 	maxInFlight: number;
 	faultsQueued: number;
 	faultsServed: Record<string, number>;
+	quotaRefused: number;
 	byStatus: Record<string, number>;
 	files: number;
 	batches: number;

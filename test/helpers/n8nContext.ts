@@ -24,6 +24,8 @@ export interface RunOptions {
 	items?: INodeExecutionData[];
 	credentials?: IDataObject;
 	continueOnFail?: boolean;
+	/** The node's On Error setting; 'continueRegularOutput' and 'continueErrorOutput' also set continueOnFail. */
+	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
 	cancelSignal?: AbortSignal;
 	binaryStore?: BinaryStore;
 }
@@ -90,6 +92,7 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: {},
+		...(options.onError ? { onError: options.onError } : {}),
 	};
 	const cancel = options.cancelSignal ?? new AbortController().signal;
 
@@ -115,7 +118,7 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		getNodeParameter,
 		getNode: () => node,
 		getCredentials: async () => options.credentials ?? {},
-		continueOnFail: () => options.continueOnFail ?? false,
+		continueOnFail: () => options.continueOnFail ?? (options.onError !== undefined && options.onError !== 'stopWorkflow'),
 		getExecutionCancelSignal: () => cancel,
 		logger: { debug() {}, info() {}, warn() {}, error() {} },
 		helpers: {

@@ -260,3 +260,66 @@ describe('every failure kind from Generate applies', () => {
 		expect(item.pairedItem).toEqual({ item: 0 });
 	});
 });
+
+describe('thoughts and search sources, as Generate outputs them', () => {
+	const withAll = { includeThoughts: true, outputThoughtImages: true, googleSearch: true };
+	type Step = { step: number; thoughtText?: string; groundingSources?: Array<{ uri: string }> };
+
+	it('outputs the thought summary, the thought image and the search sources of a single edit', async () => {
+		const { outputs, store } = await edit(upload(photo('man.jpg'), 'man.jpg'), { prompt: 'Put him in front of the Eiffel Tower', options: withAll });
+		const { body } = generateCalls()[0];
+		expect(body.generationConfig.thinkingConfig).toEqual({ includeThoughts: true });
+		expect(body.tools).toEqual([{ googleSearch: {} }]);
+		const item = outputs[0][0];
+		expect(item.json.thoughtText).toMatch(/Eiffel Tower/);
+		expect(item.json.groundingSources).toEqual(expect.arrayContaining([expect.objectContaining({ uri: expect.stringMatching(/^https:/) })]));
+		expect((item.json.steps as Step[])[0]).toMatchObject({ thoughtText: item.json.thoughtText, groundingSources: item.json.groundingSources });
+		expect(Object.keys(item.binary!).sort()).toEqual(['data', 'editSource', 'step1', 'thought1']);
+		// A real image: the simulator's small grey draft, not the final image.
+		const thought = store.get(item.binary!.thought1);
+		const meta = await sharp(thought).metadata();
+		expect(meta.format).toBe('png');
+		expect(Math.max(meta.width, meta.height)).toBeLessThanOrEqual(256);
+		expect(GeminiSim.promptOf(thought)).toContain('Eiffel Tower');
+		expect(thought.equals(store.get(item.binary!.step1))).toBe(false);
+	});
+
+	it('outputs none of them when the options are off', async () => {
+		const { outputs } = await edit(upload(photo('man.jpg'), 'man.jpg'), { prompt: 'Put him in front of the Eiffel Tower' });
+		const item = outputs[0][0];
+		expect(item.json).not.toHaveProperty('thoughtText');
+		expect(item.json).not.toHaveProperty('groundingSources');
+		expect((item.json.steps as Step[])[0]).not.toHaveProperty('thoughtText');
+		expect(Object.keys(item.binary!).sort()).toEqual(['data', 'editSource', 'step1']);
+	});
+
+	it('gives each step its own, names thought images per step, and continues in a second node', async () => {
+		const store = new BinaryStore();
+		const steps = { values: [{ instruction: 'Put him in Paris.' }, { instruction: 'Make it night in Tokyo.' }] };
+		const first = await edit(upload(photo('man.jpg'), 'man.jpg'), { mode: 'steps', steps, options: withAll }, { binaryStore: store });
+		const item = first.outputs[0][0];
+		const [one, two] = item.json.steps as Step[];
+		expect(one.thoughtText).toMatch(/Paris/);
+		expect(two.thoughtText).toMatch(/Tokyo/);
+		expect(one.groundingSources).toHaveLength(2);
+		expect(two.groundingSources).toHaveLength(2);
+		expect(two.groundingSources![0].uri).not.toBe(one.groundingSources![0].uri);
+		expect(item.json).toMatchObject({ thoughtText: two.thoughtText, groundingSources: two.groundingSources });
+		expect(Object.keys(item.binary!).sort()).toEqual(['data', 'editSource', 'step1', 'step1_thought1', 'step2', 'step2_thought1']);
+		expect(GeminiSim.promptOf(store.get(item.binary!.step2_thought1))).toContain('Tokyo');
+		// Thought parts never go back to the model, and the session names only step images.
+		const secondHistory = generateCalls()[1].body.contents as Array<{ parts: Array<Part & { thought?: boolean }> }>;
+		expect(secondHistory.flatMap((c) => c.parts).some((p) => p.thought)).toBe(false);
+		expect(JSON.stringify(item.json.editSession)).not.toMatch(/thought\d/);
+
+		sim.reset();
+		const second = await edit({}, { continueEdit: true, prompt: 'Now add snow.', options: withAll }, { items: first.outputs[0], binaryStore: store });
+		const [call] = generateCalls();
+		expect(call.status).toBe(200);
+		expect(call.body.contents).toHaveLength(5);
+		const next = second.outputs[0][0];
+		expect(next.json).toMatchObject({ thoughtText: expect.stringMatching(/snow/), steps: [{ step: 3, thoughtText: expect.stringMatching(/snow/) }] });
+		expect(Object.keys(next.binary!).sort()).toEqual(['data', 'editSource', 'step1', 'step1_thought1', 'step2', 'step2_thought1', 'step3', 'step3_thought1']);
+		expect(GeminiSim.promptOf(store.get(next.binary!.step3))).toContain('snow');
+	});
+});

@@ -78,10 +78,27 @@ describe('answers with no image are clear errors, never empty files', () => {
 		expect(out.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
 		expect(out[0].json.width).toBe(1024);
 		expect(out[1].json).toMatchObject({ id: 'b', prompt: 'keep me [[sim:prompt-block]]', error: { message: expect.stringMatching(/blocked the prompt/), httpCode: '200', reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT' } });
-		expect(out[1].binary).toBe(upload.binary);
+		expect(out[1].binary).toEqual(upload.binary);
 		expect(store.get(out[1].binary!.data).toString()).toBe('original bytes');
 		expect(out[2].json).toMatchObject({ id: 'c', error: { reason: 'TEXT_ONLY' } });
 		expect(out[3].json.width).toBe(1024);
+	});
+
+	it('for "Continue (using error output)" gives the failed item as n8n routes it: json of only the error, the source binary', async () => {
+		// n8n moves an item whose json holds only `error` (and `details`) to the error output and
+		// merges the source item's json back in; the e2e suite shows it in a real n8n.
+		const store = new BinaryStore();
+		const upload = await store.binaryItem({ id: 'b', prompt: 'keep me [[sim:prompt-block]]' }, { data: { data: Buffer.from('original bytes'), fileName: 'in.txt', mimeType: 'text/plain' } });
+		const items = [{ json: { id: 'a', prompt: 'a calm sea' } }, upload];
+		const { outputs } = await generate({ prompt: (_i: number, item: { json: { prompt: string } }) => item.json.prompt }, { items, onError: 'continueErrorOutput', binaryStore: store });
+		const [ok, failed] = outputs[0];
+		expect(ok.json.error).toBeUndefined();
+		expect(Object.keys(failed.json)).toEqual(['error']);
+		expect(failed.json.error).toMatchObject({ message: 'Gemini blocked the prompt (PROHIBITED_CONTENT) (item 1)', reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT', description: expect.any(String) });
+		expect(failed.pairedItem).toEqual({ item: 1 });
+		expect(store.get(failed.binary!.data).toString()).toBe('original bytes');
+		// No `item.error`: n8n 2.x would replace the json with the bare message.
+		expect(failed.error).toBeUndefined();
 	});
 });
 
@@ -222,5 +239,54 @@ describe('a slow generation is not cut off by a hidden client timeout', () => {
 		expect(result.plainFetch).toBe('UND_ERR_HEADERS_TIMEOUT');
 		expect(result.client).toEqual({ ok: true, images: 1 });
 		expect(result.clientMs).toBeGreaterThanOrEqual(1200);
+	});
+});
+
+describe('setup mistakes are named, not retried', () => {
+	const withCredentials = (credentials: { apiKey: string; host: string }) =>
+		runNode(node, { credentials, parameters: { prompt: 'a lighthouse', options: fast } }).then(
+			() => {
+				throw new Error('expected the node to fail');
+			},
+			(error) => error,
+		);
+
+	it('a Host with the API path pasted in is refused before any request', async () => {
+		const error = await withCredentials({ apiKey: sim.apiKey, host: `${sim.url}/v1beta/models` });
+		expect(error.constructor.name).toBe('NodeOperationError');
+		expect(error.message).toBe(`The credential's Host is not usable: Host must be the base URL without the API path: use ${sim.url} instead of ${sim.url}/v1beta/models.`);
+		expect(error.description).toMatch(/correct the Host field\. Nothing was sent/);
+		expect(sim.requests).toHaveLength(0);
+	});
+
+	it('a 404 from something that is not the Gemini API says to check the Host, once', async () => {
+		const error = await withCredentials({ apiKey: sim.apiKey, host: `${sim.url}/some-proxy` });
+		expect(error.message).toBe('No Gemini API at the credential\'s Host (404): Method not found. (item 0)');
+		expect(error.description).toMatch(/Check the Host field/);
+		expect(sim.requests).toHaveLength(1);
+	});
+
+	it('a port fetch refuses is a setup error, tried once', async () => {
+		const error = await withCredentials({ apiKey: sim.apiKey, host: 'http://127.0.0.1:6000' });
+		expect(error.message).toBe('The credential\'s Host uses a port that fetch refuses to connect to (item 0)');
+		expect(error.description).not.toMatch(/Tried/);
+	});
+
+	it('a key with a hidden character is named without showing the key', async () => {
+		const key = `${sim.apiKey}\u2028`;
+		const error = await withCredentials({ apiKey: key, host: sim.url });
+		expect(error.message).toBe('The API key contains a character that cannot be sent in a header (item 0)');
+		expect(JSON.stringify({ message: error.message, description: error.description })).not.toContain(sim.apiKey);
+		expect(sim.requests).toHaveLength(0);
+	});
+
+	it('a refused connection keeps this node\'s message, which n8n would otherwise replace', async () => {
+		const closed = await GeminiSim.start();
+		const host = closed.url;
+		await closed.stop();
+		const error = await withCredentials({ apiKey: sim.apiKey, host });
+		expect(error.constructor.name).toBe('NodeApiError');
+		expect(error.message).toBe('Could not reach the Gemini API (ECONNREFUSED) (item 0)');
+		expect(error.description).toMatch(/Tried 3 times/);
 	});
 });

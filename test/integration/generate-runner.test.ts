@@ -90,7 +90,7 @@ describe('the API key stays secret', () => {
 	it('appears in no output item, error message or description', async () => {
 		const secret = sim.apiKey;
 		const prompts = ['ok', 'x [[sim:prompt-block]]', 'y [[sim:text-only]]', 'z [[sim:429:0.01s]]', 'w [[sim:html]]'];
-		const { outputs } = await generate({ options: { maxAttempts: 1 } }, { items: items(5, (i) => prompts[i]), continueOnFail: true });
+		const { outputs } = await generate({ options: { maxAttempts: 1, maxRetryWaitSeconds: 2 } }, { items: items(5, (i) => prompts[i]), continueOnFail: true });
 		expect(JSON.stringify(outputs)).not.toContain(secret);
 		// Shaped like a real Google key (built here so no key-like literal sits in the repo).
 		const badKey = ['AIza', 'SyTHIS-IS-A-WRONG-KEY-0000000000000'].join('');

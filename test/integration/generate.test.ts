@@ -2,6 +2,7 @@
  * The Generate node's execute() against the Gemini simulator over HTTP, through the real
  * @google/genai SDK. Nothing here mocks the SDK or fetch.
  */
+import { NodeOperationError } from 'n8n-workflow';
 import sharp from 'sharp';
 
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
@@ -169,6 +170,14 @@ describe('Generate: checks before any paid call', () => {
 		const error = await generate({ model: { __rl: true, mode: 'list', value: 'gemini-3-pro-image' }, aspectRatio: '8:1' }).catch((e) => e);
 		expect(error.message).toMatch(/Nano Banana Pro .* does not support aspect ratio "8:1". Supported: 1:1, 2:3/);
 		expect(error.message).toContain('(item 0)');
+		expect(generateCalls()).toHaveLength(0);
+	});
+
+	it('refuses a 20000×20000 resize, which would take half a minute of CPU, and sends nothing', async () => {
+		const error = await generate({ options: { resizeWidth: 20000, resizeHeight: 20000 } }).catch((e) => e);
+		expect(error).toBeInstanceOf(NodeOperationError);
+		expect(error.message).toMatch(/^A resize to 20000×20000 is too large: the limit is 16383 px a side and 100 megapixels in all\. .* \(item 0\)$/);
+		expect(error.description).toBe('Nothing was sent to Google. Change the output option as the message says.');
 		expect(generateCalls()).toHaveLength(0);
 	});
 

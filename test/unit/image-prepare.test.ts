@@ -222,6 +222,65 @@ describe('prepareInputImage: formats', () => {
 	});
 });
 
+describe('prepareInputImage: CMYK', () => {
+	/** A red JPEG in CMYK, as print workflows export them; `profiled` embeds a CMYK ICC profile and EXIF. */
+	async function redCmykJpeg(profiled: boolean): Promise<Buffer> {
+		const red = sharp({ create: { width: 64, height: 48, channels: 3, background: '#ff0000' } });
+		if (!profiled) return await red.toColourspace('cmyk').jpeg().toBuffer();
+		return await red.withIccProfile('cmyk').withExif({ IFD0: { Copyright: 'Example Print Shop' } }).jpeg().toBuffer();
+	}
+
+	/** Channels, colour space and the first pixel of what is sent. */
+	async function sentColour(prepared: { data: Buffer }) {
+		const meta = await sharp(prepared.data).metadata();
+		const { data } = await sharp(prepared.data).raw().toBuffer({ resolveWithObject: true });
+		return { space: meta.space, channels: meta.channels, rgb: [data[0], data[1], data[2]] };
+	}
+
+	it('starts from JPEGs that really are 4-channel CMYK', async () => {
+		for (const profiled of [false, true]) {
+			expect(await sharp(await redCmykJpeg(profiled)).metadata()).toMatchObject({ format: 'jpeg', space: 'cmyk', channels: 4 });
+		}
+	});
+
+	it('converts a CMYK JPEG with no metadata, which would otherwise be sent untouched, to sRGB', async () => {
+		const input = await redCmykJpeg(false);
+		const prepared = await prepareInputImage(input);
+		expect(prepared.data).not.toBe(input);
+		expect(prepared).toMatchObject({ mimeType: 'image/jpeg', reencoded: true, converted: true, steps: ['converted-from-cmyk'] });
+		const sent = await sentColour(prepared);
+		expect(sent).toMatchObject({ space: 'srgb', channels: 3 });
+		// Still red: printers' red is a little darker than screen red, never another hue.
+		expect(sent.rgb[0]).toBeGreaterThan(200);
+		expect(sent.rgb[1]).toBeLessThan(60);
+		expect(sent.rgb[2]).toBeLessThan(60);
+	});
+
+	it('converts it to sRGB with keepMetadata too, keeping the EXIF and replacing the CMYK profile', async () => {
+		const input = await redCmykJpeg(true);
+		expect((await sharp(input).metadata()).icc!.toString('latin1', 16, 20)).toBe('CMYK');
+		const prepared = await prepareInputImage(input, { keepMetadata: true });
+		expect(prepared).toMatchObject({ reencoded: true, converted: true, metadataStripped: false, steps: ['converted-from-cmyk'] });
+		const meta = await sharp(prepared.data).metadata();
+		expect(meta.exif!.includes('Example Print Shop', 0, 'latin1')).toBe(true);
+		// An ICC header names the profile's colour space at byte 16.
+		expect(meta.icc!.toString('latin1', 16, 20)).toBe('RGB ');
+		const sent = await sentColour(prepared);
+		expect(sent).toMatchObject({ space: 'srgb', channels: 3 });
+		expect(sent.rgb[0]).toBeGreaterThan(200);
+		expect(sent.rgb[1]).toBeLessThan(60);
+		expect(sent.rgb[2]).toBeLessThan(60);
+	});
+
+	it('stays sRGB when it is also downscaled and compressed', async () => {
+		const input = await sharp(photo('man.jpg')).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+		const prepared = await prepareInputImage(input, { maxLongSide: 704, targetBytes: 30_000 });
+		expect(prepared.steps.slice(0, 2)).toEqual(['converted-from-cmyk', 'downscaled']);
+		expect(prepared.bytesSent).toBeLessThanOrEqual(30_000);
+		expect(await sentColour(prepared)).toMatchObject({ space: 'srgb', channels: 3 });
+	});
+});
+
 describe('prepareInputImage: size', () => {
 	it('downscales to the longest side, keeping the aspect ratio', async () => {
 		const prepared = await prepareInputImage(photo('man.jpg'), { maxLongSide: 704 });

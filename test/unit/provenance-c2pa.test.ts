@@ -119,6 +119,19 @@ describe('readC2pa', () => {
 		expect(report.aiGenerated).toBe(false);
 	});
 
+	it('says what was checked: C.jpg\'s certificate at the time of its time-stamp, E-sig-CA.jpg\'s against today', async () => {
+		const stamped = await readC2pa(fixture('c2pa/C.jpg'), 'image/jpeg');
+		// E-sig-CA.jpg's time-stamp does not match its signature, so c2pa-rs has no signing time to use.
+		const unstamped = await readC2pa(fixture('c2pa/E-sig-CA.jpg'), 'image/jpeg');
+
+		expect(stamped.certificateValidityAt).toBe('timeStamp');
+		expect(stamped.checked).toBe(
+			"The signature and the content hashes; the certificate's validity at the signing time of a time-stamp c2pa-rs accepted (timeStamp.trusted); not the certificate chain (no trust anchors given)",
+		);
+		expect(unstamped.certificateValidityAt).toBe('today');
+		expect(unstamped.checked).toContain("the certificate's validity against today's date, because no trusted time-stamp was verified");
+	});
+
 	it('reads by content, whatever MIME type it is told', async () => {
 		const report = await readC2pa(fixture('c2pa/C.jpg'), 'application/octet-stream');
 
@@ -141,6 +154,7 @@ describe('readC2pa with trust anchors', () => {
 		expect(report.trust).toBe('trusted');
 		expect(report.validation).toBe('valid');
 		expect(report.validationState).toBe('Trusted');
+		expect(report.checked).toMatch(/; the certificate chain against the trust anchors given$/);
 	});
 
 	it('does not trust a signer outside the supplied anchors, whatever its name', async () => {

@@ -1,5 +1,8 @@
+import * as c2paModule from '../../nodes/shared/provenance/c2pa';
+import { classifyValidation, type C2paReport } from '../../nodes/shared/provenance/c2pa';
 import {
 	checkProvenance,
+	judgeProvenance,
 	readProvenance,
 	SYNTH_ID_NOT_CHECKED,
 	type ProvenanceMode,
@@ -148,6 +151,111 @@ describe('checkProvenance modes', () => {
 
 		expect(result.details).toMatchObject({ aiMarked: false, iptc: { credit: 'Made with Google AI' } });
 		expect(result.passed).toBe(false);
+	});
+});
+
+describe('a certificate that expired after signing', () => {
+	// No fixture has an expired certificate, so these reports are synthetic: c2pa-rs's failure codes
+	// as it gives them, classified as readC2pa classifies them. The issuer is the one Google's
+	// C2PA manifests name; the rest is made up.
+	function reportWith(failureCodes: string[], certificateValidityAt: 'today' | 'timeStamp' = 'today'): ProvenanceReport {
+		const c2pa: C2paReport = {
+			manifest: 'embedded',
+			validation: classifyValidation(failureCodes, 'Invalid'),
+			validationState: 'Invalid',
+			certificateValidityAt,
+			trust: 'unknown',
+			failureCodes,
+			ingredientFailureCodes: [],
+			signer: { issuer: 'Google C2PA Media Services 1P ICA G3', signedAt: '2026-03-02T09:15:00+00:00' },
+			actions: [],
+			aiGenerated: true,
+			ingredients: [],
+		};
+		const iptc = { aiGenerated: false, creditMentionsAi: false } as ProvenanceReport['iptc'];
+		return { c2pa, iptc, synthId: SYNTH_ID_NOT_CHECKED, aiMarked: true, aiMarkedBy: ['c2pa'], summary: '' };
+	}
+
+	it.each([[['signingCredential.expired']], [['claimSignature.outsideValidity']], [['signingCredential.expired', 'claimSignature.outsideValidity']]])(
+		'%j alone, checked against today\'s date, passes "Must Carry Valid C2PA" with a warning naming the code',
+		(codes) => {
+			const { passed, reason, warning } = judgeProvenance('requireValidC2pa', reportWith(codes));
+
+			expect(passed).toBe(true);
+			expect(reason).toBe(
+				`The C2PA manifest is valid apart from its certificate having expired by today's date (${codes.join(', ')}); see the warning (signer trust: unknown)`,
+			);
+			expect(warning).toBe(
+				`c2pa-rs reported ${codes.join(', ')}: the signing certificate has expired by today's date. ` +
+					"No trusted time-stamp was verified, so the certificate was checked against today's date, not the signing time, and the manifest says it was signed at 2026-03-02T09:15:00+00:00. " +
+					'The signature and content hashes check out, so this alone does not fail the image.',
+			);
+		},
+	);
+
+	it.each([
+		['tampered pixels', ['signingCredential.expired', 'assertion.dataHash.mismatch'], 'does not match the content: the image was changed after signing'],
+		['a changed PNG box', ['signingCredential.expired', 'assertion.boxesHash.mismatch'], 'does not match the content: the image was changed after signing'],
+		['a bad signature', ['signingCredential.expired', 'claimSignature.mismatch'], 'has an invalid signature'],
+		['a revoked certificate', ['signingCredential.expired', 'signingCredential.ocsp.revoked'], 'was signed with a revoked certificate'],
+		[
+			'a signer outside the trust anchors',
+			['signingCredential.expired', 'signingCredential.untrusted'],
+			"has a certificate that has expired by today's date (no trusted time-stamp was verified, so its validity at signing was not checked), and c2pa-rs also reported signingCredential.untrusted",
+		],
+	])('still fails, without the warning, with %s as well', (_name, codes, words) => {
+		const result = judgeProvenance('requireValidC2pa', reportWith(codes));
+
+		expect(result).toEqual({ passed: false, reason: `The C2PA manifest ${words}` });
+	});
+
+	it('fails when a trusted time-stamp shows the certificate had already expired at signing', () => {
+		const result = judgeProvenance('requireValidC2pa', reportWith(['signingCredential.expired'], 'timeStamp'));
+
+		expect(result).toEqual({
+			passed: false,
+			reason: 'The C2PA manifest was signed with a certificate that had expired at the time-stamped signing time',
+		});
+	});
+
+	it('carries the warning in the other modes too', () => {
+		expect(judgeProvenance('reportOnly', reportWith(['signingCredential.expired']))).toMatchObject({
+			passed: true,
+			warning: expect.stringMatching(/^c2pa-rs reported signingCredential\.expired:/),
+		});
+	});
+
+	it('puts the warning in the check\'s details, next to the report', async () => {
+		// C.jpg as c2pa-rs would read it once its certificate had expired, with no trusted time-stamp.
+		const real = await c2paModule.readC2pa(fixture('c2pa/C.jpg'), 'image/jpeg');
+		const spy = jest.spyOn(c2paModule, 'readC2pa').mockResolvedValue({
+			...real,
+			validation: 'expiredSigner',
+			validationState: 'Invalid',
+			failureCodes: ['signingCredential.expired'],
+			certificateValidityAt: 'today',
+		});
+		try {
+			const result = await check('c2pa/C.jpg', 'requireValidC2pa');
+
+			expect(result.passed).toBe(true);
+			expect(result.details).toMatchObject({
+				warning: expect.stringMatching(/^c2pa-rs reported signingCredential\.expired: the signing certificate has expired by today's date\./),
+				c2pa: { validation: 'expiredSigner', failureCodes: ['signingCredential.expired'] },
+			});
+			expect((result.details as unknown as ProvenanceReport).summary).toMatch(
+				/^The C2PA manifest has a certificate that has expired by today's date \(no trusted time-stamp was verified, so its validity at signing was not checked\); its signature and content hashes are intact;/,
+			);
+		} finally {
+			spy.mockRestore();
+		}
+	});
+
+	it('gives no warning for a manifest that is simply valid', async () => {
+		const result = await check('c2pa/C.jpg', 'requireValidC2pa');
+
+		expect(result.passed).toBe(true);
+		expect(result.details).not.toHaveProperty('warning');
 	});
 });
 

@@ -33,9 +33,11 @@ describe('RetryInfo and Retry-After', () => {
 		const body = readFileSync(join(responses, 'real_429_gemini-api_RetryInfo_58s.json'), 'utf8');
 		const failure = classifyError(apiError(429, body));
 		expect(failure.retryable).toBe(true);
-		expect(failure.retryDelayMs).toBe(58000);
+		// RetryInfo says "58s" (rounded down); the message says "Please retry in 58.217843437s."
+		expect(failure.retryDelayMs).toBe(58218);
+		expect(failure.retryDelayExact).toBe(true);
 		expect(failure.reason).toBe('RESOURCE_EXHAUSTED');
-		expect(failure.description).toContain('58.0 s');
+		expect(failure.description).toContain('58.2 s');
 		expect(failure.description).toContain('GenerateRequestsPerMinutePerProjectPerModel-FreeTier');
 	});
 
@@ -147,7 +149,7 @@ describe('withRetry', () => {
 		const cancel = new AbortController();
 		setTimeout(() => cancel.abort(new Error('cancelled')), 30);
 		const started = Date.now();
-		await expect(withRetry(async () => { throw quota('5s'); }, policy, cancel.signal)).rejects.toThrow('cancelled');
+		await expect(withRetry(async () => { throw quota('5s'); }, policy, { signal: cancel.signal })).rejects.toThrow('cancelled');
 		expect(Date.now() - started).toBeLessThan(2000);
 	});
 });

@@ -31,11 +31,11 @@ export interface PreparedImage {
 	sentHeight: number;
 	bytesSent: number;
 	metadataStripped: boolean;
-	/** The format changed (e.g. TIFF to PNG). */
+	/** The format or the colour space changed (e.g. TIFF to PNG, CMYK to sRGB). */
 	converted: boolean;
 	/** The bytes are not the input's; false means the input is sent untouched. */
 	reencoded: boolean;
-	/** What was done, in order: rotated, stripped-metadata, converted-from-tiff, downscaled, compressed-jpeg-q75, ... */
+	/** What was done, in order: rotated, stripped-metadata, converted-from-tiff, converted-from-cmyk, downscaled, compressed-jpeg-q75, ... */
 	steps: string[];
 }
 
@@ -47,6 +47,7 @@ interface EncodeParams {
 	longSide?: number;
 	keepMetadata: boolean;
 	pixelLimit: number;
+	toSrgb: boolean;
 }
 
 const COMPRESSION_QUALITIES = [85, 75, 65, 55];
@@ -82,12 +83,14 @@ export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}
 	const accepted = ACCEPTED_INPUT_FORMATS.includes(format);
 	const rotate = (meta.orientation ?? 1) !== 1;
 	const strip = !keepMetadata && hasPrivateMetadata(meta);
+	const cmyk = isCmyk(meta, format);
 	const downscale = opts.maxLongSide !== undefined && Math.max(width, height) > opts.maxLongSide;
 
 	const steps: string[] = [];
 	if (rotate) steps.push('rotated');
 	if (strip) steps.push('stripped-metadata');
 	if (!accepted) steps.push(`converted-from-${format}`);
+	if (cmyk) steps.push('converted-from-cmyk');
 	if (downscale) steps.push('downscaled');
 
 	const outputFormat = encodeFormatFor(format, meta.hasAlpha);
@@ -97,6 +100,7 @@ export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}
 		longSide: downscale ? opts.maxLongSide : undefined,
 		keepMetadata,
 		pixelLimit,
+		toSrgb: cmyk,
 	};
 	let data = input;
 	let mimeType = mimeTypeFor(format);
@@ -152,7 +156,7 @@ export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}
 		sentHeight: sent.height,
 		bytesSent: data.length,
 		metadataStripped: reencoded && strip,
-		converted: reencoded && params.format !== format,
+		converted: reencoded && (params.format !== format || cmyk),
 		reencoded,
 		steps,
 	};
@@ -165,6 +169,14 @@ export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}
  */
 function hasPrivateMetadata(meta: Metadata): boolean {
 	return Boolean(meta.exif || meta.xmp || meta.iptc || meta.tifftagPhotoshop || meta.comments?.length);
+}
+
+/**
+ * CMYK (print files) is never sent as it is, even with keepMetadata: the model expects RGB.
+ * A 4-channel JPEG is always CMYK (or YCCK, which decodes to CMYK).
+ */
+function isCmyk(meta: Metadata, format: string): boolean {
+	return meta.space === 'cmyk' || (format === 'jpeg' && meta.channels === 4);
 }
 
 /** Accepted formats stay as they are; others become PNG if transparent (so it survives), else JPEG. */
@@ -186,6 +198,9 @@ async function encode(input: Buffer, params: EncodeParams): Promise<{ data: Buff
 		});
 	}
 	if (params.keepMetadata) pipeline = pipeline.keepMetadata();
+	// sharp converts CMYK to sRGB on output by default; saying so keeps it true if that default
+	// changes. With keepMetadata the CMYK ICC profile is replaced by an sRGB one.
+	if (params.toSrgb) pipeline = pipeline.toColourspace('srgb');
 	if (params.format === 'jpeg') pipeline = pipeline.jpeg({ quality: params.quality });
 	else if (params.format === 'webp') pipeline = pipeline.webp({ quality: params.quality });
 	else pipeline = pipeline.png();

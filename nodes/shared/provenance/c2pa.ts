@@ -51,6 +51,13 @@ export interface C2paReport {
 	validation?: C2paValidation;
 	/** c2pa-rs's own verdict: Valid, Invalid or Trusted. */
 	validationState?: string;
+	/** What the validation covered, in plain words. */
+	checked?: string;
+	/**
+	 * When c2pa-rs judged the certificate's validity: at the signing time of a time-stamp it
+	 * accepted (timeStamp.trusted), or else today.
+	 */
+	certificateValidityAt?: 'timeStamp' | 'today';
 	trust: C2paTrust;
 	/** c2pa-rs failure codes for the active manifest, e.g. assertion.dataHash.mismatch. */
 	failureCodes: string[];
@@ -92,15 +99,21 @@ const REVOKED = 'signingCredential.ocsp.revoked';
 const EXPIRED = new Set(['signingCredential.expired', 'claimSignature.outsideValidity']);
 const UNTRUSTED = 'signingCredential.untrusted';
 const TRUSTED = 'signingCredential.trusted';
+const TIMESTAMP_TRUSTED = 'timeStamp.trusted';
+
+/** The codes c2pa-rs gives for a certificate outside its validity period. */
+export function isExpiryCode(code: string): boolean {
+	return EXPIRED.has(code);
+}
 
 /** The worst problem among the failure codes, content first, then signature, then certificate. */
 export function classifyValidation(failureCodes: string[], validationState?: string): C2paValidation {
 	if (failureCodes.some((code) => TAMPERED.has(code))) return 'tampered';
 	if (failureCodes.some((code) => BAD_SIGNATURE.has(code))) return 'invalidSignature';
-	const isCertificateCode = (code: string) => code === REVOKED || EXPIRED.has(code) || code === UNTRUSTED;
+	const isCertificateCode = (code: string) => code === REVOKED || isExpiryCode(code) || code === UNTRUSTED;
 	if (failureCodes.some((code) => !isCertificateCode(code))) return 'invalid';
 	if (failureCodes.includes(REVOKED)) return 'revokedSigner';
-	if (failureCodes.some((code) => EXPIRED.has(code))) return 'expiredSigner';
+	if (failureCodes.some(isExpiryCode)) return 'expiredSigner';
 	if (failureCodes.includes(UNTRUSTED)) return 'untrustedSigner';
 	return validationState === 'Invalid' ? 'invalid' : 'valid';
 }
@@ -226,6 +239,10 @@ function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paR
 		codes(delta.validationDeltas?.failure),
 	);
 
+	// Without a time-stamp it trusts, c2pa-rs checks the certificate against today's date, so a
+	// certificate that has since expired reads as expired even if it was valid at signing.
+	const timeStamped = successCodes.includes(TIMESTAMP_TRUSTED);
+
 	let trust: C2paTrust = 'unknown';
 	if (trustChecked && successCodes.includes(TRUSTED)) trust = 'trusted';
 	else if (trustChecked && failureCodes.includes(UNTRUSTED)) trust = 'untrusted';
@@ -244,6 +261,8 @@ function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paR
 		manifest: 'embedded',
 		validation: classifyValidation(failureCodes, store.validation_state),
 		validationState: store.validation_state,
+		checked: checkedWords(timeStamped, trustChecked),
+		certificateValidityAt: timeStamped ? 'timeStamp' : 'today',
 		trust,
 		failureCodes,
 		ingredientFailureCodes,
@@ -266,6 +285,14 @@ function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paR
 		),
 		ingredients: (manifest.ingredients ?? []).map(({ title, relationship }) => ({ title, relationship })),
 	};
+}
+
+function checkedWords(timeStamped: boolean, trustChecked: boolean): string {
+	const validity = timeStamped
+		? "the certificate's validity at the signing time of a time-stamp c2pa-rs accepted (timeStamp.trusted)"
+		: "the certificate's validity against today's date, because no trusted time-stamp was verified (c2pa-rs has no list of trusted time-stamp authorities here)";
+	const chain = trustChecked ? 'the certificate chain against the trust anchors given' : 'not the certificate chain (no trust anchors given)';
+	return `The signature and the content hashes; ${validity}; ${chain}`;
 }
 
 function codes(statuses: StatusJson[] | undefined): string[] {

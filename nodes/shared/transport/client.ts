@@ -10,8 +10,9 @@ import { classifyError, parseRetryAfter, redactSecret } from './errors';
 import type { GeminiFailure } from './errors';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
+import type { RequestGate } from './gate';
 import { withRetry } from './retry';
-import type { RetryObserver, RetryPolicy } from './retry';
+import type { RetryObserver, RetryPolicy, RetryStats } from './retry';
 
 export const API_VERSION = 'v1beta';
 export const DEFAULT_HOST = 'https://generativelanguage.googleapis.com';
@@ -28,6 +29,8 @@ export interface CallSettings {
 	/** n8n's execution cancel signal, possibly combined with the runner's stop signal. */
 	signal?: AbortSignal;
 	observer?: RetryObserver;
+	/** The execution's shared gate: quota pauses and adaptive concurrency across all its requests. */
+	gate?: RequestGate;
 }
 
 /** What a node asks for; the wire names, so tests can compare with what the server received. */
@@ -108,7 +111,8 @@ export class GeminiClient {
 
 	/** One generateContent call with retries, parsed; throws GeminiFailure. */
 	async generate(request: GenerateRequest, settings: CallSettings): Promise<GenerateResult> {
-		return await withRetry(
+		const stats: RetryStats = { attempts: 0, quotaWaitMs: 0 };
+		const result = await withRetry(
 			async () => {
 				const { fetchFn, seen } = headerAwareFetch();
 				const params: GenerateContentParameters = {
@@ -131,9 +135,10 @@ export class GeminiClient {
 				}
 			},
 			settings.retry,
-			settings.signal,
-			settings.observer,
+			settings,
+			stats,
 		);
+		return { ...result, attempts: stats.attempts, quotaWaitMs: stats.quotaWaitMs };
 	}
 
 	/** Belt and braces: the key travels in a header, but no message we surface may ever hold it. */
@@ -168,8 +173,7 @@ export class GeminiClient {
 				return { uri: file.uri, mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
 			},
 			settings.retry,
-			settings.signal,
-			settings.observer,
+			settings,
 		);
 	}
 }

@@ -1,9 +1,12 @@
+import type { QuotaHint } from './gate';
+
 /**
  * Turning what the Gemini API (through the SDK) throws or answers into one failure shape that
  * says whether to retry, how long to wait, and what to tell the user.
  */
 
 export type FailureKind =
+	| 'setup'
 	| 'http'
 	| 'network'
 	| 'timeout'
@@ -24,8 +27,12 @@ export interface GeminiFailureInit {
 	retryable: boolean;
 	/** Server-requested wait (RetryInfo or Retry-After), in ms. */
 	retryDelayMs?: number;
+	/** false when the delay is whole seconds rounded down (RetryInfo "58s", Retry-After). */
+	retryDelayExact?: boolean;
 	/** What the model said, for text-only refusals. */
 	modelText?: string;
+	/** A 429's QuotaFailure: how many requests the quota allows, and per how long when it says. */
+	quota?: QuotaHint;
 	body?: unknown;
 }
 
@@ -37,9 +44,14 @@ export class GeminiFailure extends Error {
 	readonly reason?: string;
 	readonly retryable: boolean;
 	readonly retryDelayMs?: number;
+	readonly retryDelayExact?: boolean;
 	readonly modelText?: string;
+	readonly quota?: QuotaHint;
 	readonly body?: unknown;
+	/** Requests sent for this call, 429s included. */
 	attempts = 1;
+	/** Time the call waited for quota or an overloaded model. */
+	quotaWaitMs = 0;
 
 	constructor(init: GeminiFailureInit) {
 		super(init.message);
@@ -50,7 +62,9 @@ export class GeminiFailure extends Error {
 		this.reason = init.reason;
 		this.retryable = init.retryable;
 		this.retryDelayMs = init.retryDelayMs;
+		this.retryDelayExact = init.retryDelayExact;
 		this.modelText = init.modelText;
+		this.quota = init.quota;
 		this.body = init.body;
 	}
 }
@@ -99,6 +113,12 @@ export function parseErrorBody(message: string): GoogleErrorBody | undefined {
 	}
 }
 
+/** Google's 429 message carries the exact delay that RetryInfo rounds down: "Please retry in 58.217843437s." */
+export function retryDelayFromMessage(message: string | undefined): number | undefined {
+	const match = /retry in (\d+(?:\.\d+)?)\s*s\b/i.exec(message ?? '');
+	return match ? Math.round(parseFloat(match[1]) * 1000) : undefined;
+}
+
 export function retryDelayFromDetails(details: Array<Record<string, unknown>> | undefined): number | undefined {
 	const info = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.RetryInfo'));
 	return info ? parseRetryDelay(info.retryDelay) : undefined;
@@ -113,6 +133,22 @@ function quotaIds(details: Array<Record<string, unknown>> | undefined): string[]
 	const quota = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.QuotaFailure'));
 	const violations = (quota?.violations as Array<Record<string, unknown>> | undefined) ?? [];
 	return violations.map((v) => String(v.quotaId ?? v.quotaMetric ?? '')).filter(Boolean);
+}
+
+/**
+ * The rate quota a 429 names: `quotaValue` of a per-minute violation, or of one with no period we
+ * know (the gate works its window out). Per-day quotas are not paced: their waits run past any budget.
+ */
+export function quotaHint(details: Array<Record<string, unknown>> | undefined): QuotaHint | undefined {
+	const quota = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.QuotaFailure'));
+	const violations = (quota?.violations as Array<Record<string, unknown>> | undefined) ?? [];
+	for (const v of violations) {
+		const requests = Number(v.quotaValue);
+		const id = String(v.quotaId ?? '');
+		if (!(requests > 0) || /PerDay/i.test(id)) continue;
+		return { requests, windowMs: /PerMinute/i.test(id) ? 60_000 : undefined };
+	}
+	return undefined;
 }
 
 /** HTML error pages from proxies and load balancers are noise; keep the title at most. */
@@ -160,15 +196,52 @@ function describeHttp(code: number, status: string | undefined, reason: string |
 		case 503:
 			return {
 				message: 'The model is overloaded (503)',
-				description: 'Google is short of capacity, which is common at 4K. The node retried; try again later, lower the concurrency, or use a smaller image size.',
+				description: 'Google is short of capacity, which is common at 4K. Try again later, lower the concurrency, or use a smaller image size.',
 			};
 		default:
 			return {
 				message: `The Gemini API failed with HTTP ${code}${status ? ` ${status}` : ''}`,
-				description: 'This is a server-side error. The node retried it; if it persists, try again later.',
+				description: 'This is a server-side error. If it persists, try again later or raise Max Attempts.',
 			};
 	}
 }
+
+const CHECK_CREDENTIAL = 'Open the Nano Banana credential and fix it. Nothing was sent, and retrying would not help.';
+
+/**
+ * What fetch refuses before sending is a setup mistake, not a network fault: it is not retried,
+ * and the message names the field. fetch's own text is not shown: it can hold the URL's password.
+ */
+function setupProblem(text: string): { message: string; description: string } | undefined {
+	if (/Invalid URL|Failed to parse URL|Invalid base URL/i.test(text)) {
+		return { message: 'The credential\'s Host is not a valid URL', description: `Set Host to a base URL such as https://generativelanguage.googleapis.com. ${CHECK_CREDENTIAL}` };
+	}
+	if (/includes credentials/i.test(text)) {
+		return { message: 'The credential\'s Host contains a user name or password', description: `Remove "user:password@" from Host; the key belongs in the API Key field. ${CHECK_CREDENTIAL}` };
+	}
+	if (/bad port/i.test(text)) {
+		return { message: 'The credential\'s Host uses a port that fetch refuses to connect to', description: `Use the port your API or proxy really listens on (443 for https). ${CHECK_CREDENTIAL}` };
+	}
+	if (/ByteString|Invalid header value|invalid character in header/i.test(text)) {
+		return {
+			message: 'The API key contains a character that cannot be sent in a header',
+			description: `Paste the key again: a Gemini key has only letters, digits, "-" and "_"; a copied key sometimes carries a hidden space or line break. ${CHECK_CREDENTIAL}`,
+		};
+	}
+	return undefined;
+}
+
+/** The messages of an error and its causes: the SDK and fetch wrap the one that tells. */
+function causeChain(error: unknown): string {
+	const messages: string[] = [];
+	for (let e = error as { message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+		messages.push(String(e.message ?? e));
+	}
+	return messages.join(' ');
+}
+
+/** Google's own 404 for a model: anything else answering 404 is not the Gemini API at that path. */
+const MODEL_NOT_FOUND = /models\/\S+ is not found|model.*not found|not found for API version/i;
 
 /** Anything the SDK or fetch can throw, as a GeminiFailure. */
 export function classifyError(error: unknown, retryAfterMs?: number): GeminiFailure {
@@ -183,8 +256,19 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		const details = body?.error?.details;
 		// Google's own status (RESOURCE_EXHAUSTED); a proxy's page only has an HTTP status text.
 		const reason = errorInfoReason(details) ?? (status && /^[A-Z_]+$/.test(status) ? status : `HTTP_${err.status}`);
-		const retryDelayMs = retryDelayFromDetails(details) ?? retryAfterMs;
-		const text = describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
+		const fromInfo = retryDelayFromDetails(details);
+		const fromMessage = retryDelayFromMessage(body?.error?.message);
+		const retryDelayMs = fromMessage ?? fromInfo ?? retryAfterMs;
+		// "34.4s" is exact; "58s" and Retry-After are whole seconds, maybe rounded down.
+		const retryDelayExact = fromMessage !== undefined || (fromInfo !== undefined && fromInfo % 1000 !== 0);
+		const text =
+			err.status === 404 && !MODEL_NOT_FOUND.test(googleMessage)
+				? {
+						message: 'No Gemini API at the credential\'s Host (404)',
+						description:
+							'Check the Host field of the Nano Banana credential: it must be the API\'s base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy\'s.',
+					}
+				: describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
 		return new GeminiFailure({
 			kind: 'http',
 			message: `${text.message}: ${googleMessage}`,
@@ -193,6 +277,8 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 			reason,
 			retryable: RETRYABLE_STATUS.has(err.status),
 			retryDelayMs,
+			retryDelayExact,
+			quota: err.status === 429 ? quotaHint(details) : undefined,
 			body,
 		});
 	}
@@ -211,11 +297,14 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		return new GeminiFailure({
 			kind: 'malformed',
 			message: 'The Gemini API sent an answer that is not valid JSON',
-			description: 'The answer was cut off or mangled on the way, often by a proxy. The node retried it.',
+			description: 'The answer was cut off or mangled on the way, often by a proxy. Try again, or check the proxy.',
 			reason: 'MALFORMED_RESPONSE',
 			retryable: true,
 		});
 	}
+
+	const setup = setupProblem(causeChain(error));
+	if (setup) return new GeminiFailure({ kind: 'setup', ...setup, reason: 'SETUP', retryable: false });
 
 	// The SDK wraps fetch failures: Error("exception TypeError: fetch failed sending request", {cause}).
 	const root = (err?.cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? err?.cause?.code;
@@ -224,7 +313,7 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		return new GeminiFailure({
 			kind: 'network',
 			message: `Could not reach the Gemini API (${cause})`,
-			description: 'Check the network and the credential\'s Host. The node retried the request.',
+			description: 'Check the network and the credential\'s Host.',
 			reason: 'NETWORK',
 			retryable: true,
 		});

@@ -3,5 +3,7 @@ export type { CallSettings, GeminiConnection, GenerateRequest, RemoteModel, Uplo
 export { GeminiFailure, classifyError, parseRetryDelay, parseRetryAfter, redactSecret } from './errors';
 export { parseGenerateResponse } from './response';
 export type { GenerateResult, ResultImage, Usage, WireContent, WirePart, WireResponse } from './response';
-export { withRetry, backoffDelay } from './retry';
-export type { RetryPolicy } from './retry';
+export { withRetry, backoffDelay, serverDelay } from './retry';
+export { RequestGate } from './gate';
+export type { RetryPolicy, RetryStats } from './retry';
+export { hostProblem } from './host';

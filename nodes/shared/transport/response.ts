@@ -66,6 +66,9 @@ export interface GenerateResult {
 	groundingSources: GroundingSource[];
 	/** The model turn as sent, kept for multi-turn editing (signatures verbatim). */
 	modelContent: WireContent;
+	/** Set by the client: requests this result took (429s included) and time waited for quota. */
+	attempts?: number;
+	quotaWaitMs?: number;
 }
 
 const SAFETY_REASONS = new Set([
@@ -209,7 +212,7 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 			throw new GeminiFailure({
 				kind: 'empty',
 				message: `Gemini returned a candidate with no content${finishReason ? ` (finish reason ${finishReason})` : ''}`,
-				description: 'The API sent an empty answer. The node retried it; try again or change the prompt.',
+				description: 'The API sent an empty answer. Try again or change the prompt.',
 				reason: 'EMPTY_CONTENT',
 				httpCode: 200,
 				retryable: true,

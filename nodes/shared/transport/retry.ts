@@ -1,7 +1,8 @@
 import { GeminiFailure, classifyError } from './errors';
+import type { GateTicket, RequestGate } from './gate';
 
 export interface RetryPolicy {
-	/** Total attempts, the first one included. */
+	/** Total attempts, the first one included. Waiting for quota (429) costs none. */
 	maxAttempts: number;
 	/** The most the node may wait across all retries of one call, in ms. */
 	maxTotalWaitMs: number;
@@ -16,6 +17,26 @@ export interface RetryObserver {
 	onRetry?(info: { attempt: number; delayMs: number; failure: GeminiFailure }): void;
 }
 
+export interface RetryOptions {
+	signal?: AbortSignal;
+	observer?: RetryObserver;
+	/** Shared by every request of the execution: quota pauses and adaptive concurrency. */
+	gate?: RequestGate;
+}
+
+/** What a call cost: filled in as it runs, so a failure can say it too. */
+export interface RetryStats {
+	/** Requests sent, 429s included. */
+	attempts: number;
+	/** Time spent waiting for quota or an overloaded model (ours or another request's answer). */
+	quotaWaitMs: number;
+}
+
+/** Google rounds RetryInfo down to whole seconds: waiting exactly that long is often too early. */
+const TRUNCATED_DELAY_MARGIN_MS = 1000;
+/** An exact delay ("Please retry in 34.4s") still gets a little slack for clock and network. */
+const EXACT_DELAY_MARGIN_MS = 150;
+
 /** Exponential backoff with jitter for the attempt that just failed (1-based). */
 export function backoffDelay(attempt: number, policy: RetryPolicy): number {
 	const base = policy.baseDelayMs ?? 1000;
@@ -24,6 +45,25 @@ export function backoffDelay(attempt: number, policy: RetryPolicy): number {
 	const jitter = policy.jitter ?? 0.3;
 	const random = policy.random ?? Math.random;
 	return Math.round(raw * (1 - jitter + 2 * jitter * random()));
+}
+
+/**
+ * How long to wait after a 429 or 503: the server's delay plus a margin, never less than the
+ * backoff step when the server says "0s" or less than a second (a retry that early only meets
+ * another 429).
+ */
+export function serverDelay(failure: GeminiFailure, step: number, policy: RetryPolicy): number {
+	const backoff = backoffDelay(step, policy);
+	if (failure.retryDelayMs === undefined) return backoff;
+	const margin = failure.retryDelayExact ? EXACT_DELAY_MARGIN_MS : TRUNCATED_DELAY_MARGIN_MS;
+	const padded = failure.retryDelayMs + margin;
+	return failure.retryDelayMs < 1000 ? Math.max(padded, backoff) : padded;
+}
+
+/** The server's delay, rounded up when it was given in whole seconds rounded down. */
+function exactDelay(failure: GeminiFailure): number | undefined {
+	if (failure.retryDelayMs === undefined) return undefined;
+	return failure.retryDelayMs + (failure.retryDelayExact ? 0 : TRUNCATED_DELAY_MARGIN_MS);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -43,29 +83,47 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Runs `call` until it succeeds, a failure is not retryable, attempts run out, or waiting
- * longer would break the wait budget. A server-requested delay (RetryInfo, Retry-After) wins
- * over our own backoff; one longer than the budget fails at once rather than sleep in vain.
+ * longer would break the wait budget. A 429 is quota, not a fault of the request: it costs no
+ * attempt, only wait budget. With a gate, a 429 or 503 pauses every request of the execution
+ * for the server's delay, and the retry goes first when the pause ends.
  */
 export async function withRetry<T>(
 	call: (attempt: number) => Promise<T>,
 	policy: RetryPolicy,
-	signal?: AbortSignal,
-	observer: RetryObserver = {},
+	{ signal, observer = {}, gate }: RetryOptions = {},
+	stats: RetryStats = { attempts: 0, quotaWaitMs: 0 },
 ): Promise<T> {
+	let counted = 0;
+	let busy = 0;
 	let waited = 0;
-	for (let attempt = 1; ; attempt++) {
+	let failedAt: number | undefined;
+	for (;;) {
+		const ticket: GateTicket | undefined = gate ? await gate.acquire(signal, failedAt !== undefined) : undefined;
+		if (failedAt !== undefined) waited += Date.now() - failedAt;
+		stats.quotaWaitMs += ticket?.pausedMs ?? 0;
+		stats.attempts++;
 		try {
-			return await call(attempt);
+			const value = await call(stats.attempts);
+			if (ticket) gate!.release(ticket, 'ok');
+			return value;
 		} catch (error) {
-			if (signal?.aborted) throw signal.reason ?? error;
 			const failure = classifyError(error);
-			failure.attempts = attempt;
-			if (!failure.retryable || attempt >= policy.maxAttempts) throw failure;
-			const delay = failure.retryDelayMs ?? backoffDelay(attempt, policy);
+			failure.attempts = stats.attempts;
+			failure.quotaWaitMs = stats.quotaWaitMs;
+			const isQuota = failure.httpCode === 429;
+			const isBusy = isQuota || failure.httpCode === 503;
+			const delay = isBusy ? serverDelay(failure, ++busy, policy) : (failure.retryDelayMs ?? backoffDelay(counted + 1, policy));
+			const quota = failure.quota && { ...failure.quota, freesInMs: exactDelay(failure) };
+			if (ticket) gate!.release(ticket, isQuota ? 'quota' : isBusy ? 'busy' : 'failed', delay, quota);
+			if (signal?.aborted) throw signal.reason ?? error;
+			if (!isQuota) counted++;
+			if (!failure.retryable || counted >= policy.maxAttempts) throw failure;
 			if (waited + delay > policy.maxTotalWaitMs) throw failure;
-			observer.onRetry?.({ attempt, delayMs: delay, failure });
-			await sleep(delay, signal);
-			waited += delay;
+			observer.onRetry?.({ attempt: stats.attempts, delayMs: delay, failure });
+			failedAt = Date.now();
+			// With a gate, a busy answer's pause is the gate's: acquiring waits it out, for everyone.
+			if (!(gate && isBusy)) await sleep(delay, signal);
+			if (isBusy && !gate) stats.quotaWaitMs += delay;
 		}
 	}
 }
