@@ -220,7 +220,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			firstUserParts = fitted.parts;
 			inputJson = inputReport(fitted.images[0]);
 			const sent = fitted.images[0].prepared;
-			binary[SOURCE_PROPERTY] = await this.helpers.prepareBinaryData(sent.data, `edit-source.${extensionFor(sent.mimeType)}`, sent.mimeType);
+			// What was sent is what a continued edit must show again; an untouched input is not stored twice.
+			binary[SOURCE_PROPERTY] = sent.reencoded
+				? await this.helpers.prepareBinaryData(sent.data, `edit-source.${extensionFor(sent.mimeType)}`, sent.mimeType)
+				: binary[property];
 		}
 
 		// The mask is read and checked before any paid call.
@@ -296,7 +299,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const written = await writeImage(this, finalImage, output, output.fileName || defaultFileBase(request.model, i));
 		binary[output.binaryPropertyName] = written.binary;
 		if (options.outputStepImages === false) {
-			for (const name of Object.keys(binary)) if (/^step\d+(_\d+)?$/.test(name)) delete binary[name];
+			// No session goes out, so nothing needs the source or the step images again.
+			for (const name of Object.keys(binary)) if (/^step\d+(_\d+)?$/.test(name) || name === SOURCE_PROPERTY) delete binary[name];
 		}
 		const editSession: EditSession = { version: SESSION_VERSION, model: request.model, steps: stepNumber, turns };
 		return [
@@ -319,7 +323,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					steps,
 					...(options.outputStepImages === false ? {} : { [SESSION_FIELD]: editSession }),
 				} as IDataObject,
-				binary,
+				// The result first: it is what a Form completion, an email or a preview picks.
+				binary: { [output.binaryPropertyName]: written.binary, ...binary },
 				pairedItem: { item: i },
 			},
 		];

@@ -12,7 +12,8 @@ export class NanoBananaGenerate implements INodeType {
 		icon: { light: 'file:nanoBananaGenerate.svg', dark: 'file:nanoBananaGenerate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["model"].value}}',
+		// The model may reach the subtitle as the resource locator or as its id: show the id either way.
+		subtitle: '={{ typeof $parameter["model"] === "object" ? ($parameter["model"].cachedResultName || $parameter["model"].value) : $parameter["model"] }}',
 		description: 'Create images from text with Google Gemini image models (Nano Banana 2, Nano Banana Pro)',
 		defaults: { name: 'Nano Banana Generate' },
 		inputs: [NodeConnectionTypes.Main],

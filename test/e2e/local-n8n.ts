@@ -142,10 +142,15 @@ export class N8nSandbox {
 		return sandbox;
 	}
 
-	/** Builds the package, packs it and installs the tarball into the user folder, as a user would. */
-	async loadPackage(timeoutMs: number): Promise<void> {
+	/**
+	 * Builds the package, packs it and installs the tarball into the user folder, as a user would.
+	 * `build: false` packs the dist/ folder as it is (for a second user folder after a build).
+	 */
+	async loadPackage(timeoutMs: number, options: { build?: boolean } = {}): Promise<void> {
+		const args = [path.join(scriptsDir, 'n8n-load-package.sh'), this.userFolder];
+		if (options.build === false) args.push('--no-build');
 		await mustSucceed(
-			runCommand('bash', [path.join(scriptsDir, 'n8n-load-package.sh'), this.userFolder], {
+			runCommand('bash', args, {
 				timeoutMs,
 				logFile: this.logFile,
 			}),
@@ -289,6 +294,73 @@ export class N8nServer {
 	async stop(): Promise<void> {
 		const pid = this.child.pid;
 		if (!pid || this.child.exitCode !== null) return;
+		const exited = new Promise((resolve) => this.child.once('exit', resolve));
+		killGroup(pid, 'SIGTERM');
+		const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), 15_000);
+		await exited;
+		clearTimeout(timer);
+	}
+}
+
+/**
+ * A long-running n8n command (`start`, `worker`, ...) in a sandbox's user folder, with settings of its own, e.g.
+ * one process of n8n's queue mode. Its output goes to `<sandbox dir>/<name>.log`; it is ready when `readyUrl`
+ * answers 2xx.
+ */
+export class N8nProcess {
+	private constructor(
+		private readonly child: ChildProcess,
+		readonly name: string,
+		readonly logFile: string,
+	) {}
+
+	static async start(
+		sandbox: N8nSandbox,
+		options: { name: string; args: string[]; env: NodeJS.ProcessEnv; readyUrl: string; timeoutMs: number },
+	): Promise<N8nProcess> {
+		// jest sets NODE_ENV=test, which makes n8n behave as in its own unit tests (silent, other database)
+		const { NODE_ENV: _jest, ...env } = process.env;
+		const logFile = path.join(sandbox.dir, `${options.name}.log`);
+		const log = await fs.open(logFile, 'w');
+		const child = spawn('bash', [path.join(scriptsDir, 'n8n.sh'), ...options.args], {
+			env: { ...env, ...options.env, N8N_USER_FOLDER: sandbox.userFolder },
+			detached: true,
+			stdio: ['ignore', log.fd, log.fd],
+		});
+		await log.close();
+		const started = new N8nProcess(child, options.name, logFile);
+		const deadline = Date.now() + options.timeoutMs;
+		while (Date.now() < deadline) {
+			if (child.exitCode !== null) {
+				throw new Error(`n8n ${options.args.join(' ')} (${options.name}) exited with ${child.exitCode}:\n${await started.logTail()}`);
+			}
+			try {
+				if ((await fetch(options.readyUrl)).ok) return started;
+			} catch {
+				// not listening yet
+			}
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+		await started.stop();
+		throw new Error(`n8n ${options.args.join(' ')} (${options.name}) was not ready within ${options.timeoutMs} ms:\n${await started.logTail()}`);
+	}
+
+	get running(): boolean {
+		return this.child.exitCode === null && this.child.signalCode === null;
+	}
+
+	async log(): Promise<string> {
+		return await fs.readFile(this.logFile, 'utf8').catch(() => '');
+	}
+
+	async logTail(lines = 40): Promise<string> {
+		return (await this.log()).split('\n').slice(-lines).join('\n');
+	}
+
+	/** Stops the process and its task runner (one process group), giving it a moment to shut down cleanly. */
+	async stop(): Promise<void> {
+		const pid = this.child.pid;
+		if (!pid || !this.running) return;
 		const exited = new Promise((resolve) => this.child.once('exit', resolve));
 		killGroup(pid, 'SIGTERM');
 		const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), 15_000);

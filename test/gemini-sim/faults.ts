@@ -8,6 +8,7 @@ import type { Fault, FaultKind, FaultSpec, GenerateRequest } from './types';
  *   slow:300 / hang:500 delay in ms
  *   prompt-block:SAFETY blockReason
  *   replay:vercel-ai_google-image-no-image-live
+ *   echo-key            400 whose message repeats the API key the client sent, as careless proxies do
  * Inside a prompt the same text is wrapped as [[sim:...]].
  */
 
@@ -27,6 +28,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'text-only',
 	'no-content',
 	'replay',
+	'echo-key',
 ];
 
 /** Kinds answered with HTTP 200 and a well-formed body, decided after the request passed validation. */

@@ -4,6 +4,7 @@ import { control } from './control';
 import {
 	apiKeyInvalid,
 	BAD_GATEWAY_HTML,
+	googleError,
 	internalError,
 	invalidArgument,
 	modelNotFound,
@@ -293,6 +294,11 @@ async function serveFault(
 			const cut = whole.slice(0, Math.floor(whole.length / 2));
 			if (stream) sendSse(res, [cut]);
 			else send(res, 200, 'application/json; charset=UTF-8', cut);
+			return true;
+		}
+		case 'echo-key': {
+			const key = String(req.headers['x-goog-api-key'] ?? exchange.url.searchParams.get('key') ?? '');
+			sendJson(res, 400, googleError(400, 'INVALID_ARGUMENT', `API key ${key} is not allowed to call ${model.id} from this address.`));
 			return true;
 		}
 		case 'reset':

@@ -13,7 +13,8 @@ export type FaultKind =
 	| 'no-image'
 	| 'text-only'
 	| 'no-content'
-	| 'replay';
+	| 'replay'
+	| 'echo-key';
 
 export interface Fault {
 	kind: FaultKind;

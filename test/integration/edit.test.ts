@@ -323,3 +323,22 @@ describe('thoughts and search sources, as Generate outputs them', () => {
 		expect(GeminiSim.promptOf(store.get(next.binary!.step3))).toContain('snow');
 	});
 });
+
+describe('what the item carries out', () => {
+	it('puts the result first and does not store an untouched upload a second time', async () => {
+		const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toBuffer();
+		const { outputs } = await edit({ Photo: { data: png, fileName: 'photo.png', mimeType: 'image/png' } }, { binaryPropertyName: 'Photo', prompt: 'Retouch it' });
+		const [item] = outputs[0];
+		expect(Object.keys(item.binary!)).toEqual(['data', 'Photo', 'editSource', 'step1']);
+		expect(item.json.input).toMatchObject({ metadataStripped: false });
+		// Sent as it came: the session's source is the upload itself, not a copy.
+		expect(item.binary!.editSource).toBe(item.binary!.Photo);
+	});
+
+	it('stores what was sent when it differs from the upload (metadata stripped)', async () => {
+		const { outputs, store } = await edit(upload(photo('sunrise_gps.jpg'), 'sunrise.jpg'), { prompt: 'Warm it up' });
+		const [item] = outputs[0];
+		expect(item.binary!.editSource.id).not.toBe(item.binary!.data.id);
+		expect(store.get(item.binary!.editSource).length).toBeLessThan(photo('sunrise_gps.jpg').length);
+	});
+});

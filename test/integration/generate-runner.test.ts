@@ -5,6 +5,7 @@
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
 import { searchImageModels } from '../../nodes/shared/methods/listSearch';
 import { GeminiSim } from '../gemini-sim';
+import { client } from '../gemini-sim/testkit';
 import { runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';
 
@@ -96,6 +97,20 @@ describe('the API key stays secret', () => {
 		const badKey = ['AIza', 'SyTHIS-IS-A-WRONG-KEY-0000000000000'].join('');
 		const error = await runNode(node, { credentials: { apiKey: badKey, host: sim.url }, parameters: { prompt: 'x' } }).catch((e) => e);
 		expect(JSON.stringify({ message: error.message, description: error.description, context: error.context })).not.toContain(badKey);
+	});
+
+	it('is scrubbed even when the server repeats it in its error', async () => {
+		// A plain SDK call shows the server really sends the key back…
+		const raw = await client(sim).models
+			.generateContent({ model: 'gemini-3.1-flash-image', contents: 'x [[sim:echo-key]]' })
+			.catch((e: Error) => e);
+		expect(String((raw as Error).message)).toContain(sim.apiKey);
+		// …and the node's error, in the item and thrown, does not.
+		const { outputs } = await generate({ options: { maxAttempts: 1 } }, { items: items(2, (i) => (i === 1 ? 'y [[sim:echo-key]]' : 'ok')), continueOnFail: true });
+		expect(outputs[0][1].json.error).toMatchObject({ message: expect.stringMatching(/API key \*\*\* is not allowed/) });
+		expect(JSON.stringify(outputs)).not.toContain(sim.apiKey);
+		const thrown = await generate({ prompt: 'z [[sim:echo-key]]', options: { maxAttempts: 1 } }).catch((e) => e);
+		expect(JSON.stringify({ message: thrown.message, description: thrown.description, context: thrown.context })).not.toContain(sim.apiKey);
 	});
 });
 
