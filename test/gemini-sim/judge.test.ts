@@ -57,6 +57,21 @@ describe('the judge sees what the simulator drew', () => {
 		expect(answer.other.reasons[0]).toContain('It shows "a red fox in the snow" instead.');
 	});
 
+	it('an image drawn from a prompt plus image labels (as Fuse sends them) adheres to the prompt', async () => {
+		const drawn = finalImage(
+			await client(sim).models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: [{ role: 'user', parts: [{ text: 'the sofa in the living room' }, { text: 'Image 1 (the product):' }, { text: 'Image 2 (the room):' }] }],
+			}),
+		);
+		const answer = await ask([drawn], [
+			{ id: 'prompt', kind: 'promptAdherence', prompt: 'the sofa in the living room' },
+			{ id: 'label', kind: 'promptAdherence', prompt: 'Image 1 (the product):' },
+		]);
+		expect(answer.prompt.score).toBeGreaterThan(0.9);
+		expect(answer.label.score).toBeLessThan(0.1);
+	});
+
 	it('knows a JPEG it drew by its colour, which JPEG keeps close enough', async () => {
 		const image = await sharp(await draw('a harbour at noon', 'jpeg')).jpeg({ quality: 60 }).toBuffer();
 		expect(GeminiSim.promptOf(image)).toBeUndefined();

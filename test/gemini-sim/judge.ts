@@ -102,7 +102,9 @@ async function judgeOne(c: Criterion, facts: ImageFacts, image: Buffer, referenc
 	switch (c.kind) {
 		case 'promptAdherence': {
 			const prompt = String(c.prompt ?? '').trim();
-			const drawnFor = facts.prompt !== undefined ? facts.prompt.trim() === prompt : !!facts.fill && sameColour(facts.fill, colourForPrompt(prompt));
+			// The drawn-for text is every text part of the request; a Fuse request adds its image labels after the prompt.
+			const drawn = facts.prompt?.trim();
+			const drawnFor = drawn !== undefined ? drawn === prompt || drawn.startsWith(`${prompt}\n`) : !!facts.fill && sameColour(facts.fill, colourForPrompt(prompt));
 			if (drawnFor) return { reasons: ['The image shows what the prompt asks for.'], score: 0.92 };
 			const other = facts.prompt ? ` It shows "${facts.prompt}" instead.` : '';
 			return { reasons: [`The image does not show what the prompt asks for.${other}`], score: 0.08 };
