@@ -311,7 +311,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					mode: instructions.length > 1 ? 'steps' : 'single',
 					prompt: instructions[instructions.length - 1],
 					...(inputJson ? { input: inputJson } : {}),
-					aspectRatio: (request.generationConfig.imageConfig as IDataObject | undefined)?.aspectRatio ?? 'keep',
+					aspectRatio: request.aspectRatio ?? 'keep',
 					imageSize: request.imageSize,
 					...written.json,
 					...(mask ? { mask: { binaryProperty: maskProperty, region: mask.region, featherPx: Number(options.maskFeatherPx ?? 0) } } : {}),

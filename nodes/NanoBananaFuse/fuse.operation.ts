@@ -276,12 +276,16 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 	if (!prompt) throw fail(ctx, i, 'The prompt is empty', 'Say what to make of the images, or check that the expression returns text for this item.');
 	const aspectRatio = ctx.getNodeParameter('aspectRatio', i, 'auto') as string;
 	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
-	const { request, output } = readImageSettings(ctx, i, {
-		modelId: ctx.getNodeParameter('model', i, '', { extractValue: true }) as string,
-		aspectRatio: aspectRatio === SAME_AS_IMAGE ? 'auto' : aspectRatio,
-		imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
-		options,
-	});
+	const settingsFor = (ratio: string) =>
+		readImageSettings(ctx, i, {
+			modelId: ctx.getNodeParameter('model', i, '', { extractValue: true }) as string,
+			aspectRatio: ratio,
+			imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
+			options,
+		});
+	const first = settingsFor(aspectRatio === SAME_AS_IMAGE ? 'auto' : aspectRatio);
+	const { output } = first;
+	let { request } = first;
 	checkLimits(ctx, fusion, sources, request.modelInfo, Number(options.maxImages ?? 0));
 	const shapeFrom = aspectRatio === SAME_AS_IMAGE ? Number(ctx.getNodeParameter('sameAsImage', i, 1)) : undefined;
 	if (shapeFrom !== undefined && !(Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= sources.length)) {
@@ -295,8 +299,7 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 
 	if (shapeFrom !== undefined) {
 		const { originalWidth, originalHeight } = images[shapeFrom - 1].prepared;
-		const imageConfig = (request.generationConfig.imageConfig as IDataObject | undefined) ?? {};
-		request.generationConfig.imageConfig = { ...imageConfig, aspectRatio: closestAspectRatio(originalWidth, originalHeight, request.modelInfo) };
+		request = settingsFor(closestAspectRatio(originalWidth, originalHeight, request.modelInfo)).request;
 	}
 
 	// A failed upload or request belongs to the whole fusion, so its message names every source item.
@@ -325,7 +328,7 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 		asked: {
 			source: fusion.gathered ? ALL_ITEMS : EACH_ITEM,
 			prompt,
-			aspectRatio: (request.generationConfig.imageConfig as IDataObject | undefined)?.aspectRatio ?? 'auto',
+			aspectRatio: request.aspectRatio ?? 'auto',
 			...(shapeFrom !== undefined ? { aspectRatioFromImage: shapeFrom } : {}),
 			inputs,
 		},

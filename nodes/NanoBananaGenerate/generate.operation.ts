@@ -72,7 +72,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			output,
 			options,
 			fileBase: output.fileName || defaultFileBase(request.model, i),
-			asked: { prompt, aspectRatio: (request.generationConfig.imageConfig as IDataObject | undefined)?.aspectRatio ?? 'auto' },
+			asked: { prompt, aspectRatio: request.aspectRatio ?? 'auto' },
 			pairedItem: { item: i },
 		});
 	});

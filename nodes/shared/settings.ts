@@ -85,7 +85,15 @@ function refuse(setting: string, value: string, model: ModelInfo, supported: str
  * Builds the generation config for an image request. Known models are checked against the
  * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
  */
-export function buildImageRequest(params: ImageRequestParams): Omit<GenerateRequest, 'contents'> & { model: string; modelInfo?: ModelInfo; imageSize?: string } {
+export interface ImageRequest extends Omit<GenerateRequest, 'contents'> {
+	modelInfo?: ModelInfo;
+	/** The ratio sent; undefined leaves it to the model (square, or the input image's shape). */
+	aspectRatio?: string;
+	/** The size asked for, or the model's default: what the image is priced at. */
+	imageSize?: string;
+}
+
+export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	const modelId = normaliseModelId(params.modelId);
 	if (!modelId) throw new UnsupportedSettingError('No model is selected. Pick one from the list or type a model ID.');
 	const model = findModel(modelId);
@@ -132,6 +140,7 @@ export function buildImageRequest(params: ImageRequestParams): Omit<GenerateRequ
 	return {
 		model: modelId,
 		modelInfo: model,
+		aspectRatio,
 		imageSize: imageSize ?? model?.defaultImageSize,
 		systemInstruction: String(options.systemInstruction ?? '').trim() || undefined,
 		generationConfig,
@@ -140,7 +149,6 @@ export function buildImageRequest(params: ImageRequestParams): Omit<GenerateRequ
 	};
 }
 
-export type ImageRequest = ReturnType<typeof buildImageRequest>;
 
 /** The request and output settings of an item; a refused setting is an error naming the item. */
 export function readImageSettings(ctx: IExecuteFunctions, itemIndex: number, params: ImageRequestParams): { request: ImageRequest; output: OutputSettings } {
