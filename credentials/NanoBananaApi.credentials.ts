@@ -1,7 +1,9 @@
 import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
+import { CREDENTIAL_NAME, DEFAULT_HOST } from '../nodes/shared/constants';
+
 export class NanoBananaApi implements ICredentialType {
-	name = 'nanoBananaApi';
+	name = CREDENTIAL_NAME;
 
 	displayName = 'Nano Banana (Gemini API)';
 
@@ -24,7 +26,7 @@ export class NanoBananaApi implements ICredentialType {
 			displayName: 'Host',
 			name: 'host',
 			type: 'string',
-			default: 'https://generativelanguage.googleapis.com',
+			default: DEFAULT_HOST,
 			description:
 				'Base URL of the Gemini API: https, no query, no user name, no /v1beta path. Change it only for a proxy or gateway that speaks the same API (a gateway\'s own path prefix is fine).',
 		},

@@ -6,7 +6,7 @@ import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS } from './catalogue';
 import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE } from './settings';
 
-export const CREDENTIAL_NAME = 'nanoBananaApi';
+export { CREDENTIAL_NAME } from './constants';
 
 export const modelLocator: INodeProperties = {
 	displayName: 'Model',

@@ -6,6 +6,7 @@
 import { GoogleGenAI } from '@google/genai';
 import type { GenerateContentParameters, Model } from '@google/genai';
 
+import { DEFAULT_HOST } from '../constants';
 import { classifyError, parseRetryAfter, redactSecret } from './errors';
 import type { GeminiFailure } from './errors';
 import { parseGenerateResponse } from './response';
@@ -15,7 +16,7 @@ import { withRetry } from './retry';
 import type { RetryObserver, RetryPolicy, RetryStats } from './retry';
 
 export const API_VERSION = 'v1beta';
-export const DEFAULT_HOST = 'https://generativelanguage.googleapis.com';
+export { DEFAULT_HOST };
 
 export interface GeminiConnection {
 	apiKey: string;
