@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 
 import { CREDENTIAL_NAME } from '../shared/descriptions';
 import { searchImageModels } from '../shared/methods/listSearch';
+import { description } from './edit.description';
 import * as edit from './edit.operation';
 
 export class NanoBananaEdit implements INodeType {
@@ -19,7 +20,7 @@ export class NanoBananaEdit implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
 		credentials: [{ name: CREDENTIAL_NAME, required: true }],
-		properties: edit.description,
+		properties: description,
 	};
 
 	methods = { listSearch: { searchImageModels } };

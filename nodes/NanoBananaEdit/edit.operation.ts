@@ -1,21 +1,12 @@
 import { NodeOperationError } from 'n8n-workflow';
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { estimateCostUsd } from '../shared/catalogue';
 import { geminiClientFor } from '../shared/credentials';
-import {
-	aspectRatioParameter,
-	generationOptions,
-	imageSizeParameter,
-	modelLocator,
-	outputOptions,
-	requestOptions,
-	sortedOptions,
-} from '../shared/descriptions';
 import { forItem, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
-import { fitImages, inputOptions, inputReport, readInputImage, readInputSettings } from '../shared/input';
+import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
 import { runItems, withPartial } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
@@ -23,107 +14,6 @@ import type { GenerateResult, Usage, WireContent, WirePart } from '../shared/tra
 import { SESSION_FIELD, SESSION_VERSION, SOURCE_PROPERTY, readSession, sessionError, sessionToContents } from './session';
 import type { EditSession, SessionPart, SessionTurn } from './session';
 
-const editOptions: INodeProperties[] = [
-	{
-		displayName: 'Mask Binary Property',
-		name: 'maskBinaryProperty',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. mask',
-		description: 'Region lock: a black-and-white image on the item. White may change, black stays bit-identical to the original. Empty: no mask.',
-	},
-	{
-		displayName: 'Mask Feather (Px)',
-		name: 'maskFeatherPx',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 0,
-		description: 'Soften the edge of the white area over this many pixels, inside the white area only',
-	},
-	{
-		displayName: 'Output Step Images',
-		name: 'outputStepImages',
-		type: 'boolean',
-		default: true,
-		description: 'Whether to keep each step\'s image as binary step1, step2, …. These are what a later Edit node needs to continue the conversation.',
-	},
-];
-
-export const description: INodeProperties[] = [
-	modelLocator,
-	{
-		displayName: 'Continue Previous Edit',
-		name: 'continueEdit',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to carry on the conversation of a previous Nano Banana Edit node (from the item\'s editSession), so the subject stays the same. Uses that conversation\'s model.',
-	},
-	{
-		displayName: 'Input Binary Property',
-		name: 'binaryPropertyName',
-		type: 'string',
-		default: 'data',
-		required: true,
-		description: 'Name of the binary property holding the image to edit',
-		displayOptions: { show: { continueEdit: [false] } },
-	},
-	{
-		displayName: 'Mode',
-		name: 'mode',
-		type: 'options',
-		options: [
-			{ name: 'All at Once', value: 'single', description: 'One instruction, one request' },
-			{ name: 'Step by Step', value: 'steps', description: 'Several instructions as successive turns of one conversation, each refining the last result' },
-		],
-		default: 'single',
-	},
-	{
-		displayName: 'Instruction',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 4 },
-		default: '',
-		required: true,
-		placeholder: 'e.g. Remove all people from the background',
-		description: 'What to change. Say what must stay the same, too.',
-		displayOptions: { show: { mode: ['single'] } },
-	},
-	{
-		displayName: 'Steps',
-		name: 'steps',
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true, sortable: true },
-		default: { values: [{ instruction: '' }] },
-		placeholder: 'Add Step',
-		displayOptions: { show: { mode: ['steps'] } },
-		options: [
-			{
-				displayName: 'Step',
-				name: 'values',
-				values: [
-					{
-						displayName: 'Instruction',
-						name: 'instruction',
-						type: 'string',
-						typeOptions: { rows: 2 },
-						default: '',
-						placeholder: 'e.g. Remove skin imperfections and marks',
-					},
-				],
-			},
-		],
-	},
-	aspectRatioParameter({ name: 'Keep Input\'s', value: 'keep', description: 'The output follows the input image\'s shape' }),
-	imageSizeParameter,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: sortedOptions(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
-	},
-];
 
 function addUsage(total: Usage, more: Usage): Usage {
 	return {

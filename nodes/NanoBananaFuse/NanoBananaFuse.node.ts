@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 
 import { CREDENTIAL_NAME } from '../shared/descriptions';
 import { searchImageModels } from '../shared/methods/listSearch';
+import { description } from './fuse.description';
 import * as fuse from './fuse.operation';
 
 export class NanoBananaFuse implements INodeType {
@@ -19,7 +20,7 @@ export class NanoBananaFuse implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
 		credentials: [{ name: CREDENTIAL_NAME, required: true }],
-		properties: fuse.description,
+		properties: description,
 	};
 
 	methods = { listSearch: { searchImageModels } };

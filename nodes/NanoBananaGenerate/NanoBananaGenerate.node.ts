@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 
 import { CREDENTIAL_NAME } from '../shared/descriptions';
 import { searchImageModels } from '../shared/methods/listSearch';
+import { description } from './generate.description';
 import * as generate from './generate.operation';
 
 export class NanoBananaGenerate implements INodeType {
@@ -20,7 +21,7 @@ export class NanoBananaGenerate implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
 		credentials: [{ name: CREDENTIAL_NAME, required: true }],
-		properties: generate.description,
+		properties: description,
 	};
 
 	methods = { listSearch: { searchImageModels } };

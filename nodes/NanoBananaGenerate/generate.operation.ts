@@ -1,39 +1,12 @@
 import { NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import {
-	aspectRatioParameter,
-	generationOptions,
-	imageSizeParameter,
-	modelLocator,
-	numberOfImagesParameter,
-	outputOptions,
-	promptParameter,
-	requestOptions,
-	sortedOptions,
-} from '../shared/descriptions';
 import { forItem, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
 import { runItems } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import { geminiClientFor } from '../shared/credentials';
-
-export const description: INodeProperties[] = [
-	modelLocator,
-	promptParameter('What to draw. Use an expression to take it from each item.', 'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight'),
-	aspectRatioParameter({ name: 'Auto (Model Default)', value: 'auto', description: 'Square unless the prompt says otherwise' }),
-	imageSizeParameter,
-	numberOfImagesParameter,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: sortedOptions(generationOptions, outputOptions, requestOptions),
-	},
-];
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const client = await geminiClientFor(this);

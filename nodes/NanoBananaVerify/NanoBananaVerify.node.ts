@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 
 import { CREDENTIAL_NAME } from '../shared/descriptions';
 import { searchJudgeModels } from './judge';
+import { description } from './verify.description';
 import * as verify from './verify.operation';
 
 export class NanoBananaVerify implements INodeType {
@@ -20,7 +21,7 @@ export class NanoBananaVerify implements INodeType {
 		outputNames: ['Pass', 'Fail'],
 		usableAsTool: true,
 		credentials: [{ name: CREDENTIAL_NAME, required: true, displayOptions: { show: { aiJudge: [true] } } }],
-		properties: verify.description,
+		properties: description,
 	};
 
 	methods = { listSearch: { searchJudgeModels } };

@@ -4,6 +4,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS } from './catalogue';
+import { DEFAULT_INLINE_LIMIT_MB } from './input';
 import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE } from './settings';
 
 export { CREDENTIAL_NAME } from './constants';
@@ -317,6 +318,41 @@ export const requestOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: 900,
 		description: 'Per attempt. 4K images can take several minutes. 0 means no client-side limit.',
+	},
+];
+
+/** How Edit, Fuse and Verify read and send their input images. */
+export const inputOptions: INodeProperties[] = [
+	{
+		displayName: 'Keep Metadata',
+		name: 'keepMetadata',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to send the input\'s EXIF, XMP and IPTC to Google. Off by default: location (GPS) and camera data are stripped before upload.',
+	},
+	{
+		displayName: 'Max Input Long Side (Px)',
+		name: 'maxInputLongSide',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Downscale inputs whose longest side is larger. 0 uses what the model can use (e.g. 3072 px for Nano Banana 2), which cuts upload time with no loss.',
+	},
+	{
+		displayName: 'Max Input Megapixels',
+		name: 'maxInputMegapixels',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 100,
+		description: 'Inputs with more pixels are refused before decoding, as a guard against decompression bombs',
+	},
+	{
+		displayName: 'Max Inline Request Size (MB)',
+		name: 'inlineLimitMb',
+		type: 'number',
+		typeOptions: { minValue: 0.1, numberPrecision: 1 },
+		default: DEFAULT_INLINE_LIMIT_MB,
+		description: 'Requests larger than this are re-encoded, then images go through the Files API. Google\'s limit is 100 MB; lower it for proxies with smaller limits.',
 	},
 ];
 

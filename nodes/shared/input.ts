@@ -4,7 +4,7 @@
  * fit the request under the inline limit, by re-encoding first and the Files API after that.
  */
 import { NodeOperationError } from 'n8n-workflow';
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { ModelInfo } from './catalogue';
 import { forItem } from './errors';
@@ -22,40 +22,6 @@ export interface InputSettings {
 	limitInputPixels?: number;
 	inlineLimitBytes: number;
 }
-
-export const inputOptions: INodeProperties[] = [
-	{
-		displayName: 'Keep Metadata',
-		name: 'keepMetadata',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to send the input\'s EXIF, XMP and IPTC to Google. Off by default: location (GPS) and camera data are stripped before upload.',
-	},
-	{
-		displayName: 'Max Input Long Side (Px)',
-		name: 'maxInputLongSide',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 0,
-		description: 'Downscale inputs whose longest side is larger. 0 uses what the model can use (e.g. 3072 px for Nano Banana 2), which cuts upload time with no loss.',
-	},
-	{
-		displayName: 'Max Input Megapixels',
-		name: 'maxInputMegapixels',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 100,
-		description: 'Inputs with more pixels are refused before decoding, as a guard against decompression bombs',
-	},
-	{
-		displayName: 'Max Inline Request Size (MB)',
-		name: 'inlineLimitMb',
-		type: 'number',
-		typeOptions: { minValue: 0.1, numberPrecision: 1 },
-		default: DEFAULT_INLINE_LIMIT_MB,
-		description: 'Requests larger than this are re-encoded, then images go through the Files API. Google\'s limit is 100 MB; lower it for proxies with smaller limits.',
-	},
-];
 
 export function readInputSettings(options: IDataObject, model: ModelInfo | undefined): InputSettings {
 	const maxLongSide = Number(options.maxInputLongSide ?? 0) || model?.maxInputLongSide;

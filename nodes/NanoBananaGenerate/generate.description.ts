@@ -1,0 +1,29 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import {
+	aspectRatioParameter,
+	generationOptions,
+	imageSizeParameter,
+	modelLocator,
+	numberOfImagesParameter,
+	outputOptions,
+	promptParameter,
+	requestOptions,
+	sortedOptions,
+} from '../shared/descriptions';
+
+export const description: INodeProperties[] = [
+	modelLocator,
+	promptParameter('What to draw. Use an expression to take it from each item.', 'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight'),
+	aspectRatioParameter({ name: 'Auto (Model Default)', value: 'auto', description: 'Square unless the prompt says otherwise' }),
+	imageSizeParameter,
+	numberOfImagesParameter,
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: sortedOptions(generationOptions, outputOptions, requestOptions),
+	},
+];
