@@ -7,10 +7,12 @@ import { forItem, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
+import type { InputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
 import { runItems, withPartial } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
-import type { GenerateResult, Usage, WireContent, WirePart } from '../shared/transport';
+import type { ImageRequest, OutputSettings } from '../shared/settings';
+import type { CallSettings, GeminiClient, GenerateResult, Usage, WireContent, WirePart } from '../shared/transport';
 import { SESSION_FIELD, SESSION_VERSION, SOURCE_PROPERTY, readSession, sessionError, sessionToContents } from './session';
 import type { EditSession, SessionPart, SessionTurn } from './session';
 
@@ -73,150 +75,211 @@ function modelTurn(result: GenerateResult, imageProperties: string[]): { wire: W
 	return { wire: { role: 'model', parts: wireParts }, session: { role: 'model', parts: sessionParts } };
 }
 
+/** One item's edit as it goes: what it asks, what is sent, what is kept. */
+interface EditJob {
+	ctx: IExecuteFunctions;
+	i: number;
+	options: IDataObject;
+	instructions: string[];
+	session?: EditSession;
+	request: ImageRequest;
+	output: OutputSettings;
+	inputSettings: InputSettings;
+	call: CallSettings;
+	/** The item's binaries, plus editSource and the step images as they are made. */
+	binary: Record<string, IBinaryData>;
+	history: WireContent[];
+	turns: SessionTurn[];
+}
+
+interface EditInput {
+	/** The image the edit started from, for the region lock. */
+	original: Buffer;
+	/** The image parts of the first user turn (none when continuing). */
+	parts: WirePart[];
+	report?: IDataObject;
+}
+
+interface Mask {
+	property: string;
+	data: Buffer;
+	region: MaskRegion;
+}
+
+interface StepsDone {
+	steps: IDataObject[];
+	usage: Usage;
+	last: GenerateResult;
+	stepNumber: number;
+}
+
+async function startJob(ctx: IExecuteFunctions, i: number, item: INodeExecutionData, call: CallSettings): Promise<EditJob> {
+	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+	const session = (ctx.getNodeParameter('continueEdit', i, false) as boolean) ? readSession(ctx, i, item.json) : undefined;
+	const instructions = readInstructions(ctx, i);
+	const { request, output } = readImageSettings(ctx, i, {
+		modelId: session?.model ?? (ctx.getNodeParameter('model', i, '', { extractValue: true }) as string),
+		aspectRatio: ctx.getNodeParameter('aspectRatio', i, 'keep') as string,
+		imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
+		options,
+	});
+	return {
+		ctx,
+		i,
+		options,
+		instructions,
+		session,
+		request,
+		output,
+		inputSettings: readInputSettings(options, request.modelInfo),
+		call,
+		binary: { ...(item.binary ?? {}) },
+		history: session ? await sessionToContents(ctx, i, session) : [],
+		turns: session ? [...session.turns] : [],
+	};
+}
+
+/** The image to edit: the item's upload, prepared and fitted, or the source of the conversation being continued. */
+async function readEditInput(job: EditJob, client: GeminiClient): Promise<EditInput> {
+	const { ctx, i, binary } = job;
+	if (job.session) {
+		if (!binary[SOURCE_PROPERTY]) throw sessionError(ctx, i, `the "${SOURCE_PROPERTY}" binary is missing`);
+		return { original: await ctx.helpers.getBinaryDataBuffer(i, SOURCE_PROPERTY), parts: [] };
+	}
+	const property = String(ctx.getNodeParameter('binaryPropertyName', i, 'data')).trim();
+	const image = await readInputImage(ctx, i, property, job.inputSettings);
+	const fitted = await fitImages(ctx, i, [image], job.inputSettings, client, job.call);
+	const sent = fitted.images[0].prepared;
+	// What was sent is what a continued edit must show again; an untouched input is not stored twice.
+	binary[SOURCE_PROPERTY] = sent.reencoded
+		? await ctx.helpers.prepareBinaryData(sent.data, `edit-source.${extensionFor(sent.mimeType)}`, sent.mimeType)
+		: binary[property];
+	return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
+}
+
+/** The region lock, read and checked before any paid call. */
+async function readMask(job: EditJob): Promise<Mask | undefined> {
+	const { ctx, i } = job;
+	const property = String(job.options.maskBinaryProperty ?? '').trim();
+	if (!property) return undefined;
+	const image = await readInputImage(ctx, i, property, { ...job.inputSettings, keepMetadata: true, maxLongSide: undefined });
+	const region = await maskRegion(image.source);
+	if (region.coverage === 0) {
+		throw new NodeOperationError(ctx.getNode(), forItem(`Binary property "${property}": the mask has no white area, so nothing may change`, i), {
+			itemIndex: i,
+			description: 'Paint the region to edit white and the rest black.',
+		});
+	}
+	return { property, data: image.source, region };
+}
+
+/** Each instruction is one turn of the conversation; a failed step keeps the images of those before it. */
+async function runSteps(job: EditJob, client: GeminiClient, input: EditInput, mask: Mask | undefined): Promise<StepsDone> {
+	const { ctx, i, options, instructions, session, binary } = job;
+	const steps: IDataObject[] = [];
+	let usage: Usage = { promptTokens: 0, outputTokens: 0, thinkingTokens: 0, totalTokens: 0 };
+	let last: GenerateResult | undefined;
+	let stepNumber = session?.steps ?? 0;
+	for (const [k, instruction] of instructions.entries()) {
+		stepNumber++;
+		const text = mask ? `${instruction}\n\n${maskInstruction(mask.region)}` : instruction;
+		const isFirstTurn = !session && k === 0;
+		const userWire: WireContent = { role: 'user', parts: [{ text }, ...(isFirstTurn ? input.parts : [])] };
+		const userSession: SessionTurn = {
+			role: 'user',
+			parts: [{ text }, ...(isFirstTurn ? [{ image: { binaryProperty: SOURCE_PROPERTY, mimeType: binary[SOURCE_PROPERTY].mimeType } }] : [])],
+		};
+		let result: GenerateResult;
+		try {
+			result = await client.generate({ ...job.request, contents: [...job.history, userWire] }, job.call);
+		} catch (error) {
+			const nodeError = toNodeError(ctx, error, i);
+			if (instructions.length > 1 || session) {
+				nodeError.message = `Step ${stepNumber} ("${instruction.slice(0, 60)}") failed: ${nodeError.message}`;
+				nodeError.context.failedStep = stepNumber;
+			}
+			// The images of the steps that succeeded stay on the item under Continue On Fail.
+			throw withPartial(nodeError, { binary: Object.fromEntries(Object.entries(binary).filter(([name]) => name.startsWith('step'))) });
+		}
+		const names = result.images.map((_, n) => (n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`));
+		for (const [n, image] of result.images.entries()) {
+			binary[names[n]] = await ctx.helpers.prepareBinaryData(image.data, `${names[n]}.${extensionFor(image.mimeType)}`, image.mimeType);
+		}
+		if (options.outputThoughtImages) {
+			// Named apart from stepN, so the session and a later Edit node never take them for step images.
+			const prefix = instructions.length > 1 || session ? `step${stepNumber}_` : '';
+			for (const [t, thought] of result.thoughtImages.entries()) {
+				const name = `${prefix}thought${t + 1}`;
+				binary[name] = await ctx.helpers.prepareBinaryData(thought.data, `${name}.${extensionFor(thought.mimeType)}`, thought.mimeType);
+			}
+		}
+		const turn = modelTurn(result, names);
+		job.history.push(userWire, turn.wire);
+		job.turns.push(userSession, turn.session);
+		usage = addUsage(usage, result.usage);
+		steps.push({
+			step: stepNumber,
+			instruction,
+			text: result.text,
+			...thoughtsAndSources(result, options),
+			finishReason: result.finishReason,
+			usage: result.usage,
+			binaryProperty: `step${stepNumber}`,
+		});
+		last = result;
+	}
+	return { steps, usage, last: last!, stepNumber };
+}
+
+/** The result image (through the region lock), the report and the session a later Edit node continues. */
+async function editOutput(job: EditJob, input: EditInput, mask: Mask | undefined, done: StepsDone): Promise<INodeExecutionData> {
+	const { ctx, i, options, request, output, instructions, binary } = job;
+	const { last } = done;
+	const final = last.images[last.images.length - 1];
+	const featherPx = Number(options.maskFeatherPx ?? 0);
+	const finalImage = mask ? { data: await compositeWithMask(input.original, final.data, mask.data, { featherPx }), mimeType: 'image/png' } : final;
+	const written = await writeImage(ctx, finalImage, output, output.fileName || defaultFileBase(request.model, i));
+	binary[output.binaryPropertyName] = written.binary;
+	if (options.outputStepImages === false) {
+		// No session goes out, so nothing needs the source or the step images again.
+		for (const name of Object.keys(binary)) if (/^step\d+(_\d+)?$/.test(name) || name === SOURCE_PROPERTY) delete binary[name];
+	}
+	const editSession: EditSession = { version: SESSION_VERSION, model: request.model, steps: done.stepNumber, turns: job.turns };
+	return {
+		json: {
+			model: request.model,
+			modelVersion: last.modelVersion,
+			mode: instructions.length > 1 ? 'steps' : 'single',
+			prompt: instructions[instructions.length - 1],
+			...(input.report ? { input: input.report } : {}),
+			aspectRatio: request.aspectRatio ?? 'keep',
+			imageSize: request.imageSize,
+			...written.json,
+			...(mask ? { mask: { binaryProperty: mask.property, region: mask.region, featherPx } } : {}),
+			text: last.text,
+			...thoughtsAndSources(last, options),
+			finishReason: last.finishReason,
+			usage: done.usage,
+			estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
+			steps: done.steps,
+			...(options.outputStepImages === false ? {} : { [SESSION_FIELD]: editSession }),
+		} as IDataObject,
+		// The result first: it is what a Form completion, an email or a preview picks.
+		binary: { [output.binaryPropertyName]: written.binary, ...binary },
+		pairedItem: { item: i },
+	};
+}
+
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const client = await geminiClientFor(this);
 	const { concurrency, call } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
 
-	return await runItems(this, { concurrency }, async (i, { signal, gate }): Promise<INodeExecutionData[]> => {
-		const item = items[i];
-		const options = this.getNodeParameter('options', i, {}) as IDataObject;
-		const continuing = this.getNodeParameter('continueEdit', i, false) as boolean;
-		const session: EditSession | undefined = continuing ? readSession(this, i, item.json) : undefined;
-		const instructions = readInstructions(this, i);
-		const { request, output } = readImageSettings(this, i, {
-			modelId: session?.model ?? (this.getNodeParameter('model', i, '', { extractValue: true }) as string),
-			aspectRatio: this.getNodeParameter('aspectRatio', i, 'keep') as string,
-			imageSize: this.getNodeParameter('imageSize', i, '1K') as string,
-			options,
-		});
-		const inputSettings = readInputSettings(options, request.modelInfo);
-		const callSettings = { ...call, signal, gate };
-		const binary: Record<string, IBinaryData> = { ...(item.binary ?? {}) };
-		const turns: SessionTurn[] = session ? [...session.turns] : [];
-		const history: WireContent[] = session ? await sessionToContents(this, i, session) : [];
-		let firstUserParts: WirePart[] = [];
-		let inputJson: IDataObject | undefined;
-		let original: Buffer;
-
-		if (session) {
-			if (!binary[SOURCE_PROPERTY]) throw sessionError(this, i, `the "${SOURCE_PROPERTY}" binary is missing`);
-			original = await this.helpers.getBinaryDataBuffer(i, SOURCE_PROPERTY);
-		} else {
-			const property = String(this.getNodeParameter('binaryPropertyName', i, 'data')).trim();
-			const image = await readInputImage(this, i, property, inputSettings);
-			original = image.source;
-			const fitted = await fitImages(this, i, [image], inputSettings, client, callSettings);
-			firstUserParts = fitted.parts;
-			inputJson = inputReport(fitted.images[0]);
-			const sent = fitted.images[0].prepared;
-			// What was sent is what a continued edit must show again; an untouched input is not stored twice.
-			binary[SOURCE_PROPERTY] = sent.reencoded
-				? await this.helpers.prepareBinaryData(sent.data, `edit-source.${extensionFor(sent.mimeType)}`, sent.mimeType)
-				: binary[property];
-		}
-
-		// The mask is read and checked before any paid call.
-		const maskProperty = String(options.maskBinaryProperty ?? '').trim();
-		let mask: { data: Buffer; region: MaskRegion } | undefined;
-		if (maskProperty) {
-			const maskImage = await readInputImage(this, i, maskProperty, { ...inputSettings, keepMetadata: true, maxLongSide: undefined });
-			const region = await maskRegion(maskImage.source);
-			if (region.coverage === 0) {
-				throw new NodeOperationError(this.getNode(), forItem(`Binary property "${maskProperty}": the mask has no white area, so nothing may change`, i), {
-					itemIndex: i,
-					description: 'Paint the region to edit white and the rest black.',
-				});
-			}
-			mask = { data: maskImage.source, region };
-		}
-
-		const steps: IDataObject[] = [];
-		let usage: Usage = { promptTokens: 0, outputTokens: 0, thinkingTokens: 0, totalTokens: 0 };
-		let last: GenerateResult | undefined;
-		let stepNumber = session?.steps ?? 0;
-		for (const [k, instruction] of instructions.entries()) {
-			stepNumber++;
-			const text = mask ? `${instruction}\n\n${maskInstruction(mask.region)}` : instruction;
-			const isFirstTurn = !session && k === 0;
-			const userWire: WireContent = { role: 'user', parts: [{ text }, ...(isFirstTurn ? firstUserParts : [])] };
-			const userSession: SessionTurn = {
-				role: 'user',
-				parts: [{ text }, ...(isFirstTurn ? [{ image: { binaryProperty: SOURCE_PROPERTY, mimeType: binary[SOURCE_PROPERTY].mimeType } }] : [])],
-			};
-			let result: GenerateResult;
-			try {
-				result = await client.generate({ ...request, contents: [...history, userWire] }, callSettings);
-			} catch (error) {
-				const nodeError = toNodeError(this, error, i);
-				if (instructions.length > 1 || session) {
-					nodeError.message = `Step ${stepNumber} ("${instruction.slice(0, 60)}") failed: ${nodeError.message}`;
-					nodeError.context.failedStep = stepNumber;
-				}
-				// The images of the steps that succeeded stay on the item under Continue On Fail.
-				throw withPartial(nodeError, { binary: Object.fromEntries(Object.entries(binary).filter(([name]) => name.startsWith('step'))) });
-			}
-			const names = result.images.map((_, n) => (n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`));
-			for (const [n, image] of result.images.entries()) {
-				binary[names[n]] = await this.helpers.prepareBinaryData(image.data, `${names[n]}.${extensionFor(image.mimeType)}`, image.mimeType);
-			}
-			if (options.outputThoughtImages) {
-				// Named apart from stepN, so the session and a later Edit node never take them for step images.
-				const prefix = instructions.length > 1 || session ? `step${stepNumber}_` : '';
-				for (const [t, thought] of result.thoughtImages.entries()) {
-					const name = `${prefix}thought${t + 1}`;
-					binary[name] = await this.helpers.prepareBinaryData(thought.data, `${name}.${extensionFor(thought.mimeType)}`, thought.mimeType);
-				}
-			}
-			const turn = modelTurn(result, names);
-			history.push(userWire, turn.wire);
-			turns.push(userSession, turn.session);
-			usage = addUsage(usage, result.usage);
-			steps.push({
-				step: stepNumber,
-				instruction,
-				text: result.text,
-				...thoughtsAndSources(result, options),
-				finishReason: result.finishReason,
-				usage: result.usage,
-				binaryProperty: `step${stepNumber}`,
-			});
-			last = result;
-		}
-
-		const final = last!.images[last!.images.length - 1];
-		const finalImage = mask ? { data: await compositeWithMask(original, final.data, mask.data, { featherPx: Number(options.maskFeatherPx ?? 0) }), mimeType: 'image/png' } : final;
-		const written = await writeImage(this, finalImage, output, output.fileName || defaultFileBase(request.model, i));
-		binary[output.binaryPropertyName] = written.binary;
-		if (options.outputStepImages === false) {
-			// No session goes out, so nothing needs the source or the step images again.
-			for (const name of Object.keys(binary)) if (/^step\d+(_\d+)?$/.test(name) || name === SOURCE_PROPERTY) delete binary[name];
-		}
-		const editSession: EditSession = { version: SESSION_VERSION, model: request.model, steps: stepNumber, turns };
-		return [
-			{
-				json: {
-					model: request.model,
-					modelVersion: last!.modelVersion,
-					mode: instructions.length > 1 ? 'steps' : 'single',
-					prompt: instructions[instructions.length - 1],
-					...(inputJson ? { input: inputJson } : {}),
-					aspectRatio: request.aspectRatio ?? 'keep',
-					imageSize: request.imageSize,
-					...written.json,
-					...(mask ? { mask: { binaryProperty: maskProperty, region: mask.region, featherPx: Number(options.maskFeatherPx ?? 0) } } : {}),
-					text: last!.text,
-					...thoughtsAndSources(last!, options),
-					finishReason: last!.finishReason,
-					usage,
-					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
-					steps,
-					...(options.outputStepImages === false ? {} : { [SESSION_FIELD]: editSession }),
-				} as IDataObject,
-				// The result first: it is what a Form completion, an email or a preview picks.
-				binary: { [output.binaryPropertyName]: written.binary, ...binary },
-				pairedItem: { item: i },
-			},
-		];
+	return await runItems(this, { concurrency }, async (i, { signal, gate }) => {
+		const job = await startJob(this, i, items[i], { ...call, signal, gate });
+		const input = await readEditInput(job, client);
+		const mask = await readMask(job);
+		const done = await runSteps(job, client, input, mask);
+		return [await editOutput(job, input, mask, done)];
 	});
 }
