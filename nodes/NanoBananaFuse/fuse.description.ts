@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { MODELS, modelsWith } from '../shared/catalogue';
 import {
 	aspectRatioParameter,
 	generationOptions,
@@ -22,8 +23,16 @@ const imageTypeOptions = [
 	{ name: 'Character', value: 'character', description: 'A person or figure whose look must stay the same' },
 	{ name: 'Object', value: 'object', description: 'A product, garment, logo or other thing to keep at high fidelity' },
 ];
-const imageTypeDescription =
-	'Said to the model with the label. Nano Banana 2 keeps up to 4 characters and 10 objects consistent, Nano Banana Pro 5 and 6; more are refused before any paid call.';
+const consistencyLimits = MODELS.filter((m) => m.maxCharacterImages !== undefined)
+	.map((m) => `${m.name} up to ${m.maxCharacterImages} characters and ${m.maxObjectImages} objects`)
+	.join(', ');
+const imageTypeDescription = `Said to the model with the label. Models keep a limited number consistent (${consistencyLimits}); more are refused before any paid call.`;
+
+/** "14 for Nano Banana 2 and Nano Banana Pro, 3 for Nano Banana". */
+const referenceLimits = [...new Set(MODELS.map((m) => m.maxReferenceImages))]
+	.sort((a, b) => b - a)
+	.map((limit) => `${limit} for ${modelsWith((m) => m.maxReferenceImages === limit)}`)
+	.join(', ');
 
 const fuseOptions: INodeProperties[] = [
 	{
@@ -32,7 +41,7 @@ const fuseOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
-		description: 'Refuse a request with more images than this, rather than pay for an unexpected one. 0: only the model\'s own limit (14 for Nano Banana 2 and Pro, 3 for Nano Banana).',
+		description: `Refuse a request with more images than this, rather than pay for an unexpected one. 0: only the model's own limit (${referenceLimits}).`,
 	},
 ];
 

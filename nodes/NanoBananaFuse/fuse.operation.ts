@@ -8,6 +8,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { MODELS, modelsWith } from '../shared/catalogue';
 import type { ModelInfo } from '../shared/catalogue';
 import { geminiClientFor } from '../shared/credentials';
 import { ALL_ITEMS, EACH_ITEM, SAME_AS_IMAGE } from './fuse.description';
@@ -102,6 +103,12 @@ function gatheredSources(ctx: IExecuteFunctions, itemCount: number): ImageSource
 }
 
 /** The model's limits and the node's own, checked before any image is read or paid for. */
+/** Which models take the most images in one request, from the catalogue. */
+function mostImages(): string {
+	const most = Math.max(...MODELS.map((m) => m.maxReferenceImages));
+	return `${modelsWith((m) => m.maxReferenceImages === most)} take up to ${most}.`;
+}
+
 function checkLimits(ctx: IExecuteFunctions, fusion: Fusion, sources: ImageSource[], model: ModelInfo | undefined, maxImages: number) {
 	const count = sources.length;
 	if (count < 2) {
@@ -114,7 +121,7 @@ function checkLimits(ctx: IExecuteFunctions, fusion: Fusion, sources: ImageSourc
 	if (!model) return;
 	const name = `${model.name} (${model.id})`;
 	if (count > model.maxReferenceImages) {
-		throw fusionFail(ctx, fusion, `${count} images, but ${name} takes at most ${model.maxReferenceImages} per request`, `${advice} Nano Banana 2 and Nano Banana Pro take up to 14.`);
+		throw fusionFail(ctx, fusion, `${count} images, but ${name} takes at most ${model.maxReferenceImages} per request`, `${advice} ${mostImages()}`);
 	}
 	const characters = sources.filter((s) => s.type === 'character').length;
 	if (model.maxCharacterImages !== undefined && characters > model.maxCharacterImages) {

@@ -121,6 +121,16 @@ export const MODELS: readonly ModelInfo[] = [
 
 export const DEFAULT_MODEL = 'gemini-3.1-flash-image';
 
+/** "A", "A and B", "A, B and C". */
+export function listOf(names: string[]): string {
+	return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** The models that can still be used and have a feature, by name: what descriptions say, derived here. */
+export function modelsWith(has: (model: ModelInfo) => boolean): string {
+	return listOf(MODELS.filter((m) => m.status !== 'shutdown' && has(m)).map((m) => m.name));
+}
+
 /** `models/gemini-3-pro-image` and `gemini-3-pro-image` name the same model. */
 export function normaliseModelId(id: string): string {
 	return id.trim().replace(/^models\//, '');

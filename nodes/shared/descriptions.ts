@@ -3,7 +3,7 @@
  */
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS } from './catalogue';
+import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS, findModel, modelsWith } from './catalogue';
 import { DEFAULT_INLINE_LIMIT_MB } from './input';
 import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE } from './settings';
 
@@ -43,25 +43,31 @@ export const promptParameter = (description: string, placeholder: string): INode
 	description,
 });
 
-const RATIO_NAMES: Record<string, string> = {
-	'1:1': '1:1 (Square)',
-	'2:3': '2:3 (Portrait)',
-	'3:2': '3:2 (Landscape)',
-	'3:4': '3:4 (Portrait)',
-	'4:3': '4:3 (Landscape)',
-	'4:5': '4:5 (Portrait, Instagram)',
-	'5:4': '5:4 (Landscape)',
-	'9:16': '9:16 (Vertical Video, Stories)',
-	'16:9': '16:9 (Widescreen)',
-	'21:9': '21:9 (Cinematic)',
-	'1:4': '1:4 (Tall Banner, Nano Banana 2 Only)',
-	'4:1': '4:1 (Wide Banner, Nano Banana 2 Only)',
-	'1:8': '1:8 (Tall Strip, Nano Banana 2 Only)',
-	'8:1': '8:1 (Wide Strip, Nano Banana 2 Only)',
+/** What each shape is for; the extra ratios also name the models that make them. */
+const RATIO_SHAPES: Record<string, string> = {
+	'1:1': 'Square',
+	'2:3': 'Portrait',
+	'3:2': 'Landscape',
+	'3:4': 'Portrait',
+	'4:3': 'Landscape',
+	'4:5': 'Portrait, Instagram',
+	'5:4': 'Landscape',
+	'9:16': 'Vertical Video, Stories',
+	'16:9': 'Widescreen',
+	'21:9': 'Cinematic',
+	'1:4': 'Tall Banner',
+	'4:1': 'Wide Banner',
+	'1:8': 'Tall Strip',
+	'8:1': 'Wide Strip',
 };
 
+const ratioName = (ratio: string): string =>
+	(EXTRA_ASPECT_RATIOS as readonly string[]).includes(ratio)
+		? `${ratio} (${RATIO_SHAPES[ratio]}, Only ${modelsWith((m) => m.aspectRatios.includes(ratio))})`
+		: `${ratio} (${RATIO_SHAPES[ratio]})`;
+
 const ratioOptions: INodePropertyOptions[] = [...STANDARD_ASPECT_RATIOS, ...EXTRA_ASPECT_RATIOS].map((ratio) => ({
-	name: RATIO_NAMES[ratio],
+	name: ratioName(ratio),
 	value: ratio,
 }));
 
@@ -86,13 +92,13 @@ export const imageSizeParameter: INodeProperties = {
 	name: 'imageSize',
 	type: 'options',
 	options: [
-		{ name: '512 (Nano Banana 2 Only)', value: '512' },
+		{ name: `512 (Only ${modelsWith((m) => m.imageSizes.includes('512'))})`, value: '512' },
 		{ name: '1K', value: '1K' },
 		{ name: '2K', value: '2K' },
 		{ name: '4K', value: '4K' },
 	],
 	default: '1K',
-	description: 'Resolution class of the output. 2K and 4K cost more and take longer; Nano Banana (2.5) makes 1K only.',
+	description: `Resolution class of the output. 2K and 4K cost more and take longer; ${modelsWith((m) => m.imageSizes.join() === '1K')} make 1K only.`,
 };
 
 export const numberOfImagesParameter: INodeProperties = {
@@ -127,7 +133,7 @@ export const generationOptions: INodeProperties[] = [
 		name: 'googleSearch',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to let the model look things up on Google Search first (for current events, real places, products). Supported by Nano Banana 2 and Pro; the sources come back in the output.',
+		description: `Whether to let the model look things up on Google Search first (for current events, real places, products). Supported by ${modelsWith((m) => m.googleSearch)}; the sources come back in the output.`,
 	},
 	{
 		displayName: 'Include Thoughts',
@@ -205,7 +211,7 @@ export const generationOptions: INodeProperties[] = [
 			{ name: 'High', value: 'high', description: 'Better layout and text rendering, slower, more thinking tokens' },
 		],
 		default: 'default',
-		description: 'How much the model reasons before drawing. Nano Banana Pro always thinks and cannot be set.',
+		description: `How much the model reasons before drawing. ${modelsWith((m) => m.thinks && !m.thinkingLevels)}: always thinks, cannot be set; ${modelsWith((m) => !m.thinks)}: does not think.`,
 	},
 	{
 		displayName: 'Top P',
@@ -336,7 +342,7 @@ export const inputOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
-		description: 'Downscale inputs whose longest side is larger. 0 uses what the model can use (e.g. 3072 px for Nano Banana 2), which cuts upload time with no loss.',
+		description: `Downscale inputs whose longest side is larger. 0 uses what the model can use (e.g. ${findModel(DEFAULT_MODEL)?.maxInputLongSide} px for ${findModel(DEFAULT_MODEL)?.name}), which cuts upload time with no loss.`,
 	},
 	{
 		displayName: 'Max Input Megapixels',
