@@ -83,8 +83,11 @@ rm -f "$credentials"
 
 # Examples are imported when new or changed, so edits made in the editor survive a restart.
 examples=$(mktemp -d)
+# With the simulator, the photos the examples download come from it, so they run offline.
+photos_url=
+[ -z "${GEMINI_API_KEY:-}" ] && photos_url=$host/__sim/photos
 node "$REPO_DIR/scripts/prepare-examples.js" "$REPO_DIR/examples" "$examples" "$USER_FOLDER/.examples-imported" \
-	"$CREDENTIAL_ID" "$CREDENTIAL_NAME"
+	"$CREDENTIAL_ID" "$CREDENTIAL_NAME" $photos_url
 if compgen -G "$examples/*.json" >/dev/null; then
 	n8n import:workflow --separate --input="$examples" >/dev/null
 	cp "$examples/.imported" "$USER_FOLDER/.examples-imported"

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { readBody, sendJson } from './http';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+
+import { readBody, send, sendJson } from './http';
 import type { SimState } from './state';
 import type { FaultSpec, ImageFormat, Quota, RandomFaults, RecordedRequest } from './types';
 
@@ -13,6 +16,7 @@ import type { FaultSpec, ImageFormat, Quota, RandomFaults, RecordedRequest } fro
  *   POST /__sim/reset     clears requests, faults, counters, files and batches
  *   POST /__sim/teach     {image: base64, text?: string[], prompt?: string}: what an image shows, for the judge
  *   GET  /__sim/stats     counters
+ *   GET  /__sim/photos/NAME  a photo from test/fixtures/photos, so example workflows run offline
  * No API key is needed, and these calls are not recorded.
  */
 export async function control(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL) {
@@ -24,6 +28,8 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 	} catch {
 		return sendJson(res, 400, { error: { message: 'The body is not valid JSON.' } });
 	}
+	const photo = /^\/__sim\/photos\/([\w.-]+)$/.exec(url.pathname);
+	if (req.method === 'GET' && photo) return servePhoto(res, photo[1]);
 	const action = `${req.method} ${url.pathname}`;
 	try {
 		switch (action) {
@@ -71,6 +77,16 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 	} catch (error) {
 		return sendJson(res, 400, { error: { message: (error as Error).message } });
 	}
+}
+
+const PHOTOS_DIR = join(__dirname, '..', 'fixtures', 'photos');
+const PHOTO_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };
+
+function servePhoto(res: ServerResponse, name: string) {
+	const type = PHOTO_TYPES[extname(name).toLowerCase()];
+	const file = join(PHOTOS_DIR, name);
+	if (!type || !existsSync(file)) return sendJson(res, 404, { error: { message: `No photo ${name}` } });
+	return send(res, 200, type, readFileSync(file));
 }
 
 const SECRET = '<redacted>';
