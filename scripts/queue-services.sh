@@ -7,7 +7,9 @@
 #
 # `start` installs the Debian packages redis-server and postgresql when their programs are missing (as root,
 # with apt-get), and stops whatever an earlier `start` left behind first, so it can be run again and again.
-# PostgreSQL refuses to run as root: as root it runs as the user postgres (the package creates it).
+# PostgreSQL refuses to run as root: as root it runs as the user postgres (the package creates it). Installing
+# the Debian packages may also start their default services (ports 5432 and 6379) where the system allows it;
+# this script leaves those alone and never uses them.
 #
 # Knobs (environment):
 #   QUEUE_SERVICES_STATE   where the state of a run is kept (default .e2e/queue-services in the repo)
@@ -141,7 +143,7 @@ start_services() {
 
 	# PostgreSQL: a fresh cluster, tuned for throwaway data; password login over TCP, trust on its own socket
 	mkdir -p "$run_dir/pg"
-	printf '%s\n' "$password" >"$run_dir/pg/pwfile"
+	(umask 077 && printf '%s\n' "$password" >"$run_dir/pg/pwfile")
 	[ "$run_as" = "$(id -un)" ] || chown -R "$run_as" "$run_dir/pg"
 	as_pg_user "$pg_bin/initdb" -D "$run_dir/pg/data" -U "$DB_USER" --pwfile="$run_dir/pg/pwfile" \
 		--auth-host=scram-sha-256 --auth-local=trust -E UTF8 --no-locale --no-sync >"$run_dir/pg/initdb.log" 2>&1 ||
@@ -165,8 +167,8 @@ start_services() {
 	redis_ping "$redis_port" || { tail -n 20 "$run_dir/redis/redis.log" >&2; die "Redis does not answer on port $redis_port"; }
 
 	local json
-	json=$(printf '{"postgres":{"host":"127.0.0.1","port":%s,"database":"%s","user":"%s","password":"%s","version":"%s"},"redis":{"host":"127.0.0.1","port":%s,"version":"%s"},"runDir":"%s"}' \
-		"$pg_port" "$DB_NAME" "$DB_USER" "$password" "$("$pg_bin/postgres" --version | sed -n 's/^postgres (PostgreSQL) \([^ ]*\).*/\1/p')" \
+	json=$(printf '{"postgres":{"host":"127.0.0.1","port":%s,"database":"%s","user":"%s","password":"%s","version":"%s","bin":"%s"},"redis":{"host":"127.0.0.1","port":%s,"version":"%s"},"runDir":"%s"}' \
+		"$pg_port" "$DB_NAME" "$DB_USER" "$password" "$("$pg_bin/postgres" --version | sed -n 's/^postgres (PostgreSQL) \([^ ]*\).*/\1/p')" "$pg_bin" \
 		"$redis_port" "$(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')" "$run_dir")
 	echo "$json" >"$STATE_JSON"
 	trap - EXIT

@@ -1,0 +1,928 @@
+/**
+ * The package in n8n's queue mode, for real: PostgreSQL and Redis from scripts/queue-services.sh, one main
+ * (`n8n start`) that receives webhooks and puts executions on the Bull queue in Redis, and two workers
+ * (`n8n worker`) that take them off it. Every process has its own user folder with the package installed from
+ * its packed tarball, and they share only the database, Redis and the encryption key.
+ *
+ * Binary data mode: `database`. n8n 2.41.1 offers filesystem, s3, azure and database
+ * (n8n-core's BINARY_DATA_MODES; N8N_DEFAULT_BINARY_DATA_MODE); filesystem keeps files in one process's own
+ * folder, so a worker could not read what another wrote, and s3/azure need a licence and a storage server we
+ * cannot run offline. `database` stores binaries in PostgreSQL's binary_data table, and it is what n8n itself
+ * picks in queue mode when no mode is set. It is set explicitly here all the same.
+ *
+ * PostgreSQL is Debian 12's 15: n8n 2.41.1 warns that it wants 16 or newer, and works.
+ *
+ * Executions are started the way production ones are: webhooks of published workflows, called on the main
+ * (execute-batch would run them in its own process and never touch the queue). Results are read back through
+ * the main's REST API, as the editor does: execution data, and every image through its binary-data endpoint
+ * (except a file a webhook received, which that endpoint does not serve in database mode; see (b)).
+ * Each process gets NBS_QUEUE_PROCESS (main, worker-1, worker-2), which the workflows write into prompts and
+ * output with $env, so the simulator's log says which process sent each request; the workers' own logs
+ * ("Worker started execution N") confirm it.
+ *
+ * (a) workflows 01, 07, 08 and 9 of the suite, their Manual Trigger swapped for a Webhook; (c) 8 webhook calls
+ * of 25 items at once: one HTTP 200 generate per prompt, requests from both workers; (b) one execution whose
+ * first part runs on one worker and is parked by a Wait node; that worker is stopped, and the other one
+ * resumes the execution and sends, byte for byte, the images the stopped one stored.
+ */
+import { randomUUID } from 'crypto';
+import { readFileSync, promises as fs } from 'fs';
+import { createServer, type Server } from 'http';
+import * as path from 'path';
+import sharp from 'sharp';
+import type { IBinaryData, INodeExecutionData, IPairedItemData, IRun, IRunExecutionData } from 'n8n-workflow';
+
+import { GeminiSim } from '../gemini-sim';
+import type { RecordedRequest } from '../gemini-sim/types';
+import {
+	freePort,
+	installN8n,
+	mustSucceed,
+	N8nProcess,
+	N8nSandbox,
+	outputOf,
+	repoDir,
+	runCommand,
+	type N8nInstall,
+} from './local-n8n';
+
+const MINUTE = 60_000;
+const runDir = path.join(repoDir, '.e2e', 'queue');
+const suiteWorkflowsDir = path.join(__dirname, 'workflows');
+const photosDir = path.join(repoDir, 'test', 'fixtures', 'photos');
+const servicesScript = path.join(repoDir, 'scripts', 'queue-services.sh');
+const servicesState = path.join(runDir, 'services');
+
+/** The suite's workflows use this credential; here it lives in PostgreSQL. */
+const CREDENTIAL = { id: 'nbsE2eCredential1', name: 'Nano Banana (e2e)' };
+const WORKERS = ['worker-1', 'worker-2'] as const;
+const BATCHES = 8;
+const ITEMS_PER_BATCH = 25;
+
+const WORKFLOW = {
+	generate: { id: 'nbsQueue01Generate', path: 'nbs-queue-generate' },
+	editSteps: { id: 'nbsQueue07EditSteps', path: 'nbs-queue-edit-steps' },
+	fuseGather: { id: 'nbsQueue08FuseGather', path: 'nbs-queue-fuse-gather' },
+	verifyRouting: { id: 'nbsQueue09VerifyRoute', path: 'nbs-queue-verify-routing' },
+	batch: { id: 'nbsQueueBatch200', path: 'nbs-queue-batch' },
+	handoff: { id: 'nbsQueueHandoff1', path: 'nbs-queue-handoff' },
+};
+
+interface QueueServices {
+	/** bin: the folder of PostgreSQL's programs (psql). */
+	postgres: { host: string; port: number; database: string; user: string; password: string; version: string; bin: string };
+	redis: { host: string; port: number; version: string };
+	runDir: string;
+}
+
+interface WorkflowNode {
+	id: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: Record<string, unknown>;
+	webhookId?: string;
+	credentials?: unknown;
+}
+type Connections = Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }>;
+interface WorkflowJson {
+	id: string;
+	name: string;
+	active: boolean;
+	nodes: WorkflowNode[];
+	connections: Connections;
+	settings?: Record<string, unknown>;
+}
+
+// --- workflows ----------------------------------------------------------------------------------------------
+
+function webhookNode(base: Pick<WorkflowNode, 'id' | 'name' | 'position'>, webhookPath: string, parameters: Record<string, unknown>): WorkflowNode {
+	return {
+		...base,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2.1,
+		webhookId: randomUUID(),
+		parameters: { httpMethod: 'POST', path: webhookPath, options: {}, ...parameters },
+	};
+}
+
+function link(...nodes: Array<string | [string, number]>): Connections {
+	const connections: Connections = {};
+	for (let k = 0; k + 1 < nodes.length; k++) {
+		const [from, to] = [nodes[k], nodes[k + 1]];
+		const [fromName] = [from].flat() as [string];
+		const [toName, toIndex = 0] = [to].flat() as [string, number?];
+		(connections[fromName] ??= { main: [[]] }).main[0].push({ node: toName, type: 'main', index: toIndex });
+	}
+	return connections;
+}
+
+/** A workflow of the e2e suite (test/e2e/workflows), published and started by a webhook instead of its Manual Trigger. */
+function fromSuite(file: string, { id, path: webhookPath }: { id: string; path: string }, parameters: Record<string, unknown>): WorkflowJson {
+	const workflow = JSON.parse(readFileSync(path.join(suiteWorkflowsDir, file), 'utf8')) as WorkflowJson;
+	const index = workflow.nodes.findIndex((node) => node.type === 'n8n-nodes-base.manualTrigger');
+	if (index < 0) throw new Error(`${file} has no Manual Trigger to replace`);
+	workflow.nodes[index] = webhookNode(workflow.nodes[index], webhookPath, parameters);
+	return { ...workflow, id, name: `Queue mode: ${workflow.name}`, active: false };
+}
+
+function node(name: string, type: string, typeVersion: number, x: number, parameters: Record<string, unknown>, extra: Partial<WorkflowNode> = {}): WorkflowNode {
+	return { id: randomUUID(), name, type, typeVersion, position: [x, 0], parameters, ...extra };
+}
+
+const nanoBanana = { credentials: { nanoBananaApi: CREDENTIAL } };
+const model = (value: string) => ({ __rl: true, mode: 'list', value });
+
+/**
+ * 200 items in 8 executions: each webhook call asks for 25 images. Every prompt names its batch and item,
+ * and the process and execution that sent it.
+ */
+function batchWorkflow(): WorkflowJson {
+	return {
+		id: WORKFLOW.batch.id,
+		name: 'Queue mode: a batch of images per webhook call',
+		active: false,
+		nodes: [
+			webhookNode({ id: randomUUID(), name: 'Start', position: [0, 0] }, WORKFLOW.batch.path, {
+				responseMode: 'lastNode',
+				responseData: 'firstEntryJson',
+			}),
+			node('Prompts', 'n8n-nodes-base.code', 2, 220, {
+				jsCode:
+					"const { batch, count } = $('Start').first().json.body;\n" +
+					'return Array.from({ length: count }, (_, item) => ({ json: { batch, item, prompt: `Queue batch ${batch} item ${item}` } }));',
+			}),
+			node(
+				'Generate Batch',
+				'n8n-nodes-nano-banana-studio.nanoBananaGenerate',
+				1,
+				440,
+				{
+					model: model('gemini-3.1-flash-image'),
+					prompt: '={{ $json.prompt }} (sent by {{ $env.NBS_QUEUE_PROCESS }}, execution {{ $execution.id }})',
+					aspectRatio: '1:1',
+					imageSize: '512',
+					numberOfImages: 1,
+					options: {},
+				},
+				nanoBanana,
+			),
+		],
+		connections: link('Start', 'Prompts', 'Generate Batch'),
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+/**
+ * Workflow 7 cut in two by a Wait node. The photo arrives with the webhook call (the main stores it); the
+ * first Edit runs its three steps and the webhook answers with the execution's resume URL; the execution then
+ * waits in the database until that URL is called, and the second Edit continues the conversation, reading the
+ * step images the first one stored. "Keep Session" (a Merge that waits for both inputs) carries the first
+ * Edit's item over the wait, because a Wait node resumed by a webhook outputs that call's data instead.
+ */
+function handoffWorkflow(): WorkflowJson {
+	const suite = JSON.parse(readFileSync(path.join(suiteWorkflowsDir, '07-edit-steps-continue.json'), 'utf8')) as WorkflowJson;
+	const byName = (name: string) => structuredClone(suite.nodes.find((n) => n.name === name)!);
+	const retouch = byName('Retouch Step By Step');
+	const smile = byName('Make Him Smile');
+	smile.parameters.prompt = '=Now make him smile. (asked by {{ $env.NBS_QUEUE_PROCESS }})';
+	smile.position = [1100, 0];
+	return {
+		id: WORKFLOW.handoff.id,
+		name: 'Queue mode: Edit steps, wait, then continue the edit',
+		active: false,
+		nodes: [
+			webhookNode({ id: randomUUID(), name: 'Upload A Photo', position: [0, 0] }, WORKFLOW.handoff.path, {
+				responseMode: 'responseNode',
+				// the request body is the photo itself
+				options: { binaryPropertyName: 'Photo' },
+			}),
+			retouch,
+			node('Handed Over', 'n8n-nodes-base.respondToWebhook', 1.5, 660, {
+				respondWith: 'json',
+				responseBody: '={{ { executionId: $execution.id, resumeUrl: $execution.resumeUrl, editedBy: $env.NBS_QUEUE_PROCESS } }}',
+				options: {},
+			}),
+			node('Approval', 'n8n-nodes-base.wait', 1.1, 880, { resume: 'webhook', httpMethod: 'POST', responseMode: 'lastNode', responseData: 'firstEntryJson', options: {} }, { webhookId: randomUUID() }),
+			node('Keep Session', 'n8n-nodes-base.merge', 3.2, 990, { mode: 'chooseBranch', chooseBranchMode: 'waitForAll', output: 'specifiedInput', useDataOfInput: 1 }),
+			smile,
+			node('Resumed On', 'n8n-nodes-base.set', 3.4, 1320, {
+				assignments: {
+					assignments: [
+						{ id: randomUUID(), name: 'continuedBy', type: 'string', value: '={{ $env.NBS_QUEUE_PROCESS }}' },
+						{ id: randomUUID(), name: 'executionId', type: 'string', value: '={{ $execution.id }}' },
+					],
+				},
+				includeOtherFields: true,
+				options: { stripBinary: false },
+			}),
+		],
+		connections: {
+			'Upload A Photo': { main: [[{ node: 'Retouch Step By Step', type: 'main', index: 0 }]] },
+			'Retouch Step By Step': {
+				main: [
+					[
+						{ node: 'Keep Session', type: 'main', index: 0 },
+						{ node: 'Handed Over', type: 'main', index: 0 },
+					],
+				],
+			},
+			...link('Handed Over', 'Approval', ['Keep Session', 1]),
+			...link('Keep Session', 'Make Him Smile', 'Resumed On'),
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+function queueWorkflows(): WorkflowJson[] {
+	return [
+		// the webhook answers with the first image itself, as n8n read it back from the database
+		fromSuite('01-scheduled-content.json', WORKFLOW.generate, { responseMode: 'lastNode', responseData: 'firstEntryBinary' }),
+		fromSuite('07-edit-steps-continue.json', WORKFLOW.editSteps, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
+		fromSuite('08-fuse-gather.json', WORKFLOW.fuseGather, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
+		fromSuite('09-verify-routing.json', WORKFLOW.verifyRouting, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
+		batchWorkflow(),
+		handoffWorkflow(),
+	];
+}
+
+// --- n8n in queue mode --------------------------------------------------------------------------------------
+
+let sim: GeminiSim;
+let photoServer: Server | undefined;
+let photosUrl: string;
+let services: QueueServices | undefined;
+let install: N8nInstall;
+let main: N8nProcess | undefined;
+const workers = new Map<string, N8nProcess>();
+let rest: N8nRest;
+const timings: Record<string, number> = {};
+let ready = false;
+
+async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+	const started = Date.now();
+	try {
+		return await work();
+	} finally {
+		timings[step] = (Date.now() - started) / 1000;
+	}
+}
+
+async function queueServices(command: 'start' | 'stop'): Promise<string> {
+	const result = await runCommand('bash', [servicesScript, command], {
+		env: { ...process.env, QUEUE_SERVICES_STATE: servicesState },
+		timeoutMs: 5 * MINUTE,
+	});
+	if (result.exitCode !== 0) {
+		throw new Error(
+			`scripts/queue-services.sh ${command} failed (exit ${result.exitCode}); queue mode needs PostgreSQL and Redis ` +
+				`(Debian packages postgresql and redis-server, installed by the script when run as root with apt-get):\n${result.stderr.slice(-3000)}`,
+		);
+	}
+	return result.stdout;
+}
+
+async function servePhotos(): Promise<void> {
+	photoServer = createServer((request, response) => {
+		const name = path.basename(decodeURIComponent(request.url ?? ''));
+		fs.readFile(path.join(photosDir, name)).then(
+			(bytes) => {
+				response.writeHead(200, { 'content-type': name.endsWith('.png') ? 'image/png' : 'image/jpeg' });
+				response.end(bytes);
+			},
+			() => response.writeHead(404).end(),
+		);
+	});
+	await new Promise<void>((resolve) => photoServer!.listen(0, '127.0.0.1', resolve));
+	photosUrl = `http://127.0.0.1:${(photoServer.address() as { port: number }).port}`;
+}
+
+/** The main's REST API, signed in as the owner, as the editor uses it. */
+class N8nRest {
+	// The editor sends its browser id with every request; the session cookie is bound to it.
+	private readonly browserId = 'nano-banana-queue-e2e';
+	private cookie = '';
+	private readonly flatted: { parse: (text: string) => unknown };
+
+	constructor(
+		readonly url: string,
+		n8nDir: string,
+	) {
+		// n8n stores execution data with flatted; its own copy reads it back
+		this.flatted = require(path.join(n8nDir, 'node_modules', 'flatted')) as { parse: (text: string) => unknown };
+	}
+
+	async signIn(email: string, password: string): Promise<void> {
+		await mustSucceed(
+			runCommand(process.execPath, [path.join(repoDir, 'scripts', 'setup-owner.js'), this.url, email, password], { timeoutMs: MINUTE }),
+			'setup-owner.js',
+		);
+		const login = await fetch(`${this.url}/rest/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'browser-id': this.browserId },
+			body: JSON.stringify({ emailOrLdapLoginId: email, password }),
+		});
+		if (login.status !== 200) throw new Error(`login failed: HTTP ${login.status} ${await login.text()}`);
+		this.cookie = login.headers
+			.getSetCookie()
+			.map((line) => line.split(';')[0])
+			.join('; ');
+	}
+
+	private async get(pathAndQuery: string): Promise<Response> {
+		const response = await fetch(`${this.url}${pathAndQuery}`, { headers: { 'browser-id': this.browserId, cookie: this.cookie } });
+		if (!response.ok) throw new Error(`GET ${pathAndQuery}: HTTP ${response.status} ${await response.text()}`);
+		return response;
+	}
+
+	/** Publishes a workflow's current version, as the editor's Publish button does; its webhooks go live on the main. */
+	async publish(workflowId: string): Promise<void> {
+		const { data } = (await (await this.get(`/rest/workflows/${workflowId}`)).json()) as { data: { versionId: string } };
+		const response = await fetch(`${this.url}/rest/workflows/${workflowId}/activate`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'browser-id': this.browserId, cookie: this.cookie },
+			body: JSON.stringify({ versionId: data.versionId }),
+		});
+		if (!response.ok) throw new Error(`publishing ${workflowId}: HTTP ${response.status} ${await response.text()}`);
+	}
+
+	/** The workflow's executions, newest first. */
+	async executions(workflowId: string): Promise<Array<{ id: string; status: string; mode: string }>> {
+		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+		const body = (await (await this.get(`/rest/executions?filter=${filter}&limit=100`)).json()) as {
+			data: { results: Array<{ id: string; status: string; mode: string }> };
+		};
+		return body.data.results;
+	}
+
+	async execution(id: string): Promise<{ status: string; run: IRun }> {
+		const body = (await (await this.get(`/rest/executions/${id}`)).json()) as { data: { status: string; data: string } };
+		const data = this.flatted.parse(body.data.data) as IRunExecutionData;
+		return { status: body.data.status, run: { data } as IRun };
+	}
+
+	/** The bytes of a stored binary, through the endpoint the editor downloads files from. */
+	async binary(binary: IBinaryData): Promise<Buffer> {
+		if (!binary.id) throw new Error(`binary ${binary.fileName} has no id: it was not stored by a binary data manager`);
+		return Buffer.from(await (await this.get(`/rest/binary-data?id=${encodeURIComponent(binary.id)}&action=download`)).arrayBuffer());
+	}
+}
+
+/** POSTs to a production webhook of the main; waits for n8n's answer. */
+async function callWebhook(webhookPath: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+	const isBuffer = Buffer.isBuffer(body);
+	return await fetch(`${rest.url}/webhook/${webhookPath}`, {
+		method: 'POST',
+		headers: { 'content-type': isBuffer ? 'application/octet-stream' : 'application/json', ...headers },
+		body: isBuffer ? new Uint8Array(body) : JSON.stringify(body),
+		signal: AbortSignal.timeout(3 * MINUTE),
+	});
+}
+
+/** The only execution of a workflow, finished. */
+async function onlyExecution(workflowId: string): Promise<{ id: string; run: IRun }> {
+	const executions = await rest.executions(workflowId);
+	if (executions.length !== 1) throw new Error(`${workflowId}: expected one execution, found ${JSON.stringify(executions)}`);
+	const { status, run } = await rest.execution(executions[0].id);
+	if (status !== 'success') throw new Error(`${workflowId}: execution ${executions[0].id} is ${status}: ${JSON.stringify(run.data.resultData.error)}`);
+	return { id: executions[0].id, run };
+}
+
+/** One query against n8n's database, rows as psql -At prints them. */
+async function sql(query: string): Promise<string> {
+	const { postgres } = services!;
+	const result = await mustSucceed(
+		runCommand(path.join(postgres.bin, 'psql'), ['-h', postgres.host, '-p', String(postgres.port), '-U', postgres.user, '-d', postgres.database, '-At', '-c', query], {
+			env: { ...process.env, PGPASSWORD: postgres.password },
+			timeoutMs: MINUTE,
+		}),
+		'psql',
+	);
+	return result.stdout.trim();
+}
+
+/** The bytes of a binary as n8n stored them in its database (binary data mode `database`). */
+async function storedBytes(binary: IBinaryData): Promise<Buffer> {
+	const fileId = /^database:([0-9a-f-]{36})$/.exec(binary.id ?? '')?.[1];
+	if (!fileId) throw new Error(`not a binary stored in the database: ${binary.id}`);
+	const hex = await sql(`select encode(data, 'hex') from binary_data where "fileId" = '${fileId}'`);
+	if (!hex) throw new Error(`no row for ${binary.id} in binary_data`);
+	return Buffer.from(hex, 'hex');
+}
+
+/** Execution ids each worker says it started, from its own log. */
+async function executionsByWorker(): Promise<Map<string, string[]>> {
+	const byWorker = new Map<string, string[]>();
+	for (const [name, worker] of workers) {
+		byWorker.set(name, [...(await worker.log()).matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]));
+	}
+	return byWorker;
+}
+
+beforeAll(async () => {
+	sim = await GeminiSim.start({ apiKey: 'queue-e2e-api-key' });
+	// requests that take a moment keep several executions in flight at once, on both workers
+	sim.setLatency(150);
+	await servePhotos();
+
+	// both run to their end, so a failure leaves no install half done behind
+	const [servicesLine, installed] = await Promise.allSettled([
+		timed('queueServices', () => queueServices('start')),
+		timed('installN8n', () => installN8n(10 * MINUTE, path.join(repoDir, '.e2e', 'n8n-install.log'))),
+	]);
+	if (servicesLine.status === 'rejected') throw servicesLine.reason;
+	services = JSON.parse(servicesLine.value.trim().split('\n').pop()!) as QueueServices;
+	if (installed.status === 'rejected') throw installed.reason;
+	install = installed.value;
+
+	const mainPort = await freePort();
+	const mainUrl = `http://127.0.0.1:${mainPort}`;
+	// Shared by every process. n8n.sh exports E2E_ENCRYPTION_KEY as N8N_ENCRYPTION_KEY, the same fixed key the
+	// user-folder template was made with, so the three processes can decrypt each other's credentials.
+	const shared: NodeJS.ProcessEnv = {
+		E2E_ENCRYPTION_KEY: install.encryptionKey,
+		EXECUTIONS_MODE: 'queue',
+		DB_TYPE: 'postgresdb',
+		DB_POSTGRESDB_HOST: services.postgres.host,
+		DB_POSTGRESDB_PORT: String(services.postgres.port),
+		DB_POSTGRESDB_DATABASE: services.postgres.database,
+		DB_POSTGRESDB_USER: services.postgres.user,
+		DB_POSTGRESDB_PASSWORD: services.postgres.password,
+		QUEUE_BULL_REDIS_HOST: services.redis.host,
+		QUEUE_BULL_REDIS_PORT: String(services.redis.port),
+		N8N_DEFAULT_BINARY_DATA_MODE: 'database',
+		// resume URLs ($execution.resumeUrl) are made by the workers, and must point at the main
+		N8N_WEBHOOK_URL: `${mainUrl}/`,
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_LOG_LEVEL: 'info',
+		N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
+		E2E_PHOTOS_URL: photosUrl,
+		N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '10',
+	};
+	const envOf = async (name: string, own: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> => ({
+		...shared,
+		...own,
+		NBS_QUEUE_PROCESS: name,
+		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+	});
+	const mainEnv = await envOf('main', { N8N_PORT: String(mainPort) });
+	const workerEnvs = new Map<string, NodeJS.ProcessEnv>();
+	for (const name of WORKERS) {
+		workerEnvs.set(name, await envOf(name, { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(await freePort()), N8N_WORKER_SERVER_ADDRESS: '127.0.0.1' }));
+	}
+
+	const mainSandbox = await N8nSandbox.create(install, path.join(runDir, 'main'), mainEnv);
+	const workerSandboxes = new Map<string, N8nSandbox>();
+	for (const name of WORKERS) workerSandboxes.set(name, await N8nSandbox.create(install, path.join(runDir, name), workerEnvs.get(name)));
+
+	// The package goes into every process's user folder; built once, packed and installed three times.
+	await timed('loadPackageMain', () => mainSandbox.loadPackage(5 * MINUTE));
+	const workflowsDir = path.join(runDir, 'workflows');
+	await fs.mkdir(workflowsDir, { recursive: true });
+	for (const workflow of queueWorkflows()) await fs.writeFile(path.join(workflowsDir, `${workflow.id}.json`), JSON.stringify(workflow, null, 2));
+	await Promise.all([
+		...[...workerSandboxes.values()].map((sandbox, k) => timed(`loadPackageWorker${k + 1}`, () => sandbox.loadPackage(5 * MINUTE, { build: false }))),
+		timed('migrateAndImport', async () => {
+			// the first command against the empty database runs n8n's migrations
+			await mainSandbox.importCredentials([{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } }], 3 * MINUTE);
+			// Published below through the REST API: `--activeState=fromJson` would have the CLI publish them, but
+			// n8n 2.41.1 refuses that before the owner account is set up ("without permissions").
+			await mustSucceed(mainSandbox.cli(['import:workflow', '--separate', `--input=${workflowsDir}`], 2 * MINUTE), 'import:workflow');
+		}),
+	]);
+
+	await timed('startProcesses', async () => {
+		const started = await Promise.allSettled([
+			N8nProcess.start(mainSandbox, { name: 'main', args: ['start'], env: mainEnv, readyUrl: `${mainUrl}/healthz/readiness`, timeoutMs: 3 * MINUTE }),
+			...WORKERS.map((name) =>
+				N8nProcess.start(workerSandboxes.get(name)!, {
+					name,
+					args: ['worker'],
+					env: workerEnvs.get(name)!,
+					readyUrl: `http://127.0.0.1:${workerEnvs.get(name)!.QUEUE_HEALTH_CHECK_PORT}/healthz/readiness`,
+					timeoutMs: 3 * MINUTE,
+				}),
+			),
+		]);
+		for (const result of started) {
+			if (result.status !== 'fulfilled') continue;
+			if (result.value.name === 'main') main = result.value;
+			else workers.set(result.value.name, result.value);
+		}
+		const failed = started.find((result) => result.status === 'rejected');
+		if (failed) throw failed.reason;
+	});
+
+	rest = new N8nRest(mainUrl, install.n8nDir);
+	await timed('signIn', () => rest.signIn('owner@example.com', 'QueueOwner1'));
+	// One at a time: published all at once, some of the workflows' webhooks never went live on n8n 2.41.1.
+	await timed('publish', async () => {
+		for (const { id, path: webhookPath } of Object.values(WORKFLOW)) {
+			await rest.publish(id);
+			// A GET to a live POST webhook is refused with "not registered for GET requests. Did you mean ... POST".
+			for (let attempt = 0; ; attempt++) {
+				const probe = await (await fetch(`${mainUrl}/webhook/${webhookPath}`)).text();
+				if (/Did you mean to make a POST request/.test(probe)) break;
+				if (attempt === 40) throw new Error(`${id} was published, but its webhook ${webhookPath} is not live on the main: ${probe}`);
+				await new Promise((resolve) => setTimeout(resolve, 250));
+			}
+		}
+	});
+	ready = true;
+}, 15 * MINUTE);
+
+/** Nested setups do nothing when the main one failed: its error is the one to read. */
+function assertReady(): void {
+	if (!ready) throw new Error('queue mode did not start: see the error of the first test');
+}
+
+afterAll(async () => {
+	// every step runs, whatever failed before it; the first failure is reported
+	const steps = [
+		() => Promise.all([main?.stop(), ...[...workers.values()].map((worker) => worker.stop())]),
+		async () => {
+			if (services || (await fs.stat(path.join(servicesState, 'state.env')).catch(() => undefined))) await queueServices('stop');
+		},
+		() => sim?.stop(),
+		() => new Promise((resolve) => (photoServer ? photoServer.close(resolve) : resolve(undefined))),
+		async () => {
+			await fs.mkdir(runDir, { recursive: true });
+			await fs.writeFile(path.join(runDir, 'timings.json'), JSON.stringify({ n8n: install?.n8nVersion, ...timings }, null, 2));
+		},
+	];
+	let firstError: unknown;
+	for (const step of steps) {
+		try {
+			await step();
+		} catch (error) {
+			firstError ??= error;
+		}
+	}
+	if (firstError) throw firstError;
+}, 2 * MINUTE);
+
+// --- checks -------------------------------------------------------------------------------------------------
+
+function promptOf(request: RecordedRequest): string {
+	const body = request.body as { contents?: Array<{ parts?: Array<{ text?: string }> }> } | undefined;
+	return (body?.contents ?? [])
+		.flatMap((content) => content.parts ?? [])
+		.map((part) => part.text ?? '')
+		.join('');
+}
+
+interface WirePart {
+	text?: string;
+	inlineData?: { mimeType: string; data: string };
+	thoughtSignature?: string;
+}
+
+function contentsOf(request: RecordedRequest): Array<{ role: string; parts: WirePart[] }> {
+	return (request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)?.contents ?? [];
+}
+
+function pairedIndex(item: INodeExecutionData): number {
+	return (item.pairedItem as IPairedItemData).item;
+}
+
+async function imageOf(item: INodeExecutionData, property = 'data') {
+	const binary = item.binary?.[property];
+	if (!binary) throw new Error(`item has no binary "${property}": ${JSON.stringify(item.json)}`);
+	// stored in PostgreSQL by whichever process made it, read back through the main
+	expect(binary.id).toMatch(/^database:/);
+	const bytes = await rest.binary(binary);
+	const metadata = await sharp(bytes).metadata();
+	return { binary, bytes, metadata };
+}
+
+describe('the services and processes', () => {
+	test('PostgreSQL and Redis run on ports of their own, not the defaults', () => {
+		expect(services!.postgres.port).not.toBe(5432);
+		expect(services!.redis.port).not.toBe(6379);
+	});
+
+	test('one main and two workers run in queue mode, each with the package from the tarball in its own user folder', async () => {
+		expect(main?.running).toBe(true);
+		expect([...workers.keys()]).toEqual([...WORKERS]);
+		for (const worker of workers.values()) {
+			expect(worker.running).toBe(true);
+			expect(await worker.log()).toMatch(/n8n worker is now ready/);
+		}
+		for (const name of ['main', ...WORKERS]) {
+			const packageDir = path.join(runDir, name, 'user-folder', '.n8n', 'nodes', 'node_modules', 'n8n-nodes-nano-banana-studio');
+			expect((await fs.lstat(packageDir)).isSymbolicLink()).toBe(false);
+			expect(await fs.readdir(packageDir)).toEqual(expect.arrayContaining(['dist', 'package.json', 'node_modules']));
+		}
+	});
+});
+
+describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by webhooks, run on the workers', () => {
+	const runs: Record<string, IRun> = {};
+	const responses: Record<string, Response> = {};
+	let firstImageFromWebhook: Buffer;
+
+	beforeAll(async () => {
+		assertReady();
+		sim.reset();
+		// all four at once: the queue hands them to both workers
+		const calls = [WORKFLOW.generate, WORKFLOW.editSteps, WORKFLOW.fuseGather, WORKFLOW.verifyRouting].map(async ({ id, path: p }) => {
+			responses[id] = await callWebhook(p, { from: 'queue-mode.test.ts' });
+		});
+		await timed('suiteWorkflows', () => Promise.all(calls));
+		firstImageFromWebhook = Buffer.from(await responses[WORKFLOW.generate.id].arrayBuffer());
+		for (const { id } of [WORKFLOW.generate, WORKFLOW.editSteps, WORKFLOW.fuseGather, WORKFLOW.verifyRouting]) {
+			runs[id] = (await onlyExecution(id)).run;
+		}
+	}, 5 * MINUTE);
+
+	test('every webhook call was answered, and no process ran an execution but the workers', async () => {
+		for (const response of Object.values(responses)) expect(response.status).toBe(200);
+		const ran = [...(await executionsByWorker()).values()].flat();
+		expect(ran).toHaveLength(4);
+		expect(await main!.log()).not.toMatch(/Worker started execution/);
+	});
+
+	describe('1. Generate: 6 prompts, 2 images each at 16:9', () => {
+		test('gives 12 real 1376x768 PNG files, two per source item, each answering its own prompt', async () => {
+			const run = runs[WORKFLOW.generate.id];
+			const sources = outputOf(run, 'Content Plan');
+			const images = outputOf(run, 'Generate Banners');
+			expect(sources).toHaveLength(6);
+			expect(images).toHaveLength(12);
+			const perSource = new Map<number, number>();
+			for (const item of images) {
+				const index = pairedIndex(item);
+				perSource.set(index, (perSource.get(index) ?? 0) + 1);
+				expect(item.json.prompt).toBe(sources[index].json.prompt);
+				const { metadata, binary, bytes } = await imageOf(item);
+				expect(metadata.format).toBe('png');
+				expect([metadata.width, metadata.height]).toEqual([1376, 768]);
+				expect(binary.mimeType).toBe('image/png');
+				expect(GeminiSim.promptOf(bytes)).toBe(sources[index].json.prompt);
+			}
+			expect([...perSource.entries()].sort((a, b) => a[0] - b[0])).toEqual([0, 1, 2, 3, 4, 5].map((index) => [index, 2]));
+		});
+
+		test('the webhook answered with the first image, the same bytes the REST API serves', async () => {
+			const [first] = outputOf(runs[WORKFLOW.generate.id], 'Generate Banners');
+			expect(responses[WORKFLOW.generate.id].headers.get('content-type')).toMatch(/^image\/png/);
+			expect(firstImageFromWebhook.equals((await imageOf(first)).bytes)).toBe(true);
+		});
+	});
+
+	describe('7. Edit: three steps, then a second Edit continues', () => {
+		const instructions = ['Remove all people from the background.', 'Remove skin imperfections and marks.', 'Make the hair color more vibrant and bright.'];
+
+		test("the first Edit outputs each step, the image as sent and the final image, in the photo's shape", async () => {
+			const run = runs[WORKFLOW.editSteps.id];
+			const [upload] = outputOf(run, 'Upload A Photo');
+			const [item, ...rest] = outputOf(run, 'Retouch Step By Step');
+			expect(rest).toHaveLength(0);
+			expect(Object.keys(item.binary ?? {}).sort()).toEqual(['Photo', 'data', 'editSource', 'step1', 'step2', 'step3']);
+			const photo = (await imageOf(upload, 'Photo')).metadata;
+			const source = await imageOf(item, 'editSource');
+			expect(source.metadata.format).toBe('jpeg');
+			expect([source.metadata.width, source.metadata.height]).toEqual([photo.width, photo.height]);
+			for (const [k, instruction] of instructions.entries()) {
+				const { metadata, bytes } = await imageOf(item, `step${k + 1}`);
+				expect(metadata.format).toBe('png');
+				expect(metadata.width! / metadata.height!).toBeCloseTo(photo.width! / photo.height!, 1);
+				expect(GeminiSim.promptOf(bytes)).toContain(instruction);
+			}
+			expect((await imageOf(item, 'data')).bytes.equals((await imageOf(item, 'step3')).bytes)).toBe(true);
+		});
+
+		test('the second Edit continues: step 4, and its request carries the stored step images with their signatures', async () => {
+			const run = runs[WORKFLOW.editSteps.id];
+			const [first] = outputOf(run, 'Retouch Step By Step');
+			const [item, ...rest] = outputOf(run, 'Make Him Smile');
+			expect(rest).toHaveLength(0);
+			expect(item.json.editSession).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 4 });
+			const { metadata, bytes } = await imageOf(item);
+			expect(metadata.format).toBe('png');
+			expect(GeminiSim.promptOf(bytes)).toContain('Now make him smile.');
+
+			const requests = sim.requests.filter((r) => r.action === 'generateContent' && contentsOf(r)[0]?.parts[0]?.text === instructions[0]);
+			expect(requests.map((r) => contentsOf(r).length)).toEqual([1, 3, 5, 7]);
+			expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+			const history = contentsOf(requests[3]);
+			const modelImages = history.filter((c) => c.role === 'model').map((c) => c.parts.find((p) => p.inlineData));
+			expect(modelImages).toHaveLength(3);
+			for (const [k, part] of modelImages.entries()) {
+				expect(part?.thoughtSignature).toEqual(expect.stringMatching(/^[A-Za-z0-9+/]{20,}={0,2}$/));
+				expect(Buffer.from(part!.inlineData!.data, 'base64').equals((await imageOf(first, `step${k + 1}`)).bytes)).toBe(true);
+			}
+			const sent = history[0].parts.find((p) => p.inlineData);
+			expect(Buffer.from(sent!.inlineData!.data, 'base64').equals((await imageOf(first, 'editSource')).bytes)).toBe(true);
+		});
+	});
+
+	describe('8. Fuse: a product and a room from two branches, gathered into one request', () => {
+		test("gives one real image, paired with both source items, in the room's shape", async () => {
+			const run = runs[WORKFLOW.fuseGather.id];
+			expect(outputOf(run, 'Product, Then Room').map((item) => item.binary?.data.fileName)).toEqual(['top.png', 'room.png']);
+			const [item, ...rest] = outputOf(run, 'Fuse Product Into Room');
+			expect(rest).toHaveLength(0);
+			expect(item.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
+			const { metadata } = await imageOf(item);
+			expect(metadata.format).toBe('png');
+			expect([metadata.width, metadata.height]).toEqual([1024, 1024]);
+			expect(item.json).toMatchObject({ source: 'allItems', aspectRatio: '1:1', aspectRatioFromImage: 2 });
+		});
+
+		test('the request names each image right before it, in order, with the bytes the HTTP Request nodes stored', async () => {
+			const requests = sim.requests.filter((r) => r.action === 'generateContent' && promptOf(r).includes('Fuse: place the product'));
+			expect(requests).toHaveLength(1);
+			const [content] = contentsOf(requests[0]);
+			expect(content.parts.map((p) => p.text ?? p.inlineData?.mimeType)).toEqual([
+				'Fuse: place the product from image 1 naturally into the room of image 2',
+				'Image 1 (the product, object):',
+				'image/png',
+				'Image 2 (the room):',
+				'image/png',
+			]);
+			const product = await sharp(Buffer.from(content.parts[2].inlineData!.data, 'base64')).metadata();
+			expect([product.width, product.height, product.hasAlpha]).toEqual([1024, 1098, true]);
+			const room = await sharp(Buffer.from(content.parts[4].inlineData!.data, 'base64')).metadata();
+			expect([room.width, room.height]).toEqual([512, 509]);
+		});
+	});
+
+	describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
+		test('routes each image by its own checks, and the Set nodes after it get those items with their images', async () => {
+			const run = runs[WORKFLOW.verifyRouting.id];
+			expect(outputOf(run, 'Verify Shots', 0).map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 3 }]);
+			expect(outputOf(run, 'Verify Shots', 1).map((item) => item.pairedItem)).toEqual([{ item: 1 }, { item: 2 }]);
+			const published = outputOf(run, 'Publish');
+			const review = outputOf(run, 'Needs Review');
+			expect(published.map((item) => [item.json.sku, item.json.status])).toEqual([
+				['A-1', 'published'],
+				['D-4', 'published'],
+			]);
+			expect(review.map((item) => [item.json.sku, item.json.status, item.json.failedChecks])).toEqual([
+				['B-2', 'needs review', 'dimensions'],
+				['C-3', 'needs review', 'promptAdherence'],
+			]);
+			for (const item of published) {
+				const { metadata } = await imageOf(item);
+				expect([metadata.width, metadata.height]).toEqual([1024, 1024]);
+			}
+			const judged = sim.requests.filter((r) => r.action === 'generateContent' && r.model === 'gemini-3-flash' && promptOf(r).includes('Verify: a '));
+			expect(judged).toHaveLength(3);
+		});
+	});
+});
+
+describe(`(c) ${BATCHES * ITEMS_PER_BATCH} items in ${BATCHES} executions submitted at once`, () => {
+	const byKey = new Map<string, RecordedRequest[]>();
+	let responses: Response[];
+	let executionIds: string[];
+
+	beforeAll(async () => {
+		assertReady();
+		sim.reset();
+		responses = await timed('batch200', () =>
+			Promise.all([...Array(BATCHES).keys()].map((batch) => callWebhook(WORKFLOW.batch.path, { batch, count: ITEMS_PER_BATCH }))),
+		);
+		for (const request of sim.generateRequests) {
+			const key = /^Queue batch \d+ item \d+/.exec(promptOf(request))?.[0];
+			if (key) byKey.set(key, [...(byKey.get(key) ?? []), request]);
+		}
+		executionIds = (await rest.executions(WORKFLOW.batch.id)).map((execution) => execution.id);
+	}, 5 * MINUTE);
+
+	test('every call is answered, and every prompt was generated exactly once, with HTTP 200', () => {
+		expect(responses.map((response) => response.status)).toEqual(Array(BATCHES).fill(200));
+		expect(byKey.size).toBe(BATCHES * ITEMS_PER_BATCH);
+		for (let batch = 0; batch < BATCHES; batch++) {
+			for (let item = 0; item < ITEMS_PER_BATCH; item++) {
+				const requests = byKey.get(`Queue batch ${batch} item ${item}`) ?? [];
+				expect(requests.map((r) => r.status)).toEqual([200]);
+			}
+		}
+		expect(sim.generateRequests).toHaveLength(BATCHES * ITEMS_PER_BATCH);
+	});
+
+	test('both workers sent requests, and each request came from the worker whose log shows its execution', async () => {
+		const ranBy = await executionsByWorker();
+		const senders = new Map<string, number>();
+		for (const [request] of byKey.values()) {
+			const [, sender, executionId] = /\(sent by ([\w-]+), execution (\d+)\)$/.exec(promptOf(request)) ?? [];
+			expect(WORKERS).toContain(sender);
+			expect(ranBy.get(sender)).toContain(executionId);
+			senders.set(sender, (senders.get(sender) ?? 0) + 1);
+		}
+		expect([...senders.keys()].sort()).toEqual([...WORKERS]);
+		// each execution ran on one worker only
+		const [one, two] = WORKERS.map((name) => new Set(ranBy.get(name)!.filter((id) => executionIds.includes(id))));
+		expect([...one].filter((id) => two.has(id))).toEqual([]);
+		expect(one.size + two.size).toBe(BATCHES);
+		// kept for the report: how the queue spread the work
+		timings.batchSplit = one.size;
+	});
+
+	test('each execution outputs its 25 images once each, real PNG files answering their own prompts', async () => {
+		expect(executionIds).toHaveLength(BATCHES);
+		const seen = new Set<string>();
+		for (const id of executionIds) {
+			const { status, run } = await rest.execution(id);
+			expect(status).toBe('success');
+			const sources = outputOf(run, 'Prompts');
+			const images = outputOf(run, 'Generate Batch');
+			expect(images.map(pairedIndex)).toEqual([...Array(ITEMS_PER_BATCH).keys()]);
+			for (const item of images) {
+				const source = sources[pairedIndex(item)];
+				const { bytes, metadata } = await imageOf(item);
+				expect([metadata.format, metadata.width, metadata.height]).toEqual(['png', 512, 512]);
+				const prompt = GeminiSim.promptOf(bytes)!;
+				expect(prompt.startsWith(`${source.json.prompt as string} (sent by worker-`)).toBe(true);
+				expect(prompt.endsWith(`execution ${id})`)).toBe(true);
+				seen.add(source.json.prompt as string);
+			}
+		}
+		expect(seen.size).toBe(BATCHES * ITEMS_PER_BATCH);
+	});
+});
+
+/**
+ * The execution's first part runs on one worker and stores the step images in PostgreSQL. That worker is then
+ * stopped, so the resumed execution can only run on the other one, which must read those images back from the
+ * database to send them to Gemini. Last, because it stops a worker.
+ */
+describe('(b) binaries written by one worker are read by a node on the other', () => {
+	let firstPart: { executionId: string; resumeUrl: string; editedBy: string };
+	let resumed: { continuedBy: string; executionId: string };
+	let run: IRun;
+	let requests: RecordedRequest[];
+	let stopped: string;
+
+	beforeAll(async () => {
+		assertReady();
+		sim.reset();
+		const photo = await fs.readFile(path.join(photosDir, 'man.jpg'));
+		const answer = await callWebhook(WORKFLOW.handoff.path, photo, { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="man.jpg"' });
+		if (answer.status !== 200) throw new Error(`handoff webhook: HTTP ${answer.status} ${await answer.text()}`);
+		firstPart = (await answer.json()) as typeof firstPart;
+		// the execution is parked in the database once its first part is done
+		for (let attempt = 0; attempt < 60 && (await rest.execution(firstPart.executionId)).status !== 'waiting'; attempt++) {
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+		stopped = firstPart.editedBy;
+		await workers.get(stopped)!.stop();
+
+		const resume = await fetch(firstPart.resumeUrl, { method: 'POST', signal: AbortSignal.timeout(2 * MINUTE) });
+		if (resume.status !== 200) throw new Error(`resume: HTTP ${resume.status} ${await resume.text()}`);
+		resumed = (await resume.json()) as typeof resumed;
+		const execution = await rest.execution(firstPart.executionId);
+		if (execution.status !== 'success') throw new Error(`handoff execution is ${execution.status}`);
+		run = execution.run;
+		requests = sim.generateRequests;
+	}, 5 * MINUTE);
+
+	test('the first part ran on one worker, which was stopped; the other worker continued the same execution', async () => {
+		expect(WORKERS).toContain(firstPart.editedBy);
+		expect(workers.get(stopped)!.running).toBe(false);
+		const other = WORKERS.find((name) => name !== stopped)!;
+		expect(resumed).toMatchObject({ continuedBy: other, executionId: firstPart.executionId });
+		const ranBy = await executionsByWorker();
+		expect(ranBy.get(stopped)).toContain(firstPart.executionId);
+		expect(ranBy.get(other)).toContain(firstPart.executionId);
+	});
+
+	test("the photo the main stored was read by the first worker, and the step images it stored were sent by the other worker's Edit", async () => {
+		const [upload] = outputOf(run, 'Upload A Photo');
+		const [first] = outputOf(run, 'Retouch Step By Step');
+		const [continued] = outputOf(run, 'Make Him Smile');
+		// The main stored the upload in PostgreSQL, and the first worker read it from there. The REST API does not
+		// serve it: in database mode n8n 2.41.1 leaves a webhook's files on its "temp" pseudo-execution (its
+		// restoreBinaryDataId only renames filesystem-style ids), and the binary-data endpoint answers 404 for those.
+		// So files that may be the upload are read from the database itself.
+		const photo = upload.binary?.Photo;
+		expect(photo).toMatchObject({ fileName: 'man.jpg', mimeType: 'image/jpeg', id: expect.stringMatching(/^database:/) });
+		const sent = await fs.readFile(path.join(photosDir, 'man.jpg'));
+		expect((await storedBytes(photo!)).equals(sent)).toBe(true);
+		expect(continued.json.editSession).toMatchObject({ steps: 4 });
+
+		expect(requests.map((r) => contentsOf(r).length)).toEqual([1, 3, 5, 7]);
+		expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+		const last = contentsOf(requests[3]);
+		expect(last[6].parts).toEqual([{ text: `Now make him smile. (asked by ${resumed.continuedBy})` }]);
+		// the images in the other worker's request are, byte for byte, those the stopped worker stored
+		const modelImages = last.filter((c) => c.role === 'model').map((c) => c.parts.find((p) => p.inlineData)!);
+		for (const [k, part] of modelImages.entries()) {
+			const step = await imageOf(first, `step${k + 1}`);
+			expect(Buffer.from(part.inlineData!.data, 'base64').equals(step.bytes)).toBe(true);
+		}
+		// and the conversation opens with the photo as the first Edit recorded it (editSource: the main's upload
+		// itself when the Edit could send it as it came)
+		const source = await storedBytes(first.binary!.editSource);
+		const [sourceSize, photoSize] = [await sharp(source).metadata(), await sharp(sent).metadata()].map((m) => [m.width, m.height]);
+		expect(sourceSize).toEqual(photoSize);
+		expect(Buffer.from(last[0].parts.find((p) => p.inlineData)!.inlineData!.data, 'base64').equals(source)).toBe(true);
+
+		const { metadata, bytes } = await imageOf(continued);
+		expect(metadata.format).toBe('png');
+		expect(GeminiSim.promptOf(bytes)).toContain(`Now make him smile. (asked by ${resumed.continuedBy})`);
+	});
+});
