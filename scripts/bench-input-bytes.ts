@@ -4,22 +4,12 @@
  * simulator, once with the default downscale to the model's input size and once without.
  * Prints measured figures; run with `npm run bench:input`.
  */
-import { readFileSync } from 'fs';
-import { join } from 'path';
 import sharp from 'sharp';
 
 import { NanoBananaEdit } from '../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { GeminiSim } from '../test/gemini-sim';
 import { BinaryStore, runNode } from '../test/helpers/n8nContext';
-
-async function makePhoto(): Promise<Buffer> {
-	const [width, height] = [6000, 4000];
-	const base = await sharp(readFileSync(join(__dirname, '..', 'test', 'fixtures', 'photos', 'sunrise_gps.jpg')))
-		.resize(width, height, { fit: 'cover' })
-		.toBuffer();
-	const noise = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 12 } } }).png().toBuffer();
-	return await sharp(base).composite([{ input: noise, blend: 'overlay' }]).jpeg({ quality: 92 }).toBuffer();
-}
+import { makePhoto } from './bench-photo';
 
 async function main() {
 	const photo = await makePhoto();

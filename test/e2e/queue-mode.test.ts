@@ -30,27 +30,28 @@ import { readFileSync, promises as fs } from 'fs';
 import { createServer, type Server } from 'http';
 import * as path from 'path';
 import sharp from 'sharp';
-import type { IBinaryData, INodeExecutionData, IPairedItemData, IRun, IRunExecutionData } from 'n8n-workflow';
+import type { IBinaryData, INodeExecutionData, IPairedItemData, IRun } from 'n8n-workflow';
 
 import { GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
+import { outputOf, repoDir, type N8nInstall, type N8nProcess } from './local-n8n';
 import {
-	freePort,
-	installN8n,
-	mustSucceed,
-	N8nProcess,
-	N8nSandbox,
-	outputOf,
-	repoDir,
-	runCommand,
-	type N8nInstall,
-} from './local-n8n';
+	batchWorkflow,
+	link,
+	MINUTE,
+	node,
+	QueueCluster,
+	startServicesAndN8n,
+	stopQueueServices,
+	webhookNode,
+	type N8nRest,
+	type QueueServices,
+	type WorkflowJson,
+} from './queue-cluster';
 
-const MINUTE = 60_000;
 const runDir = path.join(repoDir, '.e2e', 'queue');
 const suiteWorkflowsDir = path.join(__dirname, 'workflows');
 const photosDir = path.join(repoDir, 'test', 'fixtures', 'photos');
-const servicesScript = path.join(repoDir, 'scripts', 'queue-services.sh');
 const servicesState = path.join(runDir, 'services');
 
 /** The suite's workflows use this credential; here it lives in PostgreSQL. */
@@ -68,55 +69,7 @@ const WORKFLOW = {
 	handoff: { id: 'nbsQueueHandoff1', path: 'nbs-queue-handoff' },
 };
 
-interface QueueServices {
-	/** bin: the folder of PostgreSQL's programs (psql). */
-	postgres: { host: string; port: number; database: string; user: string; password: string; version: string; bin: string };
-	redis: { host: string; port: number; version: string };
-	runDir: string;
-}
-
-interface WorkflowNode {
-	id: string;
-	name: string;
-	type: string;
-	typeVersion: number;
-	position: [number, number];
-	parameters: Record<string, unknown>;
-	webhookId?: string;
-	credentials?: unknown;
-}
-type Connections = Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }>;
-interface WorkflowJson {
-	id: string;
-	name: string;
-	active: boolean;
-	nodes: WorkflowNode[];
-	connections: Connections;
-	settings?: Record<string, unknown>;
-}
-
 // --- workflows ----------------------------------------------------------------------------------------------
-
-function webhookNode(base: Pick<WorkflowNode, 'id' | 'name' | 'position'>, webhookPath: string, parameters: Record<string, unknown>): WorkflowNode {
-	return {
-		...base,
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2.1,
-		webhookId: randomUUID(),
-		parameters: { httpMethod: 'POST', path: webhookPath, options: {}, ...parameters },
-	};
-}
-
-function link(...nodes: Array<string | [string, number]>): Connections {
-	const connections: Connections = {};
-	for (let k = 0; k + 1 < nodes.length; k++) {
-		const [from, to] = [nodes[k], nodes[k + 1]];
-		const [fromName] = [from].flat() as [string];
-		const [toName, toIndex = 0] = [to].flat() as [string, number?];
-		(connections[fromName] ??= { main: [[]] }).main[0].push({ node: toName, type: 'main', index: toIndex });
-	}
-	return connections;
-}
 
 /** A workflow of the e2e suite (test/e2e/workflows), published and started by a webhook instead of its Manual Trigger. */
 function fromSuite(file: string, { id, path: webhookPath }: { id: string; path: string }, parameters: Record<string, unknown>): WorkflowJson {
@@ -125,53 +78,6 @@ function fromSuite(file: string, { id, path: webhookPath }: { id: string; path: 
 	if (index < 0) throw new Error(`${file} has no Manual Trigger to replace`);
 	workflow.nodes[index] = webhookNode(workflow.nodes[index], webhookPath, parameters);
 	return { ...workflow, id, name: `Queue mode: ${workflow.name}`, active: false };
-}
-
-function node(name: string, type: string, typeVersion: number, x: number, parameters: Record<string, unknown>, extra: Partial<WorkflowNode> = {}): WorkflowNode {
-	return { id: randomUUID(), name, type, typeVersion, position: [x, 0], parameters, ...extra };
-}
-
-const nanoBanana = { credentials: { nanoBananaApi: CREDENTIAL } };
-const model = (value: string) => ({ __rl: true, mode: 'list', value });
-
-/**
- * 200 items in 8 executions: each webhook call asks for 25 images. Every prompt names its batch and item,
- * and the process and execution that sent it.
- */
-function batchWorkflow(): WorkflowJson {
-	return {
-		id: WORKFLOW.batch.id,
-		name: 'Queue mode: a batch of images per webhook call',
-		active: false,
-		nodes: [
-			webhookNode({ id: randomUUID(), name: 'Start', position: [0, 0] }, WORKFLOW.batch.path, {
-				responseMode: 'lastNode',
-				responseData: 'firstEntryJson',
-			}),
-			node('Prompts', 'n8n-nodes-base.code', 2, 220, {
-				jsCode:
-					"const { batch, count } = $('Start').first().json.body;\n" +
-					'return Array.from({ length: count }, (_, item) => ({ json: { batch, item, prompt: `Queue batch ${batch} item ${item}` } }));',
-			}),
-			node(
-				'Generate Batch',
-				'n8n-nodes-nano-banana-studio.nanoBananaGenerate',
-				1,
-				440,
-				{
-					model: model('gemini-3.1-flash-image'),
-					prompt: '={{ $json.prompt }} (sent by {{ $env.NBS_QUEUE_PROCESS }}, execution {{ $execution.id }})',
-					aspectRatio: '1:1',
-					imageSize: '512',
-					numberOfImages: 1,
-					options: {},
-				},
-				nanoBanana,
-			),
-		],
-		connections: link('Start', 'Prompts', 'Generate Batch'),
-		settings: { executionOrder: 'v1' },
-	};
 }
 
 /**
@@ -242,7 +148,9 @@ function queueWorkflows(): WorkflowJson[] {
 		fromSuite('07-edit-steps-continue.json', WORKFLOW.editSteps, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
 		fromSuite('08-fuse-gather.json', WORKFLOW.fuseGather, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
 		fromSuite('09-verify-routing.json', WORKFLOW.verifyRouting, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
-		batchWorkflow(),
+		// 200 items in 8 executions: each webhook call asks for 25 images. Every prompt names its batch and item,
+		// and the process and execution that sent it.
+		batchWorkflow({ ...WORKFLOW.batch, credential: CREDENTIAL, imageSize: '512' }),
 		handoffWorkflow(),
 	];
 }
@@ -254,8 +162,9 @@ let photoServer: Server | undefined;
 let photosUrl: string;
 let services: QueueServices | undefined;
 let install: N8nInstall;
+let cluster: QueueCluster | undefined;
 let main: N8nProcess | undefined;
-const workers = new Map<string, N8nProcess>();
+let workers = new Map<string, N8nProcess>();
 let rest: N8nRest;
 const timings: Record<string, number> = {};
 let ready = false;
@@ -267,20 +176,6 @@ async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
 	} finally {
 		timings[step] = (Date.now() - started) / 1000;
 	}
-}
-
-async function queueServices(command: 'start' | 'stop'): Promise<string> {
-	const result = await runCommand('bash', [servicesScript, command], {
-		env: { ...process.env, QUEUE_SERVICES_STATE: servicesState },
-		timeoutMs: 5 * MINUTE,
-	});
-	if (result.exitCode !== 0) {
-		throw new Error(
-			`scripts/queue-services.sh ${command} failed (exit ${result.exitCode}); queue mode needs PostgreSQL and Redis ` +
-				`(Debian packages postgresql and redis-server, installed by the script when run as root with apt-get):\n${result.stderr.slice(-3000)}`,
-		);
-	}
-	return result.stdout;
 }
 
 async function servePhotos(): Promise<void> {
@@ -298,86 +193,9 @@ async function servePhotos(): Promise<void> {
 	photosUrl = `http://127.0.0.1:${(photoServer.address() as { port: number }).port}`;
 }
 
-/** The main's REST API, signed in as the owner, as the editor uses it. */
-class N8nRest {
-	// The editor sends its browser id with every request; the session cookie is bound to it.
-	private readonly browserId = 'nano-banana-queue-e2e';
-	private cookie = '';
-	private readonly flatted: { parse: (text: string) => unknown };
-
-	constructor(
-		readonly url: string,
-		n8nDir: string,
-	) {
-		// n8n stores execution data with flatted; its own copy reads it back
-		this.flatted = require(path.join(n8nDir, 'node_modules', 'flatted')) as { parse: (text: string) => unknown };
-	}
-
-	async signIn(email: string, password: string): Promise<void> {
-		await mustSucceed(
-			runCommand(process.execPath, [path.join(repoDir, 'scripts', 'setup-owner.js'), this.url, email, password], { timeoutMs: MINUTE }),
-			'setup-owner.js',
-		);
-		const login = await fetch(`${this.url}/rest/login`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json', 'browser-id': this.browserId },
-			body: JSON.stringify({ emailOrLdapLoginId: email, password }),
-		});
-		if (login.status !== 200) throw new Error(`login failed: HTTP ${login.status} ${await login.text()}`);
-		this.cookie = login.headers
-			.getSetCookie()
-			.map((line) => line.split(';')[0])
-			.join('; ');
-	}
-
-	private async get(pathAndQuery: string): Promise<Response> {
-		const response = await fetch(`${this.url}${pathAndQuery}`, { headers: { 'browser-id': this.browserId, cookie: this.cookie } });
-		if (!response.ok) throw new Error(`GET ${pathAndQuery}: HTTP ${response.status} ${await response.text()}`);
-		return response;
-	}
-
-	/** Publishes a workflow's current version, as the editor's Publish button does; its webhooks go live on the main. */
-	async publish(workflowId: string): Promise<void> {
-		const { data } = (await (await this.get(`/rest/workflows/${workflowId}`)).json()) as { data: { versionId: string } };
-		const response = await fetch(`${this.url}/rest/workflows/${workflowId}/activate`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json', 'browser-id': this.browserId, cookie: this.cookie },
-			body: JSON.stringify({ versionId: data.versionId }),
-		});
-		if (!response.ok) throw new Error(`publishing ${workflowId}: HTTP ${response.status} ${await response.text()}`);
-	}
-
-	/** The workflow's executions, newest first. */
-	async executions(workflowId: string): Promise<Array<{ id: string; status: string; mode: string }>> {
-		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-		const body = (await (await this.get(`/rest/executions?filter=${filter}&limit=100`)).json()) as {
-			data: { results: Array<{ id: string; status: string; mode: string }> };
-		};
-		return body.data.results;
-	}
-
-	async execution(id: string): Promise<{ status: string; run: IRun }> {
-		const body = (await (await this.get(`/rest/executions/${id}`)).json()) as { data: { status: string; data: string } };
-		const data = this.flatted.parse(body.data.data) as IRunExecutionData;
-		return { status: body.data.status, run: { data } as IRun };
-	}
-
-	/** The bytes of a stored binary, through the endpoint the editor downloads files from. */
-	async binary(binary: IBinaryData): Promise<Buffer> {
-		if (!binary.id) throw new Error(`binary ${binary.fileName} has no id: it was not stored by a binary data manager`);
-		return Buffer.from(await (await this.get(`/rest/binary-data?id=${encodeURIComponent(binary.id)}&action=download`)).arrayBuffer());
-	}
-}
-
 /** POSTs to a production webhook of the main; waits for n8n's answer. */
-async function callWebhook(webhookPath: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-	const isBuffer = Buffer.isBuffer(body);
-	return await fetch(`${rest.url}/webhook/${webhookPath}`, {
-		method: 'POST',
-		headers: { 'content-type': isBuffer ? 'application/octet-stream' : 'application/json', ...headers },
-		body: isBuffer ? new Uint8Array(body) : JSON.stringify(body),
-		signal: AbortSignal.timeout(3 * MINUTE),
-	});
+function callWebhook(webhookPath: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+	return cluster!.callWebhook(webhookPath, body, headers);
 }
 
 /** The only execution of a workflow, finished. */
@@ -389,35 +207,14 @@ async function onlyExecution(workflowId: string): Promise<{ id: string; run: IRu
 	return { id: executions[0].id, run };
 }
 
-/** One query against n8n's database, rows as psql -At prints them. */
-async function sql(query: string): Promise<string> {
-	const { postgres } = services!;
-	const result = await mustSucceed(
-		runCommand(path.join(postgres.bin, 'psql'), ['-h', postgres.host, '-p', String(postgres.port), '-U', postgres.user, '-d', postgres.database, '-At', '-c', query], {
-			env: { ...process.env, PGPASSWORD: postgres.password },
-			timeoutMs: MINUTE,
-		}),
-		'psql',
-	);
-	return result.stdout.trim();
-}
-
 /** The bytes of a binary as n8n stored them in its database (binary data mode `database`). */
-async function storedBytes(binary: IBinaryData): Promise<Buffer> {
-	const fileId = /^database:([0-9a-f-]{36})$/.exec(binary.id ?? '')?.[1];
-	if (!fileId) throw new Error(`not a binary stored in the database: ${binary.id}`);
-	const hex = await sql(`select encode(data, 'hex') from binary_data where "fileId" = '${fileId}'`);
-	if (!hex) throw new Error(`no row for ${binary.id} in binary_data`);
-	return Buffer.from(hex, 'hex');
+function storedBytes(binary: IBinaryData): Promise<Buffer> {
+	return cluster!.storedBytes(binary);
 }
 
 /** Execution ids each worker says it started, from its own log. */
-async function executionsByWorker(): Promise<Map<string, string[]>> {
-	const byWorker = new Map<string, string[]>();
-	for (const [name, worker] of workers) {
-		byWorker.set(name, [...(await worker.log()).matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]));
-	}
-	return byWorker;
+function executionsByWorker(): Promise<Map<string, string[]>> {
+	return cluster!.executionsByWorker();
 }
 
 beforeAll(async () => {
@@ -426,109 +223,25 @@ beforeAll(async () => {
 	sim.setLatency(150);
 	await servePhotos();
 
-	// both run to their end, so a failure leaves no install half done behind
-	const [servicesLine, installed] = await Promise.allSettled([
-		timed('queueServices', () => queueServices('start')),
-		timed('installN8n', () => installN8n(10 * MINUTE, path.join(repoDir, '.e2e', 'n8n-install.log'))),
-	]);
-	if (servicesLine.status === 'rejected') throw servicesLine.reason;
-	services = JSON.parse(servicesLine.value.trim().split('\n').pop()!) as QueueServices;
-	if (installed.status === 'rejected') throw installed.reason;
-	install = installed.value;
+	({ services, install } = await startServicesAndN8n(servicesState, { timed, onServices: (started) => (services = started) }));
 
-	const mainPort = await freePort();
-	const mainUrl = `http://127.0.0.1:${mainPort}`;
-	// Shared by every process. n8n.sh exports E2E_ENCRYPTION_KEY as N8N_ENCRYPTION_KEY, the same fixed key the
-	// user-folder template was made with, so the three processes can decrypt each other's credentials.
-	const shared: NodeJS.ProcessEnv = {
-		E2E_ENCRYPTION_KEY: install.encryptionKey,
-		EXECUTIONS_MODE: 'queue',
-		DB_TYPE: 'postgresdb',
-		DB_POSTGRESDB_HOST: services.postgres.host,
-		DB_POSTGRESDB_PORT: String(services.postgres.port),
-		DB_POSTGRESDB_DATABASE: services.postgres.database,
-		DB_POSTGRESDB_USER: services.postgres.user,
-		DB_POSTGRESDB_PASSWORD: services.postgres.password,
-		QUEUE_BULL_REDIS_HOST: services.redis.host,
-		QUEUE_BULL_REDIS_PORT: String(services.redis.port),
-		N8N_DEFAULT_BINARY_DATA_MODE: 'database',
-		// resume URLs ($execution.resumeUrl) are made by the workers, and must point at the main
-		N8N_WEBHOOK_URL: `${mainUrl}/`,
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_LOG_LEVEL: 'info',
-		N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
-		E2E_PHOTOS_URL: photosUrl,
-		N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '10',
-	};
-	const envOf = async (name: string, own: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> => ({
-		...shared,
-		...own,
-		NBS_QUEUE_PROCESS: name,
-		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+	cluster = new QueueCluster({
+		runDir,
+		install,
+		services,
+		workers: WORKERS,
+		credentials: [{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } }],
+		workflows: queueWorkflows().map((workflow) => ({ workflow, path: Object.values(WORKFLOW).find(({ id }) => id === workflow.id)!.path })),
+		env: { E2E_PHOTOS_URL: photosUrl },
+		timed,
 	});
-	const mainEnv = await envOf('main', { N8N_PORT: String(mainPort) });
-	const workerEnvs = new Map<string, NodeJS.ProcessEnv>();
-	for (const name of WORKERS) {
-		workerEnvs.set(name, await envOf(name, { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(await freePort()), N8N_WORKER_SERVER_ADDRESS: '127.0.0.1' }));
+	workers = cluster.workers;
+	try {
+		await cluster.start();
+	} finally {
+		main = cluster.main;
 	}
-
-	const mainSandbox = await N8nSandbox.create(install, path.join(runDir, 'main'), mainEnv);
-	const workerSandboxes = new Map<string, N8nSandbox>();
-	for (const name of WORKERS) workerSandboxes.set(name, await N8nSandbox.create(install, path.join(runDir, name), workerEnvs.get(name)));
-
-	// The package goes into every process's user folder; built once, packed and installed three times.
-	await timed('loadPackageMain', () => mainSandbox.loadPackage(5 * MINUTE));
-	const workflowsDir = path.join(runDir, 'workflows');
-	await fs.mkdir(workflowsDir, { recursive: true });
-	for (const workflow of queueWorkflows()) await fs.writeFile(path.join(workflowsDir, `${workflow.id}.json`), JSON.stringify(workflow, null, 2));
-	await Promise.all([
-		...[...workerSandboxes.values()].map((sandbox, k) => timed(`loadPackageWorker${k + 1}`, () => sandbox.loadPackage(5 * MINUTE, { build: false }))),
-		timed('migrateAndImport', async () => {
-			// the first command against the empty database runs n8n's migrations
-			await mainSandbox.importCredentials([{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } }], 3 * MINUTE);
-			// Published below through the REST API: `--activeState=fromJson` would have the CLI publish them, but
-			// n8n 2.41.1 refuses that before the owner account is set up ("without permissions").
-			await mustSucceed(mainSandbox.cli(['import:workflow', '--separate', `--input=${workflowsDir}`], 2 * MINUTE), 'import:workflow');
-		}),
-	]);
-
-	await timed('startProcesses', async () => {
-		const started = await Promise.allSettled([
-			N8nProcess.start(mainSandbox, { name: 'main', args: ['start'], env: mainEnv, readyUrl: `${mainUrl}/healthz/readiness`, timeoutMs: 3 * MINUTE }),
-			...WORKERS.map((name) =>
-				N8nProcess.start(workerSandboxes.get(name)!, {
-					name,
-					args: ['worker'],
-					env: workerEnvs.get(name)!,
-					readyUrl: `http://127.0.0.1:${workerEnvs.get(name)!.QUEUE_HEALTH_CHECK_PORT}/healthz/readiness`,
-					timeoutMs: 3 * MINUTE,
-				}),
-			),
-		]);
-		for (const result of started) {
-			if (result.status !== 'fulfilled') continue;
-			if (result.value.name === 'main') main = result.value;
-			else workers.set(result.value.name, result.value);
-		}
-		const failed = started.find((result) => result.status === 'rejected');
-		if (failed) throw failed.reason;
-	});
-
-	rest = new N8nRest(mainUrl, install.n8nDir);
-	await timed('signIn', () => rest.signIn('owner@example.com', 'QueueOwner1'));
-	// One at a time: published all at once, some of the workflows' webhooks never went live on n8n 2.41.1.
-	await timed('publish', async () => {
-		for (const { id, path: webhookPath } of Object.values(WORKFLOW)) {
-			await rest.publish(id);
-			// A GET to a live POST webhook is refused with "not registered for GET requests. Did you mean ... POST".
-			for (let attempt = 0; ; attempt++) {
-				const probe = await (await fetch(`${mainUrl}/webhook/${webhookPath}`)).text();
-				if (/Did you mean to make a POST request/.test(probe)) break;
-				if (attempt === 40) throw new Error(`${id} was published, but its webhook ${webhookPath} is not live on the main: ${probe}`);
-				await new Promise((resolve) => setTimeout(resolve, 250));
-			}
-		}
-	});
+	rest = cluster.rest;
 	ready = true;
 }, 15 * MINUTE);
 
@@ -540,10 +253,8 @@ function assertReady(): void {
 afterAll(async () => {
 	// every step runs, whatever failed before it; the first failure is reported
 	const steps = [
-		() => Promise.all([main?.stop(), ...[...workers.values()].map((worker) => worker.stop())]),
-		async () => {
-			if (services || (await fs.stat(path.join(servicesState, 'state.env')).catch(() => undefined))) await queueServices('stop');
-		},
+		() => cluster?.stop(),
+		() => stopQueueServices(servicesState),
 		() => sim?.stop(),
 		() => new Promise((resolve) => (photoServer ? photoServer.close(resolve) : resolve(undefined))),
 		async () => {

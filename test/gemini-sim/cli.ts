@@ -3,6 +3,7 @@
  *
  * Starts the Gemini simulator on 127.0.0.1:$PORT (default 8787) until SIGINT or SIGTERM.
  * Optional: GEMINI_SIM_API_KEY, GEMINI_SIM_LATENCY_MS, GEMINI_SIM_IMAGE_FORMAT (png|jpeg),
+ * GEMINI_SIM_IMAGE_TEXTURE (flat|noise: images the size of real ones),
  * GEMINI_SIM_BATCH_DELAY_MS, GEMINI_SIM_QUOTA (e.g. 10/10s: quota mode). Control it over HTTP with the /__sim/* routes.
  */
 import { GeminiSim } from './index';
@@ -20,6 +21,7 @@ async function main() {
 		apiKey: env.GEMINI_SIM_API_KEY || undefined,
 		latencyMs: env.GEMINI_SIM_LATENCY_MS ? Number(env.GEMINI_SIM_LATENCY_MS) : undefined,
 		imageFormat: env.GEMINI_SIM_IMAGE_FORMAT === 'jpeg' ? 'jpeg' : undefined,
+		imageTexture: env.GEMINI_SIM_IMAGE_TEXTURE === 'noise' ? 'noise' : undefined,
 		batchDelayMs: env.GEMINI_SIM_BATCH_DELAY_MS ? Number(env.GEMINI_SIM_BATCH_DELAY_MS) : undefined,
 		quota: parseQuota(env.GEMINI_SIM_QUOTA),
 	});

@@ -3,10 +3,10 @@ import sharp from 'sharp';
 
 import { unreadableImage } from './errors';
 import { contentFaultBody } from './faults';
-import { mimeTypeOf, renderImage } from './images';
+import { mimeTypeOf, renderImage, type TextureCache } from './images';
 import { closestRatio, pixelSize, type SimImageSize, type SimModel } from './models';
 import type { ThoughtSigner } from './signatures';
-import type { Fault, ImageFormat, Judge } from './types';
+import type { Fault, ImageFormat, ImageTexture, Judge } from './types';
 import type { ParsedRequest } from './validate';
 import type { ImageMemory } from './vision';
 
@@ -14,6 +14,10 @@ import type { ImageMemory } from './vision';
 export interface AnswerEnv {
 	signer: ThoughtSigner;
 	imageFormat: ImageFormat;
+	/** Default 'flat'. */
+	imageTexture?: ImageTexture;
+	/** Where 'noise' images are kept once drawn. */
+	textures?: TextureCache;
 	judge: Judge;
 	/** Remembers what the simulator drew, so its judge can tell later. */
 	memory?: ImageMemory;
@@ -116,7 +120,7 @@ async function renderFinalImage(
 	aspectRatio ??= '1:1';
 	const size = parsed.imageSize ?? '1K';
 	const [width, height] = pixelSize(model, aspectRatio, size);
-	const common = { prompt: parsed.prompt, model: model.id, format: env.imageFormat, inputs };
+	const common = { prompt: parsed.prompt, model: model.id, format: env.imageFormat, inputs, texture: env.imageTexture, textures: env.textures };
 	const mimeType = mimeTypeOf(env.imageFormat);
 	const final = await renderImage({ ...common, width, height });
 	env.memory?.rememberPrompt(parsed.prompt);

@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 
 import { unreadableImage } from './errors';
-import type { ImageFormat } from './types';
+import type { ImageFormat, ImageTexture } from './types';
 
 /**
  * Real image files whose look depends on the request: the fill colour comes from the prompt,
@@ -27,6 +27,25 @@ export interface RenderInput {
 	inputs?: Buffer[];
 	/** Thought images are drawn in grey, so they are never mistaken for the final image. */
 	thought?: boolean;
+	/** 'noise' draws a grainy gradient instead of the flat fill (thought images stay flat); default 'flat'. */
+	texture?: ImageTexture;
+	/** Where 'noise' keeps the files it encoded, one per size and format (it is slow to draw at 4K). */
+	textures?: TextureCache;
+}
+
+/** Encoded noise images of one simulator instance, by size and format. */
+export class TextureCache {
+	private readonly files = new Map<string, Promise<Buffer>>();
+
+	get(key: string, make: () => Promise<Buffer>): Promise<Buffer> {
+		let file = this.files.get(key);
+		if (!file) {
+			file = make();
+			this.files.set(key, file);
+			file.catch(() => this.files.delete(key));
+		}
+		return file;
+	}
 }
 
 export function colourForPrompt(prompt: string): Rgb {
@@ -37,15 +56,68 @@ export function colourForPrompt(prompt: string): Rgb {
 const THUMBNAILS = 4;
 
 export async function renderImage(input: RenderInput): Promise<Buffer> {
+	const noise = input.texture === 'noise' && !input.thought;
+	const text = { prompt: input.prompt, model: input.model, Software: 'gemini-sim' };
+	if (noise && !input.inputs?.length) {
+		// Same pixels for every prompt of this size: only the text differs, added to the cached file.
+		const key = `${input.width}x${input.height}.${input.format}`;
+		const make = () => encode(noiseCanvas(input.width, input.height), input.width, input.height, input.format, true);
+		const file = await (input.textures ? input.textures.get(key, make) : make());
+		return withText(file, input.format, text);
+	}
+	const canvas = noise ? noiseCanvas(input.width, input.height) : flatCanvas(input);
+	await drawThumbnails(canvas, input);
+	return withText(await encode(canvas, input.width, input.height, input.format, noise), input.format, text);
+}
+
+/** The prompt's colour, with a strip in the complementary colour, so no answer is a single flat colour. */
+function flatCanvas(input: RenderInput): Buffer {
 	const { width, height } = input;
 	const base = colourForPrompt(input.prompt);
 	const fill = input.thought ? grey(base) : base;
 	const canvas = Buffer.alloc(width * height * 3, Buffer.from([fill.r, fill.g, fill.b]));
-
-	// A strip in the complementary colour, so no answer is a single flat colour.
 	const stripTop = height - Math.max(1, Math.floor(height / 8));
 	canvas.fill(Buffer.from([255 - fill.r, 255 - fill.g, 255 - fill.b]), stripTop * width * 3);
+	return canvas;
+}
 
+/**
+ * A diagonal colour gradient with grain: every pixel gets 0..2 added to all three channels, from a
+ * fixed xorshift sequence. Encoded the way the simulator encodes (zlib 6 for PNG here, as real PNG
+ * writers use) it makes files of real-image size: about 1 MB at 1K and 10 MB at 4K (square).
+ */
+function noiseCanvas(width: number, height: number): Buffer {
+	const canvas = Buffer.allocUnsafe(width * height * 3);
+	let seed = 0x9e3779b9;
+	let at = 0;
+	for (let y = 0; y < height; y++) {
+		const green = 60 + Math.floor((120 * y) / height);
+		for (let x = 0; x < width; x++) {
+			seed ^= seed << 13;
+			seed ^= seed >>> 17;
+			seed ^= seed << 5;
+			const grain = (seed >>> 0) % 3;
+			canvas[at++] = 40 + Math.floor((150 * x) / width) + grain;
+			canvas[at++] = green + grain;
+			canvas[at++] = 90 + Math.floor((100 * (x + y)) / (width + height)) + grain;
+		}
+	}
+	return canvas;
+}
+
+/** Flat images are encoded fast (zlib level 1); noise ones at zlib's usual level 6, for realistic sizes. */
+async function encode(canvas: Buffer, width: number, height: number, format: ImageFormat, noise: boolean): Promise<Buffer> {
+	const image = sharp(canvas, { raw: { width, height, channels: 3 } });
+	if (format === 'jpeg') return await image.jpeg({ quality: 85 }).toBuffer();
+	return await image.png({ compressionLevel: noise ? 6 : 1, adaptiveFiltering: false }).toBuffer();
+}
+
+function withText(file: Buffer, format: ImageFormat, text: Record<string, string>): Buffer {
+	return format === 'jpeg' ? addJpegSegments(file, text) : addPngText(file, text);
+}
+
+async function drawThumbnails(canvas: Buffer, input: RenderInput): Promise<void> {
+	const { width, height } = input;
 	const boxWidth = Math.floor(width / THUMBNAILS);
 	const boxHeight = Math.floor(height / THUMBNAILS);
 	const inputs = (input.inputs ?? []).slice(0, THUMBNAILS);
@@ -64,14 +136,6 @@ export async function renderImage(input: RenderInput): Promise<Buffer> {
 			});
 		blit(canvas, width, thumb.data, thumb.info.width, thumb.info.height, index * boxWidth, 0);
 	}
-
-	const image = sharp(canvas, { raw: { width, height, channels: 3 } });
-	const text = { prompt: input.prompt, model: input.model, Software: 'gemini-sim' };
-	if (input.format === 'jpeg') {
-		return addJpegSegments(await image.jpeg({ quality: 85 }).toBuffer(), text);
-	}
-	const png = await image.png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
-	return addPngText(png, text);
 }
 
 export function mimeTypeOf(format: ImageFormat): string {

@@ -6,7 +6,7 @@ import type { FileStore } from './files';
 import { createHandler } from './server';
 import { SimState } from './state';
 import { readImageText } from './images';
-import type { FaultSpec, GeminiSimOptions, ImageFacts, ImageFormat, Judge, Quota, RandomFaults, RecordedRequest, SimStats } from './types';
+import type { FaultSpec, GeminiSimOptions, ImageFacts, ImageFormat, ImageTexture, Judge, Quota, RandomFaults, RecordedRequest, SimStats } from './types';
 
 export { FAULT_KINDS, parseFault } from './faults';
 export { colourForPrompt, readImageText } from './images';
@@ -132,6 +132,11 @@ export class GeminiSim {
 
 	setImageFormat(format: ImageFormat): void {
 		this.state.imageFormat = format;
+	}
+
+	/** 'noise': generated images the size of real ones (see ImageTexture); 'flat' is the default. */
+	setImageTexture(texture: ImageTexture): void {
+		this.state.imageTexture = texture;
 	}
 
 	/** Quota mode: at most `requests` generateContent requests in any `windowMs`, else 429; null switches it off. */

@@ -8,12 +8,14 @@ import { defaultJudge } from './judge';
 import type { SimModel } from './models';
 import { generateContent, type PipelineEnv } from './pipeline';
 import { ThoughtSigner } from './signatures';
+import { TextureCache } from './images';
 import { ImageMemory } from './vision';
 import type {
 	Fault,
 	FaultSpec,
 	GeminiSimOptions,
 	ImageFormat,
+	ImageTexture,
 	Judge,
 	Quota,
 	RandomFaults,
@@ -36,6 +38,8 @@ export class SimState {
 	readonly signer: ThoughtSigner;
 	/** What the simulator drew or was taught; kept across reset(), like a model's knowledge. */
 	readonly memory = new ImageMemory();
+	/** Noise images already drawn, by size and format; kept across reset(). */
+	readonly textures = new TextureCache();
 	readonly apiKey: string;
 	readonly inlineLimitBytes: number;
 	readonly batchInlineLimitBytes: number;
@@ -43,6 +47,7 @@ export class SimState {
 	url = '';
 	latencyMs: number;
 	imageFormat: ImageFormat;
+	imageTexture: ImageTexture;
 	batchDelayMs: number;
 	judge: Judge;
 	inFlight = 0;
@@ -64,6 +69,7 @@ export class SimState {
 		this.apiKey = options.apiKey ?? 'test-api-key';
 		this.latencyMs = options.latencyMs ?? 0;
 		this.imageFormat = options.imageFormat ?? 'png';
+		this.imageTexture = options.imageTexture ?? 'flat';
 		this.batchDelayMs = options.batchDelayMs ?? 200;
 		this.inlineLimitBytes = options.inlineLimitBytes ?? 100 * MB;
 		this.batchInlineLimitBytes = options.batchInlineLimitBytes ?? 20 * MB;
@@ -83,6 +89,8 @@ export class SimState {
 		return {
 			signer: this.signer,
 			imageFormat: this.imageFormat,
+			imageTexture: this.imageTexture,
+			textures: this.textures,
 			judge: this.judge,
 			memory: this.memory,
 			resolveFile: (uri) => this.files.resolve(uri),

@@ -122,6 +122,15 @@ export type Judge = (request: GenerateRequest, context: JudgeContext) => unknown
 
 export type ImageFormat = 'png' | 'jpeg';
 
+/**
+ * What generated images look like. 'flat' (default): the prompt's fill colour with a strip, tiny files.
+ * 'noise': a gradient with fine per-pixel grain, so files are the size of real ones (about 1 MB at 1K
+ * and 10 MB at 4K as PNG); the pixels are drawn once per size and format and reused, so every answer of
+ * that size has the same pixels (the prompt is still in the file's text), and no fill colour to tell
+ * the prompt by.
+ */
+export type ImageTexture = 'flat' | 'noise';
+
 export interface GeminiSimOptions {
 	/** Default 'test-api-key'. */
 	apiKey?: string;
@@ -135,6 +144,8 @@ export interface GeminiSimOptions {
 	batchInlineLimitBytes?: number;
 	/** Format of generated images; default 'png'. */
 	imageFormat?: ImageFormat;
+	/** Look (and so file size) of generated images; default 'flat'. */
+	imageTexture?: ImageTexture;
 	/** How long a batch job runs before it succeeds; default 200 ms. */
 	batchDelayMs?: number;
 	/** Key of the HMAC behind thought signatures; the default survives restarts. */

@@ -1,0 +1,910 @@
+/**
+ * Side by side in one real n8n: this package's nodes against n8n's own Google Gemini node
+ * (@n8n/n8n-nodes-langchain.googleGemini 1.2), both talking to Gemini simulators that run in this
+ * process (one per measured node, so each one's requests are exactly that node's). n8n is the e2e
+ * suite's install (scripts/n8n-install.sh, cached), in a fresh user folder with this package
+ * installed from its packed tarball; the workflows are written here and run by `n8n execute-batch`.
+ * Prints measured figures, one line each:
+ *
+ *   1. throughput: N prompts at 1 s simulator latency, our Generate at default settings vs the
+ *      official node, each timed by the node's own executionTime in n8n's run data;
+ *   2. CPU per image at zero latency: the n8n process's CPU time (utime+stime from /proc, per
+ *      thread group, sampled every 20 ms from a worker thread) over the node's execution window,
+ *      (N-image run - 1-image run) / (N - 1), vs a bare @google/genai loop in Node 24 (no n8n).
+ *      For reference, the same measure for the official node, n8n's V8 heap (an observer loaded
+ *      into n8n with NODE_OPTIONS=--require) and the bare loop again while holding that much heap;
+ *   3. peak RSS of the n8n process for 20, 50 and 100 4K images (one fresh n8n process per run);
+ *   4. bytes sent to edit a 24 MP photo: our Edit vs the file vs the official node (Files API).
+ *
+ * Run with `npm run bench:n8n` (about 3 minutes on 2 cores). BENCH_N8N_N (default 32) changes N;
+ * BENCH_N8N_MEMORY (default "20,50,100", empty for none) the memory runs; BENCH_N8N_PROFILE=1 also
+ * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time. The
+ * package is built in a private copy of the tree (.e2e/bench-n8n/package), so a test run using
+ * the repository's dist/ at the same time is never disturbed.
+ */
+import { execFileSync } from 'child_process';
+import { promises as fs, readdirSync, readFileSync } from 'fs';
+import { createServer, type Server } from 'http';
+import os from 'os';
+import path from 'path';
+import sharp from 'sharp';
+import { Worker } from 'worker_threads';
+import type { INodeExecutionData, IRun, ITaskData } from 'n8n-workflow';
+
+import { requestOptions } from '../nodes/shared/descriptions';
+import { GeminiSim } from '../test/gemini-sim';
+import type { RecordedRequest } from '../test/gemini-sim/types';
+import {
+	freePort,
+	installN8n,
+	mustSucceed,
+	N8nSandbox,
+	repoDir,
+	runCommand,
+	type BatchResult,
+	type CredentialFile,
+	type N8nInstall,
+} from '../test/e2e/local-n8n';
+import { makePhoto } from './bench-photo';
+
+const env = process.env;
+const N = Number(env.BENCH_N8N_N ?? 32);
+const LATENCY_MS = 1000;
+const MEMORY_RUNS = (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
+const PROFILE = env.BENCH_N8N_PROFILE === '1';
+const MODEL = 'gemini-3.1-flash-image';
+const MINUTE = 60_000;
+const MB = 1e6;
+const benchDir = path.join(repoDir, '.e2e', 'bench-n8n');
+const OUR_PACKAGE = 'n8n-nodes-nano-banana-studio';
+
+/** The node's own default for Max Concurrent Requests, read from its description. */
+const DEFAULT_CONCURRENCY = Number(requestOptions.find((p) => p.name === 'maxConcurrency')?.default);
+
+const line = (name: string, value: string) => console.log(`${name.padEnd(50)} ${value}`);
+const heading = (text: string) => console.log(`\n${text}`);
+const progress = (text: string) => process.stderr.write(`[bench:n8n] ${text}\n`);
+const mb = (bytes: number) => `${(bytes / MB).toFixed(2)} MB`;
+const size = (bytes: number) => (bytes >= 100_000 ? mb(bytes) : bytes >= 1000 ? `${(bytes / 1000).toFixed(1)} kB` : `${bytes} B`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const load1 = () => os.loadavg()[0].toFixed(2);
+
+/* ---------- workflows ---------- */
+
+interface WorkflowNode {
+	name: string;
+	type: string;
+	typeVersion: number;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+}
+
+interface Credential {
+	id: string;
+	name: string;
+	type: 'nanoBananaApi' | 'googlePalmApi';
+	sim: GeminiSim;
+}
+
+function credentialRef(credential: Credential) {
+	return { [credential.type]: { id: credential.id, name: credential.name } };
+}
+
+/** A workflow of nodes run one after the other, started by a Manual Trigger. */
+function workflow(id: string, name: string, steps: WorkflowNode[]) {
+	const nodes = [{ name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} }, ...steps].map(
+		(node, index) => ({ id: `b3c4d5e6-0000-4000-8000-${String(index + 1).padStart(12, '0')}`, position: [index * 220, 0], ...node }),
+	);
+	const connections: Record<string, unknown> = {};
+	for (let k = 0; k + 1 < nodes.length; k++) {
+		connections[nodes[k].name] = { main: [[{ node: nodes[k + 1].name, type: 'main', index: 0 }]] };
+	}
+	return { id, name, active: false, nodes, connections, settings: { executionOrder: 'v1' } };
+}
+
+/** `count` items with a distinct prompt each: a literal JSON list (no Code node, so no task runner) split into items. */
+function prompts(count: number, label: string): WorkflowNode[] {
+	const list = Array.from({ length: count }, (_, i) => `${label} ${i + 1}: a banana on a pastel desk, soft daylight`);
+	return [
+		{
+			name: `${count} Prompts`,
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			parameters: { mode: 'raw', jsonOutput: JSON.stringify({ prompts: list }), options: {} },
+		},
+		{
+			name: 'One Item Each',
+			type: 'n8n-nodes-base.splitOut',
+			typeVersion: 1,
+			parameters: { fieldToSplitOut: 'prompts', options: {} },
+		},
+	];
+}
+
+/** Our Generate at default settings (only the model is set, to its default, as the editor saves it). */
+function ourGenerate(name: string, credential: Credential, imageSize?: string): WorkflowNode {
+	return {
+		name,
+		type: `${OUR_PACKAGE}.nanoBananaGenerate`,
+		typeVersion: 1,
+		parameters: {
+			model: { __rl: true, mode: 'list', value: MODEL },
+			prompt: '={{ $json.prompts }}',
+			...(imageSize ? { imageSize } : {}),
+			options: {},
+		},
+		credentials: credentialRef(credential),
+	};
+}
+
+function officialGenerate(name: string, credential: Credential, prompt = '={{ $json.prompts }}'): WorkflowNode {
+	return {
+		name,
+		type: '@n8n/n8n-nodes-langchain.googleGemini',
+		typeVersion: 1.2,
+		parameters: {
+			resource: 'image',
+			operation: 'generate',
+			modelId: { __rl: true, mode: 'id', value: `models/${MODEL}` },
+			prompt,
+			options: {},
+		},
+		credentials: credentialRef(credential),
+	};
+}
+
+function downloadPhoto(url: string): WorkflowNode {
+	return {
+		name: 'Download Photo',
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		parameters: { url, options: { response: { response: { responseFormat: 'file', outputPropertyName: 'data' } } } },
+	};
+}
+
+const EDIT_PROMPT = 'Warm up the colours';
+
+/* ---------- measuring the n8n process ---------- */
+
+/**
+ * [Date.now(), VmRSS kB, VmHWM kB, then utime+stime in clock ticks of: the whole process, its main thread,
+ * its V8 platform threads (garbage collection, compilation), its libuv thread pool]
+ */
+type Sample = [number, number, number, number, number, number, number];
+const RSS = 1;
+const HWM = 2;
+const CPU = 3;
+const MAIN_THREAD = 4;
+const V8_THREADS = 5;
+const LIBUV_THREADS = 6;
+
+const SAMPLER = `
+const { parentPort, workerData } = require('worker_threads');
+const fs = require('fs');
+const samples = [];
+let done = false;
+function finish() {
+	if (done) return;
+	done = true;
+	clearInterval(timer);
+	parentPort.postMessage(samples);
+}
+function ticks(file) {
+	const stat = fs.readFileSync(file, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return Number(fields[11]) + Number(fields[12]);
+}
+function read() {
+	try {
+		const pid = workerData.pid;
+		const whole = ticks('/proc/' + pid + '/stat');
+		let main = 0;
+		let v8 = 0;
+		let libuv = 0;
+		for (const tid of fs.readdirSync('/proc/' + pid + '/task')) {
+			try {
+				const name = fs.readFileSync('/proc/' + pid + '/task/' + tid + '/comm', 'utf8');
+				const used = ticks('/proc/' + pid + '/task/' + tid + '/stat');
+				if (tid === String(pid)) main += used;
+				else if (name.startsWith('V8')) v8 += used;
+				else if (name.startsWith('libuv')) libuv += used;
+			} catch {
+				// the thread ended meanwhile
+			}
+		}
+		const status = fs.readFileSync('/proc/' + pid + '/status', 'utf8');
+		const rss = /VmRSS:\\s+(\\d+)/.exec(status);
+		const hwm = /VmHWM:\\s+(\\d+)/.exec(status);
+		if (!rss || !hwm) return finish();
+		samples.push([Date.now(), Number(rss[1]), Number(hwm[1]), whole, main, v8, libuv]);
+	} catch {
+		finish();
+	}
+}
+const timer = setInterval(read, workerData.intervalMs);
+read();
+parentPort.on('message', finish);
+`;
+
+/** Samples a process from a worker thread, so the simulator's work on this thread never delays a sample. */
+function sample(pid: number, intervalMs = 20): { stop: () => Promise<Sample[]> } {
+	const worker = new Worker(SAMPLER, { eval: true, workerData: { pid, intervalMs } });
+	const result = new Promise<Sample[]>((resolve, reject) => {
+		worker.once('message', (samples: Sample[]) => {
+			resolve(samples);
+			void worker.terminate();
+		});
+		worker.once('error', reject);
+	});
+	return {
+		stop: async () => {
+			worker.postMessage('stop');
+			return await result;
+		},
+	};
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** The pid of this process's child whose command line contains `marker` (bash execs node, so it stays the same). */
+async function findChild(marker: string, timeoutMs: number): Promise<number> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		for (const entry of readdirSync('/proc')) {
+			if (!/^\d+$/.test(entry)) continue;
+			try {
+				const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+				const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+				if (ppid !== process.pid) continue;
+				if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) return Number(entry);
+			} catch {
+				// gone meanwhile
+			}
+		}
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+	throw new Error(`no child process with "${marker}" within ${timeoutMs} ms`);
+}
+
+/** CPU ms of the sampled process (or its main thread) at time t, interpolated between samples. */
+function cpuAt(samples: Sample[], t: number, field = CPU): number {
+	let k = samples.findIndex((s) => s[0] >= t);
+	if (k === -1) k = samples.length - 1;
+	if (k === 0) return (samples[0][field] * 1000) / CLOCK_TICKS;
+	const [t0, c0] = [samples[k - 1][0], samples[k - 1][field]];
+	const [t1, c1] = [samples[k][0], samples[k][field]];
+	const share = t1 === t0 ? 1 : Math.min(1, Math.max(0, (t - t0) / (t1 - t0)));
+	return ((c0 + (c1 - c0) * share) * 1000) / CLOCK_TICKS;
+}
+
+interface CpuSplit {
+	/** The whole process, all threads, including threads that ended. */
+	cpuMs: number;
+	mainMs: number;
+	v8Ms: number;
+	libuvMs: number;
+}
+
+/** CPU ms between from and to: the process, and its main thread, V8 threads and libuv pool. */
+function cpuBetween(samples: Sample[], from: number, to: number): CpuSplit {
+	const used = (field: number) => cpuAt(samples, to, field) - cpuAt(samples, from, field);
+	return { cpuMs: used(CPU), mainMs: used(MAIN_THREAD), v8Ms: used(V8_THREADS), libuvMs: used(LIBUV_THREADS) };
+}
+
+function splitText(split: CpuSplit, per = 1): string {
+	const ms = (value: number) => (value / per).toFixed(1);
+	// The parts are read a few ms apart from the total, in 10 ms ticks: 'other' can come out slightly below 0.
+	const other = Math.max(0, split.cpuMs - split.mainMs - split.v8Ms - split.libuvMs);
+	return `main thread ${ms(split.mainMs)}, V8 threads (GC) ${ms(split.v8Ms)}, libuv pool ${ms(split.libuvMs)}, other ${ms(other)}`;
+}
+
+function peakRssKb(samples: Sample[], from: number, to: number): number {
+	return Math.max(0, ...samples.filter((s) => s[0] >= from && s[0] <= to).map((s) => s[RSS]));
+}
+
+function rssBeforeKb(samples: Sample[], t: number): number {
+	const before = samples.filter((s) => s[0] < t);
+	return before.length ? before[before.length - 1][RSS] : 0;
+}
+
+interface SampledBatch extends BatchResult {
+	samples: Sample[];
+	pid: number;
+}
+
+/** One `n8n execute-batch` process for these workflows, its CPU and memory sampled the whole time. */
+async function runBatch(sandbox: N8nSandbox, ids: string[], timeoutMs: number): Promise<SampledBatch> {
+	const running = sandbox.executeBatch(ids, timeoutMs);
+	const pid = await findChild('execute-batch', 30_000);
+	const sampler = sample(pid);
+	const batch = await running;
+	const samples = await sampler.stop();
+	const failed = batch.summary.executions.filter((e) => e.executionStatus !== 'success');
+	if (failed.length) {
+		throw new Error(`workflows failed in n8n: ${failed.map((e) => `${e.workflowId}: ${e.error}`).join('; ')} (see ${sandbox.logFile})`);
+	}
+	return { ...batch, samples, pid };
+}
+
+interface NodeRun {
+	startTime: number;
+	executionTime: number;
+	items: INodeExecutionData[];
+}
+
+function nodeRun(batch: BatchResult, workflowId: string, nodeName: string): NodeRun {
+	const run: IRun | undefined = batch.runs[workflowId];
+	const task: ITaskData | undefined = run?.data.resultData.runData[nodeName]?.[0];
+	if (!task) throw new Error(`no run data for "${nodeName}" in ${workflowId}`);
+	if (task.error) throw new Error(`"${nodeName}" in ${workflowId} failed: ${task.error.message}`);
+	return { startTime: task.startTime, executionTime: task.executionTime, items: task.data?.main?.[0] ?? [] };
+}
+
+function imagesOut(run: NodeRun): number {
+	return run.items.filter((item) => Object.keys(item.binary ?? {}).length > 0 && !item.json.error).length;
+}
+
+/** The largest number of requests whose [startedAt, endedAt) intervals overlap. */
+function peakOverlap(requests: RecordedRequest[]): number {
+	const events = requests.flatMap((r) => [
+		{ at: r.startedAt, delta: 1 },
+		{ at: r.endedAt || Infinity, delta: -1 },
+	]);
+	events.sort((a, b) => a.at - b.at || a.delta - b.delta);
+	let current = 0;
+	let peak = 0;
+	for (const event of events) {
+		current += event.delta;
+		peak = Math.max(peak, current);
+	}
+	return peak;
+}
+
+/* ---------- the package, built in a private copy of the tree ---------- */
+
+/**
+ * Copies what the package is built from into .e2e/bench-n8n/package (node_modules linked), so that
+ * building and packing there leaves the repository's dist/ alone: other runs may be using it. The
+ * e2e suite's scripts/n8n-load-package.sh then builds, packs and installs that copy.
+ */
+async function stagePackage(): Promise<string> {
+	const stage = path.join(benchDir, 'package');
+	await fs.rm(stage, { recursive: true, force: true });
+	await fs.mkdir(path.join(stage, 'scripts'), { recursive: true });
+	for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', 'README.md', 'LICENSE', 'nodes', 'credentials']) {
+		await fs.cp(path.join(repoDir, entry), path.join(stage, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+			if (error.code !== 'ENOENT') throw error;
+		});
+	}
+	for (const script of ['n8n-common.sh', 'n8n-load-package.sh']) {
+		await fs.copyFile(path.join(repoDir, 'scripts', script), path.join(stage, 'scripts', script));
+	}
+	await fs.symlink(path.join(repoDir, 'node_modules'), path.join(stage, 'node_modules'));
+	return stage;
+}
+
+async function loadPackage(sandbox: N8nSandbox, stage: string): Promise<void> {
+	await mustSucceed(
+		runCommand('bash', [path.join(stage, 'scripts', 'n8n-load-package.sh'), sandbox.userFolder], {
+			cwd: stage,
+			timeoutMs: 6 * MINUTE,
+			logFile: sandbox.logFile,
+		}),
+		'building, packing and installing the package',
+	);
+}
+
+/* ---------- the bare @google/genai loop ---------- */
+
+const BARE_LOOP = `
+const { createRequire } = require('module');
+const fs = require('fs');
+const path = require('path');
+const v8 = require('v8');
+const [repoDir, baseUrl, apiKey, model, count, outDir, configJson, ballastBytes] = process.argv.slice(2);
+const { GoogleGenAI } = createRequire(path.join(repoDir, 'package.json'))('@google/genai');
+const ai = new GoogleGenAI({ apiKey, httpOptions: { baseUrl, apiVersion: 'v1beta' } });
+const config = JSON.parse(configJson);
+// Optionally, live objects until the V8 heap holds as much as n8n's does: the same loop in a big process.
+globalThis.ballast = [];
+while (v8.getHeapStatistics().used_heap_size < Number(ballastBytes)) {
+	for (let i = 0; i < 100000; i++) globalThis.ballast.push({ i, name: 'node ' + i, data: { value: i } });
+}
+async function once(i) {
+	const response = await ai.models.generateContent({
+		model,
+		contents: [{ role: 'user', parts: [{ text: 'Bare loop ' + i + ': a banana on a pastel desk, soft daylight' }] }],
+		config,
+	});
+	const part = response.candidates[0].content.parts.find((p) => p.inlineData && !p.thought);
+	const bytes = Buffer.from(part.inlineData.data, 'base64');
+	await fs.promises.writeFile(path.join(outDir, 'image-' + i + '.png'), bytes);
+	return bytes.length;
+}
+(async () => {
+	await once(0);
+	const cpu = process.cpuUsage();
+	const main = process.threadCpuUsage();
+	const started = performance.now();
+	let bytes = 0;
+	for (let i = 1; i <= Number(count); i++) bytes += await once(i);
+	const used = process.cpuUsage(cpu);
+	const usedMain = process.threadCpuUsage(main);
+	console.log(JSON.stringify({
+		cpuMs: (used.user + used.system) / 1000,
+		mainMs: (usedMain.user + usedMain.system) / 1000,
+		wallMs: performance.now() - started,
+		heapUsed: v8.getHeapStatistics().used_heap_size,
+		bytes,
+	}));
+})().catch((error) => {
+	console.error(error);
+	process.exit(1);
+});
+`;
+
+interface BareResult {
+	cpuMs: number;
+	mainMs: number;
+	wallMs: number;
+	heapUsed: number;
+	bytes: number;
+}
+
+/** The loop under the Node that runs n8n, with the same generationConfig our node sent. */
+async function bareLoop(install: N8nInstall, sim: GeminiSim, config: Record<string, unknown>, ballastBytes = 0): Promise<BareResult> {
+	const dir = path.join(benchDir, 'bare-loop');
+	await fs.rm(dir, { recursive: true, force: true });
+	await fs.mkdir(path.join(dir, 'out'), { recursive: true });
+	const script = path.join(dir, 'bare-loop.js');
+	await fs.writeFile(script, BARE_LOOP);
+	const args = [script, repoDir, sim.url, sim.apiKey, MODEL, String(N), path.join(dir, 'out'), JSON.stringify(config), String(ballastBytes)];
+	const { stdout } = await mustSucceed(runCommand(install.nodeBin, args, { timeoutMs: 3 * MINUTE }), 'the bare @google/genai loop');
+	await fs.rm(path.join(dir, 'out'), { recursive: true, force: true });
+	return JSON.parse(stdout.trim().split('\n').pop()!) as BareResult;
+}
+
+/* ---------- n8n's V8 heap and garbage collections, seen from inside ---------- */
+
+/**
+ * Loaded into the n8n process with NODE_OPTIONS=--require: every 100 ms the V8 heap in use, and every
+ * garbage collection (perf_hooks), written to a file when execute-batch exits. Costs a timer and an observer.
+ */
+const HEAP_PRELOAD = `
+const { PerformanceObserver, performance } = require('perf_hooks');
+const fs = require('fs');
+const v8 = require('v8');
+if (process.argv.some((arg) => arg === 'execute-batch')) {
+	const gcs = [];
+	const heap = [];
+	new PerformanceObserver((list) => {
+		for (const entry of list.getEntries()) gcs.push([performance.timeOrigin + entry.startTime, entry.detail ? entry.detail.kind : entry.kind, entry.duration]);
+	}).observe({ entryTypes: ['gc'] });
+	setInterval(() => heap.push([Date.now(), v8.getHeapStatistics().used_heap_size]), 100).unref();
+	process.on('exit', () => {
+		fs.writeFileSync(process.env.BENCH_HEAP_DIR + '/heap-' + process.pid + '.json', JSON.stringify({ gcs, heap }));
+	});
+}
+`;
+
+interface HeapLog {
+	/** [epoch ms, perf_hooks kind (1 minor, 4 major, 8 incremental, 16 weak callbacks), duration ms on the main thread] */
+	gcs: Array<[number, number, number]>;
+	/** [epoch ms, V8 heap used bytes] */
+	heap: Array<[number, number]>;
+}
+
+/* ---------- the CPU profile (BENCH_N8N_PROFILE=1) ---------- */
+
+interface ProfileNode {
+	id: number;
+	callFrame: { functionName: string; url: string; lineNumber: number };
+	children?: number[];
+}
+
+interface Profile {
+	nodes: ProfileNode[];
+	samples: number[];
+	timeDeltas: number[];
+	startTime: number;
+}
+
+/** Self time inside [from, to] (epoch ms) by function, from a V8 .cpuprofile of the n8n process. */
+function profileBreakdown(profile: Profile, from: number, to: number, epochOfStart: number) {
+	const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+	const self = new Map<string, number>();
+	const groups = new Map<string, number>();
+	let t = epochOfStart;
+	let total = 0;
+	for (let k = 0; k < profile.samples.length; k++) {
+		t += profile.timeDeltas[k] / 1000;
+		if (t < from || t > to) continue;
+		const node = byId.get(profile.samples[k])!;
+		const delta = (profile.timeDeltas[k + 1] ?? 0) / 1000;
+		const { functionName, url, lineNumber } = node.callFrame;
+		if (functionName === '(idle)') continue;
+		const key = `${functionName || '(anonymous)'} ${where(url)}${url ? `:${lineNumber + 1}` : ''}`;
+		const pkg = packageOf(url);
+		groups.set(pkg, (groups.get(pkg) ?? 0) + delta);
+		self.set(key, (self.get(key) ?? 0) + delta);
+		total += delta;
+	}
+	const sorted = (map: Map<string, number>) => [...map.entries()].sort((a, b) => b[1] - a[1]);
+	return { total, top: sorted(self), groups: sorted(groups) };
+}
+
+/** `n8n-core`, `@google/genai`, `ours` (this package's dist), `node:` internals or a V8 pseudo-frame such as (garbage collector). */
+function packageOf(url: string): string {
+	if (!url.includes('node_modules/')) return url.startsWith('node:') ? 'node: internals' : url || '(native: V8, GC, libuv, addons)';
+	const parts = url.split('node_modules/').pop()!.split('/');
+	const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+	return name === OUR_PACKAGE ? 'ours (dist)' : name;
+}
+
+function where(url: string): string {
+	const pkg = packageOf(url);
+	if (pkg === 'ours (dist)') return `ours ${url.split(`${OUR_PACKAGE}/`).pop()}`;
+	return url.includes('node_modules/') ? `${pkg} ${path.basename(url)}` : url || '(native)';
+}
+
+/* ---------- main ---------- */
+
+async function main() {
+	const benchStarted = Date.now();
+	const loadAtStart = os.loadavg();
+	if (!Number.isFinite(DEFAULT_CONCURRENCY)) throw new Error('cannot read the default of Max Concurrent Requests');
+
+	progress('making the 24 MP photo and starting the simulators');
+	const photo = await makePhoto();
+	const photoServer: Server = createServer((_req, res) => {
+		res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(photo.length) });
+		res.end(photo);
+	});
+	await new Promise<void>((resolve) => photoServer.listen(0, '127.0.0.1', resolve));
+	const photoUrl = `http://127.0.0.1:${(photoServer.address() as { port: number }).port}/photo.jpg`;
+
+	// One simulator per measured node, so each one's requests are exactly that node's.
+	const sims = {
+		officialT: await GeminiSim.start({ latencyMs: LATENCY_MS, imageTexture: 'noise' }),
+		oursT: await GeminiSim.start({ latencyMs: LATENCY_MS, imageTexture: 'noise' }),
+		officialFlat: await GeminiSim.start({ latencyMs: LATENCY_MS }),
+		oursFlat: await GeminiSim.start({ latencyMs: LATENCY_MS }),
+		cpu: await GeminiSim.start({ imageTexture: 'noise' }),
+		cpuOfficial: await GeminiSim.start({ imageTexture: 'noise' }),
+		bare: await GeminiSim.start({ imageTexture: 'noise' }),
+		memory: await GeminiSim.start({ imageTexture: 'noise' }),
+		editOurs: await GeminiSim.start(),
+		editOfficial: await GeminiSim.start(),
+		warm: await GeminiSim.start({ imageTexture: 'noise' }),
+	};
+	const credential = (n: number, type: Credential['type'], sim: GeminiSim): Credential => ({
+		id: `nbsBenchCred${n}`,
+		name: `bench ${n} (${type})`,
+		type,
+		sim,
+	});
+	const cred = {
+		officialT: credential(1, 'googlePalmApi', sims.officialT),
+		oursT: credential(2, 'nanoBananaApi', sims.oursT),
+		officialFlat: credential(10, 'googlePalmApi', sims.officialFlat),
+		oursFlat: credential(11, 'nanoBananaApi', sims.oursFlat),
+		cpu: credential(3, 'nanoBananaApi', sims.cpu),
+		memory: credential(4, 'nanoBananaApi', sims.memory),
+		editOurs: credential(5, 'nanoBananaApi', sims.editOurs),
+		editOfficial: credential(6, 'googlePalmApi', sims.editOfficial),
+		warmOurs: credential(7, 'nanoBananaApi', sims.warm),
+		warmOfficial: credential(8, 'googlePalmApi', sims.warm),
+		cpuOfficial: credential(9, 'googlePalmApi', sims.cpuOfficial),
+	};
+
+	try {
+		progress('installing n8n (cached) and the package from its tarball (private build)');
+		const install = await installN8n(10 * MINUTE, path.join(benchDir, 'n8n-install.log'));
+		const heapDir = path.join(benchDir, 'heap');
+		await fs.rm(heapDir, { recursive: true, force: true });
+		await fs.mkdir(heapDir, { recursive: true });
+		await fs.writeFile(path.join(heapDir, 'preload.js'), HEAP_PRELOAD);
+		const sandbox = await N8nSandbox.create(install, path.join(benchDir, 'run'), {
+			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+			N8N_PORT: String(await freePort()),
+			NODE_OPTIONS: `--require ${path.join(heapDir, 'preload.js')}`,
+			BENCH_HEAP_DIR: heapDir,
+		});
+		await loadPackage(sandbox, await stagePackage());
+		await sandbox.importCredentials(
+			Object.values(cred).map(
+				(c): CredentialFile => ({ id: c.id, name: c.name, type: c.type, data: { apiKey: c.sim.apiKey, host: c.sim.url } }),
+			),
+			2 * MINUTE,
+		);
+
+		const ID = {
+			// execute-batch runs them in id order
+			warm: 'nbsBench00Warm',
+			officialT: 'nbsBench01OfficialT',
+			oursT: 'nbsBench02OursT',
+			officialFlat: 'nbsBench03OfficialF',
+			oursFlat: 'nbsBench04OursF',
+			cpu1a: 'nbsBench05Cpu1a',
+			cpuNa: 'nbsBench06CpuNa',
+			cpu1b: 'nbsBench07Cpu1b',
+			cpuNb: 'nbsBench08CpuNb',
+			offCpu1: 'nbsBench09OffCpu1',
+			offCpuN: 'nbsBench10OffCpuN',
+			editOurs: 'nbsBench11EditOurs',
+			editOfficial: 'nbsBench12EditOffcl',
+			profile: 'nbsBench13Profile',
+			memory: (n: number) => `nbsBench2Memory${n}`,
+		};
+		const NODE = { official: 'Official Gemini Generate', ours: 'Nano Banana Generate', editOurs: 'Nano Banana Edit', editOfficial: 'Official Gemini Edit' };
+		const workflows = [
+			workflow(ID.warm, 'bench: warm-up (both nodes load and run once)', [
+				...prompts(1, 'Warm-up'),
+				ourGenerate(NODE.ours, cred.warmOurs),
+				officialGenerate(NODE.official, cred.warmOfficial, '={{ $json.prompt }}'),
+			]),
+			workflow(ID.officialT, `bench: official node, ${N} prompts`, [...prompts(N, 'Throughput'), officialGenerate(NODE.official, cred.officialT)]),
+			workflow(ID.oursT, `bench: our Generate, ${N} prompts`, [...prompts(N, 'Throughput'), ourGenerate(NODE.ours, cred.oursT)]),
+			workflow(ID.officialFlat, `bench: official node, ${N} prompts, flat images`, [...prompts(N, 'Flat'), officialGenerate(NODE.official, cred.officialFlat)]),
+			workflow(ID.oursFlat, `bench: our Generate, ${N} prompts, flat images`, [...prompts(N, 'Flat'), ourGenerate(NODE.ours, cred.oursFlat)]),
+			workflow(ID.cpu1a, 'bench: CPU, 1 image (a)', [...prompts(1, 'CPU a'), ourGenerate(NODE.ours, cred.cpu)]),
+			workflow(ID.cpuNa, `bench: CPU, ${N} images (a)`, [...prompts(N, 'CPU a'), ourGenerate(NODE.ours, cred.cpu)]),
+			workflow(ID.cpu1b, 'bench: CPU, 1 image (b)', [...prompts(1, 'CPU b'), ourGenerate(NODE.ours, cred.cpu)]),
+			workflow(ID.cpuNb, `bench: CPU, ${N} images (b)`, [...prompts(N, 'CPU b'), ourGenerate(NODE.ours, cred.cpu)]),
+			workflow(ID.offCpu1, 'bench: CPU, official node, 1 image', [...prompts(1, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
+			workflow(ID.offCpuN, `bench: CPU, official node, ${N} images`, [...prompts(N, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
+			workflow(ID.editOurs, 'bench: our Edit, 24 MP photo', [
+				downloadPhoto(photoUrl),
+				{
+					name: NODE.editOurs,
+					type: `${OUR_PACKAGE}.nanoBananaEdit`,
+					typeVersion: 1,
+					parameters: { model: { __rl: true, mode: 'list', value: MODEL }, prompt: EDIT_PROMPT, options: {} },
+					credentials: credentialRef(cred.editOurs),
+				},
+			]),
+			workflow(ID.editOfficial, 'bench: official Edit, 24 MP photo', [
+				downloadPhoto(photoUrl),
+				{
+					name: NODE.editOfficial,
+					type: '@n8n/n8n-nodes-langchain.googleGemini',
+					typeVersion: 1.2,
+					parameters: {
+						resource: 'image',
+						operation: 'edit',
+						modelId: { __rl: true, mode: 'id', value: `models/${MODEL}` },
+						prompt: EDIT_PROMPT,
+						images: { values: [{ binaryPropertyName: 'data' }] },
+						options: {},
+					},
+					credentials: credentialRef(cred.editOfficial),
+				},
+			]),
+			workflow(ID.profile, `bench: CPU profile, ${N} images`, [...prompts(N, 'Profile'), ourGenerate(NODE.ours, cred.cpu)]),
+			...MEMORY_RUNS.map((n) =>
+				workflow(ID.memory(n), `bench: memory, ${n} 4K images`, [...prompts(n, 'Memory'), ourGenerate(NODE.ours, cred.memory, '4K')]),
+			),
+		];
+		const files: string[] = [];
+		const wfDir = path.join(benchDir, 'workflows');
+		await fs.rm(wfDir, { recursive: true, force: true });
+		await fs.mkdir(wfDir, { recursive: true });
+		for (const wf of workflows) {
+			const file = path.join(wfDir, `${wf.id}.json`);
+			await fs.writeFile(file, JSON.stringify(wf, null, '\t'));
+			files.push(file);
+		}
+		await sandbox.importWorkflows(files, 2 * MINUTE);
+
+		/* 1, 2 and 4: one n8n process */
+		const loadBeforeMain = load1();
+		progress(`running throughput, CPU and edit workflows in one n8n (load ${loadBeforeMain})`);
+		const main = await runBatch(
+			sandbox,
+			[ID.warm, ID.officialT, ID.oursT, ID.officialFlat, ID.oursFlat, ID.cpu1a, ID.cpuNa, ID.cpu1b, ID.cpuNb, ID.offCpu1, ID.offCpuN, ID.editOurs, ID.editOfficial],
+			10 * MINUTE,
+		);
+		const loadAfterMain = load1();
+
+		const heapLog = await fs
+			.readFile(path.join(heapDir, `heap-${main.pid}.json`), 'utf8')
+			.then((text) => JSON.parse(text) as HeapLog)
+			.catch(() => undefined);
+		const windowOf = (id: string, node: string): [number, number] => {
+			const run = nodeRun(main, id, node);
+			return [run.startTime, run.startTime + run.executionTime];
+		};
+		const heapIn = ([from, to]: [number, number]) => {
+			const used = heapLog?.heap.filter(([t]) => t >= from && t <= to).map(([, bytes]) => bytes) ?? [];
+			return used.length ? used.reduce((a, b) => a + b, 0) / used.length : undefined;
+		};
+		const ourHeap = [heapIn(windowOf(ID.cpuNa, NODE.ours)), heapIn(windowOf(ID.cpuNb, NODE.ours))].filter((h): h is number => h !== undefined);
+		const n8nHeapBytes = ourHeap.length ? ourHeap.reduce((a, b) => a + b, 0) / ourHeap.length : undefined;
+
+		/* the bare loop, right after, against its own simulator: as it is, then holding as much heap as n8n did */
+		const ourConfig = (sims.cpu.generateRequests[0]?.body as { generationConfig?: Record<string, unknown> } | undefined)?.generationConfig ?? {};
+		progress(`running the bare @google/genai loop (load ${load1()})`);
+		const bareRuns = [await bareLoop(install, sims.bare, ourConfig), await bareLoop(install, sims.bare, ourConfig)];
+		const bare: BareResult = {
+			cpuMs: (bareRuns[0].cpuMs + bareRuns[1].cpuMs) / 2,
+			mainMs: (bareRuns[0].mainMs + bareRuns[1].mainMs) / 2,
+			wallMs: (bareRuns[0].wallMs + bareRuns[1].wallMs) / 2,
+			heapUsed: Math.max(bareRuns[0].heapUsed, bareRuns[1].heapUsed),
+			bytes: bareRuns[0].bytes,
+		};
+		const bareWithHeap = n8nHeapBytes ? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes) : undefined;
+
+		/* 3: one fresh n8n process per size */
+		const memory: Array<{ n: number; images: number; peakKb: number; beforeKb: number; hwmKb: number; ms: number; load: string; fileBytes: number }> = [];
+		for (const n of MEMORY_RUNS) {
+			const load = load1();
+			progress(`memory run: ${n} 4K images in a fresh n8n process (load ${load})`);
+			sims.memory.reset();
+			const batch = await runBatch(sandbox, [ID.memory(n)], 8 * MINUTE);
+			const run = nodeRun(batch, ID.memory(n), NODE.ours);
+			const end = run.startTime + run.executionTime;
+			const sizes = run.items.map((item) => Number(item.json.fileSize ?? 0));
+			memory.push({
+				n,
+				images: imagesOut(run),
+				peakKb: peakRssKb(batch.samples, run.startTime, end),
+				beforeKb: rssBeforeKb(batch.samples, run.startTime),
+				// VmHWM can lag a sampled VmRSS by a few pages: the larger of both
+				hwmKb: Math.max(...batch.samples.map((sample) => Math.max(sample[HWM], sample[RSS]))),
+				ms: run.executionTime,
+				load,
+				fileBytes: Math.max(0, ...sizes),
+			});
+			// 4K files add up to gigabytes: keep only the last run's
+			await fs.rm(path.join(sandbox.userFolder, '.n8n', 'storage'), { recursive: true, force: true });
+		}
+
+		/* optional: where the n8n process spends its CPU */
+		let profile: { total: number; top: Array<[string, number]>; groups: Array<[string, number]>; windowMs: number } | undefined;
+		if (PROFILE) {
+			progress('profiling the CPU workflow (--cpu-prof)');
+			const profDir = path.join(benchDir, 'profile');
+			await fs.rm(profDir, { recursive: true, force: true });
+			await fs.mkdir(profDir, { recursive: true });
+			const profiled = await N8nSandbox.create(install, path.join(benchDir, 'run-profile'), {
+				N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+				NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir} --cpu-prof-interval=200`,
+			});
+			await fs.rm(profiled.userFolder, { recursive: true, force: true });
+			await fs.cp(sandbox.userFolder, profiled.userFolder, { recursive: true });
+			await fs.rm(profDir, { recursive: true, force: true });
+			await fs.mkdir(profDir, { recursive: true });
+			const batch = await runBatch(profiled, [ID.profile], 5 * MINUTE);
+			const run = nodeRun(batch, ID.profile, NODE.ours);
+			const biggest = (await fs.readdir(profDir))
+				.map((name) => path.join(profDir, name))
+				.map((file) => ({ file, size: readFileSync(file).length }))
+				.sort((a, b) => b.size - a.size)[0];
+			const data = JSON.parse(readFileSync(biggest.file, 'utf8')) as Profile;
+			// The profile's clock is CLOCK_MONOTONIC in µs, the one process.hrtime reads here too.
+			const epochOfMonotonicZero = Date.now() - Number(process.hrtime.bigint() / 1000n) / 1000;
+			const breakdown = profileBreakdown(data, run.startTime, run.startTime + run.executionTime, epochOfMonotonicZero + data.startTime / 1000);
+			profile = { ...breakdown, windowMs: run.executionTime };
+			await fs.rm(profiled.userFolder, { recursive: true, force: true });
+		}
+
+		/* ---------- figures ---------- */
+		const floorMs = Math.ceil(N / DEFAULT_CONCURRENCY) * LATENCY_MS;
+		console.log(`n8n ${install.n8nVersion} on Node ${execFileSync(install.nodeBin, ['-v']).toString().trim()}, this package from its tarball; simulator in the bench process`);
+
+		/** One comparison: the official node and ours on the same prompts, each against its own simulator. */
+		const throughput = (officialId: string, oursId: string, officialSim: GeminiSim, oursSim: GeminiSim, suffix: string) => {
+			const official = nodeRun(main, officialId, NODE.official);
+			const ours = nodeRun(main, oursId, NODE.ours);
+			const fileSize = size(Number(ours.items[0]?.json.fileSize ?? 0));
+			const counts = (run: NodeRun, sim: GeminiSim) =>
+				`node executionTime; ${imagesOut(run)} images, ${sim.generateRequests.length} requests, at most ${peakOverlap(sim.generateRequests)} in flight`;
+			line(`n8n's Google Gemini node${suffix}`, `${seconds(official.executionTime)}  (${counts(official, officialSim)})`);
+			line(`Nano Banana Generate, C = ${DEFAULT_CONCURRENCY}${suffix}`, `${seconds(ours.executionTime)}  (${counts(ours, oursSim)}; ${fileSize} PNGs)`);
+			line(`speed-up (official / ours)${suffix}`, `${(official.executionTime / ours.executionTime).toFixed(2)}x  (target: at least 3.8x)`);
+			line(`ours above the floor ceil(N/C)·L = ${seconds(floorMs)}${suffix}`, `${(100 * (ours.executionTime / floorMs - 1)).toFixed(1)}%  (target: within 10%)`);
+			const requests = oursSim.generateRequests;
+			const busyMs = requests.reduce((sum, r) => sum + r.endedAt - r.startedAt, 0);
+			line(
+				`  where it goes${suffix}`,
+				`a request took ${(busyMs / requests.length).toFixed(0)} ms on average (latency + answer and transfer); a request slot stood idle ${((DEFAULT_CONCURRENCY * ours.executionTime - busyMs) / requests.length).toFixed(0)} ms per request ((C·wall − Σ request time)/N)`,
+			);
+		};
+		heading(`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`);
+		throughput(ID.officialT, ID.oursT, sims.officialT, sims.oursT, '');
+		console.log(`   the same with the simulator's default flat images (small files, so little work per image):`);
+		throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
+
+		heading(`2. CPU per image at zero latency, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`);
+		const cpuOf = (id: string, node: string) => {
+			const run = nodeRun(main, id, node);
+			const [from, to] = windowOf(id, node);
+			const gcs = heapLog?.gcs.filter(([t]) => t >= from && t <= to);
+			return { run, split: cpuBetween(main.samples, from, to), majorGcs: gcs?.filter(([, kind]) => kind === 4).length };
+		};
+		/** (N-image run - 1-image run) / (N - 1): what one more image costs, the fixed cost of a run left out. */
+		const perImage = (oneId: string, manyId: string, node: string) => {
+			const one = cpuOf(oneId, node);
+			const many = cpuOf(manyId, node);
+			const per = (key: keyof CpuSplit) => (many.split[key] - one.split[key]) / (N - 1);
+			const split: CpuSplit = { cpuMs: per('cpuMs'), mainMs: per('mainMs'), v8Ms: per('v8Ms'), libuvMs: per('libuvMs') };
+			return { one, many, split };
+		};
+		const runs = [
+			{ label: 'our Generate in n8n, run a', ...perImage(ID.cpu1a, ID.cpuNa, NODE.ours) },
+			{ label: 'our Generate in n8n, run b', ...perImage(ID.cpu1b, ID.cpuNb, NODE.ours) },
+			{ label: "n8n's Google Gemini node in n8n", ...perImage(ID.offCpu1, ID.offCpuN, NODE.official) },
+		];
+		for (const r of runs) {
+			const gcs = r.many.majorGcs === undefined ? '' : `, ${r.many.majorGcs} major GCs`;
+			line(
+				r.label,
+				`${r.split.cpuMs.toFixed(1)} ms/image (${splitText(r.split)}); ${N} images ${r.many.split.cpuMs.toFixed(0)} ms CPU in ${r.many.run.executionTime} ms${gcs}, 1 image ${r.one.split.cpuMs.toFixed(0)} ms in ${r.one.run.executionTime} ms`,
+			);
+		}
+		const ourPerImage = (runs[0].split.cpuMs + runs[1].split.cpuMs) / 2;
+		const imageBytes = Number(runs[0].many.run.items[0]?.json.fileSize ?? 0);
+		line('our Generate node in n8n (mean of a and b)', `${ourPerImage.toFixed(1)} ms CPU per image  (${mb(imageBytes)} PNGs, default settings, C = ${DEFAULT_CONCURRENCY})`);
+		const bareText = (b: BareResult) =>
+			`${(b.cpuMs / N).toFixed(1)} ms CPU per image (main thread ${(b.mainMs / N).toFixed(1)}, other threads ${((b.cpuMs - b.mainMs) / N).toFixed(1)}); ${N} images in ${b.wallMs.toFixed(0)} ms, V8 heap ${(b.heapUsed / MB).toFixed(0)} MB`;
+		line(
+			'bare @google/genai loop (Node 24, no n8n)',
+			`${bareText(bare)}; mean of 2 runs (${bareRuns.map((b) => (b.cpuMs / N).toFixed(1)).join(' and ')}), sequential, same generationConfig, writes each file`,
+		);
+		line('ratio ours in n8n / bare', `${(ourPerImage / (bare.cpuMs / N)).toFixed(2)}x  (target: at most 1.5x)`);
+		line("ratio n8n's own node in n8n / bare", `${(runs[2].split.cpuMs / (bare.cpuMs / N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`);
+		if (n8nHeapBytes && bareWithHeap) {
+			line("n8n's V8 heap in use during our runs", `${(n8nHeapBytes / MB).toFixed(0)} MB (from a --require'd observer in the n8n process)`);
+			line('bare loop holding a heap of that size', bareText(bareWithHeap));
+			line('ratio ours in n8n / bare with that heap', `${(ourPerImage / (bareWithHeap.cpuMs / N)).toFixed(2)}x`);
+		} else {
+			line("n8n's V8 heap in use during our runs", 'not measured: the observer loaded into n8n wrote no log');
+		}
+		if (profile) {
+			line(`profile of the n8n process (--cpu-prof)`, `${profile.total.toFixed(0)} ms sampled in the node's ${profile.windowMs} ms window, top self time:`);
+			for (const [name, ms] of profile.groups.slice(0, 8)) line(`  ${(ms / N).toFixed(2)} ms/image`, `in ${name}`);
+			for (const [name, ms] of profile.top.slice(0, 15)) line(`  ${(ms / N).toFixed(2)} ms/image`, name);
+		}
+
+		heading(`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults; a fresh n8n process per run`);
+		for (const m of memory) {
+			line(
+				`${m.n} images`,
+				`peak ${(m.peakKb / 1024).toFixed(0)} MiB during the node (${(m.beforeKb / 1024).toFixed(0)} MiB before it; process high-water mark ${(m.hwmKb / 1024).toFixed(0)} MiB); ${m.images} images of ${mb(m.fileBytes)} in ${seconds(m.ms)}, load ${m.load}`,
+			);
+		}
+		if (memory.length >= 2) {
+			const first = memory[0];
+			const last = memory[memory.length - 1];
+			const growth = last.peakKb / first.peakKb - 1;
+			line(`growth of the peak, ${first.n} -> ${last.n} images`, `${(100 * growth).toFixed(1)}%  (flat: below 25%) -> ${growth < 0.25 ? 'flat' : 'NOT flat'}`);
+		}
+
+		heading(`4. Edit upload of a 24 MP photo`);
+		const meta = await sharp(photo).metadata();
+		const bodyBytes = (sim: GeminiSim) => sim.requests.reduce((sum, r) => sum + r.bodyBytes, 0);
+		const describe = (sim: GeminiSim) =>
+			sim.requests.map((r) => `${r.action ?? r.path} ${size(r.bodyBytes)}`).join(' + ');
+		const editOurs = nodeRun(main, ID.editOurs, NODE.editOurs);
+		const editOfficial = nodeRun(main, ID.editOfficial, NODE.editOfficial);
+		line('the photo', `${meta.width}x${meta.height} JPEG, ${mb(photo.length)}`);
+		line('our Edit node (defaults)', `${mb(bodyBytes(sims.editOurs))} sent = ${(bodyBytes(sims.editOurs) / photo.length).toFixed(3)}x the file  (${describe(sims.editOurs)}; ${imagesOut(editOurs)} image out)`);
+		line("n8n's Google Gemini node (image edit)", `${mb(bodyBytes(sims.editOfficial))} sent = ${(bodyBytes(sims.editOfficial) / photo.length).toFixed(3)}x the file  (${describe(sims.editOfficial)}; ${imagesOut(editOfficial)} image out)`);
+		line('ours / official', `${(bodyBytes(sims.editOurs) / bodyBytes(sims.editOfficial)).toFixed(3)}x`);
+
+		heading('Summary');
+		line('machine', `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
+		line('load average at start', loadAtStart.map((l) => l.toFixed(2)).join(' '));
+		line('load average at end', os.loadavg().map((l) => l.toFixed(2)).join(' '));
+		line('date', new Date().toISOString());
+		line('bench time', seconds(Date.now() - benchStarted));
+	} finally {
+		await Promise.all(Object.values(sims).map((sim) => sim.stop()));
+		await new Promise((resolve) => photoServer.close(resolve));
+	}
+}
+
+main().catch((error: Error) => {
+	console.error(error.stack ?? error.message);
+	process.exit(1);
+});
