@@ -44,6 +44,7 @@ import {
 	type BatchResult,
 	type CredentialFile,
 	type N8nInstall,
+	stagePackage,
 } from '../test/e2e/local-n8n';
 import { makePhoto } from './bench-photo';
 
@@ -362,26 +363,6 @@ function peakOverlap(requests: RecordedRequest[]): number {
 
 /* ---------- the package, built in a private copy of the tree ---------- */
 
-/**
- * Copies what the package is built from into .e2e/bench-n8n/package (node_modules linked), so that
- * building and packing there leaves the repository's dist/ alone: other runs may be using it. The
- * e2e suite's scripts/n8n-load-package.sh then builds, packs and installs that copy.
- */
-async function stagePackage(): Promise<string> {
-	const stage = path.join(benchDir, 'package');
-	await fs.rm(stage, { recursive: true, force: true });
-	await fs.mkdir(path.join(stage, 'scripts'), { recursive: true });
-	for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', 'README.md', 'LICENSE', 'nodes', 'credentials']) {
-		await fs.cp(path.join(repoDir, entry), path.join(stage, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-			if (error.code !== 'ENOENT') throw error;
-		});
-	}
-	for (const script of ['n8n-common.sh', 'n8n-load-package.sh']) {
-		await fs.copyFile(path.join(repoDir, 'scripts', script), path.join(stage, 'scripts', script));
-	}
-	await fs.symlink(path.join(repoDir, 'node_modules'), path.join(stage, 'node_modules'));
-	return stage;
-}
 
 async function loadPackage(sandbox: N8nSandbox, stage: string): Promise<void> {
 	await mustSucceed(
@@ -610,7 +591,7 @@ async function main() {
 			NODE_OPTIONS: `--require ${path.join(heapDir, 'preload.js')}`,
 			BENCH_HEAP_DIR: heapDir,
 		});
-		await loadPackage(sandbox, await stagePackage());
+		await loadPackage(sandbox, await stagePackage(path.join(benchDir, 'package')));
 		await sandbox.importCredentials(
 			Object.values(cred).map(
 				(c): CredentialFile => ({ id: c.id, name: c.name, type: c.type, data: { apiKey: c.sim.apiKey, host: c.sim.url } }),

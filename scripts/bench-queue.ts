@@ -23,8 +23,8 @@ import type { IRun } from 'n8n-workflow';
 
 import { requestOptions } from '../nodes/shared/descriptions';
 import { GeminiSim } from '../test/gemini-sim';
-import type { ImageTexture, RecordedRequest } from '../test/gemini-sim/types';
-import { mustSucceed, outputOf, repoDir, runCommand, type N8nInstall, type N8nSandbox } from '../test/e2e/local-n8n';
+import type { ImageTexture } from '../test/gemini-sim/types';
+import { mustSucceed, outputOf, promptOf, repoDir, runCommand, stagePackage, type N8nInstall, type N8nSandbox } from '../test/e2e/local-n8n';
 import {
 	batchWorkflow,
 	MINUTE,
@@ -170,23 +170,6 @@ function otherN8nBench(): number[] {
 
 /* ---------- the package, built in a private copy of the tree ---------- */
 
-/** As bench-n8n: copies what the package is built from into .e2e/bench-queue/package (node_modules linked). */
-async function stagePackage(): Promise<string> {
-	const stage = path.join(benchDir, 'package');
-	await fs.rm(stage, { recursive: true, force: true });
-	await fs.mkdir(path.join(stage, 'scripts'), { recursive: true });
-	for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', 'README.md', 'LICENSE', 'nodes', 'credentials']) {
-		await fs.cp(path.join(repoDir, entry), path.join(stage, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-			if (error.code !== 'ENOENT') throw error;
-		});
-	}
-	for (const script of ['n8n-common.sh', 'n8n-load-package.sh']) {
-		await fs.copyFile(path.join(repoDir, 'scripts', script), path.join(stage, 'scripts', script));
-	}
-	await fs.symlink(path.join(repoDir, 'node_modules'), path.join(stage, 'node_modules'));
-	return stage;
-}
-
 /* ---------- one measured run ---------- */
 
 interface RunResult {
@@ -212,14 +195,6 @@ interface RunResult {
 	loadAfter: string;
 	/** pids of scripts/bench-n8n.ts processes seen when the run started. */
 	otherBench: number[];
-}
-
-function promptOf(request: RecordedRequest): string {
-	const body = request.body as { contents?: Array<{ parts?: Array<{ text?: string }> }> } | undefined;
-	return (body?.contents ?? [])
-		.flatMap((content) => content.parts ?? [])
-		.map((part) => part.text ?? '')
-		.join('');
 }
 
 async function executionIds(cluster: QueueCluster): Promise<string[]> {
@@ -368,7 +343,7 @@ async function main(): Promise<number> {
 		await fs.mkdir(benchDir, { recursive: true });
 		const [started, stage] = await Promise.all([
 			startServicesAndN8n(servicesState, { onServices: (running) => (services = running) }),
-			stagePackage(),
+			stagePackage(path.join(benchDir, 'package')),
 		]);
 		({ services, install } = started);
 		const loadPackage = async (sandbox: N8nSandbox, first: boolean) => {

@@ -45,7 +45,7 @@ function partialOf(error: unknown): PartialResult {
 }
 
 export interface RunSpec {
-	/** Max Concurrent Requests; tasks run two more at once, so at most that many items' images are in memory. */
+	/** Max Concurrent Requests: also how many tasks run at once, so at most that many items' images are in memory. */
 	concurrency: number;
 	/** How many tasks; one per input item unless the node gathers items. */
 	tasks?: number;
@@ -66,9 +66,8 @@ export async function runItems(
 	const count = spec.tasks ?? items.length;
 	const sourcesOf = spec.sourcesOf ?? ((index: number) => [index]);
 	const maxRequests = Math.max(1, Math.floor(spec.concurrency) || 1);
-	// The gate bounds requests; two more tasks than request slots keep a slot from standing idle
-	// while a task decodes and stores its image. Never more workers than tasks.
-	const width = Math.min(maxRequests + 2, Math.max(1, count));
+	// Never more workers than tasks; one task may still use every request slot (fan-out).
+	const width = Math.min(maxRequests, Math.max(1, count));
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const stop = new AbortController();

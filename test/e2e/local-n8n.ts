@@ -11,6 +11,8 @@ import { createServer } from 'net';
 import * as path from 'path';
 import type { IBinaryData, IRun, ITaskData, INodeExecutionData } from 'n8n-workflow';
 
+import type { RecordedRequest } from '../gemini-sim/types';
+
 export const repoDir = path.resolve(__dirname, '..', '..');
 const scriptsDir = path.join(repoDir, 'scripts');
 
@@ -374,4 +376,44 @@ export function outputOf(run: IRun, nodeName: string, output = 0): INodeExecutio
 	const tasks: ITaskData[] | undefined = run.data.resultData.runData[nodeName];
 	if (!tasks) throw new Error(`node "${nodeName}" did not run`);
 	return tasks[0].data?.main?.[output] ?? [];
+}
+
+/** The text of a recorded generateContent request, every part of every turn: prompts name their item and process. */
+export function promptOf(request: RecordedRequest): string {
+	const body = request.body as { contents?: Array<{ parts?: Array<{ text?: string }> }> } | undefined;
+	return (body?.contents ?? [])
+		.flatMap((content) => content.parts ?? [])
+		.map((part) => part.text ?? '')
+		.join('');
+}
+
+export interface WirePart {
+	text?: string;
+	inlineData?: { mimeType: string; data: string };
+	thoughtSignature?: string;
+}
+
+/** The conversation a recorded request carried. */
+export function contentsOf(request: RecordedRequest): Array<{ role: string; parts: WirePart[] }> {
+	return (request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)?.contents ?? [];
+}
+
+/**
+ * Copies what the package is built from into `stage` (node_modules linked), so that building and packing
+ * there leaves the repository's dist/ alone while other runs use it. scripts/n8n-load-package.sh, copied
+ * along, then builds, packs and installs that copy.
+ */
+export async function stagePackage(stage: string): Promise<string> {
+	await fs.rm(stage, { recursive: true, force: true });
+	await fs.mkdir(path.join(stage, 'scripts'), { recursive: true });
+	for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', 'README.md', 'LICENSE', 'nodes', 'credentials']) {
+		await fs.cp(path.join(repoDir, entry), path.join(stage, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+			if (error.code !== 'ENOENT') throw error;
+		});
+	}
+	for (const script of ['n8n-common.sh', 'n8n-load-package.sh']) {
+		await fs.copyFile(path.join(repoDir, 'scripts', script), path.join(stage, 'scripts', script));
+	}
+	await fs.symlink(path.join(repoDir, 'node_modules'), path.join(stage, 'node_modules'));
+	return stage;
 }

@@ -34,7 +34,7 @@ import type { IBinaryData, INodeExecutionData, IPairedItemData, IRun } from 'n8n
 
 import { GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
-import { outputOf, repoDir, type N8nInstall, type N8nProcess } from './local-n8n';
+import { contentsOf, outputOf, promptOf, repoDir, type N8nInstall, type N8nProcess } from './local-n8n';
 import {
 	batchWorkflow,
 	link,
@@ -274,24 +274,6 @@ afterAll(async () => {
 }, 2 * MINUTE);
 
 // --- checks -------------------------------------------------------------------------------------------------
-
-function promptOf(request: RecordedRequest): string {
-	const body = request.body as { contents?: Array<{ parts?: Array<{ text?: string }> }> } | undefined;
-	return (body?.contents ?? [])
-		.flatMap((content) => content.parts ?? [])
-		.map((part) => part.text ?? '')
-		.join('');
-}
-
-interface WirePart {
-	text?: string;
-	inlineData?: { mimeType: string; data: string };
-	thoughtSignature?: string;
-}
-
-function contentsOf(request: RecordedRequest): Array<{ role: string; parts: WirePart[] }> {
-	return (request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)?.contents ?? [];
-}
 
 function pairedIndex(item: INodeExecutionData): number {
 	return (item.pairedItem as IPairedItemData).item;

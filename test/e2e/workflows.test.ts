@@ -15,12 +15,14 @@ import { NanoBananaApi } from '../../credentials/NanoBananaApi.credentials';
 import { GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
 import {
+	contentsOf,
 	freePort,
 	installN8n,
 	mustSucceed,
 	N8nSandbox,
 	N8nServer,
 	outputOf,
+	promptOf,
 	repoDir,
 	runCommand,
 	type BatchResult,
@@ -83,24 +85,6 @@ function run(workflowId: string): IRun {
 	const found = batch.runs[workflowId];
 	if (!found) throw new Error(`no snapshot for ${workflowId}: ${JSON.stringify(batch.summary.summary)}`);
 	return found;
-}
-
-function promptOf(request: RecordedRequest): string {
-	const body = request.body as { contents?: Array<{ parts?: Array<{ text?: string }> }> } | undefined;
-	return (body?.contents ?? [])
-		.flatMap((content) => content.parts ?? [])
-		.map((part) => part.text ?? '')
-		.join('');
-}
-
-interface WirePart {
-	text?: string;
-	inlineData?: { mimeType: string; data: string };
-	thoughtSignature?: string;
-}
-
-function contentsOf(request: RecordedRequest): Array<{ role: string; parts: WirePart[] }> {
-	return (request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)?.contents ?? [];
 }
 
 function generateRequests(promptPart: string): RecordedRequest[] {
