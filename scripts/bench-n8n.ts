@@ -33,7 +33,6 @@ import type { INodeExecutionData, IRun, ITaskData } from 'n8n-workflow';
 
 import { requestOptions } from '../nodes/shared/descriptions';
 import { GeminiSim } from '../test/gemini-sim';
-import type { RecordedRequest } from '../test/gemini-sim/types';
 import {
 	freePort,
 	installN8n,
@@ -45,6 +44,7 @@ import {
 	type CredentialFile,
 	type N8nInstall,
 	stagePackage,
+	peakOverlap,
 } from '../test/e2e/local-n8n';
 import { makePhoto } from './bench-photo';
 
@@ -345,24 +345,7 @@ function imagesOut(run: NodeRun): number {
 	return run.items.filter((item) => Object.keys(item.binary ?? {}).length > 0 && !item.json.error).length;
 }
 
-/** The largest number of requests whose [startedAt, endedAt) intervals overlap. */
-function peakOverlap(requests: RecordedRequest[]): number {
-	const events = requests.flatMap((r) => [
-		{ at: r.startedAt, delta: 1 },
-		{ at: r.endedAt || Infinity, delta: -1 },
-	]);
-	events.sort((a, b) => a.at - b.at || a.delta - b.delta);
-	let current = 0;
-	let peak = 0;
-	for (const event of events) {
-		current += event.delta;
-		peak = Math.max(peak, current);
-	}
-	return peak;
-}
-
 /* ---------- the package, built in a private copy of the tree ---------- */
-
 
 async function loadPackage(sandbox: N8nSandbox, stage: string): Promise<void> {
 	await mustSucceed(

@@ -81,8 +81,8 @@ function processJiffies(pids: Iterable<number>): number {
 	return sum;
 }
 
-/** This bench's processes: its own tree (n8n main, workers, task runners) and the PostgreSQL and Redis it started. */
-function benchPids(services: QueueServices): Set<number> {
+/** Every running process's parent, from /proc. */
+function parentPids(): Map<number, number> {
 	const parent = new Map<number, number>();
 	for (const entry of readdirSync('/proc')) {
 		if (!/^\d+$/.test(entry)) continue;
@@ -93,6 +93,12 @@ function benchPids(services: QueueServices): Set<number> {
 			// gone meanwhile
 		}
 	}
+	return parent;
+}
+
+/** This bench's processes: its own tree (n8n main, workers, task runners) and the PostgreSQL and Redis it started. */
+function benchPids(services: QueueServices): Set<number> {
+	const parent = parentPids();
 	const pidFile = (file: string) => {
 		try {
 			return Number(readFileSync(file, 'utf8').split('\n')[0]);
@@ -115,16 +121,7 @@ function benchPids(services: QueueServices): Set<number> {
 
 /** Processes this bench started that still run: its descendants (an n8n that was still starting when it failed). */
 async function stopLeftovers(): Promise<void> {
-	const parent = new Map<number, number>();
-	for (const entry of readdirSync('/proc')) {
-		if (!/^\d+$/.test(entry)) continue;
-		try {
-			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-			parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-		} catch {
-			// gone meanwhile
-		}
-	}
+	const parent = parentPids();
 	const descendants = [...parent.keys()].filter((pid) => {
 		for (let at = parent.get(pid); at && at > 1; at = parent.get(at)) if (at === process.pid) return true;
 		return false;

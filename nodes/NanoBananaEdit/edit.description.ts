@@ -6,9 +6,9 @@ import {
 	imageSizeParameter,
 	inputOptions,
 	modelLocator,
+	optionsCollection,
 	outputOptions,
 	requestOptions,
-	sortedOptions,
 } from '../shared/descriptions';
 
 const editOptions: INodeProperties[] = [
@@ -103,12 +103,5 @@ export const description: INodeProperties[] = [
 	},
 	aspectRatioParameter({ name: 'Keep Input\'s', value: 'keep', description: 'The output follows the input image\'s shape' }),
 	imageSizeParameter,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: sortedOptions(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
-	},
+	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
 ];

@@ -8,10 +8,10 @@ import {
 	inputOptions,
 	modelLocator,
 	numberOfImagesParameter,
+	optionsCollection,
 	outputOptions,
 	promptParameter,
 	requestOptions,
-	sortedOptions,
 } from '../shared/descriptions';
 
 export const EACH_ITEM = 'eachItem';
@@ -140,12 +140,5 @@ export const description: INodeProperties[] = [
 	},
 	imageSizeParameter,
 	numberOfImagesParameter,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: sortedOptions(generationOptions, outputOptions, requestOptions, inputOptions, fuseOptions),
-	},
+	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, fuseOptions),
 ];

@@ -6,10 +6,10 @@ import {
 	imageSizeParameter,
 	modelLocator,
 	numberOfImagesParameter,
+	optionsCollection,
 	outputOptions,
 	promptParameter,
 	requestOptions,
-	sortedOptions,
 } from '../shared/descriptions';
 
 export const description: INodeProperties[] = [
@@ -18,12 +18,5 @@ export const description: INodeProperties[] = [
 	aspectRatioParameter({ name: 'Auto (Model Default)', value: 'auto', description: 'Square unless the prompt says otherwise' }),
 	imageSizeParameter,
 	numberOfImagesParameter,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: sortedOptions(generationOptions, outputOptions, requestOptions),
-	},
+	optionsCollection(generationOptions, outputOptions, requestOptions),
 ];

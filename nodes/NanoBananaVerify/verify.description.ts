@@ -1,7 +1,7 @@
 import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_TEXT_MODEL } from '../shared/catalogue';
-import { inputOptions, requestOptions, sortedOptions } from '../shared/descriptions';
+import { inputOptions, optionsCollection, requestOptions, sortedOptions } from '../shared/descriptions';
 
 /** A 0..1 score a check must reach, as every judge criterion and the similarity check have. */
 const scoreThreshold = (name: string, fallback: number, description: string): INodeProperties => ({
@@ -308,12 +308,5 @@ export const description: INodeProperties[] = [
 		description: 'Root certificates to judge the C2PA signer against. Empty: the signer\'s trust is reported as unknown.',
 		displayOptions: { hide: { provenance: ['off'] } },
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: sortedOptions(verifyOptions, requestOptions, inputOptions),
-	},
+	optionsCollection(verifyOptions, requestOptions, inputOptions),
 ];

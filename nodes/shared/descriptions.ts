@@ -362,6 +362,11 @@ export const inputOptions: INodeProperties[] = [
 	},
 ];
 
+/** The node's Options collection, made of option groups in n8n's alphabetical order. */
+export function optionsCollection(...groups: INodeProperties[][]): INodeProperties {
+	return { displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add Option', default: {}, options: sortedOptions(...groups) };
+}
+
 /** n8n wants collection options in alphabetical order of display name. */
 export function sortedOptions(...groups: INodeProperties[][]): INodeProperties[] {
 	return groups.flat().sort((a, b) => a.displayName.localeCompare(b.displayName));

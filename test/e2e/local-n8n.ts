@@ -393,6 +393,22 @@ export interface WirePart {
 	thoughtSignature?: string;
 }
 
+/** The largest number of recorded requests whose [startedAt, endedAt) intervals overlap (endedAt 0: still open). */
+export function peakOverlap(requests: RecordedRequest[]): number {
+	const events = requests.flatMap((r) => [
+		{ at: r.startedAt, delta: 1 },
+		{ at: r.endedAt || Infinity, delta: -1 },
+	]);
+	events.sort((a, b) => a.at - b.at || a.delta - b.delta);
+	let current = 0;
+	let peak = 0;
+	for (const event of events) {
+		current += event.delta;
+		peak = Math.max(peak, current);
+	}
+	return peak;
+}
+
 /** The conversation a recorded request carried. */
 export function contentsOf(request: RecordedRequest): Array<{ role: string; parts: WirePart[] }> {
 	return (request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)?.contents ?? [];

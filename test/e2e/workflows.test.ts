@@ -22,6 +22,7 @@ import {
 	N8nSandbox,
 	N8nServer,
 	outputOf,
+	peakOverlap,
 	promptOf,
 	repoDir,
 	runCommand,
@@ -94,22 +95,6 @@ function generateRequests(promptPart: string): RecordedRequest[] {
 function pairedIndex(item: INodeExecutionData): number {
 	const paired = item.pairedItem as IPairedItemData;
 	return paired.item;
-}
-
-/** The largest number of requests whose [startedAt, endedAt) intervals overlap. */
-function peakOverlap(requests: RecordedRequest[]): number {
-	const events = requests.flatMap((r) => [
-		{ at: r.startedAt, delta: 1 },
-		{ at: r.endedAt ?? Infinity, delta: -1 },
-	]);
-	events.sort((a, b) => a.at - b.at || a.delta - b.delta);
-	let current = 0;
-	let peak = 0;
-	for (const event of events) {
-		current += event.delta;
-		peak = Math.max(peak, current);
-	}
-	return peak;
 }
 
 async function imageOf(item: INodeExecutionData, property = 'data') {
