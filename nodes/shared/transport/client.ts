@@ -115,9 +115,10 @@ function headerAwareFetch() {
 
 /** Gemini lists `models/ID`; Vertex lists `publishers/google/models/ID` with no supported actions. */
 function remoteModel(model: Model): RemoteModel {
+	const id = (model.name ?? '').replace(/^(publishers\/[^/]+\/)?models\//, '');
 	return {
-		id: (model.name ?? '').replace(/^(publishers\/[^/]+\/)?models\//, ''),
-		displayName: model.displayName ?? model.name ?? '',
+		id,
+		displayName: model.displayName ?? id,
 		description: model.description,
 		methods: model.supportedActions ?? [],
 	};
