@@ -816,8 +816,9 @@ describe('13. Vertex AI with a service account credential', () => {
 	});
 
 	test('minted one token for the execution, and no item carries the key or the token', () => {
-		const minted = sim.vertex.exchanges.filter((e) => e.email === vertexKey.client_email && e.outcome === 'issued');
-		expect(minted.length).toBeGreaterThanOrEqual(1);
+		// The suite's other uses of this key (the Test button) come later in this file.
+		const minted = sim.vertex.exchanges.filter((e) => e.email === vertexKey.client_email);
+		expect(minted).toEqual([expect.objectContaining({ outcome: 'issued' })]);
 		const tokens = new Set(generateRequests('Vertex:').map((r) => r.headers.authorization));
 		expect(tokens.size).toBe(1);
 		const text = JSON.stringify(outputOf(run(WORKFLOW.vertex), 'Generate on Vertex').map((item) => item.json));

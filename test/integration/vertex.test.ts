@@ -3,6 +3,9 @@
  * service account key made now (its token_uri is the simulator's token endpoint, which checks
  * the JWT signature), express mode with an API key, and the credential's Test button.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
 import sharp from 'sharp';
 
@@ -117,6 +120,18 @@ describe('Vertex AI with a service account', () => {
 		const error = await errorOf(generate(serviceAccount({ location: 'europe-west4' }), { model: 'gemini-9-image' }));
 		expect(error.message).toMatch(/^Not found on Vertex AI \(project "sim-project" in europe-west4\): Publisher Model/);
 		expect(error.description).toMatch(/Project ID and Location/);
+	});
+
+	it('tells a network failure as one of Vertex AI, not the Gemini API', async () => {
+		const closed = await new Promise<number>((resolve) => {
+			const server = createServer();
+			server.listen(0, '127.0.0.1', () => {
+				const { port } = server.address() as AddressInfo;
+				server.close(() => resolve(port));
+			});
+		});
+		const error = await errorOf(generate(serviceAccount({ vertexHost: `http://127.0.0.1:${closed}` }), { options: { maxAttempts: 1 } }));
+		expect(error.message).toBe('Could not reach Vertex AI (ECONNREFUSED) (item 0)');
 	});
 });
 

@@ -195,8 +195,8 @@ export class GeminiClient {
 		const stats: RetryStats = { attempts: 0, quotaWaitMs: 0 };
 		const result = await withRetry(
 			async () => {
-				const { fetchFn, seen } = headerAwareFetch();
 				if (request.vertexOnlyOptions?.length && !this.isVertex) throw vertexOnlyFailure(request.vertexOnlyOptions);
+				const { fetchFn, seen } = headerAwareFetch();
 				const params: GenerateContentParameters = {
 					model: request.model,
 					contents: request.contents as GenerateContentParameters['contents'],
@@ -213,7 +213,7 @@ export class GeminiClient {
 					const response = await this.sdk.models.generateContent(params);
 					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
 				} catch (error) {
-					throw this.redact(classifyError(error, seen.retryAfterMs));
+					throw this.forUser(classifyError(error, seen.retryAfterMs));
 				}
 			},
 			settings.retry,
@@ -224,10 +224,11 @@ export class GeminiClient {
 	}
 
 	/**
-	 * Belt and braces: the key and tokens travel in headers, but no message we surface may ever
-	 * hold them, nor the service account's private key or signed assertion.
+	 * A failure as the user reads it: told of Vertex AI when the client talks to it, and with no
+	 * secret in it. Belt and braces: the key and tokens travel in headers, but no message we
+	 * surface may ever hold them, nor the service account's private key or signed assertion.
 	 */
-	private redact(failure: GeminiFailure): GeminiFailure {
+	private forUser(failure: GeminiFailure): GeminiFailure {
 		if (this.isVertex) failure = vertexFailure(failure, { project: this.project, location: this.location, express: !this.tokens });
 		for (const secret of [this.apiKey, ...(this.tokens?.secrets() ?? [])]) {
 			failure.message = redactSecret(failure.message, secret);
@@ -242,7 +243,7 @@ export class GeminiClient {
 			const pager = await this.sdk.models.list({ config: { pageSize: 1000, abortSignal: signal } });
 			for await (const model of pager as AsyncIterable<Model>) models.push(remoteModel(model));
 		} catch (error) {
-			throw this.redact(classifyError(error));
+			throw this.forUser(classifyError(error));
 		}
 		return models;
 	}
@@ -257,7 +258,7 @@ export class GeminiClient {
 			if (this.isVertex) await this.sdk.models.countTokens({ model, contents: 'test', config: { abortSignal: signal } });
 			else await this.sdk.models.list({ config: { pageSize: 1, abortSignal: signal } });
 		} catch (error) {
-			throw this.redact(classifyError(error));
+			throw this.forUser(classifyError(error));
 		}
 	}
 
@@ -267,7 +268,7 @@ export class GeminiClient {
 			throw new GeminiFailure({
 				kind: 'setup',
 				message: 'Vertex AI has no Files API',
-				description: 'Send the image inline (up to 7 MB) or give a gs:// URI; with a Gemini API key credential large files can be uploaded.',
+				description: 'Vertex AI takes images inline, up to 7 MB each. With a Gemini API key credential larger images are uploaded through the Files API.',
 				reason: 'SETUP',
 				retryable: false,
 			});

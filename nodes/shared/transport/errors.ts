@@ -346,7 +346,10 @@ export interface VertexContext {
  * usually means the project, the location or the model's availability there.
  */
 export function vertexFailure(failure: GeminiFailure, where: VertexContext): GeminiFailure {
-	if (failure.kind !== 'http' || failure.httpCode === undefined || failure.reason?.startsWith('TOKEN_')) return failure;
+	if (failure.reason?.startsWith('TOKEN_') || failure.kind === 'setup') return failure;
+	// Network, timeout and other answers keep their text, told of Vertex AI.
+	failure.message = failure.message.replace(/\bthe Gemini API\b/g, 'Vertex AI').replace(/^The Gemini API\b/, 'Vertex AI').replace(/^Gemini API\b/, 'Vertex AI');
+	if (failure.kind !== 'http' || failure.httpCode === undefined) return failure;
 	const google = failure.message.replace(/^[^:]*: /, '');
 	const scope = where.express ? 'Vertex AI express mode' : `project "${where.project}" in ${where.location}`;
 	let text: { message: string; description: string } | undefined;
