@@ -11,6 +11,7 @@ import sharp from 'sharp';
 
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
+import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
 import { connectionFor } from '../../nodes/shared/credentials';
 import { nanoBananaCredentialTest } from '../../nodes/shared/methods/credentialTest';
 import { searchImageModels } from '../../nodes/shared/methods/listSearch';
@@ -132,6 +133,23 @@ describe('Vertex AI with a service account', () => {
 		});
 		const error = await errorOf(generate(serviceAccount({ vertexHost: `http://127.0.0.1:${closed}` }), { options: { maxAttempts: 1 } }));
 		expect(error.message).toBe('Could not reach Vertex AI (ECONNREFUSED) (item 0)');
+	});
+});
+
+describe('Verify with the AI judge on Vertex AI', () => {
+	it('judges an image made on Vertex with the judge model on the same project path and token', async () => {
+		const made = await generate(serviceAccount(), { prompt: 'A red bicycle leaning on a brick wall' });
+		const { outputs } = await runNode(new NanoBananaVerify(), {
+			credentials: serviceAccount(),
+			binaryStore: made.store,
+			items: made.outputs[0],
+			parameters: { prompt: (_i: number, item: { json: IDataObject }) => item.json.prompt },
+		});
+		expect(outputs[0]).toHaveLength(1);
+		const [judgeCall] = sim.requests.filter((r) => r.path.includes('gemini-3-flash:generateContent'));
+		expect(judgeCall.path).toBe(`/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3-flash:generateContent`);
+		expect(judgeCall.vertex).toMatchObject({ auth: 'bearer', principal: key.client_email });
+		expect(judgeCall.status).toBe(200);
 	});
 });
 
