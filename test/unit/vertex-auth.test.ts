@@ -2,7 +2,7 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 
 import { connectionFor } from '../../nodes/shared/credentials';
-import { GeminiFailure, vertexBaseUrl } from '../../nodes/shared/transport';
+import { GeminiClient, GeminiFailure, vertexBaseUrl } from '../../nodes/shared/transport';
 import { parseServiceAccountKey, signAssertion, tokenUriProblem } from '../../nodes/shared/transport/vertexAuth';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -17,6 +17,15 @@ describe('Vertex AI host per location', () => {
 		['europe-west4', 'https://europe-west4-aiplatform.googleapis.com'],
 		['eu', 'https://aiplatform.eu.rep.googleapis.com'],
 	])('%s → %s', (location, host) => expect(vertexBaseUrl(location)).toBe(host));
+
+	it('is where the client sends, unless the credential sets a Host', () => {
+		const client = (extra: Record<string, string>) => new GeminiClient(connectionFor({ authentication: 'vertexServiceAccount', privateKeyJson: JSON.stringify(keyJson), ...extra }));
+		expect(client({ location: 'europe-west4' }).baseUrl).toBe('https://europe-west4-aiplatform.googleapis.com');
+		expect(client({}).baseUrl).toBe('https://aiplatform.googleapis.com');
+		expect(client({ location: 'us-central1', vertexHost: 'https://proxy.example/vertex/' }).baseUrl).toBe('https://proxy.example/vertex');
+		expect(new GeminiClient(connectionFor({ authentication: 'vertexExpress', apiKey: 'x' })).baseUrl).toBe('https://aiplatform.googleapis.com');
+		expect(new GeminiClient(connectionFor({ apiKey: 'x' })).baseUrl).toBe('https://generativelanguage.googleapis.com');
+	});
 });
 
 describe('reading a service account JSON key', () => {

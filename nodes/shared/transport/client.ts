@@ -142,14 +142,17 @@ export class GeminiClient {
 	readonly tokens?: ServiceAccountTokens;
 	readonly project?: string;
 	readonly location?: string;
+	/** Where requests go: the credential's Host, or Google's host (for Vertex, the location's). */
+	readonly baseUrl: string;
 
 	constructor(connection: GeminiConnection) {
 		this.apiKey = connection.apiKey;
 		const vertex = connection.vertex;
 		if (!vertex) {
+			this.baseUrl = (connection.host || DEFAULT_HOST).replace(/\/+$/, '');
 			this.sdk = new GoogleGenAI({
 				apiKey: connection.apiKey,
-				httpOptions: { baseUrl: (connection.host || DEFAULT_HOST).replace(/\/+$/, ''), apiVersion: API_VERSION, fetch: fetchWithoutHeaderTimeout },
+				httpOptions: { baseUrl: this.baseUrl, apiVersion: API_VERSION, fetch: fetchWithoutHeaderTimeout },
 			});
 			return;
 		}
@@ -164,7 +167,8 @@ export class GeminiClient {
 				retryable: false,
 			});
 		}
-		const httpOptions = { baseUrl: (connection.host || vertexBaseUrl(this.location)).replace(/\/+$/, ''), apiVersion: VERTEX_API_VERSION, fetch: fetchWithoutHeaderTimeout };
+		this.baseUrl = (connection.host || vertexBaseUrl(this.location)).replace(/\/+$/, '');
+		const httpOptions = { baseUrl: this.baseUrl, apiVersion: VERTEX_API_VERSION, fetch: fetchWithoutHeaderTimeout };
 		if (vertex.serviceAccount) {
 			this.tokens = new ServiceAccountTokens(vertex.serviceAccount);
 			this.sdk = new GoogleGenAI({
