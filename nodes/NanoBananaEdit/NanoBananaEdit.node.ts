@@ -1,7 +1,7 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
-import { CREDENTIAL_NAME } from '../shared/descriptions';
+import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
 import { description } from './edit.description';
 import * as edit from './edit.operation';
@@ -19,11 +19,12 @@ export class NanoBananaEdit implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
-		credentials: [{ name: CREDENTIAL_NAME, required: true }],
+		// Literal names: the community lint checks that every use of the credential names its test.
+		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest' }],
 		properties: description,
 	};
 
-	methods = { listSearch: { searchImageModels } };
+	methods = { listSearch: { searchImageModels }, credentialTest: { nanoBananaCredentialTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await edit.execute.call(this);

@@ -1,7 +1,7 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 
-import { CREDENTIAL_NAME } from '../shared/descriptions';
+import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchJudgeModels } from './judge';
 import { description } from './verify.description';
 import * as verify from './verify.operation';
@@ -20,11 +20,12 @@ export class NanoBananaVerify implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Pass', 'Fail'],
 		usableAsTool: true,
-		credentials: [{ name: CREDENTIAL_NAME, required: true, displayOptions: { show: { aiJudge: [true] } } }],
+		// Literal names: the community lint checks that every use of the credential names its test.
+		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest', displayOptions: { show: { aiJudge: [true] } } }],
 		properties: description,
 	};
 
-	methods = { listSearch: { searchJudgeModels } };
+	methods = { listSearch: { searchJudgeModels }, credentialTest: { nanoBananaCredentialTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await verify.execute.call(this);

@@ -1,18 +1,65 @@
 import { NodeOperationError } from 'n8n-workflow';
-import type { IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, INode } from 'n8n-workflow';
 
 import { CREDENTIAL_NAME } from './descriptions';
-import { GeminiClient, hostProblem } from './transport';
+import { GeminiClient, GeminiFailure, hostProblem, parseServiceAccountKey } from './transport';
+import type { GeminiConnection } from './transport';
+
+export type AuthenticationType = 'apiKey' | 'vertexServiceAccount' | 'vertexExpress';
+
+/** Credentials saved before Vertex AI came have no `authentication`: they are API-key credentials. */
+export function authenticationOf(credentials: ICredentialDataDecryptedObject): AuthenticationType {
+	const value = String(credentials.authentication ?? 'apiKey');
+	return value === 'vertexServiceAccount' || value === 'vertexExpress' ? value : 'apiKey';
+}
+
+/**
+ * The connection a credential describes. Mistakes that can be seen without a request (Host, JSON
+ * key) are GeminiFailures of kind `setup` naming the field; nothing is sent.
+ */
+export function connectionFor(credentials: ICredentialDataDecryptedObject): GeminiConnection {
+	const authentication = authenticationOf(credentials);
+	const vertex = authentication !== 'apiKey';
+	const host = String((vertex ? credentials.vertexHost : credentials.host) ?? '').trim();
+	const problem = host ? hostProblem(host) : undefined;
+	if (problem) {
+		throw new GeminiFailure({
+			kind: 'setup',
+			message: `The credential's Host is not usable: ${problem}`,
+			description: 'Open the Nano Banana credential and correct the Host field. Nothing was sent to Google.',
+			reason: 'SETUP',
+			retryable: false,
+		});
+	}
+	const apiKey = String(credentials.apiKey ?? '');
+	if (authentication === 'apiKey') return { apiKey, host };
+	if (authentication === 'vertexExpress') return { apiKey, host, vertex: {} };
+	return {
+		apiKey: '',
+		host,
+		vertex: {
+			serviceAccount: parseServiceAccountKey(String(credentials.privateKeyJson ?? '')),
+			project: String(credentials.project ?? '').trim() || undefined,
+			location: String(credentials.location ?? '').trim() || 'global',
+		},
+	};
+}
+
+function setupError(node: () => INode, error: unknown): NodeOperationError {
+	if (error instanceof GeminiFailure) return new NodeOperationError(node(), error.message, { description: error.description });
+	return new NodeOperationError(node(), error as Error);
+}
+
+/** A GeminiClient for a credential's data; a setup failure becomes a NodeOperationError for the node. */
+export function clientForCredentials(node: () => INode, credentials: ICredentialDataDecryptedObject): GeminiClient {
+	try {
+		return new GeminiClient(connectionFor(credentials));
+	} catch (error) {
+		throw setupError(node, error);
+	}
+}
 
 /** A client for this execution only, from the node's credential; never cached across executions. */
 export async function geminiClientFor(ctx: IExecuteFunctions | ILoadOptionsFunctions): Promise<GeminiClient> {
-	const credentials = await ctx.getCredentials(CREDENTIAL_NAME);
-	const host = String(credentials.host ?? '').trim();
-	const problem = host ? hostProblem(host) : undefined;
-	if (problem) {
-		throw new NodeOperationError(ctx.getNode(), `The credential's Host is not usable: ${problem}`, {
-			description: 'Open the Nano Banana credential and correct the Host field. Nothing was sent to Google.',
-		});
-	}
-	return new GeminiClient({ apiKey: String(credentials.apiKey ?? ''), host });
+	return clientForCredentials(() => ctx.getNode(), await ctx.getCredentials(CREDENTIAL_NAME));
 }

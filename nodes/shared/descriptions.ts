@@ -4,6 +4,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS, findModel, modelsWith } from './catalogue';
+import { VERTEX_ONLY_OPTION_NAMES } from './constants';
 import { DEFAULT_INLINE_LIMIT_MB } from './input';
 import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE } from './settings';
 
@@ -126,8 +127,33 @@ const SAFETY_THRESHOLDS: INodePropertyOptions[] = [
 	{ name: 'Off', value: 'OFF' },
 ];
 
+const VERTEX_ONLY_NOTE = 'Vertex AI only: with a Gemini API key credential the node stops with an error naming this option rather than ignore it.';
+
 /** Options that shape the request to the model. */
 export const generationOptions: INodeProperties[] = [
+	{
+		displayName: VERTEX_ONLY_OPTION_NAMES.personGeneration,
+		name: 'personGeneration',
+		type: 'options',
+		options: [
+			{ name: 'Allow Adults and Children', value: 'ALLOW_ALL' },
+			{ name: 'Allow Adults Only', value: 'ALLOW_ADULT' },
+			{ name: 'No People', value: 'ALLOW_NONE' },
+		],
+		default: 'ALLOW_ADULT',
+		description: `Whether generated images may show people. ${VERTEX_ONLY_NOTE}`,
+	},
+	{
+		displayName: VERTEX_ONLY_OPTION_NAMES.prominentPeople,
+		name: 'prominentPeople',
+		type: 'options',
+		options: [
+			{ name: 'Allow', value: 'ALLOW_PROMINENT_PEOPLE' },
+			{ name: 'Block', value: 'BLOCK_PROMINENT_PEOPLE' },
+		],
+		default: 'BLOCK_PROMINENT_PEOPLE',
+		description: `Whether generated images may show well-known people (celebrities). ${VERTEX_ONLY_NOTE}`,
+	},
 	{
 		displayName: 'Google Search Grounding',
 		name: 'googleSearch',

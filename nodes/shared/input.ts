@@ -10,6 +10,7 @@ import type { ModelInfo } from './catalogue';
 import { forItem } from './errors';
 import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
 import type { PreparedImage } from './image';
+import { VERTEX_MAX_INLINE_IMAGE_BYTES } from './transport';
 import type { CallSettings, GeminiClient, WirePart } from './transport';
 
 export const DEFAULT_INLINE_LIMIT_MB = 100;
@@ -137,6 +138,7 @@ export async function fitImages(
 	call: CallSettings,
 	otherBytes = 0,
 ): Promise<FittedImages> {
+	if (!client.hasFilesApi) return await fitImagesInline(ctx, itemIndex, images, settings, otherBytes);
 	const limit = settings.inlineLimitBytes;
 	const plan = planRequestBudget(images.map((i) => ({ bytes: i.prepared.data.length })), limit, otherBytes + 64 * 1024);
 	if (plan.fits) return { parts: images.map((i) => inline(i.prepared)), images: images.map((i) => ({ ...i, via: 'inline' })) };
@@ -178,4 +180,37 @@ export async function fitImages(
 		parts: images.map((i, n) => uploaded.get(n) ?? inline(i.prepared)),
 		images: images.map((i, n) => ({ ...i, via: uploaded.has(n) ? ('files-api' as const) : ('inline' as const) })),
 	};
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Vertex AI has no Files API and takes at most 7 MB per inline image: images over that (or over
+ * the request limit) are re-encoded to fit; one that still does not fit is an error saying what to do.
+ */
+async function fitImagesInline(ctx: IExecuteFunctions, itemIndex: number, images: InputImage[], settings: InputSettings, otherBytes: number): Promise<FittedImages> {
+	const limit = settings.inlineLimitBytes;
+	const plan = planRequestBudget(images.map((i) => ({ bytes: i.prepared.data.length })), limit, otherBytes + 64 * 1024);
+	const fitted = await Promise.all(
+		images.map(async (image, n) => {
+			const target = Math.min(plan.fits ? image.prepared.data.length : plan.targetBytes[n], VERTEX_MAX_INLINE_IMAGE_BYTES);
+			if (image.prepared.data.length <= target) return image;
+			const options = { keepMetadata: settings.keepMetadata, maxLongSide: settings.maxLongSide, limitInputPixels: settings.limitInputPixels, targetBytes: target };
+			const prepared = await prepareInputImage(image.source, options).catch(() => undefined);
+			return prepared ? { ...image, prepared } : image;
+		}),
+	);
+	const tooLarge = fitted.find((image) => image.prepared.data.length > VERTEX_MAX_INLINE_IMAGE_BYTES);
+	const requestBytes = fitted.reduce((sum, i) => sum + base64Length(i.prepared.data.length), otherBytes + 64 * 1024);
+	if (tooLarge || requestBytes > limit) {
+		const what = tooLarge
+			? `Binary property "${tooLarge.property}" is ${(tooLarge.prepared.data.length / MB).toFixed(1)} MB even re-encoded, over Vertex AI's 7 MB per inline image`
+			: `The request is ${(requestBytes / MB).toFixed(1)} MB even re-encoded, over the ${(limit / MB).toFixed(1)} MB inline limit`;
+		throw new NodeOperationError(ctx.getNode(), forItem(`${what}, and Vertex AI has no Files API`, itemIndex), {
+			itemIndex,
+			description:
+				'Set "Max Input Long Side (Px)" lower (e.g. 2048) so the image is sent smaller, send fewer images, or use a Gemini API key credential, which uploads large images through the Files API.',
+		});
+	}
+	return { parts: fitted.map((i) => inline(i.prepared)), images: fitted.map((i) => ({ ...i, via: 'inline' as const })) };
 }

@@ -8,6 +8,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { STANDARD_ASPECT_RATIOS, findModel, normaliseImageSize, normaliseModelId } from './catalogue';
 import type { ModelInfo } from './catalogue';
 import { forItem } from './errors';
+import { VERTEX_ONLY_OPTION_NAMES } from './constants';
 import { DEFAULT_INPUT_PIXEL_LIMIT } from './image';
 import type { CallSettings, GenerateRequest } from './transport';
 
@@ -119,6 +120,13 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	// A model with a single size takes none: sending it only risks a 400.
 	const sendSize = imageSize && !(model && model.imageSizes.length === 1);
 	if (sendSize) imageConfig.imageSize = imageSize;
+	// Sent as asked; on the Gemini API the client refuses them by name before sending.
+	const vertexOnlyOptions: string[] = [];
+	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<keyof typeof VERTEX_ONLY_OPTION_NAMES>) {
+		if (!options[name]) continue;
+		imageConfig[name] = String(options[name]);
+		vertexOnlyOptions.push(VERTEX_ONLY_OPTION_NAMES[name]);
+	}
 
 	const thinkingConfig: IDataObject = {};
 	// The wire takes the enum name (HIGH), as the SDK's ThinkingLevel does.
@@ -146,6 +154,7 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 		generationConfig,
 		safetySettings: safety.length ? safety.map(({ category, threshold }) => ({ category, threshold })) : undefined,
 		tools: options.googleSearch ? [{ googleSearch: {} }] : undefined,
+		vertexOnlyOptions: vertexOnlyOptions.length ? vertexOnlyOptions : undefined,
 	};
 }
 

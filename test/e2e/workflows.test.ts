@@ -11,8 +11,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import type { IRun, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
 
-import { NanoBananaApi } from '../../credentials/NanoBananaApi.credentials';
-import { GeminiSim } from '../gemini-sim';
+import { GeminiSim, SIM_PROJECT, type ServiceAccountKeyJson } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
 import {
 	contentsOf,
@@ -48,6 +47,7 @@ const WORKFLOW = {
 	errorOutput: 'nbsE2e10ErrorOutput',
 	regularOutput: 'nbsE2e11RegularOutput',
 	networkError: 'nbsE2e12NetworkError',
+	vertex: 'nbsE2e13Vertex',
 	socialExample: 'nbsExample1Social',
 };
 /** Started by its form, so not by execute-batch: tested through a running n8n below. */
@@ -57,6 +57,9 @@ const E2E_CREDENTIAL = { id: 'nbsE2eCredential1', name: 'Nano Banana (e2e)' };
 const OFFICIAL_CREDENTIAL = { id: 'nbsE2eCredential2', name: 'Google Gemini (e2e)' };
 /** Its Host is a port on 127.0.0.1 that nothing listens on. */
 const CLOSED_PORT_CREDENTIAL = { id: 'nbsE2eCredential3', name: 'Nano Banana (closed port, e2e)' };
+/** A Vertex AI service account whose JSON key is made when the suite starts; its token_uri is the simulator. */
+const VERTEX_CREDENTIAL = { id: 'nbsE2eCredential4', name: 'Nano Banana (Vertex AI, e2e)' };
+const VERTEX_LOCATION = 'us-central1';
 
 interface WorkflowFile {
 	id: string;
@@ -81,6 +84,14 @@ let photosUrl: string;
 let n8n: N8nSandbox;
 let batch: BatchResult;
 let batchIds: string[];
+let vertexKey: ServiceAccountKeyJson;
+const vertexCredentialData = (extra: Record<string, string> = {}) => ({
+	authentication: 'vertexServiceAccount',
+	privateKeyJson: JSON.stringify(vertexKey, null, 2),
+	location: VERTEX_LOCATION,
+	vertexHost: sim.url,
+	...extra,
+});
 
 function run(workflowId: string): IRun {
 	const found = batch.runs[workflowId];
@@ -162,6 +173,7 @@ beforeAll(async () => {
 	sim = await GeminiSim.start({ apiKey: 'e2e-api-key' });
 	// Latency makes overlapping requests visible, so the concurrency limit can be observed.
 	sim.setLatency(300);
+	vertexKey = sim.vertex.createServiceAccountKey();
 	await servePhotos();
 
 	const installLog = path.join(repoDir, '.e2e', 'n8n-install.log');
@@ -179,6 +191,7 @@ beforeAll(async () => {
 				{ ...E2E_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } },
 				{ ...OFFICIAL_CREDENTIAL, type: 'googlePalmApi', data: { apiKey: sim.apiKey, host: sim.url } },
 				{ ...CLOSED_PORT_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: `http://127.0.0.1:${closedPort}` } },
+				{ ...VERTEX_CREDENTIAL, type: 'nanoBananaApi', data: vertexCredentialData() },
 			],
 			2 * MINUTE,
 		),
@@ -781,6 +794,39 @@ describe("12. nothing listens at the credential's Host", () => {
 	});
 });
 
+describe('13. Vertex AI with a service account credential', () => {
+	test('gives a 16:9 PNG per item, generated on the project and location path with a minted Bearer token', async () => {
+		const briefs = outputOf(run(WORKFLOW.vertex), 'Briefs');
+		const items = outputOf(run(WORKFLOW.vertex), 'Generate on Vertex');
+		expect(items.map(pairedIndex)).toEqual([0, 1]);
+		for (const [k, item] of items.entries()) {
+			const { metadata } = await imageOf(item);
+			expect(metadata.format).toBe('png');
+			expect([metadata.width, metadata.height]).toEqual([1376, 768]);
+			expect(item.json.prompt).toBe(briefs[k].json.prompt);
+		}
+		const requests = generateRequests('Vertex:');
+		expect(requests).toHaveLength(2);
+		for (const request of requests) {
+			expect(request.path).toBe(`/v1beta1/projects/${SIM_PROJECT}/locations/${VERTEX_LOCATION}/publishers/google/models/gemini-3.1-flash-image:generateContent`);
+			expect(request.vertex).toEqual({ auth: 'bearer', principal: vertexKey.client_email, project: SIM_PROJECT, location: VERTEX_LOCATION });
+			expect(request.headers['x-goog-api-key']).toBeUndefined();
+			expect(request.body.generationConfig.imageConfig).toMatchObject({ aspectRatio: '16:9', personGeneration: 'ALLOW_ADULT' });
+		}
+	});
+
+	test('minted one token for the execution, and no item carries the key or the token', () => {
+		// The suite's other uses of this key (the Test button) come later in this file.
+		const minted = sim.vertex.exchanges.filter((e) => e.email === vertexKey.client_email);
+		expect(minted).toEqual([expect.objectContaining({ outcome: 'issued' })]);
+		const tokens = new Set(generateRequests('Vertex:').map((r) => r.headers.authorization));
+		expect(tokens.size).toBe(1);
+		const text = JSON.stringify(outputOf(run(WORKFLOW.vertex), 'Generate on Vertex').map((item) => item.json));
+		expect(text).not.toContain(vertexKey.private_key.split('\n')[1]);
+		expect(text).not.toContain([...tokens][0]!.replace('Bearer ', ''));
+	});
+});
+
 describe('examples started by hand run offline', () => {
 	test.each(examplesStartedByHand.map(({ file, workflow }) => [file, workflow]))(
 		'%s succeeds, and its Nano Banana nodes give real images',
@@ -921,11 +967,15 @@ describe('a running n8n (n8n start)', () => {
 
 		/** POST /rest/credentials/test with the form's current values, for the stored credential. */
 		async function testCredential(apiKey: string): Promise<{ result: unknown; requests: RecordedRequest[] }> {
+			return await testCredentialData(E2E_CREDENTIAL, { apiKey, host: sim.url });
+		}
+
+		async function testCredentialData(credential: { id: string; name: string }, fields: Record<string, string>): Promise<{ result: unknown; requests: RecordedRequest[] }> {
 			const before = sim.requests.length;
 			const response = await fetch(`${server.url}/rest/credentials/test`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json', 'browser-id': browserId, cookie },
-				body: JSON.stringify({ credentials: { ...E2E_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey, host: sim.url } } }),
+				body: JSON.stringify({ credentials: { ...credential, type: 'nanoBananaApi', data: fields } }),
 			});
 			expect(response.status).toBe(200);
 			const { data } = (await response.json()) as { data: unknown };
@@ -934,7 +984,7 @@ describe('a running n8n (n8n start)', () => {
 
 		test('passes with the right key, which listed the models', async () => {
 			const { result, requests } = await testCredential(sim.apiKey);
-			expect(result).toEqual({ status: 'OK', message: expect.stringMatching(/^Connection successful/i) });
+			expect(result).toEqual({ status: 'OK', message: 'Connected to the Gemini API' });
 			expect(requests).toEqual([
 				expect.objectContaining({ method: 'GET', path: '/v1beta/models', apiKeySource: 'header', apiKeyValid: true, status: 200 }),
 			]);
@@ -942,15 +992,24 @@ describe('a running n8n (n8n start)', () => {
 
 		test("fails with a wrong key, in the credential's own words rather than n8n's \"Bad Request\"", async () => {
 			const { result, requests } = await testCredential('not-the-right-key');
-			if (n8n.install.n8nVersion.startsWith('2.8.')) {
-				// n8n 2.8 does not apply a credential's response-code rules; it says Bad request.
-				expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/^Bad request/i) });
-			} else {
-				const [rule] = new NanoBananaApi().test.rules!.filter((r) => r.type === 'responseCode' && r.properties.value === 400);
-				expect(result).toEqual({ status: 'Error', message: (rule.properties as { message: string }).message });
-				expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/^The API key is not valid\./) });
-			}
+			expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/^The Gemini API key is not valid: API key not valid\./) });
 			expect(requests).toEqual([expect.objectContaining({ path: '/v1beta/models', apiKeyValid: false, status: 400 })]);
+		});
+
+		test('Vertex AI service account: passes after minting a token, and names a wrong project', async () => {
+			const ok = await testCredentialData(VERTEX_CREDENTIAL, vertexCredentialData());
+			expect(ok.result).toEqual({ status: 'OK', message: `Connected to Vertex AI: project ${SIM_PROJECT}, location ${VERTEX_LOCATION}, as ${vertexKey.client_email}` });
+			expect(ok.requests.map((r) => [r.action, r.status])).toEqual([
+				['token', 200],
+				['countTokens', 200],
+			]);
+			const wrong = await testCredentialData(VERTEX_CREDENTIAL, vertexCredentialData({ project: 'not-my-project' }));
+			expect(wrong.result).toEqual({
+				status: 'Error',
+				message: expect.stringMatching(/^Vertex AI refused access to project "not-my-project" in us-central1: .*roles\/aiplatform\.user/),
+			});
+			const notJson = await testCredentialData(VERTEX_CREDENTIAL, vertexCredentialData({ privateKeyJson: 'not a key' }));
+			expect(notJson.result).toEqual({ status: 'Error', message: expect.stringMatching(/^The Service Account Key is not valid JSON\./) });
 		});
 	});
 });

@@ -99,10 +99,11 @@ function servePhoto(res: ServerResponse, name: string) {
 
 const SECRET = '<redacted>';
 
-/** The control API never shows the API key, not even the one the client sent. */
+/** The control API never shows the API key or a token, not even the one the client sent. */
 function redact(record: RecordedRequest, withBody: boolean): RecordedRequest {
 	const headers = { ...record.headers };
 	if ('x-goog-api-key' in headers) headers['x-goog-api-key'] = SECRET;
+	if ('authorization' in headers) headers.authorization = SECRET;
 	const query = { ...record.query };
 	if ('key' in query) query.key = SECRET;
 	return { ...record, headers, query, body: withBody ? record.body : undefined };

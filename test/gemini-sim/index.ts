@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { BatchStore } from './batch';
 import type { FileStore } from './files';
+import type { VertexState } from './vertex';
 import { createHandler } from './server';
 import { SimState } from './state';
 import { readImageText } from './images';
@@ -13,6 +14,8 @@ export { colourForPrompt, readImageText } from './images';
 export { defaultJudge, readCriteria } from './judge';
 export { findSimModel, pixelSize, SIM_MODELS } from './models';
 export type * from './types';
+export { SIM_PROJECT } from './vertex';
+export type { ServiceAccountKeyJson } from './vertex';
 
 /**
  * A fake of Google's Gemini API on 127.0.0.1, for testing a real client over HTTP.
@@ -114,6 +117,11 @@ export class GeminiSim {
 
 	get batches(): BatchStore {
 		return this.state.batches;
+	}
+
+	/** Vertex AI: service account keys, the token endpoint at /token, the project and its permissions. */
+	get vertex(): VertexState {
+		return this.state.vertex;
 	}
 
 	/** Scripted faults: each generateContent request takes the next one; none left means a normal answer. */

@@ -8,6 +8,8 @@ import { validateGenerateRequest, type StoredFile } from './validate';
 export interface PipelineEnv extends AnswerEnv {
 	signer: ThoughtSigner;
 	resolveFile(uri: string): StoredFile | undefined;
+	/** The request came in on a Vertex AI route. */
+	vertex?: boolean;
 }
 
 /**
@@ -20,7 +22,7 @@ export async function generateContent(
 	body: unknown,
 	fault?: Fault,
 ): Promise<Record<string, unknown>> {
-	const parsed = validateGenerateRequest(body, { model, signer: env.signer, resolveFile: env.resolveFile });
+	const parsed = validateGenerateRequest(body, { model, signer: env.signer, resolveFile: env.resolveFile, vertex: env.vertex });
 	if (fault && isContentFault(fault)) return faultAnswer(env, model, parsed, fault);
 	return answer(env, model, parsed);
 }

@@ -22,8 +22,12 @@ import { generateContent } from './pipeline';
 import { loadRecording, mergeChunks } from './replay';
 import type { SimState } from './state';
 import type { Fault, RecordedRequest } from './types';
+import { publisherModelNotFound } from './vertex';
 
-/** Routes of the Gemini API (v1, v1beta, v1beta1), the Files upload endpoint and the /__sim control API. */
+/**
+ * Routes of the Gemini API (v1, v1beta, v1beta1), the Files upload endpoint, Vertex AI's
+ * publisher-model routes with the OAuth token endpoint (/token), and the /__sim control API.
+ */
 export function createHandler(state: SimState) {
 	return (req: IncomingMessage, res: ServerResponse) => {
 		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -90,6 +94,11 @@ async function route(state: SimState, exchange: Exchange) {
 	if (body.tooLarge) throw payloadTooLarge(limit);
 
 	if (isChunk) return uploadChunk(state, exchange, body.buffer);
+	if (url.pathname === '/token' && req.method === 'POST') {
+		record.action = 'token';
+		const answer = state.vertex.exchange(new URLSearchParams(body.buffer.toString('utf8')));
+		return sendJson(res, answer.status, answer.body);
+	}
 	if (!apiVersion) throw notFound('Method not found.');
 
 	let badJson = false;
@@ -100,8 +109,11 @@ async function route(state: SimState, exchange: Exchange) {
 			badJson = true;
 		}
 	}
-	checkApiKey(state, exchange);
+	const vertex = VERTEX.exec(api?.[2] ?? '');
+	if (vertex) checkVertexAuth(state, exchange, vertex);
+	else checkApiKey(state, exchange);
 	if (badJson) throw invalidArgument('Invalid JSON payload received. Unexpected token.');
+	if (vertex) return vertexRoute(state, exchange, apiVersion, vertex);
 
 	if (upload) {
 		record.action = 'uploadFile';
@@ -134,6 +146,40 @@ function checkApiKey(state: SimState, { req, url, record }: Exchange) {
 	record.apiKeySource = fromHeader !== undefined ? 'header' : fromQuery !== undefined ? 'query' : undefined;
 	record.apiKeyValid = key === state.apiKey;
 	if (!record.apiKeyValid) throw apiKeyInvalid();
+}
+
+/** Vertex AI paths: project-scoped (service account) or bare publishers/google (express mode, model lists). */
+const VERTEX = /^(?:projects\/([^/]+)\/locations\/([^/]+)\/)?publishers\/google\/(models.*)$/;
+
+/** Bearer token when one is sent (service account), else the express API key; project paths need a token. */
+function checkVertexAuth(state: SimState, exchange: Exchange, [, project, location]: RegExpExecArray) {
+	const authorization = exchange.req.headers.authorization;
+	if (authorization) {
+		const principal = state.vertex.principal(authorization);
+		exchange.record.vertex = { auth: 'bearer', principal, project, location };
+		return;
+	}
+	exchange.record.vertex = { auth: 'api-key', project, location };
+	if (project) state.vertex.principal('');
+	checkApiKey(state, exchange);
+}
+
+async function vertexRoute(state: SimState, exchange: Exchange, apiVersion: string, [, project, location, rest]: RegExpExecArray) {
+	const { req, res, url, record } = exchange;
+	if (rest === 'models' && req.method === 'GET') {
+		record.action = 'listModels';
+		const list = listModels(url) as { models: Array<{ name: string }>; nextPageToken?: string };
+		const publisherModels = list.models.map((m) => ({ name: `publishers/google/${m.name}`, versionId: '001', openSourceCategory: 'PROPRIETARY', launchStage: 'GA' }));
+		return sendJson(res, 200, { publisherModels, ...(list.nextPageToken ? { nextPageToken: list.nextPageToken } : {}) });
+	}
+	const resource = `${project ? `projects/${project}/locations/${location}/` : ''}publishers/google/${rest.replace(/:\w+$/, '')}`;
+	if (project && record.vertex?.principal) state.vertex.authorize(record.vertex.principal, project, resource);
+	try {
+		return await apiRoute(state, exchange, apiVersion, rest);
+	} catch (error) {
+		if (error instanceof SimHttpError && error.status === 404 && /^models\/[^:]+:\w+$/.test(rest)) throw publisherModelNotFound(resource);
+		throw error;
+	}
 }
 
 async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string, rest: string) {
@@ -254,7 +300,7 @@ async function generate(state: SimState, exchange: Exchange, model: SimModel, st
 	if (state.latencyMs > 0 && !(await state.delay(state.latencyMs, whenClosed))) return;
 	if (fault && !isContentFault(fault) && (await serveFault(state, exchange, model, fault, stream))) return;
 
-	const response = await generateContent(state.pipeline, model, record.body, fault);
+	const response = await generateContent({ ...state.pipeline, vertex: record.vertex !== undefined }, model, record.body, fault);
 	if (!stream) return sendJson(res, 200, response);
 	const chunks = streamChunks(response);
 	return url.searchParams.get('alt') === 'sse' ? sendSse(res, chunks) : sendJson(res, 200, chunks);

@@ -10,6 +10,7 @@ import { generateContent, type PipelineEnv } from './pipeline';
 import { ThoughtSigner } from './signatures';
 import { TextureCache } from './images';
 import { ImageMemory } from './vision';
+import { VertexState } from './vertex';
 import type {
 	Fault,
 	FaultSpec,
@@ -35,6 +36,7 @@ export class SimState {
 	readonly requests: RecordedRequest[] = [];
 	readonly files: FileStore;
 	readonly batches: BatchStore;
+	readonly vertex: VertexState;
 	readonly signer: ThoughtSigner;
 	/** What the simulator drew or was taught; kept across reset(), like a model's knowledge. */
 	readonly memory = new ImageMemory();
@@ -78,6 +80,7 @@ export class SimState {
 		this.quota = options.quota;
 		this.signer = new ThoughtSigner(options.signatureSecret ?? 'gemini-sim thought signatures');
 		this.files = new FileStore(() => this.url);
+		this.vertex = new VertexState(() => this.url);
 		this.batches = new BatchStore(
 			(model, request) => this.runBatchItem(model, request),
 			this.files,
@@ -222,6 +225,7 @@ export class SimState {
 		this.maxInFlight = this.inFlight;
 		this.files.clear();
 		this.batches.clear();
+		this.vertex.reset();
 	}
 
 	/** One request of a batch: transport faults become per-request errors, as Google reports them. */

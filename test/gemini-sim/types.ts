@@ -67,6 +67,8 @@ export interface RecordedRequest {
 	/** Where the API key came from, and whether it was the right one. */
 	apiKeySource?: 'header' | 'query';
 	apiKeyValid?: boolean;
+	/** Vertex AI routes: how the caller authenticated, as whom, and the project and location of the path (none in express mode). */
+	vertex?: { auth: 'bearer' | 'api-key'; principal?: string; project?: string; location?: string };
 	/** Parsed JSON body (undefined for binary or empty bodies); typed loosely for inspection in tests. */
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	body?: any;

@@ -21,6 +21,8 @@ export interface StoredFile {
 
 export interface ValidationContext {
 	model: SimModel;
+	/** A Vertex AI route: its own imageConfig fields, 7 MB per inline image, no Files API. */
+	vertex?: boolean;
 	signer: ThoughtSigner;
 	resolveFile(uri: string): StoredFile | undefined;
 }
@@ -130,6 +132,25 @@ const REQUEST: Shape = {
 	continuationToken: ANY,
 };
 
+/** Vertex AI takes more imageConfig fields; the Gemini API refuses them as unknown names. */
+const VERTEX_REQUEST: Shape = {
+	...(REQUEST as Record<string, Shape>),
+	generationConfig: {
+		...(GENERATION_CONFIG as Record<string, Shape>),
+		imageConfig: {
+			aspectRatio: 'string',
+			imageSize: 'string',
+			personGeneration: 'string',
+			prominentPeople: 'string',
+			outputMimeType: 'string',
+			outputCompressionQuality: 'number',
+			imageOutputOptions: ANY,
+		},
+	},
+};
+
+const VERTEX_MAX_INLINE_IMAGE_BYTES = 7 * 1024 * 1024;
+
 const PROTO_TYPE: Record<Exclude<Leaf, 'any'>, string> = {
 	string: 'TYPE_STRING',
 	number: 'TYPE_FLOAT',
@@ -211,7 +232,7 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 	if (!isObject(body)) throw invalidArgument('Invalid JSON payload received. Expected an object.');
 
 	const violations: FieldViolation[] = [];
-	const request = normalise(body, REQUEST, '', violations) as GenerateRequest;
+	const request = normalise(body, context.vertex ? VERTEX_REQUEST : REQUEST, '', violations) as GenerateRequest;
 	const config = (request.generationConfig ?? {}) as Record<string, unknown>;
 	const thinking = (config.thinkingConfig ?? {}) as Record<string, unknown>;
 	const imageConfig = (config.imageConfig ?? {}) as Record<string, unknown>;
@@ -372,10 +393,17 @@ function fileId(uri: string): string {
 function collectImages(contents: Content[], context: ValidationContext): InputImage[] {
 	const imageOf = (part: Part): InputImage | undefined => {
 		if (part.inlineData && String(part.inlineData.mimeType).startsWith('image/')) {
-			return { mimeType: String(part.inlineData.mimeType), data: Buffer.from(part.inlineData.data ?? '', 'base64') };
+			const data = Buffer.from(part.inlineData.data ?? '', 'base64');
+			if (context.vertex && data.length > VERTEX_MAX_INLINE_IMAGE_BYTES) {
+				throw invalidArgument(`Inline image of ${data.length} bytes exceeds the limit of 7 MB per image. Use a Cloud Storage (gs://) URI instead.`);
+			}
+			return { mimeType: String(part.inlineData.mimeType), data };
 		}
 		if (part.fileData) {
 			const uri = String(part.fileData.fileUri ?? '');
+			if (context.vertex && /^https:\/\/generativelanguage|\/files\//.test(uri)) {
+				throw invalidArgument(`Files API URIs are not supported on Vertex AI: ${uri}. Use inline data or a gs:// URI.`);
+			}
 			const file = context.resolveFile(uri);
 			if (!file) throw invalidArgument(`File ${fileId(uri)} is not found or you do not have permission to access it.`);
 			if (file.mimeType.startsWith('image/')) return file;

@@ -1,26 +1,43 @@
 /**
  * The only module that imports @google/genai. A client is made per execution from the
- * credential (never kept at module level), talks `v1beta`, and turns every answer into a
- * GenerateResult or a GeminiFailure.
+ * credential (never kept at module level), talks `v1beta` to the Gemini API or `v1beta1` to
+ * Vertex AI, and turns every answer into a GenerateResult or a GeminiFailure.
  */
 import { GoogleGenAI } from '@google/genai';
 import type { GenerateContentParameters, Model } from '@google/genai';
 
 import { DEFAULT_HOST } from '../constants';
-import { classifyError, parseRetryAfter, redactSecret } from './errors';
-import type { GeminiFailure } from './errors';
+import { GeminiFailure, classifyError, parseRetryAfter, redactSecret, vertexFailure } from './errors';
+import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
 import type { RequestGate } from './gate';
 import { withRetry } from './retry';
 import type { RetryObserver, RetryPolicy, RetryStats } from './retry';
+import { ServiceAccountTokens } from './vertexAuth';
+import type { ServiceAccountKey } from './vertexAuth';
 
 export const API_VERSION = 'v1beta';
+export const VERTEX_API_VERSION = 'v1beta1';
 export { DEFAULT_HOST };
 
+/** Vertex AI allows 7 MB per inline image, and has no Files API to send a larger one. */
+export const VERTEX_MAX_INLINE_IMAGE_BYTES = 7 * 1024 * 1024;
+
+export interface VertexConnection {
+	/** With a service account: its project (default: the key's project_id) and location. */
+	serviceAccount?: ServiceAccountKey;
+	project?: string;
+	location?: string;
+}
+
 export interface GeminiConnection {
+	/** The Gemini API key, or the Vertex AI express key; empty with a service account. */
 	apiKey: string;
+	/** Base URL; empty means Google's host (for Vertex, the location's). */
 	host?: string;
+	/** Set for Vertex AI: a service account (project, location) or, without one, express mode with apiKey. */
+	vertex?: VertexConnection;
 }
 
 export interface CallSettings {
@@ -44,6 +61,8 @@ export interface GenerateRequest {
 	tools?: Array<Record<string, unknown>>;
 	/** false for judge calls that answer in text (JSON). */
 	requireImage?: boolean;
+	/** Names of the options used that only Vertex AI takes: refused before sending on the Gemini API. */
+	vertexOnlyOptions?: string[];
 }
 
 export interface RemoteModel {
@@ -94,20 +113,85 @@ function headerAwareFetch() {
 	return { fetchFn, seen };
 }
 
+/** Gemini lists `models/ID`; Vertex lists `publishers/google/models/ID` with no supported actions. */
+function remoteModel(model: Model): RemoteModel {
+	const id = (model.name ?? '').replace(/^(publishers\/[^/]+\/)?models\//, '');
+	return {
+		id,
+		displayName: model.displayName ?? id,
+		description: model.description,
+		methods: model.supportedActions ?? [],
+	};
+}
+
+function vertexOnlyFailure(options: string[]): GeminiFailure {
+	const names = options.map((o) => `"${o}"`).join(' and ');
+	return new GeminiFailure({
+		kind: 'setup',
+		message: `${names} ${options.length > 1 ? 'work' : 'works'} only with Vertex AI`,
+		description: `The credential uses a Gemini API key, and the Gemini API refuses ${options.length > 1 ? 'these options' : 'this option'}. Remove ${options.length > 1 ? 'them' : 'it'} from the node's options, or switch the Nano Banana credential to Vertex AI. Nothing was sent to Google.`,
+		reason: 'VERTEX_ONLY_OPTION',
+		retryable: false,
+	});
+}
+
 export class GeminiClient {
 	private readonly sdk: GoogleGenAI;
 	private readonly apiKey: string;
+	/** Service-account tokens for this client (this execution) only. */
+	readonly tokens?: ServiceAccountTokens;
+	readonly project?: string;
+	readonly location?: string;
+	/** Where requests go: the credential's Host, or Google's host (for Vertex, the location's). */
+	readonly baseUrl: string;
 
 	constructor(connection: GeminiConnection) {
 		this.apiKey = connection.apiKey;
-		this.sdk = new GoogleGenAI({
-			apiKey: connection.apiKey,
-			httpOptions: {
-				baseUrl: (connection.host || DEFAULT_HOST).replace(/\/+$/, ''),
-				apiVersion: API_VERSION,
-				fetch: fetchWithoutHeaderTimeout,
-			},
-		});
+		const vertex = connection.vertex;
+		if (!vertex) {
+			this.baseUrl = (connection.host || DEFAULT_HOST).replace(/\/+$/, '');
+			this.sdk = new GoogleGenAI({
+				apiKey: connection.apiKey,
+				httpOptions: { baseUrl: this.baseUrl, apiVersion: API_VERSION, fetch: fetchWithoutHeaderTimeout },
+			});
+			return;
+		}
+		this.location = vertex.serviceAccount ? vertex.location || 'global' : undefined;
+		this.project = vertex.serviceAccount ? vertex.project || vertex.serviceAccount.projectId : undefined;
+		if (vertex.serviceAccount && !this.project) {
+			throw new GeminiFailure({
+				kind: 'setup',
+				message: 'No Google Cloud project for Vertex AI',
+				description: 'The service account key has no project_id. Enter the Project ID in the Nano Banana credential.',
+				reason: 'SETUP',
+				retryable: false,
+			});
+		}
+		this.baseUrl = (connection.host || vertexBaseUrl(this.location)).replace(/\/+$/, '');
+		const httpOptions = { baseUrl: this.baseUrl, apiVersion: VERTEX_API_VERSION, fetch: fetchWithoutHeaderTimeout };
+		if (vertex.serviceAccount) {
+			this.tokens = new ServiceAccountTokens(vertex.serviceAccount);
+			this.sdk = new GoogleGenAI({
+				vertexai: true,
+				project: this.project,
+				location: this.location,
+				googleAuthOptions: { authClient: this.tokens.authClient() },
+				httpOptions,
+			});
+		} else {
+			// Express mode: an API key and no project; paths start at publishers/google/models.
+			this.sdk = new GoogleGenAI({ vertexai: true, apiKey: connection.apiKey, httpOptions });
+		}
+	}
+
+	/** Vertex AI (service account or express): no Files API and no Batch API there. */
+	get isVertex(): boolean {
+		return this.sdk.vertexai;
+	}
+
+	/** Where large inputs may go when they do not fit inline. */
+	get hasFilesApi(): boolean {
+		return !this.isVertex;
 	}
 
 	/** One generateContent call with retries, parsed; throws GeminiFailure. */
@@ -115,6 +199,7 @@ export class GeminiClient {
 		const stats: RetryStats = { attempts: 0, quotaWaitMs: 0 };
 		const result = await withRetry(
 			async () => {
+				if (request.vertexOnlyOptions?.length && !this.isVertex) throw vertexOnlyFailure(request.vertexOnlyOptions);
 				const { fetchFn, seen } = headerAwareFetch();
 				const params: GenerateContentParameters = {
 					model: request.model,
@@ -132,7 +217,7 @@ export class GeminiClient {
 					const response = await this.sdk.models.generateContent(params);
 					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
 				} catch (error) {
-					throw this.redact(classifyError(error, seen.retryAfterMs));
+					throw this.forUser(classifyError(error, seen.retryAfterMs));
 				}
 			},
 			settings.retry,
@@ -142,28 +227,56 @@ export class GeminiClient {
 		return { ...result, attempts: stats.attempts, quotaWaitMs: stats.quotaWaitMs };
 	}
 
-	/** Belt and braces: the key travels in a header, but no message we surface may ever hold it. */
-	private redact(failure: GeminiFailure): GeminiFailure {
-		failure.message = redactSecret(failure.message, this.apiKey);
+	/**
+	 * A failure as the user reads it: told of Vertex AI when the client talks to it, and with no
+	 * secret in it. Belt and braces: the key and tokens travel in headers, but no message we
+	 * surface may ever hold them, nor the service account's private key or signed assertion.
+	 */
+	private forUser(failure: GeminiFailure): GeminiFailure {
+		if (this.isVertex) failure = vertexFailure(failure, { project: this.project, location: this.location, express: !this.tokens });
+		for (const secret of [this.apiKey, ...(this.tokens?.secrets() ?? [])]) {
+			failure.message = redactSecret(failure.message, secret);
+			(failure as { description: string }).description = redactSecret(failure.description, secret);
+		}
 		return failure;
 	}
 
 	async listModels(signal?: AbortSignal): Promise<RemoteModel[]> {
-		const pager = await this.sdk.models.list({ config: { pageSize: 1000, abortSignal: signal } });
 		const models: RemoteModel[] = [];
-		for await (const model of pager as AsyncIterable<Model>) {
-			models.push({
-				id: (model.name ?? '').replace(/^models\//, ''),
-				displayName: model.displayName ?? model.name ?? '',
-				description: model.description,
-				methods: model.supportedActions ?? [],
-			});
+		try {
+			const pager = await this.sdk.models.list({ config: { pageSize: 1000, abortSignal: signal } });
+			for await (const model of pager as AsyncIterable<Model>) models.push(remoteModel(model));
+		} catch (error) {
+			throw this.forUser(classifyError(error));
 		}
 		return models;
 	}
 
+	/**
+	 * The credential's Test button: one cheap call that needs what generation needs. The Gemini
+	 * API lists models; Vertex counts the tokens of a word with `model` in the credential's
+	 * project and location, which checks the token, the project, the permission and the region.
+	 */
+	async testConnection(model: string, signal?: AbortSignal): Promise<void> {
+		try {
+			if (this.isVertex) await this.sdk.models.countTokens({ model, contents: 'test', config: { abortSignal: signal } });
+			else await this.sdk.models.list({ config: { pageSize: 1, abortSignal: signal } });
+		} catch (error) {
+			throw this.forUser(classifyError(error));
+		}
+	}
+
 	/** Files API (Gemini API only): resumable upload, for requests too large to send inline. */
 	async uploadFile(data: Buffer, mimeType: string, displayName: string, settings: CallSettings): Promise<UploadedFile> {
+		if (this.isVertex) {
+			throw new GeminiFailure({
+				kind: 'setup',
+				message: 'Vertex AI has no Files API',
+				description: 'Vertex AI takes images inline, up to 7 MB each. With a Gemini API key credential larger images are uploaded through the Files API.',
+				reason: 'SETUP',
+				retryable: false,
+			});
+		}
 		return await withRetry(
 			async () => {
 				const file = await this.sdk.files.upload({

@@ -333,3 +333,62 @@ export function redactSecret(text: string, secret: string | undefined): string {
 	if (!secret || secret.length < 4) return text;
 	return text.split(secret).join('***');
 }
+
+export interface VertexContext {
+	project?: string;
+	location?: string;
+	/** Express mode: an API key, no project. */
+	express: boolean;
+}
+
+/**
+ * The same failure told for Vertex AI: access is IAM on a project, not a key's API, and a 404
+ * usually means the project, the location or the model's availability there.
+ */
+export function vertexFailure(failure: GeminiFailure, where: VertexContext): GeminiFailure {
+	if (failure.reason?.startsWith('TOKEN_') || failure.kind === 'setup') return failure;
+	// Network, timeout and other answers keep their text, told of Vertex AI.
+	failure.message = failure.message.replace(/\bthe Gemini API\b/g, 'Vertex AI').replace(/^The Gemini API\b/, 'Vertex AI').replace(/^Gemini API\b/, 'Vertex AI');
+	if (failure.kind !== 'http' || failure.httpCode === undefined) return failure;
+	const google = failure.message.replace(/^[^:]*: /, '');
+	const scope = where.express ? 'Vertex AI express mode' : `project "${where.project}" in ${where.location}`;
+	let text: { message: string; description: string } | undefined;
+	if (failure.reason === 'API_KEY_INVALID' || (failure.httpCode === 400 && /API key not valid/i.test(google))) {
+		text = {
+			message: 'The Vertex AI express API key is not valid',
+			description: 'Open the Nano Banana credential and paste an API key from Vertex AI express mode (Google Cloud console > Vertex AI > API keys).',
+		};
+	} else if (failure.httpCode === 401) {
+		text = {
+			message: 'Vertex AI did not accept the credential',
+			description: 'The access token or key was refused. Check the service account key (or express API key) in the Nano Banana credential.',
+		};
+	} else if (failure.httpCode === 403 && (failure.reason === 'SERVICE_DISABLED' || /has not been used|is disabled/i.test(google))) {
+		text = {
+			message: `The Vertex AI API is not enabled for ${scope}`,
+			description: 'Enable the Vertex AI API (aiplatform.googleapis.com) for the project in the Google Cloud console, wait a few minutes, and try again.',
+		};
+	} else if (failure.httpCode === 403) {
+		text = {
+			message: `Vertex AI refused access to ${scope}`,
+			description: where.express
+				? 'The express key has no access to this model. Check the key in the Google Cloud console.'
+				: 'The service account has no permission there, or the project does not exist. Grant it the role "Vertex AI User" (roles/aiplatform.user) on the project, and check the Project ID in the Nano Banana credential.',
+		};
+	} else if (failure.httpCode === 404) {
+		text = {
+			message: `Not found on Vertex AI (${scope})`,
+			description: 'The model is not offered in this location, or the project or location is wrong. Check Project ID and Location in the Nano Banana credential (many image models are only in "global"), the model id, and the Host if one is set.',
+		};
+	} else if (failure.httpCode === 429) {
+		text = {
+			message: 'Vertex AI quota exceeded (429 RESOURCE_EXHAUSTED)',
+			description: `${failure.description.replace(/upgrade the project's quota tier/, 'request more quota for the project in the Google Cloud console')}`,
+		};
+	}
+	if (!text) return failure;
+	const copy = new GeminiFailure({ ...failure, message: `${text.message}: ${google}`, description: text.description });
+	copy.attempts = failure.attempts;
+	copy.quotaWaitMs = failure.quotaWaitMs;
+	return copy;
+}

@@ -20,3 +20,10 @@ export function hostProblem(host: string): string | undefined {
 	}
 	return undefined;
 }
+
+/** Vertex AI's host for a location: one global host, a host per region, and the us/eu multi-regions. */
+export function vertexBaseUrl(location: string | undefined): string {
+	if (!location || location === 'global') return 'https://aiplatform.googleapis.com';
+	if (location === 'us' || location === 'eu') return `https://aiplatform.${location}.rep.googleapis.com`;
+	return `https://${location}-aiplatform.googleapis.com`;
+}

@@ -1,9 +1,11 @@
-export { GeminiClient, API_VERSION, DEFAULT_HOST } from './client';
-export type { CallSettings, GeminiConnection, GenerateRequest, RemoteModel, UploadedFile } from './client';
+export { GeminiClient, API_VERSION, DEFAULT_HOST, VERTEX_API_VERSION, VERTEX_MAX_INLINE_IMAGE_BYTES } from './client';
+export type { CallSettings, GeminiConnection, GenerateRequest, RemoteModel, UploadedFile, VertexConnection } from './client';
+export { parseServiceAccountKey, ServiceAccountTokens } from './vertexAuth';
+export type { ServiceAccountKey } from './vertexAuth';
 export { GeminiFailure, classifyError, parseRetryDelay, parseRetryAfter, redactSecret } from './errors';
 export { parseGenerateResponse } from './response';
 export type { GenerateResult, ResultImage, Usage, WireContent, WirePart, WireResponse } from './response';
 export { withRetry, backoffDelay, serverDelay } from './retry';
 export { RequestGate } from './gate';
 export type { RetryPolicy, RetryStats } from './retry';
-export { hostProblem } from './host';
+export { hostProblem, vertexBaseUrl } from './host';
