@@ -36,6 +36,12 @@ stop_all() {
 trap 'echo; log "stopping"; stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
+# A fresh clone has no node_modules yet; the build and the simulator need them.
+if [ ! -d "$REPO_DIR/node_modules" ]; then
+	log "installing the project's dependencies (npm ci, once)"
+	(cd "$REPO_DIR" && npm ci --no-audit --no-fund >&2)
+fi
+
 "$REPO_DIR/scripts/n8n-install.sh"
 use_node
 
