@@ -1,12 +1,18 @@
 /**
- * Screenshots of the n8n editor for the README: the Generate node's panel after a run (docs/editor-generate.png)
- * and the Edit node's panel (docs/editor-edit.png).
+ * Screenshots of the n8n editor for the README, taken in a real browser after real runs against the simulator:
+ *   docs/editor-generate.png     Generate's panel after a run (weekly social posts), the output json
+ *   docs/editor-edit.png         Edit's panel after the form example's form was filled in, the retouched image shown
+ *   docs/editor-fuse.png         Fuse's panel after a run (product in scene), the fused image shown
+ *   docs/editor-verify.png       Verify's panel after a run (product in scene), the check report
+ *   docs/canvas-retry-loop.png   the retry-loop example's canvas after a run: Fail, retry, Pass
+ * It also prints each Nano Banana node's name and subtitle as the canvas shows them.
  *
  * Starts `npm start` itself, always against the Gemini simulator (GEMINI_API_KEY is not passed on, so nothing is
  * billed), signs in with the owner account it prints, and drives a headless Chromium. Needs Debian's chromium
- * (`apt-get install chromium`) or CHROMIUM=/path/to/chrome. Port 5678 (N8N_PORT) must be free.
+ * (`apt-get install chromium`) or CHROMIUM=/path/to/chrome. Ports 5678 (N8N_PORT) and 8787 (GEMINI_SIM_PORT) must
+ * be free.
  *
- *   TS_NODE_PREFER_TS_EXTS=true npx ts-node --transpile-only scripts/screenshot-editor.ts
+ *   npm run docs:screenshot
  */
 import { spawn, type ChildProcess } from 'child_process';
 import { mkdirSync } from 'fs';
@@ -19,8 +25,12 @@ const port = Number(process.env.N8N_PORT ?? 5678);
 const editorUrl = `http://localhost:${port}`;
 const viewport = { width: 1440, height: 900 };
 
-const GENERATE = { workflowId: 'nbsExample1Social', node: 'Instagram 1080x1080', file: 'editor-generate.png' };
-const EDIT = { workflowId: 'nbsExample2Retouch', node: 'Retouch', file: 'editor-edit.png' };
+const SOCIAL = 'nbsExample1Social';
+const RETOUCH = 'nbsExample2Retouch';
+const PRODUCT = 'nbsExample3Fuse';
+const LOOP = 'nbsExample3VerifyLoop';
+/** What the form example's form gets, as a user would fill it in. */
+const RETOUCH_FORM = { photo: path.join(repoDir, 'test', 'fixtures', 'photos', 'man.jpg'), style: 'Product', note: 'Also remove the watch.' };
 
 /** `npm start` in its own process group, so it can be stopped like Ctrl-C stops it. */
 function startEditor(): { child: ChildProcess; signIn: Promise<{ email: string; password: string }> } {
@@ -77,6 +87,7 @@ async function openNode(page: Page, workflowId: string, nodeName: string): Promi
 	await page.locator('[data-test-id=ndv] [data-test-id=node-parameters]').waitFor();
 }
 
+
 /** The "Node executed successfully" toast would cover the end of the output. */
 async function closeToasts(page: Page): Promise<void> {
 	const close = page.locator('.el-notification .el-notification__closeBtn');
@@ -84,6 +95,47 @@ async function closeToasts(page: Page): Promise<void> {
 		await close.first().click();
 		await page.waitForTimeout(500);
 	}
+}
+
+const output = (page: Page) => page.locator('[data-test-id=output-panel]');
+
+/** Presses the open panel's "Execute step" (which runs the nodes before it too) and waits for its output. */
+async function executeStep(page: Page, whileRunning?: () => Promise<void>): Promise<void> {
+	await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+	await whileRunning?.();
+	await output(page).locator('[data-test-id=node-run-status-success]').waitFor({ timeout: 120_000 });
+}
+
+/** The output's first binary file, opened with its View button, so the image itself is on screen. */
+async function showOutputImage(page: Page): Promise<void> {
+	await output(page).locator('[data-test-id=radio-button-binary]').click();
+	await output(page).getByRole('button', { name: 'View' }).first().click();
+	const image = output(page).locator('img[src*="/rest/binary-data"]');
+	await image.waitFor();
+	// runs in the browser (this file is compiled without the DOM types)
+	type Img = { complete: boolean; naturalWidth: number; addEventListener(type: 'load', listener: () => void): void };
+	const width = await image.evaluate(async (img: Img) => {
+		if (!img.complete) await new Promise<void>((resolve) => img.addEventListener('load', resolve));
+		return img.naturalWidth;
+	});
+	if (!width) throw new Error('the output image did not load');
+}
+
+async function shoot(page: Page, file: string): Promise<void> {
+	await closeToasts(page);
+	await page.mouse.move(0, viewport.height - 1);
+	await page.screenshot({ path: path.join(docsDir, file) });
+	console.log(`wrote docs/${file}`);
+}
+
+/** The canvas text of every Nano Banana node (name, then subtitle), to see that the subtitles render. */
+async function canvasSubtitles(page: Page, workflowId: string): Promise<string[]> {
+	await page.goto(`${editorUrl}/workflow/${workflowId}`);
+	const nodes = page.locator('[data-test-id=canvas-node][data-node-type^="n8n-nodes-nano-banana-studio."]');
+	await nodes.first().waitFor();
+	return await nodes.evaluateAll((elements) =>
+		elements.map((element) => (element as unknown as { innerText: string }).innerText.trim().replace(/\s*\n\s*/g, ' | ')),
+	);
 }
 
 async function main(): Promise<void> {
@@ -96,24 +148,65 @@ async function main(): Promise<void> {
 	});
 	try {
 		const { email, password } = await editor.signIn;
-		const page = await browser.newPage({ viewport });
+		const context = await browser.newContext({ viewport });
+		const page = await context.newPage();
 		await signInAs(page, email, password);
 
-		// Generate: run the step (against the simulator), so the panel shows its input and the output json.
-		await openNode(page, GENERATE.workflowId, GENERATE.node);
-		await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
-		await page.locator('[data-test-id=output-panel] [data-test-id=node-run-status-success]').waitFor({ timeout: 60_000 });
-		await page.click('[data-test-id=output-panel] [data-test-id=radio-button-json]');
-		await page.locator('[data-test-id=output-panel]').getByText('estimatedCostUsd').waitFor();
-		await closeToasts(page);
-		await page.mouse.move(0, viewport.height - 1);
-		await page.screenshot({ path: path.join(docsDir, GENERATE.file) });
+		for (const workflowId of [SOCIAL, RETOUCH, PRODUCT, LOOP]) {
+			for (const node of await canvasSubtitles(page, workflowId)) console.log(`canvas of ${workflowId}: ${node}`);
+		}
 
-		// Edit: the form example's retouch node; it starts from a form, so it is shown without a run.
-		await openNode(page, EDIT.workflowId, EDIT.node);
-		await page.mouse.move(0, viewport.height - 1);
-		await page.screenshot({ path: path.join(docsDir, EDIT.file) });
-		console.log(`wrote docs/${GENERATE.file} and docs/${EDIT.file}`);
+		// Generate: run the step, so the panel shows its input and the output json.
+		await openNode(page, SOCIAL, 'Instagram 1080x1080');
+		await executeStep(page);
+		await output(page).locator('[data-test-id=radio-button-json]').click();
+		await output(page).getByText('estimatedCostUsd').waitFor();
+		await shoot(page, 'editor-generate.png');
+
+		// Edit: the form example starts from its form, so "Execute step" opens the test form in a new tab; fill it in.
+		await openNode(page, RETOUCH, 'Retouch');
+		await executeStep(page, async () => {
+			const form = await context.waitForEvent('page', { timeout: 60_000 });
+			await form.waitForLoadState();
+			await form.setInputFiles('input[type=file]', RETOUCH_FORM.photo);
+			await form.selectOption('select', RETOUCH_FORM.style);
+			await form.fill('textarea', RETOUCH_FORM.note);
+			await form.click('button[type=submit]');
+			await page.bringToFront();
+		});
+		await page.locator('[data-test-id=ndv] [data-test-id=radio-button-binary]').first().click();
+		await showOutputImage(page);
+		await shoot(page, 'editor-edit.png');
+
+		// Fuse: the step runs both downloads (served by the simulator) and the Merge first.
+		await openNode(page, PRODUCT, 'Put Product In Room');
+		await executeStep(page);
+		await showOutputImage(page);
+		await shoot(page, 'editor-fuse.png');
+
+		// Verify: the same example's check of the fused image.
+		await openNode(page, PRODUCT, 'Check The Result');
+		await executeStep(page);
+		await output(page).locator('[data-test-id=radio-button-json]').click();
+		// The report comes after the fused image's own json: scroll the output to its end.
+		const box = (await output(page).boundingBox())!;
+		await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+		for (let i = 0; i < 20; i++) await page.mouse.wheel(0, 1500);
+		await output(page).getByText('synthId').first().waitFor();
+		await shoot(page, 'editor-verify.png');
+
+		// The retry loop: the simulator misspells the mug's text on the first try, so Verify fails once, then passes.
+		await page.goto(`${editorUrl}/workflow/${LOOP}`);
+		await page.locator('[data-test-id=canvas-node]').first().waitFor();
+		await page.click('[data-test-id=execute-workflow-button]');
+		await page.locator('[data-test-id=canvas-node][data-node-name="Approved"] [data-plus-type=success]').waitFor({ timeout: 120_000 });
+		await page.waitForTimeout(1000);
+		await shoot(page, 'canvas-retry-loop.png');
+	} catch (error) {
+		const failed = path.join(repoDir, '.e2e', 'screenshot-failure.png');
+		await browser.contexts()[0]?.pages()[0]?.screenshot({ path: failed }).catch(() => undefined);
+		console.error(`The page when it failed: ${failed}`);
+		throw error;
 	} finally {
 		await browser.close();
 		await stopEditor(editor.child);

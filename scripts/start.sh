@@ -5,7 +5,8 @@
 #   GEMINI_API_KEY=... npm start     # images come from Google's Gemini API (billed to that key)
 #
 # Knobs: N8N_PORT (5678), N8N_LISTEN_ADDRESS (127.0.0.1), N8N_START_FOLDER (.e2e/editor, kept between runs),
-# GEMINI_SIM_PORT (8787), N8N_OWNER_EMAIL / N8N_OWNER_PASSWORD (the local sign-in), and those of n8n-common.sh.
+# GEMINI_SIM_PORT (8787), GEMINI_SIM_MISRENDER_TEXT (30: that percent of simulated images misspell the text their
+# prompt quotes, as real models sometimes do, so the retry-loop example shows its Fail branch; 0 turns it off), N8N_OWNER_EMAIL / N8N_OWNER_PASSWORD (the local sign-in), and those of n8n-common.sh.
 # Ctrl-C stops n8n and the simulator.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/n8n-common.sh"
@@ -35,6 +36,12 @@ stop_all() {
 trap 'echo; log "stopping"; stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
+# A fresh clone has no node_modules yet; the build and the simulator need them.
+if [ ! -d "$REPO_DIR/node_modules" ]; then
+	log "installing the project's dependencies (npm ci, once)"
+	(cd "$REPO_DIR" && npm ci --no-audit --no-fund >&2)
+fi
+
 "$REPO_DIR/scripts/n8n-install.sh"
 use_node
 
@@ -54,7 +61,9 @@ else
 	api_key=local-simulator-key
 	log "starting the Gemini simulator on port $SIM_PORT"
 	# its own process group, so Ctrl-C handling can stop it and everything it started
-	(cd "$REPO_DIR" && PORT=$SIM_PORT GEMINI_SIM_API_KEY=$api_key exec setsid npm run --silent gemini-sim) \
+	# The e2e suite runs the examples with the same misrendering (test/e2e/workflows.test.ts).
+	(cd "$REPO_DIR" && PORT=$SIM_PORT GEMINI_SIM_API_KEY=$api_key GEMINI_SIM_MISRENDER_TEXT=${GEMINI_SIM_MISRENDER_TEXT:-30} \
+		exec setsid npm run --silent gemini-sim) \
 		>"$USER_FOLDER/gemini-sim.log" 2>&1 &
 	pids+=("$!")
 	host=http://127.0.0.1:$SIM_PORT

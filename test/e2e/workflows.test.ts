@@ -49,6 +49,7 @@ const WORKFLOW = {
 	networkError: 'nbsE2e12NetworkError',
 	vertex: 'nbsE2e13Vertex',
 	socialExample: 'nbsExample1Social',
+	retryLoopExample: 'nbsExample3VerifyLoop',
 };
 /** Started by its form, so not by execute-batch: tested through a running n8n below. */
 const RETOUCH_EXAMPLE = 'nbsExample2Retouch';
@@ -174,6 +175,9 @@ beforeAll(async () => {
 	// Latency makes overlapping requests visible, so the concurrency limit can be observed.
 	sim.setLatency(300);
 	vertexKey = sim.vertex.createServiceAccountKey();
+	// As under `npm start` (scripts/start.sh): 30% of images misspell the text their prompt quotes, so the
+	// retry-loop example shows its Fail branch. No other workflow checks written text.
+	sim.setTextMisrendering({ percent: 30 });
 	await servePhotos();
 
 	const installLog = path.join(repoDir, '.e2e', 'n8n-install.log');
@@ -860,6 +864,39 @@ describe('examples/weekly-social-posts.json', () => {
 		expect([metadata.width, metadata.height]).toEqual([width, height]);
 		const [week] = outputOf(run(WORKFLOW.socialExample), "This Week's Theme");
 		expect(String(item.json.prompt)).toContain(String(week.json.theme));
+	});
+});
+
+describe('examples/generate-verify-retry-loop.json, with text misspelled now and then as under npm start', () => {
+	const runsOf = (node: string) => (run(WORKFLOW.retryLoopExample).data.resultData.runData[node] ?? []).map((task) => task.data?.main ?? []);
+	type Check = { name: string; passed: boolean; details?: { reasons?: string[] } };
+	const checksOf = (item: INodeExecutionData) => (item.json.verification as { checks: Check[] }).checks;
+
+	test('goes Generate → Verify Fail (the text came out wrong) → Generate with the reasons → Verify Pass', () => {
+		const verify = runsOf('Verify Image');
+		expect(verify).toHaveLength(2);
+		const [firstPass, firstFail] = [verify[0][0] ?? [], verify[0][1] ?? []];
+		expect(firstPass).toEqual([]);
+		expect(firstFail).toHaveLength(1);
+		const failed = checksOf(firstFail[0]).filter((check) => !check.passed);
+		expect(failed.map((check) => check.name)).toEqual(['expectedText']);
+		expect(failed[0].details?.reasons?.[0]).toMatch(/^"GOOD MORNING" is not written in the image\. The image says: "(?!GOOD MORNING")/);
+
+		const [secondPass, secondFail] = [verify[1][0] ?? [], verify[1][1] ?? []];
+		expect(secondFail).toEqual([]);
+		expect(secondPass).toHaveLength(1);
+		expect(checksOf(secondPass[0]).every((check) => check.passed)).toBe(true);
+	});
+
+	test('the second try asked again with what went wrong; the item reached Approved, not Gave Up', () => {
+		const generate = runsOf('Generate Image');
+		expect(generate).toHaveLength(2);
+		const retry = (generate[1][0] ?? [])[0].json;
+		expect(retry.prompt).toMatch(/^A product photo of a white ceramic mug[\s\S]*A previous try failed these checks: expectedText\. "GOOD MORNING" is not written/);
+		// the judge's requests quote the brief too
+		expect(generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-3.1-flash-image')).toHaveLength(2);
+		expect(runsOf('Approved').map((main) => (main[0] ?? []).length)).toEqual([1]);
+		expect(runsOf('Gave Up')).toEqual([]);
 	});
 });
 

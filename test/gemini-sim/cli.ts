@@ -4,7 +4,8 @@
  * Starts the Gemini simulator on 127.0.0.1:$PORT (default 8787) until SIGINT or SIGTERM.
  * Optional: GEMINI_SIM_API_KEY, GEMINI_SIM_LATENCY_MS, GEMINI_SIM_IMAGE_FORMAT (png|jpeg),
  * GEMINI_SIM_IMAGE_TEXTURE (flat|noise: images the size of real ones),
- * GEMINI_SIM_BATCH_DELAY_MS, GEMINI_SIM_QUOTA (e.g. 10/10s: quota mode). Control it over HTTP with the /__sim/* routes.
+ * GEMINI_SIM_BATCH_DELAY_MS, GEMINI_SIM_QUOTA (e.g. 10/10s: quota mode), GEMINI_SIM_MISRENDER_TEXT (PERCENT[:SEED],
+ * e.g. 50: that share of images misspell their prompt's quoted text). Control it over HTTP with the /__sim/* routes.
  */
 import { GeminiSim } from './index';
 
@@ -12,6 +13,12 @@ import { GeminiSim } from './index';
 function parseQuota(text: string | undefined) {
 	const match = /^(\d+)\/(\d+(?:\.\d+)?)s$/.exec(text?.trim() ?? '');
 	return match ? { requests: Number(match[1]), windowMs: Number(match[2]) * 1000 } : undefined;
+}
+
+/** '50' or '50:7': percent of images that misspell their quoted text, and the seed. */
+function parseMisrendering(text: string | undefined) {
+	const match = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(text?.trim() ?? '');
+	return match ? { percent: Number(match[1]), seed: match[2] === undefined ? undefined : Number(match[2]) } : undefined;
 }
 
 async function main() {
@@ -24,6 +31,7 @@ async function main() {
 		imageTexture: env.GEMINI_SIM_IMAGE_TEXTURE === 'noise' ? 'noise' : undefined,
 		batchDelayMs: env.GEMINI_SIM_BATCH_DELAY_MS ? Number(env.GEMINI_SIM_BATCH_DELAY_MS) : undefined,
 		quota: parseQuota(env.GEMINI_SIM_QUOTA),
+		misrenderText: parseMisrendering(env.GEMINI_SIM_MISRENDER_TEXT),
 	});
 	process.stdout.write(`Gemini simulator listening on ${sim.url}\nAPI key: ${sim.apiKey}\n`);
 

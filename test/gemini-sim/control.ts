@@ -5,13 +5,14 @@ import { extname, join } from 'node:path';
 
 import { readBody, send, sendJson } from './http';
 import type { SimState } from './state';
-import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, RecordedRequest } from './types';
+import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, RecordedRequest, TextMisrendering } from './types';
 
 /**
  * The control API, for a simulator running in another process (npm run gemini-sim, the e2e suite):
  *   POST /__sim/inject    JSON fault, or array of faults, queued for the next generateContent requests
  *   POST /__sim/random    {percent, kinds, seed?}, or null to switch random faults off
- *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, batchDelayMs?, quota?: {requests, windowMs} | null}
+ *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, batchDelayMs?, quota?: {requests, windowMs} | null,
+ *                          misrenderText?: {percent, seed?} | null}
  *   GET  /__sim/requests  recorded requests; ?bodies=0 leaves bodies out, ?since=ID only newer ones
  *   POST /__sim/reset     clears requests, faults, counters, files and batches
  *   POST /__sim/teach     {image: base64, text?: string[], prompt?: string}: what an image shows, for the judge
@@ -48,7 +49,9 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 					imageTexture?: ImageTexture;
 					batchDelayMs?: number;
 					quota?: Quota | null;
+					misrenderText?: TextMisrendering | null;
 				};
+				if (config.misrenderText !== undefined) state.setTextMisrendering(config.misrenderText);
 				if (config.quota !== undefined) state.quota = config.quota ?? undefined;
 				if (config.latencyMs !== undefined) state.latencyMs = Number(config.latencyMs);
 				if (config.batchDelayMs !== undefined) state.batchDelayMs = Number(config.batchDelayMs);
@@ -60,6 +63,7 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 					imageTexture: state.imageTexture,
 					batchDelayMs: state.batchDelayMs,
 					quota: state.quota ?? null,
+					misrenderText: state.textMisrendering,
 				});
 			}
 			case 'GET /__sim/requests': {

@@ -21,6 +21,8 @@ export interface AnswerEnv {
 	judge: Judge;
 	/** Remembers what the simulator drew, so its judge can tell later. */
 	memory?: ImageMemory;
+	/** The words an image for this prompt shows when they differ from its quoted text (TextMisrendering). */
+	writtenText?: (prompt: string) => string[] | undefined;
 }
 
 type Part = Record<string, unknown>;
@@ -120,10 +122,11 @@ async function renderFinalImage(
 	aspectRatio ??= '1:1';
 	const size = parsed.imageSize ?? '1K';
 	const [width, height] = pixelSize(model, aspectRatio, size);
-	const common = { prompt: parsed.prompt, model: model.id, format: env.imageFormat, inputs, texture: env.imageTexture, textures: env.textures };
+	const writtenText = env.writtenText?.(parsed.prompt);
+	const common = { prompt: parsed.prompt, model: model.id, format: env.imageFormat, inputs, texture: env.imageTexture, textures: env.textures, writtenText };
 	const mimeType = mimeTypeOf(env.imageFormat);
 	const final = await renderImage({ ...common, width, height });
-	env.memory?.rememberPrompt(parsed.prompt);
+	env.memory?.rememberPrompt(parsed.prompt, writtenText);
 	const rendered: Rendered = { size, final: { mimeType, data: final.toString('base64') } };
 	if (withThought) {
 		// Interim "thought" images are small drafts.

@@ -31,6 +31,8 @@ export interface RenderInput {
 	texture?: ImageTexture;
 	/** Where 'noise' keeps the files it encoded, one per size and format (it is slow to draw at 4K). */
 	textures?: TextureCache;
+	/** The words written in the image when they differ from the prompt's quoted text; stored as `writtenText`. */
+	writtenText?: string[];
 }
 
 /** Encoded noise images of one simulator instance, by size and format. */
@@ -57,7 +59,8 @@ const THUMBNAILS = 4;
 
 export async function renderImage(input: RenderInput): Promise<Buffer> {
 	const noise = input.texture === 'noise' && !input.thought;
-	const text = { prompt: input.prompt, model: input.model, Software: 'gemini-sim' };
+	const text: Record<string, string> = { prompt: input.prompt, model: input.model, Software: 'gemini-sim' };
+	if (input.writtenText) text.writtenText = JSON.stringify(input.writtenText);
 	if (noise && !input.inputs?.length) {
 		// Same pixels for every prompt of this size: only the text differs, added to the cached file.
 		const key = `${input.width}x${input.height}.${input.format}`;
@@ -208,7 +211,7 @@ function addJpegSegments(jpeg: Buffer, entries: Record<string, string>): Buffer 
 	return Buffer.concat([jpeg.subarray(0, at), xmp, comment, jpeg.subarray(at)]);
 }
 
-/** The text entries a generated image carries ({prompt, model, Software}); empty for other files. */
+/** The text entries a generated image carries ({prompt, model, Software[, writtenText]}); empty for other files. */
 export function readImageText(image: Buffer): Record<string, string> {
 	const found: Record<string, string> = {};
 	if (image.subarray(0, 8).equals(PNG_SIGNATURE)) {

@@ -7,7 +7,7 @@ import type { VertexState } from './vertex';
 import { createHandler } from './server';
 import { SimState } from './state';
 import { readImageText } from './images';
-import type { FaultSpec, GeminiSimOptions, ImageFacts, ImageFormat, ImageTexture, Judge, Quota, RandomFaults, RecordedRequest, SimStats } from './types';
+import type { FaultSpec, GeminiSimOptions, ImageFacts, ImageFormat, ImageTexture, Judge, Quota, RandomFaults, RecordedRequest, SimStats, TextMisrendering } from './types';
 
 export { FAULT_KINDS, parseFault } from './faults';
 export { colourForPrompt, readImageText } from './images';
@@ -132,6 +132,14 @@ export class GeminiSim {
 	/** Load mode: `percent` of generateContent requests fail with one of `kinds`; null switches it off. */
 	setRandomFaults(config: RandomFaults | null): void {
 		this.state.setRandomFaults(config);
+	}
+
+	/**
+	 * `percent` of images whose prompt quotes text show it misspelled, as real image models sometimes
+	 * do (see TextMisrendering); null (the default) writes quoted text exactly.
+	 */
+	setTextMisrendering(config: TextMisrendering | null): void {
+		this.state.setTextMisrendering(config);
 	}
 
 	setLatency(ms: number): void {

@@ -165,3 +165,62 @@ it('leaves requests without image criteria to the schema filler', async () => {
 	});
 	expect(JSON.parse(response.text!)).toEqual({ ok: true });
 });
+
+describe('text misrendering: some images misspell the text their prompt quotes, as real models do', () => {
+	const mug = 'A white mug with the words "GOOD MORNING" printed on it';
+	const textCheck = [{ id: 'text', kind: 'expectedText', text: 'GOOD MORNING' }];
+
+	afterEach(() => sim.setTextMisrendering(null));
+
+	it('is off by default: quoted text is written exactly', async () => {
+		const image = await draw(mug);
+		expect((await sim.describe(image)).text).toEqual(['GOOD MORNING']);
+		expect((await ask([image], textCheck)).text.score).toBeGreaterThan(0.9);
+	});
+
+	it('at 100% every such image says something else, which the judge fails, with or without the metadata', async () => {
+		sim.setTextMisrendering({ percent: 100 });
+		const image = await draw(mug);
+		const [written, ...rest] = (await sim.describe(image)).text;
+		expect(rest).toEqual([]);
+		expect(written).toHaveLength('GOOD MORNING'.length);
+		expect(written.toLowerCase()).not.toBe('good morning');
+		expect([...written].sort()).toEqual([...'GOOD MORNING'].sort());
+
+		const answer = await ask([image], textCheck);
+		expect(answer.text.score).toBeLessThan(0.1);
+		expect(answer.text.reasons[0]).toBe(`"GOOD MORNING" is not written in the image. The image says: "${written}".`);
+		expect((await sim.describe(await stripped(image))).text).toEqual([written]);
+	});
+
+	it('leaves prompts without quoted text alone', async () => {
+		sim.setTextMisrendering({ percent: 100 });
+		const image = await draw('a mug on a table');
+		expect(GeminiSim.promptOf(image)).toBe('a mug on a table');
+		expect((await sim.describe(image)).text).toEqual([]);
+	});
+
+	it('is drawn from the seed, the prompt and how often it was sent: a resent prompt may come out right, and a run repeats', async () => {
+		const outcomes = async (seed: number) => {
+			sim.reset();
+			sim.setTextMisrendering({ percent: 50, seed });
+			const said: string[] = [];
+			for (let i = 0; i < 12; i++) said.push((await sim.describe(await draw(mug))).text.join());
+			return said;
+		};
+		const first = await outcomes(1);
+		expect(first).toContain('GOOD MORNING');
+		expect(first.filter((text) => text !== 'GOOD MORNING').length).toBeGreaterThan(0);
+		expect(await outcomes(1)).toEqual(first);
+		expect(await outcomes(2)).not.toEqual(first);
+	});
+
+	it('is set over the control API, for a simulator in another process (npm start sets 30%)', async () => {
+		const set = await fetch(`${sim.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ misrenderText: { percent: 100, seed: 3 } }) });
+		expect(await set.json()).toMatchObject({ misrenderText: { percent: 100, seed: 3 } });
+		expect((await sim.describe(await draw(mug))).text).not.toEqual(['GOOD MORNING']);
+		const off = await fetch(`${sim.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ misrenderText: null }) });
+		expect(await off.json()).toMatchObject({ misrenderText: null });
+		expect((await sim.describe(await draw(mug))).text).toEqual(['GOOD MORNING']);
+	});
+});

@@ -9,8 +9,8 @@ import type { SimModel } from './models';
 import { generateContent, type PipelineEnv } from './pipeline';
 import { ThoughtSigner } from './signatures';
 import { TextureCache } from './images';
-import { ImageMemory } from './vision';
 import { VertexState } from './vertex';
+import { ImageMemory, misspell, quotedText } from './vision';
 import type {
 	Fault,
 	FaultSpec,
@@ -22,6 +22,7 @@ import type {
 	RandomFaults,
 	RecordedRequest,
 	SimStats,
+	TextMisrendering,
 } from './types';
 
 const MB = 1024 * 1024;
@@ -60,6 +61,9 @@ export class SimState {
 	private random?: { percent: number; kinds: Fault[]; seed: number };
 	/** How often each request text was seen, so a random draw depends on the request, not on arrival order. */
 	private seen = new Map<string, number>();
+	private misrendering?: Required<TextMisrendering>;
+	/** How often each prompt was drawn, so a resent prompt gets a new draw of its text. */
+	private drawn = new Map<string, number>();
 	private served: Record<string, number> = {};
 	/** Start times of the requests the quota admitted, oldest first. */
 	private admitted: number[] = [];
@@ -78,6 +82,7 @@ export class SimState {
 		this.fixturesDir = options.fixturesDir ?? join(__dirname, '..', 'fixtures', 'responses');
 		this.judge = options.judge ?? defaultJudge;
 		this.quota = options.quota;
+		this.setTextMisrendering(options.misrenderText ?? null);
 		this.signer = new ThoughtSigner(options.signatureSecret ?? 'gemini-sim thought signatures');
 		this.files = new FileStore(() => this.url);
 		this.vertex = new VertexState(() => this.url);
@@ -96,6 +101,7 @@ export class SimState {
 			textures: this.textures,
 			judge: this.judge,
 			memory: this.memory,
+			writtenText: (prompt) => this.writtenText(prompt),
 			resolveFile: (uri) => this.files.resolve(uri),
 		};
 	}
@@ -114,6 +120,33 @@ export class SimState {
 			return;
 		}
 		this.random = { percent: config.percent, kinds: config.kinds.map(parseFault), seed: config.seed ?? 1 };
+	}
+
+	/** Kept across reset(), like the latency: it is how the simulated model behaves, not a scripted fault. */
+	setTextMisrendering(config: TextMisrendering | null) {
+		if (!config || !(Number(config.percent) > 0)) {
+			this.misrendering = undefined;
+			return;
+		}
+		this.misrendering = { percent: Number(config.percent), seed: Number(config.seed ?? 1) };
+	}
+
+	get textMisrendering(): TextMisrendering | null {
+		return this.misrendering ? { ...this.misrendering } : null;
+	}
+
+	/**
+	 * The words an image drawn for this prompt shows, when they differ from its quoted text (see
+	 * TextMisrendering); undefined when the quoted text is written exactly.
+	 */
+	writtenText(prompt: string): string[] | undefined {
+		const quoted = quotedText(prompt);
+		if (!this.misrendering || quoted.length === 0) return undefined;
+		const n = (this.drawn.get(prompt) ?? 0) + 1;
+		this.drawn.set(prompt, n);
+		const next = seededRandom(hash(`${this.misrendering.seed}|${n}|${prompt}`));
+		if (next() * 100 >= this.misrendering.percent) return undefined;
+		return quoted.map((text) => misspell(text, next));
 	}
 
 	/**
@@ -219,6 +252,7 @@ export class SimState {
 		this.queue = [];
 		this.random = undefined;
 		this.seen.clear();
+		this.drawn.clear();
 		this.served = {};
 		this.admitted = [];
 		this.quotaRefused = 0;

@@ -45,6 +45,18 @@ export interface RandomFaults {
 	seed?: number;
 }
 
+/**
+ * Image models sometimes misspell the text a prompt asks them to write; with this set, the simulator
+ * does too. Whether an image gets its quoted text wrong is drawn from the prompt and how often that
+ * prompt was sent, so a run is repeatable and a resent prompt may come out right. Off by default.
+ */
+export interface TextMisrendering {
+	/** Share of images with quoted text in their prompt that get that text wrong, 0..100. */
+	percent: number;
+	/** Seed of the draw; default 1. */
+	seed?: number;
+}
+
 /** A rate quota, as Google enforces per project and model: at most `requests` in any `windowMs`. */
 export interface Quota {
 	requests: number;
@@ -112,7 +124,7 @@ export interface ImageFacts {
 	prompt?: string;
 	/** The flat fill colour of a simulator image; undefined for other pictures. */
 	fill?: { r: number; g: number; b: number };
-	/** Words written in the image: quoted text of its prompt, and text it was taught. */
+	/** Words written in the image: quoted text of its prompt (as drawn, see TextMisrendering), and text it was taught. */
 	text: string[];
 }
 
@@ -157,6 +169,8 @@ export interface GeminiSimOptions {
 	judge?: Judge;
 	/** Quota mode: refuse generateContent requests over this rate with 429 and RetryInfo. */
 	quota?: Quota;
+	/** Misspell the quoted text of some prompts in the image, as real models do; off by default. */
+	misrenderText?: TextMisrendering;
 }
 
 export interface SimStats {

@@ -22,14 +22,15 @@ const SAME_PICTURE = 10;
 type Print = Buffer;
 
 export class ImageMemory {
-	private readonly prompts = new Map<string, string>();
+	/** By fill colour: the prompt, and the words drawn when they differ from its quoted text. */
+	private readonly prompts = new Map<string, { prompt: string; written?: string[] }>();
 	private readonly taught: Array<{ print: Print; facts: Partial<ImageFacts> }> = [];
 
-	/** Called for every final image the simulator draws. */
-	rememberPrompt(prompt: string) {
+	/** Called for every final image the simulator draws; `written` when its text came out wrong. */
+	rememberPrompt(prompt: string, written?: string[]) {
 		const key = colourKey(colourForPrompt(prompt));
 		this.prompts.delete(key);
-		this.prompts.set(key, prompt);
+		this.prompts.set(key, { prompt, written });
 		if (this.prompts.size > MAX_REMEMBERED) this.prompts.delete(this.prompts.keys().next().value as string);
 	}
 
@@ -40,24 +41,30 @@ export class ImageMemory {
 
 	async describe(image: Buffer): Promise<ImageFacts> {
 		const [fill, print] = await Promise.all([flatFill(image), fingerprint(image)]);
-		let prompt: string | undefined = readImageText(image).prompt;
-		if (prompt === undefined && fill) prompt = this.promptFor(fill);
+		const stored = readImageText(image);
+		let prompt: string | undefined = stored.prompt;
+		let written = stored.writtenText === undefined ? undefined : (JSON.parse(stored.writtenText) as string[]);
+		if (prompt === undefined && fill) {
+			const remembered = this.drawnFor(fill);
+			prompt = remembered?.prompt;
+			written = remembered?.written;
+		}
 		const text: string[] = [];
 		for (const entry of this.taught) {
 			if (meanDifference(entry.print, print) >= SAME_PICTURE) continue;
 			prompt ??= entry.facts.prompt;
 			text.push(...(entry.facts.text ?? []));
 		}
-		if (prompt) text.push(...quotedText(prompt));
+		if (prompt) text.push(...(written ?? quotedText(prompt)));
 		return { prompt, fill, text: [...new Set(text)] };
 	}
 
-	private promptFor(fill: Rgb): string | undefined {
+	private drawnFor(fill: Rgb): { prompt: string; written?: string[] } | undefined {
 		const exact = this.prompts.get(colourKey(fill));
 		if (exact !== undefined) return exact;
-		for (const [key, prompt] of this.prompts) {
+		for (const [key, drawn] of this.prompts) {
 			const [r, g, b] = key.split(',').map(Number);
-			if (sameColour({ r, g, b }, fill)) return prompt;
+			if (sameColour({ r, g, b }, fill)) return drawn;
 		}
 		return undefined;
 	}
@@ -70,6 +77,21 @@ export function sameColour(a: Rgb, b: Rgb): boolean {
 /** Text a prompt puts in quotes, which an image model writes into the picture. */
 export function quotedText(prompt: string): string[] {
 	return [...prompt.matchAll(/"([^"]+)"|“([^”]+)”/g)].map((m) => (m[1] ?? m[2]).trim()).filter(Boolean);
+}
+
+/**
+ * The text as an image model gets it wrong: two neighbouring letters swapped ("GOOD MORNIGN"), so
+ * it differs even ignoring case. `next` is a seeded generator (0..1) that picks which pair.
+ */
+export function misspell(text: string, next: () => number): string {
+	const isLetter = (c: string) => /\p{L}/u.test(c);
+	const pairs: number[] = [];
+	for (let i = 0; i + 1 < text.length; i++) {
+		if (isLetter(text[i]) && isLetter(text[i + 1]) && text[i].toLowerCase() !== text[i + 1].toLowerCase()) pairs.push(i);
+	}
+	if (pairs.length === 0) return text.length > 1 ? text.slice(0, -1) : `${text}${text}`;
+	const i = pairs[Math.floor(next() * pairs.length)];
+	return text.slice(0, i) + text[i + 1] + text[i] + text.slice(i + 2);
 }
 
 /**
