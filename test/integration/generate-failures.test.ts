@@ -280,6 +280,13 @@ describe('setup mistakes are named, not retried', () => {
 		expect(sim.requests).toHaveLength(0);
 	});
 
+	it('a key pasted with a line break around it works as it is', async () => {
+		const result = await runNode(node, { credentials: { apiKey: ` ${sim.apiKey}\r\n`, host: sim.url }, parameters: { prompt: 'a lighthouse', options: fast } });
+		expect(result.outputs[0]).toHaveLength(1);
+		expect(result.outputs[0][0].binary?.data?.mimeType).toBe('image/png');
+		expect(sim.requests).toHaveLength(1);
+	});
+
 	it('a refused connection keeps this node\'s message, which n8n would otherwise replace', async () => {
 		const closed = await GeminiSim.start();
 		const host = closed.url;
