@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import {
+	executionModeParameters,
 	aspectRatioParameter,
 	generationOptions,
 	imageSizeParameter,
@@ -103,5 +104,6 @@ export const description: INodeProperties[] = [
 	},
 	aspectRatioParameter({ name: 'Keep Input\'s', value: 'keep', description: 'The output follows the input image\'s shape' }),
 	imageSizeParameter,
+	...executionModeParameters,
 	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
 ];

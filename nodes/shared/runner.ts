@@ -54,6 +54,8 @@ export interface RunSpec {
 	/** How many outputs the node has, and which one failed items go to under Continue On Fail. */
 	outputs?: number;
 	failedOutput?: number;
+	/** What a failed task outputs with its error, when not its source item(s) as they came in (collected batch results: the request's description). */
+	failedItemOf?: (task: number) => PartialResult;
 }
 
 /** Runs `task` for every task index and returns the node's outputs. */
@@ -94,7 +96,11 @@ export async function runItems(
 					stop.abort(nodeError);
 					continue;
 				}
-				const item = failedItem(items, sources, nodeError, partialOf(error), toErrorOutput);
+				const own = spec.failedItemOf?.(index);
+				const item = own
+					? failedItem([{ json: {} }], [0], nodeError, { json: { ...own.json, ...partialOf(error).json }, binary: { ...own.binary, ...partialOf(error).binary } }, toErrorOutput)
+					: failedItem(items, sources, nodeError, partialOf(error), toErrorOutput);
+				if (own) item.pairedItem = sources.length > 1 ? sources.map((k) => ({ item: k })) : { item: sources[0] };
 				results[index] = { output: spec.failedOutput ?? 0, items: [item] };
 			}
 		}

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
 import { readBody, send, sendJson } from './http';
+import type { BatchOutcome } from './batch';
 import type { SimState } from './state';
 import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, RecordedRequest } from './types';
 
@@ -11,7 +12,8 @@ import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, Recorde
  * The control API, for a simulator running in another process (npm run gemini-sim, the e2e suite):
  *   POST /__sim/inject    JSON fault, or array of faults, queued for the next generateContent requests
  *   POST /__sim/random    {percent, kinds, seed?}, or null to switch random faults off
- *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, batchDelayMs?, quota?: {requests, windowMs} | null}
+ *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, batchDelayMs?, quota?: {requests, windowMs} | null,
+ *                          batchOutcomes?: [{state: 'BATCH_STATE_FAILED' | …, completed?, message?}] for the next batch jobs}
  *   GET  /__sim/requests  recorded requests; ?bodies=0 leaves bodies out, ?since=ID only newer ones
  *   POST /__sim/reset     clears requests, faults, counters, files and batches
  *   POST /__sim/teach     {image: base64, text?: string[], prompt?: string}: what an image shows, for the judge
@@ -48,7 +50,9 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 					imageTexture?: ImageTexture;
 					batchDelayMs?: number;
 					quota?: Quota | null;
+					batchOutcomes?: BatchOutcome[];
 				};
+				if (Array.isArray(config.batchOutcomes)) state.batches.queueOutcomes(...config.batchOutcomes);
 				if (config.quota !== undefined) state.quota = config.quota ?? undefined;
 				if (config.latencyMs !== undefined) state.latencyMs = Number(config.latencyMs);
 				if (config.batchDelayMs !== undefined) state.batchDelayMs = Number(config.batchDelayMs);

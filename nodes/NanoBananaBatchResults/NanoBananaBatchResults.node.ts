@@ -1,0 +1,28 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { CREDENTIAL_NAME } from '../shared/descriptions';
+import * as collect from './collect.operation';
+import { description } from './collect.description';
+
+export class NanoBananaBatchResults implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Nano Banana Batch Results',
+		name: 'nanoBananaBatchResults',
+		icon: { light: 'file:nanoBananaBatchResults.svg', dark: 'file:nanoBananaBatchResults.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["jobName"] }}',
+		description: 'Collect the images of a Nano Banana batch job (Batch mode, Submit Only): one item per request, paired by key',
+		defaults: { name: 'Nano Banana Batch Results' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: CREDENTIAL_NAME, required: true }],
+		properties: description,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await collect.execute.call(this);
+	}
+}
