@@ -249,9 +249,19 @@ export async function runBatch(
 
 		const signal = ctx.getExecutionCancelSignal?.();
 		const displayName = `n8n ${spec.node} ${new Date().toISOString()}`;
-		const status = await builder.submit(client, jobModel, displayName, { ...spec.call, signal }).catch((error) => {
-			throw toNodeError(ctx, error, requests[0].items[0], [...new Set(requests.flatMap((r) => r.items))]);
-		});
+		let status: BatchStatus;
+		try {
+			status = await builder.submit(client, jobModel, displayName, { ...spec.call, signal });
+		} catch (error) {
+			const nodeError = toNodeError(ctx, error, requests[0].items[0], [...new Set(requests.flatMap((r) => r.items))]);
+			if (!ctx.continueOnFail() || signal?.aborted) throw nodeError;
+			// The job was not created: under Continue On Fail every item that was in it comes out with the error.
+			const [failed] = await runItems(ctx, spec, async (task) => {
+				if (entries[task]) throw nodeError;
+				return [];
+			});
+			return [inItemOrder(refused, failed)];
+		}
 		await builder.dispose();
 		const manifest: BatchManifest = {
 			version: BATCH_MANIFEST_VERSION,
@@ -269,9 +279,10 @@ export async function runBatch(
 		try {
 			finished = await waitForJob(ctx, client, status.name, settings, spec.call);
 		} catch (error) {
-			// Max Wait: the job keeps running; under Continue On Fail, the Submit Only item goes on with the error, for a later Collect.
-			if (!(error instanceof MaxWaitError) || !ctx.continueOnFail()) throw toNodeError(ctx, error, 0);
-			return [inItemOrder(refused, [{ ...jobItem, json: { ...jobItem.json, error: { message: error.message, description: error.description } } }])];
+			// Max Wait, or the job could not be read: it keeps running, so under Continue On Fail the Submit Only item goes on with the error, for a later Collect.
+			const nodeError = toNodeError(ctx, error, 0);
+			if (!ctx.continueOnFail() || signal?.aborted) throw nodeError;
+			return [inItemOrder(refused, [{ ...jobItem, json: { ...jobItem.json, error: { message: nodeError.message, description: nodeError.description ?? undefined } } }])];
 		}
 		return [inItemOrder(refused, await resultItems(ctx, client, finished, manifest, spec))];
 	} finally {
@@ -300,8 +311,6 @@ function submittedItem(manifest: BatchManifest, status: BatchStatus): INodeExecu
 	};
 }
 
-class MaxWaitError extends NodeOperationError {}
-
 /** Polls with backoff until the job ends, Max Wait runs out, or the execution is cancelled (then cancels the job if asked). */
 export async function waitForJob(
 	ctx: IExecuteFunctions,
@@ -319,7 +328,7 @@ export async function waitForJob(
 			if (isFinished(status)) return status;
 			const left = settings.maxWaitMs - (Date.now() - started);
 			if (left <= 0) {
-				throw new MaxWaitError(ctx.getNode(), `Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`, {
+				throw new NodeOperationError(ctx.getNode(), `Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`, {
 					description: `The job was not cancelled: it keeps running at Google (which targets 24 h; a job expires after 48 h). Collect its results later with the Nano Banana Batch Results node and the job name ${name}, or raise Max Wait.`,
 				});
 			}
@@ -346,7 +355,17 @@ interface BatchResults {
 
 function inlineResults(lines: BatchResultLine[]): BatchResults {
 	const byKey = new Map(lines.map((line, n) => [line.key ?? `#${n}`, line]));
-	return { keys: () => [...byKey.keys()], get: async (key) => byKey.get(key), close: async () => undefined };
+	const keys = [...byKey.keys()];
+	return {
+		keys: () => keys,
+		// Each answer is read once: dropping it lets its image go as soon as its item is written.
+		get: async (key) => {
+			const line = byKey.get(key);
+			byKey.delete(key);
+			return line;
+		},
+		close: async () => byKey.clear(),
+	};
 }
 
 const KEY_AT_START = /^\{\s*"key"\s*:\s*("(?:[^"\\]|\\.)*")/;
@@ -502,6 +521,8 @@ export async function resultItems(
 				throw toNodeError(ctx, error, pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0);
 			})
 		: inlineResults(status.inlineResults ?? []);
+	// From here the answers live only in `results`, which lets each go once its item is written.
+	status.inlineResults = undefined;
 	const requests = given ? manifest.requests : entriesFromKeys(results.keys(), manifest.model);
 	const collecting = pairing.collectItem !== undefined;
 	const describe = (entry: BatchEntry): IDataObject => ({ batchJob: manifest.job, batchKey: entry.key, sourceItem: entry.items.length > 1 ? entry.items : entry.items[0], model: entry.model, ...entry.asked });

@@ -140,6 +140,22 @@ describe('bad items fail before the job is sent', () => {
 	});
 });
 
+describe('a job Google refuses to create', () => {
+	it('fails the node, or under Continue On Fail gives every item in it the error', async () => {
+		const model = { __rl: true, mode: 'id', value: 'gemini-0-image' };
+		const error = await failure(generate({ model }, { items: promptItems('a', 'b') }));
+		expect(error.message).toMatch(/model was not found.*\(items 0-1\)/i);
+
+		const { outputs } = await generate({ model }, { items: [...promptItems('a', 'b'), { json: { prompt: '' } }], continueOnFail: true });
+		expect(outputs[0].map((o) => [o.pairedItem, (o.json.error as { message: string }).message])).toEqual([
+			[{ item: 0 }, expect.stringMatching(/model was not found/i)],
+			[{ item: 1 }, expect.stringMatching(/model was not found/i)],
+			[{ item: 2 }, 'The prompt is empty (item 2)'],
+		]);
+		expect(outputs[0][1].json.prompt).toBe('b');
+	});
+});
+
 describe('per-request errors are item errors, routed as realtime failures', () => {
 	const items = () => promptItems('a quiet bay', 'forbidden [[sim:prompt-block:SAFETY]]', 'words [[sim:text-only]]', 'busy [[sim:429]]');
 
