@@ -7,7 +7,6 @@
 import { createReadStream, createWriteStream } from 'fs';
 import type { WriteStream } from 'fs';
 import { mkdtemp, open, rm } from 'fs/promises';
-import type { FileHandle } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { once } from 'events';
@@ -347,7 +346,7 @@ export async function waitForJob(
 }
 
 /** A job's results by key: from the inline answer, or from the JSONL file streamed to disk and indexed by line. */
-interface BatchResults {
+export interface BatchResults {
 	keys(): string[];
 	get(key: string): Promise<BatchResultLine | undefined>;
 	close(): Promise<void>;
@@ -371,26 +370,25 @@ function inlineResults(lines: BatchResultLine[]): BatchResults {
 const KEY_AT_START = /^\{\s*"key"\s*:\s*("(?:[^"\\]|\\.)*")/;
 const HEAD_BYTES = 512;
 
-async function fileResults(client: GeminiClient, fileName: string, call: CallSettings): Promise<BatchResults> {
-	const dir = await mkdtemp(join(tmpdir(), 'nano-banana-results-'));
-	const path = join(dir, 'results.jsonl');
-	let ready = false;
-	let handle: FileHandle | undefined;
+/**
+ * A local JSONL results file, indexed in one pass that keeps only each line's offsets: the images
+ * stay on disk until their item is written, so memory stays flat however many come back. A line
+ * is found by the `key` it starts with (as Google writes it), else by parsing it once.
+ */
+export async function indexJsonlResults(path: string): Promise<BatchResults> {
+	const file = await open(path, 'r');
+	let indexed = false;
 	try {
-		await client.downloadFile(fileName, path, call);
-		const index = new Map<string, { start: number; end: number }>();
-		const file = (handle = await open(path, 'r'));
 		const readLine = async (start: number, end: number) => {
 			const buffer = Buffer.alloc(end - start);
 			await file.read(buffer, 0, buffer.length, start);
 			return buffer.toString('utf8');
 		};
-		// One pass over the file, keeping only each line's offsets: the images stay on disk until their item is written.
+		const lines: Array<{ start: number; end: number; head: string }> = [];
 		let offset = 0;
 		let start = 0;
 		let head: Buffer[] = [];
 		let headBytes = 0;
-		const lines: Array<{ start: number; end: number; head: string }> = [];
 		for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
 			let pos = 0;
 			for (;;) {
@@ -411,29 +409,46 @@ async function fileResults(client: GeminiClient, fileName: string, call: CallSet
 			offset += chunk.length;
 		}
 		if (offset > start) lines.push({ start, end: offset, head: Buffer.concat(head).toString('utf8') });
+		const index = new Map<string, { start: number; end: number }>();
 		for (const line of lines) {
 			if (!line.head.trim()) continue;
 			const match = KEY_AT_START.exec(line.head);
 			const key = match ? (JSON.parse(match[1]) as string) : (JSON.parse(await readLine(line.start, line.end)) as { key?: string }).key;
 			if (key !== undefined) index.set(key, { start: line.start, end: line.end });
 		}
-		ready = true;
+		indexed = true;
 		return {
 			keys: () => [...index.keys()],
 			get: async (key) => {
 				const at = index.get(key);
 				return at ? (JSON.parse(await readLine(at.start, at.end)) as BatchResultLine) : undefined;
 			},
+			close: async () => await file.close(),
+		};
+	} finally {
+		if (!indexed) await file.close();
+	}
+}
+
+/** A file job's results, streamed to a temporary file (removed on close) and indexed. */
+async function fileResults(client: GeminiClient, fileName: string, call: CallSettings): Promise<BatchResults> {
+	const dir = await mkdtemp(join(tmpdir(), 'nano-banana-results-'));
+	let results: BatchResults | undefined;
+	try {
+		const path = join(dir, 'results.jsonl');
+		await client.downloadFile(fileName, path, call);
+		results = await indexJsonlResults(path);
+		const { keys, get, close } = results;
+		return {
+			keys,
+			get,
 			close: async () => {
-				await file.close();
+				await close();
 				await rm(dir, { recursive: true, force: true });
 			},
 		};
 	} finally {
-		if (!ready) {
-			await handle?.close();
-			await rm(dir, { recursive: true, force: true });
-		}
+		if (!results) await rm(dir, { recursive: true, force: true });
 	}
 }
 
