@@ -252,8 +252,13 @@ export async function runBatch(
 		try {
 			status = await builder.submit(client, jobModel, displayName, { ...spec.call, signal });
 		} catch (error) {
+			if (signal?.aborted) {
+				throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled while the batch job was being submitted', {
+					description: 'The job was probably not created; if Google did create it, it runs and its results can be collected with the Nano Banana Batch Results node.',
+				});
+			}
 			const nodeError = toNodeError(ctx, error, requests[0].items[0], [...new Set(requests.flatMap((r) => r.items))]);
-			if (!ctx.continueOnFail() || signal?.aborted) throw nodeError;
+			if (!ctx.continueOnFail()) throw nodeError;
 			// The job was not created: under Continue On Fail every item that was in it comes out with the error.
 			const [failed] = await runItems(ctx, spec, async (task) => {
 				if (entries[task]) throw nodeError;

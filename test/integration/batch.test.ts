@@ -49,12 +49,23 @@ type InlineRequest = { request: { contents: Array<{ parts: Array<{ text?: string
 const inlineRequests = (): InlineRequest[] => batchCreates()[0].body.batch.inputConfig.requests.requests;
 /** Waits until a submitted job is done at the simulator, as time passing between two executions would. */
 async function settled(name: string) {
-	for (let n = 0; n < 100; n++) {
+	for (let n = 0; n < 250; n++) {
 		const job = (await sim.batches.get(name.replace(/^batches\//, ''))) as { done?: boolean };
 		if (job.done) return;
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
 	throw new Error(`${name} did not finish`);
+}
+/** Stops the execution once the job is submitted and has been polled: the user pressing Stop while it waits. */
+function abortWhilePolling(reason?: Error): AbortController {
+	const cancel = new AbortController();
+	const timer = setInterval(() => {
+		if (sim.requests.some((r) => r.action === 'getBatch')) {
+			clearInterval(timer);
+			cancel.abort(reason);
+		}
+	}, 10);
+	return cancel;
 }
 const leftoverTempDirs = () => readdirSync(tmpdir()).filter((name) => /^nano-banana-(batch|results)-/.test(name));
 
@@ -209,9 +220,9 @@ describe('Submit Only, then Collect', () => {
 	});
 
 	it('says a running job has no results yet, with its progress, and can wait for it', async () => {
-		sim.setBatchDelay(1500);
+		sim.setBatchDelay(3000);
 		const { outputs } = await generate({ batchResults: 'submit' }, { items: promptItems('one', 'two', 'three', 'four') });
-		await new Promise((resolve) => setTimeout(resolve, 800));
+		await new Promise((resolve) => setTimeout(resolve, 1200));
 		const error = await failure(collect(outputs[0]));
 		expect(error.message).toMatch(/^Batch job batches\/\w+ is still RUNNING, [1-3] of 4 requests done: no results yet \(item 0\)$/);
 		expect(error.description).toMatch(/Run this node again later/);
@@ -294,7 +305,7 @@ describe('waiting is bounded', () => {
 	});
 
 	it('Max Wait under Continue On Fail: outputs the Submit Only item with the error, for a later Collect', async () => {
-		sim.setBatchDelay(300);
+		sim.setBatchDelay(1500);
 		const { outputs } = await generate({ batchOptions: { maxWaitMinutes: 0.001 } }, { items: promptItems('a tern'), continueOnFail: true });
 		const [job] = outputs[0];
 		expect(job.json).toMatchObject({ batchJob: expect.any(String), error: { message: expect.stringMatching(/Max Wait/) } });
@@ -304,8 +315,7 @@ describe('waiting is bounded', () => {
 
 	it('a cancelled execution stops polling and cancels the job', async () => {
 		sim.setBatchDelay(60_000);
-		const cancel = new AbortController();
-		setTimeout(() => cancel.abort(new Error('cancelled by the user')), 150);
+		const cancel = abortWhilePolling(new Error('cancelled by the user'));
 		const error = await failure(generate({ prompt: 'a gull' }, { cancelSignal: cancel.signal }));
 		expect(error.message).toMatch(/^The execution was cancelled while waiting for batch job batches\/\w+$/);
 		const polls = sim.requests.filter((r) => r.action === 'getBatch').length;
@@ -319,8 +329,7 @@ describe('waiting is bounded', () => {
 
 	it('leaves the job running when Cancel Job When Stopped is off', async () => {
 		sim.setBatchDelay(60_000);
-		const cancel = new AbortController();
-		setTimeout(() => cancel.abort(), 100);
+		const cancel = abortWhilePolling();
 		const error = await failure(generate({ prompt: 'a gull', batchOptions: { cancelJobOnStop: false } }, { cancelSignal: cancel.signal }));
 		expect(error.description).toMatch(/keeps running at Google/);
 		expect(sim.requests.filter((r) => r.action === 'cancelBatch')).toHaveLength(0);
