@@ -203,6 +203,19 @@ describe('the Batch API', () => {
 		}
 	});
 
+	it('takes job outcomes from the control API, for a simulator in another process', async () => {
+		const configured = await fetch(`${sim.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ batchOutcomes: [{ state: 'BATCH_STATE_CANCELLED', completed: 1 }] }) });
+		expect(configured.status).toBe(200);
+		const src = [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }, { contents: [{ role: 'user', parts: [{ text: 'y' }] }] }];
+		const first = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+		const second = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+		const [cancelled, succeeded] = [await finished(first.name!), await finished(second.name!)];
+		expect(cancelled.state).toBe('JOB_STATE_CANCELLED');
+		expect(cancelled.dest!.inlinedResponses).toHaveLength(1);
+		expect(succeeded.state).toBe('JOB_STATE_SUCCEEDED');
+		expect(succeeded.dest!.inlinedResponses).toHaveLength(2);
+	});
+
 	it('refuses an unknown model and an empty batch', async () => {
 		expect((await failure(ai.batches.create({ model: 'gemini-0-image', src: [{ contents: 'x' }] }))).status).toBe(404);
 		const empty = await fetch(`${sim.url}/v1beta/models/gemini-3-pro-image:batchGenerateContent`, {
