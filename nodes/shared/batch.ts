@@ -333,7 +333,7 @@ export async function waitForJob(
 			const left = settings.maxWaitMs - (Date.now() - started);
 			if (left <= 0) {
 				throw new NodeOperationError(ctx.getNode(), `Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`, {
-					description: `The job was not cancelled: it keeps running at Google (which targets 24 h; a job expires after 48 h). Collect its results later with the Nano Banana Batch Results node and the job name ${name}, or raise Max Wait.`,
+					description: `The job was not cancelled: it keeps running at Google (which targets 24 h; a job expires after 48 h). Collect its results later with the Nano Banana Batch Results node and the job name ${name}, or wait longer (Max Wait in Batch Options; Wait Until Done in Batch Results).`,
 				});
 			}
 			await sleep(Math.min(interval, left), signal);
