@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import {
+	executionModeParameters,
 	aspectRatioParameter,
 	generationOptions,
 	imageSizeParameter,
@@ -103,5 +104,13 @@ export const description: INodeProperties[] = [
 	},
 	aspectRatioParameter({ name: 'Keep Input\'s', value: 'keep', description: 'The output follows the input image\'s shape' }),
 	imageSizeParameter,
+	...executionModeParameters,
+	{
+		displayName: 'Batch mode sends one instruction per item: Step by Step, Continue Edit and the region lock (Mask Binary Property) need Realtime',
+		name: 'batchNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { executionMode: ['batch'] } },
+	},
 	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
 ];

@@ -9,6 +9,8 @@ import type { MaskRegion } from '../shared/image';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
+import { isBatchMode, runBatch } from '../shared/batch';
+import type { PreparedRequest } from '../shared/batch';
 import { runItems, withPartial } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
@@ -140,7 +142,7 @@ async function startJob(ctx: IExecuteFunctions, i: number, item: INodeExecutionD
 }
 
 /** The image to edit: the item's upload, prepared and fitted, or the source of the conversation being continued. */
-async function readEditInput(job: EditJob, client: GeminiClient): Promise<EditInput> {
+async function readEditInput(job: EditJob, client: GeminiClient, keepSource = true): Promise<EditInput> {
 	const { ctx, i, binary } = job;
 	if (job.session) {
 		if (!binary[SOURCE_PROPERTY]) throw sessionError(ctx, i, `the "${SOURCE_PROPERTY}" binary is missing`);
@@ -150,6 +152,7 @@ async function readEditInput(job: EditJob, client: GeminiClient): Promise<EditIn
 	const image = await readInputImage(ctx, i, property, job.inputSettings);
 	const fitted = await fitImages(ctx, i, [image], job.inputSettings, client, job.call);
 	const sent = fitted.images[0].prepared;
+	if (!keepSource) return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
 	// What was sent is what a continued edit must show again; an untouched input is not stored twice.
 	binary[SOURCE_PROPERTY] = sent.reencoded
 		? await ctx.helpers.prepareBinaryData(sent.data, `edit-source.${extensionFor(sent.mimeType)}`, sent.mimeType)
@@ -270,10 +273,39 @@ async function editOutput(job: EditJob, input: EditInput, mask: Mask | undefined
 	};
 }
 
+/** What Batch mode cannot do: each needs an answer, or the source image, that a batch result does not bring back. */
+function batchRefusal(job: EditJob): string | undefined {
+	if (job.session) return 'Continue Edit is not available in Batch mode: the conversation is kept with its images, which a batch result does not bring back';
+	if (job.ctx.getNodeParameter('mode', job.i, 'single') === 'steps') return 'Step by Step is not available in Batch mode: each step needs the answer to the step before';
+	if (String(job.options.maskBinaryProperty ?? '').trim()) return 'The region lock (Mask Binary Property) is not available in Batch mode: it needs the source image when the result comes back';
+	return undefined;
+}
+
+/** An item's edit as one batch request: read, stripped, fitted and checked exactly as in realtime. */
+async function prepareBatchEdit(ctx: IExecuteFunctions, client: GeminiClient, i: number, item: INodeExecutionData, call: CallSettings): Promise<PreparedRequest> {
+	const job = await startJob(ctx, i, item, call);
+	const refusal = batchRefusal(job);
+	if (refusal) throw new NodeOperationError(ctx.getNode(), forItem(refusal, i), { itemIndex: i, description: 'Nothing was sent for this item. Use Realtime mode for it, or a single instruction without these options.' });
+	const input = await readEditInput(job, client, false);
+	const prompt = job.instructions[0];
+	return {
+		request: { ...job.request, contents: [{ role: 'user', parts: [{ text: prompt }, ...input.parts] }] },
+		count: 1,
+		asked: { mode: 'single', prompt, ...(input.report ? { input: input.report } : {}), aspectRatio: job.request.aspectRatio ?? 'keep' },
+		output: job.output,
+		options: job.options,
+		fileBase: job.output.fileName || defaultFileBase(job.request.model, i),
+	};
+}
+
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const client = await geminiClientFor(this);
 	const { concurrency, call } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+
+	if (isBatchMode(this)) {
+		return await runBatch(this, client, { concurrency, node: 'Edit', call }, async (i, { signal, gate }) => await prepareBatchEdit(this, client, i, items[i], { ...call, signal, gate }));
+	}
 
 	return await runItems(this, { concurrency }, async (i, { signal, gate }) => {
 		const job = await startJob(this, i, items[i], { ...call, signal, gate });

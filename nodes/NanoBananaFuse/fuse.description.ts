@@ -2,6 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { MODELS, modelsWith } from '../shared/catalogue';
 import {
+	executionModeParameters,
 	aspectRatioParameter,
 	generationOptions,
 	imageSizeParameter,
@@ -140,5 +141,6 @@ export const description: INodeProperties[] = [
 	},
 	imageSizeParameter,
 	numberOfImagesParameter,
+	...executionModeParameters,
 	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, fuseOptions),
 ];

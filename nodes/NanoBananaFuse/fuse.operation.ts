@@ -17,6 +17,8 @@ import { imageItems, requestImages } from '../shared/fanout';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputImage } from '../shared/input';
 import { defaultFileBase } from '../shared/output';
+import { isBatchMode, runBatch } from '../shared/batch';
+import type { PreparedRequest } from '../shared/batch';
 import { runItems } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
 import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
@@ -139,7 +141,12 @@ function labelText(position: number, source: ImageSource): string {
 	return about ? `Image ${position} (${about}):` : `Image ${position}:`;
 }
 
-async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion, sources: ImageSource[], context: ItemContext): Promise<INodeExecutionData[]> {
+interface PreparedFusion extends PreparedRequest {
+	toError: (error: unknown) => Error;
+}
+
+/** A fusion's request, read, checked and fitted before anything is generated: the same for Realtime and Batch. */
+async function prepareFusion(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion, sources: ImageSource[], context: ItemContext): Promise<PreparedFusion> {
 	const i = fusion.settingsItem;
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
 	const { call } = readRequestSettings(options);
@@ -181,7 +188,6 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 		throw toError(error);
 	});
 	const parts: WirePart[] = [{ text: prompt }, ...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part])];
-	const results = await requestImages(client, { ...request, contents: [{ role: 'user', parts }] }, count, call, context, toError);
 
 	const inputs = fitted.images.map((image, n) => ({
 		image: n + 1,
@@ -190,12 +196,9 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 		...(fusion.gathered ? { sourceItem: sources[n].itemIndex } : {}),
 		...inputReport(image),
 	}));
-	return await imageItems(ctx, {
-		results,
-		request,
-		output,
-		options,
-		fileBase: output.fileName || defaultFileBase(request.model, i),
+	return {
+		request: { ...request, contents: [{ role: 'user', parts }] },
+		count,
 		asked: {
 			source: fusion.gathered ? ALL_ITEMS : EACH_ITEM,
 			prompt,
@@ -203,23 +206,38 @@ async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion
 			...(shapeFrom !== undefined ? { aspectRatioFromImage: shapeFrom } : {}),
 			inputs,
 		},
-		pairedItem: fusion.gathered ? fusion.sources.map((item) => ({ item })) : { item: i },
-	});
+		output,
+		options,
+		fileBase: output.fileName || defaultFileBase(request.model, i),
+		toError,
+	};
+}
+
+async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion, sources: ImageSource[], context: ItemContext): Promise<INodeExecutionData[]> {
+	const prepared = await prepareFusion(ctx, client, fusion, sources, context);
+	const { call } = readRequestSettings(prepared.options);
+	const results = await requestImages(client, prepared.request, prepared.count, call, context, prepared.toError);
+	return await imageItems(ctx, { ...prepared, results, pairedItem: fusion.gathered ? fusion.sources.map((item) => ({ item })) : { item: fusion.settingsItem } });
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	if (!items.length) return [[]];
 	const client = await geminiClientFor(this);
-	const { concurrency } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+	const { concurrency, call } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+	const gathered = this.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS;
+	const fusionOf = (i: number): Fusion => (gathered ? { settingsItem: 0, sources: items.map((_, k) => k), gathered: true } : { settingsItem: i, sources: [i], gathered: false });
+	const sourcesOf = (fusion: Fusion) => (fusion.gathered ? gatheredSources(this, items.length) : eachItemSources(this, fusion.settingsItem));
 
-	if (this.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS) {
-		const fusion: Fusion = { settingsItem: 0, sources: items.map((_, k) => k), gathered: true };
-		return await runItems(this, { concurrency, tasks: 1, sourcesOf: () => fusion.sources }, async (_, context) => await fuse(this, client, fusion, gatheredSources(this, items.length), context));
+	const spec = gathered ? { concurrency, tasks: 1, sourcesOf: () => fusionOf(0).sources } : { concurrency };
+
+	if (isBatchMode(this)) {
+		return await runBatch(
+			this,
+			client,
+			{ ...spec, node: 'Fuse', call },
+			async (i, context) => await prepareFusion(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
+		);
 	}
-
-	return await runItems(this, { concurrency }, async (i, context) => {
-		const fusion: Fusion = { settingsItem: i, sources: [i], gathered: false };
-		return await fuse(this, client, fusion, eachItemSources(this, i), context);
-	});
+	return await runItems(this, spec, async (i, context) => await fuse(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context));
 }

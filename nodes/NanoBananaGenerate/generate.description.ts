@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import {
+	executionModeParameters,
 	aspectRatioParameter,
 	generationOptions,
 	imageSizeParameter,
@@ -18,5 +19,6 @@ export const description: INodeProperties[] = [
 	aspectRatioParameter({ name: 'Auto (Model Default)', value: 'auto', description: 'Square unless the prompt says otherwise' }),
 	imageSizeParameter,
 	numberOfImagesParameter,
+	...executionModeParameters,
 	optionsCollection(generationOptions, outputOptions, requestOptions),
 ];

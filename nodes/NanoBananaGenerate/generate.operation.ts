@@ -1,6 +1,8 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { isBatchMode, runBatch } from '../shared/batch';
+import type { PreparedRequest } from '../shared/batch';
 import { forItem, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
@@ -8,45 +10,44 @@ import { runItems } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import { geminiClientFor } from '../shared/credentials';
 
+/** An item's request, read and checked before anything is sent: the same for Realtime and Batch. */
+function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
+	const modelId = ctx.getNodeParameter('model', i, '', { extractValue: true }) as string;
+	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
+	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
+	if (!prompt) {
+		throw new NodeOperationError(ctx.getNode(), forItem('The prompt is empty', i), {
+			itemIndex: i,
+			description: 'Write a prompt, or check that the expression returns text for this item.',
+		});
+	}
+	const { request, output } = readImageSettings(ctx, i, {
+		modelId,
+		aspectRatio: ctx.getNodeParameter('aspectRatio', i, 'auto') as string,
+		imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
+		options,
+	});
+	return {
+		request: { ...request, contents: [{ role: 'user', parts: [{ text: prompt }] }] },
+		count,
+		asked: { prompt, aspectRatio: request.aspectRatio ?? 'auto' },
+		output,
+		options,
+		fileBase: output.fileName || defaultFileBase(request.model, i),
+	};
+}
+
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const client = await geminiClientFor(this);
 	const nodeOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const { concurrency, call } = readRequestSettings(nodeOptions);
 
-	return await runItems(this, { concurrency }, async (i, context) => {
-		const modelId = this.getNodeParameter('model', i, '', { extractValue: true }) as string;
-		const prompt = String(this.getNodeParameter('prompt', i, '')).trim();
-		const options = this.getNodeParameter('options', i, {}) as IDataObject;
-		const count = Math.min(8, Math.max(1, Number(this.getNodeParameter('numberOfImages', i, 1))));
-		if (!prompt) {
-			throw new NodeOperationError(this.getNode(), forItem('The prompt is empty', i), {
-				itemIndex: i,
-				description: 'Write a prompt, or check that the expression returns text for this item.',
-			});
-		}
-		const { request, output } = readImageSettings(this, i, {
-			modelId,
-			aspectRatio: this.getNodeParameter('aspectRatio', i, 'auto') as string,
-			imageSize: this.getNodeParameter('imageSize', i, '1K') as string,
-			options,
-		});
+	if (isBatchMode(this)) return await runBatch(this, client, { concurrency, node: 'Generate', call }, async (i) => prepare(this, i));
 
-		const results = await requestImages(
-			client,
-			{ ...request, contents: [{ role: 'user', parts: [{ text: prompt }] }] },
-			count,
-			call,
-			context,
-			(error) => toNodeError(this, error, i),
-		);
-		return await imageItems(this, {
-			results,
-			request,
-			output,
-			options,
-			fileBase: output.fileName || defaultFileBase(request.model, i),
-			asked: { prompt, aspectRatio: request.aspectRatio ?? 'auto' },
-			pairedItem: { item: i },
-		});
+	return await runItems(this, { concurrency }, async (i, context) => {
+		const prepared = prepare(this, i);
+		const results = await requestImages(client, prepared.request, prepared.count, call, context, (error) => toNodeError(this, error, i));
+		return await imageItems(this, { ...prepared, results, pairedItem: { item: i } });
 	});
 }

@@ -397,3 +397,75 @@ export function optionsCollection(...groups: INodeProperties[][]): INodeProperti
 export function sortedOptions(...groups: INodeProperties[][]): INodeProperties[] {
 	return groups.flat().sort((a, b) => a.displayName.localeCompare(b.displayName));
 }
+
+const batchOptions: INodeProperties[] = [
+	{
+		displayName: 'Cancel Job When Stopped',
+		name: 'cancelJobOnStop',
+		type: 'boolean',
+		default: true,
+		displayOptions: { show: { '/batchResults': ['wait'] } },
+		description: 'Whether stopping the execution while it waits also cancels the job at Google. Off: the job keeps running and its results can be collected later.',
+	},
+	{
+		displayName: 'First Poll Interval (Seconds)',
+		name: 'pollIntervalSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0.01, numberPrecision: 2 },
+		default: 5,
+		displayOptions: { show: { '/batchResults': ['wait'] } },
+		description: 'How long to wait before asking about the job again. Each wait is 1.5 times longer, up to 60 seconds.',
+	},
+	{
+		displayName: 'Max Inline Batch Size (MB)',
+		name: 'inlineBatchLimitMb',
+		type: 'number',
+		typeOptions: { minValue: 0, numberPrecision: 1 },
+		default: 20,
+		description: 'Jobs up to this size are sent in one request (Google\'s limit is 20 MB); larger ones are uploaded as a JSONL file through the Files API and their results streamed back. 0 always uses a file.',
+	},
+	{
+		displayName: 'Max Wait (Minutes)',
+		name: 'maxWaitMinutes',
+		type: 'number',
+		typeOptions: { minValue: 0, numberPrecision: 2 },
+		default: 60,
+		displayOptions: { show: { '/batchResults': ['wait'] } },
+		description: 'Longest time to wait for the job. Past it the node fails with the job name (the job is not cancelled), so its results can still be collected later.',
+	},
+];
+
+/** Realtime or Batch API, for Generate, Edit and Fuse. */
+export const executionModeParameters: INodeProperties[] = [
+	{
+		displayName: 'Execution Mode',
+		name: 'executionMode',
+		type: 'options',
+		options: [
+			{ name: 'Realtime', value: 'realtime', description: 'Send each request now: images in seconds to minutes, at the standard price' },
+			{ name: 'Batch (Half Price)', value: 'batch', description: 'Send all items as one Batch API job at half the price. Google targets 24 hours; most small jobs finish in minutes.' },
+		],
+		default: 'realtime',
+		description: 'Batch needs a Gemini API key credential; it is not available with Vertex AI',
+	},
+	{
+		displayName: 'Batch Results',
+		name: 'batchResults',
+		type: 'options',
+		displayOptions: { show: { executionMode: ['batch'] } },
+		options: [
+			{ name: 'Wait in This Execution', value: 'wait', description: 'Check the job until it ends (bounded by Max Wait), then output the images as Realtime does' },
+			{ name: 'Submit Only', value: 'submit', description: 'Output one item with the job name at once; get the images later with the Nano Banana Batch Results node' },
+		],
+		default: 'wait',
+	},
+	{
+		displayName: 'Batch Options',
+		name: 'batchOptions',
+		type: 'collection',
+		placeholder: 'Add Batch Option',
+		displayOptions: { show: { executionMode: ['batch'] } },
+		default: {},
+		options: sortedOptions(batchOptions),
+	},
+];

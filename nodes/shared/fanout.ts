@@ -43,16 +43,21 @@ export interface ImageItemsParams {
 	/** What the node asked for (prompt, aspect ratio, inputs, …), placed after the model in each item's json. */
 	asked: IDataObject;
 	pairedItem: IPairedItemData | IPairedItemData[];
+	/** Batch API results: priced at the batch rate. */
+	batch?: boolean;
+	/** Where these images stand among the item's (one batch request of several): numbering and file suffixes. */
+	firstImageIndex?: number;
+	several?: boolean;
 }
 
 /** One output item per image, in request order; files are numbered when there are several. */
 export async function imageItems(ctx: IExecuteFunctions, params: ImageItemsParams): Promise<INodeExecutionData[]> {
 	const { results, request, output, options, fileBase } = params;
-	const several = results.length > 1 || results.some((r) => r.images.length > 1);
+	const several = params.several || results.length > 1 || results.some((r) => r.images.length > 1);
 	const items: INodeExecutionData[] = [];
 	for (const result of results) {
 		for (const image of result.images) {
-			const imageIndex = items.length;
+			const imageIndex = (params.firstImageIndex ?? 0) + items.length;
 			const written = await writeImage(ctx, image, output, fileBase, several ? String(imageIndex + 1) : undefined);
 			const binary: Record<string, IBinaryData> = { [output.binaryPropertyName]: written.binary };
 			if (options.outputThoughtImages) {
@@ -71,7 +76,7 @@ export async function imageItems(ctx: IExecuteFunctions, params: ImageItemsParam
 					...(options.includeThoughts ? { thoughtText: result.thoughtText } : {}),
 					finishReason: result.finishReason,
 					usage: { ...result.usage },
-					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, 1) ?? null,
+					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, 1, params.batch) ?? null,
 					responseId: result.responseId,
 					imageIndex,
 					attempts: result.attempts,

@@ -54,6 +54,8 @@ export interface RunSpec {
 	/** How many outputs the node has, and which one failed items go to under Continue On Fail. */
 	outputs?: number;
 	failedOutput?: number;
+	/** What a failed task outputs with its error, when not its source item(s) as they came in (collected batch results: the request's description). */
+	failedItemOf?: (task: number) => PartialResult;
 }
 
 /** Runs `task` for every task index and returns the node's outputs. */
@@ -94,7 +96,7 @@ export async function runItems(
 					stop.abort(nodeError);
 					continue;
 				}
-				const item = failedItem(items, sources, nodeError, partialOf(error), toErrorOutput);
+				const item = failedItem(items, sources, nodeError, partialOf(error), toErrorOutput, spec.failedItemOf?.(index));
 				results[index] = { output: spec.failedOutput ?? 0, items: [item] };
 			}
 		}
@@ -124,16 +126,18 @@ function errorJson(error: Error): IDataObject {
  * items (a gathered Fuse) gives one item that pairs with all of them, has the first one's json
  * and keeps every source's binaries (a name already taken gets `_item<k>`). For the error output
  * the json is only the error (and what the item made, as `details`): n8n adds the source json.
+ * `own` replaces the source items' json and binary (a collected batch result: its request).
  */
-function failedItem(items: INodeExecutionData[], sources: number[], error: Error, partial: PartialResult, toErrorOutput: boolean): INodeExecutionData {
-	const binary: Record<string, IBinaryData> = {};
-	for (const k of sources) {
+function failedItem(items: INodeExecutionData[], sources: number[], error: Error, partial: PartialResult, toErrorOutput: boolean, own?: PartialResult): INodeExecutionData {
+	const binary: Record<string, IBinaryData> = { ...own?.binary };
+	for (const k of own ? [] : sources) {
 		for (const [name, data] of Object.entries(items[k]?.binary ?? {})) binary[name in binary ? `${name}_item${k}` : name] = data;
 	}
 	Object.assign(binary, partial.binary);
+	const details = own ? { ...own.json, ...partial.json } : partial.json;
 	const json: IDataObject = toErrorOutput
-		? { error: errorJson(error), ...(partial.json ? { details: partial.json } : {}) }
-		: { ...items[sources[0]]?.json, ...partial.json, error: errorJson(error) };
+		? { error: errorJson(error), ...(details ? { details } : {}) }
+		: { ...(own ? {} : items[sources[0]]?.json), ...details, error: errorJson(error) };
 	return {
 		json,
 		...(Object.keys(binary).length ? { binary } : {}),

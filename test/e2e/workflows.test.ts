@@ -48,6 +48,7 @@ const WORKFLOW = {
 	regularOutput: 'nbsE2e11RegularOutput',
 	networkError: 'nbsE2e12NetworkError',
 	vertex: 'nbsE2e13Vertex',
+	batchCollect: 'nbsE2e14BatchCollect',
 	socialExample: 'nbsExample1Social',
 	retryLoopExample: 'nbsExample3VerifyLoop',
 };
@@ -828,6 +829,43 @@ describe('13. Vertex AI with a service account credential', () => {
 		const text = JSON.stringify(outputOf(run(WORKFLOW.vertex), 'Generate on Vertex').map((item) => item.json));
 		expect(text).not.toContain(vertexKey.private_key.split('\n')[1]);
 		expect(text).not.toContain([...tokens][0]!.replace('Bearer ', ''));
+	});
+});
+
+describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Results', () => {
+	const workflow = WORKFLOW.batchCollect;
+
+	test('Submit Only outputs one item naming the job, paired with every prompt; nothing was generated in realtime', () => {
+		const [job, ...more] = outputOf(run(workflow), 'Submit Batch');
+		expect(more).toHaveLength(0);
+		expect(job.json).toMatchObject({ batchJob: expect.stringMatching(/^batches\//), state: 'PENDING', requestCount: 3, input: 'inline', estimatedCostUsd: 0.102 });
+		expect(job.pairedItem).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		const creates = sim.requests.filter((r) => r.action === 'batchGenerateContent' && JSON.stringify(r.body).includes('Batch: a sailboat'));
+		expect(creates).toHaveLength(1);
+		expect(generateRequests('Batch: ')).toHaveLength(0);
+	});
+
+	test('Collect outputs a real image per answered request, written as the submitting node asked, at the batch price', async () => {
+		const sources = outputOf(run(workflow), 'Batch Prompts');
+		const images = outputOf(run(workflow), 'Collect Batch Results', 0);
+		expect(images.map((item) => item.json.batchKey)).toEqual(['item0', 'item2']);
+		for (const item of images) {
+			const source = sources[item.json.sourceItem as number];
+			const { metadata, bytes, binary } = await imageOf(item, 'banner');
+			expect([metadata.width, metadata.height]).toEqual([1376, 768]);
+			expect(GeminiSim.promptOf(bytes)).toBe(source.json.prompt);
+			expect(binary.fileName).toBe(`${source.json.post}.png`);
+			expect(item.json).toMatchObject({ prompt: source.json.prompt, estimatedCostUsd: 0.034, aspectRatio: '16:9' });
+			expect(item.pairedItem).toEqual({ item: 0 });
+		}
+		expect(contentOf(outputOf(run(workflow), 'Batch Banners'))).toEqual(contentOf(images));
+	});
+
+	test('the request that failed inside the job leaves by the error output, naming the request and its item', () => {
+		const [failed, ...more] = outputOf(run(workflow), 'Batch Errors');
+		expect(more).toHaveLength(0);
+		expect(errorOf(failed)).toMatchObject({ reason: 'TEXT_ONLY', message: expect.stringMatching(/text instead of an image.*\(request item1 of batches\/\w+, from item 1\)$/) });
+		expect(failed.json.details).toMatchObject({ batchKey: 'item1', sourceItem: 1, prompt: 'Batch: the model answers in words [[sim:text-only]]' });
 	});
 });
 

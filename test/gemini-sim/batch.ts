@@ -16,7 +16,25 @@ export interface BatchResult {
 
 export type BatchRunner = (model: SimModel, request: unknown) => Promise<BatchResult>;
 
-type State = 'BATCH_STATE_PENDING' | 'BATCH_STATE_RUNNING' | 'BATCH_STATE_SUCCEEDED' | 'BATCH_STATE_CANCELLED';
+type State =
+	| 'BATCH_STATE_PENDING'
+	| 'BATCH_STATE_RUNNING'
+	| 'BATCH_STATE_SUCCEEDED'
+	| 'BATCH_STATE_FAILED'
+	| 'BATCH_STATE_CANCELLED'
+	| 'BATCH_STATE_EXPIRED';
+
+/**
+ * How a job ends, for fault injection: the state, how many requests (the first ones) were answered
+ * before it ended (default: all when it succeeds, none otherwise), and a FAILED job's message.
+ */
+export interface BatchOutcome {
+	state: 'BATCH_STATE_SUCCEEDED' | 'BATCH_STATE_FAILED' | 'BATCH_STATE_CANCELLED' | 'BATCH_STATE_EXPIRED';
+	completed?: number;
+	message?: string;
+}
+
+const TERMINAL: State[] = ['BATCH_STATE_SUCCEEDED', 'BATCH_STATE_FAILED', 'BATCH_STATE_CANCELLED', 'BATCH_STATE_EXPIRED'];
 
 interface BatchItem {
 	request: unknown;
@@ -37,6 +55,9 @@ interface BatchJob {
 	inputFile?: string;
 	output?: Record<string, unknown>;
 	stats?: { succeeded: number; failed: number };
+	error?: { code: number; message: string };
+	outcome?: BatchOutcome;
+	startedAt: number;
 	finishing?: Promise<void>;
 }
 
@@ -46,6 +67,7 @@ const ENTITY_NOT_FOUND = 'Requested entity was not found.';
 
 export class BatchStore {
 	private readonly jobs = new Map<string, BatchJob>();
+	private outcomes: BatchOutcome[] = [];
 
 	constructor(
 		private readonly run: BatchRunner,
@@ -55,6 +77,11 @@ export class BatchStore {
 
 	get count(): number {
 		return this.jobs.size;
+	}
+
+	/** The next jobs created end this way, in order (then jobs succeed as usual). */
+	queueOutcomes(...outcomes: BatchOutcome[]) {
+		this.outcomes.push(...outcomes);
 	}
 
 	create(model: SimModel, body: unknown): Record<string, unknown> {
@@ -83,8 +110,10 @@ export class BatchStore {
 			updateTime: now,
 			state: 'BATCH_STATE_PENDING',
 			dueAt: Date.now() + this.delayMs(),
+			startedAt: Date.now(),
 			items,
 			inputFile,
+			outcome: this.outcomes.shift(),
 		};
 		this.jobs.set(job.id, job);
 		return operation(job);
@@ -117,6 +146,7 @@ export class BatchStore {
 
 	clear() {
 		this.jobs.clear();
+		this.outcomes = [];
 	}
 
 	private find(id: string): BatchJob {
@@ -136,22 +166,25 @@ export class BatchStore {
 	}
 
 	private async finish(job: BatchJob) {
-		const results = await Promise.all(job.items.map((item) => this.run(job.model, item.request)));
+		const outcome = job.outcome ?? { state: 'BATCH_STATE_SUCCEEDED' };
+		const completed = Math.min(job.items.length, outcome.completed ?? (outcome.state === 'BATCH_STATE_SUCCEEDED' ? job.items.length : 0));
+		const results = await Promise.all(job.items.slice(0, completed).map((item) => this.run(job.model, item.request)));
 		if (job.state !== 'BATCH_STATE_RUNNING') return; // cancelled meanwhile
 		const failed = results.filter((r) => r.error).length;
 		job.stats = { succeeded: results.length - failed, failed };
-		if (job.inputFile) {
+		if (results.length && job.inputFile) {
 			const lines = results.map((result, i) => JSON.stringify({ key: job.items[i].key, ...result }));
 			const file = this.files.add(Buffer.from(lines.join('\n') + '\n'), 'application/jsonl', { generated: true });
 			job.output = { responsesFile: `files/${file.id}` };
-		} else {
+		} else if (results.length) {
 			const inlinedResponses = results.map((result, i) => ({
 				...result,
 				...(job.items[i].metadata !== undefined ? { metadata: job.items[i].metadata } : {}),
 			}));
 			job.output = { inlinedResponses: { inlinedResponses } };
 		}
-		job.state = 'BATCH_STATE_SUCCEEDED';
+		if (outcome.state === 'BATCH_STATE_FAILED') job.error = { code: 13, message: outcome.message ?? 'Batch job failed due to an internal error.' };
+		job.state = outcome.state;
 		job.endTime = job.updateTime = new Date().toISOString();
 	}
 
@@ -195,13 +228,19 @@ function readBatch(body: unknown): Record<string, unknown> {
 function operation(job: BatchJob): Record<string, unknown> {
 	const name = `batches/${job.id}`;
 	const total = job.items.length;
-	const done = job.state === 'BATCH_STATE_SUCCEEDED' || job.state === 'BATCH_STATE_CANCELLED';
+	const done = TERMINAL.includes(job.state);
 	const batchStats: Record<string, string> = { requestCount: String(total) };
 	if (job.stats) {
 		batchStats.successfulRequestCount = String(job.stats.succeeded);
 		batchStats.failedRequestCount = String(job.stats.failed);
+		const pending = total - job.stats.succeeded - job.stats.failed;
+		if (pending > 0) batchStats.pendingRequestCount = String(pending);
 	} else if (!done) {
-		batchStats.pendingRequestCount = String(total);
+		// Progress as time passes, as a running job reports it.
+		const span = Math.max(1, job.dueAt - job.startedAt);
+		const answered = job.state === 'BATCH_STATE_RUNNING' ? Math.min(total - 1, Math.floor((total * (Date.now() - job.startedAt)) / span)) : 0;
+		if (answered > 0) batchStats.successfulRequestCount = String(answered);
+		batchStats.pendingRequestCount = String(total - Math.max(0, answered));
 	}
 	const metadata: Record<string, unknown> = {
 		'@type': TYPE_BATCH,
@@ -220,6 +259,7 @@ function operation(job: BatchJob): Record<string, unknown> {
 		name,
 		metadata,
 		...(done ? { done: true } : {}),
+		...(job.error ? { error: job.error } : {}),
 		...(job.output ? { response: { '@type': TYPE_OUTPUT, ...job.output } } : {}),
 	};
 }

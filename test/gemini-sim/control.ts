@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
 import { readBody, send, sendJson } from './http';
+import type { BatchOutcome } from './batch';
 import type { SimState } from './state';
 import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, RecordedRequest, TextMisrendering } from './types';
 
@@ -12,7 +13,8 @@ import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, Recorde
  *   POST /__sim/inject    JSON fault, or array of faults, queued for the next generateContent requests
  *   POST /__sim/random    {percent, kinds, seed?}, or null to switch random faults off
  *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, batchDelayMs?, quota?: {requests, windowMs} | null,
- *                          misrenderText?: {percent, seed?} | null}
+ *                          misrenderText?: {percent, seed?} | null,
+ *                          batchOutcomes?: [{state: 'BATCH_STATE_FAILED' | …, completed?, message?}] for the next batch jobs}
  *   GET  /__sim/requests  recorded requests; ?bodies=0 leaves bodies out, ?since=ID only newer ones
  *   POST /__sim/reset     clears requests, faults, counters, files and batches
  *   POST /__sim/teach     {image: base64, text?: string[], prompt?: string}: what an image shows, for the judge
@@ -50,8 +52,10 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 					batchDelayMs?: number;
 					quota?: Quota | null;
 					misrenderText?: TextMisrendering | null;
+					batchOutcomes?: BatchOutcome[];
 				};
 				if (config.misrenderText !== undefined) state.setTextMisrendering(config.misrenderText);
+				if (Array.isArray(config.batchOutcomes)) state.batches.queueOutcomes(...config.batchOutcomes);
 				if (config.quota !== undefined) state.quota = config.quota ?? undefined;
 				if (config.latencyMs !== undefined) state.latencyMs = Number(config.latencyMs);
 				if (config.batchDelayMs !== undefined) state.batchDelayMs = Number(config.batchDelayMs);

@@ -175,6 +175,47 @@ describe('the Batch API', () => {
 		}
 	});
 
+	it('reports progress while running, and ends as queued: failed with partial results, or expired without', async () => {
+		sim.batches.queueOutcomes({ state: 'BATCH_STATE_FAILED', completed: 1, message: 'Internal error.' }, { state: 'BATCH_STATE_EXPIRED' });
+		sim.setBatchDelay(400);
+		try {
+			const src = ['a', 'b', 'c', 'd'].map((text, n) => ({ contents: [{ role: 'user', parts: [{ text }] }], metadata: { key: `k${n}` } }));
+			const failing = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+			const expiring = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+			await new Promise((resolve) => setTimeout(resolve, 250));
+			const raw = async (name: string) => (await fetch(`${sim.url}/v1beta/${name}`, { headers: { 'x-goog-api-key': sim.apiKey } }).then((r) => r.json())) as { metadata: { state: string; batchStats: Record<string, string> } };
+			const running = await raw(failing.name!);
+			expect(running.metadata.state).toBe('BATCH_STATE_RUNNING');
+			expect(Number(running.metadata.batchStats.successfulRequestCount)).toBeGreaterThanOrEqual(1);
+			expect(Number(running.metadata.batchStats.pendingRequestCount)).toBe(4 - Number(running.metadata.batchStats.successfulRequestCount));
+
+			await new Promise((resolve) => setTimeout(resolve, 250));
+			const failed = await raw(failing.name!);
+			expect(failed).toMatchObject({ done: true, error: { code: 13, message: 'Internal error.' }, metadata: { state: 'BATCH_STATE_FAILED', batchStats: { requestCount: '4', successfulRequestCount: '1', pendingRequestCount: '3' } } });
+			const viaSdk = await ai.batches.get({ name: failing.name! });
+			expect(viaSdk.state).toBe('JOB_STATE_FAILED');
+			expect(viaSdk.dest!.inlinedResponses!.map((r) => r.metadata)).toEqual([{ key: 'k0' }]);
+			const expired = await ai.batches.get({ name: expiring.name! });
+			expect(expired.state).toBe('JOB_STATE_EXPIRED');
+			expect(expired.dest).toBeUndefined();
+		} finally {
+			sim.setBatchDelay(100);
+		}
+	});
+
+	it('takes job outcomes from the control API, for a simulator in another process', async () => {
+		const configured = await fetch(`${sim.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ batchOutcomes: [{ state: 'BATCH_STATE_CANCELLED', completed: 1 }] }) });
+		expect(configured.status).toBe(200);
+		const src = [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }, { contents: [{ role: 'user', parts: [{ text: 'y' }] }] }];
+		const first = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+		const second = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+		const [cancelled, succeeded] = [await finished(first.name!), await finished(second.name!)];
+		expect(cancelled.state).toBe('JOB_STATE_CANCELLED');
+		expect(cancelled.dest!.inlinedResponses).toHaveLength(1);
+		expect(succeeded.state).toBe('JOB_STATE_SUCCEEDED');
+		expect(succeeded.dest!.inlinedResponses).toHaveLength(2);
+	});
+
 	it('refuses an unknown model and an empty batch', async () => {
 		expect((await failure(ai.batches.create({ model: 'gemini-0-image', src: [{ contents: 'x' }] }))).status).toBe(404);
 		const empty = await fetch(`${sim.url}/v1beta/models/gemini-3-pro-image:batchGenerateContent`, {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
 import sharp from 'sharp';
 
+import { NanoBananaBatchResults } from '../../nodes/NanoBananaBatchResults/NanoBananaBatchResults.node';
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
 import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
@@ -291,5 +292,22 @@ describe('secrets never leave the package', () => {
 		const text = JSON.stringify(outputs);
 		expect(text).toContain('Invalid JWT Signature');
 		for (const secret of secretsOf(key)) expect(text).not.toContain(secret);
+	});
+});
+
+describe('Batch mode on Vertex AI', () => {
+	it('is refused before anything is sent: Vertex runs batches only from Cloud Storage or BigQuery', async () => {
+		const error = await errorOf(generate(serviceAccount(), { executionMode: 'batch', batchOptions: { pollIntervalSeconds: 0.02 } }));
+		expect(error.message).toBe('Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery');
+		expect(error.description).toMatch(/Set Execution Mode to Realtime/);
+		expect(sim.requests.filter((r) => r.path !== '/token')).toHaveLength(0);
+	});
+
+	it('Batch Results says which credential to select', async () => {
+		const run = runNode(new NanoBananaBatchResults(), { credentials: express(), items: [{ json: { batchJob: 'batches/abc' } }], parameters: { jobName: 'batches/abc' } });
+		const error = await errorOf(run);
+		expect(error.message).toMatch(/^Batch mode needs a Gemini API key credential/);
+		expect(error.description).toMatch(/Gemini API key credential the batch job was submitted with/);
+		expect(sim.requests).toHaveLength(0);
 	});
 });

@@ -4,7 +4,7 @@
  * Vertex AI, and turns every answer into a GenerateResult or a GeminiFailure.
  */
 import { GoogleGenAI } from '@google/genai';
-import type { GenerateContentParameters, Model } from '@google/genai';
+import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
 import { DEFAULT_HOST } from '../constants';
 import { GeminiFailure, classifyError, parseRetryAfter, redactSecret, vertexFailure } from './errors';
@@ -76,6 +76,82 @@ export interface UploadedFile {
 	uri: string;
 	mimeType: string;
 	name: string;
+}
+
+/** One request of a batch job, found again in the results by its key. */
+export interface BatchRequest {
+	key: string;
+	request: GenerateRequest;
+}
+
+/** A batch job's state, in the SDK's names (JOB_STATE_SUCCEEDED, …). */
+export interface BatchStatus {
+	name: string;
+	state: string;
+	model?: string;
+	createTime?: string;
+	endTime?: string;
+	/** Request counts, when the API gives them (the SDK drops them; read from the raw answer). */
+	stats?: { total: number; succeeded: number; failed: number; pending: number };
+	/** Why a failed job failed. */
+	error?: { code?: number; message?: string };
+	/** Results of an inline job, in request order, each with the key it was sent with. */
+	inlineResults?: BatchResultLine[];
+	/** The JSONL file (files/…) holding the results of a file job. */
+	responsesFile?: string;
+}
+
+/** One request's answer: a response to parse, or the error Google reports for it. */
+export interface BatchResultLine {
+	key?: string;
+	response?: WireResponse;
+	error?: { code?: number; message?: string };
+}
+
+/** The generateContent request body as the REST API takes it (a JSONL batch line's `request`). */
+export function restRequest(request: GenerateRequest): Record<string, unknown> {
+	return {
+		contents: request.contents,
+		generationConfig: request.generationConfig,
+		...(request.systemInstruction ? { systemInstruction: { parts: [{ text: request.systemInstruction }] } } : {}),
+		...(request.safetySettings ? { safetySettings: request.safetySettings } : {}),
+		...(request.tools ? { tools: request.tools } : {}),
+	};
+}
+
+/** The SDK's config for a request: generation settings plus system instruction, safety and tools. */
+function sdkConfig(request: GenerateRequest): GenerateContentParameters['config'] {
+	return {
+		...request.generationConfig,
+		systemInstruction: request.systemInstruction || undefined,
+		safetySettings: request.safetySettings as never,
+		tools: request.tools as never,
+	};
+}
+
+const SMALL_ANSWER_BYTES = 1024 * 1024;
+
+/** The JSON of an answer, read from a copy, if it is small (a job without inline results); else undefined. */
+async function readSmallJson(response: Response): Promise<Record<string, unknown> | undefined> {
+	const reader = response.clone().body?.getReader();
+	if (!reader) return undefined;
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.length;
+		if (size > SMALL_ANSWER_BYTES) {
+			await reader.cancel();
+			return undefined;
+		}
+		chunks.push(value);
+	}
+	try {
+		return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+	} catch {
+		return undefined;
+	}
 }
 
 const UNDICI_GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
@@ -205,10 +281,7 @@ export class GeminiClient {
 					model: request.model,
 					contents: request.contents as GenerateContentParameters['contents'],
 					config: {
-						...request.generationConfig,
-						systemInstruction: request.systemInstruction || undefined,
-						safetySettings: request.safetySettings as never,
-						tools: request.tools as never,
+						...sdkConfig(request),
 						abortSignal: settings.signal,
 						httpOptions: { timeout: settings.timeoutMs || undefined, fetch: fetchFn },
 					},
@@ -289,5 +362,98 @@ export class GeminiClient {
 			settings.retry,
 			settings,
 		);
+	}
+
+	/** Batch API (Gemini API only): one job for many requests, inline or from a JSONL file (files/…). */
+	async createBatch(model: string, input: { requests: BatchRequest[] } | { fileName: string }, displayName: string, settings: CallSettings): Promise<BatchStatus> {
+		const src =
+			'fileName' in input
+				? input.fileName
+				: input.requests.map(({ key, request }): InlinedRequest => ({
+						contents: request.contents as InlinedRequest['contents'],
+						config: sdkConfig(request),
+						metadata: { key },
+					}));
+		// Not retried past a network error: a job created whose answer was lost would run twice.
+		return await this.call(
+			async (fetchFn, raw) => this.batchStatus(await this.sdk.batches.create({ model, src, config: { displayName, abortSignal: settings.signal, httpOptions: { fetch: fetchFn } } }), raw.body),
+			settings,
+			false,
+		);
+	}
+
+	async getBatch(name: string, settings: CallSettings): Promise<BatchStatus> {
+		return await this.call(async (fetchFn, raw) => {
+			const job = await this.sdk.batches.get({ name, config: { abortSignal: settings.signal, httpOptions: { fetch: fetchFn } } });
+			return this.batchStatus(job, raw.body);
+		}, settings);
+	}
+
+	async cancelBatch(name: string, settings: CallSettings): Promise<void> {
+		await this.call(async () => await this.sdk.batches.cancel({ name, config: { abortSignal: settings.signal } }), settings);
+	}
+
+	/** Uploads a file from disk in chunks (a batch's JSONL requests), so it is never whole in memory. */
+	async uploadFilePath(path: string, mimeType: string, displayName: string, settings: CallSettings): Promise<UploadedFile> {
+		return await this.call(async () => {
+			const file = await this.sdk.files.upload({ file: path, config: { mimeType, displayName, abortSignal: settings.signal } });
+			return { uri: file.uri ?? '', mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
+		}, settings);
+	}
+
+	/** Streams a file (a batch's JSONL results) to disk. */
+	async downloadFile(name: string, path: string, settings: CallSettings): Promise<void> {
+		await this.call(async () => await this.sdk.files.download({ file: name, downloadPath: path, config: { abortSignal: settings.signal } }), settings);
+	}
+
+	/** A call with retries whose failure is a redacted GeminiFailure; `raw` holds the answer's JSON when it is small. */
+	private async call<T>(
+		run: (fetchFn: typeof fetch, raw: { body?: Record<string, unknown> }) => Promise<T>,
+		settings: CallSettings,
+		retry = true,
+	): Promise<T> {
+		return await withRetry(
+			async () => {
+				const { fetchFn: headerFetch, seen } = headerAwareFetch();
+				const raw: { body?: Record<string, unknown> } = {};
+				const fetchFn = async (input: string | URL | Request, init?: RequestInit) => {
+					const response = await headerFetch(input, init);
+					if (response.ok) raw.body = await readSmallJson(response);
+					return response;
+				};
+				try {
+					return await run(fetchFn as typeof fetch, raw);
+				} catch (error) {
+					throw this.forUser(classifyError(error, seen.retryAfterMs));
+				}
+			},
+			retry ? settings.retry : { ...settings.retry, maxAttempts: 1 },
+			settings,
+		);
+	}
+
+	private batchStatus(job: BatchJob, raw: Record<string, unknown> | undefined): BatchStatus {
+		const counts = ((raw?.metadata as Record<string, unknown> | undefined)?.batchStats ?? {}) as Record<string, string | undefined>;
+		const error = raw?.error as BatchStatus['error'];
+		const inline = job.dest?.inlinedResponses;
+		return {
+			name: job.name ?? '',
+			state: String(job.state ?? 'JOB_STATE_UNSPECIFIED'),
+			model: job.model?.replace(/^models\//, ''),
+			createTime: job.createTime,
+			endTime: job.endTime,
+			stats:
+				counts.requestCount !== undefined
+					? {
+							total: Number(counts.requestCount),
+							succeeded: Number(counts.successfulRequestCount ?? 0),
+							failed: Number(counts.failedRequestCount ?? 0),
+							pending: Number(counts.pendingRequestCount ?? 0),
+						}
+					: undefined,
+			error: error ? { code: error.code, message: error.message && redactSecret(error.message, this.apiKey) } : undefined,
+			inlineResults: inline?.map((r) => ({ key: r.metadata?.key, response: r.response as WireResponse | undefined, error: r.error })),
+			responsesFile: job.dest?.fileName,
+		};
 	}
 }

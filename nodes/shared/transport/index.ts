@@ -1,5 +1,15 @@
-export { GeminiClient, API_VERSION, DEFAULT_HOST, VERTEX_API_VERSION, VERTEX_MAX_INLINE_IMAGE_BYTES } from './client';
-export type { CallSettings, GeminiConnection, GenerateRequest, RemoteModel, UploadedFile, VertexConnection } from './client';
+export { GeminiClient, API_VERSION, DEFAULT_HOST, VERTEX_API_VERSION, VERTEX_MAX_INLINE_IMAGE_BYTES, restRequest } from './client';
+export type {
+	BatchRequest,
+	BatchResultLine,
+	BatchStatus,
+	CallSettings,
+	GeminiConnection,
+	GenerateRequest,
+	RemoteModel,
+	UploadedFile,
+	VertexConnection,
+} from './client';
 export { parseServiceAccountKey, ServiceAccountTokens } from './vertexAuth';
 export type { ServiceAccountKey } from './vertexAuth';
 export { GeminiFailure, classifyError, parseRetryDelay, parseRetryAfter, redactSecret } from './errors';

@@ -1,0 +1,30 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+
+import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
+import * as collect from './collect.operation';
+import { description } from './collect.description';
+
+export class NanoBananaBatchResults implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Nano Banana Batch Results',
+		name: 'nanoBananaBatchResults',
+		icon: { light: 'file:nanoBananaBatchResults.svg', dark: 'file:nanoBananaBatchResults.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["jobName"] }}',
+		description: 'Collect the images of a Nano Banana batch job (Batch mode, Submit Only): one item per request, paired by key',
+		defaults: { name: 'Nano Banana Batch Results' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest' }],
+		properties: description,
+	};
+
+	methods = { credentialTest: { nanoBananaCredentialTest } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await collect.execute.call(this);
+	}
+}

@@ -1,0 +1,594 @@
+/**
+ * Batch mode (Gemini Batch API, half price): the items are prepared exactly as in realtime, then
+ * sent as one job instead of one request each. Inline while the job is small, else as a JSONL
+ * file through the Files API. Results come back by key (`item3`, `item3-2`) and become the same
+ * output items, at the batch price; a request that failed is an item error like in realtime.
+ */
+import { createReadStream, createWriteStream } from 'fs';
+import type { WriteStream } from 'fs';
+import { mkdtemp, open, rm } from 'fs/promises';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { once } from 'events';
+import { NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
+
+import { estimateCostUsd, findModel, normaliseModelId } from './catalogue';
+import { forItem, forItems, toNodeError } from './errors';
+import { imageItems } from './fanout';
+import { runItems } from './runner';
+import type { ItemContext, RunSpec } from './runner';
+import { readOutputSettings } from './settings';
+import type { ImageRequest, OutputSettings } from './settings';
+import { defaultFileBase } from './output';
+import { GeminiFailure, parseGenerateResponse, restRequest } from './transport';
+import type { BatchRequest, BatchResultLine, BatchStatus, CallSettings, GeminiClient, GenerateRequest } from './transport';
+import { sleep } from './transport/retry';
+
+const MB = 1024 * 1024;
+/** Room for the envelope of an inline job around its requests. */
+const ENVELOPE_BYTES = 64 * 1024;
+const MAX_POLL_MS = 60_000;
+export const BATCH_MANIFEST_VERSION = 1;
+
+/** Why this client cannot use the Batch API, or undefined when it can (Gemini API keys can). */
+export function batchUnavailableReason(client: GeminiClient): string | undefined {
+	// Vertex AI batches are batch prediction jobs reading Cloud Storage or BigQuery, not inline requests or uploaded files.
+	if (client.isVertex) return 'Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery';
+	return undefined;
+}
+
+export interface BatchSettings {
+	submitOnly: boolean;
+	maxWaitMs: number;
+	firstPollMs: number;
+	cancelOnStop: boolean;
+	inlineLimitBytes: number;
+}
+
+export function readBatchSettings(ctx: IExecuteFunctions): BatchSettings {
+	const options = ctx.getNodeParameter('batchOptions', 0, {}) as IDataObject;
+	return {
+		submitOnly: ctx.getNodeParameter('batchResults', 0, 'wait') === 'submit',
+		maxWaitMs: Number(options.maxWaitMinutes ?? 60) * 60_000,
+		firstPollMs: Math.max(0.01, Number(options.pollIntervalSeconds ?? 5)) * 1000,
+		cancelOnStop: options.cancelJobOnStop !== false,
+		inlineLimitBytes: Number(options.inlineBatchLimitMb ?? 20) * MB,
+	};
+}
+
+export function isBatchMode(ctx: IExecuteFunctions): boolean {
+	return ctx.getNodeParameter('executionMode', 0, 'realtime') === 'batch';
+}
+
+/** One item's request, made exactly as realtime makes it, and how its answers become output. */
+export interface PreparedRequest {
+	request: GenerateRequest & ImageRequest;
+	/** Number of Images: the same request sent this many times. */
+	count: number;
+	asked: IDataObject;
+	output: OutputSettings;
+	options: IDataObject;
+	fileBase: string;
+}
+
+/** One request of a job, as Submit Only hands it to Collect: enough to write its output like realtime. */
+export interface BatchEntry {
+	key: string;
+	/** The input items the request was made from. */
+	items: number[];
+	model: string;
+	imageSize?: string;
+	asked: IDataObject;
+	fileBase: string;
+	imageIndex: number;
+	several: boolean;
+	output: OutputSettings;
+	includeThoughts?: boolean;
+	outputThoughtImages?: boolean;
+}
+
+/** What Submit Only outputs (as `batch`) and Collect reads back. */
+export interface BatchManifest {
+	version: number;
+	job: string;
+	node: string;
+	model: string;
+	input: 'inline' | 'file';
+	submittedAt: string;
+	requests: BatchEntry[];
+}
+
+const TERMINAL = new Set(['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED', 'JOB_STATE_PARTIALLY_SUCCEEDED']);
+
+export function isFinished(status: BatchStatus): boolean {
+	return TERMINAL.has(status.state);
+}
+
+/** `JOB_STATE_RUNNING` → `RUNNING`. */
+export function stateName(state: string): string {
+	return state.replace(/^(JOB|BATCH)_STATE_/, '');
+}
+
+export function progress(status: BatchStatus): string {
+	const stats = status.stats;
+	if (!stats || !stats.total) return '';
+	return `, ${stats.succeeded + stats.failed} of ${stats.total} requests done`;
+}
+
+/** Collects the requests of a job: in memory while the job stays under the inline limit, then in a JSONL file on disk. */
+class BatchBuilder {
+	private requests: BatchRequest[] = [];
+	private bytes = 0;
+	private dir?: string;
+	private file?: WriteStream;
+	private spilling?: Promise<void>;
+
+	constructor(private readonly inlineLimitBytes: number) {}
+
+	async add(key: string, request: GenerateRequest): Promise<void> {
+		const line = `${JSON.stringify({ key, request: restRequest(request) })}\n`;
+		const size = Buffer.byteLength(line);
+		if (!this.spilling && this.bytes + size + ENVELOPE_BYTES <= this.inlineLimitBytes) {
+			this.requests.push({ key, request });
+			this.bytes += size;
+			return;
+		}
+		// Items prepare concurrently: the first one over the limit moves the job to a file, the others wait for it.
+		await (this.spilling ??= this.spill());
+		await this.write(line);
+	}
+
+	get isFile(): boolean {
+		return !!this.spilling;
+	}
+
+	private async spill() {
+		this.dir = await mkdtemp(join(tmpdir(), 'nano-banana-batch-'));
+		this.file = createWriteStream(join(this.dir, 'requests.jsonl'));
+		const kept = this.requests;
+		this.requests = [];
+		for (const { key, request } of kept) await this.write(`${JSON.stringify({ key, request: restRequest(request) })}\n`);
+	}
+
+	private async write(line: string) {
+		if (!this.file!.write(line)) await once(this.file!, 'drain');
+	}
+
+	async submit(client: GeminiClient, model: string, displayName: string, call: CallSettings): Promise<BatchStatus> {
+		if (!this.spilling) return await client.createBatch(model, { requests: this.requests }, displayName, call);
+		await this.spilling;
+		this.file!.end();
+		await once(this.file!, 'finish');
+		const uploaded = await client.uploadFilePath(join(this.dir!, 'requests.jsonl'), 'application/jsonl', `${displayName}.jsonl`, call);
+		return await client.createBatch(model, { fileName: uploaded.name }, displayName, call);
+	}
+
+	async dispose() {
+		this.requests = [];
+		this.file?.destroy();
+		if (this.dir) await rm(this.dir, { recursive: true, force: true });
+	}
+}
+
+function keyOf(items: number[], image: number, count: number): string {
+	return `item${items[0]}${count > 1 ? `-${image + 1}` : ''}`;
+}
+
+function pairedItemOf(items: number[]): IPairedItemData | IPairedItemData[] {
+	return items.length > 1 ? items.map((item) => ({ item })) : { item: items[0] };
+}
+
+/** Output of several runs (bad items before a job, results after), in input order. */
+export function inItemOrder(...runs: INodeExecutionData[][]): INodeExecutionData[] {
+	const first = (item: INodeExecutionData) => {
+		const paired = item.pairedItem;
+		const one = Array.isArray(paired) ? paired[0] : paired;
+		return typeof one === 'object' ? one.item : Number(one ?? 0);
+	};
+	return runs.flat().map((item, n) => ({ item, n })).sort((a, b) => first(a.item) - first(b.item) || a.n - b.n).map(({ item }) => item);
+}
+
+export interface BatchRunSpec extends RunSpec {
+	/** Generate, Edit or Fuse: for the job's display name and Collect. */
+	node: string;
+	call: Omit<CallSettings, 'signal'>;
+}
+
+/**
+ * Batch mode of an operation. Each task prepares its request as realtime does (`prepare`); a bad
+ * item fails there, on its own, before anything is sent. The rest go as one job; then either the
+ * job is waited for and its results output, or (Submit Only) one item describes the job for Collect.
+ */
+export async function runBatch(
+	ctx: IExecuteFunctions,
+	client: GeminiClient,
+	spec: BatchRunSpec,
+	prepare: (task: number, context: ItemContext) => Promise<PreparedRequest>,
+): Promise<INodeExecutionData[][]> {
+	const unavailable = batchUnavailableReason(client);
+	if (unavailable) throw new NodeOperationError(ctx.getNode(), unavailable, { description: 'Set Execution Mode to Realtime, or use a Gemini API key credential.' });
+	const settings = readBatchSettings(ctx);
+	const jobModel = normaliseModelId(String(ctx.getNodeParameter('model', 0, '', { extractValue: true })));
+	const sourcesOf = spec.sourcesOf ?? ((task: number) => [task]);
+	const builder = new BatchBuilder(settings.inlineLimitBytes);
+	const entries: BatchEntry[][] = [];
+	try {
+		const [refused] = await runItems(ctx, spec, async (task, context) => {
+			const prepared = await prepare(task, context);
+			const items = sourcesOf(task);
+			if (normaliseModelId(prepared.request.model) !== jobModel) {
+				const message = `Batch mode sends one job for one model: this item asks for ${prepared.request.model}, the job is for ${jobModel} (the first item's)`;
+				throw new NodeOperationError(ctx.getNode(), items.length > 1 ? forItems(message, items) : forItem(message, items[0]), {
+					itemIndex: items[0],
+					description: 'Nothing was sent for this item. Use the same model for every item, or Realtime mode.',
+				});
+			}
+			const mine: BatchEntry[] = [];
+			for (let image = 0; image < prepared.count; image++) {
+				const key = keyOf(items, image, prepared.count);
+				await builder.add(key, prepared.request);
+				mine.push({
+					key,
+					items,
+					model: prepared.request.model,
+					imageSize: prepared.request.imageSize,
+					asked: prepared.asked,
+					fileBase: prepared.fileBase,
+					imageIndex: image,
+					several: prepared.count > 1,
+					output: prepared.output,
+					...(prepared.options.includeThoughts ? { includeThoughts: true } : {}),
+					...(prepared.options.outputThoughtImages ? { outputThoughtImages: true } : {}),
+				});
+			}
+			entries[task] = mine;
+			return [];
+		});
+		const requests = entries.flat().filter(Boolean);
+		if (!requests.length) return [refused];
+
+		const signal = ctx.getExecutionCancelSignal?.();
+		const displayName = `n8n ${spec.node} ${new Date().toISOString()}`;
+		let status: BatchStatus;
+		try {
+			status = await builder.submit(client, jobModel, displayName, { ...spec.call, signal });
+		} catch (error) {
+			if (signal?.aborted) {
+				throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled while the batch job was being submitted', {
+					description: 'The job was probably not created; if Google did create it, it runs and its results can be collected with the Nano Banana Batch Results node.',
+				});
+			}
+			const nodeError = toNodeError(ctx, error, requests[0].items[0], [...new Set(requests.flatMap((r) => r.items))]);
+			if (!ctx.continueOnFail()) throw nodeError;
+			// The job was not created: under Continue On Fail every item that was in it comes out with the error.
+			const [failed] = await runItems(ctx, spec, async (task) => {
+				if (entries[task]) throw nodeError;
+				return [];
+			});
+			return [inItemOrder(refused, failed)];
+		}
+		await builder.dispose();
+		const manifest: BatchManifest = {
+			version: BATCH_MANIFEST_VERSION,
+			job: status.name,
+			node: spec.node,
+			model: jobModel,
+			input: builder.isFile ? 'file' : 'inline',
+			submittedAt: new Date().toISOString(),
+			requests,
+		};
+		const jobItem = submittedItem(manifest, status);
+		if (settings.submitOnly) return [inItemOrder(refused, [jobItem])];
+
+		let finished: BatchStatus;
+		try {
+			finished = await waitForJob(ctx, client, status.name, settings, spec.call);
+		} catch (error) {
+			// Max Wait, or the job could not be read: it keeps running, so under Continue On Fail the Submit Only item goes on with the error, for a later Collect.
+			const nodeError = toNodeError(ctx, error, 0);
+			if (!ctx.continueOnFail() || signal?.aborted) throw nodeError;
+			return [inItemOrder(refused, [{ ...jobItem, json: { ...jobItem.json, error: { message: nodeError.message, description: nodeError.description ?? undefined } } }])];
+		}
+		return [inItemOrder(refused, await resultItems(ctx, client, finished, manifest, spec))];
+	} finally {
+		await builder.dispose();
+	}
+}
+
+function submittedItem(manifest: BatchManifest, status: BatchStatus): INodeExecutionData {
+	const items = [...new Set(manifest.requests.flatMap((r) => r.items))].sort((a, b) => a - b);
+	const cost = manifest.requests.reduce<number | null>((sum, r) => {
+		const each = estimateCostUsd(findModel(r.model), r.imageSize, 1, true);
+		return sum === null || each === undefined ? null : sum + each;
+	}, 0);
+	return {
+		json: {
+			batchJob: status.name,
+			state: stateName(status.state),
+			model: manifest.model,
+			requestCount: manifest.requests.length,
+			input: manifest.input,
+			submittedAt: manifest.submittedAt,
+			estimatedCostUsd: cost === null ? null : Math.round(cost * 1e6) / 1e6,
+			batch: manifest as unknown as IDataObject,
+		},
+		pairedItem: items.map((item) => ({ item })),
+	};
+}
+
+/** Polls with backoff until the job ends, Max Wait runs out, or the execution is cancelled (then cancels the job if asked). */
+export async function waitForJob(
+	ctx: IExecuteFunctions,
+	client: GeminiClient,
+	name: string,
+	settings: Pick<BatchSettings, 'maxWaitMs' | 'firstPollMs' | 'cancelOnStop'>,
+	call: Omit<CallSettings, 'signal'>,
+): Promise<BatchStatus> {
+	const signal = ctx.getExecutionCancelSignal?.();
+	const started = Date.now();
+	let interval = settings.firstPollMs;
+	try {
+		for (;;) {
+			const status = await client.getBatch(name, { ...call, signal });
+			if (isFinished(status)) return status;
+			const left = settings.maxWaitMs - (Date.now() - started);
+			if (left <= 0) {
+				throw new NodeOperationError(ctx.getNode(), `Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`, {
+					description: `The job was not cancelled: it keeps running at Google (which targets 24 h; a job expires after 48 h). Collect its results later with the Nano Banana Batch Results node and the job name ${name}, or wait longer (Max Wait in Batch Options; Wait Until Done in Batch Results).`,
+				});
+			}
+			await sleep(Math.min(interval, left), signal);
+			interval = Math.min(MAX_POLL_MS, interval * 1.5);
+		}
+	} catch (error) {
+		if (!signal?.aborted) throw error instanceof GeminiFailure ? toNodeError(ctx, error, 0) : error;
+		if (settings.cancelOnStop) await client.cancelBatch(name, { ...call }).catch(() => undefined);
+		throw new NodeOperationError(ctx.getNode(), `The execution was cancelled while waiting for batch job ${name}`, {
+			description: settings.cancelOnStop
+				? 'The job was cancelled at Google too (Cancel Job When Stopped is on). Results already made are not charged twice; send the items again to get them.'
+				: `The job keeps running at Google. Collect its results later with the Nano Banana Batch Results node and the job name ${name}.`,
+		});
+	}
+}
+
+/** A job's results by key: from the inline answer, or from the JSONL file streamed to disk and indexed by line. */
+export interface BatchResults {
+	keys(): string[];
+	get(key: string): Promise<BatchResultLine | undefined>;
+	close(): Promise<void>;
+}
+
+function inlineResults(lines: BatchResultLine[]): BatchResults {
+	const byKey = new Map(lines.map((line, n) => [line.key ?? `#${n}`, line]));
+	const keys = [...byKey.keys()];
+	return {
+		keys: () => keys,
+		// Each answer is read once: dropping it lets its image go as soon as its item is written.
+		get: async (key) => {
+			const line = byKey.get(key);
+			byKey.delete(key);
+			return line;
+		},
+		close: async () => byKey.clear(),
+	};
+}
+
+const KEY_AT_START = /^\{\s*"key"\s*:\s*("(?:[^"\\]|\\.)*")/;
+const HEAD_BYTES = 512;
+
+/**
+ * A local JSONL results file, indexed in one pass that keeps only each line's offsets: the images
+ * stay on disk until their item is written, so memory stays flat however many come back. A line
+ * is found by the `key` it starts with (as Google writes it), else by parsing it once.
+ */
+export async function indexJsonlResults(path: string): Promise<BatchResults> {
+	const file = await open(path, 'r');
+	let indexed = false;
+	try {
+		const readLine = async (start: number, end: number) => {
+			const buffer = Buffer.alloc(end - start);
+			await file.read(buffer, 0, buffer.length, start);
+			return buffer.toString('utf8');
+		};
+		const lines: Array<{ start: number; end: number; head: string }> = [];
+		let offset = 0;
+		let start = 0;
+		let head: Buffer[] = [];
+		let headBytes = 0;
+		for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+			let pos = 0;
+			for (;;) {
+				const newline = chunk.indexOf(10, pos);
+				const end = newline === -1 ? chunk.length : newline;
+				if (headBytes < HEAD_BYTES) {
+					const piece = chunk.subarray(pos, Math.min(end, pos + HEAD_BYTES - headBytes));
+					head.push(piece);
+					headBytes += piece.length;
+				}
+				if (newline === -1) break;
+				lines.push({ start, end: offset + newline, head: Buffer.concat(head).toString('utf8') });
+				start = offset + newline + 1;
+				head = [];
+				headBytes = 0;
+				pos = newline + 1;
+			}
+			offset += chunk.length;
+		}
+		if (offset > start) lines.push({ start, end: offset, head: Buffer.concat(head).toString('utf8') });
+		const index = new Map<string, { start: number; end: number }>();
+		for (const line of lines) {
+			if (!line.head.trim()) continue;
+			const match = KEY_AT_START.exec(line.head);
+			const key = match ? (JSON.parse(match[1]) as string) : (JSON.parse(await readLine(line.start, line.end)) as { key?: string }).key;
+			if (key !== undefined) index.set(key, { start: line.start, end: line.end });
+		}
+		indexed = true;
+		return {
+			keys: () => [...index.keys()],
+			get: async (key) => {
+				const at = index.get(key);
+				return at ? (JSON.parse(await readLine(at.start, at.end)) as BatchResultLine) : undefined;
+			},
+			close: async () => await file.close(),
+		};
+	} finally {
+		if (!indexed) await file.close();
+	}
+}
+
+/** A file job's results, streamed to a temporary file (removed on close) and indexed. */
+async function fileResults(client: GeminiClient, fileName: string, call: CallSettings): Promise<BatchResults> {
+	const dir = await mkdtemp(join(tmpdir(), 'nano-banana-results-'));
+	let results: BatchResults | undefined;
+	try {
+		const path = join(dir, 'results.jsonl');
+		await client.downloadFile(fileName, path, call);
+		results = await indexJsonlResults(path);
+		const { keys, get, close } = results;
+		return {
+			keys,
+			get,
+			close: async () => {
+				await close();
+				await rm(dir, { recursive: true, force: true });
+			},
+		};
+	} finally {
+		if (!results) await rm(dir, { recursive: true, force: true });
+	}
+}
+
+const RPC_HTTP: Record<number, [number, string]> = {
+	1: [499, 'CANCELLED'],
+	3: [400, 'INVALID_ARGUMENT'],
+	4: [504, 'DEADLINE_EXCEEDED'],
+	5: [404, 'NOT_FOUND'],
+	7: [403, 'PERMISSION_DENIED'],
+	8: [429, 'RESOURCE_EXHAUSTED'],
+	9: [400, 'FAILED_PRECONDITION'],
+	13: [500, 'INTERNAL'],
+	14: [503, 'UNAVAILABLE'],
+};
+
+/** The error Google reports for one request of a job. */
+function requestFailure(error: NonNullable<BatchResultLine['error']>): GeminiFailure {
+	const [httpCode, reason] = RPC_HTTP[error.code ?? 13] ?? [500, `RPC_${error.code}`];
+	return new GeminiFailure({
+		kind: 'http',
+		message: `Gemini refused this request of the batch (${reason}): ${error.message ?? 'no message'}`,
+		description: 'Google reported this error for this request only; the other requests of the job are not affected. Correct the request, or send the item again (in Realtime or a new batch).',
+		httpCode,
+		reason,
+		retryable: false,
+	});
+}
+
+/** Why a request has no result: the job ended before it was answered. */
+function missingFailure(status: BatchStatus): GeminiFailure {
+	const state = stateName(status.state);
+	const why: Record<string, string> = {
+		FAILED: `the batch job failed${status.error?.message ? ` (${status.error.message})` : ''} before this request was answered`,
+		CANCELLED: 'the batch job was cancelled before this request was answered',
+		EXPIRED: 'the batch job expired (Google ends jobs not done within 48 h) before this request was answered',
+	};
+	return new GeminiFailure({
+		kind: 'empty',
+		message: `No result: ${why[state] ?? `the batch job ended (${state}) without a result for this request`}`,
+		description: 'Results the job did make were output. Send this item again, in Realtime or a new batch; splitting a large job into smaller ones helps it finish in time.',
+		reason: `BATCH_${state}`,
+		retryable: false,
+	});
+}
+
+/**
+ * What Collect knows of a job given only its name: the requests are the results' keys, written
+ * with the default output settings. `item3-2` is item 3's second image.
+ */
+function entriesFromKeys(keys: string[], model: string): BatchEntry[] {
+	const parsed = keys.map((key, n) => {
+		const match = /^item(\d+)(?:-(\d+))?$/.exec(key);
+		return { key, item: match ? Number(match[1]) : n, image: match?.[2] ? Number(match[2]) - 1 : 0 };
+	});
+	return parsed.map(({ key, item, image }) => ({
+		key,
+		items: [item],
+		model,
+		asked: {},
+		fileBase: defaultFileBase(model || 'gemini', item),
+		imageIndex: image,
+		several: parsed.some((p) => p.item === item && p.key !== key),
+		output: readOutputSettings({}),
+	}));
+}
+
+/** How results pair with input: each with its source items (Wait), or all with the Collect node's input item. */
+export interface ResultPairing {
+	collectItem?: number;
+}
+
+/** One output item (or item error) per request of a finished job, in request order. */
+export async function resultItems(
+	ctx: IExecuteFunctions,
+	client: GeminiClient,
+	status: BatchStatus,
+	given: BatchManifest | undefined,
+	spec: { concurrency: number; call: Omit<CallSettings, 'signal'> },
+	pairing: ResultPairing = {},
+): Promise<INodeExecutionData[]> {
+	const manifest = given ?? { version: BATCH_MANIFEST_VERSION, job: status.name, node: '', model: status.model ?? '', input: status.responsesFile ? 'file' : 'inline', submittedAt: '', requests: [] };
+	const signal = ctx.getExecutionCancelSignal?.();
+	const results = status.responsesFile
+		? await fileResults(client, status.responsesFile, { ...spec.call, signal }).catch((error) => {
+				throw toNodeError(ctx, error, pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0);
+			})
+		: inlineResults(status.inlineResults ?? []);
+	// From here the answers live only in `results`, which lets each go once its item is written.
+	status.inlineResults = undefined;
+	const requests = given ? manifest.requests : entriesFromKeys(results.keys(), manifest.model);
+	const collecting = pairing.collectItem !== undefined;
+	const describe = (entry: BatchEntry): IDataObject => ({ batchJob: manifest.job, batchKey: entry.key, sourceItem: entry.items.length > 1 ? entry.items : entry.items[0], model: entry.model, ...entry.asked });
+	try {
+		const [items] = await runItems(
+			ctx,
+			{
+				concurrency: spec.concurrency,
+				tasks: requests.length,
+				sourcesOf: (t) => (collecting ? [pairing.collectItem!] : requests[t].items),
+				...(collecting ? { failedItemOf: (t: number) => ({ json: describe(requests[t]) }) } : {}),
+			},
+			async (t) => {
+				const entry = requests[t];
+				try {
+					const line = await results.get(entry.key);
+					if (!line || (!line.response && !line.error)) throw missingFailure(status);
+					if (line.error) throw requestFailure(line.error);
+					const result = parseGenerateResponse(line.response!);
+					const model = findModel(entry.model);
+					return await imageItems(ctx, {
+						results: [result],
+						request: { model: entry.model, modelInfo: model, imageSize: entry.imageSize, generationConfig: {} },
+						output: entry.output,
+						options: { includeThoughts: entry.includeThoughts, outputThoughtImages: entry.outputThoughtImages },
+						fileBase: entry.fileBase,
+						asked: { ...entry.asked, batchJob: manifest.job, batchKey: entry.key, sourceItem: entry.items.length > 1 ? entry.items : entry.items[0] },
+						pairedItem: collecting ? { item: pairing.collectItem! } : pairedItemOf(entry.items),
+						batch: true,
+						firstImageIndex: entry.imageIndex,
+						several: entry.several,
+					});
+				} catch (error) {
+					if (!collecting) throw toNodeError(ctx, error, entry.items[0], entry.items.length > 1 ? entry.items : undefined);
+					// Named by the request, since all of a Collect's results pair with one input item.
+					const nodeError = toNodeError(ctx, error, pairing.collectItem!);
+					const base = error instanceof Error ? error.message : String(error);
+					nodeError.message = `${base} (request ${entry.key} of ${manifest.job}, from item ${entry.items.join(', ')})`;
+					throw nodeError;
+				}
+			},
+		);
+		return items;
+	} finally {
+		await results.close();
+	}
+}
