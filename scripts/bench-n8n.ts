@@ -18,7 +18,10 @@
  *
  * Run with `npm run bench:n8n` (about 3 minutes on 2 cores). BENCH_N8N_N (default 32) changes N;
  * BENCH_N8N_MEMORY (default "20,50,100", empty for none) the memory runs; BENCH_N8N_PROFILE=1 also
- * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time. The
+ * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time;
+ * BENCH_N8N_ONLY=cpu runs part 2 alone (with BENCH_N8N_N=200, about a minute and a half);
+ * BENCH_N8N_V8_FLAGS sets V8 flags in the measured n8n process (e.g. --trace-gc, printed to
+ * .e2e/bench-n8n/run/n8n.log; NODE_OPTIONS does not allow them). The
  * package is built in a private copy of the tree (.e2e/bench-n8n/package), so a test run using
  * the repository's dist/ at the same time is never disturbed.
  */
@@ -51,7 +54,9 @@ import { makePhoto } from './bench-photo';
 const env = process.env;
 const N = Number(env.BENCH_N8N_N ?? 32);
 const LATENCY_MS = 1000;
-const MEMORY_RUNS = (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
+/** BENCH_N8N_ONLY=cpu: only the CPU figures (part 2), for measuring a change quickly. */
+const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
+const MEMORY_RUNS = CPU_ONLY ? [] : (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
 const PROFILE = env.BENCH_N8N_PROFILE === '1';
 const MODEL = 'gemini-3.1-flash-image';
 const MINUTE = 60_000;
@@ -439,6 +444,7 @@ const { PerformanceObserver, performance } = require('perf_hooks');
 const fs = require('fs');
 const v8 = require('v8');
 if (process.argv.some((arg) => arg === 'execute-batch')) {
+	if (process.env.BENCH_N8N_V8_FLAGS) v8.setFlagsFromString(process.env.BENCH_N8N_V8_FLAGS);
 	const gcs = [];
 	const heap = [];
 	new PerformanceObserver((list) => {
@@ -663,9 +669,12 @@ async function main() {
 		/* 1, 2 and 4: one n8n process */
 		const loadBeforeMain = load1();
 		progress(`running throughput, CPU and edit workflows in one n8n (load ${loadBeforeMain})`);
+		const cpuIds = [ID.cpu1a, ID.cpuNa, ID.cpu1b, ID.cpuNb, ID.offCpu1, ID.offCpuN];
 		const main = await runBatch(
 			sandbox,
-			[ID.warm, ID.officialT, ID.oursT, ID.officialFlat, ID.oursFlat, ID.cpu1a, ID.cpuNa, ID.cpu1b, ID.cpuNb, ID.offCpu1, ID.offCpuN, ID.editOurs, ID.editOfficial],
+			CPU_ONLY
+				? [ID.warm, ...cpuIds]
+				: [ID.warm, ID.officialT, ID.oursT, ID.officialFlat, ID.oursFlat, ...cpuIds, ID.editOurs, ID.editOfficial],
 			10 * MINUTE,
 		);
 		const loadAfterMain = load1();
@@ -738,7 +747,8 @@ async function main() {
 			await fs.cp(sandbox.userFolder, profiled.userFolder, { recursive: true });
 			await fs.rm(profDir, { recursive: true, force: true });
 			await fs.mkdir(profDir, { recursive: true });
-			const batch = await runBatch(profiled, [ID.profile], 5 * MINUTE);
+			// warmed up first, as in the measured run: no compilation of a cold process in the profile
+			const batch = await runBatch(profiled, [ID.warm, ID.profile], 5 * MINUTE);
 			const run = nodeRun(batch, ID.profile, NODE.ours);
 			const biggest = (await fs.readdir(profDir))
 				.map((name) => path.join(profDir, name))
@@ -774,17 +784,27 @@ async function main() {
 				`a request took ${(busyMs / requests.length).toFixed(0)} ms on average (latency + answer and transfer); a request slot stood idle ${((DEFAULT_CONCURRENCY * ours.executionTime - busyMs) / requests.length).toFixed(0)} ms per request ((C·wall − Σ request time)/N)`,
 			);
 		};
-		heading(`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`);
-		throughput(ID.officialT, ID.oursT, sims.officialT, sims.oursT, '');
-		console.log(`   the same with the simulator's default flat images (small files, so little work per image):`);
-		throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
+		if (!CPU_ONLY) {
+			heading(`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`);
+			throughput(ID.officialT, ID.oursT, sims.officialT, sims.oursT, '');
+			console.log(`   the same with the simulator's default flat images (small files, so little work per image):`);
+			throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
+		}
 
 		heading(`2. CPU per image at zero latency, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`);
 		const cpuOf = (id: string, node: string) => {
 			const run = nodeRun(main, id, node);
 			const [from, to] = windowOf(id, node);
 			const gcs = heapLog?.gcs.filter(([t]) => t >= from && t <= to);
-			return { run, split: cpuBetween(main.samples, from, to), majorGcs: gcs?.filter(([, kind]) => kind === 4).length };
+			const pauseMs = (kinds: number[]) => gcs?.filter(([, kind]) => kinds.includes(kind)).reduce((sum, [, , ms]) => sum + ms, 0) ?? 0;
+			return {
+				run,
+				split: cpuBetween(main.samples, from, to),
+				majorGcs: gcs?.filter(([, kind]) => kind === 4).length,
+				// main-thread pauses as perf_hooks reports them: scavenges (1), and mark-compact with its incremental steps (4, 8)
+				minorGcMs: pauseMs([1]),
+				majorGcMs: pauseMs([4, 8]),
+			};
 		};
 		/** (N-image run - 1-image run) / (N - 1): what one more image costs, the fixed cost of a run left out. */
 		const perImage = (oneId: string, manyId: string, node: string) => {
@@ -792,7 +812,11 @@ async function main() {
 			const many = cpuOf(manyId, node);
 			const per = (key: keyof CpuSplit) => (many.split[key] - one.split[key]) / (N - 1);
 			const split: CpuSplit = { cpuMs: per('cpuMs'), mainMs: per('mainMs'), v8Ms: per('v8Ms'), libuvMs: per('libuvMs') };
-			return { one, many, split };
+			const gcPerImage = {
+				minorMs: (many.minorGcMs - one.minorGcMs) / (N - 1),
+				majorMs: (many.majorGcMs - one.majorGcMs) / (N - 1),
+			};
+			return { one, many, split, gcPerImage };
 		};
 		const runs = [
 			{ label: 'our Generate in n8n, run a', ...perImage(ID.cpu1a, ID.cpuNa, NODE.ours) },
@@ -800,7 +824,10 @@ async function main() {
 			{ label: "n8n's Google Gemini node in n8n", ...perImage(ID.offCpu1, ID.offCpuN, NODE.official) },
 		];
 		for (const r of runs) {
-			const gcs = r.many.majorGcs === undefined ? '' : `, ${r.many.majorGcs} major GCs`;
+			const gcs =
+				r.many.majorGcs === undefined
+					? ''
+					: `, ${r.many.majorGcs} major GCs; GC pauses on the main thread ${r.gcPerImage.minorMs.toFixed(1)} ms/image scavenge, ${r.gcPerImage.majorMs.toFixed(1)} ms/image mark-compact`;
 			line(
 				r.label,
 				`${r.split.cpuMs.toFixed(1)} ms/image (${splitText(r.split)}); ${N} images ${r.many.split.cpuMs.toFixed(0)} ms CPU in ${r.many.run.executionTime} ms${gcs}, 1 image ${r.one.split.cpuMs.toFixed(0)} ms in ${r.one.run.executionTime} ms`,
@@ -830,7 +857,7 @@ async function main() {
 			for (const [name, ms] of profile.top.slice(0, 15)) line(`  ${(ms / N).toFixed(2)} ms/image`, name);
 		}
 
-		heading(`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults; a fresh n8n process per run`);
+		if (memory.length) heading(`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults; a fresh n8n process per run`);
 		for (const m of memory) {
 			line(
 				`${m.n} images`,
@@ -844,17 +871,19 @@ async function main() {
 			line(`growth of the peak, ${first.n} -> ${last.n} images`, `${(100 * growth).toFixed(1)}%  (flat: below 25%) -> ${growth < 0.25 ? 'flat' : 'NOT flat'}`);
 		}
 
-		heading(`4. Edit upload of a 24 MP photo`);
-		const meta = await sharp(photo).metadata();
-		const bodyBytes = (sim: GeminiSim) => sim.requests.reduce((sum, r) => sum + r.bodyBytes, 0);
-		const describe = (sim: GeminiSim) =>
-			sim.requests.map((r) => `${r.action ?? r.path} ${size(r.bodyBytes)}`).join(' + ');
-		const editOurs = nodeRun(main, ID.editOurs, NODE.editOurs);
-		const editOfficial = nodeRun(main, ID.editOfficial, NODE.editOfficial);
-		line('the photo', `${meta.width}x${meta.height} JPEG, ${mb(photo.length)}`);
-		line('our Edit node (defaults)', `${mb(bodyBytes(sims.editOurs))} sent = ${(bodyBytes(sims.editOurs) / photo.length).toFixed(3)}x the file  (${describe(sims.editOurs)}; ${imagesOut(editOurs)} image out)`);
-		line("n8n's Google Gemini node (image edit)", `${mb(bodyBytes(sims.editOfficial))} sent = ${(bodyBytes(sims.editOfficial) / photo.length).toFixed(3)}x the file  (${describe(sims.editOfficial)}; ${imagesOut(editOfficial)} image out)`);
-		line('ours / official', `${(bodyBytes(sims.editOurs) / bodyBytes(sims.editOfficial)).toFixed(3)}x`);
+		if (!CPU_ONLY) {
+			heading(`4. Edit upload of a 24 MP photo`);
+			const meta = await sharp(photo).metadata();
+			const bodyBytes = (sim: GeminiSim) => sim.requests.reduce((sum, r) => sum + r.bodyBytes, 0);
+			const describe = (sim: GeminiSim) =>
+				sim.requests.map((r) => `${r.action ?? r.path} ${size(r.bodyBytes)}`).join(' + ');
+			const editOurs = nodeRun(main, ID.editOurs, NODE.editOurs);
+			const editOfficial = nodeRun(main, ID.editOfficial, NODE.editOfficial);
+			line('the photo', `${meta.width}x${meta.height} JPEG, ${mb(photo.length)}`);
+			line('our Edit node (defaults)', `${mb(bodyBytes(sims.editOurs))} sent = ${(bodyBytes(sims.editOurs) / photo.length).toFixed(3)}x the file  (${describe(sims.editOurs)}; ${imagesOut(editOurs)} image out)`);
+			line("n8n's Google Gemini node (image edit)", `${mb(bodyBytes(sims.editOfficial))} sent = ${(bodyBytes(sims.editOfficial) / photo.length).toFixed(3)}x the file  (${describe(sims.editOfficial)}; ${imagesOut(editOfficial)} image out)`);
+			line('ours / official', `${(bodyBytes(sims.editOurs) / bodyBytes(sims.editOfficial)).toFixed(3)}x`);
+		}
 
 		heading('Summary');
 		line('machine', `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
