@@ -20,6 +20,7 @@
  * BENCH_N8N_MEMORY (default "20,50,100", empty for none) the memory runs; BENCH_N8N_PROFILE=1 also
  * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time;
  * BENCH_N8N_ONLY=cpu runs part 2 alone (with BENCH_N8N_N=200, about a minute and a half);
+ * BENCH_N8N_CPU_RUNS (default 2, at most 6) how many times part 2 measures our node and the bare loop;
  * BENCH_N8N_V8_FLAGS sets V8 flags in the measured n8n process (e.g. --trace-gc, printed to
  * .e2e/bench-n8n/run/n8n.log; NODE_OPTIONS does not allow them). The
  * package is built in a private copy of the tree (.e2e/bench-n8n/package), so a test run using
@@ -58,6 +59,9 @@ const LATENCY_MS = 1000;
 const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
 const MEMORY_RUNS = CPU_ONLY ? [] : (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
 const PROFILE = env.BENCH_N8N_PROFILE === '1';
+/** Runs of the CPU measure (1 and N images each) for our node, and of the bare loop: the load on a shared machine varies. */
+const CPU_RUNS = Math.min(6, Math.max(1, Number(env.BENCH_N8N_CPU_RUNS ?? 2)));
+const RUN_LETTERS = 'abcdef'.slice(0, CPU_RUNS).split('');
 const MODEL = 'gemini-3.1-flash-image';
 const MINUTE = 60_000;
 const MB = 1e6;
@@ -174,15 +178,17 @@ const EDIT_PROMPT = 'Warm up the colours';
 
 /**
  * [Date.now(), VmRSS kB, VmHWM kB, then utime+stime in clock ticks of: the whole process, its main thread,
- * its V8 platform threads (garbage collection, compilation), its libuv thread pool]
+ * its V8 platform threads (garbage collection, compilation), its libuv thread pool; then the machine's load average]
  */
-type Sample = [number, number, number, number, number, number, number];
+type Sample = [number, number, number, number, number, number, number, number];
 const RSS = 1;
 const HWM = 2;
 const CPU = 3;
 const MAIN_THREAD = 4;
 const V8_THREADS = 5;
 const LIBUV_THREADS = 6;
+/** The 1-minute load average, times 100 */
+const LOAD = 7;
 
 const SAMPLER = `
 const { parentPort, workerData } = require('worker_threads');
@@ -222,7 +228,8 @@ function read() {
 		const rss = /VmRSS:\\s+(\\d+)/.exec(status);
 		const hwm = /VmHWM:\\s+(\\d+)/.exec(status);
 		if (!rss || !hwm) return finish();
-		samples.push([Date.now(), Number(rss[1]), Number(hwm[1]), whole, main, v8, libuv]);
+		const load = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+		samples.push([Date.now(), Number(rss[1]), Number(hwm[1]), whole, main, v8, libuv, Math.round(load * 100)]);
 	} catch {
 		finish();
 	}
@@ -418,6 +425,8 @@ interface BareResult {
 	wallMs: number;
 	heapUsed: number;
 	bytes: number;
+	/** The 1-minute load average when the run started. */
+	load?: string;
 }
 
 /** The loop under the Node that runs n8n, with the same generationConfig our node sent. */
@@ -427,10 +436,11 @@ async function bareLoop(install: N8nInstall, sim: GeminiSim, config: Record<stri
 	await fs.mkdir(path.join(dir, 'out'), { recursive: true });
 	const script = path.join(dir, 'bare-loop.js');
 	await fs.writeFile(script, BARE_LOOP);
+	const load = load1();
 	const args = [script, repoDir, sim.url, sim.apiKey, MODEL, String(N), path.join(dir, 'out'), JSON.stringify(config), String(ballastBytes)];
 	const { stdout } = await mustSucceed(runCommand(install.nodeBin, args, { timeoutMs: 3 * MINUTE }), 'the bare @google/genai loop');
 	await fs.rm(path.join(dir, 'out'), { recursive: true, force: true });
-	return JSON.parse(stdout.trim().split('\n').pop()!) as BareResult;
+	return { ...(JSON.parse(stdout.trim().split('\n').pop()!) as BareResult), load };
 }
 
 /* ---------- n8n's V8 heap and garbage collections, seen from inside ---------- */
@@ -595,10 +605,8 @@ async function main() {
 			oursT: 'nbsBench02OursT',
 			officialFlat: 'nbsBench03OfficialF',
 			oursFlat: 'nbsBench04OursF',
-			cpu1a: 'nbsBench05Cpu1a',
-			cpuNa: 'nbsBench06CpuNa',
-			cpu1b: 'nbsBench07Cpu1b',
-			cpuNb: 'nbsBench08CpuNb',
+			cpu1: (run: string) => `nbsBench05Cpu${run}1`,
+			cpuN: (run: string) => `nbsBench05Cpu${run}N`,
 			offCpu1: 'nbsBench09OffCpu1',
 			offCpuN: 'nbsBench10OffCpuN',
 			editOurs: 'nbsBench11EditOurs',
@@ -617,10 +625,10 @@ async function main() {
 			workflow(ID.oursT, `bench: our Generate, ${N} prompts`, [...prompts(N, 'Throughput'), ourGenerate(NODE.ours, cred.oursT)]),
 			workflow(ID.officialFlat, `bench: official node, ${N} prompts, flat images`, [...prompts(N, 'Flat'), officialGenerate(NODE.official, cred.officialFlat)]),
 			workflow(ID.oursFlat, `bench: our Generate, ${N} prompts, flat images`, [...prompts(N, 'Flat'), ourGenerate(NODE.ours, cred.oursFlat)]),
-			workflow(ID.cpu1a, 'bench: CPU, 1 image (a)', [...prompts(1, 'CPU a'), ourGenerate(NODE.ours, cred.cpu)]),
-			workflow(ID.cpuNa, `bench: CPU, ${N} images (a)`, [...prompts(N, 'CPU a'), ourGenerate(NODE.ours, cred.cpu)]),
-			workflow(ID.cpu1b, 'bench: CPU, 1 image (b)', [...prompts(1, 'CPU b'), ourGenerate(NODE.ours, cred.cpu)]),
-			workflow(ID.cpuNb, `bench: CPU, ${N} images (b)`, [...prompts(N, 'CPU b'), ourGenerate(NODE.ours, cred.cpu)]),
+			...RUN_LETTERS.flatMap((run) => [
+				workflow(ID.cpu1(run), `bench: CPU, 1 image (${run})`, [...prompts(1, `CPU ${run}`), ourGenerate(NODE.ours, cred.cpu)]),
+				workflow(ID.cpuN(run), `bench: CPU, ${N} images (${run})`, [...prompts(N, `CPU ${run}`), ourGenerate(NODE.ours, cred.cpu)]),
+			]),
 			workflow(ID.offCpu1, 'bench: CPU, official node, 1 image', [...prompts(1, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
 			workflow(ID.offCpuN, `bench: CPU, official node, ${N} images`, [...prompts(N, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
 			workflow(ID.editOurs, 'bench: our Edit, 24 MP photo', [
@@ -669,7 +677,7 @@ async function main() {
 		/* 1, 2 and 4: one n8n process */
 		const loadBeforeMain = load1();
 		progress(`running throughput, CPU and edit workflows in one n8n (load ${loadBeforeMain})`);
-		const cpuIds = [ID.cpu1a, ID.cpuNa, ID.cpu1b, ID.cpuNb, ID.offCpu1, ID.offCpuN];
+		const cpuIds = [...RUN_LETTERS.flatMap((run) => [ID.cpu1(run), ID.cpuN(run)]), ID.offCpu1, ID.offCpuN];
 		const main = await runBatch(
 			sandbox,
 			CPU_ONLY
@@ -691,18 +699,20 @@ async function main() {
 			const used = heapLog?.heap.filter(([t]) => t >= from && t <= to).map(([, bytes]) => bytes) ?? [];
 			return used.length ? used.reduce((a, b) => a + b, 0) / used.length : undefined;
 		};
-		const ourHeap = [heapIn(windowOf(ID.cpuNa, NODE.ours)), heapIn(windowOf(ID.cpuNb, NODE.ours))].filter((h): h is number => h !== undefined);
+		const ourHeap = RUN_LETTERS.map((run) => heapIn(windowOf(ID.cpuN(run), NODE.ours))).filter((h): h is number => h !== undefined);
 		const n8nHeapBytes = ourHeap.length ? ourHeap.reduce((a, b) => a + b, 0) / ourHeap.length : undefined;
 
 		/* the bare loop, right after, against its own simulator: as it is, then holding as much heap as n8n did */
 		const ourConfig = (sims.cpu.generateRequests[0]?.body as { generationConfig?: Record<string, unknown> } | undefined)?.generationConfig ?? {};
 		progress(`running the bare @google/genai loop (load ${load1()})`);
-		const bareRuns = [await bareLoop(install, sims.bare, ourConfig), await bareLoop(install, sims.bare, ourConfig)];
+		const bareRuns: BareResult[] = [];
+		for (const _run of RUN_LETTERS) bareRuns.push(await bareLoop(install, sims.bare, ourConfig));
+		const meanOf = (key: 'cpuMs' | 'mainMs' | 'wallMs') => bareRuns.reduce((sum, b) => sum + b[key], 0) / bareRuns.length;
 		const bare: BareResult = {
-			cpuMs: (bareRuns[0].cpuMs + bareRuns[1].cpuMs) / 2,
-			mainMs: (bareRuns[0].mainMs + bareRuns[1].mainMs) / 2,
-			wallMs: (bareRuns[0].wallMs + bareRuns[1].wallMs) / 2,
-			heapUsed: Math.max(bareRuns[0].heapUsed, bareRuns[1].heapUsed),
+			cpuMs: meanOf('cpuMs'),
+			mainMs: meanOf('mainMs'),
+			wallMs: meanOf('wallMs'),
+			heapUsed: Math.max(...bareRuns.map((b) => b.heapUsed)),
 			bytes: bareRuns[0].bytes,
 		};
 		const bareWithHeap = n8nHeapBytes ? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes) : undefined;
@@ -797,8 +807,10 @@ async function main() {
 			const [from, to] = windowOf(id, node);
 			const gcs = heapLog?.gcs.filter(([t]) => t >= from && t <= to);
 			const pauseMs = (kinds: number[]) => gcs?.filter(([, kind]) => kinds.includes(kind)).reduce((sum, [, , ms]) => sum + ms, 0) ?? 0;
+			const loads = main.samples.filter(([t]) => t >= from && t <= to).map((sample) => sample[LOAD] / 100);
 			return {
 				run,
+				load: loads.length ? (loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2) : '?',
 				split: cpuBetween(main.samples, from, to),
 				majorGcs: gcs?.filter(([, kind]) => kind === 4).length,
 				// main-thread pauses as perf_hooks reports them: scavenges (1), and mark-compact with its incremental steps (4, 8)
@@ -818,11 +830,9 @@ async function main() {
 			};
 			return { one, many, split, gcPerImage };
 		};
-		const runs = [
-			{ label: 'our Generate in n8n, run a', ...perImage(ID.cpu1a, ID.cpuNa, NODE.ours) },
-			{ label: 'our Generate in n8n, run b', ...perImage(ID.cpu1b, ID.cpuNb, NODE.ours) },
-			{ label: "n8n's Google Gemini node in n8n", ...perImage(ID.offCpu1, ID.offCpuN, NODE.official) },
-		];
+		const ourRuns = RUN_LETTERS.map((run) => ({ label: `our Generate in n8n, run ${run}`, ...perImage(ID.cpu1(run), ID.cpuN(run), NODE.ours) }));
+		const officialRun = { label: "n8n's Google Gemini node in n8n", ...perImage(ID.offCpu1, ID.offCpuN, NODE.official) };
+		const runs = [...ourRuns, officialRun];
 		for (const r of runs) {
 			const gcs =
 				r.many.majorGcs === undefined
@@ -830,20 +840,20 @@ async function main() {
 					: `, ${r.many.majorGcs} major GCs; GC pauses on the main thread ${r.gcPerImage.minorMs.toFixed(1)} ms/image scavenge, ${r.gcPerImage.majorMs.toFixed(1)} ms/image mark-compact`;
 			line(
 				r.label,
-				`${r.split.cpuMs.toFixed(1)} ms/image (${splitText(r.split)}); ${N} images ${r.many.split.cpuMs.toFixed(0)} ms CPU in ${r.many.run.executionTime} ms${gcs}, 1 image ${r.one.split.cpuMs.toFixed(0)} ms in ${r.one.run.executionTime} ms`,
+				`${r.split.cpuMs.toFixed(1)} ms/image (${splitText(r.split)}); ${N} images ${r.many.split.cpuMs.toFixed(0)} ms CPU in ${r.many.run.executionTime} ms at load ${r.many.load}${gcs}, 1 image ${r.one.split.cpuMs.toFixed(0)} ms in ${r.one.run.executionTime} ms`,
 			);
 		}
-		const ourPerImage = (runs[0].split.cpuMs + runs[1].split.cpuMs) / 2;
+		const ourPerImage = ourRuns.reduce((sum, r) => sum + r.split.cpuMs, 0) / ourRuns.length;
 		const imageBytes = Number(runs[0].many.run.items[0]?.json.fileSize ?? 0);
-		line('our Generate node in n8n (mean of a and b)', `${ourPerImage.toFixed(1)} ms CPU per image  (${mb(imageBytes)} PNGs, default settings, C = ${DEFAULT_CONCURRENCY})`);
+		line(`our Generate node in n8n (mean of ${ourRuns.length} runs)`, `${ourPerImage.toFixed(1)} ms CPU per image  (${mb(imageBytes)} PNGs, default settings, C = ${DEFAULT_CONCURRENCY})`);
 		const bareText = (b: BareResult) =>
 			`${(b.cpuMs / N).toFixed(1)} ms CPU per image (main thread ${(b.mainMs / N).toFixed(1)}, other threads ${((b.cpuMs - b.mainMs) / N).toFixed(1)}); ${N} images in ${b.wallMs.toFixed(0)} ms, V8 heap ${(b.heapUsed / MB).toFixed(0)} MB`;
 		line(
 			'bare @google/genai loop (Node 24, no n8n)',
-			`${bareText(bare)}; mean of 2 runs (${bareRuns.map((b) => (b.cpuMs / N).toFixed(1)).join(' and ')}), sequential, same generationConfig, writes each file`,
+			`${bareText(bare)}; mean of ${bareRuns.length} runs (${bareRuns.map((b) => `${(b.cpuMs / N).toFixed(1)} at load ${b.load}`).join(', ')}), sequential, same generationConfig, writes each file`,
 		);
 		line('ratio ours in n8n / bare', `${(ourPerImage / (bare.cpuMs / N)).toFixed(2)}x  (target: at most 1.5x)`);
-		line("ratio n8n's own node in n8n / bare", `${(runs[2].split.cpuMs / (bare.cpuMs / N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`);
+		line("ratio n8n's own node in n8n / bare", `${(officialRun.split.cpuMs / (bare.cpuMs / N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`);
 		if (n8nHeapBytes && bareWithHeap) {
 			line("n8n's V8 heap in use during our runs", `${(n8nHeapBytes / MB).toFixed(0)} MB (from a --require'd observer in the n8n process)`);
 			line('bare loop holding a heap of that size', bareText(bareWithHeap));
