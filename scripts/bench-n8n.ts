@@ -16,13 +16,15 @@
  *   3. peak RSS of the n8n process for 20, 50 and 100 4K images (one fresh n8n process per run);
  *   4. bytes sent to edit a 24 MP photo: our Edit vs the file vs the official node (Files API).
  *
- * Run with `npm run bench:n8n` (about 3 minutes on 2 cores). BENCH_N8N_N (default 32) changes N;
+ * Run with `npm run bench:n8n` (about 4 minutes on 2 cores). BENCH_N8N_N (default 32) changes N
+ * for part 1, BENCH_N8N_CPU_N (default 200) for part 2;
  * BENCH_N8N_MEMORY (default "20,50,100", empty for none) the memory runs; BENCH_N8N_PROFILE=1 also
  * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time;
- * BENCH_N8N_ONLY=cpu runs part 2 alone (with BENCH_N8N_N=200, about a minute and a half);
+ * BENCH_N8N_ONLY=cpu runs part 2 alone (about a minute and a half);
  * BENCH_N8N_CPU_RUNS (default 2, at most 6) how many times part 2 measures our node and the bare loop;
  * BENCH_N8N_V8_FLAGS sets V8 flags in the measured n8n process (e.g. --trace-gc, printed to
- * .e2e/bench-n8n/run/n8n.log; NODE_OPTIONS does not allow them). The
+ * .e2e/bench-n8n/run/n8n.log; NODE_OPTIONS does not allow them), BENCH_N8N_NODE_OPTIONS adds to its
+ * NODE_OPTIONS (e.g. --max-semi-space-size=1). The
  * package is built in a private copy of the tree (.e2e/bench-n8n/package), so a test run using
  * the repository's dist/ at the same time is never disturbed.
  */
@@ -54,6 +56,8 @@ import { makePhoto } from './bench-photo';
 
 const env = process.env;
 const N = Number(env.BENCH_N8N_N ?? 32);
+/** Images per CPU run (part 2): enough that one full garbage collection more or less moves the figure little. */
+const CPU_N = Number(env.BENCH_N8N_CPU_N ?? 200);
 const LATENCY_MS = 1000;
 /** BENCH_N8N_ONLY=cpu: only the CPU figures (part 2), for measuring a change quickly. */
 const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
@@ -437,7 +441,7 @@ async function bareLoop(install: N8nInstall, sim: GeminiSim, config: Record<stri
 	const script = path.join(dir, 'bare-loop.js');
 	await fs.writeFile(script, BARE_LOOP);
 	const load = load1();
-	const args = [script, repoDir, sim.url, sim.apiKey, MODEL, String(N), path.join(dir, 'out'), JSON.stringify(config), String(ballastBytes)];
+	const args = [script, repoDir, sim.url, sim.apiKey, MODEL, String(CPU_N), path.join(dir, 'out'), JSON.stringify(config), String(ballastBytes)];
 	const { stdout } = await mustSucceed(runCommand(install.nodeBin, args, { timeoutMs: 3 * MINUTE }), 'the bare @google/genai loop');
 	await fs.rm(path.join(dir, 'out'), { recursive: true, force: true });
 	return { ...(JSON.parse(stdout.trim().split('\n').pop()!) as BareResult), load };
@@ -478,6 +482,7 @@ interface HeapLog {
 
 interface ProfileNode {
 	id: number;
+	parent?: ProfileNode;
 	callFrame: { functionName: string; url: string; lineNumber: number };
 	children?: number[];
 }
@@ -492,8 +497,10 @@ interface Profile {
 /** Self time inside [from, to] (epoch ms) by function, from a V8 .cpuprofile of the n8n process. */
 function profileBreakdown(profile: Profile, from: number, to: number, epochOfStart: number) {
 	const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+	for (const node of profile.nodes) for (const child of node.children ?? []) byId.get(child)!.parent = node;
 	const self = new Map<string, number>();
 	const groups = new Map<string, number>();
+	const kinds = new Map<string, number>();
 	let t = epochOfStart;
 	let total = 0;
 	for (let k = 0; k < profile.samples.length; k++) {
@@ -507,10 +514,35 @@ function profileBreakdown(profile: Profile, from: number, to: number, epochOfSta
 		const pkg = packageOf(url);
 		groups.set(pkg, (groups.get(pkg) ?? 0) + delta);
 		self.set(key, (self.get(key) ?? 0) + delta);
+		const kind = kindOf(node);
+		kinds.set(kind, (kinds.get(kind) ?? 0) + delta);
 		total += delta;
 	}
 	const sorted = (map: Map<string, number>) => [...map.entries()].sort((a, b) => b[1] - a[1]);
-	return { total, top: sorted(self), groups: sorted(groups) };
+	return { total, top: sorted(self), groups: sorted(groups), kinds: sorted(kinds) };
+}
+
+/** fs calls as they show in a profile: after an await, a stack no longer shows who wrote the file. */
+const FS_CALLS = new Set(['writeBuffer', 'writev', 'writeFileHandle', 'openFileHandle', 'open', 'close', 'access', 'rename', 'mkdir', 'stat', 'fstat']);
+
+/** What a sample's time was for: the first frame from the leaf up that tells. */
+function kindOf(leaf: ProfileNode): string {
+	for (let node: ProfileNode | undefined = leaf; node; node = node.parent) {
+		const { functionName, url } = node.callFrame;
+		const pkg = packageOf(url);
+		if (functionName === '(garbage collector)') return 'garbage collection on the main thread';
+		if (functionName === '(program)') return '(program): native code V8 does not attribute';
+		if (functionName === 'base64Write') return 'base64 decode of the image';
+		if ((!url && FS_CALLS.has(functionName)) || url.startsWith('node:internal/fs')) return "file writes (n8n's binary data store)";
+		if (functionName === 'readJson' && pkg === 'ours (dist)') return 'ours: UTF-8 decode + JSON.parse of the answer';
+		if (url.includes('undici') || url.includes('webstreams')) return 'fetch: receiving the body (undici, web streams)';
+		if (pkg === '@n8n/blob-storage' || url.includes('binary-data')) return "file writes (n8n's binary data store)";
+		if (pkg === '@n8n/expression-runtime') return 'n8n: evaluating the prompt expression';
+		if (pkg === '@google/genai') return '@google/genai';
+		if (pkg === 'ours (dist)') return 'ours: other';
+		if (pkg.startsWith('n8n') || pkg.startsWith('@n8n/')) return 'n8n: engine, other';
+	}
+	return 'other (Node internals, timers, libraries)';
 }
 
 /** `n8n-core`, `@google/genai`, `ours` (this package's dist), `node:` internals or a V8 pseudo-frame such as (garbage collector). */
@@ -587,7 +619,7 @@ async function main() {
 		const sandbox = await N8nSandbox.create(install, path.join(benchDir, 'run'), {
 			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 			N8N_PORT: String(await freePort()),
-			NODE_OPTIONS: `--require ${path.join(heapDir, 'preload.js')}`,
+			NODE_OPTIONS: `--require ${path.join(heapDir, 'preload.js')} ${env.BENCH_N8N_NODE_OPTIONS ?? ''}`.trim(),
 			BENCH_HEAP_DIR: heapDir,
 		});
 		await loadPackage(sandbox, await stagePackage(path.join(benchDir, 'package')));
@@ -627,10 +659,10 @@ async function main() {
 			workflow(ID.oursFlat, `bench: our Generate, ${N} prompts, flat images`, [...prompts(N, 'Flat'), ourGenerate(NODE.ours, cred.oursFlat)]),
 			...RUN_LETTERS.flatMap((run) => [
 				workflow(ID.cpu1(run), `bench: CPU, 1 image (${run})`, [...prompts(1, `CPU ${run}`), ourGenerate(NODE.ours, cred.cpu)]),
-				workflow(ID.cpuN(run), `bench: CPU, ${N} images (${run})`, [...prompts(N, `CPU ${run}`), ourGenerate(NODE.ours, cred.cpu)]),
+				workflow(ID.cpuN(run), `bench: CPU, ${CPU_N} images (${run})`, [...prompts(CPU_N, `CPU ${run}`), ourGenerate(NODE.ours, cred.cpu)]),
 			]),
 			workflow(ID.offCpu1, 'bench: CPU, official node, 1 image', [...prompts(1, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
-			workflow(ID.offCpuN, `bench: CPU, official node, ${N} images`, [...prompts(N, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
+			workflow(ID.offCpuN, `bench: CPU, official node, ${CPU_N} images`, [...prompts(CPU_N, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
 			workflow(ID.editOurs, 'bench: our Edit, 24 MP photo', [
 				downloadPhoto(photoUrl),
 				{
@@ -658,7 +690,7 @@ async function main() {
 					credentials: credentialRef(cred.editOfficial),
 				},
 			]),
-			workflow(ID.profile, `bench: CPU profile, ${N} images`, [...prompts(N, 'Profile'), ourGenerate(NODE.ours, cred.cpu)]),
+			workflow(ID.profile, `bench: CPU profile, ${CPU_N} images`, [...prompts(CPU_N, 'Profile'), ourGenerate(NODE.ours, cred.cpu)]),
 			...MEMORY_RUNS.map((n) =>
 				workflow(ID.memory(n), `bench: memory, ${n} 4K images`, [...prompts(n, 'Memory'), ourGenerate(NODE.ours, cred.memory, '4K')]),
 			),
@@ -743,7 +775,9 @@ async function main() {
 		}
 
 		/* optional: where the n8n process spends its CPU */
-		let profile: { total: number; top: Array<[string, number]>; groups: Array<[string, number]>; windowMs: number } | undefined;
+		let profile:
+			| { total: number; top: Array<[string, number]>; groups: Array<[string, number]>; kinds: Array<[string, number]>; windowMs: number }
+			| undefined;
 		if (PROFILE) {
 			progress('profiling the CPU workflow (--cpu-prof)');
 			const profDir = path.join(benchDir, 'profile');
@@ -801,7 +835,7 @@ async function main() {
 			throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
 		}
 
-		heading(`2. CPU per image at zero latency, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`);
+		heading(`2. CPU per image at zero latency, N = ${CPU_N}, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`);
 		const cpuOf = (id: string, node: string) => {
 			const run = nodeRun(main, id, node);
 			const [from, to] = windowOf(id, node);
@@ -822,11 +856,11 @@ async function main() {
 		const perImage = (oneId: string, manyId: string, node: string) => {
 			const one = cpuOf(oneId, node);
 			const many = cpuOf(manyId, node);
-			const per = (key: keyof CpuSplit) => (many.split[key] - one.split[key]) / (N - 1);
+			const per = (key: keyof CpuSplit) => (many.split[key] - one.split[key]) / (CPU_N - 1);
 			const split: CpuSplit = { cpuMs: per('cpuMs'), mainMs: per('mainMs'), v8Ms: per('v8Ms'), libuvMs: per('libuvMs') };
 			const gcPerImage = {
-				minorMs: (many.minorGcMs - one.minorGcMs) / (N - 1),
-				majorMs: (many.majorGcMs - one.majorGcMs) / (N - 1),
+				minorMs: (many.minorGcMs - one.minorGcMs) / (CPU_N - 1),
+				majorMs: (many.majorGcMs - one.majorGcMs) / (CPU_N - 1),
 			};
 			return { one, many, split, gcPerImage };
 		};
@@ -840,31 +874,37 @@ async function main() {
 					: `, ${r.many.majorGcs} major GCs; GC pauses on the main thread ${r.gcPerImage.minorMs.toFixed(1)} ms/image scavenge, ${r.gcPerImage.majorMs.toFixed(1)} ms/image mark-compact`;
 			line(
 				r.label,
-				`${r.split.cpuMs.toFixed(1)} ms/image (${splitText(r.split)}); ${N} images ${r.many.split.cpuMs.toFixed(0)} ms CPU in ${r.many.run.executionTime} ms at load ${r.many.load}${gcs}, 1 image ${r.one.split.cpuMs.toFixed(0)} ms in ${r.one.run.executionTime} ms`,
+				`${r.split.cpuMs.toFixed(1)} ms/image (${splitText(r.split)}); ${CPU_N} images ${r.many.split.cpuMs.toFixed(0)} ms CPU in ${r.many.run.executionTime} ms at load ${r.many.load}${gcs}, 1 image ${r.one.split.cpuMs.toFixed(0)} ms in ${r.one.run.executionTime} ms`,
 			);
 		}
 		const ourPerImage = ourRuns.reduce((sum, r) => sum + r.split.cpuMs, 0) / ourRuns.length;
 		const imageBytes = Number(runs[0].many.run.items[0]?.json.fileSize ?? 0);
 		line(`our Generate node in n8n (mean of ${ourRuns.length} runs)`, `${ourPerImage.toFixed(1)} ms CPU per image  (${mb(imageBytes)} PNGs, default settings, C = ${DEFAULT_CONCURRENCY})`);
 		const bareText = (b: BareResult) =>
-			`${(b.cpuMs / N).toFixed(1)} ms CPU per image (main thread ${(b.mainMs / N).toFixed(1)}, other threads ${((b.cpuMs - b.mainMs) / N).toFixed(1)}); ${N} images in ${b.wallMs.toFixed(0)} ms, V8 heap ${(b.heapUsed / MB).toFixed(0)} MB`;
+			`${(b.cpuMs / CPU_N).toFixed(1)} ms CPU per image (main thread ${(b.mainMs / CPU_N).toFixed(1)}, other threads ${((b.cpuMs - b.mainMs) / CPU_N).toFixed(1)}); ${CPU_N} images in ${b.wallMs.toFixed(0)} ms, V8 heap ${(b.heapUsed / MB).toFixed(0)} MB`;
 		line(
 			'bare @google/genai loop (Node 24, no n8n)',
-			`${bareText(bare)}; mean of ${bareRuns.length} runs (${bareRuns.map((b) => `${(b.cpuMs / N).toFixed(1)} at load ${b.load}`).join(', ')}), sequential, same generationConfig, writes each file`,
+			`${bareText(bare)}; mean of ${bareRuns.length} runs (${bareRuns.map((b) => `${(b.cpuMs / CPU_N).toFixed(1)} at load ${b.load}`).join(', ')}), sequential, same generationConfig, writes each file`,
 		);
-		line('ratio ours in n8n / bare', `${(ourPerImage / (bare.cpuMs / N)).toFixed(2)}x  (target: at most 1.5x)`);
-		line("ratio n8n's own node in n8n / bare", `${(officialRun.split.cpuMs / (bare.cpuMs / N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`);
+		line('ratio ours in n8n / bare', `${(ourPerImage / (bare.cpuMs / CPU_N)).toFixed(2)}x  (target: at most 1.5x)`);
+		line("ratio n8n's own node in n8n / bare", `${(officialRun.split.cpuMs / (bare.cpuMs / CPU_N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`);
 		if (n8nHeapBytes && bareWithHeap) {
 			line("n8n's V8 heap in use during our runs", `${(n8nHeapBytes / MB).toFixed(0)} MB (from a --require'd observer in the n8n process)`);
 			line('bare loop holding a heap of that size', bareText(bareWithHeap));
-			line('ratio ours in n8n / bare with that heap', `${(ourPerImage / (bareWithHeap.cpuMs / N)).toFixed(2)}x`);
+			line('ratio ours in n8n / bare with that heap', `${(ourPerImage / (bareWithHeap.cpuMs / CPU_N)).toFixed(2)}x`);
 		} else {
 			line("n8n's V8 heap in use during our runs", 'not measured: the observer loaded into n8n wrote no log');
 		}
 		if (profile) {
 			line(`profile of the n8n process (--cpu-prof)`, `${profile.total.toFixed(0)} ms sampled in the node's ${profile.windowMs} ms window, top self time:`);
-			for (const [name, ms] of profile.groups.slice(0, 8)) line(`  ${(ms / N).toFixed(2)} ms/image`, `in ${name}`);
-			for (const [name, ms] of profile.top.slice(0, 15)) line(`  ${(ms / N).toFixed(2)} ms/image`, name);
+			const mainPerImage = ourRuns.reduce((sum, r) => sum + r.split.mainMs, 0) / ourRuns.length;
+			line('  main thread by purpose', `share of the profile's samples, and that share of the ${mainPerImage.toFixed(1)} ms/image the main thread used above`);
+			for (const [kind, ms] of profile.kinds) {
+				line(`  ${((100 * ms) / profile.total).toFixed(1)}% = ${((mainPerImage * ms) / profile.total).toFixed(2)} ms/image`, kind);
+			}
+			line('  by package', '(self time, ms/image of the profile)');
+			for (const [name, ms] of profile.groups.slice(0, 8)) line(`  ${(ms / CPU_N).toFixed(2)} ms/image`, `in ${name}`);
+			for (const [name, ms] of profile.top.slice(0, 15)) line(`  ${(ms / CPU_N).toFixed(2)} ms/image`, name);
 		}
 
 		if (memory.length) heading(`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults; a fresh n8n process per run`);
