@@ -195,8 +195,8 @@ function plainPngSize(input: Buffer): { width: number; height: number } | undefi
 }
 
 /**
- * Format and displayed size. A PNG's come from its header, without a libvips call: the API answers
- * with PNGs as a rule, and this runs for every image. Anything else goes through readImageInfo.
+ * Format and displayed size. A PNG's size is read from its header, without a libvips call: the API
+ * answers with PNGs as a rule, and this runs for every image. Anything else goes through readImageInfo.
  */
 export async function readImageSize(input: Buffer): Promise<ImageSize> {
 	const png = plainPngSize(input);
