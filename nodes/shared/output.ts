@@ -5,7 +5,7 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { convertImage } from './image/convert';
-import { extensionFor, readImageInfo } from './image/info';
+import { extensionFor, readImageSize } from './image/info';
 import type { OutputSettings } from './settings';
 import type { ResultImage } from './transport';
 
@@ -42,7 +42,7 @@ export async function writeImage(
 		? await convertImage(image.data, { format: output.format, quality: output.quality, resize: output.resize })
 		: undefined;
 	const data = converted?.data ?? image.data;
-	const info = converted ?? (await readImageInfo(image.data));
+	const info = converted ?? (await readImageSize(image.data));
 	const binary = await ctx.helpers.prepareBinaryData(data, outputFileName(fileBase, info.mimeType, suffix), info.mimeType);
 	return {
 		binary,

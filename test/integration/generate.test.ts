@@ -6,6 +6,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import sharp from 'sharp';
 
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
+import { GeminiClient } from '../../nodes/shared/transport';
 import { GeminiSim } from '../gemini-sim';
 import { runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';
@@ -192,5 +193,18 @@ describe('Generate: checks before any paid call', () => {
 		expect(error.httpCode).toBe('404');
 		expect(error.message).toMatch(/model was not found/);
 		expect(generateCalls()).toHaveLength(1);
+	});
+});
+
+describe('the answer is read as the API sent it', () => {
+	it('keeps multi-byte text that the body\'s chunks cut through', async () => {
+		// 400 kB of two- and four-byte characters: the body arrives in many chunks, and a chunk
+		// boundary almost surely falls inside a character.
+		const text = Array.from({ length: 120_000 }, (_, i) => (i % 3 ? '🍌' : 'é')).join('');
+		sim.inject({ kind: 'text-only', text });
+		const client = new GeminiClient(credentials());
+		const request = { model: 'gemini-3.1-flash-image', contents: [{ role: 'user', parts: [{ text: 'say it' }] }], generationConfig: {}, requireImage: false };
+		const result = await client.generate(request, { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 20_000 });
+		expect(result.text).toBe(text);
 	});
 });

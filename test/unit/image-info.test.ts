@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import sharp from 'sharp';
 import { ImageInputError } from '../../nodes/shared/image/errors';
-import { extensionFor, mimeTypeFor, readImageInfo } from '../../nodes/shared/image/info';
+import { extensionFor, mimeTypeFor, readImageInfo, readImageSize } from '../../nodes/shared/image/info';
 
 const photo = (name: string) => readFileSync(join(__dirname, '../fixtures/photos', name));
 
@@ -65,6 +65,36 @@ describe('readImageInfo', () => {
 		const error = await infoError(bmp);
 		expect(error.reason).toBe('unsupported-format');
 		expect(error.message).toContain('BMP');
+	});
+});
+
+describe('readImageSize', () => {
+	it('reads a PNG header to the same size and type as sharp', async () => {
+		for (const name of ['top.png', 'room.png', 'objects.png']) {
+			const { format, mimeType, width, height } = await readImageInfo(photo(name));
+			expect(await readImageSize(photo(name))).toEqual({ format, mimeType, width, height });
+		}
+	});
+
+	it('gives the displayed size of a PNG with an EXIF orientation, as sharp does', async () => {
+		const turned = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#f80' } })
+			.png()
+			.withMetadata({ orientation: 6 })
+			.toBuffer();
+		expect(turned.includes('eXIf')).toBe(true);
+		expect(await readImageSize(turned)).toEqual({ format: 'png', mimeType: 'image/png', width: 20, height: 40 });
+	});
+
+	it('reads other formats through sharp', async () => {
+		expect(await readImageSize(photo('Landscape_6.jpg'))).toEqual({ format: 'jpeg', mimeType: 'image/jpeg', width: 600, height: 450 });
+		const webp = await sharp(photo('room.png')).webp().toBuffer();
+		expect(await readImageSize(webp)).toEqual({ format: 'webp', mimeType: 'image/webp', width: 512, height: 509 });
+	});
+
+	it('refuses what is not an image, or a PNG cut off inside its header', async () => {
+		await expect(readImageSize(Buffer.from('just some words, saved as photo.png'))).rejects.toBeInstanceOf(ImageInputError);
+		await expect(readImageSize(photo('top.png').subarray(0, 20))).rejects.toBeInstanceOf(ImageInputError);
+		await expect(readImageSize(Buffer.alloc(0))).rejects.toBeInstanceOf(ImageInputError);
 	});
 });
 

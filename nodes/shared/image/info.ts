@@ -168,3 +168,39 @@ export async function readImageInfo(input: Buffer): Promise<ImageInfo> {
 		sizeBytes: input.length,
 	};
 }
+
+export interface ImageSize {
+	format: string;
+	mimeType: string;
+	/** As displayed, i.e. after EXIF orientation. */
+	width: number;
+	height: number;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Width and height from a PNG's IHDR, if it is a PNG with no EXIF (eXIf) chunk before its pixels. */
+function plainPngSize(input: Buffer): { width: number; height: number } | undefined {
+	if (input.length < 33 || !input.subarray(0, 8).equals(PNG_SIGNATURE) || input.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+	const width = input.readUInt32BE(16);
+	const height = input.readUInt32BE(20);
+	if (width === 0 || height === 0) return undefined;
+	// chunks: length, type, data, CRC; an EXIF orientation could turn the displayed image
+	for (let at = 8; at + 8 <= input.length; at += 12 + input.readUInt32BE(at)) {
+		const type = input.toString('latin1', at + 4, at + 8);
+		if (type === 'eXIf') return undefined;
+		if (type === 'IDAT') return { width, height };
+	}
+	return undefined;
+}
+
+/**
+ * Format and displayed size. A PNG's size is read from its header, without a libvips call: the API
+ * answers with PNGs as a rule, and this runs for every image. Anything else goes through readImageInfo.
+ */
+export async function readImageSize(input: Buffer): Promise<ImageSize> {
+	const png = plainPngSize(input);
+	if (png) return { format: 'png', mimeType: 'image/png', ...png };
+	const { format, mimeType, width, height } = await readImageInfo(input);
+	return { format, mimeType, width, height };
+}

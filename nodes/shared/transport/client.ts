@@ -178,12 +178,29 @@ async function fetchWithoutHeaderTimeout(input: string | URL | Request, init?: R
 	return await fetch(input, (dispatcher ? { ...init, dispatcher } : init) as RequestInit);
 }
 
-/** A fetch that remembers the last Retry-After header it saw; one per call, so calls never share it. */
+/**
+ * JSON.parse of the body, decoded chunk by chunk as it arrives. response.json() first copies all
+ * chunks into one more buffer: for an image answer that is megabytes of memory outside the V8 heap,
+ * and in n8n every such megabyte brings a full garbage collection of its large heap closer.
+ */
+async function readJson(body: ReadableStream<Uint8Array>): Promise<unknown> {
+	const decoder = new TextDecoder();
+	let text = '';
+	for await (const chunk of body) text += decoder.decode(chunk, { stream: true });
+	return JSON.parse(text + decoder.decode());
+}
+
+/**
+ * A fetch that remembers the last Retry-After header it saw (one per call, so calls never share it)
+ * and reads successful answers with readJson.
+ */
 function headerAwareFetch() {
 	const seen: { retryAfterMs?: number } = {};
 	const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
 		const response = await fetchWithoutHeaderTimeout(input, init);
 		if (!response.ok) seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+		const body = response.body;
+		if (response.ok && body) Object.assign(response, { json: async () => await readJson(body) });
 		return response;
 	};
 	return { fetchFn, seen };
