@@ -199,8 +199,8 @@ function headerAwareFetch() {
 	const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
 		const response = await fetchWithoutHeaderTimeout(input, init);
 		if (!response.ok) seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-		const body = response.body;
-		if (response.ok && body) Object.assign(response, { json: async () => await readJson(body) });
+		// The body is read when json() is called: a clone() in between (batch calls) replaces it.
+		if (response.ok && response.body) Object.assign(response, { json: async () => await readJson(response.body!) });
 		return response;
 	};
 	return { fetchFn, seen };
