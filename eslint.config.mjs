@@ -24,4 +24,22 @@ export default [
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
 		},
 	},
+	{
+		// Prettier keeps code within 100 columns but does not break strings or comments: this keeps
+		// comments within it too (long user-facing strings stay whole, so they can be searched for).
+		files: ['**/*.ts'],
+		rules: {
+			'max-len': [
+				'error',
+				{
+					code: 100,
+					tabWidth: 2,
+					ignoreStrings: true,
+					ignoreTemplateLiterals: true,
+					ignoreUrls: true,
+					ignoreRegExpLiterals: true,
+				},
+			],
+		},
+	},
 ];

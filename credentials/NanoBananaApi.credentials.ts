@@ -6,7 +6,8 @@ const INSECURE_HOST = '^http://(?!(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/]|$))
 
 /**
  * One credential for the Gemini API (an API key) and Vertex AI (a service account, or an express
- * API key). Its Test button is the nodes' `testedBy` function (nodes/shared/methods/credentialTest.ts):
+ * API key). Its Test button is the nodes' `testedBy` function
+ * (nodes/shared/methods/credentialTest.ts):
  * a service account's token has to be minted first, which a declarative test request cannot do.
  */
 export class NanoBananaApi implements ICredentialType {
@@ -26,8 +27,16 @@ export class NanoBananaApi implements ICredentialType {
 			type: 'options',
 			options: [
 				{ name: 'Gemini API Key', value: 'apiKey', description: 'A key from Google AI Studio' },
-				{ name: 'Vertex AI Service Account', value: 'vertexServiceAccount', description: 'A service account JSON key, a project and a location' },
-				{ name: 'Vertex AI Express (API Key)', value: 'vertexExpress', description: 'An API key from Vertex AI express mode' },
+				{
+					name: 'Vertex AI Service Account',
+					value: 'vertexServiceAccount',
+					description: 'A service account JSON key, a project and a location',
+				},
+				{
+					name: 'Vertex AI Express (API Key)',
+					value: 'vertexExpress',
+					description: 'An API key from Vertex AI express mode',
+				},
 			],
 			default: 'apiKey',
 		},
@@ -69,7 +78,8 @@ export class NanoBananaApi implements ICredentialType {
 			default: 'global',
 			placeholder: 'global',
 			displayOptions: { show: { authentication: ['vertexServiceAccount'] } },
-			description: 'Where requests are served: "global" (most image models, best availability) or a region such as us-central1 or europe-west4',
+			description:
+				'Where requests are served: "global" (most image models, best availability) or a region such as us-central1 or europe-west4',
 		},
 		{
 			displayName: 'Host',
@@ -78,7 +88,7 @@ export class NanoBananaApi implements ICredentialType {
 			default: DEFAULT_HOST,
 			displayOptions: { show: { authentication: ['apiKey'] } },
 			description:
-				'Base URL of the Gemini API: https, no query, no user name, no /v1beta path. Change it only for a proxy or gateway that speaks the same API (a gateway\'s own path prefix is fine).',
+				"Base URL of the Gemini API: https, no query, no user name, no /v1beta path. Change it only for a proxy or gateway that speaks the same API (a gateway's own path prefix is fine).",
 		},
 		{
 			displayName: 'Host',
@@ -88,25 +98,35 @@ export class NanoBananaApi implements ICredentialType {
 			placeholder: 'https://aiplatform.googleapis.com',
 			displayOptions: { show: { authentication: ['vertexServiceAccount', 'vertexExpress'] } },
 			description:
-				'Empty uses Google\'s host for the location (https://aiplatform.googleapis.com for global, https://LOCATION-aiplatform.googleapis.com for a region). Set it only for a proxy that speaks the Vertex AI API: base URL, no /v1beta1 path.',
+				"Empty uses Google's host for the location (https://aiplatform.googleapis.com for global, https://LOCATION-aiplatform.googleapis.com for a region). Set it only for a proxy that speaks the Vertex AI API: base URL, no /v1beta1 path.",
 		},
 		{
-			displayName: 'This Host uses plain http: the API key would cross the network readable. Use https unless the proxy is on this machine.',
+			displayName:
+				'This Host uses plain http: the API key would cross the network readable. Use https unless the proxy is on this machine.',
 			name: 'insecureHostNotice',
 			type: 'notice',
 			default: '',
-			displayOptions: { show: { authentication: ['apiKey'], host: [{ _cnd: { regex: INSECURE_HOST } }] } },
+			displayOptions: {
+				show: { authentication: ['apiKey'], host: [{ _cnd: { regex: INSECURE_HOST } }] },
+			},
 		},
 		{
-			displayName: 'This Host uses plain http: the key or access token would cross the network readable. Use https unless the proxy is on this machine.',
+			displayName:
+				'This Host uses plain http: the key or access token would cross the network readable. Use https unless the proxy is on this machine.',
 			name: 'insecureVertexHostNotice',
 			type: 'notice',
 			default: '',
-			displayOptions: { show: { authentication: ['vertexServiceAccount', 'vertexExpress'], vertexHost: [{ _cnd: { regex: INSECURE_HOST } }] } },
+			displayOptions: {
+				show: {
+					authentication: ['vertexServiceAccount', 'vertexExpress'],
+					vertexHost: [{ _cnd: { regex: INSECURE_HOST } }],
+				},
+			},
 		},
 	];
 
-	// For n8n's HTTP Request node with this credential (Gemini API key and Vertex express); the nodes use the SDK.
+	// For n8n's HTTP Request node with this credential (Gemini API key and Vertex express); the nodes
+	// use the SDK.
 	authenticate: IAuthenticateGeneric = {
 		type: 'generic',
 		properties: { headers: { 'x-goog-api-key': '={{$credentials.apiKey}}' } },

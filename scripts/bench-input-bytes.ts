@@ -18,12 +18,15 @@ async function main() {
 	const rows: string[] = [];
 	try {
 		for (const [label, maxInputLongSide] of [
-			['downscaled to the model\'s 3072 px (default)', 0],
+			["downscaled to the model's 3072 px (default)", 0],
 			['sent at full size', 100_000],
 		] as const) {
 			sim.reset();
 			const store = new BinaryStore();
-			const item = await store.binaryItem({}, { data: { data: photo, fileName: 'photo.jpg', mimeType: 'image/jpeg' } });
+			const item = await store.binaryItem(
+				{},
+				{ data: { data: photo, fileName: 'photo.jpg', mimeType: 'image/jpeg' } },
+			);
 			const started = performance.now();
 			const { outputs } = await runNode(new NanoBananaEdit(), {
 				credentials: { apiKey: sim.apiKey, host: sim.url },
@@ -32,7 +35,11 @@ async function main() {
 				binaryStore: store,
 			});
 			const ms = performance.now() - started;
-			const input = outputs[0][0].json.input as { sentWidth: number; sentHeight: number; bytesSent: number };
+			const input = outputs[0][0].json.input as {
+				sentWidth: number;
+				sentHeight: number;
+				bytesSent: number;
+			};
 			const body = sim.requests.find((r) => r.path.includes(':generateContent'))!.bodyBytes;
 			rows.push(
 				`| ${label} | ${input.sentWidth}x${input.sentHeight} | ${(input.bytesSent / 1e6).toFixed(2)} MB | ${(body / 1e6).toFixed(2)} MB | ${ms.toFixed(0)} ms | ${((body * 8) / 20e6).toFixed(1)} s |`,
@@ -42,7 +49,9 @@ async function main() {
 		await sim.stop();
 	}
 	console.log(`Input: ${meta.width}x${meta.height} JPEG, ${(photo.length / 1e6).toFixed(2)} MB\n`);
-	console.log('| run | sent size | image bytes | request body | node time (local simulator) | upload at 20 Mbit/s (computed) |');
+	console.log(
+		'| run | sent size | image bytes | request body | node time (local simulator) | upload at 20 Mbit/s (computed) |',
+	);
 	console.log('|---|---|---|---|---|---|');
 	for (const row of rows) console.log(row);
 }

@@ -61,7 +61,9 @@ const CPU_N = Number(env.BENCH_N8N_CPU_N ?? 200);
 const LATENCY_MS = 1000;
 /** BENCH_N8N_ONLY=cpu: only the CPU figures (part 2), for measuring a change quickly. */
 const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
-const MEMORY_RUNS = CPU_ONLY ? [] : (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
+const MEMORY_RUNS = CPU_ONLY
+	? []
+	: (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
 const PROFILE = env.BENCH_N8N_PROFILE === '1';
 /** Runs of the CPU measure (1 and N images each) for our node, and of the bare loop: the load on a shared machine varies. */
 const CPU_RUNS = Math.min(6, Math.max(1, Number(env.BENCH_N8N_CPU_RUNS ?? 2)));
@@ -73,13 +75,16 @@ const benchDir = path.join(repoDir, '.e2e', 'bench-n8n');
 const OUR_PACKAGE = 'n8n-nodes-nano-banana-studio';
 
 /** The node's own default for Max Concurrent Requests, read from its description. */
-const DEFAULT_CONCURRENCY = Number(requestOptions.find((p) => p.name === 'maxConcurrency')?.default);
+const DEFAULT_CONCURRENCY = Number(
+	requestOptions.find((p) => p.name === 'maxConcurrency')?.default,
+);
 
 const line = (name: string, value: string) => console.log(`${name.padEnd(50)} ${value}`);
 const heading = (text: string) => console.log(`\n${text}`);
 const progress = (text: string) => process.stderr.write(`[bench:n8n] ${text}\n`);
 const mb = (bytes: number) => `${(bytes / MB).toFixed(2)} MB`;
-const size = (bytes: number) => (bytes >= 100_000 ? mb(bytes) : bytes >= 1000 ? `${(bytes / 1000).toFixed(1)} kB` : `${bytes} B`);
+const size = (bytes: number) =>
+	bytes >= 100_000 ? mb(bytes) : bytes >= 1000 ? `${(bytes / 1000).toFixed(1)} kB` : `${bytes} B`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const load1 = () => os.loadavg()[0].toFixed(2);
 
@@ -106,9 +111,14 @@ function credentialRef(credential: Credential) {
 
 /** A workflow of nodes run one after the other, started by a Manual Trigger. */
 function workflow(id: string, name: string, steps: WorkflowNode[]) {
-	const nodes = [{ name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} }, ...steps].map(
-		(node, index) => ({ id: `b3c4d5e6-0000-4000-8000-${String(index + 1).padStart(12, '0')}`, position: [index * 220, 0], ...node }),
-	);
+	const nodes = [
+		{ name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} },
+		...steps,
+	].map((node, index) => ({
+		id: `b3c4d5e6-0000-4000-8000-${String(index + 1).padStart(12, '0')}`,
+		position: [index * 220, 0],
+		...node,
+	}));
 	const connections: Record<string, unknown> = {};
 	for (let k = 0; k + 1 < nodes.length; k++) {
 		connections[nodes[k].name] = { main: [[{ node: nodes[k + 1].name, type: 'main', index: 0 }]] };
@@ -118,7 +128,10 @@ function workflow(id: string, name: string, steps: WorkflowNode[]) {
 
 /** `count` items with a distinct prompt each: a literal JSON list (no Code node, so no task runner) split into items. */
 function prompts(count: number, label: string): WorkflowNode[] {
-	const list = Array.from({ length: count }, (_, i) => `${label} ${i + 1}: a banana on a pastel desk, soft daylight`);
+	const list = Array.from(
+		{ length: count },
+		(_, i) => `${label} ${i + 1}: a banana on a pastel desk, soft daylight`,
+	);
 	return [
 		{
 			name: `${count} Prompts`,
@@ -151,7 +164,11 @@ function ourGenerate(name: string, credential: Credential, imageSize?: string): 
 	};
 }
 
-function officialGenerate(name: string, credential: Credential, prompt = '={{ $json.prompts }}'): WorkflowNode {
+function officialGenerate(
+	name: string,
+	credential: Credential,
+	prompt = '={{ $json.prompts }}',
+): WorkflowNode {
 	return {
 		name,
 		type: '@n8n/n8n-nodes-langchain.googleGemini',
@@ -172,7 +189,10 @@ function downloadPhoto(url: string): WorkflowNode {
 		name: 'Download Photo',
 		type: 'n8n-nodes-base.httpRequest',
 		typeVersion: 4.2,
-		parameters: { url, options: { response: { response: { responseFormat: 'file', outputPropertyName: 'data' } } } },
+		parameters: {
+			url,
+			options: { response: { response: { responseFormat: 'file', outputPropertyName: 'data' } } },
+		},
 	};
 }
 
@@ -305,7 +325,12 @@ interface CpuSplit {
 /** CPU ms between from and to: the process, and its main thread, V8 threads and libuv pool. */
 function cpuBetween(samples: Sample[], from: number, to: number): CpuSplit {
 	const used = (field: number) => cpuAt(samples, to, field) - cpuAt(samples, from, field);
-	return { cpuMs: used(CPU), mainMs: used(MAIN_THREAD), v8Ms: used(V8_THREADS), libuvMs: used(LIBUV_THREADS) };
+	return {
+		cpuMs: used(CPU),
+		mainMs: used(MAIN_THREAD),
+		v8Ms: used(V8_THREADS),
+		libuvMs: used(LIBUV_THREADS),
+	};
 }
 
 function splitText(split: CpuSplit, per = 1): string {
@@ -330,7 +355,11 @@ interface SampledBatch extends BatchResult {
 }
 
 /** One `n8n execute-batch` process for these workflows, its CPU and memory sampled the whole time. */
-async function runBatch(sandbox: N8nSandbox, ids: string[], timeoutMs: number): Promise<SampledBatch> {
+async function runBatch(
+	sandbox: N8nSandbox,
+	ids: string[],
+	timeoutMs: number,
+): Promise<SampledBatch> {
 	const running = sandbox.executeBatch(ids, timeoutMs);
 	const pid = await findChild('execute-batch', 30_000);
 	const sampler = sample(pid);
@@ -338,7 +367,9 @@ async function runBatch(sandbox: N8nSandbox, ids: string[], timeoutMs: number): 
 	const samples = await sampler.stop();
 	const failed = batch.summary.executions.filter((e) => e.executionStatus !== 'success');
 	if (failed.length) {
-		throw new Error(`workflows failed in n8n: ${failed.map((e) => `${e.workflowId}: ${e.error}`).join('; ')} (see ${sandbox.logFile})`);
+		throw new Error(
+			`workflows failed in n8n: ${failed.map((e) => `${e.workflowId}: ${e.error}`).join('; ')} (see ${sandbox.logFile})`,
+		);
 	}
 	return { ...batch, samples, pid };
 }
@@ -354,11 +385,16 @@ function nodeRun(batch: BatchResult, workflowId: string, nodeName: string): Node
 	const task: ITaskData | undefined = run?.data.resultData.runData[nodeName]?.[0];
 	if (!task) throw new Error(`no run data for "${nodeName}" in ${workflowId}`);
 	if (task.error) throw new Error(`"${nodeName}" in ${workflowId} failed: ${task.error.message}`);
-	return { startTime: task.startTime, executionTime: task.executionTime, items: task.data?.main?.[0] ?? [] };
+	return {
+		startTime: task.startTime,
+		executionTime: task.executionTime,
+		items: task.data?.main?.[0] ?? [],
+	};
 }
 
 function imagesOut(run: NodeRun): number {
-	return run.items.filter((item) => Object.keys(item.binary ?? {}).length > 0 && !item.json.error).length;
+	return run.items.filter((item) => Object.keys(item.binary ?? {}).length > 0 && !item.json.error)
+		.length;
 }
 
 /* ---------- the package, built in a private copy of the tree ---------- */
@@ -434,15 +470,33 @@ interface BareResult {
 }
 
 /** The loop under the Node that runs n8n, with the same generationConfig our node sent. */
-async function bareLoop(install: N8nInstall, sim: GeminiSim, config: Record<string, unknown>, ballastBytes = 0): Promise<BareResult> {
+async function bareLoop(
+	install: N8nInstall,
+	sim: GeminiSim,
+	config: Record<string, unknown>,
+	ballastBytes = 0,
+): Promise<BareResult> {
 	const dir = path.join(benchDir, 'bare-loop');
 	await fs.rm(dir, { recursive: true, force: true });
 	await fs.mkdir(path.join(dir, 'out'), { recursive: true });
 	const script = path.join(dir, 'bare-loop.js');
 	await fs.writeFile(script, BARE_LOOP);
 	const load = load1();
-	const args = [script, repoDir, sim.url, sim.apiKey, MODEL, String(CPU_N), path.join(dir, 'out'), JSON.stringify(config), String(ballastBytes)];
-	const { stdout } = await mustSucceed(runCommand(install.nodeBin, args, { timeoutMs: 3 * MINUTE }), 'the bare @google/genai loop');
+	const args = [
+		script,
+		repoDir,
+		sim.url,
+		sim.apiKey,
+		MODEL,
+		String(CPU_N),
+		path.join(dir, 'out'),
+		JSON.stringify(config),
+		String(ballastBytes),
+	];
+	const { stdout } = await mustSucceed(
+		runCommand(install.nodeBin, args, { timeoutMs: 3 * MINUTE }),
+		'the bare @google/genai loop',
+	);
 	await fs.rm(path.join(dir, 'out'), { recursive: true, force: true });
 	return { ...(JSON.parse(stdout.trim().split('\n').pop()!) as BareResult), load };
 }
@@ -497,7 +551,8 @@ interface Profile {
 /** Self time inside [from, to] (epoch ms) by function, from a V8 .cpuprofile of the n8n process. */
 function profileBreakdown(profile: Profile, from: number, to: number, epochOfStart: number) {
 	const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-	for (const node of profile.nodes) for (const child of node.children ?? []) byId.get(child)!.parent = node;
+	for (const node of profile.nodes)
+		for (const child of node.children ?? []) byId.get(child)!.parent = node;
 	const self = new Map<string, number>();
 	const groups = new Map<string, number>();
 	const kinds = new Map<string, number>();
@@ -523,7 +578,19 @@ function profileBreakdown(profile: Profile, from: number, to: number, epochOfSta
 }
 
 /** fs calls as they show in a profile: after an await, a stack no longer shows who wrote the file. */
-const FS_CALLS = new Set(['writeBuffer', 'writev', 'writeFileHandle', 'openFileHandle', 'open', 'close', 'access', 'rename', 'mkdir', 'stat', 'fstat']);
+const FS_CALLS = new Set([
+	'writeBuffer',
+	'writev',
+	'writeFileHandle',
+	'openFileHandle',
+	'open',
+	'close',
+	'access',
+	'rename',
+	'mkdir',
+	'stat',
+	'fstat',
+]);
 
 /** What a sample's time was for: the first frame from the leaf up that tells. */
 function kindOf(leaf: ProfileNode): string {
@@ -533,10 +600,14 @@ function kindOf(leaf: ProfileNode): string {
 		if (functionName === '(garbage collector)') return 'garbage collection on the main thread';
 		if (functionName === '(program)') return '(program): native code V8 does not attribute';
 		if (functionName === 'base64Write') return 'base64 decode of the image';
-		if ((!url && FS_CALLS.has(functionName)) || url.startsWith('node:internal/fs')) return "file writes (n8n's binary data store)";
-		if (functionName === 'readJson' && pkg === 'ours (dist)') return 'ours: UTF-8 decode + JSON.parse of the answer';
-		if (url.includes('undici') || url.includes('webstreams')) return 'fetch: receiving the body (undici, web streams)';
-		if (pkg === '@n8n/blob-storage' || url.includes('binary-data')) return "file writes (n8n's binary data store)";
+		if ((!url && FS_CALLS.has(functionName)) || url.startsWith('node:internal/fs'))
+			return "file writes (n8n's binary data store)";
+		if (functionName === 'readJson' && pkg === 'ours (dist)')
+			return 'ours: UTF-8 decode + JSON.parse of the answer';
+		if (url.includes('undici') || url.includes('webstreams'))
+			return 'fetch: receiving the body (undici, web streams)';
+		if (pkg === '@n8n/blob-storage' || url.includes('binary-data'))
+			return "file writes (n8n's binary data store)";
 		if (pkg === '@n8n/expression-runtime') return 'n8n: evaluating the prompt expression';
 		if (pkg === '@google/genai') return '@google/genai';
 		if (pkg === 'ours (dist)') return 'ours: other';
@@ -547,7 +618,8 @@ function kindOf(leaf: ProfileNode): string {
 
 /** `n8n-core`, `@google/genai`, `ours` (this package's dist), `node:` internals or a V8 pseudo-frame such as (garbage collector). */
 function packageOf(url: string): string {
-	if (!url.includes('node_modules/')) return url.startsWith('node:') ? 'node: internals' : url || '(native: V8, GC, libuv, addons)';
+	if (!url.includes('node_modules/'))
+		return url.startsWith('node:') ? 'node: internals' : url || '(native: V8, GC, libuv, addons)';
 	const parts = url.split('node_modules/').pop()!.split('/');
 	const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
 	return name === OUR_PACKAGE ? 'ours (dist)' : name;
@@ -564,7 +636,8 @@ function where(url: string): string {
 async function main() {
 	const benchStarted = Date.now();
 	const loadAtStart = os.loadavg();
-	if (!Number.isFinite(DEFAULT_CONCURRENCY)) throw new Error('cannot read the default of Max Concurrent Requests');
+	if (!Number.isFinite(DEFAULT_CONCURRENCY))
+		throw new Error('cannot read the default of Max Concurrent Requests');
 
 	progress('making the 24 MP photo and starting the simulators');
 	const photo = await makePhoto();
@@ -619,14 +692,18 @@ async function main() {
 		const sandbox = await N8nSandbox.create(install, path.join(benchDir, 'run'), {
 			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 			N8N_PORT: String(await freePort()),
-			NODE_OPTIONS: `--require ${path.join(heapDir, 'preload.js')} ${env.BENCH_N8N_NODE_OPTIONS ?? ''}`.trim(),
+			NODE_OPTIONS:
+				`--require ${path.join(heapDir, 'preload.js')} ${env.BENCH_N8N_NODE_OPTIONS ?? ''}`.trim(),
 			BENCH_HEAP_DIR: heapDir,
 		});
 		await loadPackage(sandbox, await stagePackage(path.join(benchDir, 'package')));
 		await sandbox.importCredentials(
-			Object.values(cred).map(
-				(c): CredentialFile => ({ id: c.id, name: c.name, type: c.type, data: { apiKey: c.sim.apiKey, host: c.sim.url } }),
-			),
+			Object.values(cred).map((c): CredentialFile => ({
+				id: c.id,
+				name: c.name,
+				type: c.type,
+				data: { apiKey: c.sim.apiKey, host: c.sim.url },
+			})),
 			2 * MINUTE,
 		);
 
@@ -646,30 +723,63 @@ async function main() {
 			profile: 'nbsBench13Profile',
 			memory: (n: number) => `nbsBench2Memory${n}`,
 		};
-		const NODE = { official: 'Official Gemini Generate', ours: 'Nano Banana Generate', editOurs: 'Nano Banana Edit', editOfficial: 'Official Gemini Edit' };
+		const NODE = {
+			official: 'Official Gemini Generate',
+			ours: 'Nano Banana Generate',
+			editOurs: 'Nano Banana Edit',
+			editOfficial: 'Official Gemini Edit',
+		};
 		const workflows = [
 			workflow(ID.warm, 'bench: warm-up (both nodes load and run once)', [
 				...prompts(1, 'Warm-up'),
 				ourGenerate(NODE.ours, cred.warmOurs),
 				officialGenerate(NODE.official, cred.warmOfficial, '={{ $json.prompt }}'),
 			]),
-			workflow(ID.officialT, `bench: official node, ${N} prompts`, [...prompts(N, 'Throughput'), officialGenerate(NODE.official, cred.officialT)]),
-			workflow(ID.oursT, `bench: our Generate, ${N} prompts`, [...prompts(N, 'Throughput'), ourGenerate(NODE.ours, cred.oursT)]),
-			workflow(ID.officialFlat, `bench: official node, ${N} prompts, flat images`, [...prompts(N, 'Flat'), officialGenerate(NODE.official, cred.officialFlat)]),
-			workflow(ID.oursFlat, `bench: our Generate, ${N} prompts, flat images`, [...prompts(N, 'Flat'), ourGenerate(NODE.ours, cred.oursFlat)]),
-			...RUN_LETTERS.flatMap((run) => [
-				workflow(ID.cpu1(run), `bench: CPU, 1 image (${run})`, [...prompts(1, `CPU ${run}`), ourGenerate(NODE.ours, cred.cpu)]),
-				workflow(ID.cpuN(run), `bench: CPU, ${CPU_N} images (${run})`, [...prompts(CPU_N, `CPU ${run}`), ourGenerate(NODE.ours, cred.cpu)]),
+			workflow(ID.officialT, `bench: official node, ${N} prompts`, [
+				...prompts(N, 'Throughput'),
+				officialGenerate(NODE.official, cred.officialT),
 			]),
-			workflow(ID.offCpu1, 'bench: CPU, official node, 1 image', [...prompts(1, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
-			workflow(ID.offCpuN, `bench: CPU, official node, ${CPU_N} images`, [...prompts(CPU_N, 'CPU official'), officialGenerate(NODE.official, cred.cpuOfficial)]),
+			workflow(ID.oursT, `bench: our Generate, ${N} prompts`, [
+				...prompts(N, 'Throughput'),
+				ourGenerate(NODE.ours, cred.oursT),
+			]),
+			workflow(ID.officialFlat, `bench: official node, ${N} prompts, flat images`, [
+				...prompts(N, 'Flat'),
+				officialGenerate(NODE.official, cred.officialFlat),
+			]),
+			workflow(ID.oursFlat, `bench: our Generate, ${N} prompts, flat images`, [
+				...prompts(N, 'Flat'),
+				ourGenerate(NODE.ours, cred.oursFlat),
+			]),
+			...RUN_LETTERS.flatMap((run) => [
+				workflow(ID.cpu1(run), `bench: CPU, 1 image (${run})`, [
+					...prompts(1, `CPU ${run}`),
+					ourGenerate(NODE.ours, cred.cpu),
+				]),
+				workflow(ID.cpuN(run), `bench: CPU, ${CPU_N} images (${run})`, [
+					...prompts(CPU_N, `CPU ${run}`),
+					ourGenerate(NODE.ours, cred.cpu),
+				]),
+			]),
+			workflow(ID.offCpu1, 'bench: CPU, official node, 1 image', [
+				...prompts(1, 'CPU official'),
+				officialGenerate(NODE.official, cred.cpuOfficial),
+			]),
+			workflow(ID.offCpuN, `bench: CPU, official node, ${CPU_N} images`, [
+				...prompts(CPU_N, 'CPU official'),
+				officialGenerate(NODE.official, cred.cpuOfficial),
+			]),
 			workflow(ID.editOurs, 'bench: our Edit, 24 MP photo', [
 				downloadPhoto(photoUrl),
 				{
 					name: NODE.editOurs,
 					type: `${OUR_PACKAGE}.nanoBananaEdit`,
 					typeVersion: 1,
-					parameters: { model: { __rl: true, mode: 'list', value: MODEL }, prompt: EDIT_PROMPT, options: {} },
+					parameters: {
+						model: { __rl: true, mode: 'list', value: MODEL },
+						prompt: EDIT_PROMPT,
+						options: {},
+					},
 					credentials: credentialRef(cred.editOurs),
 				},
 			]),
@@ -690,9 +800,15 @@ async function main() {
 					credentials: credentialRef(cred.editOfficial),
 				},
 			]),
-			workflow(ID.profile, `bench: CPU profile, ${CPU_N} images`, [...prompts(CPU_N, 'Profile'), ourGenerate(NODE.ours, cred.cpu)]),
+			workflow(ID.profile, `bench: CPU profile, ${CPU_N} images`, [
+				...prompts(CPU_N, 'Profile'),
+				ourGenerate(NODE.ours, cred.cpu),
+			]),
 			...MEMORY_RUNS.map((n) =>
-				workflow(ID.memory(n), `bench: memory, ${n} 4K images`, [...prompts(n, 'Memory'), ourGenerate(NODE.ours, cred.memory, '4K')]),
+				workflow(ID.memory(n), `bench: memory, ${n} 4K images`, [
+					...prompts(n, 'Memory'),
+					ourGenerate(NODE.ours, cred.memory, '4K'),
+				]),
 			),
 		];
 		const files: string[] = [];
@@ -709,12 +825,25 @@ async function main() {
 		/* 1, 2 and 4: one n8n process */
 		const loadBeforeMain = load1();
 		progress(`running throughput, CPU and edit workflows in one n8n (load ${loadBeforeMain})`);
-		const cpuIds = [...RUN_LETTERS.flatMap((run) => [ID.cpu1(run), ID.cpuN(run)]), ID.offCpu1, ID.offCpuN];
+		const cpuIds = [
+			...RUN_LETTERS.flatMap((run) => [ID.cpu1(run), ID.cpuN(run)]),
+			ID.offCpu1,
+			ID.offCpuN,
+		];
 		const main = await runBatch(
 			sandbox,
 			CPU_ONLY
 				? [ID.warm, ...cpuIds]
-				: [ID.warm, ID.officialT, ID.oursT, ID.officialFlat, ID.oursFlat, ...cpuIds, ID.editOurs, ID.editOfficial],
+				: [
+						ID.warm,
+						ID.officialT,
+						ID.oursT,
+						ID.officialFlat,
+						ID.oursFlat,
+						...cpuIds,
+						ID.editOurs,
+						ID.editOfficial,
+					],
 			10 * MINUTE,
 		);
 		const loadAfterMain = load1();
@@ -728,18 +857,28 @@ async function main() {
 			return [run.startTime, run.startTime + run.executionTime];
 		};
 		const heapIn = ([from, to]: [number, number]) => {
-			const used = heapLog?.heap.filter(([t]) => t >= from && t <= to).map(([, bytes]) => bytes) ?? [];
+			const used =
+				heapLog?.heap.filter(([t]) => t >= from && t <= to).map(([, bytes]) => bytes) ?? [];
 			return used.length ? used.reduce((a, b) => a + b, 0) / used.length : undefined;
 		};
-		const ourHeap = RUN_LETTERS.map((run) => heapIn(windowOf(ID.cpuN(run), NODE.ours))).filter((h): h is number => h !== undefined);
-		const n8nHeapBytes = ourHeap.length ? ourHeap.reduce((a, b) => a + b, 0) / ourHeap.length : undefined;
+		const ourHeap = RUN_LETTERS.map((run) => heapIn(windowOf(ID.cpuN(run), NODE.ours))).filter(
+			(h): h is number => h !== undefined,
+		);
+		const n8nHeapBytes = ourHeap.length
+			? ourHeap.reduce((a, b) => a + b, 0) / ourHeap.length
+			: undefined;
 
 		/* the bare loop, right after, against its own simulator: as it is, then holding as much heap as n8n did */
-		const ourConfig = (sims.cpu.generateRequests[0]?.body as { generationConfig?: Record<string, unknown> } | undefined)?.generationConfig ?? {};
+		const ourConfig =
+			(
+				sims.cpu.generateRequests[0]?.body as
+					{ generationConfig?: Record<string, unknown> } | undefined
+			)?.generationConfig ?? {};
 		progress(`running the bare @google/genai loop (load ${load1()})`);
 		const bareRuns: BareResult[] = [];
 		for (const _run of RUN_LETTERS) bareRuns.push(await bareLoop(install, sims.bare, ourConfig));
-		const meanOf = (key: 'cpuMs' | 'mainMs' | 'wallMs') => bareRuns.reduce((sum, b) => sum + b[key], 0) / bareRuns.length;
+		const meanOf = (key: 'cpuMs' | 'mainMs' | 'wallMs') =>
+			bareRuns.reduce((sum, b) => sum + b[key], 0) / bareRuns.length;
 		const bare: BareResult = {
 			cpuMs: meanOf('cpuMs'),
 			mainMs: meanOf('mainMs'),
@@ -747,10 +886,21 @@ async function main() {
 			heapUsed: Math.max(...bareRuns.map((b) => b.heapUsed)),
 			bytes: bareRuns[0].bytes,
 		};
-		const bareWithHeap = n8nHeapBytes ? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes) : undefined;
+		const bareWithHeap = n8nHeapBytes
+			? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes)
+			: undefined;
 
 		/* 3: one fresh n8n process per size */
-		const memory: Array<{ n: number; images: number; peakKb: number; beforeKb: number; hwmKb: number; ms: number; load: string; fileBytes: number }> = [];
+		const memory: Array<{
+			n: number;
+			images: number;
+			peakKb: number;
+			beforeKb: number;
+			hwmKb: number;
+			ms: number;
+			load: string;
+			fileBytes: number;
+		}> = [];
 		for (const n of MEMORY_RUNS) {
 			const load = load1();
 			progress(`memory run: ${n} 4K images in a fresh n8n process (load ${load})`);
@@ -771,12 +921,21 @@ async function main() {
 				fileBytes: Math.max(0, ...sizes),
 			});
 			// 4K files add up to gigabytes: keep only the last run's
-			await fs.rm(path.join(sandbox.userFolder, '.n8n', 'storage'), { recursive: true, force: true });
+			await fs.rm(path.join(sandbox.userFolder, '.n8n', 'storage'), {
+				recursive: true,
+				force: true,
+			});
 		}
 
 		/* optional: where the n8n process spends its CPU */
 		let profile:
-			| { total: number; top: Array<[string, number]>; groups: Array<[string, number]>; kinds: Array<[string, number]>; windowMs: number }
+			| {
+					total: number;
+					top: Array<[string, number]>;
+					groups: Array<[string, number]>;
+					kinds: Array<[string, number]>;
+					windowMs: number;
+			  }
 			| undefined;
 		if (PROFILE) {
 			progress('profiling the CPU workflow (--cpu-prof)');
@@ -801,26 +960,51 @@ async function main() {
 			const data = JSON.parse(readFileSync(biggest.file, 'utf8')) as Profile;
 			// The profile's clock is CLOCK_MONOTONIC in µs, the one process.hrtime reads here too.
 			const epochOfMonotonicZero = Date.now() - Number(process.hrtime.bigint() / 1000n) / 1000;
-			const breakdown = profileBreakdown(data, run.startTime, run.startTime + run.executionTime, epochOfMonotonicZero + data.startTime / 1000);
+			const breakdown = profileBreakdown(
+				data,
+				run.startTime,
+				run.startTime + run.executionTime,
+				epochOfMonotonicZero + data.startTime / 1000,
+			);
 			profile = { ...breakdown, windowMs: run.executionTime };
 			await fs.rm(profiled.userFolder, { recursive: true, force: true });
 		}
 
 		/* ---------- figures ---------- */
 		const floorMs = Math.ceil(N / DEFAULT_CONCURRENCY) * LATENCY_MS;
-		console.log(`n8n ${install.n8nVersion} on Node ${execFileSync(install.nodeBin, ['-v']).toString().trim()}, this package from its tarball; simulator in the bench process`);
+		console.log(
+			`n8n ${install.n8nVersion} on Node ${execFileSync(install.nodeBin, ['-v']).toString().trim()}, this package from its tarball; simulator in the bench process`,
+		);
 
 		/** One comparison: the official node and ours on the same prompts, each against its own simulator. */
-		const throughput = (officialId: string, oursId: string, officialSim: GeminiSim, oursSim: GeminiSim, suffix: string) => {
+		const throughput = (
+			officialId: string,
+			oursId: string,
+			officialSim: GeminiSim,
+			oursSim: GeminiSim,
+			suffix: string,
+		) => {
 			const official = nodeRun(main, officialId, NODE.official);
 			const ours = nodeRun(main, oursId, NODE.ours);
 			const fileSize = size(Number(ours.items[0]?.json.fileSize ?? 0));
 			const counts = (run: NodeRun, sim: GeminiSim) =>
 				`node executionTime; ${imagesOut(run)} images, ${sim.generateRequests.length} requests, at most ${peakOverlap(sim.generateRequests)} in flight`;
-			line(`n8n's Google Gemini node${suffix}`, `${seconds(official.executionTime)}  (${counts(official, officialSim)})`);
-			line(`Nano Banana Generate, C = ${DEFAULT_CONCURRENCY}${suffix}`, `${seconds(ours.executionTime)}  (${counts(ours, oursSim)}; ${fileSize} PNGs)`);
-			line(`speed-up (official / ours)${suffix}`, `${(official.executionTime / ours.executionTime).toFixed(2)}x  (target: at least 3.8x)`);
-			line(`ours above the floor ceil(N/C)·L = ${seconds(floorMs)}${suffix}`, `${(100 * (ours.executionTime / floorMs - 1)).toFixed(1)}%  (target: within 10%)`);
+			line(
+				`n8n's Google Gemini node${suffix}`,
+				`${seconds(official.executionTime)}  (${counts(official, officialSim)})`,
+			);
+			line(
+				`Nano Banana Generate, C = ${DEFAULT_CONCURRENCY}${suffix}`,
+				`${seconds(ours.executionTime)}  (${counts(ours, oursSim)}; ${fileSize} PNGs)`,
+			);
+			line(
+				`speed-up (official / ours)${suffix}`,
+				`${(official.executionTime / ours.executionTime).toFixed(2)}x  (target: at least 3.8x)`,
+			);
+			line(
+				`ours above the floor ceil(N/C)·L = ${seconds(floorMs)}${suffix}`,
+				`${(100 * (ours.executionTime / floorMs - 1)).toFixed(1)}%  (target: within 10%)`,
+			);
 			const requests = oursSim.generateRequests;
 			const busyMs = requests.reduce((sum, r) => sum + r.endedAt - r.startedAt, 0);
 			line(
@@ -829,19 +1013,28 @@ async function main() {
 			);
 		};
 		if (!CPU_ONLY) {
-			heading(`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`);
+			heading(
+				`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`,
+			);
 			throughput(ID.officialT, ID.oursT, sims.officialT, sims.oursT, '');
-			console.log(`   the same with the simulator's default flat images (small files, so little work per image):`);
+			console.log(
+				`   the same with the simulator's default flat images (small files, so little work per image):`,
+			);
 			throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
 		}
 
-		heading(`2. CPU per image at zero latency, N = ${CPU_N}, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`);
+		heading(
+			`2. CPU per image at zero latency, N = ${CPU_N}, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`,
+		);
 		const cpuOf = (id: string, node: string) => {
 			const run = nodeRun(main, id, node);
 			const [from, to] = windowOf(id, node);
 			const gcs = heapLog?.gcs.filter(([t]) => t >= from && t <= to);
-			const pauseMs = (kinds: number[]) => gcs?.filter(([, kind]) => kinds.includes(kind)).reduce((sum, [, , ms]) => sum + ms, 0) ?? 0;
-			const loads = main.samples.filter(([t]) => t >= from && t <= to).map((sample) => sample[LOAD] / 100);
+			const pauseMs = (kinds: number[]) =>
+				gcs?.filter(([, kind]) => kinds.includes(kind)).reduce((sum, [, , ms]) => sum + ms, 0) ?? 0;
+			const loads = main.samples
+				.filter(([t]) => t >= from && t <= to)
+				.map((sample) => sample[LOAD] / 100);
 			return {
 				run,
 				load: loads.length ? (loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2) : '?',
@@ -857,15 +1050,26 @@ async function main() {
 			const one = cpuOf(oneId, node);
 			const many = cpuOf(manyId, node);
 			const per = (key: keyof CpuSplit) => (many.split[key] - one.split[key]) / (CPU_N - 1);
-			const split: CpuSplit = { cpuMs: per('cpuMs'), mainMs: per('mainMs'), v8Ms: per('v8Ms'), libuvMs: per('libuvMs') };
+			const split: CpuSplit = {
+				cpuMs: per('cpuMs'),
+				mainMs: per('mainMs'),
+				v8Ms: per('v8Ms'),
+				libuvMs: per('libuvMs'),
+			};
 			const gcPerImage = {
 				minorMs: (many.minorGcMs - one.minorGcMs) / (CPU_N - 1),
 				majorMs: (many.majorGcMs - one.majorGcMs) / (CPU_N - 1),
 			};
 			return { one, many, split, gcPerImage };
 		};
-		const ourRuns = RUN_LETTERS.map((run) => ({ label: `our Generate in n8n, run ${run}`, ...perImage(ID.cpu1(run), ID.cpuN(run), NODE.ours) }));
-		const officialRun = { label: "n8n's Google Gemini node in n8n", ...perImage(ID.offCpu1, ID.offCpuN, NODE.official) };
+		const ourRuns = RUN_LETTERS.map((run) => ({
+			label: `our Generate in n8n, run ${run}`,
+			...perImage(ID.cpu1(run), ID.cpuN(run), NODE.ours),
+		}));
+		const officialRun = {
+			label: "n8n's Google Gemini node in n8n",
+			...perImage(ID.offCpu1, ID.offCpuN, NODE.official),
+		};
 		const runs = [...ourRuns, officialRun];
 		for (const r of runs) {
 			const gcs =
@@ -879,35 +1083,67 @@ async function main() {
 		}
 		const ourPerImage = ourRuns.reduce((sum, r) => sum + r.split.cpuMs, 0) / ourRuns.length;
 		const imageBytes = Number(runs[0].many.run.items[0]?.json.fileSize ?? 0);
-		line(`our Generate node in n8n (mean of ${ourRuns.length} runs)`, `${ourPerImage.toFixed(1)} ms CPU per image  (${mb(imageBytes)} PNGs, default settings, C = ${DEFAULT_CONCURRENCY})`);
+		line(
+			`our Generate node in n8n (mean of ${ourRuns.length} runs)`,
+			`${ourPerImage.toFixed(1)} ms CPU per image  (${mb(imageBytes)} PNGs, default settings, C = ${DEFAULT_CONCURRENCY})`,
+		);
 		const bareText = (b: BareResult) =>
 			`${(b.cpuMs / CPU_N).toFixed(1)} ms CPU per image (main thread ${(b.mainMs / CPU_N).toFixed(1)}, other threads ${((b.cpuMs - b.mainMs) / CPU_N).toFixed(1)}); ${CPU_N} images in ${b.wallMs.toFixed(0)} ms, V8 heap ${(b.heapUsed / MB).toFixed(0)} MB`;
 		line(
 			'bare @google/genai loop (Node 24, no n8n)',
 			`${bareText(bare)}; mean of ${bareRuns.length} runs (${bareRuns.map((b) => `${(b.cpuMs / CPU_N).toFixed(1)} at load ${b.load}`).join(', ')}), sequential, same generationConfig, writes each file`,
 		);
-		line('ratio ours in n8n / bare', `${(ourPerImage / (bare.cpuMs / CPU_N)).toFixed(2)}x  (target: at most 1.5x)`);
-		line("ratio n8n's own node in n8n / bare", `${(officialRun.split.cpuMs / (bare.cpuMs / CPU_N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`);
+		line(
+			'ratio ours in n8n / bare',
+			`${(ourPerImage / (bare.cpuMs / CPU_N)).toFixed(2)}x  (target: at most 1.5x)`,
+		);
+		line(
+			"ratio n8n's own node in n8n / bare",
+			`${(officialRun.split.cpuMs / (bare.cpuMs / CPU_N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`,
+		);
 		if (n8nHeapBytes && bareWithHeap) {
-			line("n8n's V8 heap in use during our runs", `${(n8nHeapBytes / MB).toFixed(0)} MB (from a --require'd observer in the n8n process)`);
+			line(
+				"n8n's V8 heap in use during our runs",
+				`${(n8nHeapBytes / MB).toFixed(0)} MB (from a --require'd observer in the n8n process)`,
+			);
 			line('bare loop holding a heap of that size', bareText(bareWithHeap));
-			line('ratio ours in n8n / bare with that heap', `${(ourPerImage / (bareWithHeap.cpuMs / CPU_N)).toFixed(2)}x`);
+			line(
+				'ratio ours in n8n / bare with that heap',
+				`${(ourPerImage / (bareWithHeap.cpuMs / CPU_N)).toFixed(2)}x`,
+			);
 		} else {
-			line("n8n's V8 heap in use during our runs", 'not measured: the observer loaded into n8n wrote no log');
+			line(
+				"n8n's V8 heap in use during our runs",
+				'not measured: the observer loaded into n8n wrote no log',
+			);
 		}
 		if (profile) {
-			line(`profile of the n8n process (--cpu-prof)`, `${profile.total.toFixed(0)} ms sampled in the node's ${profile.windowMs} ms window, top self time:`);
+			line(
+				`profile of the n8n process (--cpu-prof)`,
+				`${profile.total.toFixed(0)} ms sampled in the node's ${profile.windowMs} ms window, top self time:`,
+			);
 			const mainPerImage = ourRuns.reduce((sum, r) => sum + r.split.mainMs, 0) / ourRuns.length;
-			line('  main thread by purpose', `share of the profile's samples, and that share of the ${mainPerImage.toFixed(1)} ms/image the main thread used above`);
+			line(
+				'  main thread by purpose',
+				`share of the profile's samples, and that share of the ${mainPerImage.toFixed(1)} ms/image the main thread used above`,
+			);
 			for (const [kind, ms] of profile.kinds) {
-				line(`  ${((100 * ms) / profile.total).toFixed(1)}% = ${((mainPerImage * ms) / profile.total).toFixed(2)} ms/image`, kind);
+				line(
+					`  ${((100 * ms) / profile.total).toFixed(1)}% = ${((mainPerImage * ms) / profile.total).toFixed(2)} ms/image`,
+					kind,
+				);
 			}
 			line('  by package', '(self time, ms/image of the profile)');
-			for (const [name, ms] of profile.groups.slice(0, 8)) line(`  ${(ms / CPU_N).toFixed(2)} ms/image`, `in ${name}`);
-			for (const [name, ms] of profile.top.slice(0, 15)) line(`  ${(ms / CPU_N).toFixed(2)} ms/image`, name);
+			for (const [name, ms] of profile.groups.slice(0, 8))
+				line(`  ${(ms / CPU_N).toFixed(2)} ms/image`, `in ${name}`);
+			for (const [name, ms] of profile.top.slice(0, 15))
+				line(`  ${(ms / CPU_N).toFixed(2)} ms/image`, name);
 		}
 
-		if (memory.length) heading(`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults; a fresh n8n process per run`);
+		if (memory.length)
+			heading(
+				`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults; a fresh n8n process per run`,
+			);
 		for (const m of memory) {
 			line(
 				`${m.n} images`,
@@ -918,7 +1154,10 @@ async function main() {
 			const first = memory[0];
 			const last = memory[memory.length - 1];
 			const growth = last.peakKb / first.peakKb - 1;
-			line(`growth of the peak, ${first.n} -> ${last.n} images`, `${(100 * growth).toFixed(1)}%  (flat: below 25%) -> ${growth < 0.25 ? 'flat' : 'NOT flat'}`);
+			line(
+				`growth of the peak, ${first.n} -> ${last.n} images`,
+				`${(100 * growth).toFixed(1)}%  (flat: below 25%) -> ${growth < 0.25 ? 'flat' : 'NOT flat'}`,
+			);
 		}
 
 		if (!CPU_ONLY) {
@@ -930,15 +1169,33 @@ async function main() {
 			const editOurs = nodeRun(main, ID.editOurs, NODE.editOurs);
 			const editOfficial = nodeRun(main, ID.editOfficial, NODE.editOfficial);
 			line('the photo', `${meta.width}x${meta.height} JPEG, ${mb(photo.length)}`);
-			line('our Edit node (defaults)', `${mb(bodyBytes(sims.editOurs))} sent = ${(bodyBytes(sims.editOurs) / photo.length).toFixed(3)}x the file  (${describe(sims.editOurs)}; ${imagesOut(editOurs)} image out)`);
-			line("n8n's Google Gemini node (image edit)", `${mb(bodyBytes(sims.editOfficial))} sent = ${(bodyBytes(sims.editOfficial) / photo.length).toFixed(3)}x the file  (${describe(sims.editOfficial)}; ${imagesOut(editOfficial)} image out)`);
-			line('ours / official', `${(bodyBytes(sims.editOurs) / bodyBytes(sims.editOfficial)).toFixed(3)}x`);
+			line(
+				'our Edit node (defaults)',
+				`${mb(bodyBytes(sims.editOurs))} sent = ${(bodyBytes(sims.editOurs) / photo.length).toFixed(3)}x the file  (${describe(sims.editOurs)}; ${imagesOut(editOurs)} image out)`,
+			);
+			line(
+				"n8n's Google Gemini node (image edit)",
+				`${mb(bodyBytes(sims.editOfficial))} sent = ${(bodyBytes(sims.editOfficial) / photo.length).toFixed(3)}x the file  (${describe(sims.editOfficial)}; ${imagesOut(editOfficial)} image out)`,
+			);
+			line(
+				'ours / official',
+				`${(bodyBytes(sims.editOurs) / bodyBytes(sims.editOfficial)).toFixed(3)}x`,
+			);
 		}
 
 		heading('Summary');
-		line('machine', `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
+		line(
+			'machine',
+			`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+		);
 		line('load average at start', loadAtStart.map((l) => l.toFixed(2)).join(' '));
-		line('load average at end', os.loadavg().map((l) => l.toFixed(2)).join(' '));
+		line(
+			'load average at end',
+			os
+				.loadavg()
+				.map((l) => l.toFixed(2))
+				.join(' '),
+		);
 		line('date', new Date().toISOString());
 		line('bench time', seconds(Date.now() - benchStarted));
 	} finally {

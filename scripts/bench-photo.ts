@@ -8,9 +8,24 @@ import sharp from 'sharp';
 
 export async function makePhoto(): Promise<Buffer> {
 	const [width, height] = [6000, 4000];
-	const base = await sharp(readFileSync(join(__dirname, '..', 'test', 'fixtures', 'photos', 'sunrise_gps.jpg')))
+	const base = await sharp(
+		readFileSync(join(__dirname, '..', 'test', 'fixtures', 'photos', 'sunrise_gps.jpg')),
+	)
 		.resize(width, height, { fit: 'cover' })
 		.toBuffer();
-	const noise = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 12 } } }).png().toBuffer();
-	return await sharp(base).composite([{ input: noise, blend: 'overlay' }]).jpeg({ quality: 92 }).toBuffer();
+	const noise = await sharp({
+		create: {
+			width,
+			height,
+			channels: 3,
+			background: '#808080',
+			noise: { type: 'gaussian', mean: 128, sigma: 12 },
+		},
+	})
+		.png()
+		.toBuffer();
+	return await sharp(base)
+		.composite([{ input: noise, blend: 'overlay' }])
+		.jpeg({ quality: 92 })
+		.toBuffer();
 }

@@ -24,7 +24,16 @@ import type { IRun } from 'n8n-workflow';
 import { requestOptions } from '../nodes/shared/descriptions';
 import { GeminiSim } from '../test/gemini-sim';
 import type { ImageTexture } from '../test/gemini-sim/types';
-import { mustSucceed, outputOf, promptOf, repoDir, runCommand, stagePackage, type N8nInstall, type N8nSandbox } from '../test/e2e/local-n8n';
+import {
+	mustSucceed,
+	outputOf,
+	promptOf,
+	repoDir,
+	runCommand,
+	stagePackage,
+	type N8nInstall,
+	type N8nSandbox,
+} from '../test/e2e/local-n8n';
 import {
 	batchWorkflow,
 	MINUTE,
@@ -48,12 +57,18 @@ const servicesState = path.join(benchDir, 'services');
 const CREDENTIAL = { id: 'nbsBenchQueueCred1', name: 'Nano Banana (bench:queue)' };
 const WORKFLOW = { id: 'nbsBenchQueueBatch1', path: 'nbs-bench-queue-batch' };
 /** The node's own default for Max Concurrent Requests, read from its description. */
-const DEFAULT_CONCURRENCY = Number(requestOptions.find((p) => p.name === 'maxConcurrency')?.default);
+const DEFAULT_CONCURRENCY = Number(
+	requestOptions.find((p) => p.name === 'maxConcurrency')?.default,
+);
 
 const line = (name: string, value: string) => console.log(`${name.padEnd(44)} ${value}`);
 const progress = (text: string) => process.stderr.write(`[bench:queue] ${text}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadavg = () =>
+	os
+		.loadavg()
+		.map((l) => l.toFixed(2))
+		.join(' ');
 
 /* ---------- the machine ---------- */
 
@@ -73,7 +88,10 @@ function processJiffies(pids: Iterable<number>): number {
 			const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 			const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 			// after the command: state is field 3, utime..cstime are fields 14..17
-			sum += fields.slice(11, 15).map(Number).reduce((a, b) => a + b, 0);
+			sum += fields
+				.slice(11, 15)
+				.map(Number)
+				.reduce((a, b) => a + b, 0);
 		} catch {
 			// gone meanwhile
 		}
@@ -106,7 +124,11 @@ function benchPids(services: QueueServices): Set<number> {
 			return NaN;
 		}
 	};
-	const roots = new Set([process.pid, pidFile(path.join(services.runDir, 'pg', 'data', 'postmaster.pid')), pidFile(path.join(services.runDir, 'redis', 'redis.pid'))]);
+	const roots = new Set([
+		process.pid,
+		pidFile(path.join(services.runDir, 'pg', 'data', 'postmaster.pid')),
+		pidFile(path.join(services.runDir, 'redis', 'redis.pid')),
+	]);
 	const ours = new Set<number>();
 	for (const pid of parent.keys()) {
 		for (let at: number | undefined = pid; at && at > 1; at = parent.get(at)) {
@@ -123,7 +145,8 @@ function benchPids(services: QueueServices): Set<number> {
 async function stopLeftovers(): Promise<void> {
 	const parent = parentPids();
 	const descendants = [...parent.keys()].filter((pid) => {
-		for (let at = parent.get(pid); at && at > 1; at = parent.get(at)) if (at === process.pid) return true;
+		for (let at = parent.get(pid); at && at > 1; at = parent.get(at))
+			if (at === process.pid) return true;
 		return false;
 	});
 	const signal = (pids: number[], name: NodeJS.Signals) => {
@@ -135,18 +158,20 @@ async function stopLeftovers(): Promise<void> {
 			}
 		}
 	};
-	const alive = () => descendants.filter((pid) => {
-		try {
-			process.kill(pid, 0);
-			return true;
-		} catch {
-			return false;
-		}
-	});
+	const alive = () =>
+		descendants.filter((pid) => {
+			try {
+				process.kill(pid, 0);
+				return true;
+			} catch {
+				return false;
+			}
+		});
 	if (!descendants.length) return;
 	progress(`stopping ${descendants.length} leftover process(es): ${descendants.join(', ')}`);
 	signal(descendants, 'SIGTERM');
-	for (let k = 0; k < 50 && alive().length; k++) await new Promise((resolve) => setTimeout(resolve, 200));
+	for (let k = 0; k < 50 && alive().length; k++)
+		await new Promise((resolve) => setTimeout(resolve, 200));
 	signal(alive(), 'SIGKILL');
 }
 
@@ -157,7 +182,8 @@ function otherN8nBench(): number[] {
 		if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
 		try {
 			const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-			if (cmdline.includes('scripts/bench-n8n.ts') && !cmdline.includes(' -c ')) pids.push(Number(entry));
+			if (cmdline.includes('scripts/bench-n8n.ts') && !cmdline.includes(' -c '))
+				pids.push(Number(entry));
 		} catch {
 			// gone meanwhile
 		}
@@ -199,24 +225,42 @@ async function executionIds(cluster: QueueCluster): Promise<string[]> {
 }
 
 /** 1-item executions until each of `names` has finished one since `since` (their log line count then). */
-async function warmUp(cluster: QueueCluster, names: readonly string[], sim: GeminiSim): Promise<void> {
-	const finished = async (name: string) => ((await cluster.workers.get(name)!.log()).match(/Worker finished execution/g) ?? []).length;
-	const before = new Map(await Promise.all(names.map(async (name) => [name, await finished(name)] as const)));
+async function warmUp(
+	cluster: QueueCluster,
+	names: readonly string[],
+	sim: GeminiSim,
+): Promise<void> {
+	const finished = async (name: string) =>
+		((await cluster.workers.get(name)!.log()).match(/Worker finished execution/g) ?? []).length;
+	const before = new Map(
+		await Promise.all(names.map(async (name) => [name, await finished(name)] as const)),
+	);
 	for (let round = 1; ; round++) {
 		const known = await executionIds(cluster);
-		const answers = await Promise.all(names.map((_, k) => cluster.callWebhook(WORKFLOW.path, { batch: `warm-up ${round}.${k}`, count: 1 })));
+		const answers = await Promise.all(
+			names.map((_, k) =>
+				cluster.callWebhook(WORKFLOW.path, { batch: `warm-up ${round}.${k}`, count: 1 }),
+			),
+		);
 		const failed = answers.find((answer) => answer.status !== 200);
 		if (failed) throw new Error(`warm-up webhook: HTTP ${failed.status} ${await failed.text()}`);
 		await cluster.waitForExecutions(WORKFLOW.id, names.length, { except: known });
 		const cold = [];
 		for (const name of names) if ((await finished(name)) === before.get(name)) cold.push(name);
 		if (cold.length === 0) break;
-		if (round === 10) throw new Error(`warm-up: ${cold.join(', ')} ran no execution in ${round} rounds`);
+		if (round === 10)
+			throw new Error(`warm-up: ${cold.join(', ')} ran no execution in ${round} rounds`);
 	}
 	sim.reset();
 }
 
-async function measure(cluster: QueueCluster, sim: GeminiSim, services: QueueServices, label: string, names: readonly string[]): Promise<RunResult> {
+async function measure(
+	cluster: QueueCluster,
+	sim: GeminiSim,
+	services: QueueServices,
+	label: string,
+	names: readonly string[],
+): Promise<RunResult> {
 	await warmUp(cluster, names, sim);
 	const known = await executionIds(cluster);
 	const startedBy = await cluster.executionsByWorker();
@@ -231,7 +275,10 @@ async function measure(cluster: QueueCluster, sim: GeminiSim, services: QueueSer
 	const submitted = Date.now();
 	const answers = await Promise.all(
 		[...Array(BATCHES).keys()].map(async (batch) => {
-			const response = await cluster.callWebhook(WORKFLOW.path, { batch: `${label}-${batch}`, count: ITEMS_PER_BATCH });
+			const response = await cluster.callWebhook(WORKFLOW.path, {
+				batch: `${label}-${batch}`,
+				count: ITEMS_PER_BATCH,
+			});
 			await response.arrayBuffer();
 			return { status: response.status, at: Date.now() };
 		}),
@@ -240,8 +287,11 @@ async function measure(cluster: QueueCluster, sim: GeminiSim, services: QueueSer
 	const cpuAfter = cpuTimes();
 	const ownAfter = processJiffies(ours);
 	const loadAfter = loadavg();
-	const lastStop = Math.max(...executions.map((execution) => Date.parse(execution.stoppedAt ?? '')));
-	if (!Number.isFinite(lastStop)) throw new Error(`an execution has no stoppedAt: ${JSON.stringify(executions)}`);
+	const lastStop = Math.max(
+		...executions.map((execution) => Date.parse(execution.stoppedAt ?? '')),
+	);
+	if (!Number.isFinite(lastStop))
+		throw new Error(`an execution has no stoppedAt: ${JSON.stringify(executions)}`);
 
 	// what came out: the Generate node's items with an image n8n stored in PostgreSQL
 	let images = 0;
@@ -261,7 +311,11 @@ async function measure(cluster: QueueCluster, sim: GeminiSim, services: QueueSer
 		}
 	}
 	const [count, bytes] = fileIds.length
-		? (await cluster.sql(`select count(*), coalesce(sum(octet_length(data)), 0) from binary_data where "fileId" in (${fileIds.map((id) => `'${id.replace(/'/g, '')}'`).join(',')})`))
+		? (
+				await cluster.sql(
+					`select count(*), coalesce(sum(octet_length(data)), 0) from binary_data where "fileId" in (${fileIds.map((id) => `'${id.replace(/'/g, '')}'`).join(',')})`,
+				)
+			)
 				.split('|')
 				.map(Number)
 		: [0, 0];
@@ -312,7 +366,11 @@ async function measure(cluster: QueueCluster, sim: GeminiSim, services: QueueSer
 
 async function main(): Promise<number> {
 	const benchStarted = Date.now();
-	const sim = await GeminiSim.start({ apiKey: 'bench-queue-api-key', latencyMs: LATENCY_MS, imageTexture: TEXTURE });
+	const sim = await GeminiSim.start({
+		apiKey: 'bench-queue-api-key',
+		latencyMs: LATENCY_MS,
+		imageTexture: TEXTURE,
+	});
 	let services: QueueServices | undefined;
 	let install: N8nInstall | undefined;
 	let cluster: QueueCluster | undefined;
@@ -320,7 +378,12 @@ async function main(): Promise<number> {
 	const teardown = () =>
 		(tornDown ??= (async () => {
 			// every step runs, whatever failed before it
-			for (const step of [() => cluster?.stop(), stopLeftovers, () => stopQueueServices(servicesState), () => sim.stop()]) {
+			for (const step of [
+				() => cluster?.stop(),
+				stopLeftovers,
+				() => stopQueueServices(servicesState),
+				() => sim.stop(),
+			]) {
 				try {
 					await step();
 				} catch (error) {
@@ -336,7 +399,9 @@ async function main(): Promise<number> {
 	process.once('SIGTERM', onSignal);
 
 	try {
-		progress('starting PostgreSQL and Redis, installing n8n (cached), building the package in a private copy');
+		progress(
+			'starting PostgreSQL and Redis, installing n8n (cached), building the package in a private copy',
+		);
 		await fs.mkdir(benchDir, { recursive: true });
 		const [started, stage] = await Promise.all([
 			startServicesAndN8n(servicesState, { onServices: (running) => (services = running) }),
@@ -346,7 +411,10 @@ async function main(): Promise<number> {
 		const loadPackage = async (sandbox: N8nSandbox, first: boolean) => {
 			const args = [path.join(stage, 'scripts', 'n8n-load-package.sh'), sandbox.userFolder];
 			if (!first) args.push('--no-build');
-			await mustSucceed(runCommand('bash', args, { cwd: stage, timeoutMs: 6 * MINUTE, logFile: sandbox.logFile }), 'building, packing and installing the package');
+			await mustSucceed(
+				runCommand('bash', args, { cwd: stage, timeoutMs: 6 * MINUTE, logFile: sandbox.logFile }),
+				'building, packing and installing the package',
+			);
 		};
 		cluster = new QueueCluster({
 			runDir: path.join(benchDir, 'cluster'),
@@ -354,8 +422,20 @@ async function main(): Promise<number> {
 			services,
 			workers: WORKERS,
 			startWorkers: [WORKERS[0]],
-			credentials: [{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } }],
-			workflows: [{ workflow: batchWorkflow({ ...WORKFLOW, credential: CREDENTIAL, imageSize: IMAGE_SIZE, name: 'bench:queue batch' }), path: WORKFLOW.path }],
+			credentials: [
+				{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } },
+			],
+			workflows: [
+				{
+					workflow: batchWorkflow({
+						...WORKFLOW,
+						credential: CREDENTIAL,
+						imageSize: IMAGE_SIZE,
+						name: 'bench:queue batch',
+					}),
+					path: WORKFLOW.path,
+				},
+			],
 			loadPackage,
 		});
 		progress('starting n8n: main + worker-1 (queue mode, binary data in PostgreSQL)');
@@ -385,14 +465,38 @@ async function main(): Promise<number> {
 		for (const run of [one, two]) {
 			const tag = `${run.workers} worker${run.workers > 1 ? 's' : ''}:`;
 			const ok = run.images === ITEMS && run.distinctPrompts === ITEMS;
-			line(`${tag} images out`, `${run.images} of ${ITEMS}${ok ? '' : '  (NOT ALL)'} (${run.distinctPrompts} distinct prompts; ${run.succeeded}/${BATCHES} executions success, ${run.answered}/${BATCHES} webhooks HTTP 200)`);
-			line(`${tag} wall time`, `${seconds(run.wallMs)} from first POST to last execution's stoppedAt (last webhook answer at ${seconds(run.lastAnswerMs)})`);
+			line(
+				`${tag} images out`,
+				`${run.images} of ${ITEMS}${ok ? '' : '  (NOT ALL)'} (${run.distinctPrompts} distinct prompts; ${run.succeeded}/${BATCHES} executions success, ${run.answered}/${BATCHES} webhooks HTTP 200)`,
+			);
+			line(
+				`${tag} wall time`,
+				`${seconds(run.wallMs)} from first POST to last execution's stoppedAt (last webhook answer at ${seconds(run.lastAnswerMs)})`,
+			);
 			line(`${tag} throughput`, `${((ITEMS * 1000) / run.wallMs).toFixed(2)} images/s`);
-			line(`${tag} requests`, `${run.requests} generateContent, ${run.requests200} HTTP 200; ${[...run.requestsBy].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(', ')}`);
-			line(`${tag} executions per worker`, [...run.executionsBy].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(', '));
+			line(
+				`${tag} requests`,
+				`${run.requests} generateContent, ${run.requests200} HTTP 200; ${[...run.requestsBy]
+					.sort(([a], [b]) => a.localeCompare(b))
+					.map(([name, n]) => `${name} ${n}`)
+					.join(', ')}`,
+			);
+			line(
+				`${tag} executions per worker`,
+				[...run.executionsBy]
+					.sort(([a], [b]) => a.localeCompare(b))
+					.map(([name, n]) => `${name} ${n}`)
+					.join(', '),
+			);
 			line(`${tag} simulator max in-flight`, `${run.maxInFlight}`);
-			line(`${tag} images`, `${run.imagePixels}, ${(run.imageBytes / 1e6).toFixed(3)} MB each on average in PostgreSQL`);
-			line(`${tag} machine during the run`, `all ${os.cpus().length} CPUs ${(100 * run.busyShare).toFixed(0)}% busy: this bench's processes ${(100 * run.ownShare).toFixed(0)}%, others ${(100 * Math.max(0, run.busyShare - run.ownShare)).toFixed(0)}% (/proc); load ${run.loadBefore} before, ${run.loadAfter} after; bench-n8n running: ${run.otherBench.length ? `yes (pid ${run.otherBench.join(', ')})` : 'no'}`);
+			line(
+				`${tag} images`,
+				`${run.imagePixels}, ${(run.imageBytes / 1e6).toFixed(3)} MB each on average in PostgreSQL`,
+			);
+			line(
+				`${tag} machine during the run`,
+				`all ${os.cpus().length} CPUs ${(100 * run.busyShare).toFixed(0)}% busy: this bench's processes ${(100 * run.ownShare).toFixed(0)}%, others ${(100 * Math.max(0, run.busyShare - run.ownShare)).toFixed(0)}% (/proc); load ${run.loadBefore} before, ${run.loadAfter} after; bench-n8n running: ${run.otherBench.length ? `yes (pid ${run.otherBench.join(', ')})` : 'no'}`,
+			);
 		}
 		line('throughput 2 workers / 1 worker', `${(one.wallMs / two.wallMs).toFixed(2)}x`);
 		const rounds = Math.ceil(ITEMS_PER_BATCH / DEFAULT_CONCURRENCY);

@@ -37,16 +37,30 @@ async function main() {
 		const strictFloorMs = (Math.ceil(N / Q) - 1) * windowMs + latencyMs;
 		const quotaWait = outputs[0].map((item) => Number(item.json.quotaWaitMs ?? 0));
 		const line = (name: string, value: string) => console.log(`${name.padEnd(34)} ${value}`);
-		console.log(`Quota: N = ${N} prompts, Q = ${Q} requests per ${windowMs / 1000} s, latency ${latencyMs / 1000} s, default settings`);
+		console.log(
+			`Quota: N = ${N} prompts, Q = ${Q} requests per ${windowMs / 1000} s, latency ${latencyMs / 1000} s, default settings`,
+		);
 		line('images out', `${images} of ${N} (${prompts.size} distinct prompts)`);
 		line('wall time', `${(wallMs / 1000).toFixed(1)} s`);
 		line('N/Q floor (N/Q windows)', `${(floorMs / 1000).toFixed(1)} s`);
 		line('wall / floor', `${(wallMs / floorMs).toFixed(3)} (bound: at most 1.10)`);
-		line('strict floor ((ceil(N/Q)-1)·W + L)', `${(strictFloorMs / 1000).toFixed(1)} s, wall / strict floor ${(wallMs / strictFloorMs).toFixed(3)}`);
+		line(
+			'strict floor ((ceil(N/Q)-1)·W + L)',
+			`${(strictFloorMs / 1000).toFixed(1)} s, wall / strict floor ${(wallMs / strictFloorMs).toFixed(3)}`,
+		);
 		line('requests sent', `${requests.length}`);
-		line('answered 429', `${refused} (${((100 * refused) / requests.length).toFixed(1)}%, bound: at most 5%)`);
+		line(
+			'answered 429',
+			`${refused} (${((100 * refused) / requests.length).toFixed(1)}%, bound: at most 5%)`,
+		);
 		line('max quota wait of one image', `${(Math.max(...quotaWait) / 1000).toFixed(1)} s`);
-		line('machine', `${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
+		line(
+			'machine',
+			`${os.cpus().length} CPUs, load ${os
+				.loadavg()
+				.map((l) => l.toFixed(2))
+				.join(' ')}, Node ${process.version}`,
+		);
 		const ok = images === N && wallMs <= floorMs * 1.1 && refused <= requests.length * 0.05;
 		line('within bounds', ok ? 'yes' : 'NO');
 	} finally {

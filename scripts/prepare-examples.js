@@ -11,25 +11,39 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 
-const [examplesDir, outDir, stateFile, credentialId, credentialName, photosUrl] = process.argv.slice(2);
+const [examplesDir, outDir, stateFile, credentialId, credentialName, photosUrl] =
+	process.argv.slice(2);
 const photosDir = path.join(__dirname, '..', 'test', 'fixtures', 'photos');
 if (!credentialName) {
-	console.error('usage: prepare-examples.js EXAMPLES_DIR OUT_DIR STATE_FILE CREDENTIAL_ID CREDENTIAL_NAME');
+	console.error(
+		'usage: prepare-examples.js EXAMPLES_DIR OUT_DIR STATE_FILE CREDENTIAL_ID CREDENTIAL_NAME',
+	);
 	process.exit(2);
 }
 
 const previous = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
 const state = {};
-for (const name of fs.readdirSync(examplesDir).filter((n) => n.endsWith('.json')).sort()) {
+for (const name of fs
+	.readdirSync(examplesDir)
+	.filter((n) => n.endsWith('.json'))
+	.sort()) {
 	const text = fs.readFileSync(path.join(examplesDir, name), 'utf8');
-	const hash = crypto.createHash('sha256').update(`${text}${photosUrl ?? ''}`).digest('hex');
+	const hash = crypto
+		.createHash('sha256')
+		.update(`${text}${photosUrl ?? ''}`)
+		.digest('hex');
 	state[name] = hash;
 	if (previous[name] === hash) continue;
 
 	const workflow = JSON.parse(text);
 	for (const node of workflow.nodes) {
 		const url = node.parameters && node.parameters.url;
-		if (photosUrl && node.type === 'n8n-nodes-base.httpRequest' && typeof url === 'string' && fs.existsSync(path.join(photosDir, path.basename(url)))) {
+		if (
+			photosUrl &&
+			node.type === 'n8n-nodes-base.httpRequest' &&
+			typeof url === 'string' &&
+			fs.existsSync(path.join(photosDir, path.basename(url)))
+		) {
 			node.parameters.url = `${photosUrl}/${path.basename(url)}`;
 		}
 		if (node.type.startsWith('n8n-nodes-nano-banana-studio.')) {

@@ -30,23 +30,42 @@ const RETOUCH = 'nbsExample2Retouch';
 const PRODUCT = 'nbsExample3Fuse';
 const LOOP = 'nbsExample3VerifyLoop';
 /** What the form example's form gets, as a user would fill it in. */
-const RETOUCH_FORM = { photo: path.join(repoDir, 'test', 'fixtures', 'photos', 'man.jpg'), style: 'Product', note: 'Also remove the watch.' };
+const RETOUCH_FORM = {
+	photo: path.join(repoDir, 'test', 'fixtures', 'photos', 'man.jpg'),
+	style: 'Product',
+	note: 'Also remove the watch.',
+};
 
 /** `npm start` in its own process group, so it can be stopped like Ctrl-C stops it. */
-function startEditor(): { child: ChildProcess; signIn: Promise<{ email: string; password: string }> } {
+function startEditor(): {
+	child: ChildProcess;
+	signIn: Promise<{ email: string; password: string }>;
+} {
 	const { GEMINI_API_KEY: _billed, ...env } = process.env;
-	const child = spawn('npm', ['start'], { cwd: repoDir, env: { ...env, N8N_PORT: String(port) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn('npm', ['start'], {
+		cwd: repoDir,
+		env: { ...env, N8N_PORT: String(port) },
+		detached: true,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
 	let output = '';
 	const signIn = new Promise<{ email: string; password: string }>((resolve, reject) => {
 		const read = (chunk: Buffer) => {
 			output += chunk.toString();
 			// start.sh prints its banner once n8n is ready and the owner account exists
 			const found = /Sign in:\s+(\S+) \/ (\S+)/.exec(output);
-			if (found && output.includes('Press Ctrl-C to stop')) resolve({ email: found[1], password: found[2] });
+			if (found && output.includes('Press Ctrl-C to stop'))
+				resolve({ email: found[1], password: found[2] });
 		};
 		child.stdout!.on('data', read);
 		child.stderr!.on('data', read);
-		child.on('exit', (code) => reject(new Error(`npm start exited (${code}) before the editor was ready:\n${output.slice(-3000)}`)));
+		child.on('exit', (code) =>
+			reject(
+				new Error(
+					`npm start exited (${code}) before the editor was ready:\n${output.slice(-3000)}`,
+				),
+			),
+		);
 	});
 	return { child, signIn };
 }
@@ -87,7 +106,6 @@ async function openNode(page: Page, workflowId: string, nodeName: string): Promi
 	await page.locator('[data-test-id=ndv] [data-test-id=node-parameters]').waitFor();
 }
 
-
 /** The "Node executed successfully" toast would cover the end of the output. */
 async function closeToasts(page: Page): Promise<void> {
 	const close = page.locator('.el-notification .el-notification__closeBtn');
@@ -103,7 +121,9 @@ const output = (page: Page) => page.locator('[data-test-id=output-panel]');
 async function executeStep(page: Page, whileRunning?: () => Promise<void>): Promise<void> {
 	await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
 	await whileRunning?.();
-	await output(page).locator('[data-test-id=node-run-status-success]').waitFor({ timeout: 120_000 });
+	await output(page)
+		.locator('[data-test-id=node-run-status-success]')
+		.waitFor({ timeout: 120_000 });
 }
 
 /** The output's first binary file, opened with its View button, so the image itself is on screen. */
@@ -113,7 +133,11 @@ async function showOutputImage(page: Page): Promise<void> {
 	const image = output(page).locator('img[src*="/rest/binary-data"]');
 	await image.waitFor();
 	// runs in the browser (this file is compiled without the DOM types)
-	type Img = { complete: boolean; naturalWidth: number; addEventListener(type: 'load', listener: () => void): void };
+	type Img = {
+		complete: boolean;
+		naturalWidth: number;
+		addEventListener(type: 'load', listener: () => void): void;
+	};
 	const width = await image.evaluate(async (img: Img) => {
 		if (!img.complete) await new Promise<void>((resolve) => img.addEventListener('load', resolve));
 		return img.naturalWidth;
@@ -131,20 +155,35 @@ async function shoot(page: Page, file: string): Promise<void> {
 /** The canvas text of every Nano Banana node (name, then subtitle), to see that the subtitles render. */
 async function canvasSubtitles(page: Page, workflowId: string): Promise<string[]> {
 	await page.goto(`${editorUrl}/workflow/${workflowId}`);
-	const nodes = page.locator('[data-test-id=canvas-node][data-node-type^="n8n-nodes-nano-banana-studio."]');
+	const nodes = page.locator(
+		'[data-test-id=canvas-node][data-node-type^="n8n-nodes-nano-banana-studio."]',
+	);
 	await nodes.first().waitFor();
 	return await nodes.evaluateAll((elements) =>
-		elements.map((element) => (element as unknown as { innerText: string }).innerText.trim().replace(/\s*\n\s*/g, ' | ')),
+		elements.map((element) =>
+			(element as unknown as { innerText: string }).innerText.trim().replace(/\s*\n\s*/g, ' | '),
+		),
 	);
 }
 
 async function main(): Promise<void> {
-	if (!(await portIsFree())) throw new Error(`Something already answers on ${editorUrl}; stop it (or set N8N_PORT) and run again.`);
+	if (!(await portIsFree()))
+		throw new Error(
+			`Something already answers on ${editorUrl}; stop it (or set N8N_PORT) and run again.`,
+		);
 	mkdirSync(docsDir, { recursive: true });
 	const editor = startEditor();
 	const browser = await chromium.launch({
 		executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+		args: [
+			'--headless',
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			'--no-first-run',
+		],
 	});
 	try {
 		const { email, password } = await editor.signIn;
@@ -153,7 +192,8 @@ async function main(): Promise<void> {
 		await signInAs(page, email, password);
 
 		for (const workflowId of [SOCIAL, RETOUCH, PRODUCT, LOOP]) {
-			for (const node of await canvasSubtitles(page, workflowId)) console.log(`canvas of ${workflowId}: ${node}`);
+			for (const node of await canvasSubtitles(page, workflowId))
+				console.log(`canvas of ${workflowId}: ${node}`);
 		}
 
 		// Generate: run the step, so the panel shows its input and the output json.
@@ -199,12 +239,18 @@ async function main(): Promise<void> {
 		await page.goto(`${editorUrl}/workflow/${LOOP}`);
 		await page.locator('[data-test-id=canvas-node]').first().waitFor();
 		await page.click('[data-test-id=execute-workflow-button]');
-		await page.locator('[data-test-id=canvas-node][data-node-name="Approved"] [data-plus-type=success]').waitFor({ timeout: 120_000 });
+		await page
+			.locator('[data-test-id=canvas-node][data-node-name="Approved"] [data-plus-type=success]')
+			.waitFor({ timeout: 120_000 });
 		await page.waitForTimeout(1000);
 		await shoot(page, 'canvas-retry-loop.png');
 	} catch (error) {
 		const failed = path.join(repoDir, '.e2e', 'screenshot-failure.png');
-		await browser.contexts()[0]?.pages()[0]?.screenshot({ path: failed }).catch(() => undefined);
+		await browser
+			.contexts()[0]
+			?.pages()[0]
+			?.screenshot({ path: failed })
+			.catch(() => undefined);
 		console.error(`The page when it failed: ${failed}`);
 		throw error;
 	} finally {

@@ -9,7 +9,8 @@
 async function restSettings(url) {
 	for (let attempt = 0; attempt < 120; attempt++) {
 		const response = await fetch(`${url}/rest/settings`);
-		if ((response.headers.get('content-type') ?? '').includes('application/json')) return await response.json();
+		if ((response.headers.get('content-type') ?? '').includes('application/json'))
+			return await response.json();
 		await new Promise((resolve) => setTimeout(resolve, 500));
 	}
 	throw new Error(`${url}/rest/settings did not answer with JSON`);

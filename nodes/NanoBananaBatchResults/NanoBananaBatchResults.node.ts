@@ -1,5 +1,10 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import * as collect from './collect.operation';
@@ -9,11 +14,15 @@ export class NanoBananaBatchResults implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Nano Banana Batch Results',
 		name: 'nanoBananaBatchResults',
-		icon: { light: 'file:nanoBananaBatchResults.svg', dark: 'file:nanoBananaBatchResults.dark.svg' },
+		icon: {
+			light: 'file:nanoBananaBatchResults.svg',
+			dark: 'file:nanoBananaBatchResults.dark.svg',
+		},
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["jobName"] }}',
-		description: 'Collect the images of a Nano Banana batch job (Batch mode, Submit Only): one item per request, paired by key',
+		description:
+			'Collect the images of a Nano Banana batch job (Batch mode, Submit Only): one item per request, paired by key',
 		defaults: { name: 'Nano Banana Batch Results' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

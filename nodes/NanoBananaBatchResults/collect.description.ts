@@ -10,7 +10,8 @@ export const description: INodeProperties[] = [
 		default: '={{ $json.batchJob }}',
 		required: true,
 		placeholder: 'e.g. batches/123abc',
-		description: 'The job name a Nano Banana node in Batch mode (Submit Only) output. The rest of that item (its `batch` field) tells how to write each image; keep it with the name when storing jobs for later.',
+		description:
+			'The job name a Nano Banana node in Batch mode (Submit Only) output. The rest of that item (its `batch` field) tells how to write each image; keep it with the name when storing jobs for later.',
 	},
 	{
 		displayName: 'Options',
@@ -25,7 +26,8 @@ export const description: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0, numberPrecision: 2 },
 				default: 0,
-				description: 'Wait up to this long for a job that is still running. 0: a running job is an error that says to collect later.',
+				description:
+					'Wait up to this long for a job that is still running. 0: a running job is an error that says to collect later.',
 			},
 			{
 				displayName: 'First Poll Interval (Seconds)',
@@ -33,7 +35,8 @@ export const description: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0.01, numberPrecision: 2 },
 				default: 5,
-				description: 'When waiting: how long before asking about the job again. Each wait is 1.5 times longer, up to 60 seconds.',
+				description:
+					'When waiting: how long before asking about the job again. Each wait is 1.5 times longer, up to 60 seconds.',
 			},
 			{
 				displayName: 'Max Concurrent Writes',
@@ -41,7 +44,8 @@ export const description: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 32 },
 				default: 4,
-				description: 'How many results are converted and stored at once; also how many images are in memory at once',
+				description:
+					'How many results are converted and stored at once; also how many images are in memory at once',
 			},
 		]),
 	},

@@ -1,7 +1,16 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { BATCH_MANIFEST_VERSION, batchUnavailableReason, inItemOrder, isFinished, progress, resultItems, stateName, waitForJob } from '../shared/batch';
+import {
+	BATCH_MANIFEST_VERSION,
+	batchUnavailableReason,
+	inItemOrder,
+	isFinished,
+	progress,
+	resultItems,
+	stateName,
+	waitForJob,
+} from '../shared/batch';
 import type { BatchManifest } from '../shared/batch';
 import { geminiClientFor } from '../shared/credentials';
 import { forItem, toNodeError } from '../shared/errors';
@@ -13,14 +22,23 @@ import type { BatchStatus } from '../shared/transport';
 /** The Submit Only item's description of the job, when it is for this job. */
 function manifestOf(json: IDataObject, job: string): BatchManifest | undefined {
 	const batch = json.batch as BatchManifest | undefined;
-	return batch && typeof batch === 'object' && batch.version === BATCH_MANIFEST_VERSION && batch.job === job && Array.isArray(batch.requests) ? batch : undefined;
+	return batch &&
+		typeof batch === 'object' &&
+		batch.version === BATCH_MANIFEST_VERSION &&
+		batch.job === job &&
+		Array.isArray(batch.requests)
+		? batch
+		: undefined;
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const client = await geminiClientFor(this);
 	const unavailable = batchUnavailableReason(client);
-	if (unavailable) throw new NodeOperationError(this.getNode(), unavailable, { description: 'Select the Gemini API key credential the batch job was submitted with.' });
+	if (unavailable)
+		throw new NodeOperationError(this.getNode(), unavailable, {
+			description: 'Select the Gemini API key credential the batch job was submitted with.',
+		});
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const { concurrency, call } = readRequestSettings(options);
 	const jobs: Array<{ status: BatchStatus; manifest?: BatchManifest }> = [];
@@ -31,29 +49,54 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		if (!name) {
 			throw new NodeOperationError(this.getNode(), forItem('No batch job name', j), {
 				itemIndex: j,
-				description: 'Connect the item a Nano Banana node in Batch mode (Submit Only) output, or set Batch Job to a job name such as batches/123abc.',
+				description:
+					'Connect the item a Nano Banana node in Batch mode (Submit Only) output, or set Batch Job to a job name such as batches/123abc.',
 			});
 		}
-		const waitMinutes = Number((this.getNodeParameter('options', j, {}) as IDataObject).waitMinutes ?? 0);
+		const waitMinutes = Number(
+			(this.getNodeParameter('options', j, {}) as IDataObject).waitMinutes ?? 0,
+		);
 		let status: BatchStatus;
 		try {
 			status =
 				waitMinutes > 0
-					? await waitForJob(this, client, name, { maxWaitMs: waitMinutes * 60_000, firstPollMs: Number(options.pollIntervalSeconds ?? 5) * 1000, cancelOnStop: false }, call)
+					? await waitForJob(
+							this,
+							client,
+							name,
+							{
+								maxWaitMs: waitMinutes * 60_000,
+								firstPollMs: Number(options.pollIntervalSeconds ?? 5) * 1000,
+								cancelOnStop: false,
+							},
+							call,
+						)
 					: await client.getBatch(name, { ...call, signal: this.getExecutionCancelSignal?.() });
 		} catch (error) {
-			const httpCode = error instanceof GeminiFailure ? error.httpCode : Number((error as { httpCode?: string }).httpCode);
+			const httpCode =
+				error instanceof GeminiFailure
+					? error.httpCode
+					: Number((error as { httpCode?: string }).httpCode);
 			if (httpCode !== 404) throw toNodeError(this, error, j);
 			throw new NodeOperationError(this.getNode(), forItem(`Batch job ${name} was not found`, j), {
 				itemIndex: j,
-				description: 'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
+				description:
+					'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
 			});
 		}
 		if (!isFinished(status)) {
-			throw new NodeOperationError(this.getNode(), forItem(`Batch job ${name} is still ${stateName(status.state)}${progress(status)}: no results yet`, j), {
-				itemIndex: j,
-				description: 'Run this node again later, e.g. from a Schedule Trigger, or set Wait Until Done. Google targets 24 hours for a batch; a job not done within 48 hours expires.',
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				forItem(
+					`Batch job ${name} is still ${stateName(status.state)}${progress(status)}: no results yet`,
+					j,
+				),
+				{
+					itemIndex: j,
+					description:
+						'Run this node again later, e.g. from a Schedule Trigger, or set Wait Until Done. Google targets 24 hours for a batch; a job not done within 48 hours expires.',
+				},
+			);
 		}
 		jobs[j] = { status, manifest: manifestOf(items[j].json, name) };
 		return [];
@@ -62,7 +105,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	// Then one item per request of each finished job, paired with the input item that named it.
 	const results: INodeExecutionData[][] = [];
 	for (const [j, job] of jobs.entries()) {
-		if (job) results.push(await resultItems(this, client, job.status, job.manifest, { concurrency, call }, { collectItem: j }));
+		if (job)
+			results.push(
+				await resultItems(
+					this,
+					client,
+					job.status,
+					job.manifest,
+					{ concurrency, call },
+					{ collectItem: j },
+				),
+			);
 	}
 	return [inItemOrder(refused, ...results)];
 }

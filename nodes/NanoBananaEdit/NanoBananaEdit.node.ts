@@ -1,5 +1,10 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
@@ -14,7 +19,8 @@ export class NanoBananaEdit implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["mode"] === "steps" ? "step by step" : "all at once"}}',
-		description: 'Edit an image with instructions using Google Gemini image models, in one go or step by step, keeping the subject',
+		description:
+			'Edit an image with instructions using Google Gemini image models, in one go or step by step, keeping the subject',
 		defaults: { name: 'Nano Banana Edit' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

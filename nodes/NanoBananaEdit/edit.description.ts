@@ -19,7 +19,8 @@ const editOptions: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. mask',
-		description: 'Region lock: a black-and-white image on the item. White may change, black stays bit-identical to the original. Empty: no mask.',
+		description:
+			'Region lock: a black-and-white image on the item. White may change, black stays bit-identical to the original. Empty: no mask.',
 	},
 	{
 		displayName: 'Mask Feather (Px)',
@@ -27,14 +28,16 @@ const editOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
-		description: 'Soften the edge of the white area over this many pixels, inside the white area only',
+		description:
+			'Soften the edge of the white area over this many pixels, inside the white area only',
 	},
 	{
 		displayName: 'Output Step Images',
 		name: 'outputStepImages',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to keep each step\'s image as binary step1, step2, …. These are what a later Edit node needs to continue the conversation.',
+		description:
+			"Whether to keep each step's image as binary step1, step2, …. These are what a later Edit node needs to continue the conversation.",
 	},
 ];
 
@@ -45,7 +48,8 @@ export const description: INodeProperties[] = [
 		name: 'continueEdit',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to carry on the conversation of a previous Nano Banana Edit node (from the item\'s editSession), so the subject stays the same. Uses that conversation\'s model.',
+		description:
+			"Whether to carry on the conversation of a previous Nano Banana Edit node (from the item's editSession), so the subject stays the same. Uses that conversation's model.",
 	},
 	{
 		displayName: 'Input Binary Property',
@@ -62,7 +66,12 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'All at Once', value: 'single', description: 'One instruction, one request' },
-			{ name: 'Step by Step', value: 'steps', description: 'Several instructions as successive turns of one conversation, each refining the last result' },
+			{
+				name: 'Step by Step',
+				value: 'steps',
+				description:
+					'Several instructions as successive turns of one conversation, each refining the last result',
+			},
 		],
 		default: 'single',
 	},
@@ -102,11 +111,16 @@ export const description: INodeProperties[] = [
 			},
 		],
 	},
-	aspectRatioParameter({ name: 'Keep Input\'s', value: 'keep', description: 'The output follows the input image\'s shape' }),
+	aspectRatioParameter({
+		name: "Keep Input's",
+		value: 'keep',
+		description: "The output follows the input image's shape",
+	}),
 	imageSizeParameter,
 	...executionModeParameters,
 	{
-		displayName: 'Batch mode sends one instruction per item: Step by Step, Continue Edit and the region lock (Mask Binary Property) need Realtime',
+		displayName:
+			'Batch mode sends one instruction per item: Step by Step, Continue Edit and the region lock (Mask Binary Property) need Realtime',
 		name: 'batchNotice',
 		type: 'notice',
 		default: '',

@@ -14,10 +14,23 @@ import type { PreparedRequest } from '../shared/batch';
 import { runItems, withPartial } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
-import type { CallSettings, GeminiClient, GenerateResult, Usage, WireContent, WirePart } from '../shared/transport';
-import { SESSION_FIELD, SESSION_VERSION, SOURCE_PROPERTY, readSession, sessionError, sessionToContents } from './session';
+import type {
+	CallSettings,
+	GeminiClient,
+	GenerateResult,
+	Usage,
+	WireContent,
+	WirePart,
+} from '../shared/transport';
+import {
+	SESSION_FIELD,
+	SESSION_VERSION,
+	SOURCE_PROPERTY,
+	readSession,
+	sessionError,
+	sessionToContents,
+} from './session';
 import type { EditSession, SessionPart, SessionTurn } from './session';
-
 
 function addUsage(total: Usage, more: Usage): Usage {
 	return {
@@ -36,23 +49,40 @@ function readInstructions(ctx: IExecuteFunctions, itemIndex: number): string[] {
 	const mode = ctx.getNodeParameter('mode', itemIndex, 'single') as string;
 	const instructions =
 		mode === 'steps'
-			? ((ctx.getNodeParameter('steps.values', itemIndex, []) as Array<{ instruction?: string }>) ?? []).map((s) => String(s.instruction ?? '').trim())
+			? (
+					(ctx.getNodeParameter('steps.values', itemIndex, []) as Array<{
+						instruction?: string;
+					}>) ?? []
+				).map((s) => String(s.instruction ?? '').trim())
 			: [String(ctx.getNodeParameter('prompt', itemIndex, '')).trim()];
 	const empty = instructions.findIndex((s) => !s);
 	if (mode === 'steps' && instructions.length === 0) {
-		throw new NodeOperationError(ctx.getNode(), forItem('Step by Step has no steps', itemIndex), { itemIndex, description: 'Add a step and write what to change in it.' });
+		throw new NodeOperationError(ctx.getNode(), forItem('Step by Step has no steps', itemIndex), {
+			itemIndex,
+			description: 'Add a step and write what to change in it.',
+		});
 	}
 	if (empty >= 0) {
 		throw new NodeOperationError(
 			ctx.getNode(),
-			forItem(mode === 'steps' ? `Step ${empty + 1} has no instruction` : 'The instruction is empty', itemIndex),
-			{ itemIndex, description: 'Write what to change, or check that the expression returns text for this item.' },
+			forItem(
+				mode === 'steps' ? `Step ${empty + 1} has no instruction` : 'The instruction is empty',
+				itemIndex,
+			),
+			{
+				itemIndex,
+				description:
+					'Write what to change, or check that the expression returns text for this item.',
+			},
 		);
 	}
 	return instructions;
 }
 
-/** What Generate outputs besides the text: the thought summary when asked for, the search sources when there are any. */
+/**
+ * What Generate outputs besides the text: the thought summary when asked for, the search sources
+ * when there are any.
+ */
 function thoughtsAndSources(result: GenerateResult, options: IDataObject): IDataObject {
 	return {
 		...(options.includeThoughts ? { thoughtText: result.thoughtText } : {}),
@@ -61,7 +91,10 @@ function thoughtsAndSources(result: GenerateResult, options: IDataObject): IData
 }
 
 /** The non-thought parts of a model turn, as sent back next turn and as kept in the session. */
-function modelTurn(result: GenerateResult, imageProperties: string[]): { wire: WireContent; session: SessionTurn } {
+function modelTurn(
+	result: GenerateResult,
+	imageProperties: string[],
+): { wire: WireContent; session: SessionTurn } {
 	const wireParts: WirePart[] = [];
 	const sessionParts: SessionPart[] = [];
 	let image = 0;
@@ -69,12 +102,19 @@ function modelTurn(result: GenerateResult, imageProperties: string[]): { wire: W
 		if (part.thought) continue;
 		wireParts.push(part);
 		const kept: SessionPart = {};
-		if (part.inlineData?.data) kept.image = { binaryProperty: imageProperties[image++], mimeType: part.inlineData.mimeType ?? 'image/png' };
+		if (part.inlineData?.data)
+			kept.image = {
+				binaryProperty: imageProperties[image++],
+				mimeType: part.inlineData.mimeType ?? 'image/png',
+			};
 		else if (part.text !== undefined) kept.text = part.text;
 		if (part.thoughtSignature) kept.thoughtSignature = part.thoughtSignature;
 		sessionParts.push(kept);
 	}
-	return { wire: { role: 'model', parts: wireParts }, session: { role: 'model', parts: sessionParts } };
+	return {
+		wire: { role: 'model', parts: wireParts },
+		session: { role: 'model', parts: sessionParts },
+	};
 }
 
 /** One item's edit as it goes: what it asks, what is sent, what is kept. */
@@ -115,12 +155,20 @@ interface StepsDone {
 	stepNumber: number;
 }
 
-async function startJob(ctx: IExecuteFunctions, i: number, item: INodeExecutionData, call: CallSettings): Promise<EditJob> {
+async function startJob(
+	ctx: IExecuteFunctions,
+	i: number,
+	item: INodeExecutionData,
+	call: CallSettings,
+): Promise<EditJob> {
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
-	const session = (ctx.getNodeParameter('continueEdit', i, false) as boolean) ? readSession(ctx, i, item.json) : undefined;
+	const session = (ctx.getNodeParameter('continueEdit', i, false) as boolean)
+		? readSession(ctx, i, item.json)
+		: undefined;
 	const instructions = readInstructions(ctx, i);
 	const { request, output } = readImageSettings(ctx, i, {
-		modelId: session?.model ?? (ctx.getNodeParameter('model', i, '', { extractValue: true }) as string),
+		modelId:
+			session?.model ?? (ctx.getNodeParameter('model', i, '', { extractValue: true }) as string),
 		aspectRatio: ctx.getNodeParameter('aspectRatio', i, 'keep') as string,
 		imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
 		options,
@@ -141,21 +189,34 @@ async function startJob(ctx: IExecuteFunctions, i: number, item: INodeExecutionD
 	};
 }
 
-/** The image to edit: the item's upload, prepared and fitted, or the source of the conversation being continued. */
-async function readEditInput(job: EditJob, client: GeminiClient, keepSource = true): Promise<EditInput> {
+/**
+ * The image to edit: the item's upload, prepared and fitted, or the source of the conversation
+ * being continued.
+ */
+async function readEditInput(
+	job: EditJob,
+	client: GeminiClient,
+	keepSource = true,
+): Promise<EditInput> {
 	const { ctx, i, binary } = job;
 	if (job.session) {
-		if (!binary[SOURCE_PROPERTY]) throw sessionError(ctx, i, `the "${SOURCE_PROPERTY}" binary is missing`);
+		if (!binary[SOURCE_PROPERTY])
+			throw sessionError(ctx, i, `the "${SOURCE_PROPERTY}" binary is missing`);
 		return { original: await ctx.helpers.getBinaryDataBuffer(i, SOURCE_PROPERTY), parts: [] };
 	}
 	const property = String(ctx.getNodeParameter('binaryPropertyName', i, 'data')).trim();
 	const image = await readInputImage(ctx, i, property, job.inputSettings);
 	const fitted = await fitImages(ctx, i, [image], job.inputSettings, client, job.call);
 	const sent = fitted.images[0].prepared;
-	if (!keepSource) return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
+	if (!keepSource)
+		return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
 	// What was sent is what a continued edit must show again; an untouched input is not stored twice.
 	binary[SOURCE_PROPERTY] = sent.reencoded
-		? await ctx.helpers.prepareBinaryData(sent.data, `edit-source.${extensionFor(sent.mimeType)}`, sent.mimeType)
+		? await ctx.helpers.prepareBinaryData(
+				sent.data,
+				`edit-source.${extensionFor(sent.mimeType)}`,
+				sent.mimeType,
+			)
 		: binary[property];
 	return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
 }
@@ -165,19 +226,38 @@ async function readMask(job: EditJob): Promise<Mask | undefined> {
 	const { ctx, i } = job;
 	const property = String(job.options.maskBinaryProperty ?? '').trim();
 	if (!property) return undefined;
-	const image = await readInputImage(ctx, i, property, { ...job.inputSettings, keepMetadata: true, maxLongSide: undefined });
+	const image = await readInputImage(ctx, i, property, {
+		...job.inputSettings,
+		keepMetadata: true,
+		maxLongSide: undefined,
+	});
 	const region = await maskRegion(image.source);
 	if (region.coverage === 0) {
-		throw new NodeOperationError(ctx.getNode(), forItem(`Binary property "${property}": the mask has no white area, so nothing may change`, i), {
-			itemIndex: i,
-			description: 'Paint the region to edit white and the rest black.',
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			forItem(
+				`Binary property "${property}": the mask has no white area, so nothing may change`,
+				i,
+			),
+			{
+				itemIndex: i,
+				description: 'Paint the region to edit white and the rest black.',
+			},
+		);
 	}
 	return { property, data: image.source, region };
 }
 
-/** Each instruction is one turn of the conversation; a failed step keeps the images of those before it. */
-async function runSteps(job: EditJob, client: GeminiClient, input: EditInput, mask: Mask | undefined): Promise<StepsDone> {
+/**
+ * Each instruction is one turn of the conversation; a failed step keeps the images of those before
+ * it.
+ */
+async function runSteps(
+	job: EditJob,
+	client: GeminiClient,
+	input: EditInput,
+	mask: Mask | undefined,
+): Promise<StepsDone> {
 	const { ctx, i, options, instructions, session, binary } = job;
 	const steps: IDataObject[] = [];
 	let usage: Usage = { promptTokens: 0, outputTokens: 0, thinkingTokens: 0, totalTokens: 0 };
@@ -187,14 +267,32 @@ async function runSteps(job: EditJob, client: GeminiClient, input: EditInput, ma
 		stepNumber++;
 		const text = mask ? `${instruction}\n\n${maskInstruction(mask.region)}` : instruction;
 		const isFirstTurn = !session && k === 0;
-		const userWire: WireContent = { role: 'user', parts: [{ text }, ...(isFirstTurn ? input.parts : [])] };
+		const userWire: WireContent = {
+			role: 'user',
+			parts: [{ text }, ...(isFirstTurn ? input.parts : [])],
+		};
 		const userSession: SessionTurn = {
 			role: 'user',
-			parts: [{ text }, ...(isFirstTurn ? [{ image: { binaryProperty: SOURCE_PROPERTY, mimeType: binary[SOURCE_PROPERTY].mimeType } }] : [])],
+			parts: [
+				{ text },
+				...(isFirstTurn
+					? [
+							{
+								image: {
+									binaryProperty: SOURCE_PROPERTY,
+									mimeType: binary[SOURCE_PROPERTY].mimeType,
+								},
+							},
+						]
+					: []),
+			],
 		};
 		let result: GenerateResult;
 		try {
-			result = await client.generate({ ...job.request, contents: [...job.history, userWire] }, job.call);
+			result = await client.generate(
+				{ ...job.request, contents: [...job.history, userWire] },
+				job.call,
+			);
 		} catch (error) {
 			const nodeError = toNodeError(ctx, error, i);
 			if (instructions.length > 1 || session) {
@@ -202,18 +300,33 @@ async function runSteps(job: EditJob, client: GeminiClient, input: EditInput, ma
 				nodeError.context.failedStep = stepNumber;
 			}
 			// The images of the steps that succeeded stay on the item under Continue On Fail.
-			throw withPartial(nodeError, { binary: Object.fromEntries(Object.entries(binary).filter(([name]) => name.startsWith('step'))) });
+			throw withPartial(nodeError, {
+				binary: Object.fromEntries(
+					Object.entries(binary).filter(([name]) => name.startsWith('step')),
+				),
+			});
 		}
-		const names = result.images.map((_, n) => (n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`));
+		const names = result.images.map((_, n) =>
+			n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`,
+		);
 		for (const [n, image] of result.images.entries()) {
-			binary[names[n]] = await ctx.helpers.prepareBinaryData(image.data, `${names[n]}.${extensionFor(image.mimeType)}`, image.mimeType);
+			binary[names[n]] = await ctx.helpers.prepareBinaryData(
+				image.data,
+				`${names[n]}.${extensionFor(image.mimeType)}`,
+				image.mimeType,
+			);
 		}
 		if (options.outputThoughtImages) {
-			// Named apart from stepN, so the session and a later Edit node never take them for step images.
+			// Named apart from stepN, so the session and a later Edit node never take them for step
+			// images.
 			const prefix = instructions.length > 1 || session ? `step${stepNumber}_` : '';
 			for (const [t, thought] of result.thoughtImages.entries()) {
 				const name = `${prefix}thought${t + 1}`;
-				binary[name] = await ctx.helpers.prepareBinaryData(thought.data, `${name}.${extensionFor(thought.mimeType)}`, thought.mimeType);
+				binary[name] = await ctx.helpers.prepareBinaryData(
+					thought.data,
+					`${name}.${extensionFor(thought.mimeType)}`,
+					thought.mimeType,
+				);
 			}
 		}
 		const turn = modelTurn(result, names);
@@ -234,20 +347,44 @@ async function runSteps(job: EditJob, client: GeminiClient, input: EditInput, ma
 	return { steps, usage, last: last!, stepNumber };
 }
 
-/** The result image (through the region lock), the report and the session a later Edit node continues. */
-async function editOutput(job: EditJob, input: EditInput, mask: Mask | undefined, done: StepsDone): Promise<INodeExecutionData> {
+/**
+ * The result image (through the region lock), the report and the session a later Edit node
+ * continues.
+ */
+async function editOutput(
+	job: EditJob,
+	input: EditInput,
+	mask: Mask | undefined,
+	done: StepsDone,
+): Promise<INodeExecutionData> {
 	const { ctx, i, options, request, output, instructions, binary } = job;
 	const { last } = done;
 	const final = last.images[last.images.length - 1];
 	const featherPx = Number(options.maskFeatherPx ?? 0);
-	const finalImage = mask ? { data: await compositeWithMask(input.original, final.data, mask.data, { featherPx }), mimeType: 'image/png' } : final;
-	const written = await writeImage(ctx, finalImage, output, output.fileName || defaultFileBase(request.model, i));
+	const finalImage = mask
+		? {
+				data: await compositeWithMask(input.original, final.data, mask.data, { featherPx }),
+				mimeType: 'image/png',
+			}
+		: final;
+	const written = await writeImage(
+		ctx,
+		finalImage,
+		output,
+		output.fileName || defaultFileBase(request.model, i),
+	);
 	binary[output.binaryPropertyName] = written.binary;
 	if (options.outputStepImages === false) {
 		// No session goes out, so nothing needs the source or the step images again.
-		for (const name of Object.keys(binary)) if (/^step\d+(_\d+)?$/.test(name) || name === SOURCE_PROPERTY) delete binary[name];
+		for (const name of Object.keys(binary))
+			if (/^step\d+(_\d+)?$/.test(name) || name === SOURCE_PROPERTY) delete binary[name];
 	}
-	const editSession: EditSession = { version: SESSION_VERSION, model: request.model, steps: done.stepNumber, turns: job.turns };
+	const editSession: EditSession = {
+		version: SESSION_VERSION,
+		model: request.model,
+		steps: done.stepNumber,
+		turns: job.turns,
+	};
 	return {
 		json: {
 			model: request.model,
@@ -263,7 +400,8 @@ async function editOutput(job: EditJob, input: EditInput, mask: Mask | undefined
 			...thoughtsAndSources(last, options),
 			finishReason: last.finishReason,
 			usage: done.usage,
-			estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
+			estimatedCostUsd:
+				estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
 			steps: done.steps,
 			...(options.outputStepImages === false ? {} : { [SESSION_FIELD]: editSession }),
 		} as IDataObject,
@@ -273,25 +411,52 @@ async function editOutput(job: EditJob, input: EditInput, mask: Mask | undefined
 	};
 }
 
-/** What Batch mode cannot do: each needs an answer, or the source image, that a batch result does not bring back. */
+/**
+ * What Batch mode cannot do: each needs an answer, or the source image, that a batch result does
+ * not bring back.
+ */
 function batchRefusal(job: EditJob): string | undefined {
-	if (job.session) return 'Continue Edit is not available in Batch mode: the conversation is kept with its images, which a batch result does not bring back';
-	if (job.ctx.getNodeParameter('mode', job.i, 'single') === 'steps') return 'Step by Step is not available in Batch mode: each step needs the answer to the step before';
-	if (String(job.options.maskBinaryProperty ?? '').trim()) return 'The region lock (Mask Binary Property) is not available in Batch mode: it needs the source image when the result comes back';
+	if (job.session)
+		return 'Continue Edit is not available in Batch mode: the conversation is kept with its images, which a batch result does not bring back';
+	if (job.ctx.getNodeParameter('mode', job.i, 'single') === 'steps')
+		return 'Step by Step is not available in Batch mode: each step needs the answer to the step before';
+	if (String(job.options.maskBinaryProperty ?? '').trim())
+		return 'The region lock (Mask Binary Property) is not available in Batch mode: it needs the source image when the result comes back';
 	return undefined;
 }
 
-/** An item's edit as one batch request: read, stripped, fitted and checked exactly as in realtime. */
-async function prepareBatchEdit(ctx: IExecuteFunctions, client: GeminiClient, i: number, item: INodeExecutionData, call: CallSettings): Promise<PreparedRequest> {
+/**
+ * An item's edit as one batch request: read, stripped, fitted and checked exactly as in realtime.
+ */
+async function prepareBatchEdit(
+	ctx: IExecuteFunctions,
+	client: GeminiClient,
+	i: number,
+	item: INodeExecutionData,
+	call: CallSettings,
+): Promise<PreparedRequest> {
 	const job = await startJob(ctx, i, item, call);
 	const refusal = batchRefusal(job);
-	if (refusal) throw new NodeOperationError(ctx.getNode(), forItem(refusal, i), { itemIndex: i, description: 'Nothing was sent for this item. Use Realtime mode for it, or a single instruction without these options.' });
+	if (refusal)
+		throw new NodeOperationError(ctx.getNode(), forItem(refusal, i), {
+			itemIndex: i,
+			description:
+				'Nothing was sent for this item. Use Realtime mode for it, or a single instruction without these options.',
+		});
 	const input = await readEditInput(job, client, false);
 	const prompt = job.instructions[0];
 	return {
-		request: { ...job.request, contents: [{ role: 'user', parts: [{ text: prompt }, ...input.parts] }] },
+		request: {
+			...job.request,
+			contents: [{ role: 'user', parts: [{ text: prompt }, ...input.parts] }],
+		},
 		count: 1,
-		asked: { mode: 'single', prompt, ...(input.report ? { input: input.report } : {}), aspectRatio: job.request.aspectRatio ?? 'keep' },
+		asked: {
+			mode: 'single',
+			prompt,
+			...(input.report ? { input: input.report } : {}),
+			aspectRatio: job.request.aspectRatio ?? 'keep',
+		},
 		output: job.output,
 		options: job.options,
 		fileBase: job.output.fileName || defaultFileBase(job.request.model, i),
@@ -301,10 +466,18 @@ async function prepareBatchEdit(ctx: IExecuteFunctions, client: GeminiClient, i:
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const client = await geminiClientFor(this);
-	const { concurrency, call } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+	const { concurrency, call } = readRequestSettings(
+		this.getNodeParameter('options', 0, {}) as IDataObject,
+	);
 
 	if (isBatchMode(this)) {
-		return await runBatch(this, client, { concurrency, node: 'Edit', call }, async (i, { signal, gate }) => await prepareBatchEdit(this, client, i, items[i], { ...call, signal, gate }));
+		return await runBatch(
+			this,
+			client,
+			{ concurrency, node: 'Edit', call },
+			async (i, { signal, gate }) =>
+				await prepareBatchEdit(this, client, i, items[i], { ...call, signal, gate }),
+		);
 	}
 
 	return await runItems(this, { concurrency }, async (i, { signal, gate }) => {

@@ -1,5 +1,10 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
@@ -14,7 +19,8 @@ export class NanoBananaFuse implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["source"] === "allItems" ? "all items together" : "each item"}}',
-		description: 'Combine several images into one with Google Gemini image models: a product in a scene, a garment on a person, a logo, a person and a background',
+		description:
+			'Combine several images into one with Google Gemini image models: a product in a scene, a garment on a person, a logo, a person and a background',
 		defaults: { name: 'Nano Banana Fuse' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

@@ -21,8 +21,16 @@ export const SAME_AS_IMAGE = 'sameAsImage';
 
 const imageTypeOptions = [
 	{ name: 'Not Set', value: 'unset' },
-	{ name: 'Character', value: 'character', description: 'A person or figure whose look must stay the same' },
-	{ name: 'Object', value: 'object', description: 'A product, garment, logo or other thing to keep at high fidelity' },
+	{
+		name: 'Character',
+		value: 'character',
+		description: 'A person or figure whose look must stay the same',
+	},
+	{
+		name: 'Object',
+		value: 'object',
+		description: 'A product, garment, logo or other thing to keep at high fidelity',
+	},
 ];
 const consistencyLimits = MODELS.filter((m) => m.maxCharacterImages !== undefined)
 	.map((m) => `${m.name} up to ${m.maxCharacterImages} characters and ${m.maxObjectImages} objects`)
@@ -54,11 +62,16 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
-			{ name: 'Binary Properties of Each Item', value: EACH_ITEM, description: 'Each item carries all its images; one request per item' },
+			{
+				name: 'Binary Properties of Each Item',
+				value: EACH_ITEM,
+				description: 'Each item carries all its images; one request per item',
+			},
 			{
 				name: 'All Input Items Together',
 				value: ALL_ITEMS,
-				description: 'Gather the images of every input item, in item order, into one request (e.g. after a Merge node). The other parameters are read from the first item.',
+				description:
+					'Gather the images of every input item, in item order, into one request (e.g. after a Merge node). The other parameters are read from the first item.',
 			},
 		],
 		default: EACH_ITEM,
@@ -69,7 +82,11 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Named Binary Properties', value: 'named' },
-			{ name: 'All Binary Properties', value: 'all', description: 'Every binary property of the item, in the order they appear' },
+			{
+				name: 'All Binary Properties',
+				value: 'all',
+				description: 'Every binary property of the item, in the order they appear',
+			},
 		],
 		default: 'named',
 	},
@@ -80,7 +97,8 @@ export const description: INodeProperties[] = [
 		default: 'data',
 		required: true,
 		placeholder: 'e.g. product, room',
-		description: 'Names of the binary properties holding the images, separated by commas, in the order they are sent (image 1, image 2, …)',
+		description:
+			'Names of the binary properties holding the images, separated by commas, in the order they are sent (image 1, image 2, …)',
 		displayOptions: { show: { imageProperties: ['named'] } },
 	},
 	{
@@ -90,16 +108,36 @@ export const description: INodeProperties[] = [
 		typeOptions: { multipleValues: true },
 		default: {},
 		placeholder: 'Add Label',
-		description: 'Tell the model which image is which: each label is sent just before its image, e.g. "Image 2 (the product):", so the prompt can say "put the product into the room"',
+		description:
+			'Tell the model which image is which: each label is sent just before its image, e.g. "Image 2 (the product):", so the prompt can say "put the product into the room"',
 		displayOptions: { show: { source: [EACH_ITEM] } },
 		options: [
 			{
 				displayName: 'Label',
 				name: 'values',
 				values: [
-					{ displayName: 'Binary Property', name: 'binaryProperty', type: 'string', default: '', placeholder: 'e.g. product' },
-					{ displayName: 'Label', name: 'label', type: 'string', default: '', placeholder: 'e.g. the product' },
-					{ displayName: 'Image Type', name: 'imageType', type: 'options', options: imageTypeOptions, default: 'unset', description: imageTypeDescription },
+					{
+						displayName: 'Binary Property',
+						name: 'binaryProperty',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. product',
+					},
+					{
+						displayName: 'Label',
+						name: 'label',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. the product',
+					},
+					{
+						displayName: 'Image Type',
+						name: 'imageType',
+						type: 'options',
+						options: imageTypeOptions,
+						default: 'unset',
+						description: imageTypeDescription,
+					},
 				],
 			},
 		],
@@ -110,7 +148,8 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. {{ $json.role }}',
-		description: 'Label of the item\'s images, worked out for each item, e.g. "the product". Sent just before each image, e.g. "Image 2 (the product):". Empty: the image is only numbered.',
+		description:
+			'Label of the item\'s images, worked out for each item, e.g. "the product". Sent just before each image, e.g. "Image 2 (the product):". Empty: the image is only numbered.',
 		displayOptions: { show: { source: [ALL_ITEMS] } },
 	},
 	{
@@ -127,8 +166,16 @@ export const description: INodeProperties[] = [
 		'e.g. Place the product from image 1 naturally into the room of image 2',
 	),
 	aspectRatioParameter(
-		{ name: 'Auto (Model Default)', value: 'auto', description: 'The model decides; it usually follows the first image' },
-		{ name: 'Same as Image N', value: SAME_AS_IMAGE, description: 'The supported ratio closest to the shape of the image chosen below' },
+		{
+			name: 'Auto (Model Default)',
+			value: 'auto',
+			description: 'The model decides; it usually follows the first image',
+		},
+		{
+			name: 'Same as Image N',
+			value: SAME_AS_IMAGE,
+			description: 'The supported ratio closest to the shape of the image chosen below',
+		},
 	),
 	{
 		displayName: 'Image Number',
@@ -136,7 +183,8 @@ export const description: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: 1,
-		description: 'Which image\'s shape the output follows, counted from 1 in the order the images are sent',
+		description:
+			"Which image's shape the output follows, counted from 1 in the order the images are sent",
 		displayOptions: { show: { aspectRatio: [SAME_AS_IMAGE] } },
 	},
 	imageSizeParameter,

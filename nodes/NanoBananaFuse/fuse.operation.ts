@@ -24,9 +24,7 @@ import type { ItemContext } from '../shared/runner';
 import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
 
-
 type ImageType = 'character' | 'object';
-
 
 /** One image to send: where it is, and what the model is told about it. */
 interface ImageSource {
@@ -45,20 +43,49 @@ interface Fusion {
 	gathered: boolean;
 }
 
-function fail(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), forItem(message, itemIndex), { itemIndex, description });
+function fail(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	message: string,
+	description: string,
+): NodeOperationError {
+	return new NodeOperationError(ctx.getNode(), forItem(message, itemIndex), {
+		itemIndex,
+		description,
+	});
 }
 
-function fusionFail(ctx: IExecuteFunctions, fusion: Fusion, message: string, description: string): NodeOperationError {
-	const text = fusion.gathered ? forItems(message, fusion.sources) : forItem(message, fusion.settingsItem);
-	return new NodeOperationError(ctx.getNode(), text, { itemIndex: fusion.settingsItem, description });
+function fusionFail(
+	ctx: IExecuteFunctions,
+	fusion: Fusion,
+	message: string,
+	description: string,
+): NodeOperationError {
+	const text = fusion.gathered
+		? forItems(message, fusion.sources)
+		: forItem(message, fusion.settingsItem);
+	return new NodeOperationError(ctx.getNode(), text, {
+		itemIndex: fusion.settingsItem,
+		description,
+	});
 }
 
-function readImageType(ctx: IExecuteFunctions, itemIndex: number, value: unknown): ImageType | undefined {
-	const type = String(value ?? 'unset').trim().toLowerCase();
+function readImageType(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	value: unknown,
+): ImageType | undefined {
+	const type = String(value ?? 'unset')
+		.trim()
+		.toLowerCase();
 	if (type === 'character' || type === 'object') return type;
 	if (type === 'unset' || type === '') return undefined;
-	throw fail(ctx, itemIndex, `Image type "${String(value)}" is not one of: character, object`, 'Leave the image type unset, or make the expression return "character" or "object".');
+	throw fail(
+		ctx,
+		itemIndex,
+		`Image type "${String(value)}" is not one of: character, object`,
+		'Leave the image type unset, or make the expression return "character" or "object".',
+	);
 }
 
 /** The item's image properties in sending order: the names given, or every binary property. */
@@ -66,7 +93,12 @@ function imageProperties(ctx: IExecuteFunctions, itemIndex: number): string[] {
 	if (ctx.getNodeParameter('imageProperties', itemIndex, 'named') === 'all') {
 		const names = Object.keys(ctx.getInputData()[itemIndex]?.binary ?? {});
 		if (!names.length) {
-			throw fail(ctx, itemIndex, 'The item carries no binary data, so it has no image to fuse', 'Make sure the previous node outputs a file (e.g. an HTTP Request with a file response, a Form upload or Read File).');
+			throw fail(
+				ctx,
+				itemIndex,
+				'The item carries no binary data, so it has no image to fuse',
+				'Make sure the previous node outputs a file (e.g. an HTTP Request with a file response, a Form upload or Read File).',
+			);
 		}
 		return names;
 	}
@@ -74,24 +106,54 @@ function imageProperties(ctx: IExecuteFunctions, itemIndex: number): string[] {
 		.split(',')
 		.map((name) => name.trim())
 		.filter(Boolean);
-	if (!names.length) throw fail(ctx, itemIndex, 'No input binary property is named', 'Name the binary properties holding the images, separated by commas, e.g. product, room.');
+	if (!names.length)
+		throw fail(
+			ctx,
+			itemIndex,
+			'No input binary property is named',
+			'Name the binary properties holding the images, separated by commas, e.g. product, room.',
+		);
 	return names;
 }
 
 function eachItemSources(ctx: IExecuteFunctions, itemIndex: number): ImageSource[] {
 	const properties = imageProperties(ctx, itemIndex);
-	const labels = (ctx.getNodeParameter('imageLabels.values', itemIndex, []) as Array<{ binaryProperty?: string; label?: string; imageType?: string }>) ?? [];
+	const labels =
+		(ctx.getNodeParameter('imageLabels.values', itemIndex, []) as Array<{
+			binaryProperty?: string;
+			label?: string;
+			imageType?: string;
+		}>) ?? [];
 	const byProperty = new Map<string, { label: string; type?: ImageType }>();
 	for (const entry of labels) {
 		const property = String(entry.binaryProperty ?? '').trim();
 		// A label that matches no image would be dropped without a word; say so instead.
 		if (!properties.includes(property)) {
-			throw fail(ctx, itemIndex, `A label is set for binary property "${property}", which is not among the images sent (${properties.join(', ')})`, 'Correct the binary property name of the label, or remove the label.');
+			throw fail(
+				ctx,
+				itemIndex,
+				`A label is set for binary property "${property}", which is not among the images sent (${properties.join(', ')})`,
+				'Correct the binary property name of the label, or remove the label.',
+			);
 		}
-		if (byProperty.has(property)) throw fail(ctx, itemIndex, `Binary property "${property}" has two labels`, 'Keep one label per image.');
-		byProperty.set(property, { label: String(entry.label ?? '').trim(), type: readImageType(ctx, itemIndex, entry.imageType) });
+		if (byProperty.has(property))
+			throw fail(
+				ctx,
+				itemIndex,
+				`Binary property "${property}" has two labels`,
+				'Keep one label per image.',
+			);
+		byProperty.set(property, {
+			label: String(entry.label ?? '').trim(),
+			type: readImageType(ctx, itemIndex, entry.imageType),
+		});
 	}
-	return properties.map((property) => ({ itemIndex, property, label: '', ...byProperty.get(property) }));
+	return properties.map((property) => ({
+		itemIndex,
+		property,
+		label: '',
+		...byProperty.get(property),
+	}));
 }
 
 function gatheredSources(ctx: IExecuteFunctions, itemCount: number): ImageSource[] {
@@ -99,7 +161,8 @@ function gatheredSources(ctx: IExecuteFunctions, itemCount: number): ImageSource
 	for (let k = 0; k < itemCount; k++) {
 		const label = String(ctx.getNodeParameter('label', k, '') ?? '').trim();
 		const type = readImageType(ctx, k, ctx.getNodeParameter('imageType', k, 'unset'));
-		for (const property of imageProperties(ctx, k)) sources.push({ itemIndex: k, property, label, type });
+		for (const property of imageProperties(ctx, k))
+			sources.push({ itemIndex: k, property, label, type });
 	}
 	return sources;
 }
@@ -111,27 +174,59 @@ function mostImages(): string {
 	return `${modelsWith((m) => m.maxReferenceImages === most)} take up to ${most}.`;
 }
 
-function checkLimits(ctx: IExecuteFunctions, fusion: Fusion, sources: ImageSource[], model: ModelInfo | undefined, maxImages: number) {
+function checkLimits(
+	ctx: IExecuteFunctions,
+	fusion: Fusion,
+	sources: ImageSource[],
+	model: ModelInfo | undefined,
+	maxImages: number,
+) {
 	const count = sources.length;
 	if (count < 2) {
-		throw fusionFail(ctx, fusion, `Only ${count} image, but a fusion needs at least two`, 'Name a second binary property (e.g. product, room) or gather more items. To change a single image, use Nano Banana Edit.');
+		throw fusionFail(
+			ctx,
+			fusion,
+			`Only ${count} image, but a fusion needs at least two`,
+			'Name a second binary property (e.g. product, room) or gather more items. To change a single image, use Nano Banana Edit.',
+		);
 	}
-	const advice = 'No image was left out. Send fewer images, or split the job into several requests.';
+	const advice =
+		'No image was left out. Send fewer images, or split the job into several requests.';
 	if (maxImages > 0 && count > maxImages) {
-		throw fusionFail(ctx, fusion, `${count} images, more than the ${maxImages} allowed by the Max Images option`, `${advice} Or raise Max Images.`);
+		throw fusionFail(
+			ctx,
+			fusion,
+			`${count} images, more than the ${maxImages} allowed by the Max Images option`,
+			`${advice} Or raise Max Images.`,
+		);
 	}
 	if (!model) return;
 	const name = `${model.name} (${model.id})`;
 	if (count > model.maxReferenceImages) {
-		throw fusionFail(ctx, fusion, `${count} images, but ${name} takes at most ${model.maxReferenceImages} per request`, `${advice} ${mostImages()}`);
+		throw fusionFail(
+			ctx,
+			fusion,
+			`${count} images, but ${name} takes at most ${model.maxReferenceImages} per request`,
+			`${advice} ${mostImages()}`,
+		);
 	}
 	const characters = sources.filter((s) => s.type === 'character').length;
 	if (model.maxCharacterImages !== undefined && characters > model.maxCharacterImages) {
-		throw fusionFail(ctx, fusion, `${characters} character images, but ${name} keeps at most ${model.maxCharacterImages} characters consistent`, advice);
+		throw fusionFail(
+			ctx,
+			fusion,
+			`${characters} character images, but ${name} keeps at most ${model.maxCharacterImages} characters consistent`,
+			advice,
+		);
 	}
 	const objects = sources.filter((s) => s.type === 'object').length;
 	if (model.maxObjectImages !== undefined && objects > model.maxObjectImages) {
-		throw fusionFail(ctx, fusion, `${objects} object images, but ${name} keeps at most ${model.maxObjectImages} objects at high fidelity`, advice);
+		throw fusionFail(
+			ctx,
+			fusion,
+			`${objects} object images, but ${name} keeps at most ${model.maxObjectImages} objects at high fidelity`,
+			advice,
+		);
 	}
 }
 
@@ -145,13 +240,28 @@ interface PreparedFusion extends PreparedRequest {
 	toError: (error: unknown) => Error;
 }
 
-/** A fusion's request, read, checked and fitted before anything is generated: the same for Realtime and Batch. */
-async function prepareFusion(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion, sources: ImageSource[], context: ItemContext): Promise<PreparedFusion> {
+/**
+ * A fusion's request, read, checked and fitted before anything is generated: the same for Realtime
+ * and Batch.
+ */
+async function prepareFusion(
+	ctx: IExecuteFunctions,
+	client: GeminiClient,
+	fusion: Fusion,
+	sources: ImageSource[],
+	context: ItemContext,
+): Promise<PreparedFusion> {
 	const i = fusion.settingsItem;
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
 	const { call } = readRequestSettings(options);
 	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
-	if (!prompt) throw fail(ctx, i, 'The prompt is empty', 'Say what to make of the images, or check that the expression returns text for this item.');
+	if (!prompt)
+		throw fail(
+			ctx,
+			i,
+			'The prompt is empty',
+			'Say what to make of the images, or check that the expression returns text for this item.',
+		);
 	const aspectRatio = ctx.getNodeParameter('aspectRatio', i, 'auto') as string;
 	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
 	const settingsFor = (ratio: string) =>
@@ -165,29 +275,55 @@ async function prepareFusion(ctx: IExecuteFunctions, client: GeminiClient, fusio
 	const { output } = first;
 	let { request } = first;
 	checkLimits(ctx, fusion, sources, request.modelInfo, Number(options.maxImages ?? 0));
-	const shapeFrom = aspectRatio === SAME_AS_IMAGE ? Number(ctx.getNodeParameter('sameAsImage', i, 1)) : undefined;
-	if (shapeFrom !== undefined && !(Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= sources.length)) {
-		throw fail(ctx, i, `The aspect ratio is to follow image ${shapeFrom}, but there are ${sources.length} images`, `Pick an image number from 1 to ${sources.length}.`);
+	const shapeFrom =
+		aspectRatio === SAME_AS_IMAGE ? Number(ctx.getNodeParameter('sameAsImage', i, 1)) : undefined;
+	if (
+		shapeFrom !== undefined &&
+		!(Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= sources.length)
+	) {
+		throw fail(
+			ctx,
+			i,
+			`The aspect ratio is to follow image ${shapeFrom}, but there are ${sources.length} images`,
+			`Pick an image number from 1 to ${sources.length}.`,
+		);
 	}
 
 	// Every image is read and checked before anything is sent; one bad image fails the fusion.
 	const inputSettings = readInputSettings(options, request.modelInfo);
 	const images: InputImage[] = [];
-	for (const source of sources) images.push(await readInputImage(ctx, source.itemIndex, source.property, inputSettings));
+	for (const source of sources)
+		images.push(await readInputImage(ctx, source.itemIndex, source.property, inputSettings));
 
 	if (shapeFrom !== undefined) {
 		const { originalWidth, originalHeight } = images[shapeFrom - 1].prepared;
-		request = settingsFor(closestAspectRatio(originalWidth, originalHeight, request.modelInfo)).request;
+		request = settingsFor(
+			closestAspectRatio(originalWidth, originalHeight, request.modelInfo),
+		).request;
 	}
 
 	// A failed upload or request belongs to the whole fusion, so its message names every source item.
-	const toError = (error: unknown) => toNodeError(ctx, error, i, fusion.gathered ? fusion.sources : undefined);
+	const toError = (error: unknown) =>
+		toNodeError(ctx, error, i, fusion.gathered ? fusion.sources : undefined);
 	const labels = sources.map((source, n) => labelText(n + 1, source));
-	const textBytes = Buffer.byteLength([prompt, ...labels, request.systemInstruction ?? ''].join(''));
-	const fitted = await fitImages(ctx, i, images, inputSettings, client, { ...call, signal: context.signal, gate: context.gate }, textBytes).catch((error) => {
+	const textBytes = Buffer.byteLength(
+		[prompt, ...labels, request.systemInstruction ?? ''].join(''),
+	);
+	const fitted = await fitImages(
+		ctx,
+		i,
+		images,
+		inputSettings,
+		client,
+		{ ...call, signal: context.signal, gate: context.gate },
+		textBytes,
+	).catch((error) => {
 		throw toError(error);
 	});
-	const parts: WirePart[] = [{ text: prompt }, ...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part])];
+	const parts: WirePart[] = [
+		{ text: prompt },
+		...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part]),
+	];
 
 	const inputs = fitted.images.map((image, n) => ({
 		image: n + 1,
@@ -213,31 +349,65 @@ async function prepareFusion(ctx: IExecuteFunctions, client: GeminiClient, fusio
 	};
 }
 
-async function fuse(ctx: IExecuteFunctions, client: GeminiClient, fusion: Fusion, sources: ImageSource[], context: ItemContext): Promise<INodeExecutionData[]> {
+async function fuse(
+	ctx: IExecuteFunctions,
+	client: GeminiClient,
+	fusion: Fusion,
+	sources: ImageSource[],
+	context: ItemContext,
+): Promise<INodeExecutionData[]> {
 	const prepared = await prepareFusion(ctx, client, fusion, sources, context);
 	const { call } = readRequestSettings(prepared.options);
-	const results = await requestImages(client, prepared.request, prepared.count, call, context, prepared.toError);
-	return await imageItems(ctx, { ...prepared, results, pairedItem: fusion.gathered ? fusion.sources.map((item) => ({ item })) : { item: fusion.settingsItem } });
+	const results = await requestImages(
+		client,
+		prepared.request,
+		prepared.count,
+		call,
+		context,
+		prepared.toError,
+	);
+	return await imageItems(ctx, {
+		...prepared,
+		results,
+		pairedItem: fusion.gathered
+			? fusion.sources.map((item) => ({ item }))
+			: { item: fusion.settingsItem },
+	});
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	if (!items.length) return [[]];
 	const client = await geminiClientFor(this);
-	const { concurrency, call } = readRequestSettings(this.getNodeParameter('options', 0, {}) as IDataObject);
+	const { concurrency, call } = readRequestSettings(
+		this.getNodeParameter('options', 0, {}) as IDataObject,
+	);
 	const gathered = this.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS;
-	const fusionOf = (i: number): Fusion => (gathered ? { settingsItem: 0, sources: items.map((_, k) => k), gathered: true } : { settingsItem: i, sources: [i], gathered: false });
-	const sourcesOf = (fusion: Fusion) => (fusion.gathered ? gatheredSources(this, items.length) : eachItemSources(this, fusion.settingsItem));
+	const fusionOf = (i: number): Fusion =>
+		gathered
+			? { settingsItem: 0, sources: items.map((_, k) => k), gathered: true }
+			: { settingsItem: i, sources: [i], gathered: false };
+	const sourcesOf = (fusion: Fusion) =>
+		fusion.gathered
+			? gatheredSources(this, items.length)
+			: eachItemSources(this, fusion.settingsItem);
 
-	const spec = gathered ? { concurrency, tasks: 1, sourcesOf: () => fusionOf(0).sources } : { concurrency };
+	const spec = gathered
+		? { concurrency, tasks: 1, sourcesOf: () => fusionOf(0).sources }
+		: { concurrency };
 
 	if (isBatchMode(this)) {
 		return await runBatch(
 			this,
 			client,
 			{ ...spec, node: 'Fuse', call },
-			async (i, context) => await prepareFusion(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
+			async (i, context) =>
+				await prepareFusion(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
 		);
 	}
-	return await runItems(this, spec, async (i, context) => await fuse(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context));
+	return await runItems(
+		this,
+		spec,
+		async (i, context) => await fuse(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
+	);
 }

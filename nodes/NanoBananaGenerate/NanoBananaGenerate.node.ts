@@ -1,5 +1,10 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
@@ -13,9 +18,12 @@ export class NanoBananaGenerate implements INodeType {
 		icon: { light: 'file:nanoBananaGenerate.svg', dark: 'file:nanoBananaGenerate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		// The model may reach the subtitle as the resource locator or as its id: show the id either way.
-		subtitle: '={{ typeof $parameter["model"] === "object" ? ($parameter["model"].cachedResultName || $parameter["model"].value) : $parameter["model"] }}',
-		description: 'Create images from text with Google Gemini image models (Nano Banana 2, Nano Banana Pro)',
+		// The model may reach the subtitle as the resource locator or as its id: show the id either
+		// way.
+		subtitle:
+			'={{ typeof $parameter["model"] === "object" ? ($parameter["model"].cachedResultName || $parameter["model"].value) : $parameter["model"] }}',
+		description:
+			'Create images from text with Google Gemini image models (Nano Banana 2, Nano Banana Pro)',
 		defaults: { name: 'Nano Banana Generate' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

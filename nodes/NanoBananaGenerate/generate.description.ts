@@ -15,8 +15,15 @@ import {
 
 export const description: INodeProperties[] = [
 	modelLocator,
-	promptParameter('What to draw. Use an expression to take it from each item.', 'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight'),
-	aspectRatioParameter({ name: 'Auto (Model Default)', value: 'auto', description: 'Square unless the prompt says otherwise' }),
+	promptParameter(
+		'What to draw. Use an expression to take it from each item.',
+		'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight',
+	),
+	aspectRatioParameter({
+		name: 'Auto (Model Default)',
+		value: 'auto',
+		description: 'Square unless the prompt says otherwise',
+	}),
 	imageSizeParameter,
 	numberOfImagesParameter,
 	...executionModeParameters,

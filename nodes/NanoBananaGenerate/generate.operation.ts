@@ -43,11 +43,21 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const nodeOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const { concurrency, call } = readRequestSettings(nodeOptions);
 
-	if (isBatchMode(this)) return await runBatch(this, client, { concurrency, node: 'Generate', call }, async (i) => prepare(this, i));
+	if (isBatchMode(this))
+		return await runBatch(this, client, { concurrency, node: 'Generate', call }, async (i) =>
+			prepare(this, i),
+		);
 
 	return await runItems(this, { concurrency }, async (i, context) => {
 		const prepared = prepare(this, i);
-		const results = await requestImages(client, prepared.request, prepared.count, call, context, (error) => toNodeError(this, error, i));
+		const results = await requestImages(
+			client,
+			prepared.request,
+			prepared.count,
+			call,
+			context,
+			(error) => toNodeError(this, error, i),
+		);
 		return await imageItems(this, { ...prepared, results, pairedItem: { item: i } });
 	});
 }

@@ -1,5 +1,10 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchJudgeModels } from './judge';
@@ -14,14 +19,22 @@ export class NanoBananaVerify implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["aiJudge"] ? "AI judge and local checks" : "local checks"}}',
-		description: 'Check generated images with an AI judge (prompt adherence, subject, text, rules) and local checks (size, format, similarity, C2PA/IPTC provenance), then route them to Pass or Fail',
+		description:
+			'Check generated images with an AI judge (prompt adherence, subject, text, rules) and local checks (size, format, similarity, C2PA/IPTC provenance), then route them to Pass or Fail',
 		defaults: { name: 'Nano Banana Verify' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Pass', 'Fail'],
 		usableAsTool: true,
 		// Literal names: the community lint checks that every use of the credential names its test.
-		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest', displayOptions: { show: { aiJudge: [true] } } }],
+		credentials: [
+			{
+				name: 'nanoBananaApi',
+				required: true,
+				testedBy: 'nanoBananaCredentialTest',
+				displayOptions: { show: { aiJudge: [true] } },
+			},
+		],
 		properties: description,
 	};
 

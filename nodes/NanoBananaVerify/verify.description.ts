@@ -1,7 +1,12 @@
 import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_TEXT_MODEL } from '../shared/catalogue';
-import { inputOptions, optionsCollection, requestOptions, sortedOptions } from '../shared/descriptions';
+import {
+	inputOptions,
+	optionsCollection,
+	requestOptions,
+	sortedOptions,
+} from '../shared/descriptions';
 
 /** A 0..1 score a check must reach, as every judge criterion and the similarity check have. */
 const scoreThreshold = (name: string, fallback: number, description: string): INodeProperties => ({
@@ -13,8 +18,17 @@ const scoreThreshold = (name: string, fallback: number, description: string): IN
 	description,
 });
 
-const thresholdParameter = (name: string, fallback: number, what: string, show: IDisplayOptions['show']): INodeProperties => ({
-	...scoreThreshold(name, fallback, `Lowest score (0 to 1) the AI judge may give ${what} for the check to pass`),
+const thresholdParameter = (
+	name: string,
+	fallback: number,
+	what: string,
+	show: IDisplayOptions['show'],
+): INodeProperties => ({
+	...scoreThreshold(
+		name,
+		fallback,
+		`Lowest score (0 to 1) the AI judge may give ${what} for the check to pass`,
+	),
 	displayOptions: { show },
 });
 
@@ -51,7 +65,8 @@ const technicalChecks: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0, numberPrecision: 1 },
 		default: 3.5,
-		description: 'How far the ratio may be off, relative to the expected one. Generated images miss their nominal ratio by up to 3.1 %; standard ratios are 6.7 % apart.',
+		description:
+			'How far the ratio may be off, relative to the expected one. Generated images miss their nominal ratio by up to 3.1 %; standard ratios are 6.7 % apart.',
 	},
 	{
 		displayName: 'Max File Size (MB)',
@@ -93,15 +108,25 @@ const technicalChecks: INodeProperties[] = [
 		name: 'notBlank',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to fail empty placeholders: images of one flat colour (black, grey, white)',
+		description:
+			'Whether to fail empty placeholders: images of one flat colour (black, grey, white)',
 	},
 	{
 		displayName: 'Transparency',
 		name: 'transparency',
 		type: 'options',
 		options: [
-			{ name: 'Must Have Transparency', value: 'transparent', description: 'At least one pixel is not fully opaque, e.g. a cut-out product' },
-			{ name: 'Must Be Opaque', value: 'opaque', description: 'Every pixel is fully opaque (an alpha channel that is opaque everywhere is fine)' },
+			{
+				name: 'Must Have Transparency',
+				value: 'transparent',
+				description: 'At least one pixel is not fully opaque, e.g. a cut-out product',
+			},
+			{
+				name: 'Must Be Opaque',
+				value: 'opaque',
+				description:
+					'Every pixel is fully opaque (an alpha channel that is opaque everywhere is fine)',
+			},
 		],
 		default: 'transparent',
 	},
@@ -113,14 +138,16 @@ const verifyOptions: INodeProperties[] = [
 		name: 'failOutputOnlyOnErrors',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to send every verified item to the Pass output, failed checks included (read verification.passed), and only items whose verification could not run (with Continue On Fail) to Fail',
+		description:
+			'Whether to send every verified item to the Pass output, failed checks included (read verification.passed), and only items whose verification could not run (with Continue On Fail) to Fail',
 	},
 	{
 		displayName: 'Skip AI Judge When a Local Check Fails',
 		name: 'skipJudgeOnLocalFailure',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to save the AI judge\'s request (and its cost) when a technical, similarity or provenance check has already failed the image',
+		description:
+			"Whether to save the AI judge's request (and its cost) when a technical, similarity or provenance check has already failed the image",
 	},
 ];
 
@@ -133,14 +160,16 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		default: 'data',
 		required: true,
-		description: 'Name of the binary property holding the image to verify. It passes through untouched.',
+		description:
+			'Name of the binary property holding the image to verify. It passes through untouched.',
 	},
 	{
 		displayName: 'AI Judge',
 		name: 'aiJudge',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to have a Gemini model look at the image and score it against the criteria below. Uses the credential; one text request per item.',
+		description:
+			'Whether to have a Gemini model look at the image and score it against the criteria below. Uses the credential; one text request per item.',
 	},
 	{
 		displayName: 'Judge Model',
@@ -148,7 +177,8 @@ export const description: INodeProperties[] = [
 		type: 'resourceLocator',
 		default: { mode: 'list', value: DEFAULT_TEXT_MODEL },
 		required: true,
-		description: 'The Gemini model that judges. The list comes live from the API (text models that see images); an ID typed by hand is sent as is.',
+		description:
+			'The Gemini model that judges. The list comes live from the API (text models that see images); an ID typed by hand is sent as is.',
 		displayOptions: { show: judgeShown },
 		modes: [
 			{
@@ -179,16 +209,21 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		typeOptions: { rows: 3 },
 		default: '={{ $json.prompt }}',
-		description: 'The prompt the image should follow. The default is the prompt a Nano Banana Generate or Edit node put on the item.',
+		description:
+			'The prompt the image should follow. The default is the prompt a Nano Banana Generate or Edit node put on the item.',
 		displayOptions: { show: { ...judgeShown, promptAdherence: [true] } },
 	},
-	thresholdParameter('promptAdherenceThreshold', 0.7, 'prompt adherence', { ...judgeShown, promptAdherence: [true] }),
+	thresholdParameter('promptAdherenceThreshold', 0.7, 'prompt adherence', {
+		...judgeShown,
+		promptAdherence: [true],
+	}),
 	{
 		displayName: 'Check Same Subject',
 		name: 'sameSubject',
 		type: 'boolean',
 		default: false,
-		description: 'Whether the image must show the same subject as reference images: a person\'s identity, a product, a character',
+		description:
+			"Whether the image must show the same subject as reference images: a person's identity, a product, a character",
 		displayOptions: { show: judgeShown },
 	},
 	{
@@ -197,10 +232,14 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		default: 'reference',
 		placeholder: 'e.g. reference, reference2',
-		description: 'Binary properties on the item that hold the reference images, separated by commas',
+		description:
+			'Binary properties on the item that hold the reference images, separated by commas',
 		displayOptions: { show: { ...judgeShown, sameSubject: [true] } },
 	},
-	thresholdParameter('sameSubjectThreshold', 0.8, 'the same subject', { ...judgeShown, sameSubject: [true] }),
+	thresholdParameter('sameSubjectThreshold', 0.8, 'the same subject', {
+		...judgeShown,
+		sameSubject: [true],
+	}),
 	{
 		displayName: 'Expected Text',
 		name: 'expectedText',
@@ -208,14 +247,21 @@ export const description: INodeProperties[] = [
 		typeOptions: { multipleValues: true },
 		default: {},
 		placeholder: 'Add Expected Text',
-		description: 'Text that must be rendered in the image exactly, e.g. a headline or a price. Each is its own check.',
+		description:
+			'Text that must be rendered in the image exactly, e.g. a headline or a price. Each is its own check.',
 		displayOptions: { show: judgeShown },
 		options: [
 			{
 				displayName: 'Text',
 				name: 'values',
 				values: [
-					{ displayName: 'Text', name: 'text', type: 'string', default: '', placeholder: 'e.g. SUMMER SALE -50%' },
+					{
+						displayName: 'Text',
+						name: 'text',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. SUMMER SALE -50%',
+					},
 					scoreThreshold('threshold', 0.8, 'Lowest score (0 to 1) for the check to pass'),
 				],
 			},
@@ -235,7 +281,13 @@ export const description: INodeProperties[] = [
 				displayName: 'Rule',
 				name: 'values',
 				values: [
-					{ displayName: 'Rule', name: 'rule', type: 'string', default: '', placeholder: 'e.g. No logos other than ours' },
+					{
+						displayName: 'Rule',
+						name: 'rule',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. No logos other than ours',
+					},
 					scoreThreshold('threshold', 0.7, 'Lowest score (0 to 1) for the check to pass'),
 				],
 			},
@@ -256,7 +308,8 @@ export const description: INodeProperties[] = [
 		type: 'fixedCollection',
 		default: {},
 		placeholder: 'Add Similarity Check',
-		description: 'Compare the picture with a reference image, locally (structural similarity of small copies)',
+		description:
+			'Compare the picture with a reference image, locally (structural similarity of small copies)',
 		options: [
 			{
 				displayName: 'Check',
@@ -274,12 +327,24 @@ export const description: INodeProperties[] = [
 						name: 'mode',
 						type: 'options',
 						options: [
-							{ name: 'At Least This Similar', value: 'atLeast', description: 'E.g. an edit kept the composition' },
-							{ name: 'At Most This Similar', value: 'atMost', description: 'E.g. not a near-duplicate of an earlier image' },
+							{
+								name: 'At Least This Similar',
+								value: 'atLeast',
+								description: 'E.g. an edit kept the composition',
+							},
+							{
+								name: 'At Most This Similar',
+								value: 'atMost',
+								description: 'E.g. not a near-duplicate of an earlier image',
+							},
 						],
 						default: 'atLeast',
 					},
-					scoreThreshold('threshold', 0.8, 'Similarity from 0 (unrelated) to 1 (the same picture). A resized or recompressed copy scores above 0.95.'),
+					scoreThreshold(
+						'threshold',
+						0.8,
+						'Similarity from 0 (unrelated) to 1 (the same picture). A resized or recompressed copy scores above 0.95.',
+					),
 				],
 			},
 		],
@@ -289,14 +354,28 @@ export const description: INodeProperties[] = [
 		name: 'provenance',
 		type: 'options',
 		options: [
-			{ name: 'Don\'t Check', value: 'off' },
+			{ name: "Don't Check", value: 'off' },
 			{ name: 'Must Carry AI-Generation Marking (C2PA or IPTC)', value: 'requireAiMarking' },
-			{ name: 'Must Carry Valid C2PA', value: 'requireValidC2pa', description: 'An embedded Content Credentials manifest whose signature and hashes check out' },
-			{ name: 'Must Not Be Marked AI-Generated', value: 'requireNotAiMarked', description: 'For uploads that must be real photos' },
-			{ name: 'Report Only', value: 'reportOnly', description: 'Always passes; the report says what was found' },
+			{
+				name: 'Must Carry Valid C2PA',
+				value: 'requireValidC2pa',
+				description:
+					'An embedded Content Credentials manifest whose signature and hashes check out',
+			},
+			{
+				name: 'Must Not Be Marked AI-Generated',
+				value: 'requireNotAiMarked',
+				description: 'For uploads that must be real photos',
+			},
+			{
+				name: 'Report Only',
+				value: 'reportOnly',
+				description: 'Always passes; the report says what was found',
+			},
 		],
 		default: 'off',
-		description: 'Read C2PA Content Credentials and IPTC metadata, locally. SynthID watermarks cannot be checked: Google offers no public detection API.',
+		description:
+			'Read C2PA Content Credentials and IPTC metadata, locally. SynthID watermarks cannot be checked: Google offers no public detection API.',
 	},
 	{
 		displayName: 'Trust Anchors (PEM)',
@@ -305,7 +384,8 @@ export const description: INodeProperties[] = [
 		typeOptions: { rows: 4 },
 		default: '',
 		placeholder: '-----BEGIN CERTIFICATE-----',
-		description: 'Root certificates to judge the C2PA signer against. Empty: the signer\'s trust is reported as unknown.',
+		description:
+			"Root certificates to judge the C2PA signer against. Empty: the signer's trust is reported as unknown.",
 		displayOptions: { hide: { provenance: ['off'] } },
 	},
 	optionsCollection(verifyOptions, requestOptions, inputOptions),

@@ -11,7 +11,12 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { once } from 'events';
 import { NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IPairedItemData,
+} from 'n8n-workflow';
 
 import { estimateCostUsd, findModel, normaliseModelId } from './catalogue';
 import { forItem, forItems, toNodeError } from './errors';
@@ -22,7 +27,14 @@ import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
 import { defaultFileBase } from './output';
 import { GeminiFailure, parseGenerateResponse, restRequest } from './transport';
-import type { BatchRequest, BatchResultLine, BatchStatus, CallSettings, GeminiClient, GenerateRequest } from './transport';
+import type {
+	BatchRequest,
+	BatchResultLine,
+	BatchStatus,
+	CallSettings,
+	GeminiClient,
+	GenerateRequest,
+} from './transport';
 import { sleep } from './transport/retry';
 
 const MB = 1024 * 1024;
@@ -33,8 +45,10 @@ export const BATCH_MANIFEST_VERSION = 1;
 
 /** Why this client cannot use the Batch API, or undefined when it can (Gemini API keys can). */
 export function batchUnavailableReason(client: GeminiClient): string | undefined {
-	// Vertex AI batches are batch prediction jobs reading Cloud Storage or BigQuery, not inline requests or uploaded files.
-	if (client.isVertex) return 'Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery';
+	// Vertex AI batches are batch prediction jobs reading Cloud Storage or BigQuery, not inline
+	// requests or uploaded files.
+	if (client.isVertex)
+		return 'Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery';
 	return undefined;
 }
 
@@ -72,7 +86,10 @@ export interface PreparedRequest {
 	fileBase: string;
 }
 
-/** One request of a job, as Submit Only hands it to Collect: enough to write its output like realtime. */
+/**
+ * One request of a job, as Submit Only hands it to Collect: enough to write its output like
+ * realtime.
+ */
 export interface BatchEntry {
 	key: string;
 	/** The input items the request was made from. */
@@ -99,7 +116,13 @@ export interface BatchManifest {
 	requests: BatchEntry[];
 }
 
-const TERMINAL = new Set(['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED', 'JOB_STATE_PARTIALLY_SUCCEEDED']);
+const TERMINAL = new Set([
+	'JOB_STATE_SUCCEEDED',
+	'JOB_STATE_FAILED',
+	'JOB_STATE_CANCELLED',
+	'JOB_STATE_EXPIRED',
+	'JOB_STATE_PARTIALLY_SUCCEEDED',
+]);
 
 export function isFinished(status: BatchStatus): boolean {
 	return TERMINAL.has(status.state);
@@ -116,7 +139,10 @@ export function progress(status: BatchStatus): string {
 	return `, ${stats.succeeded + stats.failed} of ${stats.total} requests done`;
 }
 
-/** Collects the requests of a job: in memory while the job stays under the inline limit, then in a JSONL file on disk. */
+/**
+ * Collects the requests of a job: in memory while the job stays under the inline limit, then in a
+ * JSONL file on disk.
+ */
 class BatchBuilder {
 	private requests: BatchRequest[] = [];
 	private bytes = 0;
@@ -134,7 +160,8 @@ class BatchBuilder {
 			this.bytes += size;
 			return;
 		}
-		// Items prepare concurrently: the first one over the limit moves the job to a file, the others wait for it.
+		// Items prepare concurrently: the first one over the limit moves the job to a file, the others
+		// wait for it.
 		await (this.spilling ??= this.spill());
 		await this.write(line);
 	}
@@ -148,19 +175,31 @@ class BatchBuilder {
 		this.file = createWriteStream(join(this.dir, 'requests.jsonl'));
 		const kept = this.requests;
 		this.requests = [];
-		for (const { key, request } of kept) await this.write(`${JSON.stringify({ key, request: restRequest(request) })}\n`);
+		for (const { key, request } of kept)
+			await this.write(`${JSON.stringify({ key, request: restRequest(request) })}\n`);
 	}
 
 	private async write(line: string) {
 		if (!this.file!.write(line)) await once(this.file!, 'drain');
 	}
 
-	async submit(client: GeminiClient, model: string, displayName: string, call: CallSettings): Promise<BatchStatus> {
-		if (!this.spilling) return await client.createBatch(model, { requests: this.requests }, displayName, call);
+	async submit(
+		client: GeminiClient,
+		model: string,
+		displayName: string,
+		call: CallSettings,
+	): Promise<BatchStatus> {
+		if (!this.spilling)
+			return await client.createBatch(model, { requests: this.requests }, displayName, call);
 		await this.spilling;
 		this.file!.end();
 		await once(this.file!, 'finish');
-		const uploaded = await client.uploadFilePath(join(this.dir!, 'requests.jsonl'), 'application/jsonl', `${displayName}.jsonl`, call);
+		const uploaded = await client.uploadFilePath(
+			join(this.dir!, 'requests.jsonl'),
+			'application/jsonl',
+			`${displayName}.jsonl`,
+			call,
+		);
 		return await client.createBatch(model, { fileName: uploaded.name }, displayName, call);
 	}
 
@@ -186,7 +225,11 @@ export function inItemOrder(...runs: INodeExecutionData[][]): INodeExecutionData
 		const one = Array.isArray(paired) ? paired[0] : paired;
 		return typeof one === 'object' ? one.item : Number(one ?? 0);
 	};
-	return runs.flat().map((item, n) => ({ item, n })).sort((a, b) => first(a.item) - first(b.item) || a.n - b.n).map(({ item }) => item);
+	return runs
+		.flat()
+		.map((item, n) => ({ item, n }))
+		.sort((a, b) => first(a.item) - first(b.item) || a.n - b.n)
+		.map(({ item }) => item);
 }
 
 export interface BatchRunSpec extends RunSpec {
@@ -198,7 +241,8 @@ export interface BatchRunSpec extends RunSpec {
 /**
  * Batch mode of an operation. Each task prepares its request as realtime does (`prepare`); a bad
  * item fails there, on its own, before anything is sent. The rest go as one job; then either the
- * job is waited for and its results output, or (Submit Only) one item describes the job for Collect.
+ * job is waited for and its results output, or (Submit Only) one item describes the job for
+ * Collect.
  */
 export async function runBatch(
 	ctx: IExecuteFunctions,
@@ -207,9 +251,14 @@ export async function runBatch(
 	prepare: (task: number, context: ItemContext) => Promise<PreparedRequest>,
 ): Promise<INodeExecutionData[][]> {
 	const unavailable = batchUnavailableReason(client);
-	if (unavailable) throw new NodeOperationError(ctx.getNode(), unavailable, { description: 'Set Execution Mode to Realtime, or use a Gemini API key credential.' });
+	if (unavailable)
+		throw new NodeOperationError(ctx.getNode(), unavailable, {
+			description: 'Set Execution Mode to Realtime, or use a Gemini API key credential.',
+		});
 	const settings = readBatchSettings(ctx);
-	const jobModel = normaliseModelId(String(ctx.getNodeParameter('model', 0, '', { extractValue: true })));
+	const jobModel = normaliseModelId(
+		String(ctx.getNodeParameter('model', 0, '', { extractValue: true })),
+	);
 	const sourcesOf = spec.sourcesOf ?? ((task: number) => [task]);
 	const builder = new BatchBuilder(settings.inlineLimitBytes);
 	const entries: BatchEntry[][] = [];
@@ -219,10 +268,15 @@ export async function runBatch(
 			const items = sourcesOf(task);
 			if (normaliseModelId(prepared.request.model) !== jobModel) {
 				const message = `Batch mode sends one job for one model: this item asks for ${prepared.request.model}, the job is for ${jobModel} (the first item's)`;
-				throw new NodeOperationError(ctx.getNode(), items.length > 1 ? forItems(message, items) : forItem(message, items[0]), {
-					itemIndex: items[0],
-					description: 'Nothing was sent for this item. Use the same model for every item, or Realtime mode.',
-				});
+				throw new NodeOperationError(
+					ctx.getNode(),
+					items.length > 1 ? forItems(message, items) : forItem(message, items[0]),
+					{
+						itemIndex: items[0],
+						description:
+							'Nothing was sent for this item. Use the same model for every item, or Realtime mode.',
+					},
+				);
 			}
 			const mine: BatchEntry[] = [];
 			for (let image = 0; image < prepared.count; image++) {
@@ -255,13 +309,21 @@ export async function runBatch(
 			status = await builder.submit(client, jobModel, displayName, { ...spec.call, signal });
 		} catch (error) {
 			if (signal?.aborted) {
-				throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled while the batch job was being submitted', {
-					description: 'The job was probably not created; if Google did create it, it runs and its results can be collected with the Nano Banana Batch Results node.',
-				});
+				throw new NodeOperationError(
+					ctx.getNode(),
+					'The execution was cancelled while the batch job was being submitted',
+					{
+						description:
+							'The job was probably not created; if Google did create it, it runs and its results can be collected with the Nano Banana Batch Results node.',
+					},
+				);
 			}
-			const nodeError = toNodeError(ctx, error, requests[0].items[0], [...new Set(requests.flatMap((r) => r.items))]);
+			const nodeError = toNodeError(ctx, error, requests[0].items[0], [
+				...new Set(requests.flatMap((r) => r.items)),
+			]);
 			if (!ctx.continueOnFail()) throw nodeError;
-			// The job was not created: under Continue On Fail every item that was in it comes out with the error.
+			// The job was not created: under Continue On Fail every item that was in it comes out with
+			// the error.
 			const [failed] = await runItems(ctx, spec, async (task) => {
 				if (entries[task]) throw nodeError;
 				return [];
@@ -285,10 +347,24 @@ export async function runBatch(
 		try {
 			finished = await waitForJob(ctx, client, status.name, settings, spec.call);
 		} catch (error) {
-			// Max Wait, or the job could not be read: it keeps running, so under Continue On Fail the Submit Only item goes on with the error, for a later Collect.
+			// Max Wait, or the job could not be read: it keeps running, so under Continue On Fail the
+			// Submit Only item goes on with the error, for a later Collect.
 			const nodeError = toNodeError(ctx, error, 0);
 			if (!ctx.continueOnFail() || signal?.aborted) throw nodeError;
-			return [inItemOrder(refused, [{ ...jobItem, json: { ...jobItem.json, error: { message: nodeError.message, description: nodeError.description ?? undefined } } }])];
+			return [
+				inItemOrder(refused, [
+					{
+						...jobItem,
+						json: {
+							...jobItem.json,
+							error: {
+								message: nodeError.message,
+								description: nodeError.description ?? undefined,
+							},
+						},
+					},
+				]),
+			];
 		}
 		return [inItemOrder(refused, await resultItems(ctx, client, finished, manifest, spec))];
 	} finally {
@@ -317,7 +393,10 @@ function submittedItem(manifest: BatchManifest, status: BatchStatus): INodeExecu
 	};
 }
 
-/** Polls with backoff until the job ends, Max Wait runs out, or the execution is cancelled (then cancels the job if asked). */
+/**
+ * Polls with backoff until the job ends, Max Wait runs out, or the execution is cancelled (then
+ * cancels the job if asked).
+ */
 export async function waitForJob(
 	ctx: IExecuteFunctions,
 	client: GeminiClient,
@@ -334,9 +413,13 @@ export async function waitForJob(
 			if (isFinished(status)) return status;
 			const left = settings.maxWaitMs - (Date.now() - started);
 			if (left <= 0) {
-				throw new NodeOperationError(ctx.getNode(), `Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`, {
-					description: `The job was not cancelled: it keeps running at Google (which targets 24 h; a job expires after 48 h). Collect its results later with the Nano Banana Batch Results node and the job name ${name}, or wait longer (Max Wait in Batch Options; Wait Until Done in Batch Results).`,
-				});
+				throw new NodeOperationError(
+					ctx.getNode(),
+					`Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`,
+					{
+						description: `The job was not cancelled: it keeps running at Google (which targets 24 h; a job expires after 48 h). Collect its results later with the Nano Banana Batch Results node and the job name ${name}, or wait longer (Max Wait in Batch Options; Wait Until Done in Batch Results).`,
+					},
+				);
 			}
 			await sleep(Math.min(interval, left), signal);
 			interval = Math.min(MAX_POLL_MS, interval * 1.5);
@@ -344,15 +427,22 @@ export async function waitForJob(
 	} catch (error) {
 		if (!signal?.aborted) throw error instanceof GeminiFailure ? toNodeError(ctx, error, 0) : error;
 		if (settings.cancelOnStop) await client.cancelBatch(name, { ...call }).catch(() => undefined);
-		throw new NodeOperationError(ctx.getNode(), `The execution was cancelled while waiting for batch job ${name}`, {
-			description: settings.cancelOnStop
-				? 'The job was cancelled at Google too (Cancel Job When Stopped is on). Results already made are not charged twice; send the items again to get them.'
-				: `The job keeps running at Google. Collect its results later with the Nano Banana Batch Results node and the job name ${name}.`,
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The execution was cancelled while waiting for batch job ${name}`,
+			{
+				description: settings.cancelOnStop
+					? 'The job was cancelled at Google too (Cancel Job When Stopped is on). Results already made are not charged twice; send the items again to get them.'
+					: `The job keeps running at Google. Collect its results later with the Nano Banana Batch Results node and the job name ${name}.`,
+			},
+		);
 	}
 }
 
-/** A job's results by key: from the inline answer, or from the JSONL file streamed to disk and indexed by line. */
+/**
+ * A job's results by key: from the inline answer, or from the JSONL file streamed to disk and
+ * indexed by line.
+ */
 export interface BatchResults {
 	keys(): string[];
 	get(key: string): Promise<BatchResultLine | undefined>;
@@ -415,12 +505,15 @@ export async function indexJsonlResults(path: string): Promise<BatchResults> {
 			}
 			offset += chunk.length;
 		}
-		if (offset > start) lines.push({ start, end: offset, head: Buffer.concat(head).toString('utf8') });
+		if (offset > start)
+			lines.push({ start, end: offset, head: Buffer.concat(head).toString('utf8') });
 		const index = new Map<string, { start: number; end: number }>();
 		for (const line of lines) {
 			if (!line.head.trim()) continue;
 			const match = KEY_AT_START.exec(line.head);
-			const key = match ? (JSON.parse(match[1]) as string) : (JSON.parse(await readLine(line.start, line.end)) as { key?: string }).key;
+			const key = match
+				? (JSON.parse(match[1]) as string)
+				: (JSON.parse(await readLine(line.start, line.end)) as { key?: string }).key;
 			if (key !== undefined) index.set(key, { start: line.start, end: line.end });
 		}
 		indexed = true;
@@ -438,7 +531,11 @@ export async function indexJsonlResults(path: string): Promise<BatchResults> {
 }
 
 /** A file job's results, streamed to a temporary file (removed on close) and indexed. */
-async function fileResults(client: GeminiClient, fileName: string, call: CallSettings): Promise<BatchResults> {
+async function fileResults(
+	client: GeminiClient,
+	fileName: string,
+	call: CallSettings,
+): Promise<BatchResults> {
 	const dir = await mkdtemp(join(tmpdir(), 'nano-banana-results-'));
 	let results: BatchResults | undefined;
 	try {
@@ -477,7 +574,8 @@ function requestFailure(error: NonNullable<BatchResultLine['error']>): GeminiFai
 	return new GeminiFailure({
 		kind: 'http',
 		message: `Gemini refused this request of the batch (${reason}): ${error.message ?? 'no message'}`,
-		description: 'Google reported this error for this request only; the other requests of the job are not affected. Correct the request, or send the item again (in Realtime or a new batch).',
+		description:
+			'Google reported this error for this request only; the other requests of the job are not affected. Correct the request, or send the item again (in Realtime or a new batch).',
 		httpCode,
 		reason,
 		retryable: false,
@@ -490,12 +588,14 @@ function missingFailure(status: BatchStatus): GeminiFailure {
 	const why: Record<string, string> = {
 		FAILED: `the batch job failed${status.error?.message ? ` (${status.error.message})` : ''} before this request was answered`,
 		CANCELLED: 'the batch job was cancelled before this request was answered',
-		EXPIRED: 'the batch job expired (Google ends jobs not done within 48 h) before this request was answered',
+		EXPIRED:
+			'the batch job expired (Google ends jobs not done within 48 h) before this request was answered',
 	};
 	return new GeminiFailure({
 		kind: 'empty',
 		message: `No result: ${why[state] ?? `the batch job ended (${state}) without a result for this request`}`,
-		description: 'Results the job did make were output. Send this item again, in Realtime or a new batch; splitting a large job into smaller ones helps it finish in time.',
+		description:
+			'Results the job did make were output. Send this item again, in Realtime or a new batch; splitting a large job into smaller ones helps it finish in time.',
 		reason: `BATCH_${state}`,
 		retryable: false,
 	});
@@ -508,7 +608,11 @@ function missingFailure(status: BatchStatus): GeminiFailure {
 function entriesFromKeys(keys: string[], model: string): BatchEntry[] {
 	const parsed = keys.map((key, n) => {
 		const match = /^item(\d+)(?:-(\d+))?$/.exec(key);
-		return { key, item: match ? Number(match[1]) : n, image: match?.[2] ? Number(match[2]) - 1 : 0 };
+		return {
+			key,
+			item: match ? Number(match[1]) : n,
+			image: match?.[2] ? Number(match[2]) - 1 : 0,
+		};
 	});
 	return parsed.map(({ key, item, image }) => ({
 		key,
@@ -522,7 +626,10 @@ function entriesFromKeys(keys: string[], model: string): BatchEntry[] {
 	}));
 }
 
-/** How results pair with input: each with its source items (Wait), or all with the Collect node's input item. */
+/**
+ * How results pair with input: each with its source items (Wait), or all with the Collect node's
+ * input item.
+ */
 export interface ResultPairing {
 	collectItem?: number;
 }
@@ -536,7 +643,15 @@ export async function resultItems(
 	spec: { concurrency: number; call: Omit<CallSettings, 'signal'> },
 	pairing: ResultPairing = {},
 ): Promise<INodeExecutionData[]> {
-	const manifest = given ?? { version: BATCH_MANIFEST_VERSION, job: status.name, node: '', model: status.model ?? '', input: status.responsesFile ? 'file' : 'inline', submittedAt: '', requests: [] };
+	const manifest = given ?? {
+		version: BATCH_MANIFEST_VERSION,
+		job: status.name,
+		node: '',
+		model: status.model ?? '',
+		input: status.responsesFile ? 'file' : 'inline',
+		submittedAt: '',
+		requests: [],
+	};
 	const signal = ctx.getExecutionCancelSignal?.();
 	const results = status.responsesFile
 		? await fileResults(client, status.responsesFile, { ...spec.call, signal }).catch((error) => {
@@ -547,7 +662,13 @@ export async function resultItems(
 	status.inlineResults = undefined;
 	const requests = given ? manifest.requests : entriesFromKeys(results.keys(), manifest.model);
 	const collecting = pairing.collectItem !== undefined;
-	const describe = (entry: BatchEntry): IDataObject => ({ batchJob: manifest.job, batchKey: entry.key, sourceItem: entry.items.length > 1 ? entry.items : entry.items[0], model: entry.model, ...entry.asked });
+	const describe = (entry: BatchEntry): IDataObject => ({
+		batchJob: manifest.job,
+		batchKey: entry.key,
+		sourceItem: entry.items.length > 1 ? entry.items : entry.items[0],
+		model: entry.model,
+		...entry.asked,
+	});
 	try {
 		const [items] = await runItems(
 			ctx,
@@ -567,18 +688,37 @@ export async function resultItems(
 					const model = findModel(entry.model);
 					return await imageItems(ctx, {
 						results: [result],
-						request: { model: entry.model, modelInfo: model, imageSize: entry.imageSize, generationConfig: {} },
+						request: {
+							model: entry.model,
+							modelInfo: model,
+							imageSize: entry.imageSize,
+							generationConfig: {},
+						},
 						output: entry.output,
-						options: { includeThoughts: entry.includeThoughts, outputThoughtImages: entry.outputThoughtImages },
+						options: {
+							includeThoughts: entry.includeThoughts,
+							outputThoughtImages: entry.outputThoughtImages,
+						},
 						fileBase: entry.fileBase,
-						asked: { ...entry.asked, batchJob: manifest.job, batchKey: entry.key, sourceItem: entry.items.length > 1 ? entry.items : entry.items[0] },
+						asked: {
+							...entry.asked,
+							batchJob: manifest.job,
+							batchKey: entry.key,
+							sourceItem: entry.items.length > 1 ? entry.items : entry.items[0],
+						},
 						pairedItem: collecting ? { item: pairing.collectItem! } : pairedItemOf(entry.items),
 						batch: true,
 						firstImageIndex: entry.imageIndex,
 						several: entry.several,
 					});
 				} catch (error) {
-					if (!collecting) throw toNodeError(ctx, error, entry.items[0], entry.items.length > 1 ? entry.items : undefined);
+					if (!collecting)
+						throw toNodeError(
+							ctx,
+							error,
+							entry.items[0],
+							entry.items.length > 1 ? entry.items : undefined,
+						);
 					// Named by the request, since all of a Collect's results pair with one input item.
 					const nodeError = toNodeError(ctx, error, pairing.collectItem!);
 					const base = error instanceof Error ? error.message : String(error);

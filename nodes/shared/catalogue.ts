@@ -123,10 +123,15 @@ export const DEFAULT_MODEL = 'gemini-3.1-flash-image';
 
 /** "A", "A and B", "A, B and C". */
 export function listOf(names: string[]): string {
-	return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+	return names.length <= 1
+		? (names[0] ?? '')
+		: `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
-/** The models that can still be used and have a feature, by name: what descriptions say, derived here. */
+/**
+ * The models that can still be used and have a feature, by name: what descriptions say, derived
+ * here.
+ */
 export function modelsWith(has: (model: ModelInfo) => boolean): string {
 	return listOf(MODELS.filter((m) => m.status !== 'shutdown' && has(m)).map((m) => m.name));
 }
@@ -173,8 +178,18 @@ export interface TextModelInfo {
 }
 
 export const TEXT_MODELS: readonly TextModelInfo[] = [
-	{ id: 'gemini-3-flash', name: 'Gemini 3 Flash', inputPricePerMillion: 0.5, outputPricePerMillion: 3 },
-	{ id: 'gemini-2.5-flash', name: 'Gemini 2.5 Flash', inputPricePerMillion: 0.3, outputPricePerMillion: 2.5 },
+	{
+		id: 'gemini-3-flash',
+		name: 'Gemini 3 Flash',
+		inputPricePerMillion: 0.5,
+		outputPricePerMillion: 3,
+	},
+	{
+		id: 'gemini-2.5-flash',
+		name: 'Gemini 2.5 Flash',
+		inputPricePerMillion: 0.3,
+		outputPricePerMillion: 2.5,
+	},
 ];
 
 export const DEFAULT_TEXT_MODEL = 'gemini-3-flash';
@@ -185,6 +200,9 @@ export function estimateTextCostUsd(
 ): number | undefined {
 	const model = TEXT_MODELS.find((m) => m.id === normaliseModelId(modelId));
 	if (!model) return undefined;
-	const cost = (usage.promptTokens * model.inputPricePerMillion + (usage.outputTokens + usage.thinkingTokens) * model.outputPricePerMillion) / 1e6;
+	const cost =
+		(usage.promptTokens * model.inputPricePerMillion +
+			(usage.outputTokens + usage.thinkingTokens) * model.outputPricePerMillion) /
+		1e6;
 	return Math.round(cost * 1e6) / 1e6;
 }

@@ -1,5 +1,10 @@
 import { NodeOperationError } from 'n8n-workflow';
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, INode } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IExecuteFunctions,
+	ILoadOptionsFunctions,
+	INode,
+} from 'n8n-workflow';
 
 import { CREDENTIAL_NAME } from './descriptions';
 import { GeminiClient, GeminiFailure, hostProblem, parseServiceAccountKey } from './transport';
@@ -7,7 +12,9 @@ import type { GeminiConnection } from './transport';
 
 export type AuthenticationType = 'apiKey' | 'vertexServiceAccount' | 'vertexExpress';
 
-/** Credentials saved before Vertex AI came have no `authentication`: they are API-key credentials. */
+/**
+ * Credentials saved before Vertex AI came have no `authentication`: they are API-key credentials.
+ */
 export function authenticationOf(credentials: ICredentialDataDecryptedObject): AuthenticationType {
 	const value = String(credentials.authentication ?? 'apiKey');
 	return value === 'vertexServiceAccount' || value === 'vertexExpress' ? value : 'apiKey';
@@ -26,7 +33,8 @@ export function connectionFor(credentials: ICredentialDataDecryptedObject): Gemi
 		throw new GeminiFailure({
 			kind: 'setup',
 			message: `The credential's Host is not usable: ${problem}`,
-			description: 'Open the Nano Banana credential and correct the Host field. Nothing was sent to Google.',
+			description:
+				'Open the Nano Banana credential and correct the Host field. Nothing was sent to Google.',
 			reason: 'SETUP',
 			retryable: false,
 		});
@@ -46,12 +54,19 @@ export function connectionFor(credentials: ICredentialDataDecryptedObject): Gemi
 }
 
 function setupError(node: () => INode, error: unknown): NodeOperationError {
-	if (error instanceof GeminiFailure) return new NodeOperationError(node(), error.message, { description: error.description });
+	if (error instanceof GeminiFailure)
+		return new NodeOperationError(node(), error.message, { description: error.description });
 	return new NodeOperationError(node(), error as Error);
 }
 
-/** A GeminiClient for a credential's data; a setup failure becomes a NodeOperationError for the node. */
-export function clientForCredentials(node: () => INode, credentials: ICredentialDataDecryptedObject): GeminiClient {
+/**
+ * A GeminiClient for a credential's data; a setup failure becomes a NodeOperationError for the
+ * node.
+ */
+export function clientForCredentials(
+	node: () => INode,
+	credentials: ICredentialDataDecryptedObject,
+): GeminiClient {
 	try {
 		return new GeminiClient(connectionFor(credentials));
 	} catch (error) {
@@ -60,6 +75,8 @@ export function clientForCredentials(node: () => INode, credentials: ICredential
 }
 
 /** A client for this execution only, from the node's credential; never cached across executions. */
-export async function geminiClientFor(ctx: IExecuteFunctions | ILoadOptionsFunctions): Promise<GeminiClient> {
+export async function geminiClientFor(
+	ctx: IExecuteFunctions | ILoadOptionsFunctions,
+): Promise<GeminiClient> {
 	return clientForCredentials(() => ctx.getNode(), await ctx.getCredentials(CREDENTIAL_NAME));
 }

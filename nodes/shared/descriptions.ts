@@ -3,7 +3,13 @@
  */
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
-import { DEFAULT_MODEL, EXTRA_ASPECT_RATIOS, STANDARD_ASPECT_RATIOS, findModel, modelsWith } from './catalogue';
+import {
+	DEFAULT_MODEL,
+	EXTRA_ASPECT_RATIOS,
+	STANDARD_ASPECT_RATIOS,
+	findModel,
+	modelsWith,
+} from './catalogue';
 import { VERTEX_ONLY_OPTION_NAMES } from './constants';
 import { DEFAULT_INLINE_LIMIT_MB } from './input';
 import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE } from './settings';
@@ -16,7 +22,8 @@ export const modelLocator: INodeProperties = {
 	type: 'resourceLocator',
 	default: { mode: 'list', value: DEFAULT_MODEL },
 	required: true,
-	description: 'The Gemini image model. The list comes live from the API; an ID typed by hand is sent as is.',
+	description:
+		'The Gemini image model. The list comes live from the API; an ID typed by hand is sent as is.',
 	modes: [
 		{
 			displayName: 'From List',
@@ -67,7 +74,10 @@ const ratioName = (ratio: string): string =>
 		? `${ratio} (${RATIO_SHAPES[ratio]}, Only ${modelsWith((m) => m.aspectRatios.includes(ratio))})`
 		: `${ratio} (${RATIO_SHAPES[ratio]})`;
 
-const ratioOptions: INodePropertyOptions[] = [...STANDARD_ASPECT_RATIOS, ...EXTRA_ASPECT_RATIOS].map((ratio) => ({
+const ratioOptions: INodePropertyOptions[] = [
+	...STANDARD_ASPECT_RATIOS,
+	...EXTRA_ASPECT_RATIOS,
+].map((ratio) => ({
 	name: ratioName(ratio),
 	value: ratio,
 }));
@@ -85,7 +95,8 @@ export const aspectRatioParameter = (
 	type: 'options',
 	options: [first, ...more, ...ratioOptions],
 	default: first.value,
-	description: 'Shape of the output image. A ratio the chosen model does not support is refused before any paid call.',
+	description:
+		'Shape of the output image. A ratio the chosen model does not support is refused before any paid call.',
 });
 
 export const imageSizeParameter: INodeProperties = {
@@ -108,7 +119,8 @@ export const numberOfImagesParameter: INodeProperties = {
 	type: 'number',
 	typeOptions: { minValue: 1, maxValue: 8 },
 	default: 1,
-	description: 'Images per request: per input item, or per fusion when gathering. Each is its own API request (the API does not reliably return several at once) and its own output item.',
+	description:
+		'Images per request: per input item, or per fusion when gathering. Each is its own API request (the API does not reliably return several at once) and its own output item.',
 };
 
 const SAFETY_CATEGORIES: INodePropertyOptions[] = [
@@ -127,7 +139,8 @@ const SAFETY_THRESHOLDS: INodePropertyOptions[] = [
 	{ name: 'Off', value: 'OFF' },
 ];
 
-const VERTEX_ONLY_NOTE = 'Vertex AI only: with a Gemini API key credential the node stops with an error naming this option rather than ignore it.';
+const VERTEX_ONLY_NOTE =
+	'Vertex AI only: with a Gemini API key credential the node stops with an error naming this option rather than ignore it.';
 
 /** Options that shape the request to the model. */
 export const generationOptions: INodeProperties[] = [
@@ -166,21 +179,27 @@ export const generationOptions: INodeProperties[] = [
 		name: 'includeThoughts',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to return the model\'s thought summary as `thoughtText` (Gemini 3 image models)',
+		description:
+			"Whether to return the model's thought summary as `thoughtText` (Gemini 3 image models)",
 	},
 	{
 		displayName: 'Output Thought Images',
 		name: 'outputThoughtImages',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to also output the interim images the model drew while thinking, as binary properties thought1, thought2, … (needs Include Thoughts)',
+		description:
+			'Whether to also output the interim images the model drew while thinking, as binary properties thought1, thought2, … (needs Include Thoughts)',
 	},
 	{
 		displayName: 'Response',
 		name: 'responseFormat',
 		type: 'options',
 		options: [
-			{ name: 'Image and Text', value: 'imageAndText', description: 'The model may add a caption; refusals come back as text you can read' },
+			{
+				name: 'Image and Text',
+				value: 'imageAndText',
+				description: 'The model may add a caption; refusals come back as text you can read',
+			},
 			{ name: 'Image Only', value: 'image', description: 'Ask for the image alone' },
 		],
 		default: 'imageAndText',
@@ -192,14 +211,27 @@ export const generationOptions: INodeProperties[] = [
 		typeOptions: { multipleValues: true },
 		default: {},
 		placeholder: 'Add Safety Setting',
-		description: 'Per-category blocking thresholds. Prohibited content is always blocked, whatever is set here.',
+		description:
+			'Per-category blocking thresholds. Prohibited content is always blocked, whatever is set here.',
 		options: [
 			{
 				displayName: 'Setting',
 				name: 'values',
 				values: [
-					{ displayName: 'Category', name: 'category', type: 'options', options: SAFETY_CATEGORIES, default: 'HARM_CATEGORY_DANGEROUS_CONTENT' },
-					{ displayName: 'Threshold', name: 'threshold', type: 'options', options: SAFETY_THRESHOLDS, default: 'BLOCK_MEDIUM_AND_ABOVE' },
+					{
+						displayName: 'Category',
+						name: 'category',
+						type: 'options',
+						options: SAFETY_CATEGORIES,
+						default: 'HARM_CATEGORY_DANGEROUS_CONTENT',
+					},
+					{
+						displayName: 'Threshold',
+						name: 'threshold',
+						type: 'options',
+						options: SAFETY_THRESHOLDS,
+						default: 'BLOCK_MEDIUM_AND_ABOVE',
+					},
 				],
 			},
 		],
@@ -234,7 +266,11 @@ export const generationOptions: INodeProperties[] = [
 		options: [
 			{ name: 'Model Default', value: 'default' },
 			{ name: 'Minimal', value: 'minimal', description: 'Fastest; Nano Banana 2 default' },
-			{ name: 'High', value: 'high', description: 'Better layout and text rendering, slower, more thinking tokens' },
+			{
+				name: 'High',
+				value: 'high',
+				description: 'Better layout and text rendering, slower, more thinking tokens',
+			},
 		],
 		default: 'default',
 		description: `How much the model reasons before drawing. ${modelsWith((m) => m.thinks && !m.thinkingLevels)}: always thinks, cannot be set; ${modelsWith((m) => !m.thinks)}: does not think.`,
@@ -264,21 +300,27 @@ export const outputOptions: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. banner-{{ $json.id }}',
-		description: 'Output file name, without or with extension (the right one is added). Empty: model name, date and index.',
+		description:
+			'Output file name, without or with extension (the right one is added). Empty: model name, date and index.',
 	},
 	{
 		displayName: 'Output Format',
 		name: 'outputFormat',
 		type: 'options',
 		options: [
-			{ name: 'Keep Original (Recommended)', value: 'original', description: 'The exact bytes from Google, with their provenance metadata' },
+			{
+				name: 'Keep Original (Recommended)',
+				value: 'original',
+				description: 'The exact bytes from Google, with their provenance metadata',
+			},
 			{ name: 'AVIF', value: 'avif' },
 			{ name: 'JPEG', value: 'jpeg' },
 			{ name: 'PNG', value: 'png' },
 			{ name: 'WebP', value: 'webp' },
 		],
 		default: 'original',
-		description: 'Converting re-encodes the image with sharp: C2PA/XMP provenance from the API is not carried over (an IPTC AI-generated marker is written instead)',
+		description:
+			'Converting re-encodes the image with sharp: C2PA/XMP provenance from the API is not carried over (an IPTC AI-generated marker is written instead)',
 	},
 	{
 		displayName: 'Quality',
@@ -325,7 +367,8 @@ export const requestOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 32 },
 		default: 4,
-		description: 'Most API requests in flight at once across all items. On a 429 or 503 the node halves it and pauses every request for the delay Google asks, then climbs back; once a 429 names the quota, requests are paced to it.',
+		description:
+			'Most API requests in flight at once across all items. On a 429 or 503 the node halves it and pauses every request for the delay Google asks, then climbs back; once a 429 names the quota, requests are paced to it.',
 	},
 	{
 		displayName: 'Max Attempts',
@@ -333,7 +376,8 @@ export const requestOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 10 },
 		default: 4,
-		description: 'Attempts per request, the first included. 5xx, network errors and timeouts are retried; 400, 401, 403 and 404 never are. A 429 (quota) costs no attempt: it waits, bounded by Max Retry Wait.',
+		description:
+			'Attempts per request, the first included. 5xx, network errors and timeouts are retried; 400, 401, 403 and 404 never are. A 429 (quota) costs no attempt: it waits, bounded by Max Retry Wait.',
 	},
 	{
 		displayName: 'Max Retry Wait (Seconds)',
@@ -341,7 +385,8 @@ export const requestOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 300,
-		description: 'Longest total wait across retries of one request, quota waits included. If Google asks for a longer wait (e.g. a daily quota), the request fails at once.',
+		description:
+			'Longest total wait across retries of one request, quota waits included. If Google asks for a longer wait (e.g. a daily quota), the request fails at once.',
 	},
 	{
 		displayName: 'Timeout (Seconds)',
@@ -360,7 +405,8 @@ export const inputOptions: INodeProperties[] = [
 		name: 'keepMetadata',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to send the input\'s EXIF, XMP and IPTC to Google. Off by default: location (GPS) and camera data are stripped before upload.',
+		description:
+			"Whether to send the input's EXIF, XMP and IPTC to Google. Off by default: location (GPS) and camera data are stripped before upload.",
 	},
 	{
 		displayName: 'Max Input Long Side (Px)',
@@ -376,7 +422,8 @@ export const inputOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: 100,
-		description: 'Inputs with more pixels are refused before decoding, as a guard against decompression bombs',
+		description:
+			'Inputs with more pixels are refused before decoding, as a guard against decompression bombs',
 	},
 	{
 		displayName: 'Max Inline Request Size (MB)',
@@ -384,13 +431,21 @@ export const inputOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0.1, numberPrecision: 1 },
 		default: DEFAULT_INLINE_LIMIT_MB,
-		description: 'Requests larger than this are re-encoded, then images go through the Files API. Google\'s limit is 100 MB; lower it for proxies with smaller limits.',
+		description:
+			"Requests larger than this are re-encoded, then images go through the Files API. Google's limit is 100 MB; lower it for proxies with smaller limits.",
 	},
 ];
 
 /** The node's Options collection, made of option groups in n8n's alphabetical order. */
 export function optionsCollection(...groups: INodeProperties[][]): INodeProperties {
-	return { displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add Option', default: {}, options: sortedOptions(...groups) };
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: sortedOptions(...groups),
+	};
 }
 
 /** n8n wants collection options in alphabetical order of display name. */
@@ -405,7 +460,8 @@ const batchOptions: INodeProperties[] = [
 		type: 'boolean',
 		default: true,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
-		description: 'Whether stopping the execution while it waits also cancels the job at Google. Off: the job keeps running and its results can be collected later.',
+		description:
+			'Whether stopping the execution while it waits also cancels the job at Google. Off: the job keeps running and its results can be collected later.',
 	},
 	{
 		displayName: 'First Poll Interval (Seconds)',
@@ -414,7 +470,8 @@ const batchOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0.01, numberPrecision: 2 },
 		default: 5,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
-		description: 'How long to wait before asking about the job again. Each wait is 1.5 times longer, up to 60 seconds.',
+		description:
+			'How long to wait before asking about the job again. Each wait is 1.5 times longer, up to 60 seconds.',
 	},
 	{
 		displayName: 'Max Inline Batch Size (MB)',
@@ -422,7 +479,8 @@ const batchOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0, numberPrecision: 1 },
 		default: 20,
-		description: 'Jobs up to this size are sent in one request (Google\'s limit is 20 MB); larger ones are uploaded as a JSONL file through the Files API and their results streamed back. 0 always uses a file.',
+		description:
+			"Jobs up to this size are sent in one request (Google's limit is 20 MB); larger ones are uploaded as a JSONL file through the Files API and their results streamed back. 0 always uses a file.",
 	},
 	{
 		displayName: 'Max Wait (Minutes)',
@@ -431,7 +489,8 @@ const batchOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0, numberPrecision: 2 },
 		default: 60,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
-		description: 'Longest time to wait for the job. Past it the node fails with the job name (the job is not cancelled), so its results can still be collected later.',
+		description:
+			'Longest time to wait for the job. Past it the node fails with the job name (the job is not cancelled), so its results can still be collected later.',
 	},
 ];
 
@@ -442,8 +501,17 @@ export const executionModeParameters: INodeProperties[] = [
 		name: 'executionMode',
 		type: 'options',
 		options: [
-			{ name: 'Realtime', value: 'realtime', description: 'Send each request now: images in seconds to minutes, at the standard price' },
-			{ name: 'Batch (Half Price)', value: 'batch', description: 'Send all items as one Batch API job at half the price. Google targets 24 hours; most small jobs finish in minutes.' },
+			{
+				name: 'Realtime',
+				value: 'realtime',
+				description: 'Send each request now: images in seconds to minutes, at the standard price',
+			},
+			{
+				name: 'Batch (Half Price)',
+				value: 'batch',
+				description:
+					'Send all items as one Batch API job at half the price. Google targets 24 hours; most small jobs finish in minutes.',
+			},
 		],
 		default: 'realtime',
 		description: 'Batch needs a Gemini API key credential; it is not available with Vertex AI',
@@ -454,8 +522,18 @@ export const executionModeParameters: INodeProperties[] = [
 		type: 'options',
 		displayOptions: { show: { executionMode: ['batch'] } },
 		options: [
-			{ name: 'Wait in This Execution', value: 'wait', description: 'Check the job until it ends (bounded by Max Wait), then output the images as Realtime does' },
-			{ name: 'Submit Only', value: 'submit', description: 'Output one item with the job name at once; get the images later with the Nano Banana Batch Results node' },
+			{
+				name: 'Wait in This Execution',
+				value: 'wait',
+				description:
+					'Check the job until it ends (bounded by Max Wait), then output the images as Realtime does',
+			},
+			{
+				name: 'Submit Only',
+				value: 'submit',
+				description:
+					'Output one item with the job name at once; get the images later with the Nano Banana Batch Results node',
+			},
 		],
 		default: 'wait',
 	},

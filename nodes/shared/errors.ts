@@ -3,7 +3,9 @@ import type { IExecuteFunctions, JsonObject } from 'n8n-workflow';
 
 import { GeminiFailure } from './transport';
 
-/** Appends the item to the message, so an error read out of context still says which item failed. */
+/**
+ * Appends the item to the message, so an error read out of context still says which item failed.
+ */
 export function forItem(message: string, itemIndex: number): string {
 	return `${message} (item ${itemIndex})`;
 }
@@ -12,16 +14,25 @@ export function forItem(message: string, itemIndex: number): string {
 export function forItems(message: string, itemIndices: number[]): string {
 	if (itemIndices.length === 1) return forItem(message, itemIndices[0]);
 	const consecutive = itemIndices.every((item, n) => n === 0 || item === itemIndices[n - 1] + 1);
-	const list = consecutive ? `${itemIndices[0]}-${itemIndices[itemIndices.length - 1]}` : itemIndices.join(', ');
+	const list = consecutive
+		? `${itemIndices[0]}-${itemIndices[itemIndices.length - 1]}`
+		: itemIndices.join(', ');
 	return `${message} (items ${list})`;
 }
 
 /**
- * Anything an item task throws, as the NodeApiError / NodeOperationError n8n expects, with itemIndex.
+ * Anything an item task throws, as the NodeApiError / NodeOperationError n8n expects, with
+ * itemIndex.
  * `requestItems`: the items one request was made from, when there are several, for the message.
  */
-export function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, requestItems?: number[]): NodeApiError | NodeOperationError {
-	const where = (message: string) => (requestItems ? forItems(message, requestItems) : forItem(message, itemIndex));
+export function toNodeError(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	requestItems?: number[],
+): NodeApiError | NodeOperationError {
+	const where = (message: string) =>
+		requestItems ? forItems(message, requestItems) : forItem(message, itemIndex);
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
 		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
 		return error;
@@ -29,10 +40,17 @@ export function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: n
 	const node = ctx.getNode();
 	if (error instanceof GeminiFailure) {
 		const retried = error.attempts > 1 ? ` Tried ${error.attempts} times.` : '';
-		const waited = error.quotaWaitMs >= 1000 ? ` Waited ${Math.round(error.quotaWaitMs / 1000)} s for quota.` : '';
+		const waited =
+			error.quotaWaitMs >= 1000
+				? ` Waited ${Math.round(error.quotaWaitMs / 1000)} s for quota.`
+				: '';
 		const apiError = new NodeApiError(
 			node,
-			{ message: error.message, reason: error.reason ?? null, httpCode: error.httpCode ?? null } as JsonObject,
+			{
+				message: error.message,
+				reason: error.reason ?? null,
+				httpCode: error.httpCode ?? null,
+			} as JsonObject,
 			{
 				message: where(error.message),
 				description: `${error.description}${retried}${waited}`,

@@ -2,7 +2,13 @@
  * Several images for one request content: one request per image (the API does not reliably
  * return several per request), and each image its own output item, paired with its source(s).
  */
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
+import type {
+	IBinaryData,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IPairedItemData,
+} from 'n8n-workflow';
 
 import { estimateCostUsd } from './catalogue';
 import { writeImage } from './output';
@@ -11,7 +17,10 @@ import type { ImageRequest, OutputSettings } from './settings';
 import type { CallSettings, GeminiClient, GenerateRequest, GenerateResult } from './transport';
 import { extensionFor } from './image';
 
-/** Sends the same request `count` times. The first failure aborts the others rather than pay for them. */
+/**
+ * Sends the same request `count` times. The first failure aborts the others rather than pay for
+ * them.
+ */
 export async function requestImages(
 	client: GeminiClient,
 	request: GenerateRequest,
@@ -40,29 +49,48 @@ export interface ImageItemsParams {
 	output: OutputSettings;
 	options: IDataObject;
 	fileBase: string;
-	/** What the node asked for (prompt, aspect ratio, inputs, …), placed after the model in each item's json. */
+	/**
+	 * What the node asked for (prompt, aspect ratio, inputs, …), placed after the model in each
+	 * item's json.
+	 */
 	asked: IDataObject;
 	pairedItem: IPairedItemData | IPairedItemData[];
 	/** Batch API results: priced at the batch rate. */
 	batch?: boolean;
-	/** Where these images stand among the item's (one batch request of several): numbering and file suffixes. */
+	/**
+	 * Where these images stand among the item's (one batch request of several): numbering and file
+	 * suffixes.
+	 */
 	firstImageIndex?: number;
 	several?: boolean;
 }
 
 /** One output item per image, in request order; files are numbered when there are several. */
-export async function imageItems(ctx: IExecuteFunctions, params: ImageItemsParams): Promise<INodeExecutionData[]> {
+export async function imageItems(
+	ctx: IExecuteFunctions,
+	params: ImageItemsParams,
+): Promise<INodeExecutionData[]> {
 	const { results, request, output, options, fileBase } = params;
 	const several = params.several || results.length > 1 || results.some((r) => r.images.length > 1);
 	const items: INodeExecutionData[] = [];
 	for (const result of results) {
 		for (const image of result.images) {
 			const imageIndex = (params.firstImageIndex ?? 0) + items.length;
-			const written = await writeImage(ctx, image, output, fileBase, several ? String(imageIndex + 1) : undefined);
+			const written = await writeImage(
+				ctx,
+				image,
+				output,
+				fileBase,
+				several ? String(imageIndex + 1) : undefined,
+			);
 			const binary: Record<string, IBinaryData> = { [output.binaryPropertyName]: written.binary };
 			if (options.outputThoughtImages) {
 				for (const [t, thought] of result.thoughtImages.entries()) {
-					binary[`thought${t + 1}`] = await ctx.helpers.prepareBinaryData(thought.data, `${fileBase}-thought${t + 1}.${extensionFor(thought.mimeType)}`, thought.mimeType);
+					binary[`thought${t + 1}`] = await ctx.helpers.prepareBinaryData(
+						thought.data,
+						`${fileBase}-thought${t + 1}.${extensionFor(thought.mimeType)}`,
+						thought.mimeType,
+					);
 				}
 			}
 			items.push({
@@ -76,7 +104,8 @@ export async function imageItems(ctx: IExecuteFunctions, params: ImageItemsParam
 					...(options.includeThoughts ? { thoughtText: result.thoughtText } : {}),
 					finishReason: result.finishReason,
 					usage: { ...result.usage },
-					estimatedCostUsd: estimateCostUsd(request.modelInfo, request.imageSize, 1, params.batch) ?? null,
+					estimatedCostUsd:
+						estimateCostUsd(request.modelInfo, request.imageSize, 1, params.batch) ?? null,
 					responseId: result.responseId,
 					imageIndex,
 					attempts: result.attempts,

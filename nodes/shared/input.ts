@@ -14,7 +14,9 @@ import { VERTEX_MAX_INLINE_IMAGE_BYTES } from './transport';
 import type { CallSettings, GeminiClient, WirePart } from './transport';
 
 export const DEFAULT_INLINE_LIMIT_MB = 100;
-/** Re-encoding may shrink an image to this long side at the least; below it the Files API is kinder. */
+/**
+ * Re-encoding may shrink an image to this long side at the least; below it the Files API is kinder.
+ */
 const MIN_REENCODED_LONG_SIDE = 1024;
 
 export interface InputSettings {
@@ -24,7 +26,10 @@ export interface InputSettings {
 	inlineLimitBytes: number;
 }
 
-export function readInputSettings(options: IDataObject, model: ModelInfo | undefined): InputSettings {
+export function readInputSettings(
+	options: IDataObject,
+	model: ModelInfo | undefined,
+): InputSettings {
 	const maxLongSide = Number(options.maxInputLongSide ?? 0) || model?.maxInputLongSide;
 	return {
 		keepMetadata: options.keepMetadata === true,
@@ -44,15 +49,29 @@ export interface InputImage {
 	fileName?: string;
 }
 
-function inputError(ctx: IExecuteFunctions, itemIndex: number, property: string, message: string, description: string) {
-	return new NodeOperationError(ctx.getNode(), forItem(`Binary property "${property}": ${message}`, itemIndex), { itemIndex, description });
+function inputError(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	property: string,
+	message: string,
+	description: string,
+) {
+	return new NodeOperationError(
+		ctx.getNode(),
+		forItem(`Binary property "${property}": ${message}`, itemIndex),
+		{ itemIndex, description },
+	);
 }
 
 /**
  * The bytes of a binary property as n8n stores them (any binary-data mode), with its metadata;
  * a missing property is an error that lists the ones the item has.
  */
-export async function readBinary(ctx: IExecuteFunctions, itemIndex: number, property: string): Promise<{ data: Buffer; binary: IBinaryData }> {
+export async function readBinary(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	property: string,
+): Promise<{ data: Buffer; binary: IBinaryData }> {
 	let binary: IBinaryData;
 	try {
 		binary = ctx.helpers.assertBinaryData(itemIndex, property);
@@ -71,12 +90,28 @@ export async function readBinary(ctx: IExecuteFunctions, itemIndex: number, prop
 	return { data: await ctx.helpers.getBinaryDataBuffer(itemIndex, property), binary };
 }
 
-/** Reads and prepares one input image; a bad one is a NodeOperationError naming item and property. */
-export async function readInputImage(ctx: IExecuteFunctions, itemIndex: number, property: string, settings: InputSettings): Promise<InputImage> {
-	return await prepareBinary(ctx, itemIndex, property, await readBinary(ctx, itemIndex, property), settings);
+/**
+ * Reads and prepares one input image; a bad one is a NodeOperationError naming item and property.
+ */
+export async function readInputImage(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	property: string,
+	settings: InputSettings,
+): Promise<InputImage> {
+	return await prepareBinary(
+		ctx,
+		itemIndex,
+		property,
+		await readBinary(ctx, itemIndex, property),
+		settings,
+	);
 }
 
-/** Prepares a binary already read with readBinary, so a node that also checks the bytes reads them once. */
+/**
+ * Prepares a binary already read with readBinary, so a node that also checks the bytes reads them
+ * once.
+ */
 export async function prepareBinary(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -96,7 +131,9 @@ export async function prepareBinary(
 			const name = binary.fileName ? ` (${binary.fileName})` : '';
 			throw inputError(ctx, itemIndex, property, `${error.message}${name}`, error.hint);
 		}
-		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), { itemIndex });
+		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), {
+			itemIndex,
+		});
 	}
 }
 
@@ -122,7 +159,9 @@ export interface FittedImages {
 	images: Array<InputImage & { via: 'inline' | 'files-api' }>;
 }
 
-const inline = (p: PreparedImage): WirePart => ({ inlineData: { mimeType: p.mimeType, data: p.data.toString('base64') } });
+const inline = (p: PreparedImage): WirePart => ({
+	inlineData: { mimeType: p.mimeType, data: p.data.toString('base64') },
+});
 
 /**
  * Turns prepared images into request parts that fit under the inline limit: as they are if they
@@ -138,10 +177,19 @@ export async function fitImages(
 	call: CallSettings,
 	otherBytes = 0,
 ): Promise<FittedImages> {
-	if (!client.hasFilesApi) return await fitImagesInline(ctx, itemIndex, images, settings, otherBytes);
+	if (!client.hasFilesApi)
+		return await fitImagesInline(ctx, itemIndex, images, settings, otherBytes);
 	const limit = settings.inlineLimitBytes;
-	const plan = planRequestBudget(images.map((i) => ({ bytes: i.prepared.data.length })), limit, otherBytes + 64 * 1024);
-	if (plan.fits) return { parts: images.map((i) => inline(i.prepared)), images: images.map((i) => ({ ...i, via: 'inline' })) };
+	const plan = planRequestBudget(
+		images.map((i) => ({ bytes: i.prepared.data.length })),
+		limit,
+		otherBytes + 64 * 1024,
+	);
+	if (plan.fits)
+		return {
+			parts: images.map((i) => inline(i.prepared)),
+			images: images.map((i) => ({ ...i, via: 'inline' })),
+		};
 
 	const reencoded = await Promise.all(
 		images.map((image, n) =>
@@ -153,32 +201,62 @@ export async function fitImages(
 			}).catch(() => undefined),
 		),
 	);
-	const evenlyFits = reencoded.every((p) => p && Math.max(p.sentWidth, p.sentHeight) >= Math.min(MIN_REENCODED_LONG_SIDE, Math.max(p.originalWidth, p.originalHeight)));
+	const evenlyFits = reencoded.every(
+		(p) =>
+			p &&
+			Math.max(p.sentWidth, p.sentHeight) >=
+				Math.min(MIN_REENCODED_LONG_SIDE, Math.max(p.originalWidth, p.originalHeight)),
+	);
 	if (evenlyFits) {
-		const fitted = images.map((image, n) => ({ ...image, prepared: reencoded[n]!, via: 'inline' as const }));
+		const fitted = images.map((image, n) => ({
+			...image,
+			prepared: reencoded[n]!,
+			via: 'inline' as const,
+		}));
 		return { parts: fitted.map((i) => inline(i.prepared)), images: fitted };
 	}
 
 	// Upload the largest first until what stays inline fits.
-	const order = images.map((_, n) => n).sort((a, b) => images[b].prepared.data.length - images[a].prepared.data.length);
-	let inlineBytes = images.reduce((sum, i) => sum + base64Length(i.prepared.data.length), otherBytes + 64 * 1024);
+	const order = images
+		.map((_, n) => n)
+		.sort((a, b) => images[b].prepared.data.length - images[a].prepared.data.length);
+	let inlineBytes = images.reduce(
+		(sum, i) => sum + base64Length(i.prepared.data.length),
+		otherBytes + 64 * 1024,
+	);
 	const uploaded = new Map<number, WirePart>();
 	for (const n of order) {
 		if (inlineBytes <= limit) break;
 		const { prepared, property } = images[n];
-		const file = await client.uploadFile(prepared.data, prepared.mimeType, `n8n item ${images[n].itemIndex} ${property}`, call);
+		const file = await client.uploadFile(
+			prepared.data,
+			prepared.mimeType,
+			`n8n item ${images[n].itemIndex} ${property}`,
+			call,
+		);
 		uploaded.set(n, { fileData: { mimeType: file.mimeType, fileUri: file.uri } });
 		inlineBytes -= base64Length(prepared.data.length);
 	}
 	if (inlineBytes > limit) {
-		throw new NodeOperationError(ctx.getNode(), forItem('The request is too large even with every image uploaded through the Files API', itemIndex), {
-			itemIndex,
-			description: 'The text or conversation history alone is over the inline limit. Raise "Max Inline Request Size" or shorten the conversation.',
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			forItem(
+				'The request is too large even with every image uploaded through the Files API',
+				itemIndex,
+			),
+			{
+				itemIndex,
+				description:
+					'The text or conversation history alone is over the inline limit. Raise "Max Inline Request Size" or shorten the conversation.',
+			},
+		);
 	}
 	return {
 		parts: images.map((i, n) => uploaded.get(n) ?? inline(i.prepared)),
-		images: images.map((i, n) => ({ ...i, via: uploaded.has(n) ? ('files-api' as const) : ('inline' as const) })),
+		images: images.map((i, n) => ({
+			...i,
+			via: uploaded.has(n) ? ('files-api' as const) : ('inline' as const),
+		})),
 	};
 }
 
@@ -186,31 +264,62 @@ const MB = 1024 * 1024;
 
 /**
  * Vertex AI has no Files API and takes at most 7 MB per inline image: images over that (or over
- * the request limit) are re-encoded to fit; one that still does not fit is an error saying what to do.
+ * the request limit) are re-encoded to fit; one that still does not fit is an error saying what to
+ * do.
  */
-async function fitImagesInline(ctx: IExecuteFunctions, itemIndex: number, images: InputImage[], settings: InputSettings, otherBytes: number): Promise<FittedImages> {
+async function fitImagesInline(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	images: InputImage[],
+	settings: InputSettings,
+	otherBytes: number,
+): Promise<FittedImages> {
 	const limit = settings.inlineLimitBytes;
-	const plan = planRequestBudget(images.map((i) => ({ bytes: i.prepared.data.length })), limit, otherBytes + 64 * 1024);
+	const plan = planRequestBudget(
+		images.map((i) => ({ bytes: i.prepared.data.length })),
+		limit,
+		otherBytes + 64 * 1024,
+	);
 	const fitted = await Promise.all(
 		images.map(async (image, n) => {
-			const target = Math.min(plan.fits ? image.prepared.data.length : plan.targetBytes[n], VERTEX_MAX_INLINE_IMAGE_BYTES);
+			const target = Math.min(
+				plan.fits ? image.prepared.data.length : plan.targetBytes[n],
+				VERTEX_MAX_INLINE_IMAGE_BYTES,
+			);
 			if (image.prepared.data.length <= target) return image;
-			const options = { keepMetadata: settings.keepMetadata, maxLongSide: settings.maxLongSide, limitInputPixels: settings.limitInputPixels, targetBytes: target };
+			const options = {
+				keepMetadata: settings.keepMetadata,
+				maxLongSide: settings.maxLongSide,
+				limitInputPixels: settings.limitInputPixels,
+				targetBytes: target,
+			};
 			const prepared = await prepareInputImage(image.source, options).catch(() => undefined);
 			return prepared ? { ...image, prepared } : image;
 		}),
 	);
-	const tooLarge = fitted.find((image) => image.prepared.data.length > VERTEX_MAX_INLINE_IMAGE_BYTES);
-	const requestBytes = fitted.reduce((sum, i) => sum + base64Length(i.prepared.data.length), otherBytes + 64 * 1024);
+	const tooLarge = fitted.find(
+		(image) => image.prepared.data.length > VERTEX_MAX_INLINE_IMAGE_BYTES,
+	);
+	const requestBytes = fitted.reduce(
+		(sum, i) => sum + base64Length(i.prepared.data.length),
+		otherBytes + 64 * 1024,
+	);
 	if (tooLarge || requestBytes > limit) {
 		const what = tooLarge
 			? `Binary property "${tooLarge.property}" is ${(tooLarge.prepared.data.length / MB).toFixed(1)} MB even re-encoded, over Vertex AI's 7 MB per inline image`
 			: `The request is ${(requestBytes / MB).toFixed(1)} MB even re-encoded, over the ${(limit / MB).toFixed(1)} MB inline limit`;
-		throw new NodeOperationError(ctx.getNode(), forItem(`${what}, and Vertex AI has no Files API`, itemIndex), {
-			itemIndex,
-			description:
-				'Set "Max Input Long Side (Px)" lower (e.g. 2048) so the image is sent smaller, send fewer images, or use a Gemini API key credential, which uploads large images through the Files API.',
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			forItem(`${what}, and Vertex AI has no Files API`, itemIndex),
+			{
+				itemIndex,
+				description:
+					'Set "Max Input Long Side (Px)" lower (e.g. 2048) so the image is sent smaller, send fewer images, or use a Gemini API key credential, which uploads large images through the Files API.',
+			},
+		);
 	}
-	return { parts: fitted.map((i) => inline(i.prepared)), images: fitted.map((i) => ({ ...i, via: 'inline' as const })) };
+	return {
+		parts: fitted.map((i) => inline(i.prepared)),
+		images: fitted.map((i) => ({ ...i, via: 'inline' as const })),
+	};
 }

@@ -11,7 +11,8 @@ import type { ResultImage } from './transport';
 
 export const CONVERSION_NOTE =
 	'Converted with sharp: the C2PA and XMP provenance from the API was not carried over. An IPTC DigitalSourceType "trainedAlgorithmicMedia" marker was written where the format allows.';
-export const ORIGINAL_NOTE = 'The exact bytes from the API, with any provenance metadata they carry (C2PA, IPTC).';
+export const ORIGINAL_NOTE =
+	'The exact bytes from the API, with any provenance metadata they carry (C2PA, IPTC).';
 
 /** `banner` → `banner-2.png`; an extension the user typed is replaced by the real one. */
 export function outputFileName(base: string, mimeType: string, suffix?: string): string {
@@ -29,7 +30,9 @@ export interface WrittenImage {
 	json: IDataObject;
 }
 
-/** Converts (if asked) and stores one image through prepareBinaryData. Never stores an empty file. */
+/**
+ * Converts (if asked) and stores one image through prepareBinaryData. Never stores an empty file.
+ */
 export async function writeImage(
 	ctx: IExecuteFunctions,
 	image: ResultImage,
@@ -39,11 +42,19 @@ export async function writeImage(
 ): Promise<WrittenImage> {
 	const wantsConversion = output.format !== 'original' || !!output.resize;
 	const converted = wantsConversion
-		? await convertImage(image.data, { format: output.format, quality: output.quality, resize: output.resize })
+		? await convertImage(image.data, {
+				format: output.format,
+				quality: output.quality,
+				resize: output.resize,
+			})
 		: undefined;
 	const data = converted?.data ?? image.data;
 	const info = converted ?? (await readImageSize(image.data));
-	const binary = await ctx.helpers.prepareBinaryData(data, outputFileName(fileBase, info.mimeType, suffix), info.mimeType);
+	const binary = await ctx.helpers.prepareBinaryData(
+		data,
+		outputFileName(fileBase, info.mimeType, suffix),
+		info.mimeType,
+	);
 	return {
 		binary,
 		json: {

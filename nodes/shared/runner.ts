@@ -26,7 +26,10 @@ export interface ItemContext {
 /** Output items of one task; `output` picks the node output (Verify: 0 = Pass, 1 = Fail). */
 export type TaskResult = INodeExecutionData[] | { output: number; items: INodeExecutionData[] };
 
-/** What an item made before it failed (Edit's step images, Verify's local checks), kept under Continue On Fail. */
+/**
+ * What an item made before it failed (Edit's step images, Verify's local checks), kept under
+ * Continue On Fail.
+ */
 export interface PartialResult {
 	json?: IDataObject;
 	binary?: Record<string, IBinaryData>;
@@ -36,7 +39,8 @@ const PARTIAL = Symbol('partial result');
 
 /** Attaches what the item made so far to the error it failed with. */
 export function withPartial<E>(error: E, partial: PartialResult): E {
-	if (error && typeof error === 'object') (error as { [PARTIAL]?: PartialResult })[PARTIAL] = partial;
+	if (error && typeof error === 'object')
+		(error as { [PARTIAL]?: PartialResult })[PARTIAL] = partial;
 	return error;
 }
 
@@ -45,7 +49,10 @@ function partialOf(error: unknown): PartialResult {
 }
 
 export interface RunSpec {
-	/** Max Concurrent Requests: also how many tasks run at once, so at most that many items' images are in memory. */
+	/**
+	 * Max Concurrent Requests: also how many tasks run at once, so at most that many items' images
+	 * are in memory.
+	 */
 	concurrency: number;
 	/** How many tasks; one per input item unless the node gathers items. */
 	tasks?: number;
@@ -54,7 +61,10 @@ export interface RunSpec {
 	/** How many outputs the node has, and which one failed items go to under Continue On Fail. */
 	outputs?: number;
 	failedOutput?: number;
-	/** What a failed task outputs with its error, when not its source item(s) as they came in (collected batch results: the request's description). */
+	/**
+	 * What a failed task outputs with its error, when not its source item(s) as they came in
+	 * (collected batch results: the request's description).
+	 */
 	failedItemOf?: (task: number) => PartialResult;
 }
 
@@ -90,13 +100,25 @@ export async function runItems(
 				const result = await task(index, { signal, gate });
 				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
 			} catch (error) {
-				const nodeError = toNodeError(ctx, error, sources[0], sources.length > 1 ? sources : undefined);
+				const nodeError = toNodeError(
+					ctx,
+					error,
+					sources[0],
+					sources.length > 1 ? sources : undefined,
+				);
 				if (!continueOnFail) {
 					firstError ??= nodeError;
 					stop.abort(nodeError);
 					continue;
 				}
-				const item = failedItem(items, sources, nodeError, partialOf(error), toErrorOutput, spec.failedItemOf?.(index));
+				const item = failedItem(
+					items,
+					sources,
+					nodeError,
+					partialOf(error),
+					toErrorOutput,
+					spec.failedItemOf?.(index),
+				);
 				results[index] = { output: spec.failedOutput ?? 0, items: [item] };
 			}
 		}
@@ -104,7 +126,8 @@ export async function runItems(
 	await Promise.all(Array.from({ length: width }, worker));
 
 	if (firstError) throw firstError;
-	if (cancel?.aborted) throw toNodeError(ctx, cancel.reason ?? new Error('The execution was cancelled'), 0);
+	if (cancel?.aborted)
+		throw toNodeError(ctx, cancel.reason ?? new Error('The execution was cancelled'), 0);
 	const outputs: INodeExecutionData[][] = Array.from({ length: spec.outputs ?? 1 }, () => []);
 	for (const result of results) outputs[result.output].push(...result.items);
 	return outputs;
@@ -112,7 +135,11 @@ export async function runItems(
 
 /** The error as it reads in the item's json: plain data, no stack. */
 function errorJson(error: Error): IDataObject {
-	const e = error as Error & { description?: string | null; httpCode?: string | null; context?: IDataObject };
+	const e = error as Error & {
+		description?: string | null;
+		httpCode?: string | null;
+		context?: IDataObject;
+	};
 	return {
 		message: e.message,
 		description: e.description ?? undefined,
@@ -128,10 +155,18 @@ function errorJson(error: Error): IDataObject {
  * the json is only the error (and what the item made, as `details`): n8n adds the source json.
  * `own` replaces the source items' json and binary (a collected batch result: its request).
  */
-function failedItem(items: INodeExecutionData[], sources: number[], error: Error, partial: PartialResult, toErrorOutput: boolean, own?: PartialResult): INodeExecutionData {
+function failedItem(
+	items: INodeExecutionData[],
+	sources: number[],
+	error: Error,
+	partial: PartialResult,
+	toErrorOutput: boolean,
+	own?: PartialResult,
+): INodeExecutionData {
 	const binary: Record<string, IBinaryData> = { ...own?.binary };
 	for (const k of own ? [] : sources) {
-		for (const [name, data] of Object.entries(items[k]?.binary ?? {})) binary[name in binary ? `${name}_item${k}` : name] = data;
+		for (const [name, data] of Object.entries(items[k]?.binary ?? {}))
+			binary[name in binary ? `${name}_item${k}` : name] = data;
 	}
 	Object.assign(binary, partial.binary);
 	const details = own ? { ...own.json, ...partial.json } : partial.json;

@@ -5,7 +5,12 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { STANDARD_ASPECT_RATIOS, findModel, normaliseImageSize, normaliseModelId } from './catalogue';
+import {
+	STANDARD_ASPECT_RATIOS,
+	findModel,
+	normaliseImageSize,
+	normaliseModelId,
+} from './catalogue';
 import type { ModelInfo } from './catalogue';
 import { forItem } from './errors';
 import { VERTEX_ONLY_OPTION_NAMES } from './constants';
@@ -41,14 +46,19 @@ export interface OutputSettings {
 
 /** The largest side WebP can hold, so every output format can write it. */
 export const MAX_RESIZE_SIDE = 16383;
-/** The input decompression-bomb guard applies to what we make too: sharp holds the whole resized image in memory. */
+/**
+ * The input decompression-bomb guard applies to what we make too: sharp holds the whole resized
+ * image in memory.
+ */
 export const MAX_RESIZE_PIXELS = DEFAULT_INPUT_PIXEL_LIMIT;
 
 export function readOutputSettings(options: IDataObject): OutputSettings {
 	const width = Number(options.resizeWidth ?? 0);
 	const height = Number(options.resizeHeight ?? 0);
-	if ((width > 0) !== (height > 0)) {
-		throw new Error('Set both Resize Width and Resize Height, or neither: a resize needs the whole target size');
+	if (width > 0 !== height > 0) {
+		throw new Error(
+			'Set both Resize Width and Resize Height, or neither: a resize needs the whole target size',
+		);
 	}
 	if (width > MAX_RESIZE_SIDE || height > MAX_RESIZE_SIDE || width * height > MAX_RESIZE_PIXELS) {
 		throw new Error(
@@ -61,7 +71,8 @@ export function readOutputSettings(options: IDataObject): OutputSettings {
 		fileName: String(options.fileName ?? '').trim(),
 		format: (options.outputFormat as OutputSettings['format']) ?? 'original',
 		quality: Number(options.quality ?? 90),
-		resize: width > 0 ? { width, height, fit: (options.resizeFit as 'cover') ?? 'cover' } : undefined,
+		resize:
+			width > 0 ? { width, height, fit: (options.resizeFit as 'cover') ?? 'cover' } : undefined,
 	};
 }
 
@@ -73,7 +84,9 @@ export interface ImageRequestParams {
 	options: IDataObject;
 }
 
-/** A setting the model does not take: refused here, with what it does take, before any paid call. */
+/**
+ * A setting the model does not take: refused here, with what it does take, before any paid call.
+ */
 export class UnsupportedSettingError extends Error {}
 
 function refuse(setting: string, value: string, model: ModelInfo, supported: string[]): never {
@@ -96,23 +109,38 @@ export interface ImageRequest extends Omit<GenerateRequest, 'contents'> {
 
 export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	const modelId = normaliseModelId(params.modelId);
-	if (!modelId) throw new UnsupportedSettingError('No model is selected. Pick one from the list or type a model ID.');
+	if (!modelId)
+		throw new UnsupportedSettingError(
+			'No model is selected. Pick one from the list or type a model ID.',
+		);
 	const model = findModel(modelId);
 	const { options } = params;
-	const aspectRatio = ['auto', 'keep', ''].includes(params.aspectRatio) ? undefined : params.aspectRatio;
+	const aspectRatio = ['auto', 'keep', ''].includes(params.aspectRatio)
+		? undefined
+		: params.aspectRatio;
 	const imageSize = params.imageSize ? normaliseImageSize(params.imageSize) : undefined;
-	const thinkingLevel = options.thinkingLevel && options.thinkingLevel !== 'default' ? String(options.thinkingLevel) : undefined;
+	const thinkingLevel =
+		options.thinkingLevel && options.thinkingLevel !== 'default'
+			? String(options.thinkingLevel)
+			: undefined;
 
 	if (model) {
 		if (model.status === 'shutdown') {
-			throw new UnsupportedSettingError(`${model.id} has been shut down by Google${model.shutdownDate ? ` (${model.shutdownDate})` : ''}. Pick another model.`);
+			throw new UnsupportedSettingError(
+				`${model.id} has been shut down by Google${model.shutdownDate ? ` (${model.shutdownDate})` : ''}. Pick another model.`,
+			);
 		}
-		if (aspectRatio && !model.aspectRatios.includes(aspectRatio)) refuse('aspect ratio', aspectRatio, model, model.aspectRatios);
-		if (imageSize && !model.imageSizes.includes(imageSize as never)) refuse('image size', imageSize, model, model.imageSizes);
+		if (aspectRatio && !model.aspectRatios.includes(aspectRatio))
+			refuse('aspect ratio', aspectRatio, model, model.aspectRatios);
+		if (imageSize && !model.imageSizes.includes(imageSize as never))
+			refuse('image size', imageSize, model, model.imageSizes);
 		if (thinkingLevel && !model.thinkingLevels) {
-			refuse('thinking level', thinkingLevel, model, [model.thinks ? 'Model Default (it always thinks)' : 'Model Default (it does not think)']);
+			refuse('thinking level', thinkingLevel, model, [
+				model.thinks ? 'Model Default (it always thinks)' : 'Model Default (it does not think)',
+			]);
 		}
-		if (options.googleSearch && !model.googleSearch) refuse('Google Search grounding', 'on', model, ['off']);
+		if (options.googleSearch && !model.googleSearch)
+			refuse('Google Search grounding', 'on', model, ['off']);
 	}
 
 	const imageConfig: IDataObject = {};
@@ -122,7 +150,9 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	if (sendSize) imageConfig.imageSize = imageSize;
 	// Sent as asked; on the Gemini API the client refuses them by name before sending.
 	const vertexOnlyOptions: string[] = [];
-	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<keyof typeof VERTEX_ONLY_OPTION_NAMES>) {
+	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<
+		keyof typeof VERTEX_ONLY_OPTION_NAMES
+	>) {
 		if (!options[name]) continue;
 		imageConfig[name] = String(options[name]);
 		vertexOnlyOptions.push(VERTEX_ONLY_OPTION_NAMES[name]);
@@ -143,7 +173,9 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	if (Object.keys(imageConfig).length) generationConfig.imageConfig = imageConfig;
 	if (Object.keys(thinkingConfig).length) generationConfig.thinkingConfig = thinkingConfig;
 
-	const safety = ((options.safetySettings as IDataObject | undefined)?.values as Array<{ category: string; threshold: string }> | undefined) ?? [];
+	const safety =
+		((options.safetySettings as IDataObject | undefined)?.values as
+			Array<{ category: string; threshold: string }> | undefined) ?? [];
 
 	return {
 		model: modelId,
@@ -152,15 +184,20 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 		imageSize: imageSize ?? model?.defaultImageSize,
 		systemInstruction: String(options.systemInstruction ?? '').trim() || undefined,
 		generationConfig,
-		safetySettings: safety.length ? safety.map(({ category, threshold }) => ({ category, threshold })) : undefined,
+		safetySettings: safety.length
+			? safety.map(({ category, threshold }) => ({ category, threshold }))
+			: undefined,
 		tools: options.googleSearch ? [{ googleSearch: {} }] : undefined,
 		vertexOnlyOptions: vertexOnlyOptions.length ? vertexOnlyOptions : undefined,
 	};
 }
 
-
 /** The request and output settings of an item; a refused setting is an error naming the item. */
-export function readImageSettings(ctx: IExecuteFunctions, itemIndex: number, params: ImageRequestParams): { request: ImageRequest; output: OutputSettings } {
+export function readImageSettings(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	params: ImageRequestParams,
+): { request: ImageRequest; output: OutputSettings } {
 	try {
 		return { request: buildImageRequest(params), output: readOutputSettings(params.options) };
 	} catch (error) {
@@ -174,8 +211,15 @@ export function readImageSettings(ctx: IExecuteFunctions, itemIndex: number, par
 	}
 }
 
-/** The ratio `model` supports that is closest to a width × height shape (by log of the ratio, so 2:1 and 1:2 are as far from 1:1). */
-export function closestAspectRatio(width: number, height: number, model: ModelInfo | undefined): string {
+/**
+ * The ratio `model` supports that is closest to a width × height shape (by log of the ratio, so 2:1
+ * and 1:2 are as far from 1:1).
+ */
+export function closestAspectRatio(
+	width: number,
+	height: number,
+	model: ModelInfo | undefined,
+): string {
 	const ratios = model?.aspectRatios ?? [...STANDARD_ASPECT_RATIOS];
 	const distance = (ratio: string) => {
 		const [w, h] = ratio.split(':').map(Number);

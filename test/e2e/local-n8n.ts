@@ -51,7 +51,9 @@ export function runCommand(
 		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 		const timer = setTimeout(() => {
 			if (child.pid) killGroup(child.pid, 'SIGKILL');
-			reject(new Error(`${path.basename(command)} ${args.join(' ')} took over ${options.timeoutMs} ms`));
+			reject(
+				new Error(`${path.basename(command)} ${args.join(' ')} took over ${options.timeoutMs} ms`),
+			);
 		}, options.timeoutMs);
 		child.on('error', (error) => {
 			clearTimeout(timer);
@@ -68,7 +70,10 @@ export function runCommand(
 	});
 }
 
-export async function mustSucceed(result: Promise<CommandResult>, what: string): Promise<CommandResult> {
+export async function mustSucceed(
+	result: Promise<CommandResult>,
+	what: string,
+): Promise<CommandResult> {
 	const done = await result;
 	if (done.exitCode !== 0) {
 		throw new Error(`${what} failed (exit ${done.exitCode}):\n${done.stderr.slice(-4000)}`);
@@ -80,7 +85,10 @@ export async function mustSucceed(result: Promise<CommandResult>, what: string):
 export async function installN8n(timeoutMs: number, logFile: string): Promise<N8nInstall> {
 	await fs.mkdir(path.dirname(logFile), { recursive: true });
 	const result = await mustSucceed(
-		runCommand('bash', [path.join(scriptsDir, 'n8n-install.sh'), '--print'], { timeoutMs, logFile }),
+		runCommand('bash', [path.join(scriptsDir, 'n8n-install.sh'), '--print'], {
+			timeoutMs,
+			logFile,
+		}),
 		'installing n8n',
 	);
 	const lastLine = result.stdout.trim().split('\n').pop() ?? '';
@@ -136,7 +144,11 @@ export class N8nSandbox {
 	}
 
 	/** A fresh folder under `dir` (emptied first), with the migrated database copied in. */
-	static async create(install: N8nInstall, dir: string, env: NodeJS.ProcessEnv = {}): Promise<N8nSandbox> {
+	static async create(
+		install: N8nInstall,
+		dir: string,
+		env: NodeJS.ProcessEnv = {},
+	): Promise<N8nSandbox> {
 		await fs.rm(dir, { recursive: true, force: true });
 		await fs.mkdir(dir, { recursive: true });
 		const sandbox = new N8nSandbox(install, dir, env);
@@ -161,7 +173,13 @@ export class N8nSandbox {
 	}
 
 	get packageDir(): string {
-		return path.join(this.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-nano-banana-studio');
+		return path.join(
+			this.userFolder,
+			'.n8n',
+			'nodes',
+			'node_modules',
+			'n8n-nodes-nano-banana-studio',
+		);
 	}
 
 	/** Runs the n8n CLI in this user folder. */
@@ -178,22 +196,34 @@ export class N8nSandbox {
 	async importCredentials(credentials: CredentialFile[], timeoutMs: number): Promise<void> {
 		const file = path.join(this.dir, 'credentials.json');
 		await fs.writeFile(file, JSON.stringify(credentials, null, 2));
-		await mustSucceed(this.cli(['import:credentials', `--input=${file}`], timeoutMs), 'import:credentials');
+		await mustSucceed(
+			this.cli(['import:credentials', `--input=${file}`], timeoutMs),
+			'import:credentials',
+		);
 	}
 
 	/** Imports workflow files; returns the ids of all, and of those execute-batch can start (a Manual Trigger). */
-	async importWorkflows(files: string[], timeoutMs: number): Promise<{ all: string[]; manual: string[] }> {
+	async importWorkflows(
+		files: string[],
+		timeoutMs: number,
+	): Promise<{ all: string[]; manual: string[] }> {
 		const folder = path.join(this.dir, 'workflows');
 		await fs.mkdir(folder, { recursive: true });
 		const all: string[] = [];
 		const manual: string[] = [];
 		for (const file of files) {
-			const workflow = JSON.parse(await fs.readFile(file, 'utf8')) as { id?: string; nodes: Array<{ type: string }> };
+			const workflow = JSON.parse(await fs.readFile(file, 'utf8')) as {
+				id?: string;
+				nodes: Array<{ type: string }>;
+			};
 			if (!workflow.id || !/\d/.test(workflow.id) || workflow.id.length > 21) {
-				throw new Error(`${file}: needs a fixed workflow id of at most 21 characters with a digit in it`);
+				throw new Error(
+					`${file}: needs a fixed workflow id of at most 21 characters with a digit in it`,
+				);
 			}
 			all.push(workflow.id);
-			if (workflow.nodes.some((node) => node.type === 'n8n-nodes-base.manualTrigger')) manual.push(workflow.id);
+			if (workflow.nodes.some((node) => node.type === 'n8n-nodes-base.manualTrigger'))
+				manual.push(workflow.id);
 			await fs.copyFile(file, path.join(folder, path.basename(file)));
 		}
 		await mustSucceed(
@@ -210,7 +240,13 @@ export class N8nSandbox {
 		await fs.mkdir(snapshots, { recursive: true });
 		const started = Date.now();
 		const result = await this.cli(
-			['execute-batch', `--ids=${ids.join(',')}`, '--retries=0', `--snapshot=${snapshots}`, `--output=${output}`],
+			[
+				'execute-batch',
+				`--ids=${ids.join(',')}`,
+				'--retries=0',
+				`--snapshot=${snapshots}`,
+				`--output=${output}`,
+			],
 			timeoutMs,
 		);
 		const seconds = (Date.now() - started) / 1000;
@@ -218,7 +254,9 @@ export class N8nSandbox {
 		try {
 			summary = JSON.parse(await fs.readFile(output, 'utf8')) as BatchSummary;
 		} catch {
-			throw new Error(`execute-batch wrote no summary (exit ${result.exitCode}):\n${result.stderr.slice(-4000)}`);
+			throw new Error(
+				`execute-batch wrote no summary (exit ${result.exitCode}):\n${result.stderr.slice(-4000)}`,
+			);
 		}
 		const runs: Record<string, IRun> = {};
 		for (const file of await fs.readdir(snapshots)) {
@@ -232,7 +270,8 @@ export class N8nSandbox {
 	async readBinary(binary: IBinaryData): Promise<Buffer> {
 		if (!binary.id) return Buffer.from(binary.data, 'base64');
 		const [mode, fileId] = binary.id.split(/:(.*)/s);
-		if (!mode.startsWith('filesystem')) throw new Error(`unexpected binary data mode in ${binary.id}`);
+		if (!mode.startsWith('filesystem'))
+			throw new Error(`unexpected binary data mode in ${binary.id}`);
 		return await fs.readFile(path.join(this.userFolder, '.n8n', 'storage', fileId));
 	}
 }
@@ -280,7 +319,8 @@ export class N8nServer {
 		const server = new N8nServer(child, `http://127.0.0.1:${port}`);
 		const deadline = Date.now() + timeoutMs;
 		while (Date.now() < deadline) {
-			if (child.exitCode !== null) throw new Error(`n8n start exited with ${child.exitCode}; see n8n-server.log`);
+			if (child.exitCode !== null)
+				throw new Error(`n8n start exited with ${child.exitCode}; see n8n-server.log`);
 			try {
 				if ((await fetch(`${server.url}/healthz/readiness`)).ok) return server;
 			} catch {
@@ -318,7 +358,13 @@ export class N8nProcess {
 
 	static async start(
 		sandbox: N8nSandbox,
-		options: { name: string; args: string[]; env: NodeJS.ProcessEnv; readyUrl: string; timeoutMs: number },
+		options: {
+			name: string;
+			args: string[];
+			env: NodeJS.ProcessEnv;
+			readyUrl: string;
+			timeoutMs: number;
+		},
 	): Promise<N8nProcess> {
 		// jest sets NODE_ENV=test, which makes n8n behave as in its own unit tests (silent, other database)
 		const { NODE_ENV: _jest, ...env } = process.env;
@@ -334,7 +380,9 @@ export class N8nProcess {
 		const deadline = Date.now() + options.timeoutMs;
 		while (Date.now() < deadline) {
 			if (child.exitCode !== null) {
-				throw new Error(`n8n ${options.args.join(' ')} (${options.name}) exited with ${child.exitCode}:\n${await started.logTail()}`);
+				throw new Error(
+					`n8n ${options.args.join(' ')} (${options.name}) exited with ${child.exitCode}:\n${await started.logTail()}`,
+				);
 			}
 			try {
 				if ((await fetch(options.readyUrl)).ok) return started;
@@ -344,7 +392,9 @@ export class N8nProcess {
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 		await started.stop();
-		throw new Error(`n8n ${options.args.join(' ')} (${options.name}) was not ready within ${options.timeoutMs} ms:\n${await started.logTail()}`);
+		throw new Error(
+			`n8n ${options.args.join(' ')} (${options.name}) was not ready within ${options.timeoutMs} ms:\n${await started.logTail()}`,
+		);
 	}
 
 	get running(): boolean {
@@ -380,7 +430,8 @@ export function outputOf(run: IRun, nodeName: string, output = 0): INodeExecutio
 
 /** The text of a recorded generateContent request, every part of every turn: prompts name their item and process. */
 export function promptOf(request: RecordedRequest): string {
-	const body = request.body as { contents?: Array<{ parts?: Array<{ text?: string }> }> } | undefined;
+	const body = request.body as
+		{ contents?: Array<{ parts?: Array<{ text?: string }> }> } | undefined;
 	return (body?.contents ?? [])
 		.flatMap((content) => content.parts ?? [])
 		.map((part) => part.text ?? '')
@@ -411,7 +462,10 @@ export function peakOverlap(requests: RecordedRequest[]): number {
 
 /** The conversation a recorded request carried. */
 export function contentsOf(request: RecordedRequest): Array<{ role: string; parts: WirePart[] }> {
-	return (request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)?.contents ?? [];
+	return (
+		(request.body as { contents?: Array<{ role: string; parts: WirePart[] }> } | undefined)
+			?.contents ?? []
+	);
 }
 
 /**
@@ -422,10 +476,21 @@ export function contentsOf(request: RecordedRequest): Array<{ role: string; part
 export async function stagePackage(stage: string): Promise<string> {
 	await fs.rm(stage, { recursive: true, force: true });
 	await fs.mkdir(path.join(stage, 'scripts'), { recursive: true });
-	for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', 'README.md', 'LICENSE', 'nodes', 'credentials']) {
-		await fs.cp(path.join(repoDir, entry), path.join(stage, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-			if (error.code !== 'ENOENT') throw error;
-		});
+	for (const entry of [
+		'package.json',
+		'tsconfig.json',
+		'tsconfig.build.json',
+		'gulpfile.js',
+		'README.md',
+		'LICENSE',
+		'nodes',
+		'credentials',
+	]) {
+		await fs
+			.cp(path.join(repoDir, entry), path.join(stage, entry), { recursive: true })
+			.catch((error: NodeJS.ErrnoException) => {
+				if (error.code !== 'ENOENT') throw error;
+			});
 	}
 	for (const script of ['n8n-common.sh', 'n8n-load-package.sh']) {
 		await fs.copyFile(path.join(repoDir, 'scripts', script), path.join(stage, 'scripts', script));

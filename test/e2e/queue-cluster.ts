@@ -39,7 +39,15 @@ const untimed: Timed = (_step, work) => work();
 
 export interface QueueServices {
 	/** bin: the folder of PostgreSQL's programs (psql). */
-	postgres: { host: string; port: number; database: string; user: string; password: string; version: string; bin: string };
+	postgres: {
+		host: string;
+		port: number;
+		database: string;
+		user: string;
+		password: string;
+		version: string;
+		bin: string;
+	};
 	redis: { host: string; port: number; version: string };
 	runDir: string;
 }
@@ -61,7 +69,8 @@ export async function queueServices(command: 'start' | 'stop', stateDir: string)
 
 /** Stops the services a `start` with this state folder left running; does nothing when there are none. */
 export async function stopQueueServices(stateDir: string): Promise<void> {
-	if (await fs.stat(path.join(stateDir, 'state.env')).catch(() => undefined)) await queueServices('stop', stateDir);
+	if (await fs.stat(path.join(stateDir, 'state.env')).catch(() => undefined))
+		await queueServices('stop', stateDir);
 }
 
 /**
@@ -75,7 +84,9 @@ export async function startServicesAndN8n(
 	const timed = options.timed ?? untimed;
 	const [servicesLine, installed] = await Promise.allSettled([
 		timed('queueServices', () => queueServices('start', stateDir)),
-		timed('installN8n', () => installN8n(10 * MINUTE, path.join(repoDir, '.e2e', 'n8n-install.log'))),
+		timed('installN8n', () =>
+			installN8n(10 * MINUTE, path.join(repoDir, '.e2e', 'n8n-install.log')),
+		),
 	]);
 	if (servicesLine.status === 'rejected') throw servicesLine.reason;
 	const services = JSON.parse(servicesLine.value.trim().split('\n').pop()!) as QueueServices;
@@ -96,7 +107,10 @@ export interface WorkflowNode {
 	webhookId?: string;
 	credentials?: unknown;
 }
-export type Connections = Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }>;
+export type Connections = Record<
+	string,
+	{ main: Array<Array<{ node: string; type: 'main'; index: number }>> }
+>;
 export interface WorkflowJson {
 	id: string;
 	name: string;
@@ -107,7 +121,11 @@ export interface WorkflowJson {
 }
 
 /** A POST Webhook node listening on `webhookPath`. */
-export function webhookNode(base: Pick<WorkflowNode, 'id' | 'name' | 'position'>, webhookPath: string, parameters: Record<string, unknown>): WorkflowNode {
+export function webhookNode(
+	base: Pick<WorkflowNode, 'id' | 'name' | 'position'>,
+	webhookPath: string,
+	parameters: Record<string, unknown>,
+): WorkflowNode {
 	return {
 		...base,
 		type: 'n8n-nodes-base.webhook',
@@ -124,12 +142,23 @@ export function link(...nodes: Array<string | [string, number]>): Connections {
 		const [from, to] = [nodes[k], nodes[k + 1]];
 		const [fromName] = [from].flat() as [string];
 		const [toName, toIndex = 0] = [to].flat() as [string, number?];
-		(connections[fromName] ??= { main: [[]] }).main[0].push({ node: toName, type: 'main', index: toIndex });
+		(connections[fromName] ??= { main: [[]] }).main[0].push({
+			node: toName,
+			type: 'main',
+			index: toIndex,
+		});
 	}
 	return connections;
 }
 
-export function node(name: string, type: string, typeVersion: number, x: number, parameters: Record<string, unknown>, extra: Partial<WorkflowNode> = {}): WorkflowNode {
+export function node(
+	name: string,
+	type: string,
+	typeVersion: number,
+	x: number,
+	parameters: Record<string, unknown>,
+	extra: Partial<WorkflowNode> = {},
+): WorkflowNode {
 	return { id: randomUUID(), name, type, typeVersion, position: [x, 0], parameters, ...extra };
 }
 
@@ -168,7 +197,8 @@ export function batchWorkflow(options: {
 				440,
 				{
 					model: model('gemini-3.1-flash-image'),
-					prompt: '={{ $json.prompt }} (sent by {{ $env.NBS_QUEUE_PROCESS }}, execution {{ $execution.id }})',
+					prompt:
+						'={{ $json.prompt }} (sent by {{ $env.NBS_QUEUE_PROCESS }}, execution {{ $execution.id }})',
 					aspectRatio: '1:1',
 					imageSize: options.imageSize,
 					numberOfImages: 1,
@@ -210,12 +240,18 @@ export class N8nRest {
 		n8nDir: string,
 	) {
 		// n8n stores execution data with flatted; its own copy reads it back
-		this.flatted = require(path.join(n8nDir, 'node_modules', 'flatted')) as { parse: (text: string) => unknown };
+		this.flatted = require(path.join(n8nDir, 'node_modules', 'flatted')) as {
+			parse: (text: string) => unknown;
+		};
 	}
 
 	async signIn(email: string, password: string): Promise<void> {
 		await mustSucceed(
-			runCommand(process.execPath, [path.join(repoDir, 'scripts', 'setup-owner.js'), this.url, email, password], { timeoutMs: MINUTE }),
+			runCommand(
+				process.execPath,
+				[path.join(repoDir, 'scripts', 'setup-owner.js'), this.url, email, password],
+				{ timeoutMs: MINUTE },
+			),
 			'setup-owner.js',
 		);
 		const login = await fetch(`${this.url}/rest/login`, {
@@ -223,7 +259,8 @@ export class N8nRest {
 			headers: { 'content-type': 'application/json', 'browser-id': this.browserId },
 			body: JSON.stringify({ emailOrLdapLoginId: email, password }),
 		});
-		if (login.status !== 200) throw new Error(`login failed: HTTP ${login.status} ${await login.text()}`);
+		if (login.status !== 200)
+			throw new Error(`login failed: HTTP ${login.status} ${await login.text()}`);
 		this.cookie = login.headers
 			.getSetCookie()
 			.map((line) => line.split(';')[0])
@@ -231,20 +268,30 @@ export class N8nRest {
 	}
 
 	private async get(pathAndQuery: string): Promise<Response> {
-		const response = await fetch(`${this.url}${pathAndQuery}`, { headers: { 'browser-id': this.browserId, cookie: this.cookie } });
-		if (!response.ok) throw new Error(`GET ${pathAndQuery}: HTTP ${response.status} ${await response.text()}`);
+		const response = await fetch(`${this.url}${pathAndQuery}`, {
+			headers: { 'browser-id': this.browserId, cookie: this.cookie },
+		});
+		if (!response.ok)
+			throw new Error(`GET ${pathAndQuery}: HTTP ${response.status} ${await response.text()}`);
 		return response;
 	}
 
 	/** Publishes a workflow's current version, as the editor's Publish button does; its webhooks go live on the main. */
 	async publish(workflowId: string): Promise<void> {
-		const { data } = (await (await this.get(`/rest/workflows/${workflowId}`)).json()) as { data: { versionId: string } };
+		const { data } = (await (await this.get(`/rest/workflows/${workflowId}`)).json()) as {
+			data: { versionId: string };
+		};
 		const response = await fetch(`${this.url}/rest/workflows/${workflowId}/activate`, {
 			method: 'POST',
-			headers: { 'content-type': 'application/json', 'browser-id': this.browserId, cookie: this.cookie },
+			headers: {
+				'content-type': 'application/json',
+				'browser-id': this.browserId,
+				cookie: this.cookie,
+			},
 			body: JSON.stringify({ versionId: data.versionId }),
 		});
-		if (!response.ok) throw new Error(`publishing ${workflowId}: HTTP ${response.status} ${await response.text()}`);
+		if (!response.ok)
+			throw new Error(`publishing ${workflowId}: HTTP ${response.status} ${await response.text()}`);
 	}
 
 	/** The workflow's executions, newest first (at most 100). */
@@ -257,15 +304,24 @@ export class N8nRest {
 	}
 
 	async execution(id: string): Promise<{ status: string; run: IRun }> {
-		const body = (await (await this.get(`/rest/executions/${id}`)).json()) as { data: { status: string; data: string } };
+		const body = (await (await this.get(`/rest/executions/${id}`)).json()) as {
+			data: { status: string; data: string };
+		};
 		const data = this.flatted.parse(body.data.data) as IRunExecutionData;
 		return { status: body.data.status, run: { data } as IRun };
 	}
 
 	/** The bytes of a stored binary, through the endpoint the editor downloads files from. */
 	async binary(binary: IBinaryData): Promise<Buffer> {
-		if (!binary.id) throw new Error(`binary ${binary.fileName} has no id: it was not stored by a binary data manager`);
-		return Buffer.from(await (await this.get(`/rest/binary-data?id=${encodeURIComponent(binary.id)}&action=download`)).arrayBuffer());
+		if (!binary.id)
+			throw new Error(
+				`binary ${binary.fileName} has no id: it was not stored by a binary data manager`,
+			);
+		return Buffer.from(
+			await (
+				await this.get(`/rest/binary-data?id=${encodeURIComponent(binary.id)}&action=download`)
+			).arrayBuffer(),
+		);
 	}
 }
 
@@ -361,29 +417,47 @@ export class QueueCluster {
 		for (const name of options.workers) {
 			this.envs.set(
 				name,
-				await envOf(name, { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(await freePort()), N8N_WORKER_SERVER_ADDRESS: '127.0.0.1' }),
+				await envOf(name, {
+					QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+					QUEUE_HEALTH_CHECK_PORT: String(await freePort()),
+					N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+				}),
 			);
 		}
 		for (const name of ['main', ...options.workers]) {
-			this.sandboxes.set(name, await N8nSandbox.create(install, path.join(options.runDir, name), this.envs.get(name)));
+			this.sandboxes.set(
+				name,
+				await N8nSandbox.create(install, path.join(options.runDir, name), this.envs.get(name)),
+			);
 		}
-		const loadPackage = options.loadPackage ?? ((sandbox: N8nSandbox, first: boolean) => sandbox.loadPackage(5 * MINUTE, { build: first }));
+		const loadPackage =
+			options.loadPackage ??
+			((sandbox: N8nSandbox, first: boolean) => sandbox.loadPackage(5 * MINUTE, { build: first }));
 
 		// The package goes into every process's user folder; built once, packed and installed once per process.
 		await timed('loadPackageMain', () => loadPackage(this.sandboxes.get('main')!, true));
 		const workflowsDir = path.join(options.runDir, 'workflows');
 		await fs.rm(workflowsDir, { recursive: true, force: true });
 		await fs.mkdir(workflowsDir, { recursive: true });
-		for (const { workflow } of options.workflows) await fs.writeFile(path.join(workflowsDir, `${workflow.id}.json`), JSON.stringify(workflow, null, 2));
+		for (const { workflow } of options.workflows)
+			await fs.writeFile(
+				path.join(workflowsDir, `${workflow.id}.json`),
+				JSON.stringify(workflow, null, 2),
+			);
 		const mainSandbox = this.sandboxes.get('main')!;
 		await Promise.all([
-			...options.workers.map((name, k) => timed(`loadPackageWorker${k + 1}`, () => loadPackage(this.sandboxes.get(name)!, false))),
+			...options.workers.map((name, k) =>
+				timed(`loadPackageWorker${k + 1}`, () => loadPackage(this.sandboxes.get(name)!, false)),
+			),
 			timed('migrateAndImport', async () => {
 				// the first command against the empty database runs n8n's migrations
 				await mainSandbox.importCredentials(options.credentials, 3 * MINUTE);
 				// Published below through the REST API: `--activeState=fromJson` would have the CLI publish them, but
 				// n8n 2.41.1 refuses that before the owner account is set up ("without permissions").
-				await mustSucceed(mainSandbox.cli(['import:workflow', '--separate', `--input=${workflowsDir}`], 2 * MINUTE), 'import:workflow');
+				await mustSucceed(
+					mainSandbox.cli(['import:workflow', '--separate', `--input=${workflowsDir}`], 2 * MINUTE),
+					'import:workflow',
+				);
 			}),
 		]);
 
@@ -419,7 +493,10 @@ export class QueueCluster {
 				for (let attempt = 0; ; attempt++) {
 					const probe = await (await fetch(`${this.mainUrl}/webhook/${webhookPath}`)).text();
 					if (/Did you mean to make a POST request/.test(probe)) break;
-					if (attempt === 40) throw new Error(`${workflow.id} was published, but its webhook ${webhookPath} is not live on the main: ${probe}`);
+					if (attempt === 40)
+						throw new Error(
+							`${workflow.id} was published, but its webhook ${webhookPath} is not live on the main: ${probe}`,
+						);
 					await new Promise((resolve) => setTimeout(resolve, 250));
 				}
 			}
@@ -448,11 +525,18 @@ export class QueueCluster {
 	}
 
 	/** POSTs to a production webhook of the main; waits for n8n's answer. */
-	async callWebhook(webhookPath: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+	async callWebhook(
+		webhookPath: string,
+		body: unknown,
+		headers: Record<string, string> = {},
+	): Promise<Response> {
 		const isBuffer = Buffer.isBuffer(body);
 		return await fetch(`${this.mainUrl}/webhook/${webhookPath}`, {
 			method: 'POST',
-			headers: { 'content-type': isBuffer ? 'application/octet-stream' : 'application/json', ...headers },
+			headers: {
+				'content-type': isBuffer ? 'application/octet-stream' : 'application/json',
+				...headers,
+			},
 			body: isBuffer ? new Uint8Array(body) : JSON.stringify(body),
 			signal: AbortSignal.timeout(3 * MINUTE),
 		});
@@ -462,17 +546,26 @@ export class QueueCluster {
 	 * Waits until the workflow has `count` finished executions besides those in `except`, and returns them,
 	 * oldest first. Throws when it takes longer than `timeoutMs`, or when more than `count` new ones appear.
 	 */
-	async waitForExecutions(workflowId: string, count: number, options: { except?: Iterable<string>; timeoutMs?: number } = {}): Promise<ExecutionSummary[]> {
+	async waitForExecutions(
+		workflowId: string,
+		count: number,
+		options: { except?: Iterable<string>; timeoutMs?: number } = {},
+	): Promise<ExecutionSummary[]> {
 		const except = new Set(options.except ?? []);
 		const deadline = Date.now() + (options.timeoutMs ?? 3 * MINUTE);
 		for (;;) {
-			const fresh = (await this.rest.executions(workflowId)).filter((execution) => !except.has(execution.id));
-			if (fresh.length > count) throw new Error(`${workflowId}: expected ${count} new executions, found ${fresh.length}`);
+			const fresh = (await this.rest.executions(workflowId)).filter(
+				(execution) => !except.has(execution.id),
+			);
+			if (fresh.length > count)
+				throw new Error(`${workflowId}: expected ${count} new executions, found ${fresh.length}`);
 			if (fresh.length === count && fresh.every((execution) => FINISHED.has(execution.status))) {
 				return fresh.sort((a, b) => Number(a.id) - Number(b.id));
 			}
 			if (Date.now() > deadline) {
-				throw new Error(`${workflowId}: ${count} executions not finished in time: ${JSON.stringify(fresh.map(({ id, status }) => ({ id, status })))}`);
+				throw new Error(
+					`${workflowId}: ${count} executions not finished in time: ${JSON.stringify(fresh.map(({ id, status }) => ({ id, status })))}`,
+				);
 			}
 			await new Promise((resolve) => setTimeout(resolve, 200));
 		}
@@ -482,7 +575,10 @@ export class QueueCluster {
 	async executionsByWorker(): Promise<Map<string, string[]>> {
 		const byWorker = new Map<string, string[]>();
 		for (const [name, worker] of this.workers) {
-			byWorker.set(name, [...(await worker.log()).matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]));
+			byWorker.set(
+				name,
+				[...(await worker.log()).matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]),
+			);
 		}
 		return byWorker;
 	}
@@ -491,10 +587,26 @@ export class QueueCluster {
 	async sql(query: string): Promise<string> {
 		const { postgres } = this.options.services;
 		const result = await mustSucceed(
-			runCommand(path.join(postgres.bin, 'psql'), ['-h', postgres.host, '-p', String(postgres.port), '-U', postgres.user, '-d', postgres.database, '-At', '-c', query], {
-				env: { ...process.env, PGPASSWORD: postgres.password },
-				timeoutMs: MINUTE,
-			}),
+			runCommand(
+				path.join(postgres.bin, 'psql'),
+				[
+					'-h',
+					postgres.host,
+					'-p',
+					String(postgres.port),
+					'-U',
+					postgres.user,
+					'-d',
+					postgres.database,
+					'-At',
+					'-c',
+					query,
+				],
+				{
+					env: { ...process.env, PGPASSWORD: postgres.password },
+					timeoutMs: MINUTE,
+				},
+			),
 			'psql',
 		);
 		return result.stdout.trim();
@@ -504,13 +616,18 @@ export class QueueCluster {
 	async storedBytes(binary: IBinaryData): Promise<Buffer> {
 		const fileId = /^database:([0-9a-f-]{36})$/.exec(binary.id ?? '')?.[1];
 		if (!fileId) throw new Error(`not a binary stored in the database: ${binary.id}`);
-		const hex = await this.sql(`select encode(data, 'hex') from binary_data where "fileId" = '${fileId}'`);
+		const hex = await this.sql(
+			`select encode(data, 'hex') from binary_data where "fileId" = '${fileId}'`,
+		);
 		if (!hex) throw new Error(`no row for ${binary.id} in binary_data`);
 		return Buffer.from(hex, 'hex');
 	}
 
 	/** Stops the main and every worker that runs. */
 	async stop(): Promise<void> {
-		await Promise.all([this.main?.stop(), ...[...this.workers.values()].map((worker) => worker.stop())]);
+		await Promise.all([
+			this.main?.stop(),
+			...[...this.workers.values()].map((worker) => worker.stop()),
+		]);
 	}
 }

@@ -34,7 +34,14 @@ import type { IBinaryData, INodeExecutionData, IPairedItemData, IRun } from 'n8n
 
 import { GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
-import { contentsOf, outputOf, promptOf, repoDir, type N8nInstall, type N8nProcess } from './local-n8n';
+import {
+	contentsOf,
+	outputOf,
+	promptOf,
+	repoDir,
+	type N8nInstall,
+	type N8nProcess,
+} from './local-n8n';
 import {
 	batchWorkflow,
 	link,
@@ -72,8 +79,14 @@ const WORKFLOW = {
 // --- workflows ----------------------------------------------------------------------------------------------
 
 /** A workflow of the e2e suite (test/e2e/workflows), published and started by a webhook instead of its Manual Trigger. */
-function fromSuite(file: string, { id, path: webhookPath }: { id: string; path: string }, parameters: Record<string, unknown>): WorkflowJson {
-	const workflow = JSON.parse(readFileSync(path.join(suiteWorkflowsDir, file), 'utf8')) as WorkflowJson;
+function fromSuite(
+	file: string,
+	{ id, path: webhookPath }: { id: string; path: string },
+	parameters: Record<string, unknown>,
+): WorkflowJson {
+	const workflow = JSON.parse(
+		readFileSync(path.join(suiteWorkflowsDir, file), 'utf8'),
+	) as WorkflowJson;
 	const index = workflow.nodes.findIndex((node) => node.type === 'n8n-nodes-base.manualTrigger');
 	if (index < 0) throw new Error(`${file} has no Manual Trigger to replace`);
 	workflow.nodes[index] = webhookNode(workflow.nodes[index], webhookPath, parameters);
@@ -88,7 +101,9 @@ function fromSuite(file: string, { id, path: webhookPath }: { id: string; path: 
  * Edit's item over the wait, because a Wait node resumed by a webhook outputs that call's data instead.
  */
 function handoffWorkflow(): WorkflowJson {
-	const suite = JSON.parse(readFileSync(path.join(suiteWorkflowsDir, '07-edit-steps-continue.json'), 'utf8')) as WorkflowJson;
+	const suite = JSON.parse(
+		readFileSync(path.join(suiteWorkflowsDir, '07-edit-steps-continue.json'), 'utf8'),
+	) as WorkflowJson;
 	const byName = (name: string) => structuredClone(suite.nodes.find((n) => n.name === name)!);
 	const retouch = byName('Retouch Step By Step');
 	const smile = byName('Make Him Smile');
@@ -99,25 +114,58 @@ function handoffWorkflow(): WorkflowJson {
 		name: 'Queue mode: Edit steps, wait, then continue the edit',
 		active: false,
 		nodes: [
-			webhookNode({ id: randomUUID(), name: 'Upload A Photo', position: [0, 0] }, WORKFLOW.handoff.path, {
-				responseMode: 'responseNode',
-				// the request body is the photo itself
-				options: { binaryPropertyName: 'Photo' },
-			}),
+			webhookNode(
+				{ id: randomUUID(), name: 'Upload A Photo', position: [0, 0] },
+				WORKFLOW.handoff.path,
+				{
+					responseMode: 'responseNode',
+					// the request body is the photo itself
+					options: { binaryPropertyName: 'Photo' },
+				},
+			),
 			retouch,
 			node('Handed Over', 'n8n-nodes-base.respondToWebhook', 1.5, 660, {
 				respondWith: 'json',
-				responseBody: '={{ { executionId: $execution.id, resumeUrl: $execution.resumeUrl, editedBy: $env.NBS_QUEUE_PROCESS } }}',
+				responseBody:
+					'={{ { executionId: $execution.id, resumeUrl: $execution.resumeUrl, editedBy: $env.NBS_QUEUE_PROCESS } }}',
 				options: {},
 			}),
-			node('Approval', 'n8n-nodes-base.wait', 1.1, 880, { resume: 'webhook', httpMethod: 'POST', responseMode: 'lastNode', responseData: 'firstEntryJson', options: {} }, { webhookId: randomUUID() }),
-			node('Keep Session', 'n8n-nodes-base.merge', 3.2, 990, { mode: 'chooseBranch', chooseBranchMode: 'waitForAll', output: 'specifiedInput', useDataOfInput: 1 }),
+			node(
+				'Approval',
+				'n8n-nodes-base.wait',
+				1.1,
+				880,
+				{
+					resume: 'webhook',
+					httpMethod: 'POST',
+					responseMode: 'lastNode',
+					responseData: 'firstEntryJson',
+					options: {},
+				},
+				{ webhookId: randomUUID() },
+			),
+			node('Keep Session', 'n8n-nodes-base.merge', 3.2, 990, {
+				mode: 'chooseBranch',
+				chooseBranchMode: 'waitForAll',
+				output: 'specifiedInput',
+				useDataOfInput: 1,
+			}),
 			smile,
 			node('Resumed On', 'n8n-nodes-base.set', 3.4, 1320, {
 				assignments: {
 					assignments: [
-						{ id: randomUUID(), name: 'continuedBy', type: 'string', value: '={{ $env.NBS_QUEUE_PROCESS }}' },
-						{ id: randomUUID(), name: 'executionId', type: 'string', value: '={{ $execution.id }}' },
+						{
+							id: randomUUID(),
+							name: 'continuedBy',
+							type: 'string',
+							value: '={{ $env.NBS_QUEUE_PROCESS }}',
+						},
+						{
+							id: randomUUID(),
+							name: 'executionId',
+							type: 'string',
+							value: '={{ $execution.id }}',
+						},
 					],
 				},
 				includeOtherFields: true,
@@ -144,10 +192,22 @@ function handoffWorkflow(): WorkflowJson {
 function queueWorkflows(): WorkflowJson[] {
 	return [
 		// the webhook answers with the first image itself, as n8n read it back from the database
-		fromSuite('01-scheduled-content.json', WORKFLOW.generate, { responseMode: 'lastNode', responseData: 'firstEntryBinary' }),
-		fromSuite('07-edit-steps-continue.json', WORKFLOW.editSteps, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
-		fromSuite('08-fuse-gather.json', WORKFLOW.fuseGather, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
-		fromSuite('09-verify-routing.json', WORKFLOW.verifyRouting, { responseMode: 'lastNode', responseData: 'firstEntryJson' }),
+		fromSuite('01-scheduled-content.json', WORKFLOW.generate, {
+			responseMode: 'lastNode',
+			responseData: 'firstEntryBinary',
+		}),
+		fromSuite('07-edit-steps-continue.json', WORKFLOW.editSteps, {
+			responseMode: 'lastNode',
+			responseData: 'firstEntryJson',
+		}),
+		fromSuite('08-fuse-gather.json', WORKFLOW.fuseGather, {
+			responseMode: 'lastNode',
+			responseData: 'firstEntryJson',
+		}),
+		fromSuite('09-verify-routing.json', WORKFLOW.verifyRouting, {
+			responseMode: 'lastNode',
+			responseData: 'firstEntryJson',
+		}),
 		// 200 items in 8 executions: each webhook call asks for 25 images. Every prompt names its batch and item,
 		// and the process and execution that sent it.
 		batchWorkflow({ ...WORKFLOW.batch, credential: CREDENTIAL, imageSize: '512' }),
@@ -183,7 +243,9 @@ async function servePhotos(): Promise<void> {
 		const name = path.basename(decodeURIComponent(request.url ?? ''));
 		fs.readFile(path.join(photosDir, name)).then(
 			(bytes) => {
-				response.writeHead(200, { 'content-type': name.endsWith('.png') ? 'image/png' : 'image/jpeg' });
+				response.writeHead(200, {
+					'content-type': name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+				});
 				response.end(bytes);
 			},
 			() => response.writeHead(404).end(),
@@ -194,16 +256,24 @@ async function servePhotos(): Promise<void> {
 }
 
 /** POSTs to a production webhook of the main; waits for n8n's answer. */
-function callWebhook(webhookPath: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+function callWebhook(
+	webhookPath: string,
+	body: unknown,
+	headers: Record<string, string> = {},
+): Promise<Response> {
 	return cluster!.callWebhook(webhookPath, body, headers);
 }
 
 /** The only execution of a workflow, finished. */
 async function onlyExecution(workflowId: string): Promise<{ id: string; run: IRun }> {
 	const executions = await rest.executions(workflowId);
-	if (executions.length !== 1) throw new Error(`${workflowId}: expected one execution, found ${JSON.stringify(executions)}`);
+	if (executions.length !== 1)
+		throw new Error(`${workflowId}: expected one execution, found ${JSON.stringify(executions)}`);
 	const { status, run } = await rest.execution(executions[0].id);
-	if (status !== 'success') throw new Error(`${workflowId}: execution ${executions[0].id} is ${status}: ${JSON.stringify(run.data.resultData.error)}`);
+	if (status !== 'success')
+		throw new Error(
+			`${workflowId}: execution ${executions[0].id} is ${status}: ${JSON.stringify(run.data.resultData.error)}`,
+		);
 	return { id: executions[0].id, run };
 }
 
@@ -223,15 +293,23 @@ beforeAll(async () => {
 	sim.setLatency(150);
 	await servePhotos();
 
-	({ services, install } = await startServicesAndN8n(servicesState, { timed, onServices: (started) => (services = started) }));
+	({ services, install } = await startServicesAndN8n(servicesState, {
+		timed,
+		onServices: (started) => (services = started),
+	}));
 
 	cluster = new QueueCluster({
 		runDir,
 		install,
 		services,
 		workers: WORKERS,
-		credentials: [{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } }],
-		workflows: queueWorkflows().map((workflow) => ({ workflow, path: Object.values(WORKFLOW).find(({ id }) => id === workflow.id)!.path })),
+		credentials: [
+			{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } },
+		],
+		workflows: queueWorkflows().map((workflow) => ({
+			workflow,
+			path: Object.values(WORKFLOW).find(({ id }) => id === workflow.id)!.path,
+		})),
 		env: { E2E_PHOTOS_URL: photosUrl },
 		timed,
 	});
@@ -259,7 +337,10 @@ afterAll(async () => {
 		() => new Promise((resolve) => (photoServer ? photoServer.close(resolve) : resolve(undefined))),
 		async () => {
 			await fs.mkdir(runDir, { recursive: true });
-			await fs.writeFile(path.join(runDir, 'timings.json'), JSON.stringify({ n8n: install?.n8nVersion, ...timings }, null, 2));
+			await fs.writeFile(
+				path.join(runDir, 'timings.json'),
+				JSON.stringify({ n8n: install?.n8nVersion, ...timings }, null, 2),
+			);
 		},
 	];
 	let firstError: unknown;
@@ -303,14 +384,24 @@ describe('the services and processes', () => {
 			expect(await worker.log()).toMatch(/n8n worker is now ready/);
 		}
 		for (const name of ['main', ...WORKERS]) {
-			const packageDir = path.join(runDir, name, 'user-folder', '.n8n', 'nodes', 'node_modules', 'n8n-nodes-nano-banana-studio');
+			const packageDir = path.join(
+				runDir,
+				name,
+				'user-folder',
+				'.n8n',
+				'nodes',
+				'node_modules',
+				'n8n-nodes-nano-banana-studio',
+			);
 			expect((await fs.lstat(packageDir)).isSymbolicLink()).toBe(false);
-			expect(await fs.readdir(packageDir)).toEqual(expect.arrayContaining(['dist', 'package.json', 'node_modules']));
+			expect(await fs.readdir(packageDir)).toEqual(
+				expect.arrayContaining(['dist', 'package.json', 'node_modules']),
+			);
 		}
 	});
 });
 
-describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by webhooks, run on the workers', () => {
+describe("(a) the suite's Generate, Edit, Fuse and Verify workflows, started by webhooks, run on the workers", () => {
 	const runs: Record<string, IRun> = {};
 	const responses: Record<string, Response> = {};
 	let firstImageFromWebhook: Buffer;
@@ -319,12 +410,22 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 		assertReady();
 		sim.reset();
 		// all four at once: the queue hands them to both workers
-		const calls = [WORKFLOW.generate, WORKFLOW.editSteps, WORKFLOW.fuseGather, WORKFLOW.verifyRouting].map(async ({ id, path: p }) => {
+		const calls = [
+			WORKFLOW.generate,
+			WORKFLOW.editSteps,
+			WORKFLOW.fuseGather,
+			WORKFLOW.verifyRouting,
+		].map(async ({ id, path: p }) => {
 			responses[id] = await callWebhook(p, { from: 'queue-mode.test.ts' });
 		});
 		await timed('suiteWorkflows', () => Promise.all(calls));
 		firstImageFromWebhook = Buffer.from(await responses[WORKFLOW.generate.id].arrayBuffer());
-		for (const { id } of [WORKFLOW.generate, WORKFLOW.editSteps, WORKFLOW.fuseGather, WORKFLOW.verifyRouting]) {
+		for (const { id } of [
+			WORKFLOW.generate,
+			WORKFLOW.editSteps,
+			WORKFLOW.fuseGather,
+			WORKFLOW.verifyRouting,
+		]) {
 			runs[id] = (await onlyExecution(id)).run;
 		}
 	}, 5 * MINUTE);
@@ -354,7 +455,9 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 				expect(binary.mimeType).toBe('image/png');
 				expect(GeminiSim.promptOf(bytes)).toBe(sources[index].json.prompt);
 			}
-			expect([...perSource.entries()].sort((a, b) => a[0] - b[0])).toEqual([0, 1, 2, 3, 4, 5].map((index) => [index, 2]));
+			expect([...perSource.entries()].sort((a, b) => a[0] - b[0])).toEqual(
+				[0, 1, 2, 3, 4, 5].map((index) => [index, 2]),
+			);
 		});
 
 		test('the webhook answered with the first image, the same bytes the REST API serves', async () => {
@@ -365,14 +468,25 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 	});
 
 	describe('7. Edit: three steps, then a second Edit continues', () => {
-		const instructions = ['Remove all people from the background.', 'Remove skin imperfections and marks.', 'Make the hair color more vibrant and bright.'];
+		const instructions = [
+			'Remove all people from the background.',
+			'Remove skin imperfections and marks.',
+			'Make the hair color more vibrant and bright.',
+		];
 
 		test("the first Edit outputs each step, the image as sent and the final image, in the photo's shape", async () => {
 			const run = runs[WORKFLOW.editSteps.id];
 			const [upload] = outputOf(run, 'Upload A Photo');
 			const [item, ...rest] = outputOf(run, 'Retouch Step By Step');
 			expect(rest).toHaveLength(0);
-			expect(Object.keys(item.binary ?? {}).sort()).toEqual(['Photo', 'data', 'editSource', 'step1', 'step2', 'step3']);
+			expect(Object.keys(item.binary ?? {}).sort()).toEqual([
+				'Photo',
+				'data',
+				'editSource',
+				'step1',
+				'step2',
+				'step3',
+			]);
 			const photo = (await imageOf(upload, 'Photo')).metadata;
 			const source = await imageOf(item, 'editSource');
 			expect(source.metadata.format).toBe('jpeg');
@@ -383,7 +497,9 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 				expect(metadata.width! / metadata.height!).toBeCloseTo(photo.width! / photo.height!, 1);
 				expect(GeminiSim.promptOf(bytes)).toContain(instruction);
 			}
-			expect((await imageOf(item, 'data')).bytes.equals((await imageOf(item, 'step3')).bytes)).toBe(true);
+			expect((await imageOf(item, 'data')).bytes.equals((await imageOf(item, 'step3')).bytes)).toBe(
+				true,
+			);
 		});
 
 		test('the second Edit continues: step 4, and its request carries the stored step images with their signatures', async () => {
@@ -391,41 +507,66 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 			const [first] = outputOf(run, 'Retouch Step By Step');
 			const [item, ...rest] = outputOf(run, 'Make Him Smile');
 			expect(rest).toHaveLength(0);
-			expect(item.json.editSession).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 4 });
+			expect(item.json.editSession).toMatchObject({
+				version: 1,
+				model: 'gemini-3.1-flash-image',
+				steps: 4,
+			});
 			const { metadata, bytes } = await imageOf(item);
 			expect(metadata.format).toBe('png');
 			expect(GeminiSim.promptOf(bytes)).toContain('Now make him smile.');
 
-			const requests = sim.requests.filter((r) => r.action === 'generateContent' && contentsOf(r)[0]?.parts[0]?.text === instructions[0]);
+			const requests = sim.requests.filter(
+				(r) =>
+					r.action === 'generateContent' && contentsOf(r)[0]?.parts[0]?.text === instructions[0],
+			);
 			expect(requests.map((r) => contentsOf(r).length)).toEqual([1, 3, 5, 7]);
 			expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
 			const history = contentsOf(requests[3]);
-			const modelImages = history.filter((c) => c.role === 'model').map((c) => c.parts.find((p) => p.inlineData));
+			const modelImages = history
+				.filter((c) => c.role === 'model')
+				.map((c) => c.parts.find((p) => p.inlineData));
 			expect(modelImages).toHaveLength(3);
 			for (const [k, part] of modelImages.entries()) {
 				expect(part?.thoughtSignature).toEqual(expect.stringMatching(/^[A-Za-z0-9+/]{20,}={0,2}$/));
-				expect(Buffer.from(part!.inlineData!.data, 'base64').equals((await imageOf(first, `step${k + 1}`)).bytes)).toBe(true);
+				expect(
+					Buffer.from(part!.inlineData!.data, 'base64').equals(
+						(await imageOf(first, `step${k + 1}`)).bytes,
+					),
+				).toBe(true);
 			}
 			const sent = history[0].parts.find((p) => p.inlineData);
-			expect(Buffer.from(sent!.inlineData!.data, 'base64').equals((await imageOf(first, 'editSource')).bytes)).toBe(true);
+			expect(
+				Buffer.from(sent!.inlineData!.data, 'base64').equals(
+					(await imageOf(first, 'editSource')).bytes,
+				),
+			).toBe(true);
 		});
 	});
 
 	describe('8. Fuse: a product and a room from two branches, gathered into one request', () => {
 		test("gives one real image, paired with both source items, in the room's shape", async () => {
 			const run = runs[WORKFLOW.fuseGather.id];
-			expect(outputOf(run, 'Product, Then Room').map((item) => item.binary?.data.fileName)).toEqual(['top.png', 'room.png']);
+			expect(outputOf(run, 'Product, Then Room').map((item) => item.binary?.data.fileName)).toEqual(
+				['top.png', 'room.png'],
+			);
 			const [item, ...rest] = outputOf(run, 'Fuse Product Into Room');
 			expect(rest).toHaveLength(0);
 			expect(item.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
 			const { metadata } = await imageOf(item);
 			expect(metadata.format).toBe('png');
 			expect([metadata.width, metadata.height]).toEqual([1024, 1024]);
-			expect(item.json).toMatchObject({ source: 'allItems', aspectRatio: '1:1', aspectRatioFromImage: 2 });
+			expect(item.json).toMatchObject({
+				source: 'allItems',
+				aspectRatio: '1:1',
+				aspectRatioFromImage: 2,
+			});
 		});
 
 		test('the request names each image right before it, in order, with the bytes the HTTP Request nodes stored', async () => {
-			const requests = sim.requests.filter((r) => r.action === 'generateContent' && promptOf(r).includes('Fuse: place the product'));
+			const requests = sim.requests.filter(
+				(r) => r.action === 'generateContent' && promptOf(r).includes('Fuse: place the product'),
+			);
 			expect(requests).toHaveLength(1);
 			const [content] = contentsOf(requests[0]);
 			expect(content.parts.map((p) => p.text ?? p.inlineData?.mimeType)).toEqual([
@@ -435,7 +576,9 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 				'Image 2 (the room):',
 				'image/png',
 			]);
-			const product = await sharp(Buffer.from(content.parts[2].inlineData!.data, 'base64')).metadata();
+			const product = await sharp(
+				Buffer.from(content.parts[2].inlineData!.data, 'base64'),
+			).metadata();
 			expect([product.width, product.height, product.hasAlpha]).toEqual([1024, 1098, true]);
 			const room = await sharp(Buffer.from(content.parts[4].inlineData!.data, 'base64')).metadata();
 			expect([room.width, room.height]).toEqual([512, 509]);
@@ -445,15 +588,23 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 	describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		test('routes each image by its own checks, and the Set nodes after it get those items with their images', async () => {
 			const run = runs[WORKFLOW.verifyRouting.id];
-			expect(outputOf(run, 'Verify Shots', 0).map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 3 }]);
-			expect(outputOf(run, 'Verify Shots', 1).map((item) => item.pairedItem)).toEqual([{ item: 1 }, { item: 2 }]);
+			expect(outputOf(run, 'Verify Shots', 0).map((item) => item.pairedItem)).toEqual([
+				{ item: 0 },
+				{ item: 3 },
+			]);
+			expect(outputOf(run, 'Verify Shots', 1).map((item) => item.pairedItem)).toEqual([
+				{ item: 1 },
+				{ item: 2 },
+			]);
 			const published = outputOf(run, 'Publish');
 			const review = outputOf(run, 'Needs Review');
 			expect(published.map((item) => [item.json.sku, item.json.status])).toEqual([
 				['A-1', 'published'],
 				['D-4', 'published'],
 			]);
-			expect(review.map((item) => [item.json.sku, item.json.status, item.json.failedChecks])).toEqual([
+			expect(
+				review.map((item) => [item.json.sku, item.json.status, item.json.failedChecks]),
+			).toEqual([
 				['B-2', 'needs review', 'dimensions'],
 				['C-3', 'needs review', 'promptAdherence'],
 			]);
@@ -461,7 +612,12 @@ describe('(a) the suite\'s Generate, Edit, Fuse and Verify workflows, started by
 				const { metadata } = await imageOf(item);
 				expect([metadata.width, metadata.height]).toEqual([1024, 1024]);
 			}
-			const judged = sim.requests.filter((r) => r.action === 'generateContent' && r.model === 'gemini-3-flash' && promptOf(r).includes('Verify: a '));
+			const judged = sim.requests.filter(
+				(r) =>
+					r.action === 'generateContent' &&
+					r.model === 'gemini-3-flash' &&
+					promptOf(r).includes('Verify: a '),
+			);
 			expect(judged).toHaveLength(3);
 		});
 	});
@@ -476,7 +632,11 @@ describe(`(c) ${BATCHES * ITEMS_PER_BATCH} items in ${BATCHES} executions submit
 		assertReady();
 		sim.reset();
 		responses = await timed('batch200', () =>
-			Promise.all([...Array(BATCHES).keys()].map((batch) => callWebhook(WORKFLOW.batch.path, { batch, count: ITEMS_PER_BATCH }))),
+			Promise.all(
+				[...Array(BATCHES).keys()].map((batch) =>
+					callWebhook(WORKFLOW.batch.path, { batch, count: ITEMS_PER_BATCH }),
+				),
+			),
 		);
 		for (const request of sim.generateRequests) {
 			const key = /^Queue batch \d+ item \d+/.exec(promptOf(request))?.[0];
@@ -501,14 +661,17 @@ describe(`(c) ${BATCHES * ITEMS_PER_BATCH} items in ${BATCHES} executions submit
 		const ranBy = await executionsByWorker();
 		const senders = new Map<string, number>();
 		for (const [request] of byKey.values()) {
-			const [, sender, executionId] = /\(sent by ([\w-]+), execution (\d+)\)$/.exec(promptOf(request)) ?? [];
+			const [, sender, executionId] =
+				/\(sent by ([\w-]+), execution (\d+)\)$/.exec(promptOf(request)) ?? [];
 			expect(WORKERS).toContain(sender);
 			expect(ranBy.get(sender)).toContain(executionId);
 			senders.set(sender, (senders.get(sender) ?? 0) + 1);
 		}
 		expect([...senders.keys()].sort()).toEqual([...WORKERS]);
 		// each execution ran on one worker only
-		const [one, two] = WORKERS.map((name) => new Set(ranBy.get(name)!.filter((id) => executionIds.includes(id))));
+		const [one, two] = WORKERS.map(
+			(name) => new Set(ranBy.get(name)!.filter((id) => executionIds.includes(id))),
+		);
 		expect([...one].filter((id) => two.has(id))).toEqual([]);
 		expect(one.size + two.size).toBe(BATCHES);
 		// kept for the report: how the queue spread the work
@@ -554,18 +717,30 @@ describe('(b) binaries written by one worker are read by a node on the other', (
 		assertReady();
 		sim.reset();
 		const photo = await fs.readFile(path.join(photosDir, 'man.jpg'));
-		const answer = await callWebhook(WORKFLOW.handoff.path, photo, { 'content-type': 'image/jpeg', 'content-disposition': 'attachment; filename="man.jpg"' });
-		if (answer.status !== 200) throw new Error(`handoff webhook: HTTP ${answer.status} ${await answer.text()}`);
+		const answer = await callWebhook(WORKFLOW.handoff.path, photo, {
+			'content-type': 'image/jpeg',
+			'content-disposition': 'attachment; filename="man.jpg"',
+		});
+		if (answer.status !== 200)
+			throw new Error(`handoff webhook: HTTP ${answer.status} ${await answer.text()}`);
 		firstPart = (await answer.json()) as typeof firstPart;
 		// the execution is parked in the database once its first part is done
-		for (let attempt = 0; attempt < 60 && (await rest.execution(firstPart.executionId)).status !== 'waiting'; attempt++) {
+		for (
+			let attempt = 0;
+			attempt < 60 && (await rest.execution(firstPart.executionId)).status !== 'waiting';
+			attempt++
+		) {
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 		stopped = firstPart.editedBy;
 		await workers.get(stopped)!.stop();
 
-		const resume = await fetch(firstPart.resumeUrl, { method: 'POST', signal: AbortSignal.timeout(2 * MINUTE) });
-		if (resume.status !== 200) throw new Error(`resume: HTTP ${resume.status} ${await resume.text()}`);
+		const resume = await fetch(firstPart.resumeUrl, {
+			method: 'POST',
+			signal: AbortSignal.timeout(2 * MINUTE),
+		});
+		if (resume.status !== 200)
+			throw new Error(`resume: HTTP ${resume.status} ${await resume.text()}`);
 		resumed = (await resume.json()) as typeof resumed;
 		const execution = await rest.execution(firstPart.executionId);
 		if (execution.status !== 'success') throw new Error(`handoff execution is ${execution.status}`);
@@ -592,7 +767,11 @@ describe('(b) binaries written by one worker are read by a node on the other', (
 		// restoreBinaryDataId only renames filesystem-style ids), and the binary-data endpoint answers 404 for those.
 		// So files that may be the upload are read from the database itself.
 		const photo = upload.binary?.Photo;
-		expect(photo).toMatchObject({ fileName: 'man.jpg', mimeType: 'image/jpeg', id: expect.stringMatching(/^database:/) });
+		expect(photo).toMatchObject({
+			fileName: 'man.jpg',
+			mimeType: 'image/jpeg',
+			id: expect.stringMatching(/^database:/),
+		});
 		const sent = await fs.readFile(path.join(photosDir, 'man.jpg'));
 		expect((await storedBytes(photo!)).equals(sent)).toBe(true);
 		expect(continued.json.editSession).toMatchObject({ steps: 4 });
@@ -600,9 +779,13 @@ describe('(b) binaries written by one worker are read by a node on the other', (
 		expect(requests.map((r) => contentsOf(r).length)).toEqual([1, 3, 5, 7]);
 		expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
 		const last = contentsOf(requests[3]);
-		expect(last[6].parts).toEqual([{ text: `Now make him smile. (asked by ${resumed.continuedBy})` }]);
+		expect(last[6].parts).toEqual([
+			{ text: `Now make him smile. (asked by ${resumed.continuedBy})` },
+		]);
 		// the images in the other worker's request are, byte for byte, those the stopped worker stored
-		const modelImages = last.filter((c) => c.role === 'model').map((c) => c.parts.find((p) => p.inlineData)!);
+		const modelImages = last
+			.filter((c) => c.role === 'model')
+			.map((c) => c.parts.find((p) => p.inlineData)!);
 		for (const [k, part] of modelImages.entries()) {
 			const step = await imageOf(first, `step${k + 1}`);
 			expect(Buffer.from(part.inlineData!.data, 'base64').equals(step.bytes)).toBe(true);
@@ -610,12 +793,21 @@ describe('(b) binaries written by one worker are read by a node on the other', (
 		// and the conversation opens with the photo as the first Edit recorded it (editSource: the main's upload
 		// itself when the Edit could send it as it came)
 		const source = await storedBytes(first.binary!.editSource);
-		const [sourceSize, photoSize] = [await sharp(source).metadata(), await sharp(sent).metadata()].map((m) => [m.width, m.height]);
+		const [sourceSize, photoSize] = [
+			await sharp(source).metadata(),
+			await sharp(sent).metadata(),
+		].map((m) => [m.width, m.height]);
 		expect(sourceSize).toEqual(photoSize);
-		expect(Buffer.from(last[0].parts.find((p) => p.inlineData)!.inlineData!.data, 'base64').equals(source)).toBe(true);
+		expect(
+			Buffer.from(last[0].parts.find((p) => p.inlineData)!.inlineData!.data, 'base64').equals(
+				source,
+			),
+		).toBe(true);
 
 		const { metadata, bytes } = await imageOf(continued);
 		expect(metadata.format).toBe('png');
-		expect(GeminiSim.promptOf(bytes)).toContain(`Now make him smile. (asked by ${resumed.continuedBy})`);
+		expect(GeminiSim.promptOf(bytes)).toContain(
+			`Now make him smile. (asked by ${resumed.continuedBy})`,
+		);
 	});
 });

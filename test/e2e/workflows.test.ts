@@ -66,7 +66,12 @@ const VERTEX_LOCATION = 'us-central1';
 interface WorkflowFile {
 	id: string;
 	name: string;
-	nodes: Array<{ name: string; type: string; parameters: Record<string, unknown>; credentials?: unknown }>;
+	nodes: Array<{
+		name: string;
+		type: string;
+		parameters: Record<string, unknown>;
+		credentials?: unknown;
+	}>;
 }
 
 const examples = readdirSync(examplesDir)
@@ -97,12 +102,15 @@ const vertexCredentialData = (extra: Record<string, string> = {}) => ({
 
 function run(workflowId: string): IRun {
 	const found = batch.runs[workflowId];
-	if (!found) throw new Error(`no snapshot for ${workflowId}: ${JSON.stringify(batch.summary.summary)}`);
+	if (!found)
+		throw new Error(`no snapshot for ${workflowId}: ${JSON.stringify(batch.summary.summary)}`);
 	return found;
 }
 
 function generateRequests(promptPart: string): RecordedRequest[] {
-	return sim.requests.filter((r) => r.action === 'generateContent' && promptOf(r).includes(promptPart));
+	return sim.requests.filter(
+		(r) => r.action === 'generateContent' && promptOf(r).includes(promptPart),
+	);
 }
 
 function pairedIndex(item: INodeExecutionData): number {
@@ -119,7 +127,9 @@ async function imageOf(item: INodeExecutionData, property = 'data') {
 }
 
 async function jsonFiles(dir: string): Promise<string[]> {
-	return (await fs.readdir(dir)).filter((name) => name.endsWith('.json')).map((name) => path.join(dir, name));
+	return (await fs.readdir(dir))
+		.filter((name) => name.endsWith('.json'))
+		.map((name) => path.join(dir, name));
 }
 
 /**
@@ -135,9 +145,14 @@ async function examplesForThisRun(): Promise<string[]> {
 	for (const { file, workflow } of examples) {
 		const copy = structuredClone(workflow);
 		for (const node of copy.nodes) {
-			if (node.type.startsWith('n8n-nodes-nano-banana-studio.')) node.credentials = { nanoBananaApi: E2E_CREDENTIAL };
+			if (node.type.startsWith('n8n-nodes-nano-banana-studio.'))
+				node.credentials = { nanoBananaApi: E2E_CREDENTIAL };
 			const url = node.parameters.url;
-			if (node.type === 'n8n-nodes-base.httpRequest' && typeof url === 'string' && photos.has(path.basename(url))) {
+			if (
+				node.type === 'n8n-nodes-base.httpRequest' &&
+				typeof url === 'string' &&
+				photos.has(path.basename(url))
+			) {
 				node.parameters.url = `${photosUrl}/${path.basename(url)}`;
 			}
 		}
@@ -153,7 +168,9 @@ async function servePhotos(): Promise<void> {
 		const name = path.basename(decodeURIComponent(request.url ?? ''));
 		fs.readFile(path.join(photosDir, name)).then(
 			(bytes) => {
-				response.writeHead(200, { 'content-type': name.endsWith('.png') ? 'image/png' : 'image/jpeg' });
+				response.writeHead(200, {
+					'content-type': name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+				});
 				response.end(bytes);
 			},
 			() => response.writeHead(404).end(),
@@ -194,8 +211,16 @@ beforeAll(async () => {
 		n8n.importCredentials(
 			[
 				{ ...E2E_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } },
-				{ ...OFFICIAL_CREDENTIAL, type: 'googlePalmApi', data: { apiKey: sim.apiKey, host: sim.url } },
-				{ ...CLOSED_PORT_CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: `http://127.0.0.1:${closedPort}` } },
+				{
+					...OFFICIAL_CREDENTIAL,
+					type: 'googlePalmApi',
+					data: { apiKey: sim.apiKey, host: sim.url },
+				},
+				{
+					...CLOSED_PORT_CREDENTIAL,
+					type: 'nanoBananaApi',
+					data: { apiKey: sim.apiKey, host: `http://127.0.0.1:${closedPort}` },
+				},
 				{ ...VERTEX_CREDENTIAL, type: 'nanoBananaApi', data: vertexCredentialData() },
 			],
 			2 * MINUTE,
@@ -207,7 +232,10 @@ beforeAll(async () => {
 	// One n8n start for all of them; execute-batch runs the workflows one after another.
 	batch = await timed('executeBatch', () => n8n.executeBatch(batchIds, 5 * MINUTE));
 	// kept beside the run's logs, for reading when a CI run is slow
-	await fs.writeFile(path.join(runDir, 'timings.json'), JSON.stringify({ n8n: install.n8nVersion, ...timings }, null, 2));
+	await fs.writeFile(
+		path.join(runDir, 'timings.json'),
+		JSON.stringify({ n8n: install.n8nVersion, ...timings }, null, 2),
+	);
 }, 25 * MINUTE);
 
 afterAll(async () => {
@@ -225,7 +253,12 @@ describe('the package as users install it', () => {
 	});
 
 	test("has sharp's native binary for this platform installed", async () => {
-		const binary = path.join(n8n.packageDir, 'node_modules', '@img', `sharp-${process.platform}-${process.arch}`);
+		const binary = path.join(
+			n8n.packageDir,
+			'node_modules',
+			'@img',
+			`sharp-${process.platform}-${process.arch}`,
+		);
 		await expect(fs.stat(binary)).resolves.toBeTruthy();
 	});
 });
@@ -296,7 +329,10 @@ describe('2. conversion', () => {
 
 	test('says the original bytes, and any provenance in them, were not kept', () => {
 		const [item] = outputOf(run(WORKFLOW.conversion), 'Generate Link Preview');
-		expect(item.json.provenance).toMatchObject({ keptOriginalBytes: false, note: expect.any(String) });
+		expect(item.json.provenance).toMatchObject({
+			keptOriginalBytes: false,
+			note: expect.any(String),
+		});
 	});
 });
 
@@ -391,16 +427,25 @@ describe('7. Edit: an uploaded photo, three steps, then a second Edit continues'
 
 	/** Every request of this conversation: they all start with its first instruction. */
 	function conversationRequests(): RecordedRequest[] {
-		return sim.requests.filter((r) => r.action === 'generateContent' && contentsOf(r)[0]?.parts[0]?.text === instructions[0]);
+		return sim.requests.filter(
+			(r) => r.action === 'generateContent' && contentsOf(r)[0]?.parts[0]?.text === instructions[0],
+		);
 	}
 
-	test('the first Edit outputs each step, the image as sent and the final image, in the photo\'s shape', async () => {
+	test("the first Edit outputs each step, the image as sent and the final image, in the photo's shape", async () => {
 		const [upload] = outputOf(run(WORKFLOW.editSteps), 'Upload A Photo');
 		const [item, ...rest] = outputOf(run(WORKFLOW.editSteps), 'Retouch Step By Step');
 		expect(rest).toHaveLength(0);
 		expect(pairedIndex(item)).toBe(0);
 		// the upload stays on the item, beside what the node added
-		expect(Object.keys(item.binary ?? {}).sort()).toEqual(['Photo', 'data', 'editSource', 'step1', 'step2', 'step3']);
+		expect(Object.keys(item.binary ?? {}).sort()).toEqual([
+			'Photo',
+			'data',
+			'editSource',
+			'step1',
+			'step2',
+			'step3',
+		]);
 
 		const photo = (await imageOf(upload, 'Photo')).metadata;
 		const source = await imageOf(item, 'editSource');
@@ -412,7 +457,9 @@ describe('7. Edit: an uploaded photo, three steps, then a second Edit continues'
 			expect(metadata.width! / metadata.height!).toBeCloseTo(photo.width! / photo.height!, 1);
 		}
 		for (const [k, instruction] of instructions.entries()) {
-			expect(GeminiSim.promptOf((await imageOf(item, `step${k + 1}`)).bytes)).toContain(instruction);
+			expect(GeminiSim.promptOf((await imageOf(item, `step${k + 1}`)).bytes)).toContain(
+				instruction,
+			);
 		}
 		const [final, step3] = [await imageOf(item, 'data'), await imageOf(item, 'step3')];
 		expect(final.bytes.equals(step3.bytes)).toBe(true);
@@ -420,23 +467,39 @@ describe('7. Edit: an uploaded photo, three steps, then a second Edit continues'
 
 	test('the first Edit sums the usage of its steps and keeps the conversation', () => {
 		const [item] = outputOf(run(WORKFLOW.editSteps), 'Retouch Step By Step');
-		const steps = item.json.steps as Array<{ step: number; instruction: string; usage: Record<string, number> }>;
-		expect(steps.map((s) => [s.step, s.instruction])).toEqual(instructions.map((instruction, k) => [k + 1, instruction]));
+		const steps = item.json.steps as Array<{
+			step: number;
+			instruction: string;
+			usage: Record<string, number>;
+		}>;
+		expect(steps.map((s) => [s.step, s.instruction])).toEqual(
+			instructions.map((instruction, k) => [k + 1, instruction]),
+		);
 		const usage = item.json.usage as Record<string, number>;
 		for (const key of ['promptTokens', 'outputTokens', 'totalTokens']) {
 			expect(usage[key]).toBe(steps.reduce((sum, s) => sum + s.usage[key], 0));
 		}
 		expect(usage.totalTokens).toBeGreaterThan(0);
-		expect(item.json.editSession).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 3 });
+		expect(item.json.editSession).toMatchObject({
+			version: 1,
+			model: 'gemini-3.1-flash-image',
+			steps: 3,
+		});
 		expect((item.json.editSession as { turns: unknown[] }).turns).toHaveLength(6);
 	});
 
 	test('the second Edit continues the conversation: step 4, a real image in the same shape', async () => {
 		const [item, ...rest] = outputOf(run(WORKFLOW.editSteps), 'Make Him Smile');
 		expect(rest).toHaveLength(0);
-		expect(item.json.editSession).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 4 });
+		expect(item.json.editSession).toMatchObject({
+			version: 1,
+			model: 'gemini-3.1-flash-image',
+			steps: 4,
+		});
 		expect((item.json.editSession as { turns: unknown[] }).turns).toHaveLength(8);
-		expect(Object.keys(item.binary ?? {})).toEqual(expect.arrayContaining(['editSource', 'step1', 'step2', 'step3', 'step4', 'data']));
+		expect(Object.keys(item.binary ?? {})).toEqual(
+			expect.arrayContaining(['editSource', 'step1', 'step2', 'step3', 'step4', 'data']),
+		);
 		const { metadata, bytes } = await imageOf(item);
 		expect(metadata.format).toBe('png');
 		expect(metadata.width! / metadata.height!).toBeCloseTo(1408 / 768, 1);
@@ -449,24 +512,46 @@ describe('7. Edit: an uploaded photo, three steps, then a second Edit continues'
 		expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
 
 		const history = contentsOf(requests[3]);
-		expect(history.map((c) => c.role)).toEqual(['user', 'model', 'user', 'model', 'user', 'model', 'user']);
+		expect(history.map((c) => c.role)).toEqual([
+			'user',
+			'model',
+			'user',
+			'model',
+			'user',
+			'model',
+			'user',
+		]);
 		expect(history[6].parts).toEqual([{ text: 'Now make him smile.' }]);
 
 		// The model turns go back exactly as the first Edit got them: its step images, with their signatures.
 		const [first] = outputOf(run(WORKFLOW.editSteps), 'Retouch Step By Step');
-		const session = first.json.editSession as { turns: Array<{ role: string; parts: Array<{ thoughtSignature?: string }> }> };
-		const modelImages = history.filter((c) => c.role === 'model').map((c) => c.parts.find((p) => p.inlineData));
+		const session = first.json.editSession as {
+			turns: Array<{ role: string; parts: Array<{ thoughtSignature?: string }> }>;
+		};
+		const modelImages = history
+			.filter((c) => c.role === 'model')
+			.map((c) => c.parts.find((p) => p.inlineData));
 		expect(modelImages).toHaveLength(3);
 		for (const [k, part] of modelImages.entries()) {
 			expect(part?.thoughtSignature).toEqual(expect.stringMatching(/^[A-Za-z0-9+/]{20,}={0,2}$/));
 			const step = await imageOf(first, `step${k + 1}`);
 			expect(Buffer.from(part!.inlineData!.data, 'base64').equals(step.bytes)).toBe(true);
 		}
-		const keptSignatures = session.turns.filter((t) => t.role === 'model').flatMap((t) => t.parts.map((p) => p.thoughtSignature));
-		expect(history.filter((c) => c.role === 'model').flatMap((c) => c.parts.map((p) => p.thoughtSignature))).toEqual(keptSignatures);
+		const keptSignatures = session.turns
+			.filter((t) => t.role === 'model')
+			.flatMap((t) => t.parts.map((p) => p.thoughtSignature));
+		expect(
+			history
+				.filter((c) => c.role === 'model')
+				.flatMap((c) => c.parts.map((p) => p.thoughtSignature)),
+		).toEqual(keptSignatures);
 		// and the photo as first sent opens the conversation
 		const sent = history[0].parts.find((p) => p.inlineData);
-		expect(Buffer.from(sent!.inlineData!.data, 'base64').equals((await imageOf(first, 'editSource')).bytes)).toBe(true);
+		expect(
+			Buffer.from(sent!.inlineData!.data, 'base64').equals(
+				(await imageOf(first, 'editSource')).bytes,
+			),
+		).toBe(true);
 	});
 });
 
@@ -476,7 +561,7 @@ describe('8. Fuse: a product and a room from two branches, gathered into one req
 		expect(merged.map((item) => item.binary?.data.fileName)).toEqual(['top.png', 'room.png']);
 	});
 
-	test('gives one real image, paired with both source items, in the room\'s shape', async () => {
+	test("gives one real image, paired with both source items, in the room's shape", async () => {
 		const [item, ...rest] = outputOf(run(WORKFLOW.fuseGather), 'Fuse Product Into Room');
 		expect(rest).toHaveLength(0);
 		expect(item.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
@@ -484,7 +569,11 @@ describe('8. Fuse: a product and a room from two branches, gathered into one req
 		expect(metadata.format).toBe('png');
 		// room.png is 512x509, so the closest supported ratio is 1:1
 		expect([metadata.width, metadata.height]).toEqual([1024, 1024]);
-		expect(item.json).toMatchObject({ source: 'allItems', aspectRatio: '1:1', aspectRatioFromImage: 2 });
+		expect(item.json).toMatchObject({
+			source: 'allItems',
+			aspectRatio: '1:1',
+			aspectRatioFromImage: 2,
+		});
 		expect(item.json.inputs).toEqual([
 			expect.objectContaining({ image: 1, label: 'the product', type: 'object', sourceItem: 0 }),
 			expect.objectContaining({ image: 2, label: 'the room', sourceItem: 1 }),
@@ -508,7 +597,11 @@ describe('8. Fuse: a product and a room from two branches, gathered into one req
 
 		const product = sharp(Buffer.from(parts[2].inlineData!.data, 'base64'));
 		const productMetadata = await product.metadata();
-		expect([productMetadata.width, productMetadata.height, productMetadata.hasAlpha]).toEqual([1024, 1098, true]);
+		expect([productMetadata.width, productMetadata.height, productMetadata.hasAlpha]).toEqual([
+			1024,
+			1098,
+			true,
+		]);
 		const alpha = (await product.stats()).channels[3];
 		expect(alpha.min).toBe(0);
 		const room = await sharp(Buffer.from(parts[4].inlineData!.data, 'base64')).metadata();
@@ -519,7 +612,9 @@ describe('8. Fuse: a product and a room from two branches, gathered into one req
 describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 	/** The brief an item came from, following pairedItem back through Verify and Generate. */
 	function briefOf(verified: INodeExecutionData): INodeExecutionData {
-		const generated = outputOf(run(WORKFLOW.verifyRouting), 'Generate Shots')[pairedIndex(verified)];
+		const generated = outputOf(run(WORKFLOW.verifyRouting), 'Generate Shots')[
+			pairedIndex(verified)
+		];
 		return outputOf(run(WORKFLOW.verifyRouting), 'Briefs')[pairedIndex(generated)];
 	}
 
@@ -539,10 +634,12 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 			['A-1', 'published'],
 			['D-4', 'published'],
 		]);
-		expect(review.map((item) => [item.json.sku, item.json.status, item.json.failedChecks])).toEqual([
-			['B-2', 'needs review', 'dimensions'],
-			['C-3', 'needs review', 'promptAdherence'],
-		]);
+		expect(review.map((item) => [item.json.sku, item.json.status, item.json.failedChecks])).toEqual(
+			[
+				['B-2', 'needs review', 'dimensions'],
+				['C-3', 'needs review', 'promptAdherence'],
+			],
+		);
 		expect(published.map(pairedIndex)).toEqual([0, 1]);
 		expect(review.map(pairedIndex)).toEqual([0, 1]);
 		// the image goes on with the item, untouched
@@ -555,11 +652,23 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 	test('each item carries the verification report that decided its way', () => {
 		const [a, d] = outputOf(run(WORKFLOW.verifyRouting), 'Verify Shots', 0);
 		const [b, c] = outputOf(run(WORKFLOW.verifyRouting), 'Verify Shots', 1);
-		type Report = { passed: boolean; checks: Array<{ name: string; passed: boolean; score: number | null; details: Record<string, unknown> }> } & Record<string, unknown>;
+		type Report = {
+			passed: boolean;
+			checks: Array<{
+				name: string;
+				passed: boolean;
+				score: number | null;
+				details: Record<string, unknown>;
+			}>;
+		} & Record<string, unknown>;
 		const report = (item: INodeExecutionData) => item.json.verification as Report;
 
 		for (const item of [a, d]) {
-			expect(report(item)).toMatchObject({ passed: true, judgeModel: 'gemini-3-flash', synthId: expect.stringMatching(/not checked/) });
+			expect(report(item)).toMatchObject({
+				passed: true,
+				judgeModel: 'gemini-3-flash',
+				synthId: expect.stringMatching(/not checked/),
+			});
 			expect(report(item).checks.map((check) => [check.name, check.passed])).toEqual([
 				['dimensions', true],
 				['promptAdherence', true],
@@ -567,16 +676,26 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		}
 		// too small: the local check fails, and the judge is not paid for
 		expect(report(b).passed).toBe(false);
-		expect(report(b).checks.map((check) => [check.name, check.passed])).toEqual([['dimensions', false]]);
+		expect(report(b).checks.map((check) => [check.name, check.passed])).toEqual([
+			['dimensions', false],
+		]);
 		expect(report(b).checks[0].details).toMatchObject({ width: 512, height: 512 });
 		expect(report(b).judgeSkipped).toEqual(expect.any(String));
 		// big enough, but not the picture the reviewer expected
 		expect(report(c).passed).toBe(false);
 		const adherence = report(c).checks.find((check) => check.name === 'promptAdherence');
-		expect(adherence).toMatchObject({ passed: false, details: expect.objectContaining({ prompt: 'Verify: a snowy mountain cabin' }) });
+		expect(adherence).toMatchObject({
+			passed: false,
+			details: expect.objectContaining({ prompt: 'Verify: a snowy mountain cabin' }),
+		});
 		expect(adherence!.score).toBeLessThan(0.7);
 
-		const judged = sim.requests.filter((r) => r.action === 'generateContent' && r.model === 'gemini-3-flash' && promptOf(r).includes('Verify: a '));
+		const judged = sim.requests.filter(
+			(r) =>
+				r.action === 'generateContent' &&
+				r.model === 'gemini-3-flash' &&
+				promptOf(r).includes('Verify: a '),
+		);
 		expect(judged).toHaveLength(3);
 	});
 });
@@ -668,7 +787,11 @@ describe('10. On Error "Continue (using error output)": a failed item leaves by 
 		test('on the error output, the item keeps its json and json.error says what failed, naming the item', () => {
 			const sources = outputOf(run(workflow), source);
 			const [item] = outputOf(run(workflow), `${node} Errors`);
-			expect(errorOf(item)).toMatchObject({ message: expect.stringMatching(failure), description: expect.any(String), reason });
+			expect(errorOf(item)).toMatchObject({
+				message: expect.stringMatching(failure),
+				description: expect.any(String),
+				reason,
+			});
 			expect(item.json).toMatchObject(sources[1].json);
 			expect(item.json[sourceField]).toBe(sources[1].json[sourceField]);
 		});
@@ -683,7 +806,9 @@ describe('10. On Error "Continue (using error output)": a failed item leaves by 
 
 		test('a passing image goes to Pass, a failing one to Fail, and the one whose AI judge call failed to the error output', () => {
 			const shots = outputOf(run(workflow), 'Make Shots To Verify');
-			const [passed, failedChecks, errors] = [0, 1, 2].map((output) => outputOf(run(workflow), nodeName, output));
+			const [passed, failedChecks, errors] = [0, 1, 2].map((output) =>
+				outputOf(run(workflow), nodeName, output),
+			);
 			expect(passed.map(pairedIndex)).toEqual([0]);
 			expect(failedChecks.map(pairedIndex)).toEqual([2]);
 			expect(errors.map(pairedIndex)).toEqual([1]);
@@ -695,14 +820,20 @@ describe('10. On Error "Continue (using error output)": a failed item leaves by 
 			expect(errors[0].binary).toEqual(shots[1].binary);
 
 			for (const [output, next] of ['Passed', 'Failed Checks', 'Verify Errors'].entries()) {
-				expect(contentOf(outputOf(run(workflow), next))).toEqual(contentOf(outputOf(run(workflow), nodeName, output)));
+				expect(contentOf(outputOf(run(workflow), next))).toEqual(
+					contentOf(outputOf(run(workflow), nodeName, output)),
+				);
 			}
 		});
 
 		test('the judge was asked once per image, and only the blocked request failed', () => {
-			const judged = sim.requests.filter((r) => r.model === 'gemini-3-flash' && promptOf(r).includes('Error output shot:'));
+			const judged = sim.requests.filter(
+				(r) => r.model === 'gemini-3-flash' && promptOf(r).includes('Error output shot:'),
+			);
 			expect(judged).toHaveLength(3);
-			expect(judged.filter((r) => r.fault).map((r) => [r.fault, promptOf(r).includes('a yellow chair')])).toEqual([['prompt-block', true]]);
+			expect(
+				judged.filter((r) => r.fault).map((r) => [r.fault, promptOf(r).includes('a yellow chair')]),
+			).toEqual([['prompt-block', true]]);
 		});
 
 		test('on the error output, the item keeps its json and json.error says what failed, naming the item', () => {
@@ -768,7 +899,9 @@ describe('11. On Error "Continue (regular output)": a failed item goes on down t
 		test('on Fail, the errored item keeps its json and json.error says what failed, naming the item', () => {
 			const shots = outputOf(run(workflow), 'Make Shots To Verify');
 			const [errored] = outputOf(run(workflow), 'Verify Failed');
-			expect(errorOf(errored)).toMatchObject({ message: 'Gemini blocked the prompt (PROHIBITED_CONTENT) (item 1)' });
+			expect(errorOf(errored)).toMatchObject({
+				message: 'Gemini blocked the prompt (PROHIBITED_CONTENT) (item 1)',
+			});
 			expect(errored.json).toMatchObject(shots[1].json);
 			expect(errored.json.verification).toMatchObject({ passed: false });
 		});
@@ -784,15 +917,22 @@ describe("12. nothing listens at the credential's Host", () => {
 		expect(generateRequests('Network error:')).toHaveLength(0);
 	});
 
-	test("json.error is the node's own message, naming the item, not n8n's \"The service refused the connection\"", () => {
+	test('json.error is the node\'s own message, naming the item, not n8n\'s "The service refused the connection"', () => {
 		const orders = outputOf(run(WORKFLOW.networkError), 'Orders');
 		const items = outputOf(run(WORKFLOW.networkError), 'Generate Unreachable');
 		expect(items.map((item) => item.json.error)).toEqual([
-			expect.objectContaining({ message: 'Could not reach the Gemini API (ECONNREFUSED) (item 0)' }),
-			expect.objectContaining({ message: 'Could not reach the Gemini API (ECONNREFUSED) (item 1)' }),
+			expect.objectContaining({
+				message: 'Could not reach the Gemini API (ECONNREFUSED) (item 0)',
+			}),
+			expect.objectContaining({
+				message: 'Could not reach the Gemini API (ECONNREFUSED) (item 1)',
+			}),
 		]);
 		for (const [k, item] of items.entries()) {
-			expect(errorOf(item)).toMatchObject({ reason: 'NETWORK', description: expect.stringMatching(/credential's Host/) });
+			expect(errorOf(item)).toMatchObject({
+				reason: 'NETWORK',
+				description: expect.stringMatching(/credential's Host/),
+			});
 			expect(JSON.stringify(item.json)).not.toMatch(/refused the connection/i);
 			expect(item.json).toMatchObject(orders[k].json);
 		}
@@ -813,10 +953,20 @@ describe('13. Vertex AI with a service account credential', () => {
 		const requests = generateRequests('Vertex:');
 		expect(requests).toHaveLength(2);
 		for (const request of requests) {
-			expect(request.path).toBe(`/v1beta1/projects/${SIM_PROJECT}/locations/${VERTEX_LOCATION}/publishers/google/models/gemini-3.1-flash-image:generateContent`);
-			expect(request.vertex).toEqual({ auth: 'bearer', principal: vertexKey.client_email, project: SIM_PROJECT, location: VERTEX_LOCATION });
+			expect(request.path).toBe(
+				`/v1beta1/projects/${SIM_PROJECT}/locations/${VERTEX_LOCATION}/publishers/google/models/gemini-3.1-flash-image:generateContent`,
+			);
+			expect(request.vertex).toEqual({
+				auth: 'bearer',
+				principal: vertexKey.client_email,
+				project: SIM_PROJECT,
+				location: VERTEX_LOCATION,
+			});
 			expect(request.headers['x-goog-api-key']).toBeUndefined();
-			expect(request.body.generationConfig.imageConfig).toMatchObject({ aspectRatio: '16:9', personGeneration: 'ALLOW_ADULT' });
+			expect(request.body.generationConfig.imageConfig).toMatchObject({
+				aspectRatio: '16:9',
+				personGeneration: 'ALLOW_ADULT',
+			});
 		}
 	});
 
@@ -826,7 +976,9 @@ describe('13. Vertex AI with a service account credential', () => {
 		expect(minted).toEqual([expect.objectContaining({ outcome: 'issued' })]);
 		const tokens = new Set(generateRequests('Vertex:').map((r) => r.headers.authorization));
 		expect(tokens.size).toBe(1);
-		const text = JSON.stringify(outputOf(run(WORKFLOW.vertex), 'Generate on Vertex').map((item) => item.json));
+		const text = JSON.stringify(
+			outputOf(run(WORKFLOW.vertex), 'Generate on Vertex').map((item) => item.json),
+		);
 		expect(text).not.toContain(vertexKey.private_key.split('\n')[1]);
 		expect(text).not.toContain([...tokens][0]!.replace('Bearer ', ''));
 	});
@@ -838,9 +990,18 @@ describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Re
 	test('Submit Only outputs one item naming the job, paired with every prompt; nothing was generated in realtime', () => {
 		const [job, ...more] = outputOf(run(workflow), 'Submit Batch');
 		expect(more).toHaveLength(0);
-		expect(job.json).toMatchObject({ batchJob: expect.stringMatching(/^batches\//), state: 'PENDING', requestCount: 3, input: 'inline', estimatedCostUsd: 0.102 });
+		expect(job.json).toMatchObject({
+			batchJob: expect.stringMatching(/^batches\//),
+			state: 'PENDING',
+			requestCount: 3,
+			input: 'inline',
+			estimatedCostUsd: 0.102,
+		});
 		expect(job.pairedItem).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
-		const creates = sim.requests.filter((r) => r.action === 'batchGenerateContent' && JSON.stringify(r.body).includes('Batch: a sailboat'));
+		const creates = sim.requests.filter(
+			(r) =>
+				r.action === 'batchGenerateContent' && JSON.stringify(r.body).includes('Batch: a sailboat'),
+		);
 		expect(creates).toHaveLength(1);
 		expect(generateRequests('Batch: ')).toHaveLength(0);
 	});
@@ -855,7 +1016,11 @@ describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Re
 			expect([metadata.width, metadata.height]).toEqual([1376, 768]);
 			expect(GeminiSim.promptOf(bytes)).toBe(source.json.prompt);
 			expect(binary.fileName).toBe(`${source.json.post}.png`);
-			expect(item.json).toMatchObject({ prompt: source.json.prompt, estimatedCostUsd: 0.034, aspectRatio: '16:9' });
+			expect(item.json).toMatchObject({
+				prompt: source.json.prompt,
+				estimatedCostUsd: 0.034,
+				aspectRatio: '16:9',
+			});
 			expect(item.pairedItem).toEqual({ item: 0 });
 		}
 		expect(contentOf(outputOf(run(workflow), 'Batch Banners'))).toEqual(contentOf(images));
@@ -864,8 +1029,17 @@ describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Re
 	test('the request that failed inside the job leaves by the error output, naming the request and its item', () => {
 		const [failed, ...more] = outputOf(run(workflow), 'Batch Errors');
 		expect(more).toHaveLength(0);
-		expect(errorOf(failed)).toMatchObject({ reason: 'TEXT_ONLY', message: expect.stringMatching(/text instead of an image.*\(request item1 of batches\/\w+, from item 1\)$/) });
-		expect(failed.json.details).toMatchObject({ batchKey: 'item1', sourceItem: 1, prompt: 'Batch: the model answers in words [[sim:text-only]]' });
+		expect(errorOf(failed)).toMatchObject({
+			reason: 'TEXT_ONLY',
+			message: expect.stringMatching(
+				/text instead of an image.*\(request item1 of batches\/\w+, from item 1\)$/,
+			),
+		});
+		expect(failed.json.details).toMatchObject({
+			batchKey: 'item1',
+			sourceItem: 1,
+			prompt: 'Batch: the model answers in words [[sim:text-only]]',
+		});
 	});
 });
 
@@ -874,7 +1048,9 @@ describe('examples started by hand run offline', () => {
 		'%s succeeds, and its Nano Banana nodes give real images',
 		async (_file, workflow) => {
 			let images = 0;
-			for (const node of workflow.nodes.filter((n) => n.type.startsWith('n8n-nodes-nano-banana-studio.'))) {
+			for (const node of workflow.nodes.filter((n) =>
+				n.type.startsWith('n8n-nodes-nano-banana-studio.'),
+			)) {
 				for (const item of outputOf(run(workflow.id), node.name)) {
 					for (const binary of Object.values(item.binary ?? {})) {
 						if (!binary.mimeType.startsWith('image/')) continue;
@@ -906,9 +1082,13 @@ describe('examples/weekly-social-posts.json', () => {
 });
 
 describe('examples/generate-verify-retry-loop.json, with text misspelled now and then as under npm start', () => {
-	const runsOf = (node: string) => (run(WORKFLOW.retryLoopExample).data.resultData.runData[node] ?? []).map((task) => task.data?.main ?? []);
+	const runsOf = (node: string) =>
+		(run(WORKFLOW.retryLoopExample).data.resultData.runData[node] ?? []).map(
+			(task) => task.data?.main ?? [],
+		);
 	type Check = { name: string; passed: boolean; details?: { reasons?: string[] } };
-	const checksOf = (item: INodeExecutionData) => (item.json.verification as { checks: Check[] }).checks;
+	const checksOf = (item: INodeExecutionData) =>
+		(item.json.verification as { checks: Check[] }).checks;
 
 	test('goes Generate → Verify Fail (the text came out wrong) → Generate with the reasons → Verify Pass', () => {
 		const verify = runsOf('Verify Image');
@@ -918,7 +1098,9 @@ describe('examples/generate-verify-retry-loop.json, with text misspelled now and
 		expect(firstFail).toHaveLength(1);
 		const failed = checksOf(firstFail[0]).filter((check) => !check.passed);
 		expect(failed.map((check) => check.name)).toEqual(['expectedText']);
-		expect(failed[0].details?.reasons?.[0]).toMatch(/^"GOOD MORNING" is not written in the image\. The image says: "(?!GOOD MORNING")/);
+		expect(failed[0].details?.reasons?.[0]).toMatch(
+			/^"GOOD MORNING" is not written in the image\. The image says: "(?!GOOD MORNING")/,
+		);
 
 		const [secondPass, secondFail] = [verify[1][0] ?? [], verify[1][1] ?? []];
 		expect(secondFail).toEqual([]);
@@ -930,9 +1112,13 @@ describe('examples/generate-verify-retry-loop.json, with text misspelled now and
 		const generate = runsOf('Generate Image');
 		expect(generate).toHaveLength(2);
 		const retry = (generate[1][0] ?? [])[0].json;
-		expect(retry.prompt).toMatch(/^A product photo of a white ceramic mug[\s\S]*A previous try failed these checks: expectedText\. "GOOD MORNING" is not written/);
+		expect(retry.prompt).toMatch(
+			/^A product photo of a white ceramic mug[\s\S]*A previous try failed these checks: expectedText\. "GOOD MORNING" is not written/,
+		);
 		// the judge's requests quote the brief too
-		expect(generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-3.1-flash-image')).toHaveLength(2);
+		expect(
+			generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-3.1-flash-image'),
+		).toHaveLength(2);
 		expect(runsOf('Approved').map((main) => (main[0] ?? []).length)).toEqual([1]);
 		expect(runsOf('Gave Up')).toEqual([]);
 	});
@@ -944,7 +1130,10 @@ describe('a running n8n (n8n start)', () => {
 	let server: N8nServer;
 
 	beforeAll(async () => {
-		await mustSucceed(n8n.cli(['publish:workflow', `--id=${RETOUCH_EXAMPLE}`], 2 * MINUTE), 'publish:workflow');
+		await mustSucceed(
+			n8n.cli(['publish:workflow', `--id=${RETOUCH_EXAMPLE}`], 2 * MINUTE),
+			'publish:workflow',
+		);
 		server = await N8nServer.start(n8n, 3 * MINUTE);
 	}, 6 * MINUTE);
 
@@ -964,7 +1153,11 @@ describe('a running n8n (n8n start)', () => {
 			}
 
 			const form = new FormData();
-			form.append('field-0', new Blob([await fs.readFile(photo)], { type: 'image/jpeg' }), 'man.jpg');
+			form.append(
+				'field-0',
+				new Blob([await fs.readFile(photo)], { type: 'image/jpeg' }),
+				'man.jpg',
+			);
 			form.append('field-1', 'Product');
 			form.append('field-2', 'Also remove the watch.');
 			const submitted = await fetch(formUrl, { method: 'POST', body: form });
@@ -988,7 +1181,11 @@ describe('a running n8n (n8n start)', () => {
 			if (!encoded) throw new Error(`no file on the completion page:\n${page.slice(0, 500)}`);
 			type PageFile = { fileName: string; type: string; data: { data: number[] } };
 			const files = [JSON.parse(decodeURIComponent(encoded)) as PageFile | PageFile[]].flat();
-			return files.map((file) => ({ fileName: file.fileName, type: file.type, bytes: Buffer.from(file.data.data) }));
+			return files.map((file) => ({
+				fileName: file.fileName,
+				type: file.type,
+				bytes: Buffer.from(file.data.data),
+			}));
 		}
 
 		test('is imported but not run by execute-batch, which needs a Manual Trigger', () => {
@@ -1009,8 +1206,12 @@ describe('a running n8n (n8n start)', () => {
 			const [request, ...rest] = generateRequests('Retouch this product photo');
 			expect(rest).toHaveLength(0);
 			expect(promptOf(request)).toContain('Also remove the watch.');
-			const body = request.body as { contents: Array<{ parts: Array<{ inlineData?: { mimeType: string } }> }> };
-			const images = body.contents.flatMap((content) => content.parts).filter((part) => part.inlineData);
+			const body = request.body as {
+				contents: Array<{ parts: Array<{ inlineData?: { mimeType: string } }> }>;
+			};
+			const images = body.contents
+				.flatMap((content) => content.parts)
+				.filter((part) => part.inlineData);
 			expect(images).toHaveLength(1);
 		});
 	});
@@ -1023,9 +1224,18 @@ describe('a running n8n (n8n start)', () => {
 
 		beforeAll(async () => {
 			await mustSucceed(
-				runCommand(process.execPath, [path.join(repoDir, 'scripts', 'setup-owner.js'), server.url, owner.email, owner.password], {
-					timeoutMs: MINUTE,
-				}),
+				runCommand(
+					process.execPath,
+					[
+						path.join(repoDir, 'scripts', 'setup-owner.js'),
+						server.url,
+						owner.email,
+						owner.password,
+					],
+					{
+						timeoutMs: MINUTE,
+					},
+				),
 				'setup-owner.js',
 			);
 			const login = await fetch(`${server.url}/rest/login`, {
@@ -1041,16 +1251,23 @@ describe('a running n8n (n8n start)', () => {
 		}, 2 * MINUTE);
 
 		/** POST /rest/credentials/test with the form's current values, for the stored credential. */
-		async function testCredential(apiKey: string): Promise<{ result: unknown; requests: RecordedRequest[] }> {
+		async function testCredential(
+			apiKey: string,
+		): Promise<{ result: unknown; requests: RecordedRequest[] }> {
 			return await testCredentialData(E2E_CREDENTIAL, { apiKey, host: sim.url });
 		}
 
-		async function testCredentialData(credential: { id: string; name: string }, fields: Record<string, string>): Promise<{ result: unknown; requests: RecordedRequest[] }> {
+		async function testCredentialData(
+			credential: { id: string; name: string },
+			fields: Record<string, string>,
+		): Promise<{ result: unknown; requests: RecordedRequest[] }> {
 			const before = sim.requests.length;
 			const response = await fetch(`${server.url}/rest/credentials/test`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json', 'browser-id': browserId, cookie },
-				body: JSON.stringify({ credentials: { ...credential, type: 'nanoBananaApi', data: fields } }),
+				body: JSON.stringify({
+					credentials: { ...credential, type: 'nanoBananaApi', data: fields },
+				}),
 			});
 			expect(response.status).toBe(200);
 			const { data } = (await response.json()) as { data: unknown };
@@ -1061,30 +1278,55 @@ describe('a running n8n (n8n start)', () => {
 			const { result, requests } = await testCredential(sim.apiKey);
 			expect(result).toEqual({ status: 'OK', message: 'Connected to the Gemini API' });
 			expect(requests).toEqual([
-				expect.objectContaining({ method: 'GET', path: '/v1beta/models', apiKeySource: 'header', apiKeyValid: true, status: 200 }),
+				expect.objectContaining({
+					method: 'GET',
+					path: '/v1beta/models',
+					apiKeySource: 'header',
+					apiKeyValid: true,
+					status: 200,
+				}),
 			]);
 		});
 
-		test("fails with a wrong key, in the credential's own words rather than n8n's \"Bad Request\"", async () => {
+		test('fails with a wrong key, in the credential\'s own words rather than n8n\'s "Bad Request"', async () => {
 			const { result, requests } = await testCredential('not-the-right-key');
-			expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/^The Gemini API key is not valid: API key not valid\./) });
-			expect(requests).toEqual([expect.objectContaining({ path: '/v1beta/models', apiKeyValid: false, status: 400 })]);
+			expect(result).toEqual({
+				status: 'Error',
+				message: expect.stringMatching(/^The Gemini API key is not valid: API key not valid\./),
+			});
+			expect(requests).toEqual([
+				expect.objectContaining({ path: '/v1beta/models', apiKeyValid: false, status: 400 }),
+			]);
 		});
 
 		test('Vertex AI service account: passes after minting a token, and names a wrong project', async () => {
 			const ok = await testCredentialData(VERTEX_CREDENTIAL, vertexCredentialData());
-			expect(ok.result).toEqual({ status: 'OK', message: `Connected to Vertex AI: project ${SIM_PROJECT}, location ${VERTEX_LOCATION}, as ${vertexKey.client_email}` });
+			expect(ok.result).toEqual({
+				status: 'OK',
+				message: `Connected to Vertex AI: project ${SIM_PROJECT}, location ${VERTEX_LOCATION}, as ${vertexKey.client_email}`,
+			});
 			expect(ok.requests.map((r) => [r.action, r.status])).toEqual([
 				['token', 200],
 				['countTokens', 200],
 			]);
-			const wrong = await testCredentialData(VERTEX_CREDENTIAL, vertexCredentialData({ project: 'not-my-project' }));
+			const wrong = await testCredentialData(
+				VERTEX_CREDENTIAL,
+				vertexCredentialData({ project: 'not-my-project' }),
+			);
 			expect(wrong.result).toEqual({
 				status: 'Error',
-				message: expect.stringMatching(/^Vertex AI refused access to project "not-my-project" in us-central1: .*roles\/aiplatform\.user/),
+				message: expect.stringMatching(
+					/^Vertex AI refused access to project "not-my-project" in us-central1: .*roles\/aiplatform\.user/,
+				),
 			});
-			const notJson = await testCredentialData(VERTEX_CREDENTIAL, vertexCredentialData({ privateKeyJson: 'not a key' }));
-			expect(notJson.result).toEqual({ status: 'Error', message: expect.stringMatching(/^The Service Account Key is not valid JSON\./) });
+			const notJson = await testCredentialData(
+				VERTEX_CREDENTIAL,
+				vertexCredentialData({ privateKeyJson: 'not a key' }),
+			);
+			expect(notJson.result).toEqual({
+				status: 'Error',
+				message: expect.stringMatching(/^The Service Account Key is not valid JSON\./),
+			});
 		});
 	});
 });

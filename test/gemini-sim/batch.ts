@@ -29,12 +29,21 @@ type State =
  * before it ended (default: all when it succeeds, none otherwise), and a FAILED job's message.
  */
 export interface BatchOutcome {
-	state: 'BATCH_STATE_SUCCEEDED' | 'BATCH_STATE_FAILED' | 'BATCH_STATE_CANCELLED' | 'BATCH_STATE_EXPIRED';
+	state:
+		| 'BATCH_STATE_SUCCEEDED'
+		| 'BATCH_STATE_FAILED'
+		| 'BATCH_STATE_CANCELLED'
+		| 'BATCH_STATE_EXPIRED';
 	completed?: number;
 	message?: string;
 }
 
-const TERMINAL: State[] = ['BATCH_STATE_SUCCEEDED', 'BATCH_STATE_FAILED', 'BATCH_STATE_CANCELLED', 'BATCH_STATE_EXPIRED'];
+const TERMINAL: State[] = [
+	'BATCH_STATE_SUCCEEDED',
+	'BATCH_STATE_FAILED',
+	'BATCH_STATE_CANCELLED',
+	'BATCH_STATE_EXPIRED',
+];
 
 interface BatchItem {
 	request: unknown;
@@ -62,7 +71,8 @@ interface BatchJob {
 }
 
 const TYPE_BATCH = 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch';
-const TYPE_OUTPUT = 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput';
+const TYPE_OUTPUT =
+	'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput';
 const ENTITY_NOT_FOUND = 'Requested entity was not found.';
 
 export class BatchStore {
@@ -93,13 +103,14 @@ export class BatchStore {
 			inputFile = input.fileName;
 			items = this.readJsonl(input.fileName);
 		} else {
-			const requests = ((input.requests as { requests?: unknown[] } | undefined)?.requests ?? []) as Array<
-				Record<string, unknown>
-			>;
+			const requests = ((input.requests as { requests?: unknown[] } | undefined)?.requests ??
+				[]) as Array<Record<string, unknown>>;
 			items = requests.map((r) => ({ request: r.request, metadata: r.metadata }));
 		}
 		if (items.length === 0) {
-			throw invalidArgument('* BatchGenerateContentRequest.batch.input_config: requests must not be empty.\n');
+			throw invalidArgument(
+				'* BatchGenerateContentRequest.batch.input_config: requests must not be empty.\n',
+			);
 		}
 		const now = new Date().toISOString();
 		const job: BatchJob = {
@@ -167,14 +178,23 @@ export class BatchStore {
 
 	private async finish(job: BatchJob) {
 		const outcome = job.outcome ?? { state: 'BATCH_STATE_SUCCEEDED' };
-		const completed = Math.min(job.items.length, outcome.completed ?? (outcome.state === 'BATCH_STATE_SUCCEEDED' ? job.items.length : 0));
-		const results = await Promise.all(job.items.slice(0, completed).map((item) => this.run(job.model, item.request)));
+		const completed = Math.min(
+			job.items.length,
+			outcome.completed ?? (outcome.state === 'BATCH_STATE_SUCCEEDED' ? job.items.length : 0),
+		);
+		const results = await Promise.all(
+			job.items.slice(0, completed).map((item) => this.run(job.model, item.request)),
+		);
 		if (job.state !== 'BATCH_STATE_RUNNING') return; // cancelled meanwhile
 		const failed = results.filter((r) => r.error).length;
 		job.stats = { succeeded: results.length - failed, failed };
 		if (results.length && job.inputFile) {
-			const lines = results.map((result, i) => JSON.stringify({ key: job.items[i].key, ...result }));
-			const file = this.files.add(Buffer.from(lines.join('\n') + '\n'), 'application/jsonl', { generated: true });
+			const lines = results.map((result, i) =>
+				JSON.stringify({ key: job.items[i].key, ...result }),
+			);
+			const file = this.files.add(Buffer.from(lines.join('\n') + '\n'), 'application/jsonl', {
+				generated: true,
+			});
 			job.output = { responsesFile: `files/${file.id}` };
 		} else if (results.length) {
 			const inlinedResponses = results.map((result, i) => ({
@@ -183,14 +203,21 @@ export class BatchStore {
 			}));
 			job.output = { inlinedResponses: { inlinedResponses } };
 		}
-		if (outcome.state === 'BATCH_STATE_FAILED') job.error = { code: 13, message: outcome.message ?? 'Batch job failed due to an internal error.' };
+		if (outcome.state === 'BATCH_STATE_FAILED')
+			job.error = {
+				code: 13,
+				message: outcome.message ?? 'Batch job failed due to an internal error.',
+			};
 		job.state = outcome.state;
 		job.endTime = job.updateTime = new Date().toISOString();
 	}
 
 	private readJsonl(fileName: string): BatchItem[] {
 		const file = this.files.resolve(fileName);
-		if (!file) throw invalidArgument(`File ${fileName} is not found or you do not have permission to access it.`);
+		if (!file)
+			throw invalidArgument(
+				`File ${fileName} is not found or you do not have permission to access it.`,
+			);
 		return file.data
 			.toString('utf8')
 			.split('\n')
@@ -216,8 +243,21 @@ function readBatch(body: unknown): Record<string, unknown> {
 		.filter((k) => k !== 'batch')
 		.map((k) => unknown(k));
 	const batch = (top.batch ?? {}) as Record<string, unknown>;
-	const known = ['displayName', 'display_name', 'inputConfig', 'input_config', 'model', 'webhookConfig', 'priority', 'name'];
-	violations.push(...Object.keys(batch).filter((k) => !known.includes(k)).map((k) => unknown(k, 'batch')));
+	const known = [
+		'displayName',
+		'display_name',
+		'inputConfig',
+		'input_config',
+		'model',
+		'webhookConfig',
+		'priority',
+		'name',
+	];
+	violations.push(
+		...Object.keys(batch)
+			.filter((k) => !known.includes(k))
+			.map((k) => unknown(k, 'batch')),
+	);
 	if (violations.length) throw badRequest(violations);
 	return {
 		displayName: batch.displayName ?? batch.display_name,
@@ -238,7 +278,10 @@ function operation(job: BatchJob): Record<string, unknown> {
 	} else if (!done) {
 		// Progress as time passes, as a running job reports it.
 		const span = Math.max(1, job.dueAt - job.startedAt);
-		const answered = job.state === 'BATCH_STATE_RUNNING' ? Math.min(total - 1, Math.floor((total * (Date.now() - job.startedAt)) / span)) : 0;
+		const answered =
+			job.state === 'BATCH_STATE_RUNNING'
+				? Math.min(total - 1, Math.floor((total * (Date.now() - job.startedAt)) / span))
+				: 0;
 		if (answered > 0) batchStats.successfulRequestCount = String(answered);
 		batchStats.pendingRequestCount = String(total - Math.max(0, answered));
 	}

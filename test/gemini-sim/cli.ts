@@ -18,7 +18,9 @@ function parseQuota(text: string | undefined) {
 /** '50' or '50:7': percent of images that misspell their quoted text, and the seed. */
 function parseMisrendering(text: string | undefined) {
 	const match = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(text?.trim() ?? '');
-	return match ? { percent: Number(match[1]), seed: match[2] === undefined ? undefined : Number(match[2]) } : undefined;
+	return match
+		? { percent: Number(match[1]), seed: match[2] === undefined ? undefined : Number(match[2]) }
+		: undefined;
 }
 
 async function main() {

@@ -6,7 +6,15 @@ import { extname, join } from 'node:path';
 import { readBody, send, sendJson } from './http';
 import type { BatchOutcome } from './batch';
 import type { SimState } from './state';
-import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, RecordedRequest, TextMisrendering } from './types';
+import type {
+	FaultSpec,
+	ImageFormat,
+	ImageTexture,
+	Quota,
+	RandomFaults,
+	RecordedRequest,
+	TextMisrendering,
+} from './types';
 
 /**
  * The control API, for a simulator running in another process (npm run gemini-sim, the e2e suite):
@@ -22,7 +30,12 @@ import type { FaultSpec, ImageFormat, ImageTexture, Quota, RandomFaults, Recorde
  *   GET  /__sim/photos/NAME  a photo from test/fixtures/photos, so example workflows run offline
  * No API key is needed, and these calls are not recorded.
  */
-export async function control(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL) {
+export async function control(
+	state: SimState,
+	req: IncomingMessage,
+	res: ServerResponse,
+	url: URL,
+) {
 	const body = await readBody(req);
 	const text = body.buffer.toString('utf8').trim();
 	let json: unknown;
@@ -55,12 +68,15 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 					batchOutcomes?: BatchOutcome[];
 				};
 				if (config.misrenderText !== undefined) state.setTextMisrendering(config.misrenderText);
-				if (Array.isArray(config.batchOutcomes)) state.batches.queueOutcomes(...config.batchOutcomes);
+				if (Array.isArray(config.batchOutcomes))
+					state.batches.queueOutcomes(...config.batchOutcomes);
 				if (config.quota !== undefined) state.quota = config.quota ?? undefined;
 				if (config.latencyMs !== undefined) state.latencyMs = Number(config.latencyMs);
 				if (config.batchDelayMs !== undefined) state.batchDelayMs = Number(config.batchDelayMs);
-				if (config.imageFormat === 'png' || config.imageFormat === 'jpeg') state.imageFormat = config.imageFormat;
-				if (config.imageTexture === 'flat' || config.imageTexture === 'noise') state.imageTexture = config.imageTexture;
+				if (config.imageFormat === 'png' || config.imageFormat === 'jpeg')
+					state.imageFormat = config.imageFormat;
+				if (config.imageTexture === 'flat' || config.imageTexture === 'noise')
+					state.imageTexture = config.imageTexture;
 				return sendJson(res, 200, {
 					latencyMs: state.latencyMs,
 					imageFormat: state.imageFormat,
@@ -73,7 +89,9 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 			case 'GET /__sim/requests': {
 				const since = Number(url.searchParams.get('since') ?? 0);
 				const withBodies = url.searchParams.get('bodies') !== '0';
-				const requests = state.requests.filter((r) => r.id > since).map((r) => redact(r, withBodies));
+				const requests = state.requests
+					.filter((r) => r.id > since)
+					.map((r) => redact(r, withBodies));
 				return sendJson(res, 200, requests);
 			}
 			case 'POST /__sim/reset':
@@ -81,8 +99,12 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 				return sendJson(res, 200, {});
 			case 'POST /__sim/teach': {
 				const facts = (json ?? {}) as { image?: string; text?: string[]; prompt?: string };
-				if (typeof facts.image !== 'string') throw new Error('Give the image as base64 in "image".');
-				await state.memory.teach(Buffer.from(facts.image, 'base64'), { text: facts.text, prompt: facts.prompt });
+				if (typeof facts.image !== 'string')
+					throw new Error('Give the image as base64 in "image".');
+				await state.memory.teach(Buffer.from(facts.image, 'base64'), {
+					text: facts.text,
+					prompt: facts.prompt,
+				});
 				return sendJson(res, 200, {});
 			}
 			case 'GET /__sim/stats':
@@ -96,12 +118,17 @@ export async function control(state: SimState, req: IncomingMessage, res: Server
 }
 
 const PHOTOS_DIR = join(__dirname, '..', 'fixtures', 'photos');
-const PHOTO_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };
+const PHOTO_TYPES: Record<string, string> = {
+	'.png': 'image/png',
+	'.jpg': 'image/jpeg',
+	'.jpeg': 'image/jpeg',
+};
 
 function servePhoto(res: ServerResponse, name: string) {
 	const type = PHOTO_TYPES[extname(name).toLowerCase()];
 	const file = join(PHOTOS_DIR, name);
-	if (!type || !existsSync(file)) return sendJson(res, 404, { error: { message: `No photo ${name}` } });
+	if (!type || !existsSync(file))
+		return sendJson(res, 404, { error: { message: `No photo ${name}` } });
 	return send(res, 200, type, readFileSync(file));
 }
 

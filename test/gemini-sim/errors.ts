@@ -18,7 +18,12 @@ export class SimHttpError extends Error {
 	}
 }
 
-export function googleError(code: number, status: string, message: string, details?: unknown[]): GoogleErrorBody {
+export function googleError(
+	code: number,
+	status: string,
+	message: string,
+	details?: unknown[],
+): GoogleErrorBody {
 	return { error: { code, message, status, ...(details ? { details } : {}) } };
 }
 
@@ -46,7 +51,11 @@ export function apiKeyInvalid(): SimHttpError {
 				domain: 'googleapis.com',
 				metadata: { service: 'generativelanguage.googleapis.com' },
 			},
-			{ '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message: INVALID_KEY },
+			{
+				'@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
+				locale: 'en-US',
+				message: INVALID_KEY,
+			},
 		]),
 	);
 }

@@ -30,7 +30,9 @@ describe('error answers', () => {
 		const real = fixture('real_429_gemini-api_RetryInfo_58s.json');
 		const body = error.body!.error;
 		expect(body.status).toBe('RESOURCE_EXHAUSTED');
-		expect(body.details!.map((d) => d['@type'])).toEqual(real.error.details.map((d: Record<string, unknown>) => d['@type']));
+		expect(body.details!.map((d) => d['@type'])).toEqual(
+			real.error.details.map((d: Record<string, unknown>) => d['@type']),
+		);
 		expect(body.details![1]).toEqual({
 			'@type': 'type.googleapis.com/google.rpc.QuotaFailure',
 			violations: [
@@ -42,7 +44,10 @@ describe('error answers', () => {
 				},
 			],
 		});
-		expect(body.details![2]).toEqual({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '0.35s' });
+		expect(body.details![2]).toEqual({
+			'@type': 'type.googleapis.com/google.rpc.RetryInfo',
+			retryDelay: '0.35s',
+		});
 		expect(body.message).toMatch(/^You exceeded your current quota/);
 		expect(body.message).toMatch(/Please retry in 0\.35s\.$/);
 		// The next request is answered normally.
@@ -53,11 +58,17 @@ describe('error answers', () => {
 		sim.inject('429-no-details');
 		const error = await failure(generate());
 		expect(error.status).toBe(429);
-		expect(error.body).toEqual(fixture('real_429_vertex_gemini-3-pro-image-preview_no-details.json'));
+		expect(error.body).toEqual(
+			fixture('real_429_vertex_gemini-3-pro-image-preview_no-details.json'),
+		);
 	});
 
 	it.each([
-		['500', 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'],
+		[
+			'500',
+			'INTERNAL',
+			'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+		],
 		['503', 'UNAVAILABLE', 'The model is overloaded. Please try again later.'],
 	])('%s', async (kind, status, message) => {
 		sim.inject(kind);
@@ -68,10 +79,13 @@ describe('error answers', () => {
 
 	it('sends retry-after when asked', async () => {
 		sim.inject({ kind: '503', retryAfter: 2 });
-		const response = await fetch(`${sim.url}/v1beta/models/gemini-3.1-flash-image:generateContent?key=${sim.apiKey}`, {
-			method: 'POST',
-			body: JSON.stringify({ contents: [{ parts: [{ text: 'x' }] }] }),
-		});
+		const response = await fetch(
+			`${sim.url}/v1beta/models/gemini-3.1-flash-image:generateContent?key=${sim.apiKey}`,
+			{
+				method: 'POST',
+				body: JSON.stringify({ contents: [{ parts: [{ text: 'x' }] }] }),
+			},
+		);
 		expect(response.status).toBe(503);
 		expect(response.headers.get('retry-after')).toBe('2');
 	});
@@ -80,7 +94,11 @@ describe('error answers', () => {
 		sim.inject('html');
 		const error = await failure(generate());
 		expect(error.status).toBe(502);
-		expect(error.body?.error).toMatchObject({ code: 502, status: 'Bad Gateway', message: expect.stringContaining('Error 502 (Server Error)') });
+		expect(error.body?.error).toMatchObject({
+			code: 502,
+			status: 'Bad Gateway',
+			message: expect.stringContaining('Error 502 (Server Error)'),
+		});
 	});
 
 	it('malformed-json is a 200 the SDK cannot parse', async () => {
@@ -111,7 +129,12 @@ describe('delays', () => {
 	it('hang holds the request until the client gives up, and records the abort', async () => {
 		sim.inject('hang');
 		const started = Date.now();
-		const error = await failure(client(sim, { timeout: 300 }).models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'x' }));
+		const error = await failure(
+			client(sim, { timeout: 300 }).models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: 'x',
+			}),
+		);
 		// In Jest the abort DOMException comes from another realm, so the SDK wraps it in an Error.
 		expect(`${error.name} ${error.message}`).toMatch(/abort/i);
 		expect(Date.now() - started).toBeLessThan(2000);
@@ -123,7 +146,9 @@ describe('delays', () => {
 	it('does not keep stop() waiting', async () => {
 		const own = await GeminiSim.start();
 		own.inject('hang');
-		const pending = failure(client(own).models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'x' }));
+		const pending = failure(
+			client(own).models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'x' }),
+		);
 		await waitFor(() => own.inFlight === 1);
 		const started = Date.now();
 		await own.stop();
@@ -144,7 +169,8 @@ describe('delays', () => {
 			await Promise.all([generate('a'), generate('b'), generate('c')]);
 			expect(sim.maxInFlight).toBe(3);
 			expect(sim.inFlight).toBe(0);
-			for (const r of sim.generateRequests) expect(r.endedAt - r.startedAt).toBeGreaterThanOrEqual(140);
+			for (const r of sim.generateRequests)
+				expect(r.endedAt - r.startedAt).toBeGreaterThanOrEqual(140);
 		} finally {
 			sim.setLatency(0);
 		}
@@ -158,7 +184,11 @@ describe('answers without an image (HTTP 200)', () => {
 		expect(response.candidates).toBeUndefined();
 		expect(response.promptFeedback?.blockReason).toBe('PROHIBITED_CONTENT');
 		const recorded = fixture('vercel-ai_issue-19758-image-prompt-block.json');
-		expect(Object.keys(response).filter((k) => k !== 'sdkHttpResponse').sort()).toEqual(Object.keys(recorded).sort());
+		expect(
+			Object.keys(response)
+				.filter((k) => k !== 'sdkHttpResponse')
+				.sort(),
+		).toEqual(Object.keys(recorded).sort());
 	});
 
 	it('prompt-block with another reason', async () => {
@@ -176,7 +206,9 @@ describe('answers without an image (HTTP 200)', () => {
 	it('no-image: empty content and NO_IMAGE, like the live capture', async () => {
 		sim.inject('no-image');
 		const response = await generate();
-		expect(response.candidates).toEqual(fixture('vercel-ai_google-image-no-image-live.json').candidates);
+		expect(response.candidates).toEqual(
+			fixture('vercel-ai_google-image-no-image-live.json').candidates,
+		);
 	});
 
 	it('text-only: one text part refusing in words', async () => {
@@ -195,7 +227,11 @@ describe('answers without an image (HTTP 200)', () => {
 	it('are still checked first: a bad request stays a 400', async () => {
 		sim.inject('prompt-block');
 		const error = await failure(
-			client(sim).models.generateContent({ model: 'gemini-3-pro-image', contents: 'x', config: { imageConfig: { imageSize: '1k' } } }),
+			client(sim).models.generateContent({
+				model: 'gemini-3-pro-image',
+				contents: 'x',
+				config: { imageConfig: { imageSize: '1k' } },
+			}),
 		);
 		expect(error.status).toBe(400);
 	});
@@ -203,7 +239,10 @@ describe('answers without an image (HTTP 200)', () => {
 
 describe('replay of recordings', () => {
 	it('merges the js-genai stream recording into one response for generateContent', async () => {
-		sim.inject({ kind: 'replay', file: 'js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation' });
+		sim.inject({
+			kind: 'replay',
+			file: 'js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation',
+		});
 		const response = await generate();
 		const parts = partsOf(response);
 		expect(parts.map((p) => (p.text !== undefined ? 'text' : 'image'))).toEqual(['text', 'image']);
@@ -213,16 +252,24 @@ describe('replay of recordings', () => {
 	});
 
 	it('streams the recorded chunks for streamGenerateContent', async () => {
-		sim.inject('replay:js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation');
+		sim.inject(
+			'replay:js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation',
+		);
 		const chunks = [];
-		for await (const chunk of await client(sim).models.generateContentStream({ model: 'gemini-3.1-flash-image', contents: 'x' })) {
+		for await (const chunk of await client(sim).models.generateContentStream({
+			model: 'gemini-3.1-flash-image',
+			contents: 'x',
+		})) {
 			chunks.push(chunk);
 		}
 		expect(chunks).toHaveLength(5);
 	});
 
 	it('replays SSE chunk files and recorded errors with their status', async () => {
-		sim.inject('replay:vercel-ai_issue-10660-image-thought-signature.chunks.txt', 'replay:real_429_gemini-api_RetryInfo_58s');
+		sim.inject(
+			'replay:vercel-ai_issue-10660-image-thought-signature.chunks.txt',
+			'replay:real_429_gemini-api_RetryInfo_58s',
+		);
 		const response = await generate();
 		expect(response.modelVersion).toBe('gemini-3-pro-image-preview');
 		expect(partsOf(response)[0].thoughtSignature).toBe('live-image-thought-signature');
@@ -234,9 +281,19 @@ describe('replay of recordings', () => {
 
 describe('prompt directives', () => {
 	it.each([
-		['[[sim:prompt-block]]', (r: Awaited<ReturnType<typeof generate>>) => r.promptFeedback?.blockReason === 'PROHIBITED_CONTENT'],
-		['[[sim:prompt-block:OTHER]]', (r: Awaited<ReturnType<typeof generate>>) => r.promptFeedback?.blockReason === 'OTHER'],
-		['[[sim:no-image]]', (r: Awaited<ReturnType<typeof generate>>) => r.candidates?.[0].finishReason === 'NO_IMAGE'],
+		[
+			'[[sim:prompt-block]]',
+			(r: Awaited<ReturnType<typeof generate>>) =>
+				r.promptFeedback?.blockReason === 'PROHIBITED_CONTENT',
+		],
+		[
+			'[[sim:prompt-block:OTHER]]',
+			(r: Awaited<ReturnType<typeof generate>>) => r.promptFeedback?.blockReason === 'OTHER',
+		],
+		[
+			'[[sim:no-image]]',
+			(r: Awaited<ReturnType<typeof generate>>) => r.candidates?.[0].finishReason === 'NO_IMAGE',
+		],
 		['[[sim:text-only]]', (r: Awaited<ReturnType<typeof generate>>) => partsOf(r).length === 1],
 	])('%s', async (directive, check) => {
 		expect(check(await generate(`a cat ${directive}`))).toBe(true);
@@ -244,7 +301,10 @@ describe('prompt directives', () => {
 
 	it('[[sim:429:0.2s]] sets the retry delay', async () => {
 		const error = await failure(generate('a cat [[sim:429:0.2s]]'));
-		expect(error.body?.error.details?.[2]).toEqual({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '0.2s' });
+		expect(error.body?.error.details?.[2]).toEqual({
+			'@type': 'type.googleapis.com/google.rpc.RetryInfo',
+			retryDelay: '0.2s',
+		});
 	});
 
 	it('[[sim:slow:300]] delays one request, and the image keeps the whole prompt', async () => {
@@ -281,7 +341,12 @@ describe('random faults', () => {
 			sim.setRandomFaults({ percent: 50, kinds: ['503', 'no-content'], seed: 42 });
 			const outcomes = [];
 			for (let i = 0; i < 20; i++) {
-				outcomes.push(await generate(`r${i}`).then((r) => r.candidates?.[0].content ? 'ok' : 'empty', (e) => String(e.status)));
+				outcomes.push(
+					await generate(`r${i}`).then(
+						(r) => (r.candidates?.[0].content ? 'ok' : 'empty'),
+						(e) => String(e.status),
+					),
+				);
 			}
 			return outcomes;
 		};
@@ -316,23 +381,35 @@ describe('fault specs', () => {
 
 describe('the control API', () => {
 	const control = async (method: string, path: string, body?: unknown) => {
-		const response = await fetch(`${sim.url}/__sim/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+		const response = await fetch(`${sim.url}/__sim/${path}`, {
+			method,
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
 		return { status: response.status, json: await readJson(response) };
 	};
 
 	it('injects faults, lists requests without the key, counts, and resets', async () => {
-		expect(await control('POST', 'inject', ['503', { kind: '429', retryDelay: '0.1s' }])).toEqual({ status: 200, json: { queued: 2 } });
+		expect(await control('POST', 'inject', ['503', { kind: '429', retryDelay: '0.1s' }])).toEqual({
+			status: 200,
+			json: { queued: 2 },
+		});
 		expect((await failure(generate())).status).toBe(503);
 		expect((await failure(generate())).status).toBe(429);
 		await generate('fine');
 
 		const { json: requests } = await control('GET', 'requests');
-		expect(requests.map((r: { status: number; fault?: string }) => [r.status, r.fault ?? null])).toEqual([
+		expect(
+			requests.map((r: { status: number; fault?: string }) => [r.status, r.fault ?? null]),
+		).toEqual([
 			[503, '503'],
 			[429, '429'],
 			[200, null],
 		]);
-		expect(requests[2]).toMatchObject({ action: 'generateContent', model: 'gemini-3.1-flash-image', apiVersion: 'v1beta' });
+		expect(requests[2]).toMatchObject({
+			action: 'generateContent',
+			model: 'gemini-3.1-flash-image',
+			apiVersion: 'v1beta',
+		});
 		expect(requests[2].headers['x-goog-api-key']).toBe('<redacted>');
 		expect(JSON.stringify(requests)).not.toContain(sim.apiKey);
 		const newer = (await control('GET', 'requests?bodies=0&since=2')).json;
@@ -362,14 +439,19 @@ describe('the control API', () => {
 		const { json } = await control('POST', 'config', { imageFormat: 'jpeg', latencyMs: 0 });
 		expect(json).toMatchObject({ imageFormat: 'jpeg', latencyMs: 0 });
 		try {
-			expect(partsOf(await generate()).find((p) => p.inlineData)?.inlineData?.mimeType).toBe('image/jpeg');
+			expect(partsOf(await generate()).find((p) => p.inlineData)?.inlineData?.mimeType).toBe(
+				'image/jpeg',
+			);
 		} finally {
 			await control('POST', 'config', { imageFormat: 'png' });
 		}
 	});
 
 	it('says what is wrong with a bad fault', async () => {
-		expect(await control('POST', 'inject', [{ kind: 'teapot' }])).toMatchObject({ status: 400, json: { error: { message: expect.stringMatching(/Unknown fault kind/) } } });
+		expect(await control('POST', 'inject', [{ kind: 'teapot' }])).toMatchObject({
+			status: 400,
+			json: { error: { message: expect.stringMatching(/Unknown fault kind/) } },
+		});
 	});
 });
 

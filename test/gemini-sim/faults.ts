@@ -32,7 +32,13 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 ];
 
 /** Kinds answered with HTTP 200 and a well-formed body, decided after the request passed validation. */
-const CONTENT_KINDS = new Set<FaultKind>(['prompt-block', 'image-safety', 'no-image', 'text-only', 'no-content']);
+const CONTENT_KINDS = new Set<FaultKind>([
+	'prompt-block',
+	'image-safety',
+	'no-image',
+	'text-only',
+	'no-content',
+]);
 
 /** Kinds that only delay a normal answer. */
 const DELAY_KINDS = new Set<FaultKind>(['slow', 'hang']);
@@ -46,11 +52,20 @@ export function isDelayFault(fault: Fault): boolean {
 	return DELAY_KINDS.has(fault.kind);
 }
 
-const KEYS = new Set(['retryDelay', 'retryAfter', 'ms', 'blockReason', 'text', 'file', 'quotaValue']);
+const KEYS = new Set([
+	'retryDelay',
+	'retryAfter',
+	'ms',
+	'blockReason',
+	'text',
+	'file',
+	'quotaValue',
+]);
 
 export function parseFault(spec: FaultSpec): Fault {
 	if (typeof spec !== 'string') {
-		if (!spec || !FAULT_KINDS.includes(spec.kind)) throw new Error(`Unknown fault kind: ${JSON.stringify(spec)}`);
+		if (!spec || !FAULT_KINDS.includes(spec.kind))
+			throw new Error(`Unknown fault kind: ${JSON.stringify(spec)}`);
 		return { ...spec };
 	}
 	const [kind, ...args] = spec.trim().split(':');
@@ -120,19 +135,28 @@ export const IMAGE_SAFETY_MESSAGE =
 	'was an error, send feedback.';
 
 /** The candidate list (or prompt feedback) of a content fault; usage and ids are added by the caller. */
-export function contentFaultBody(fault: Fault, textSignature?: (text: string) => string): Record<string, unknown> {
+export function contentFaultBody(
+	fault: Fault,
+	textSignature?: (text: string) => string,
+): Record<string, unknown> {
 	switch (fault.kind) {
 		case 'prompt-block':
 			return { promptFeedback: { blockReason: fault.blockReason ?? 'PROHIBITED_CONTENT' } };
 		case 'image-safety':
-			return { candidates: [{ finishReason: 'IMAGE_SAFETY', finishMessage: IMAGE_SAFETY_MESSAGE, index: 0 }] };
+			return {
+				candidates: [
+					{ finishReason: 'IMAGE_SAFETY', finishMessage: IMAGE_SAFETY_MESSAGE, index: 0 },
+				],
+			};
 		case 'no-image':
 			return { candidates: [{ content: {}, finishReason: 'NO_IMAGE', index: 0 }] };
 		case 'text-only': {
 			const text = fault.text ?? DEFAULT_REFUSAL;
 			const part: Record<string, unknown> = { text };
 			if (textSignature) part.thoughtSignature = textSignature(text);
-			return { candidates: [{ content: { parts: [part], role: 'model' }, finishReason: 'STOP', index: 0 }] };
+			return {
+				candidates: [{ content: { parts: [part], role: 'model' }, finishReason: 'STOP', index: 0 }],
+			};
 		}
 		case 'no-content':
 			return { candidates: [{ finishReason: 'STOP', index: 0 }] };

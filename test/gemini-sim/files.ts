@@ -45,17 +45,29 @@ export class FileStore {
 	}
 
 	/** X-Goog-Upload-Command: start. Returns the upload URL for the chunks. */
-	start(apiVersion: string, body: unknown, headers: Record<string, string | string[] | undefined>): string {
+	start(
+		apiVersion: string,
+		body: unknown,
+		headers: Record<string, string | string[] | undefined>,
+	): string {
 		if (String(headers['x-goog-upload-protocol']).toLowerCase() !== 'resumable') {
-			throw invalidArgument('This server only accepts the resumable upload protocol (X-Goog-Upload-Protocol: resumable).');
+			throw invalidArgument(
+				'This server only accepts the resumable upload protocol (X-Goog-Upload-Protocol: resumable).',
+			);
 		}
-		const file = ((body as { file?: Record<string, unknown> } | undefined)?.file ?? {}) as Record<string, unknown>;
+		const file = ((body as { file?: Record<string, unknown> } | undefined)?.file ?? {}) as Record<
+			string,
+			unknown
+		>;
 		const mimeType = String(headers['x-goog-upload-header-content-type'] ?? file.mimeType ?? '');
 		if (!mimeType) throw invalidArgument('Missing MIME type for the uploaded file.');
 		const length = headers['x-goog-upload-header-content-length'] ?? file.sizeBytes;
 		const requested = typeof file.name === 'string' ? file.name.replace(/^files\//, '') : undefined;
 		if (requested && this.files.has(requested)) {
-			throw new SimHttpError(409, googleError(409, 'ALREADY_EXISTS', `File files/${requested} already exists.`));
+			throw new SimHttpError(
+				409,
+				googleError(409, 'ALREADY_EXISTS', `File files/${requested} already exists.`),
+			);
 		}
 		const uploadId = randomBytes(18).toString('base64url');
 		this.sessions.set(uploadId, {
@@ -78,7 +90,9 @@ export class FileStore {
 		if (commands.includes('query')) return { status: 'active', received: session.received };
 		if (commands.includes('upload')) {
 			if (offset !== session.received) {
-				throw invalidArgument(`Invalid X-Goog-Upload-Offset ${offset}; ${session.received} bytes were received so far.`);
+				throw invalidArgument(
+					`Invalid X-Goog-Upload-Offset ${offset}; ${session.received} bytes were received so far.`,
+				);
 			}
 			session.chunks.push(data);
 			session.received += data.length;
@@ -86,7 +100,9 @@ export class FileStore {
 		if (!commands.includes('finalize')) return { status: 'active', received: session.received };
 		this.sessions.delete(uploadId);
 		if (session.expectedBytes !== undefined && session.expectedBytes !== session.received) {
-			throw invalidArgument(`Upload ended after ${session.received} of ${session.expectedBytes} bytes.`);
+			throw invalidArgument(
+				`Upload ended after ${session.received} of ${session.expectedBytes} bytes.`,
+			);
 		}
 		const file = this.add(Buffer.concat(session.chunks), session.mimeType, {
 			id: session.id,
@@ -95,7 +111,11 @@ export class FileStore {
 		return { status: 'final', received: session.received, file };
 	}
 
-	add(data: Buffer, mimeType: string, options: { id?: string; displayName?: string; generated?: boolean } = {}): SimFile {
+	add(
+		data: Buffer,
+		mimeType: string,
+		options: { id?: string; displayName?: string; generated?: boolean } = {},
+	): SimFile {
 		const id = options.id ?? randomBytes(9).toString('hex').slice(0, 12);
 		const file: SimFile = {
 			id,
@@ -111,7 +131,10 @@ export class FileStore {
 
 	get(id: string): SimFile {
 		const file = this.files.get(id);
-		if (!file) throw permissionDenied(`You do not have permission to access the File ${id} or it may not exist.`);
+		if (!file)
+			throw permissionDenied(
+				`You do not have permission to access the File ${id} or it may not exist.`,
+			);
 		return file;
 	}
 
@@ -146,7 +169,9 @@ export class FileStore {
 			createTime: file.createTime,
 			updateTime: file.createTime,
 			expirationTime: new Date(created + HOURS_48).toISOString(),
-			sha256Hash: Buffer.from(createHash('sha256').update(file.data).digest('hex')).toString('base64'),
+			sha256Hash: Buffer.from(createHash('sha256').update(file.data).digest('hex')).toString(
+				'base64',
+			),
 			uri: `${this.baseUrl()}/${apiVersion}/files/${file.id}`,
 			downloadUri: `${this.baseUrl()}/${apiVersion}/files/${file.id}:download?alt=media`,
 			state: 'ACTIVE',

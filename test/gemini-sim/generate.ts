@@ -28,14 +28,22 @@ export interface AnswerEnv {
 type Part = Record<string, unknown>;
 
 /** A successful GenerateContentResponse for a request that passed validation. */
-export async function answer(env: AnswerEnv, model: SimModel, parsed: ParsedRequest): Promise<Record<string, unknown>> {
+export async function answer(
+	env: AnswerEnv,
+	model: SimModel,
+	parsed: ParsedRequest,
+): Promise<Record<string, unknown>> {
 	const parts: Part[] = [];
 	const thoughts = model.thinks && parsed.includeThoughts;
 	const wantsImage = model.image && parsed.modalities.includes('IMAGE');
 	const wantsText = parsed.modalities.includes('TEXT');
 	const snippet = shorten(parsed.prompt);
 
-	if (thoughts) parts.push({ text: `**Planning the answer**\n\nWorking out how to respond to: ${snippet}`, thought: true });
+	if (thoughts)
+		parts.push({
+			text: `**Planning the answer**\n\nWorking out how to respond to: ${snippet}`,
+			thought: true,
+		});
 
 	let imageTokens = 0;
 	let image: Part | undefined;
@@ -59,7 +67,9 @@ export async function answer(env: AnswerEnv, model: SimModel, parsed: ParsedRequ
 		});
 		text = typeof verdict === 'string' ? verdict : JSON.stringify(verdict);
 	} else if (wantsText) {
-		text = model.image ? `Here is the image you asked for: ${snippet}` : `Simulated answer from ${model.id}: ${snippet}`;
+		text = model.image
+			? `Here is the image you asked for: ${snippet}`
+			: `Simulated answer from ${model.id}: ${snippet}`;
 	}
 	if (text !== undefined) {
 		const part: Part = { text };
@@ -68,7 +78,11 @@ export async function answer(env: AnswerEnv, model: SimModel, parsed: ParsedRequ
 	}
 	if (image) parts.push(image);
 
-	const candidate: Record<string, unknown> = { content: { parts, role: 'model' }, finishReason: 'STOP', index: 0 };
+	const candidate: Record<string, unknown> = {
+		content: { parts, role: 'model' },
+		finishReason: 'STOP',
+		index: 0,
+	};
 	if (parsed.googleSearch) candidate.groundingMetadata = grounding(snippet);
 	const textTokens = text === undefined ? 0 : tokens(text);
 	return {
@@ -123,7 +137,15 @@ async function renderFinalImage(
 	const size = parsed.imageSize ?? '1K';
 	const [width, height] = pixelSize(model, aspectRatio, size);
 	const writtenText = env.writtenText?.(parsed.prompt);
-	const common = { prompt: parsed.prompt, model: model.id, format: env.imageFormat, inputs, texture: env.imageTexture, textures: env.textures, writtenText };
+	const common = {
+		prompt: parsed.prompt,
+		model: model.id,
+		format: env.imageFormat,
+		inputs,
+		texture: env.imageTexture,
+		textures: env.textures,
+		writtenText,
+	};
 	const mimeType = mimeTypeOf(env.imageFormat);
 	const final = await renderImage({ ...common, width, height });
 	env.memory?.rememberPrompt(parsed.prompt, writtenText);
@@ -145,16 +167,22 @@ async function renderFinalImage(
 async function inputSize(image: Buffer): Promise<{ width: number; height: number }> {
 	try {
 		const meta = await sharp(image).metadata();
-		return { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height };
+		return {
+			width: meta.autoOrient?.width ?? meta.width,
+			height: meta.autoOrient?.height ?? meta.height,
+		};
 	} catch {
 		throw unreadableImage();
 	}
 }
 
 function systemText(request: ParsedRequest['request']): string {
-	const instruction = request.systemInstruction as { parts?: Array<{ text?: unknown }> } | string | undefined;
+	const instruction = request.systemInstruction as
+		{ parts?: Array<{ text?: unknown }> } | string | undefined;
 	if (typeof instruction === 'string') return instruction;
-	return (instruction?.parts ?? []).map((p) => (typeof p.text === 'string' ? p.text : '')).join('\n');
+	return (instruction?.parts ?? [])
+		.map((p) => (typeof p.text === 'string' ? p.text : ''))
+		.join('\n');
 }
 
 function tokens(text: string): number {
@@ -185,7 +213,9 @@ function usage(
 		total += candidatesTokenCount;
 	}
 	if (answered && model.thinks) {
-		const hash = createHash('sha256').update(parsed?.prompt ?? '').digest();
+		const hash = createHash('sha256')
+			.update(parsed?.prompt ?? '')
+			.digest();
 		result.thoughtsTokenCount = 120 + (hash.readUInt16BE(0) % 200);
 		total += result.thoughtsTokenCount as number;
 	}
@@ -217,5 +247,8 @@ function grounding(query: string): Record<string, unknown> {
 }
 
 function escapeHtml(text: string): string {
-	return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+	return text.replace(
+		/[&<>"]/g,
+		(c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string,
+	);
 }

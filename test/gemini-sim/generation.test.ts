@@ -18,7 +18,10 @@ async function imageSize(model: string, aspectRatio: string, imageSize?: string)
 	const response = await client(sim).models.generateContent({
 		model,
 		contents: `a lighthouse, ${aspectRatio} ${imageSize ?? ''}`,
-		config: { responseModalities: ['IMAGE'], imageConfig: { aspectRatio, ...(imageSize ? { imageSize } : {}) } },
+		config: {
+			responseModalities: ['IMAGE'],
+			imageConfig: { aspectRatio, ...(imageSize ? { imageSize } : {}) },
+		},
 	});
 	const meta = await sharp(finalImage(response)).metadata();
 	return `${meta.width}x${meta.height}`;
@@ -36,7 +39,12 @@ const GEMINI3_1K: Record<string, string> = {
 	'16:9': '1376x768',
 	'21:9': '1584x672',
 };
-const FLASH_EXTRA_1K: Record<string, string> = { '1:4': '512x2048', '4:1': '2048x512', '1:8': '384x3072', '8:1': '3072x384' };
+const FLASH_EXTRA_1K: Record<string, string> = {
+	'1:4': '512x2048',
+	'4:1': '2048x512',
+	'1:8': '384x3072',
+	'8:1': '3072x384',
+};
 const scaled = (size: string, factor: number) =>
 	size
 		.split('x')
@@ -74,9 +82,12 @@ describe('pixel sizes, as published', () => {
 		expect(await imageSize('gemini-3-pro-image', ratio, size)).toBe(expected);
 	});
 
-	it.each(Object.entries(GEMINI3_1K))('gemini-3.1-flash-lite-image %s is %s', async (ratio, expected) => {
-		expect(await imageSize('gemini-3.1-flash-lite-image', ratio, '1K')).toBe(expected);
-	});
+	it.each(Object.entries(GEMINI3_1K))(
+		'gemini-3.1-flash-lite-image %s is %s',
+		async (ratio, expected) => {
+			expect(await imageSize('gemini-3.1-flash-lite-image', ratio, '1K')).toBe(expected);
+		},
+	);
 
 	it.each([
 		['1:1', '1024x1024'],
@@ -104,11 +115,17 @@ describe('pixel sizes, as published', () => {
 describe('what the image shows', () => {
 	it('is a PNG filled with the colour of the prompt, which it carries in a tEXt chunk', async () => {
 		const prompt = 'a red fox in the snow';
-		const response = await client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: prompt });
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-3.1-flash-image',
+			contents: prompt,
+		});
 		const image = finalImage(response);
 		const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
-		const centre = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
-		expect([data[centre], data[centre + 1], data[centre + 2]]).toEqual(Object.values(colourForPrompt(prompt)));
+		const centre =
+			(Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
+		expect([data[centre], data[centre + 1], data[centre + 2]]).toEqual(
+			Object.values(colourForPrompt(prompt)),
+		);
 		expect(GeminiSim.promptOf(image)).toBe(prompt);
 		expect(readImageText(image)).toMatchObject({ prompt, model: 'gemini-3.1-flash-image' });
 		expect(image.toString('latin1')).toContain('trainedAlgorithmicMedia');
@@ -116,14 +133,19 @@ describe('what the image shows', () => {
 
 	it('keeps a prompt outside Latin-1 intact', async () => {
 		const prompt = 'ein Bananenbrot 🍌 — 香蕉';
-		const response = await client(sim).models.generateContent({ model: 'gemini-3-pro-image', contents: prompt });
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-3-pro-image',
+			contents: prompt,
+		});
 		expect(GeminiSim.promptOf(finalImage(response))).toBe(prompt);
 	});
 
 	it('differs between prompts', async () => {
 		const ai = client(sim);
 		const [a, b] = await Promise.all(
-			['a cat', 'a dog'].map((contents) => ai.models.generateContent({ model: 'gemini-3.1-flash-image', contents })),
+			['a cat', 'a dog'].map((contents) =>
+				ai.models.generateContent({ model: 'gemini-3.1-flash-image', contents }),
+			),
 		);
 		expect(finalImage(a).equals(finalImage(b))).toBe(false);
 	});
@@ -132,7 +154,15 @@ describe('what the image shows', () => {
 		const input = await solidPng(1600, 900, { r: 0, g: 0, b: 255 });
 		const response = await client(sim).models.generateContent({
 			model: 'gemini-3.1-flash-image',
-			contents: [{ role: 'user', parts: [{ text: 'make it cosy' }, { inlineData: { mimeType: 'image/png', data: input.toString('base64') } }] }],
+			contents: [
+				{
+					role: 'user',
+					parts: [
+						{ text: 'make it cosy' },
+						{ inlineData: { mimeType: 'image/png', data: input.toString('base64') } },
+					],
+				},
+			],
 		});
 		const image = sharp(finalImage(response));
 		expect(await image.metadata()).toMatchObject({ width: 1376, height: 768 });
@@ -145,16 +175,33 @@ describe('what the image shows', () => {
 		const edit = (model: string) =>
 			client(sim).models.generateContent({
 				model,
-				contents: [{ role: 'user', parts: [{ text: 'extend it' }, { inlineData: { mimeType: 'image/png', data: input.toString('base64') } }] }],
+				contents: [
+					{
+						role: 'user',
+						parts: [
+							{ text: 'extend it' },
+							{ inlineData: { mimeType: 'image/png', data: input.toString('base64') } },
+						],
+					},
+				],
 			});
-		expect(await sharp(finalImage(await edit('gemini-3.1-flash-image'))).metadata()).toMatchObject({ width: 512, height: 2048 });
-		expect(await sharp(finalImage(await edit('gemini-3-pro-image'))).metadata()).toMatchObject({ width: 768, height: 1376 });
+		expect(await sharp(finalImage(await edit('gemini-3.1-flash-image'))).metadata()).toMatchObject({
+			width: 512,
+			height: 2048,
+		});
+		expect(await sharp(finalImage(await edit('gemini-3-pro-image'))).metadata()).toMatchObject({
+			width: 768,
+			height: 1376,
+		});
 	});
 
 	it('answers JPEG when the simulator is set to', async () => {
 		sim.setImageFormat('jpeg');
 		try {
-			const response = await client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'a jpeg' });
+			const response = await client(sim).models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: 'a jpeg',
+			});
 			const part = partsOf(response).find((p) => p.inlineData && !p.thought);
 			expect(part?.inlineData?.mimeType).toBe('image/jpeg');
 			const image = finalImage(response);
@@ -169,8 +216,14 @@ describe('what the image shows', () => {
 describe('the shape of an answer', () => {
 	it('gives text and image by default, with usage, model version and a fresh response id', async () => {
 		const ai = client(sim);
-		const first = await ai.models.generateContent({ model: 'gemini-2.5-flash-image', contents: 'a boat' });
-		const second = await ai.models.generateContent({ model: 'gemini-2.5-flash-image', contents: 'a boat' });
+		const first = await ai.models.generateContent({
+			model: 'gemini-2.5-flash-image',
+			contents: 'a boat',
+		});
+		const second = await ai.models.generateContent({
+			model: 'gemini-2.5-flash-image',
+			contents: 'a boat',
+		});
 		const parts = partsOf(first);
 		expect(parts.map((p) => Object.keys(p).sort())).toEqual([['text'], ['inlineData']]);
 		expect(first.candidates?.[0].finishReason).toBe('STOP');
@@ -190,7 +243,15 @@ describe('the shape of an answer', () => {
 		const input = await solidPng(64, 64, { r: 1, g: 2, b: 3 });
 		const response = await client(sim).models.generateContent({
 			model: 'gemini-3-pro-image',
-			contents: [{ role: 'user', parts: [{ text: 'x' }, { inlineData: { mimeType: 'image/png', data: input.toString('base64') } }] }],
+			contents: [
+				{
+					role: 'user',
+					parts: [
+						{ text: 'x' },
+						{ inlineData: { mimeType: 'image/png', data: input.toString('base64') } },
+					],
+				},
+			],
 			config: { responseModalities: ['IMAGE'], imageConfig: { imageSize: '4K' } },
 		});
 		const usage = response.usageMetadata!;
@@ -199,7 +260,9 @@ describe('the shape of an answer', () => {
 			{ modality: 'IMAGE', tokenCount: 560 },
 		]);
 		expect(usage.candidatesTokensDetails).toEqual([{ modality: 'IMAGE', tokenCount: 2000 }]);
-		expect(usage.totalTokenCount).toBe(usage.promptTokenCount! + usage.candidatesTokenCount! + usage.thoughtsTokenCount!);
+		expect(usage.totalTokenCount).toBe(
+			usage.promptTokenCount! + usage.candidatesTokenCount! + usage.thoughtsTokenCount!,
+		);
 	});
 
 	it('leaves out the text part when only IMAGE is asked for', async () => {
@@ -220,7 +283,10 @@ describe('the shape of an answer', () => {
 		});
 		const grounding = response.candidates?.[0].groundingMetadata;
 		expect(grounding?.webSearchQueries).toEqual(['the weather in Lisbon today as an infographic']);
-		expect(grounding?.groundingChunks?.[0].web).toMatchObject({ uri: expect.stringMatching(/^https:\/\//), title: expect.any(String) });
+		expect(grounding?.groundingChunks?.[0].web).toMatchObject({
+			uri: expect.stringMatching(/^https:\/\//),
+			title: expect.any(String),
+		});
 		expect(grounding?.searchEntryPoint?.renderedContent).toContain('<div');
 	});
 
@@ -233,16 +299,30 @@ describe('the shape of an answer', () => {
 		const chunks = [];
 		for await (const chunk of stream) chunks.push(chunk);
 		expect(chunks).toHaveLength(4);
-		expect(chunks.map((c) => c.candidates?.[0].finishReason)).toEqual([undefined, undefined, undefined, 'STOP']);
+		expect(chunks.map((c) => c.candidates?.[0].finishReason)).toEqual([
+			undefined,
+			undefined,
+			undefined,
+			'STOP',
+		]);
 		const last = partsOf(chunks[3])[0];
-		expect(GeminiSim.promptOf(Buffer.from(last.inlineData!.data!, 'base64'))).toBe('a streamed banana');
-		expect(sim.requests[0]).toMatchObject({ action: 'streamGenerateContent', query: { alt: 'sse' }, status: 200 });
+		expect(GeminiSim.promptOf(Buffer.from(last.inlineData!.data!, 'base64'))).toBe(
+			'a streamed banana',
+		);
+		expect(sim.requests[0]).toMatchObject({
+			action: 'streamGenerateContent',
+			query: { alt: 'sse' },
+			status: 200,
+		});
 	});
 });
 
 describe('text models', () => {
 	it('answer in words', async () => {
-		const response = await client(sim).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hello' });
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-2.5-flash',
+			contents: 'hello',
+		});
 		expect(response.text).toContain('hello');
 	});
 
@@ -263,7 +343,11 @@ describe('text models', () => {
 				},
 			},
 		});
-		expect(JSON.parse(response.text!)).toEqual({ verdict: 'pass', score: 5, issues: ['issues1 (simulated)'] });
+		expect(JSON.parse(response.text!)).toEqual({
+			verdict: 'pass',
+			score: 5,
+			issues: ['issues1 (simulated)'],
+		});
 	});
 
 	it('ask sim.judge for the verdict, which sees the request and the JSON schema', async () => {
@@ -271,7 +355,9 @@ describe('text models', () => {
 		const previous = sim.judge;
 		sim.judge = (request, context) => {
 			seen.push(context.schema);
-			return { verdict: request.contents?.[0]?.parts?.[0]?.text === 'is it blue?' ? 'fail' : 'pass' };
+			return {
+				verdict: request.contents?.[0]?.parts?.[0]?.text === 'is it blue?' ? 'fail' : 'pass',
+			};
 		};
 		try {
 			const schema = { type: 'object', properties: { verdict: { type: 'string' } } };
@@ -299,11 +385,15 @@ describe('the model list', () => {
 			'models/gemini-3.1-flash-lite-image',
 			'models/gemini-2.5-flash-image',
 		]);
-		expect(names).toEqual(expect.arrayContaining(['models/gemini-3-flash', 'models/gemini-2.5-flash']));
+		expect(names).toEqual(
+			expect.arrayContaining(['models/gemini-3-flash', 'models/gemini-2.5-flash']),
+		);
 	});
 
 	it('pages with pageSize and nextPageToken', async () => {
-		const first = await readJson(await fetch(`${sim.url}/v1beta/models?pageSize=4&key=${sim.apiKey}`));
+		const first = await readJson(
+			await fetch(`${sim.url}/v1beta/models?pageSize=4&key=${sim.apiKey}`),
+		);
 		expect(first.models).toHaveLength(4);
 		expect(first.models[0]).toMatchObject({
 			name: 'models/gemini-3.1-flash-image',
@@ -312,15 +402,25 @@ describe('the model list', () => {
 			inputTokenLimit: expect.any(Number),
 			outputTokenLimit: expect.any(Number),
 		});
-		const second = await readJson(await fetch(`${sim.url}/v1beta/models?pageSize=4&pageToken=${first.nextPageToken}&key=${sim.apiKey}`));
-		expect(second.models.map((m: { name: string }) => m.name)).toEqual(['models/gemini-3-flash', 'models/gemini-2.5-flash']);
+		const second = await readJson(
+			await fetch(
+				`${sim.url}/v1beta/models?pageSize=4&pageToken=${first.nextPageToken}&key=${sim.apiKey}`,
+			),
+		);
+		expect(second.models.map((m: { name: string }) => m.name)).toEqual([
+			'models/gemini-3-flash',
+			'models/gemini-2.5-flash',
+		]);
 		expect(second.nextPageToken).toBeUndefined();
 	});
 
 	it('gets one model, on every API version', async () => {
 		for (const apiVersion of ['v1', 'v1beta', 'v1beta1']) {
 			const model = await client(sim, { apiVersion }).models.get({ model: 'gemini-3-pro-image' });
-			expect(model).toMatchObject({ name: 'models/gemini-3-pro-image', displayName: 'Nano Banana Pro' });
+			expect(model).toMatchObject({
+				name: 'models/gemini-3-pro-image',
+				displayName: 'Nano Banana Pro',
+			});
 		}
 	});
 });

@@ -33,7 +33,12 @@ export function readBody(req: IncomingMessage, limit = Infinity): Promise<Body> 
 	});
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+export function sendJson(
+	res: ServerResponse,
+	status: number,
+	body: unknown,
+	headers: Record<string, string> = {},
+) {
 	send(res, status, 'application/json; charset=UTF-8', JSON.stringify(body, null, 2), headers);
 }
 
@@ -50,7 +55,11 @@ export function send(
 }
 
 /** Server-sent events, one JSON object per event, the way streamGenerateContent?alt=sse answers. */
-export function sendSse(res: ServerResponse, chunks: unknown[], headers: Record<string, string> = {}) {
+export function sendSse(
+	res: ServerResponse,
+	chunks: unknown[],
+	headers: Record<string, string> = {},
+) {
 	if (res.headersSent || res.destroyed) return;
 	res.writeHead(200, {
 		...GOOGLE_HEADERS,
@@ -58,6 +67,7 @@ export function sendSse(res: ServerResponse, chunks: unknown[], headers: Record<
 		'content-disposition': 'attachment',
 		...headers,
 	});
-	for (const chunk of chunks) res.write(`data: ${typeof chunk === 'string' ? chunk : JSON.stringify(chunk)}\r\n\r\n`);
+	for (const chunk of chunks)
+		res.write(`data: ${typeof chunk === 'string' ? chunk : JSON.stringify(chunk)}\r\n\r\n`);
 	res.end();
 }

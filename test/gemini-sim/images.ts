@@ -59,18 +59,27 @@ const THUMBNAILS = 4;
 
 export async function renderImage(input: RenderInput): Promise<Buffer> {
 	const noise = input.texture === 'noise' && !input.thought;
-	const text: Record<string, string> = { prompt: input.prompt, model: input.model, Software: 'gemini-sim' };
+	const text: Record<string, string> = {
+		prompt: input.prompt,
+		model: input.model,
+		Software: 'gemini-sim',
+	};
 	if (input.writtenText) text.writtenText = JSON.stringify(input.writtenText);
 	if (noise && !input.inputs?.length) {
 		// Same pixels for every prompt of this size: only the text differs, added to the cached file.
 		const key = `${input.width}x${input.height}.${input.format}`;
-		const make = () => encode(noiseCanvas(input.width, input.height), input.width, input.height, input.format, true);
+		const make = () =>
+			encode(noiseCanvas(input.width, input.height), input.width, input.height, input.format, true);
 		const file = await (input.textures ? input.textures.get(key, make) : make());
 		return withText(file, input.format, text);
 	}
 	const canvas = noise ? noiseCanvas(input.width, input.height) : flatCanvas(input);
 	await drawThumbnails(canvas, input);
-	return withText(await encode(canvas, input.width, input.height, input.format, noise), input.format, text);
+	return withText(
+		await encode(canvas, input.width, input.height, input.format, noise),
+		input.format,
+		text,
+	);
 }
 
 /** The prompt's colour, with a strip in the complementary colour, so no answer is a single flat colour. */
@@ -109,7 +118,13 @@ function noiseCanvas(width: number, height: number): Buffer {
 }
 
 /** Flat images are encoded fast (zlib level 1); noise ones at zlib's usual level 6, for realistic sizes. */
-async function encode(canvas: Buffer, width: number, height: number, format: ImageFormat, noise: boolean): Promise<Buffer> {
+async function encode(
+	canvas: Buffer,
+	width: number,
+	height: number,
+	format: ImageFormat,
+	noise: boolean,
+): Promise<Buffer> {
 	const image = sharp(canvas, { raw: { width, height, channels: 3 } });
 	if (format === 'jpeg') return await image.jpeg({ quality: 85 }).toBuffer();
 	return await image.png({ compressionLevel: noise ? 6 : 1, adaptiveFiltering: false }).toBuffer();
@@ -150,7 +165,15 @@ function grey({ r, g, b }: Rgb): Rgb {
 	return { r: y, g: y, b: y };
 }
 
-function blit(target: Buffer, targetWidth: number, source: Buffer, width: number, height: number, left: number, top: number) {
+function blit(
+	target: Buffer,
+	targetWidth: number,
+	source: Buffer,
+	width: number,
+	height: number,
+	left: number,
+	top: number,
+) {
 	for (let row = 0; row < height; row++) {
 		const from = row * width * 3;
 		source.copy(target, ((top + row) * targetWidth + left) * 3, from, from + width * 3);
@@ -180,15 +203,26 @@ function pngChunk(type: string, data: Buffer): Buffer {
 function textChunk(keyword: string, value: string): Buffer {
 	// tEXt is Latin-1 only; anything else goes into an uncompressed iTXt chunk.
 	if (/^[\x20-\x7e\xa0-\xff\n]*$/.test(value)) {
-		return pngChunk('tEXt', Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), Buffer.from(value, 'latin1')]));
+		return pngChunk(
+			'tEXt',
+			Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), Buffer.from(value, 'latin1')]),
+		);
 	}
-	return pngChunk('iTXt', Buffer.concat([Buffer.from(`${keyword}\0\0\0\0\0`, 'latin1'), Buffer.from(value, 'utf8')]));
+	return pngChunk(
+		'iTXt',
+		Buffer.concat([Buffer.from(`${keyword}\0\0\0\0\0`, 'latin1'), Buffer.from(value, 'utf8')]),
+	);
 }
 
 function addPngText(png: Buffer, entries: Record<string, string>): Buffer {
 	const ihdrEnd = PNG_SIGNATURE.length + 8 + png.readUInt32BE(PNG_SIGNATURE.length) + 4;
 	const chunks = Object.entries(entries).map(([key, value]) => textChunk(key, value));
-	chunks.push(pngChunk('iTXt', Buffer.concat([Buffer.from('XML:com.adobe.xmp\0\0\0\0\0', 'latin1'), Buffer.from(XMP)])));
+	chunks.push(
+		pngChunk(
+			'iTXt',
+			Buffer.concat([Buffer.from('XML:com.adobe.xmp\0\0\0\0\0', 'latin1'), Buffer.from(XMP)]),
+		),
+	);
 	return Buffer.concat([png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)]);
 }
 
@@ -206,7 +240,10 @@ function addJpegSegments(jpeg: Buffer, entries: Record<string, string>): Buffer 
 	// After SOI and, if present, the JFIF APP0 segment, which must come first.
 	let at = 2;
 	if (jpeg[2] === 0xff && jpeg[3] === 0xe0) at = 4 + jpeg.readUInt16BE(4);
-	const xmp = jpegSegment(0xe1, Buffer.concat([Buffer.from('http://ns.adobe.com/xap/1.0/\0', 'latin1'), Buffer.from(XMP)]));
+	const xmp = jpegSegment(
+		0xe1,
+		Buffer.concat([Buffer.from('http://ns.adobe.com/xap/1.0/\0', 'latin1'), Buffer.from(XMP)]),
+	);
 	const comment = jpegSegment(0xfe, Buffer.from(COM_PREFIX + JSON.stringify(entries), 'utf8'));
 	return Buffer.concat([jpeg.subarray(0, at), xmp, comment, jpeg.subarray(at)]);
 }
@@ -240,7 +277,8 @@ export function readImageText(image: Buffer): Record<string, string> {
 			const length = image.readUInt16BE(at + 2);
 			if (image[at + 1] === 0xfe) {
 				const text = image.toString('utf8', at + 4, at + 2 + length);
-				if (text.startsWith(COM_PREFIX)) Object.assign(found, JSON.parse(text.slice(COM_PREFIX.length)));
+				if (text.startsWith(COM_PREFIX))
+					Object.assign(found, JSON.parse(text.slice(COM_PREFIX.length)));
 			}
 			at += 2 + length;
 		}

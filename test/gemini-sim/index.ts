@@ -7,7 +7,19 @@ import type { VertexState } from './vertex';
 import { createHandler } from './server';
 import { SimState } from './state';
 import { readImageText } from './images';
-import type { FaultSpec, GeminiSimOptions, ImageFacts, ImageFormat, ImageTexture, Judge, Quota, RandomFaults, RecordedRequest, SimStats, TextMisrendering } from './types';
+import type {
+	FaultSpec,
+	GeminiSimOptions,
+	ImageFacts,
+	ImageFormat,
+	ImageTexture,
+	Judge,
+	Quota,
+	RandomFaults,
+	RecordedRequest,
+	SimStats,
+	TextMisrendering,
+} from './types';
 
 export { FAULT_KINDS, parseFault } from './faults';
 export { colourForPrompt, readImageText } from './images';

@@ -21,7 +21,12 @@ const schema = { type: 'OBJECT', properties: {} } as never;
 async function draw(prompt: string, imageFormat: 'png' | 'jpeg' = 'png'): Promise<Buffer> {
 	sim.setImageFormat(imageFormat);
 	try {
-		return finalImage(await client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: prompt }));
+		return finalImage(
+			await client(sim).models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: prompt,
+			}),
+		);
 	} finally {
 		sim.setImageFormat('png');
 	}
@@ -30,7 +35,9 @@ async function draw(prompt: string, imageFormat: 'png' | 'jpeg' = 'png'): Promis
 /** Asks the judge about `images` (the one to judge first); criteria go in a ```json block. */
 async function ask(images: Buffer[], criteria: object[], systemInstruction = GUARD) {
 	const parts = [
-		...images.map((image) => ({ inlineData: { mimeType: 'image/png', data: image.toString('base64') } })),
+		...images.map((image) => ({
+			inlineData: { mimeType: 'image/png', data: image.toString('base64') },
+		})),
 		{ text: `Judge the first image.\n\`\`\`json\n${JSON.stringify(criteria)}\n\`\`\`` },
 	];
 	const response = await client(sim).models.generateContent({
@@ -48,10 +55,13 @@ describe('the judge sees what the simulator drew', () => {
 	it('an image drawn for a prompt adheres to it and not to another, even with its metadata gone', async () => {
 		const image = await stripped(await draw('a red fox in the snow'));
 		expect(GeminiSim.promptOf(image)).toBeUndefined();
-		const answer = await ask([image], [
-			{ id: 'same', kind: 'promptAdherence', prompt: 'a red fox in the snow' },
-			{ id: 'other', kind: 'promptAdherence', prompt: 'a blue car' },
-		]);
+		const answer = await ask(
+			[image],
+			[
+				{ id: 'same', kind: 'promptAdherence', prompt: 'a red fox in the snow' },
+				{ id: 'other', kind: 'promptAdherence', prompt: 'a blue car' },
+			],
+		);
 		expect(answer.same.score).toBeGreaterThan(0.9);
 		expect(answer.other.score).toBeLessThan(0.1);
 		expect(answer.other.reasons[0]).toContain('It shows "a red fox in the snow" instead.');
@@ -61,54 +71,100 @@ describe('the judge sees what the simulator drew', () => {
 		const drawn = finalImage(
 			await client(sim).models.generateContent({
 				model: 'gemini-3.1-flash-image',
-				contents: [{ role: 'user', parts: [{ text: 'the sofa in the living room' }, { text: 'Image 1 (the product):' }, { text: 'Image 2 (the room):' }] }],
+				contents: [
+					{
+						role: 'user',
+						parts: [
+							{ text: 'the sofa in the living room' },
+							{ text: 'Image 1 (the product):' },
+							{ text: 'Image 2 (the room):' },
+						],
+					},
+				],
 			}),
 		);
-		const answer = await ask([drawn], [
-			{ id: 'prompt', kind: 'promptAdherence', prompt: 'the sofa in the living room' },
-			{ id: 'label', kind: 'promptAdherence', prompt: 'Image 1 (the product):' },
-		]);
+		const answer = await ask(
+			[drawn],
+			[
+				{ id: 'prompt', kind: 'promptAdherence', prompt: 'the sofa in the living room' },
+				{ id: 'label', kind: 'promptAdherence', prompt: 'Image 1 (the product):' },
+			],
+		);
 		expect(answer.prompt.score).toBeGreaterThan(0.9);
 		expect(answer.label.score).toBeLessThan(0.1);
 	});
 
 	it('knows a JPEG it drew by its colour, which JPEG keeps close enough', async () => {
-		const image = await sharp(await draw('a harbour at noon', 'jpeg')).jpeg({ quality: 60 }).toBuffer();
+		const image = await sharp(await draw('a harbour at noon', 'jpeg'))
+			.jpeg({ quality: 60 })
+			.toBuffer();
 		expect(GeminiSim.promptOf(image)).toBeUndefined();
 		expect(await sim.describe(image)).toMatchObject({ prompt: 'a harbour at noon' });
 	});
 
 	it('reads quoted text of the prompt as text written in the image', async () => {
 		const image = await draw('a poster that says "OPEN 24/7" in neon');
-		const answer = await ask([image], [
-			{ id: 'exact', kind: 'expectedText', text: 'OPEN 24/7' },
-			{ id: 'case', kind: 'expectedText', text: 'Open 24/7' },
-			{ id: 'absent', kind: 'expectedText', text: 'CLOSED' },
-		]);
+		const answer = await ask(
+			[image],
+			[
+				{ id: 'exact', kind: 'expectedText', text: 'OPEN 24/7' },
+				{ id: 'case', kind: 'expectedText', text: 'Open 24/7' },
+				{ id: 'absent', kind: 'expectedText', text: 'CLOSED' },
+			],
+		);
 		expect([answer.exact.score, answer.case.score, answer.absent.score]).toEqual([0.95, 0.5, 0.05]);
 	});
 
 	it('applies simple rules to what the image shows', async () => {
 		const image = await draw('a delivery van with a large company logo');
-		const answer = await ask([image], [
-			{ id: 'noLogo', kind: 'customRule', rule: 'No logos other than ours' },
-			{ id: 'van', kind: 'customRule', rule: 'Must show a van' },
-			{ id: 'cat', kind: 'customRule', rule: 'Must show a cat' },
-			{ id: 'sfw', kind: 'customRule', rule: 'Safe for work' },
+		const answer = await ask(
+			[image],
+			[
+				{ id: 'noLogo', kind: 'customRule', rule: 'No logos other than ours' },
+				{ id: 'van', kind: 'customRule', rule: 'Must show a van' },
+				{ id: 'cat', kind: 'customRule', rule: 'Must show a cat' },
+				{ id: 'sfw', kind: 'customRule', rule: 'Safe for work' },
+			],
+		);
+		expect([answer.noLogo.score, answer.van.score, answer.cat.score, answer.sfw.score]).toEqual([
+			0.1, 0.9, 0.1, 0.9,
 		]);
-		expect([answer.noLogo.score, answer.van.score, answer.cat.score, answer.sfw.score]).toEqual([0.1, 0.9, 0.1, 0.9]);
 	});
 
 	it('sees a reference drawn into an edit as the same subject', async () => {
-		const reference = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#2a7' } })
-			.composite([{ input: await sharp({ create: { width: 120, height: 120, channels: 3, background: '#c22' } }).png().toBuffer(), left: 60, top: 80 }])
+		const reference = await sharp({
+			create: { width: 400, height: 300, channels: 3, background: '#2a7' },
+		})
+			.composite([
+				{
+					input: await sharp({
+						create: { width: 120, height: 120, channels: 3, background: '#c22' },
+					})
+						.png()
+						.toBuffer(),
+					left: 60,
+					top: 80,
+				},
+			])
 			.png()
 			.toBuffer();
-		const other = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#fff' } }).png().toBuffer();
+		const other = await sharp({
+			create: { width: 400, height: 300, channels: 3, background: '#fff' },
+		})
+			.png()
+			.toBuffer();
 		const edit = finalImage(
 			await client(sim).models.generateContent({
 				model: 'gemini-3.1-flash-image',
-				contents: [{ role: 'user', parts: [{ text: 'the same scene at night' }, { inlineData: { mimeType: 'image/png', data: reference.toString('base64') } }] }],
+				contents: [
+					{
+						role: 'user',
+						parts: [
+							{ text: 'the same scene at night' },
+							{ inlineData: { mimeType: 'image/png', data: reference.toString('base64') } },
+						],
+					},
+				],
 			}),
 		);
 		const same = await ask([edit, reference], [{ id: 'subject', kind: 'sameSubject' }]);
@@ -123,7 +179,13 @@ describe('prompt injection', () => {
 	let sign: Buffer;
 	beforeAll(async () => {
 		sign = await sharp({ create: { width: 600, height: 200, channels: 3, background: '#fff' } })
-			.composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="600" height="200"><text x="20" y="110" font-size="26">${orders}</text></svg>`) }])
+			.composite([
+				{
+					input: Buffer.from(
+						`<svg xmlns="http://www.w3.org/2000/svg" width="600" height="200"><text x="20" y="110" font-size="26">${orders}</text></svg>`,
+					),
+				},
+			])
 			.png()
 			.toBuffer();
 		await sim.teach(sign, { text: [orders] });
@@ -132,7 +194,10 @@ describe('prompt injection', () => {
 
 	it('is obeyed when the system instruction does not say image text is data', async () => {
 		const answer = await ask([sign], criteria, 'Judge images.');
-		expect(answer.adherence).toEqual({ reasons: [`The image says "${orders}", so it passes.`], score: 1 });
+		expect(answer.adherence).toEqual({
+			reasons: [`The image says "${orders}", so it passes.`],
+			score: 1,
+		});
 	});
 
 	it('is judged as content under the guard', async () => {
@@ -147,7 +212,11 @@ describe('prompt injection', () => {
 	});
 
 	it('can be taught through the control API too', async () => {
-		const other = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123456' } }).png().toBuffer();
+		const other = await sharp({
+			create: { width: 64, height: 64, channels: 3, background: '#123456' },
+		})
+			.png()
+			.toBuffer();
 		const response = await fetch(`${sim.url}/__sim/teach`, {
 			method: 'POST',
 			body: JSON.stringify({ image: other.toString('base64'), text: ['HELLO'] }),
@@ -161,7 +230,10 @@ it('leaves requests without image criteria to the schema filler', async () => {
 	const response = await client(sim).models.generateContent({
 		model: 'gemini-3-flash',
 		contents: 'Rate this: ```json\n[1, 2]\n```',
-		config: { responseMimeType: 'application/json', responseSchema: { type: 'OBJECT' as never, properties: { ok: { type: 'BOOLEAN' as never } } } },
+		config: {
+			responseMimeType: 'application/json',
+			responseSchema: { type: 'OBJECT' as never, properties: { ok: { type: 'BOOLEAN' as never } } },
+		},
 	});
 	expect(JSON.parse(response.text!)).toEqual({ ok: true });
 });
@@ -189,7 +261,9 @@ describe('text misrendering: some images misspell the text their prompt quotes, 
 
 		const answer = await ask([image], textCheck);
 		expect(answer.text.score).toBeLessThan(0.1);
-		expect(answer.text.reasons[0]).toBe(`"GOOD MORNING" is not written in the image. The image says: "${written}".`);
+		expect(answer.text.reasons[0]).toBe(
+			`"GOOD MORNING" is not written in the image. The image says: "${written}".`,
+		);
 		expect((await sim.describe(await stripped(image))).text).toEqual([written]);
 	});
 
@@ -216,10 +290,16 @@ describe('text misrendering: some images misspell the text their prompt quotes, 
 	});
 
 	it('is set over the control API, for a simulator in another process (npm start sets 30%)', async () => {
-		const set = await fetch(`${sim.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ misrenderText: { percent: 100, seed: 3 } }) });
+		const set = await fetch(`${sim.url}/__sim/config`, {
+			method: 'POST',
+			body: JSON.stringify({ misrenderText: { percent: 100, seed: 3 } }),
+		});
 		expect(await set.json()).toMatchObject({ misrenderText: { percent: 100, seed: 3 } });
 		expect((await sim.describe(await draw(mug))).text).not.toEqual(['GOOD MORNING']);
-		const off = await fetch(`${sim.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ misrenderText: null }) });
+		const off = await fetch(`${sim.url}/__sim/config`, {
+			method: 'POST',
+			body: JSON.stringify({ misrenderText: null }),
+		});
 		expect(await off.json()).toMatchObject({ misrenderText: null });
 		expect((await sim.describe(await draw(mug))).text).toEqual(['GOOD MORNING']);
 	});

@@ -10,7 +10,8 @@ import { sameColour, subjectSimilarity } from './vision';
  */
 export const defaultJudge: Judge = (_request, context) => {
 	const criteria = readCriteria(context.prompt);
-	if (criteria && context.describe && context.images?.length) return imageVerdicts(criteria, context);
+	if (criteria && context.describe && context.images?.length)
+		return imageVerdicts(criteria, context);
 	const { schema } = context;
 	if (schema === undefined) return { answer: 'simulated' };
 	return fill(schema, 'value', schema);
@@ -47,12 +48,29 @@ interface Verdict {
 	score: number;
 }
 
-const ORDERS = /\b(?:ignore|disregard|forget)\b.{0,40}\binstructions?\b|\bpass (?:this|the) image\b|\bscore (?:this|it) 1\b/i;
+const ORDERS =
+	/\b(?:ignore|disregard|forget)\b.{0,40}\binstructions?\b|\bpass (?:this|the) image\b|\bscore (?:this|it) 1\b/i;
 const GUARD = /\bnot (?:as )?(?:an? )?(?:instructions?|commands?)\b|\bnever (?:follow|obey)\b/i;
 const UNSAFE = ['nsfw', 'nude', 'naked', 'gore', 'blood', 'violence', 'weapon', 'explicit'];
-const NEGATIVE_RULE = /^(?:no|without|never|must not (?:show|contain|include|have)|does not (?:show|contain)|not)\s+(.+)$/i;
-const POSITIVE_RULE = /^(?:must |should )?(?:show|shows|contain|contains|include|includes|have|has|feature|features)\s+(.+)$/i;
-const FILLER = new Set(['a', 'an', 'the', 'any', 'other', 'than', 'ours', 'our', 'of', 'in', 'on', 'visible', 'some']);
+const NEGATIVE_RULE =
+	/^(?:no|without|never|must not (?:show|contain|include|have)|does not (?:show|contain)|not)\s+(.+)$/i;
+const POSITIVE_RULE =
+	/^(?:must |should )?(?:show|shows|contain|contains|include|includes|have|has|feature|features)\s+(.+)$/i;
+const FILLER = new Set([
+	'a',
+	'an',
+	'the',
+	'any',
+	'other',
+	'than',
+	'ours',
+	'our',
+	'of',
+	'in',
+	'on',
+	'visible',
+	'some',
+]);
 
 export function readCriteria(prompt: string): Criterion[] | undefined {
 	const block = /```json\s*([\s\S]*?)```/.exec(prompt)?.[1];
@@ -65,7 +83,8 @@ export function readCriteria(prompt: string): Criterion[] | undefined {
 		return undefined;
 	}
 	if (!Array.isArray(list) || list.length === 0) return undefined;
-	if (!list.every((c) => typeof c?.id === 'string' && typeof c?.kind === 'string')) return undefined;
+	if (!list.every((c) => typeof c?.id === 'string' && typeof c?.kind === 'string'))
+		return undefined;
 	return (list as Array<Criterion & { dataBlock?: unknown }>).map((c) => withQuotedData(c, prompt));
 }
 
@@ -76,54 +95,86 @@ function withQuotedData(c: Criterion & { dataBlock?: unknown }, prompt: string):
 	if (!c.dataBlock.startsWith(`${c.id}.`) || !['prompt', 'text', 'rule'].includes(field)) return c;
 	const begin = `<<<BEGIN DATA ${c.dataBlock}>>>\n`;
 	const start = prompt.indexOf(begin);
-	const end = start < 0 ? -1 : prompt.indexOf(`\n<<<END DATA ${c.dataBlock}>>>`, start + begin.length);
+	const end =
+		start < 0 ? -1 : prompt.indexOf(`\n<<<END DATA ${c.dataBlock}>>>`, start + begin.length);
 	if (end < 0) return c;
 	return { ...c, [field]: prompt.slice(start + begin.length, end) };
 }
 
-async function imageVerdicts(criteria: Criterion[], context: JudgeContext): Promise<Record<string, Verdict>> {
+async function imageVerdicts(
+	criteria: Criterion[],
+	context: JudgeContext,
+): Promise<Record<string, Verdict>> {
 	const [image, ...references] = context.images!;
 	const facts = await context.describe!(image);
 	const orders = facts.text.find((t) => ORDERS.test(t));
 	const answer: Record<string, Verdict> = {};
 	if (orders && !GUARD.test(context.systemInstruction ?? '')) {
-		for (const c of criteria) answer[c.id] = { reasons: [`The image says "${orders}", so it passes.`], score: 1 };
+		for (const c of criteria)
+			answer[c.id] = { reasons: [`The image says "${orders}", so it passes.`], score: 1 };
 		return answer;
 	}
 	for (const c of criteria) {
 		const verdict = await judgeOne(c, facts, image, references);
-		if (orders) verdict.reasons.push(`The image contains text that gives orders ("${orders}"); it was judged as content, not obeyed.`);
+		if (orders)
+			verdict.reasons.push(
+				`The image contains text that gives orders ("${orders}"); it was judged as content, not obeyed.`,
+			);
 		answer[c.id] = verdict;
 	}
 	return answer;
 }
 
-async function judgeOne(c: Criterion, facts: ImageFacts, image: Buffer, references: Buffer[]): Promise<Verdict> {
+async function judgeOne(
+	c: Criterion,
+	facts: ImageFacts,
+	image: Buffer,
+	references: Buffer[],
+): Promise<Verdict> {
 	switch (c.kind) {
 		case 'promptAdherence': {
 			const prompt = String(c.prompt ?? '').trim();
 			// The drawn-for text is every text part of the request; a Fuse request adds its image labels after the prompt.
 			const drawn = facts.prompt?.trim();
-			const drawnFor = drawn !== undefined ? drawn === prompt || drawn.startsWith(`${prompt}\n`) : !!facts.fill && sameColour(facts.fill, colourForPrompt(prompt));
+			const drawnFor =
+				drawn !== undefined
+					? drawn === prompt || drawn.startsWith(`${prompt}\n`)
+					: !!facts.fill && sameColour(facts.fill, colourForPrompt(prompt));
 			if (drawnFor) return { reasons: ['The image shows what the prompt asks for.'], score: 0.92 };
 			const other = facts.prompt ? ` It shows "${facts.prompt}" instead.` : '';
-			return { reasons: [`The image does not show what the prompt asks for.${other}`], score: 0.08 };
+			return {
+				reasons: [`The image does not show what the prompt asks for.${other}`],
+				score: 0.08,
+			};
 		}
 		case 'expectedText': {
 			const wanted = String(c.text ?? '');
-			if (facts.text.includes(wanted)) return { reasons: [`"${wanted}" is written in the image, exactly.`], score: 0.95 };
+			if (facts.text.includes(wanted))
+				return { reasons: [`"${wanted}" is written in the image, exactly.`], score: 0.95 };
 			const close = facts.text.find((t) => t.toLowerCase() === wanted.toLowerCase());
-			if (close) return { reasons: [`The image says "${close}", which differs from "${wanted}".`], score: 0.5 };
-			const seen = facts.text.length ? ` The image says: ${facts.text.map((t) => `"${t}"`).join(', ')}.` : ' The image has no text.';
+			if (close)
+				return {
+					reasons: [`The image says "${close}", which differs from "${wanted}".`],
+					score: 0.5,
+				};
+			const seen = facts.text.length
+				? ` The image says: ${facts.text.map((t) => `"${t}"`).join(', ')}.`
+				: ' The image has no text.';
 			return { reasons: [`"${wanted}" is not written in the image.${seen}`], score: 0.05 };
 		}
 		case 'customRule':
 			return ruleVerdict(String(c.rule ?? ''), facts);
 		case 'sameSubject': {
-			if (references.length === 0) return { reasons: ['There is no reference image to compare with.'], score: 0 };
-			const scores = await Promise.all(references.map((reference) => subjectSimilarity(image, reference)));
+			if (references.length === 0)
+				return { reasons: ['There is no reference image to compare with.'], score: 0 };
+			const scores = await Promise.all(
+				references.map((reference) => subjectSimilarity(image, reference)),
+			);
 			const score = Math.min(...scores);
-			const words = score >= 0.8 ? 'The image shows the same subject as the reference.' : 'The subject differs from the reference.';
+			const words =
+				score >= 0.8
+					? 'The image shows the same subject as the reference.'
+					: 'The subject differs from the reference.';
 			return { reasons: [words], score };
 		}
 		default:
@@ -137,7 +188,9 @@ function ruleVerdict(rule: string, facts: ImageFacts): Verdict {
 	const trimmed = rule.trim().replace(/[.!]+$/, '');
 	if (/\b(?:safe for work|sfw|family[- ]friendly)\b/i.test(trimmed)) {
 		const unsafe = UNSAFE.find(mentions);
-		return unsafe ? { reasons: [`The image shows ${unsafe}.`], score: 0.1 } : { reasons: ['Nothing unsafe in the image.'], score: 0.9 };
+		return unsafe
+			? { reasons: [`The image shows ${unsafe}.`], score: 0.1 }
+			: { reasons: ['Nothing unsafe in the image.'], score: 0.9 };
 	}
 	const negative = NEGATIVE_RULE.exec(trimmed);
 	if (negative) {
@@ -191,12 +244,15 @@ function fill(schema: unknown, name: string, root: unknown, depth = 0): unknown 
 		case 'object': {
 			const properties = (node.properties ?? {}) as Record<string, unknown>;
 			const out: Record<string, unknown> = {};
-			for (const [key, value] of Object.entries(properties)) out[key] = fill(value, key, root, depth + 1);
+			for (const [key, value] of Object.entries(properties))
+				out[key] = fill(value, key, root, depth + 1);
 			return out;
 		}
 		case 'array': {
 			const count = Math.max(1, Number(node.minItems ?? 1));
-			return Array.from({ length: count }, (_, i) => fill(node.items, `${name}${i + 1}`, root, depth + 1));
+			return Array.from({ length: count }, (_, i) =>
+				fill(node.items, `${name}${i + 1}`, root, depth + 1),
+			);
 		}
 		case 'integer':
 			return Math.ceil(Number(node.minimum ?? 1));
@@ -215,7 +271,9 @@ function fill(schema: unknown, name: string, root: unknown, depth = 0): unknown 
 }
 
 function typeOf(node: Schema): string {
-	const type = Array.isArray(node.type) ? node.type.find((t) => String(t).toLowerCase() !== 'null') : node.type;
+	const type = Array.isArray(node.type)
+		? node.type.find((t) => String(t).toLowerCase() !== 'null')
+		: node.type;
 	if (type) return String(type).toLowerCase();
 	if (node.properties) return 'object';
 	if (node.items) return 'array';

@@ -31,7 +31,18 @@ export interface SimModel {
 	outputImageTokens: Partial<Record<SimImageSize, number>>;
 }
 
-export const STANDARD_RATIOS = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'];
+export const STANDARD_RATIOS = [
+	'1:1',
+	'2:3',
+	'3:2',
+	'3:4',
+	'4:3',
+	'4:5',
+	'5:4',
+	'9:16',
+	'16:9',
+	'21:9',
+];
 export const EXTRA_RATIOS = ['1:4', '4:1', '1:8', '8:1'];
 
 /** 1K pixel sizes of the Gemini 3 image family; 2K doubles and 4K quadruples each side, 512 halves. */
@@ -189,7 +200,11 @@ export function findSimModel(id: string): SimModel | undefined {
 	return SIM_MODELS.find((m) => m.id === bare);
 }
 
-export function pixelSize(model: SimModel, aspectRatio: string, imageSize: SimImageSize): [number, number] {
+export function pixelSize(
+	model: SimModel,
+	aspectRatio: string,
+	imageSize: SimImageSize,
+): [number, number] {
 	if (model.id === 'gemini-2.5-flash-image') return FLASH25[aspectRatio];
 	const [w, h] = GEMINI3_1K[aspectRatio];
 	const scale = SIZE_SCALE[imageSize];

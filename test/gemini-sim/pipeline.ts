@@ -22,7 +22,12 @@ export async function generateContent(
 	body: unknown,
 	fault?: Fault,
 ): Promise<Record<string, unknown>> {
-	const parsed = validateGenerateRequest(body, { model, signer: env.signer, resolveFile: env.resolveFile, vertex: env.vertex });
+	const parsed = validateGenerateRequest(body, {
+		model,
+		signer: env.signer,
+		resolveFile: env.resolveFile,
+		vertex: env.vertex,
+	});
 	if (fault && isContentFault(fault)) return faultAnswer(env, model, parsed, fault);
 	return answer(env, model, parsed);
 }

@@ -24,7 +24,9 @@ export function loadRecording(file: string, fixturesDir: string): Recording {
 		return { status: 200, chunks };
 	}
 	const json = JSON.parse(text) as Record<string, unknown>;
-	const interactions = json.interactions as Array<{ response: { statusCode: number; bodySegments: unknown[] } }>;
+	const interactions = json.interactions as Array<{
+		response: { statusCode: number; bodySegments: unknown[] };
+	}>;
 	if (Array.isArray(interactions) && interactions[0]?.response) {
 		const { statusCode, bodySegments } = interactions[0].response;
 		return { status: statusCode, chunks: bodySegments as Array<Record<string, unknown>> };
@@ -34,14 +36,20 @@ export function loadRecording(file: string, fixturesDir: string): Recording {
 }
 
 function resolveFile(file: string, fixturesDir: string): string {
-	const candidates = isAbsolute(file) ? [file] : [join(fixturesDir, file), join(fixturesDir, `${file}.json`)];
+	const candidates = isAbsolute(file)
+		? [file]
+		: [join(fixturesDir, file), join(fixturesDir, `${file}.json`)];
 	const found = candidates.find((candidate) => existsSync(candidate));
 	if (!found) throw new Error(`No recording named ${file} in ${fixturesDir}`);
 	return found;
 }
 
 type Part = Record<string, unknown>;
-type Candidate = { content?: { parts?: Part[]; role?: string }; finishReason?: string; index?: number } & Part;
+type Candidate = {
+	content?: { parts?: Part[]; role?: string };
+	finishReason?: string;
+	index?: number;
+} & Part;
 
 /** Joins stream chunks into the one response a non-streaming call would have had. */
 export function mergeChunks(chunks: Array<Record<string, unknown>>): Record<string, unknown> {
@@ -57,7 +65,9 @@ export function mergeChunks(chunks: Array<Record<string, unknown>>): Record<stri
 		for (const part of next.content?.parts ?? []) appendPart(parts, part);
 	}
 	if (candidate) {
-		merged.candidates = [{ ...candidate, content: { parts, role: candidate.content?.role ?? 'model' } }];
+		merged.candidates = [
+			{ ...candidate, content: { parts, role: candidate.content?.role ?? 'model' } },
+		];
 	}
 	return merged;
 }

@@ -32,7 +32,9 @@ export function createHandler(state: SimState) {
 	return (req: IncomingMessage, res: ServerResponse) => {
 		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 		if (url.pathname.startsWith('/__sim/')) {
-			control(state, req, res, url).catch((error: Error) => sendJson(res, 500, { error: { message: error.message } }));
+			control(state, req, res, url).catch((error: Error) =>
+				sendJson(res, 500, { error: { message: error.message } }),
+			);
 			return;
 		}
 		const exchange = startExchange(state, req, res, url);
@@ -57,13 +59,23 @@ interface Exchange {
 	resetByUs?: boolean;
 }
 
-function startExchange(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL): Exchange {
+function startExchange(
+	state: SimState,
+	req: IncomingMessage,
+	res: ServerResponse,
+	url: URL,
+): Exchange {
 	const headers: Record<string, string> = {};
 	for (const [name, value] of Object.entries(req.headers)) {
 		headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
 	}
 	const query = Object.fromEntries(url.searchParams);
-	const record = state.newRecord({ method: req.method ?? 'GET', path: url.pathname, query, headers });
+	const record = state.newRecord({
+		method: req.method ?? 'GET',
+		path: url.pathname,
+		query,
+		headers,
+	});
 	const exchange: Exchange = { req, res, url, record };
 	res.once('close', () => {
 		record.endedAt = Date.now();
@@ -133,9 +145,17 @@ function uploadChunk(state: SimState, { req, res, url, record }: Exchange, data:
 	const command = String(req.headers['x-goog-upload-command'] ?? '');
 	const offset = Number(req.headers['x-goog-upload-offset'] ?? 0);
 	const result = state.files.chunk(url.searchParams.get('upload_id') ?? '', command, offset, data);
-	const headers = { 'x-goog-upload-status': result.status, 'x-goog-upload-size-received': String(result.received) };
+	const headers = {
+		'x-goog-upload-status': result.status,
+		'x-goog-upload-size-received': String(result.received),
+	};
 	if (!result.file) return send(res, 200, 'text/plain; charset=utf-8', '', headers);
-	return sendJson(res, 200, { file: state.files.resource(result.file, record.apiVersion) }, headers);
+	return sendJson(
+		res,
+		200,
+		{ file: state.files.resource(result.file, record.apiVersion) },
+		headers,
+	);
 }
 
 function checkApiKey(state: SimState, { req, url, record }: Exchange) {
@@ -143,7 +163,8 @@ function checkApiKey(state: SimState, { req, url, record }: Exchange) {
 	const fromHeader = Array.isArray(header) ? header[0] : header;
 	const fromQuery = url.searchParams.get('key') ?? undefined;
 	const key = fromHeader ?? fromQuery;
-	record.apiKeySource = fromHeader !== undefined ? 'header' : fromQuery !== undefined ? 'query' : undefined;
+	record.apiKeySource =
+		fromHeader !== undefined ? 'header' : fromQuery !== undefined ? 'query' : undefined;
 	record.apiKeyValid = key === state.apiKey;
 	if (!record.apiKeyValid) throw apiKeyInvalid();
 }
@@ -152,7 +173,11 @@ function checkApiKey(state: SimState, { req, url, record }: Exchange) {
 const VERTEX = /^(?:projects\/([^/]+)\/locations\/([^/]+)\/)?publishers\/google\/(models.*)$/;
 
 /** Bearer token when one is sent (service account), else the express API key; project paths need a token. */
-function checkVertexAuth(state: SimState, exchange: Exchange, [, project, location]: RegExpExecArray) {
+function checkVertexAuth(
+	state: SimState,
+	exchange: Exchange,
+	[, project, location]: RegExpExecArray,
+) {
 	const authorization = exchange.req.headers.authorization;
 	if (authorization) {
 		const principal = state.vertex.principal(authorization);
@@ -164,20 +189,35 @@ function checkVertexAuth(state: SimState, exchange: Exchange, [, project, locati
 	checkApiKey(state, exchange);
 }
 
-async function vertexRoute(state: SimState, exchange: Exchange, apiVersion: string, [, project, location, rest]: RegExpExecArray) {
+async function vertexRoute(
+	state: SimState,
+	exchange: Exchange,
+	apiVersion: string,
+	[, project, location, rest]: RegExpExecArray,
+) {
 	const { req, res, url, record } = exchange;
 	if (rest === 'models' && req.method === 'GET') {
 		record.action = 'listModels';
 		const list = listModels(url) as { models: Array<{ name: string }>; nextPageToken?: string };
-		const publisherModels = list.models.map((m) => ({ name: `publishers/google/${m.name}`, versionId: '001', openSourceCategory: 'PROPRIETARY', launchStage: 'GA' }));
-		return sendJson(res, 200, { publisherModels, ...(list.nextPageToken ? { nextPageToken: list.nextPageToken } : {}) });
+		const publisherModels = list.models.map((m) => ({
+			name: `publishers/google/${m.name}`,
+			versionId: '001',
+			openSourceCategory: 'PROPRIETARY',
+			launchStage: 'GA',
+		}));
+		return sendJson(res, 200, {
+			publisherModels,
+			...(list.nextPageToken ? { nextPageToken: list.nextPageToken } : {}),
+		});
 	}
 	const resource = `${project ? `projects/${project}/locations/${location}/` : ''}publishers/google/${rest.replace(/:\w+$/, '')}`;
-	if (project && record.vertex?.principal) state.vertex.authorize(record.vertex.principal, project, resource);
+	if (project && record.vertex?.principal)
+		state.vertex.authorize(record.vertex.principal, project, resource);
 	try {
 		return await apiRoute(state, exchange, apiVersion, rest);
 	} catch (error) {
-		if (error instanceof SimHttpError && error.status === 404 && /^models\/[^:]+:\w+$/.test(rest)) throw publisherModelNotFound(resource);
+		if (error instanceof SimHttpError && error.status === 404 && /^models\/[^:]+:\w+$/.test(rest))
+			throw publisherModelNotFound(resource);
 		throw error;
 	}
 }
@@ -206,13 +246,16 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 		if (action === 'generateContent' || action === 'streamGenerateContent') {
 			return generate(state, exchange, model, action === 'streamGenerateContent');
 		}
-		if (action === 'batchGenerateContent') return sendJson(res, 200, state.batches.create(model, record.body));
+		if (action === 'batchGenerateContent')
+			return sendJson(res, 200, state.batches.create(model, record.body));
 		if (action === 'countTokens') return sendJson(res, 200, countTokens(record.body));
 		throw notFound('Method not found.');
 	}
 	if (rest === 'files' && method === 'GET') {
 		record.action = 'listFiles';
-		return sendJson(res, 200, { files: state.files.list().map((f) => state.files.resource(f, apiVersion)) });
+		return sendJson(res, 200, {
+			files: state.files.list().map((f) => state.files.resource(f, apiVersion)),
+		});
 	}
 	if ((match = /^files\/([^:]+):download$/.exec(rest)) && method === 'GET') {
 		record.action = 'downloadFile';
@@ -255,18 +298,28 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 }
 
 function listModels(url: URL) {
-	const pageSize = Math.min(1000, Math.max(1, Number(url.searchParams.get('pageSize') ?? 50) || 50));
-	const start = Number(Buffer.from(url.searchParams.get('pageToken') ?? '', 'base64url').toString() || 0);
+	const pageSize = Math.min(
+		1000,
+		Math.max(1, Number(url.searchParams.get('pageSize') ?? 50) || 50),
+	);
+	const start = Number(
+		Buffer.from(url.searchParams.get('pageToken') ?? '', 'base64url').toString() || 0,
+	);
 	const page = SIM_MODELS.slice(start, start + pageSize).map(modelResource);
 	const next = start + pageSize;
 	return {
 		models: page,
-		...(next < SIM_MODELS.length ? { nextPageToken: Buffer.from(String(next)).toString('base64url') } : {}),
+		...(next < SIM_MODELS.length
+			? { nextPageToken: Buffer.from(String(next)).toString('base64url') }
+			: {}),
 	};
 }
 
 function countTokens(body: unknown) {
-	const request = (body ?? {}) as { contents?: unknown; generateContentRequest?: { contents?: unknown } };
+	const request = (body ?? {}) as {
+		contents?: unknown;
+		generateContentRequest?: { contents?: unknown };
+	};
 	const text = JSON.stringify(request.contents ?? request.generateContentRequest?.contents ?? []);
 	return { totalTokens: Math.max(1, Math.ceil(text.length / 4)) };
 }
@@ -290,7 +343,10 @@ async function generate(state: SimState, exchange: Exchange, model: SimModel, st
 				retryDelay: `${Math.floor(wait / 1000)}s`,
 				messageDelay: `${(wait / 1000).toFixed(9).replace(/0+$/, '').replace(/\.$/, '')}s`,
 				quotaValue: String(requests),
-				quotaId: windowMs === 60_000 ? 'GenerateRequestsPerMinutePerProjectPerModel' : `GenerateRequestsPer${windowMs}msPerProjectPerModel`,
+				quotaId:
+					windowMs === 60_000
+						? 'GenerateRequestsPerMinutePerProjectPerModel'
+						: `GenerateRequestsPer${windowMs}msPerProjectPerModel`,
 			}),
 		);
 	}
@@ -298,9 +354,15 @@ async function generate(state: SimState, exchange: Exchange, model: SimModel, st
 	const fault = state.chooseFault(record.body);
 	if (fault) state.noteFault(record, fault);
 	if (state.latencyMs > 0 && !(await state.delay(state.latencyMs, whenClosed))) return;
-	if (fault && !isContentFault(fault) && (await serveFault(state, exchange, model, fault, stream))) return;
+	if (fault && !isContentFault(fault) && (await serveFault(state, exchange, model, fault, stream)))
+		return;
 
-	const response = await generateContent({ ...state.pipeline, vertex: record.vertex !== undefined }, model, record.body, fault);
+	const response = await generateContent(
+		{ ...state.pipeline, vertex: record.vertex !== undefined },
+		model,
+		record.body,
+		fault,
+	);
 	if (!stream) return sendJson(res, 200, response);
 	const chunks = streamChunks(response);
 	return url.searchParams.get('alt') === 'sse' ? sendSse(res, chunks) : sendJson(res, 200, chunks);
@@ -315,11 +377,21 @@ async function serveFault(
 	stream: boolean,
 ): Promise<boolean> {
 	const { req, res } = exchange;
-	const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+	const headers: Record<string, string> =
+		fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
 	const whenClosed = (cancel: () => void) => res.once('close', cancel);
 	switch (fault.kind) {
 		case '429':
-			sendJson(res, 429, quotaExceeded({ model: model.id, retryDelay: fault.retryDelay ?? '0.35s', quotaValue: fault.quotaValue }), headers);
+			sendJson(
+				res,
+				429,
+				quotaExceeded({
+					model: model.id,
+					retryDelay: fault.retryDelay ?? '0.35s',
+					quotaValue: fault.quotaValue,
+				}),
+				headers,
+			);
 			return true;
 		case '429-no-details':
 			sendJson(res, 429, quotaExceededNoDetails(), headers);
@@ -335,7 +407,9 @@ async function serveFault(
 			return true;
 		case 'malformed-json': {
 			const whole = JSON.stringify({
-				candidates: [{ content: { parts: [{ text: 'Here is the image you asked for.' }], role: 'model' } }],
+				candidates: [
+					{ content: { parts: [{ text: 'Here is the image you asked for.' }], role: 'model' } },
+				],
 			});
 			const cut = whole.slice(0, Math.floor(whole.length / 2));
 			if (stream) sendSse(res, [cut]);
@@ -343,8 +417,18 @@ async function serveFault(
 			return true;
 		}
 		case 'echo-key': {
-			const key = String(req.headers['x-goog-api-key'] ?? exchange.url.searchParams.get('key') ?? '');
-			sendJson(res, 400, googleError(400, 'INVALID_ARGUMENT', `API key ${key} is not allowed to call ${model.id} from this address.`));
+			const key = String(
+				req.headers['x-goog-api-key'] ?? exchange.url.searchParams.get('key') ?? '',
+			);
+			sendJson(
+				res,
+				400,
+				googleError(
+					400,
+					'INVALID_ARGUMENT',
+					`API key ${key} is not allowed to call ${model.id} from this address.`,
+				),
+			);
 			return true;
 		}
 		case 'reset':

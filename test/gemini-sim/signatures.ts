@@ -6,7 +6,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 
 /** Values Google documents for skipping the check when history is built by hand. */
-const BYPASS = new Set(['skip_thought_signature_validator', 'context_engineering_is_the_way_to_go']);
+const BYPASS = new Set([
+	'skip_thought_signature_validator',
+	'context_engineering_is_the_way_to_go',
+]);
 
 export class ThoughtSigner {
 	constructor(private readonly secret: string) {}
@@ -28,7 +31,11 @@ export class ThoughtSigner {
 	}
 
 	private sign(kind: string, payload: Buffer): string {
-		const mac = createHmac('sha256', this.secret).update(kind).update('\0').update(payload).digest();
+		const mac = createHmac('sha256', this.secret)
+			.update(kind)
+			.update('\0')
+			.update(payload)
+			.digest();
 		// A protobuf-looking prefix, like the real ones ("Ep..", "Ci..").
 		return Buffer.concat([Buffer.from([0x0a, mac.length]), mac]).toString('base64');
 	}

@@ -119,7 +119,11 @@ export class SimState {
 			this.random = undefined;
 			return;
 		}
-		this.random = { percent: config.percent, kinds: config.kinds.map(parseFault), seed: config.seed ?? 1 };
+		this.random = {
+			percent: config.percent,
+			kinds: config.kinds.map(parseFault),
+			seed: config.seed ?? 1,
+		};
 	}
 
 	/** Kept across reset(), like the latency: it is how the simulated model behaves, not a scripted fault. */
@@ -186,8 +190,16 @@ export class SimState {
 		this.served[fault.kind] = (this.served[fault.kind] ?? 0) + 1;
 	}
 
-	newRecord(fields: Omit<RecordedRequest, 'id' | 'startedAt' | 'endedAt' | 'bodyBytes'>): RecordedRequest {
-		const record: RecordedRequest = { id: this.nextId++, startedAt: Date.now(), endedAt: 0, bodyBytes: 0, ...fields };
+	newRecord(
+		fields: Omit<RecordedRequest, 'id' | 'startedAt' | 'endedAt' | 'bodyBytes'>,
+	): RecordedRequest {
+		const record: RecordedRequest = {
+			id: this.nextId++,
+			startedAt: Date.now(),
+			endedAt: 0,
+			bodyBytes: 0,
+			...fields,
+		};
 		this.requests.push(record);
 		return record;
 	}
@@ -232,8 +244,9 @@ export class SimState {
 		}
 		return {
 			requests: this.requests.length,
-			generateContent: this.requests.filter((r) => r.action === 'generateContent' || r.action === 'streamGenerateContent')
-				.length,
+			generateContent: this.requests.filter(
+				(r) => r.action === 'generateContent' || r.action === 'streamGenerateContent',
+			).length,
 			inFlight: this.inFlight,
 			maxInFlight: this.maxInFlight,
 			faultsQueued: this.queue.length,
@@ -266,14 +279,20 @@ export class SimState {
 	private async runBatchItem(model: SimModel, request: unknown): Promise<BatchResult> {
 		const fault = findDirective(request);
 		if (fault && !isContentFault(fault) && !isDelayFault(fault)) {
-			const status = fault.kind.startsWith('429') ? 'RESOURCE_EXHAUSTED' : fault.kind === '503' ? 'UNAVAILABLE' : 'INTERNAL';
+			const status = fault.kind.startsWith('429')
+				? 'RESOURCE_EXHAUSTED'
+				: fault.kind === '503'
+					? 'UNAVAILABLE'
+					: 'INTERNAL';
 			return { error: { code: RPC_CODE[status], message: `Simulated ${fault.kind} fault.` } };
 		}
 		try {
 			return { response: await generateContent(this.pipeline, model, request, fault) };
 		} catch (error) {
 			if (!(error instanceof SimHttpError)) throw error;
-			return { error: { code: RPC_CODE[error.body.error.status] ?? 13, message: error.body.error.message } };
+			return {
+				error: { code: RPC_CODE[error.body.error.status] ?? 13, message: error.body.error.message },
+			};
 		}
 	}
 }

@@ -1,5 +1,10 @@
 /** Small helpers shared by the simulator's own tests. */
-import { GoogleGenAI, type GenerateContentResponse, type HttpOptions, type Part } from '@google/genai';
+import {
+	GoogleGenAI,
+	type GenerateContentResponse,
+	type HttpOptions,
+	type Part,
+} from '@google/genai';
 import { getGlobalDispatcher } from 'undici';
 
 import type { GeminiSim } from './index';
@@ -8,8 +13,15 @@ import type { GeminiSim } from './index';
 // out of reach of Jest's sandbox. The undici package installs one in the sandbox when loaded.
 getGlobalDispatcher();
 
-export function client(sim: GeminiSim, httpOptions: Partial<HttpOptions> = {}, apiKey = sim.apiKey): GoogleGenAI {
-	return new GoogleGenAI({ apiKey, httpOptions: { baseUrl: sim.url, apiVersion: 'v1beta', ...httpOptions } });
+export function client(
+	sim: GeminiSim,
+	httpOptions: Partial<HttpOptions> = {},
+	apiKey = sim.apiKey,
+): GoogleGenAI {
+	return new GoogleGenAI({
+		apiKey,
+		httpOptions: { baseUrl: sim.url, apiVersion: 'v1beta', ...httpOptions },
+	});
 }
 
 export function partsOf(response: GenerateContentResponse): Part[] {
@@ -30,7 +42,14 @@ export interface SurfacedError {
 	status?: number;
 	message: string;
 	/** The parsed JSON the SDK put in an ApiError's message, when it is JSON. */
-	body?: { error: { code: number; message: string; status: string; details?: Array<Record<string, unknown>> } };
+	body?: {
+		error: {
+			code: number;
+			message: string;
+			status: string;
+			details?: Array<Record<string, unknown>>;
+		};
+	};
 	cause?: unknown;
 }
 
@@ -58,7 +77,11 @@ export async function readJson(response: Response): Promise<any> {
 }
 
 /** A solid PNG of the given size and colour. */
-export async function solidPng(width: number, height: number, colour: { r: number; g: number; b: number }): Promise<Buffer> {
+export async function solidPng(
+	width: number,
+	height: number,
+	colour: { r: number; g: number; b: number },
+): Promise<Buffer> {
 	const { default: sharp } = await import('sharp');
 	return sharp({ create: { width, height, channels: 3, background: colour } })
 		.png()

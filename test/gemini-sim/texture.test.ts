@@ -6,11 +6,20 @@ import sharp from 'sharp';
 import { GeminiSim } from './index';
 import { client, finalImage } from './testkit';
 
-async function generate(sim: GeminiSim, prompt: string, imageSize = '1K', extra: Record<string, unknown> = {}) {
+async function generate(
+	sim: GeminiSim,
+	prompt: string,
+	imageSize = '1K',
+	extra: Record<string, unknown> = {},
+) {
 	const response = await client(sim).models.generateContent({
 		model: 'gemini-3.1-flash-image',
 		contents: prompt,
-		config: { responseModalities: ['IMAGE'], imageConfig: { aspectRatio: '1:1', imageSize }, ...extra },
+		config: {
+			responseModalities: ['IMAGE'],
+			imageConfig: { aspectRatio: '1:1', imageSize },
+			...extra,
+		},
 	});
 	return finalImage(response);
 }
@@ -23,7 +32,10 @@ describe('image texture', () => {
 		sim = await GeminiSim.start();
 		const image = await generate(sim, 'a flat banana');
 		expect(image.length).toBeLessThan(200_000);
-		expect(await sim.describe(image)).toMatchObject({ prompt: 'a flat banana', fill: expect.any(Object) });
+		expect(await sim.describe(image)).toMatchObject({
+			prompt: 'a flat banana',
+			fill: expect.any(Object),
+		});
 	});
 
 	test("'noise' gives real-size PNGs that still carry their prompt", async () => {

@@ -24,7 +24,13 @@ describe('thought parts', () => {
 			config: { thinkingConfig: { includeThoughts: true } },
 		});
 		const parts = partsOf(response);
-		expect(parts.map((p) => [p.text !== undefined ? 'text' : 'image', p.thought === true, typeof p.thoughtSignature])).toEqual([
+		expect(
+			parts.map((p) => [
+				p.text !== undefined ? 'text' : 'image',
+				p.thought === true,
+				typeof p.thoughtSignature,
+			]),
+		).toEqual([
 			['text', true, 'undefined'],
 			['image', true, 'undefined'],
 			['text', false, 'string'],
@@ -36,10 +42,15 @@ describe('thought parts', () => {
 	});
 
 	it('are left out otherwise, but the answer is still signed', async () => {
-		const response = await client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'a harbour' });
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-3.1-flash-image',
+			contents: 'a harbour',
+		});
 		const parts = partsOf(response);
 		expect(parts.some((p) => p.thought)).toBe(false);
-		expect(parts.every((p) => typeof p.thoughtSignature === 'string' && p.thoughtSignature.length > 20)).toBe(true);
+		expect(
+			parts.every((p) => typeof p.thoughtSignature === 'string' && p.thoughtSignature.length > 20),
+		).toBe(true);
 		expect(response.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
 	});
 
@@ -57,17 +68,28 @@ describe('multi-turn editing', () => {
 	async function firstTurn(model = 'gemini-3.1-flash-image'): Promise<Content[]> {
 		const contents: Content[] = [{ role: 'user', parts: [{ text: 'a red bicycle' }] }];
 		const response = await client(sim).models.generateContent({ model, contents });
-		return [...contents, response.candidates![0].content!, { role: 'user', parts: [{ text: 'make it blue' }] }];
+		return [
+			...contents,
+			response.candidates![0].content!,
+			{ role: 'user', parts: [{ text: 'make it blue' }] },
+		];
 	}
 
 	it('accepts the previous turn sent back with its signatures, and edits that image', async () => {
 		const history = await firstTurn();
-		const response = await client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: history });
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-3.1-flash-image',
+			contents: history,
+		});
 		const image = finalImage(response);
 		expect(GeminiSim.promptOf(image)).toBe('make it blue');
 		// The previous image appears as the thumbnail of the input.
-		const previous = partsOf({ candidates: [{ content: history[1] }] } as never).find((p) => p.inlineData)!;
-		const previousColour = (await sharp(Buffer.from(previous.inlineData!.data!, 'base64')).raw().toBuffer()).subarray(0, 3);
+		const previous = partsOf({ candidates: [{ content: history[1] }] } as never).find(
+			(p) => p.inlineData,
+		)!;
+		const previousColour = (
+			await sharp(Buffer.from(previous.inlineData!.data!, 'base64')).raw().toBuffer()
+		).subarray(0, 3);
 		const { data } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
 		expect([...data.subarray(0, 3)]).toEqual([...previousColour]);
 	});
@@ -77,7 +99,9 @@ describe('multi-turn editing', () => {
 		const modelParts = history[1].parts!;
 		const imageAt = modelParts.findIndex((p) => p.inlineData);
 		delete modelParts[imageAt].thoughtSignature;
-		const error = await failure(client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: history }));
+		const error = await failure(
+			client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: history }),
+		);
 		expect(error.status).toBe(400);
 		expect(error.body?.error).toEqual({
 			code: 400,
@@ -90,22 +114,33 @@ describe('multi-turn editing', () => {
 
 	it('refuses a signature that belongs to another image', async () => {
 		const history = await firstTurn();
-		const other = await client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'a green tram' });
+		const other = await client(sim).models.generateContent({
+			model: 'gemini-3.1-flash-image',
+			contents: 'a green tram',
+		});
 		const image = history[1].parts!.find((p) => p.inlineData)!;
 		image.thoughtSignature = partsOf(other).find((p) => p.inlineData)!.thoughtSignature;
-		const error = await failure(client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: history }));
+		const error = await failure(
+			client(sim).models.generateContent({ model: 'gemini-3.1-flash-image', contents: history }),
+		);
 		expect(error.status).toBe(400);
-		expect(error.body?.error.message).toMatch(/^Thought signature is not valid for the part in content position 2/);
+		expect(error.body?.error.message).toMatch(
+			/^Thought signature is not valid for the part in content position 2/,
+		);
 	});
 
-	it('accepts Google\'s documented placeholder for hand-built history', async () => {
+	it("accepts Google's documented placeholder for hand-built history", async () => {
 		const history = await firstTurn('gemini-3-pro-image');
-		for (const part of history[1].parts!) part.thoughtSignature = 'skip_thought_signature_validator';
-		const response = await client(sim).models.generateContent({ model: 'gemini-3-pro-image', contents: history });
+		for (const part of history[1].parts!)
+			part.thoughtSignature = 'skip_thought_signature_validator';
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-3-pro-image',
+			contents: history,
+		});
 		expect(response.candidates?.[0].finishReason).toBe('STOP');
 	});
 
-	it('works through the SDK\'s chats, which keep the signatures', async () => {
+	it("works through the SDK's chats, which keep the signatures", async () => {
 		const chat = client(sim).chats.create({ model: 'gemini-3-pro-image' });
 		await chat.sendMessage({ message: 'a lighthouse' });
 		const second = await chat.sendMessage({ message: 'now at night' });
@@ -117,7 +152,10 @@ describe('multi-turn editing', () => {
 
 	it('does not check signatures for gemini-2.5-flash-image', async () => {
 		const history = await firstTurn('gemini-2.5-flash-image');
-		const response = await client(sim).models.generateContent({ model: 'gemini-2.5-flash-image', contents: history });
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-2.5-flash-image',
+			contents: history,
+		});
 		expect(response.candidates?.[0].finishReason).toBe('STOP');
 	});
 });

@@ -162,7 +162,12 @@ const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}
 const isObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function normalise(value: unknown, shape: Shape, path: string, violations: FieldViolation[]): unknown {
+function normalise(
+	value: unknown,
+	shape: Shape,
+	path: string,
+	violations: FieldViolation[],
+): unknown {
 	if (shape === 'any') return value;
 	const typeError = (type: string) =>
 		violations.push({
@@ -171,7 +176,8 @@ function normalise(value: unknown, shape: Shape, path: string, violations: Field
 		});
 	if (typeof shape === 'string') {
 		const ok =
-			typeof value === shape || (shape === 'number' && typeof value === 'string' && value.trim() !== '' && !isNaN(+value));
+			typeof value === shape ||
+			(shape === 'number' && typeof value === 'string' && value.trim() !== '' && !isNaN(+value));
 		if (!ok) typeError(PROTO_TYPE[shape]);
 		return value;
 	}
@@ -180,7 +186,9 @@ function normalise(value: unknown, shape: Shape, path: string, violations: Field
 			typeError('TYPE_MESSAGE');
 			return value;
 		}
-		return value.map((item, index) => normalise(item, (shape as ListOf).list, `${path}[${index}]`, violations));
+		return value.map((item, index) =>
+			normalise(item, (shape as ListOf).list, `${path}[${index}]`, violations),
+		);
 	}
 	if (!isObject(value)) {
 		typeError('TYPE_MESSAGE');
@@ -198,7 +206,12 @@ function normalise(value: unknown, shape: Shape, path: string, violations: Field
 			});
 			continue;
 		}
-		out[name] = normalise(item, fields[name], path ? `${path}.${snake(name)}` : snake(name), violations);
+		out[name] = normalise(
+			item,
+			fields[name],
+			path ? `${path}.${snake(name)}` : snake(name),
+			violations,
+		);
 	}
 	return out;
 }
@@ -213,10 +226,17 @@ function enumViolation(path: string, type: string, value: unknown): FieldViolati
 const MODALITIES = ['TEXT', 'IMAGE', 'AUDIO'];
 const THINKING_LEVELS = ['MINIMAL', 'LOW', 'MEDIUM', 'HIGH'];
 const IMAGE_MIME_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/heic', 'image/heif'];
-const RESPONSE_MIME_TYPES = ['text/plain', 'application/json', 'application/xml', 'application/yaml', 'text/x.enum'];
+const RESPONSE_MIME_TYPES = [
+	'text/plain',
+	'application/json',
+	'application/xml',
+	'application/yaml',
+	'text/x.enum',
+];
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-const SIGNATURE_DOCS = 'Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures#model-behavior for more details.';
+const SIGNATURE_DOCS =
+	'Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures#model-behavior for more details.';
 
 type Part = Record<string, unknown> & {
 	text?: string;
@@ -232,7 +252,12 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 	if (!isObject(body)) throw invalidArgument('Invalid JSON payload received. Expected an object.');
 
 	const violations: FieldViolation[] = [];
-	const request = normalise(body, context.vertex ? VERTEX_REQUEST : REQUEST, '', violations) as GenerateRequest;
+	const request = normalise(
+		body,
+		context.vertex ? VERTEX_REQUEST : REQUEST,
+		'',
+		violations,
+	) as GenerateRequest;
 	const config = (request.generationConfig ?? {}) as Record<string, unknown>;
 	const thinking = (config.thinkingConfig ?? {}) as Record<string, unknown>;
 	const imageConfig = (config.imageConfig ?? {}) as Record<string, unknown>;
@@ -241,17 +266,28 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 		? (config.responseModalities as unknown[]).map((m, i) => {
 				const upper = String(m).toUpperCase();
 				if (!MODALITIES.includes(upper)) {
-					violations.push(enumViolation(`generation_config.response_modalities[${i}]`, 'GenerationConfig.Modality', m));
+					violations.push(
+						enumViolation(
+							`generation_config.response_modalities[${i}]`,
+							'GenerationConfig.Modality',
+							m,
+						),
+					);
 				}
 				return upper;
 			})
 		: model.image
 			? ['TEXT', 'IMAGE']
 			: ['TEXT'];
-	const level = typeof thinking.thinkingLevel === 'string' ? thinking.thinkingLevel.toUpperCase() : undefined;
+	const level =
+		typeof thinking.thinkingLevel === 'string' ? thinking.thinkingLevel.toUpperCase() : undefined;
 	if (level !== undefined && !THINKING_LEVELS.includes(level)) {
 		violations.push(
-			enumViolation('generation_config.thinking_config.thinking_level', 'ThinkingConfig.ThinkingLevel', thinking.thinkingLevel),
+			enumViolation(
+				'generation_config.thinking_config.thinking_level',
+				'ThinkingConfig.ThinkingLevel',
+				thinking.thinkingLevel,
+			),
 		);
 	}
 	if (violations.length) throw badRequest(violations);
@@ -270,7 +306,8 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 	checkThinking(model, level, thinking.thinkingBudget);
 
 	const candidates = Number(config.candidateCount ?? 1);
-	if (model.image && candidates > 1) throw invalidArgument(`Multiple candidates is not enabled for models/${model.id}`);
+	if (model.image && candidates > 1)
+		throw invalidArgument(`Multiple candidates is not enabled for models/${model.id}`);
 
 	const mimeType = config.responseMimeType as string | undefined;
 	if (mimeType !== undefined && !RESPONSE_MIME_TYPES.includes(mimeType)) {
@@ -279,7 +316,8 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 		);
 	}
 	const json = mimeType === 'application/json';
-	if (json && !model.structuredOutput) throw invalidArgument(`JSON mode is not enabled for models/${model.id}`);
+	if (json && !model.structuredOutput)
+		throw invalidArgument(`JSON mode is not enabled for models/${model.id}`);
 
 	const googleSearch = checkTools(model, (request.tools ?? []) as Array<Record<string, unknown>>);
 	const images = collectImages(contents, context);
@@ -306,17 +344,28 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 }
 
 function checkContents(contents: Content[]) {
-	if (contents.length === 0) throw invalidArgument('* GenerateContentRequest.contents: contents is not specified\n');
+	if (contents.length === 0)
+		throw invalidArgument('* GenerateContentRequest.contents: contents is not specified\n');
 	contents.forEach((content, i) => {
 		if (content.role !== undefined && content.role !== 'user' && content.role !== 'model') {
 			throw invalidArgument('Please use a valid role: user, model.');
 		}
 		const parts = content.parts ?? [];
 		if (parts.length === 0) {
-			throw invalidArgument(`* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.\n`);
+			throw invalidArgument(
+				`* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.\n`,
+			);
 		}
 		parts.forEach((part, j) => {
-			const data = ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse', 'executableCode', 'codeExecutionResult'];
+			const data = [
+				'text',
+				'inlineData',
+				'fileData',
+				'functionCall',
+				'functionResponse',
+				'executableCode',
+				'codeExecutionResult',
+			];
 			if (!data.some((key) => part[key] !== undefined)) {
 				throw invalidArgument(
 					`* GenerateContentRequest.contents[${i}].parts[${j}].data: required oneof field 'data' must have one initialized field\n`,
@@ -352,7 +401,9 @@ function checkImageConfig(model: SimModel, imageConfig: Record<string, unknown>)
 		);
 	}
 	if (imageSize !== undefined && !(model.imageSizes as string[]).includes(imageSize)) {
-		const hint = (model.imageSizes as string[]).includes(imageSize.toUpperCase()) ? ' Image size values are case-sensitive.' : '';
+		const hint = (model.imageSizes as string[]).includes(imageSize.toUpperCase())
+			? ' Image size values are case-sensitive.'
+			: '';
 		throw invalidArgument(
 			`Unsupported image size "${imageSize}" for models/${model.id}. Supported values: ${model.imageSizes.join(', ')}.${hint}`,
 		);
@@ -362,9 +413,12 @@ function checkImageConfig(model: SimModel, imageConfig: Record<string, unknown>)
 
 function checkThinking(model: SimModel, level: string | undefined, budget: unknown) {
 	if (level !== undefined && level !== 'THINKING_LEVEL_UNSPECIFIED') {
-		if (model.thinkingLevels.length === 0) throw invalidArgument('Thinking level is not supported for this model.');
+		if (model.thinkingLevels.length === 0)
+			throw invalidArgument('Thinking level is not supported for this model.');
 		if (!model.thinkingLevels.includes(level)) {
-			throw invalidArgument(`Thinking level ${level} is not supported for this model. Please retry with other thinking level.`);
+			throw invalidArgument(
+				`Thinking level ${level} is not supported for this model. Please retry with other thinking level.`,
+			);
 		}
 	}
 	if (model.thinkingAlwaysOn && Number(budget) === 0 && budget !== undefined) {
@@ -376,7 +430,9 @@ function checkTools(model: SimModel, tools: Array<Record<string, unknown>>): boo
 	let googleSearch = false;
 	for (const tool of tools) {
 		if (tool.googleSearchRetrieval !== undefined) {
-			throw invalidArgument('google_search_retrieval is not supported. Please use google_search tool instead.');
+			throw invalidArgument(
+				'google_search_retrieval is not supported. Please use google_search tool instead.',
+			);
 		}
 		if (tool.googleSearch !== undefined) {
 			if (!model.googleSearch) throw invalidArgument('Search Grounding is not supported.');
@@ -395,17 +451,24 @@ function collectImages(contents: Content[], context: ValidationContext): InputIm
 		if (part.inlineData && String(part.inlineData.mimeType).startsWith('image/')) {
 			const data = Buffer.from(part.inlineData.data ?? '', 'base64');
 			if (context.vertex && data.length > VERTEX_MAX_INLINE_IMAGE_BYTES) {
-				throw invalidArgument(`Inline image of ${data.length} bytes exceeds the limit of 7 MB per image. Use a Cloud Storage (gs://) URI instead.`);
+				throw invalidArgument(
+					`Inline image of ${data.length} bytes exceeds the limit of 7 MB per image. Use a Cloud Storage (gs://) URI instead.`,
+				);
 			}
 			return { mimeType: String(part.inlineData.mimeType), data };
 		}
 		if (part.fileData) {
 			const uri = String(part.fileData.fileUri ?? '');
 			if (context.vertex && /^https:\/\/generativelanguage|\/files\//.test(uri)) {
-				throw invalidArgument(`Files API URIs are not supported on Vertex AI: ${uri}. Use inline data or a gs:// URI.`);
+				throw invalidArgument(
+					`Files API URIs are not supported on Vertex AI: ${uri}. Use inline data or a gs:// URI.`,
+				);
 			}
 			const file = context.resolveFile(uri);
-			if (!file) throw invalidArgument(`File ${fileId(uri)} is not found or you do not have permission to access it.`);
+			if (!file)
+				throw invalidArgument(
+					`File ${fileId(uri)} is not found or you do not have permission to access it.`,
+				);
 			if (file.mimeType.startsWith('image/')) return file;
 		}
 		return undefined;
@@ -447,12 +510,23 @@ function checkSignatures(contents: Content[], signer: ThoughtSigner) {
 			const where = `content position ${i + 1}, part position ${j + 1}`;
 			const signature = part.thoughtSignature;
 			if (part.inlineData) {
-				if (!signature) throw invalidArgument(`Image part is missing a thought_signature in ${where}. ${SIGNATURE_DOCS}`);
+				if (!signature)
+					throw invalidArgument(
+						`Image part is missing a thought_signature in ${where}. ${SIGNATURE_DOCS}`,
+					);
 				if (!signer.checkImage(part.inlineData.data ?? '', signature)) {
-					throw invalidArgument(`Thought signature is not valid for the part in ${where}. ${SIGNATURE_DOCS}`);
+					throw invalidArgument(
+						`Thought signature is not valid for the part in ${where}. ${SIGNATURE_DOCS}`,
+					);
 				}
-			} else if (typeof part.text === 'string' && signature && !signer.checkText(part.text, signature)) {
-				throw invalidArgument(`Thought signature is not valid for the part in ${where}. ${SIGNATURE_DOCS}`);
+			} else if (
+				typeof part.text === 'string' &&
+				signature &&
+				!signer.checkText(part.text, signature)
+			) {
+				throw invalidArgument(
+					`Thought signature is not valid for the part in ${where}. ${SIGNATURE_DOCS}`,
+				);
 			}
 		});
 	});

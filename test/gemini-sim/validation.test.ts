@@ -16,7 +16,11 @@ afterAll(async () => sim.stop());
 beforeEach(() => sim.reset());
 
 /** POSTs a raw body, as a client other than the SDK would. */
-async function post(path: string, body: unknown, headers: Record<string, string> = { 'x-goog-api-key': sim.apiKey }) {
+async function post(
+	path: string,
+	body: unknown,
+	headers: Record<string, string> = { 'x-goog-api-key': sim.apiKey },
+) {
 	const response = await fetch(`${sim.url}${path}`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', ...headers },
@@ -25,7 +29,8 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 	return { status: response.status, body: await readJson(response) };
 }
 
-const generatePath = (model = 'gemini-3.1-flash-image') => `/v1beta/models/${model}:generateContent`;
+const generatePath = (model = 'gemini-3.1-flash-image') =>
+	`/v1beta/models/${model}:generateContent`;
 const userText = (text: string) => [{ role: 'user', parts: [{ text }] }];
 
 describe('the API key', () => {
@@ -50,56 +55,83 @@ describe('the API key', () => {
 		},
 	};
 
-	it('is refused with Google\'s exact body when wrong, and never echoed', async () => {
+	it("is refused with Google's exact body when wrong, and never echoed", async () => {
 		const error = await failure(
-			client(sim, {}, 'AIza-wrong-key').models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'x' }),
+			client(sim, {}, 'AIza-wrong-key').models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: 'x',
+			}),
 		);
 		expect(error).toMatchObject({ name: 'ApiError', status: 400 });
 		expect(error.body).toEqual(invalidKey);
 		expect(error.message).not.toContain('AIza-wrong-key');
-		expect(sim.requests[0]).toMatchObject({ apiKeySource: 'header', apiKeyValid: false, status: 400 });
+		expect(sim.requests[0]).toMatchObject({
+			apiKeySource: 'header',
+			apiKeyValid: false,
+			status: 400,
+		});
 	});
 
 	it('is refused when missing', async () => {
-		expect(await post(generatePath(), { contents: userText('x') }, {})).toEqual({ status: 400, body: invalidKey });
+		expect(await post(generatePath(), { contents: userText('x') }, {})).toEqual({
+			status: 400,
+			body: invalidKey,
+		});
 	});
 
-	it('is accepted as ?key=, the way n8n\'s own Gemini node sends it', async () => {
-		const { status } = await post(`${generatePath()}?key=${sim.apiKey}`, { contents: userText('x') }, {});
+	it("is accepted as ?key=, the way n8n's own Gemini node sends it", async () => {
+		const { status } = await post(
+			`${generatePath()}?key=${sim.apiKey}`,
+			{ contents: userText('x') },
+			{},
+		);
 		expect(status).toBe(200);
 		expect(sim.requests[0]).toMatchObject({ apiKeySource: 'query', apiKeyValid: true });
 	});
 
 	it('is checked on the model list too', async () => {
 		expect((await fetch(`${sim.url}/v1beta/models`)).status).toBe(400);
-		expect((await fetch(`${sim.url}/v1beta/models`, { headers: { 'x-goog-api-key': sim.apiKey } })).status).toBe(200);
+		expect(
+			(await fetch(`${sim.url}/v1beta/models`, { headers: { 'x-goog-api-key': sim.apiKey } }))
+				.status,
+		).toBe(200);
 	});
 });
 
 describe('unknown models', () => {
-	it.each(['gemini-9-image', 'gemini-3-pro-image-preview', 'gemini-2.5-flash-image-preview'])('%s is 404 NOT_FOUND', async (model) => {
-		const error = await failure(client(sim).models.generateContent({ model, contents: 'x' }));
-		expect(error.status).toBe(404);
-		expect(error.body?.error).toEqual({
-			code: 404,
-			status: 'NOT_FOUND',
-			message:
-				`models/${model} is not found for API version v1beta, or is not supported for generateContent. ` +
-				'Call ListModels to see the list of available models and their supported methods.',
-		});
-	});
+	it.each(['gemini-9-image', 'gemini-3-pro-image-preview', 'gemini-2.5-flash-image-preview'])(
+		'%s is 404 NOT_FOUND',
+		async (model) => {
+			const error = await failure(client(sim).models.generateContent({ model, contents: 'x' }));
+			expect(error.status).toBe(404);
+			expect(error.body?.error).toEqual({
+				code: 404,
+				status: 'NOT_FOUND',
+				message:
+					`models/${model} is not found for API version v1beta, or is not supported for generateContent. ` +
+					'Call ListModels to see the list of available models and their supported methods.',
+			});
+		},
+	);
 });
 
-describe('unknown fields, worded like Google\'s JSON parser', () => {
+describe("unknown fields, worded like Google's JSON parser", () => {
 	it.each([
-		[{ contents: userText('x'), foo: 1 }, 'Invalid JSON payload received. Unknown name "foo": Cannot find field.', undefined],
+		[
+			{ contents: userText('x'), foo: 1 },
+			'Invalid JSON payload received. Unknown name "foo": Cannot find field.',
+			undefined,
+		],
 		[
 			{ contents: userText('x'), generationConfig: { foo: 1 } },
 			'Invalid JSON payload received. Unknown name "foo" at \'generation_config\': Cannot find field.',
 			'generation_config',
 		],
 		[
-			{ contents: userText('x'), generationConfig: { imageConfig: { personGeneration: 'ALLOW_ALL' } } },
+			{
+				contents: userText('x'),
+				generationConfig: { imageConfig: { personGeneration: 'ALLOW_ALL' } },
+			},
 			'Invalid JSON payload received. Unknown name "personGeneration" at \'generation_config.image_config\': Cannot find field.',
 			'generation_config.image_config',
 		],
@@ -121,13 +153,20 @@ describe('unknown fields, worded like Google\'s JSON parser', () => {
 			message,
 			status: 'INVALID_ARGUMENT',
 			details: [
-				{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ ...(field ? { field } : {}), description: message }] },
+				{
+					'@type': 'type.googleapis.com/google.rpc.BadRequest',
+					fieldViolations: [{ ...(field ? { field } : {}), description: message }],
+				},
 			],
 		});
 	});
 
 	it('reports every unknown field at once', async () => {
-		const { body } = await post(generatePath(), { contents: userText('x'), a: 1, generationConfig: { b: 2 } });
+		const { body } = await post(generatePath(), {
+			contents: userText('x'),
+			a: 1,
+			generationConfig: { b: 2 },
+		});
 		expect(body.error.message.split('\n')).toHaveLength(2);
 		expect(body.error.details[0].fieldViolations).toHaveLength(2);
 	});
@@ -135,7 +174,10 @@ describe('unknown fields, worded like Google\'s JSON parser', () => {
 	it('accepts snake_case names, as Google does', async () => {
 		const { status } = await post(generatePath(), {
 			contents: [{ role: 'user', parts: [{ text: 'x' }] }],
-			generation_config: { response_modalities: ['IMAGE'], image_config: { aspect_ratio: '16:9', image_size: '2K' } },
+			generation_config: {
+				response_modalities: ['IMAGE'],
+				image_config: { aspect_ratio: '16:9', image_size: '2K' },
+			},
 		});
 		expect(status).toBe(200);
 	});
@@ -157,7 +199,9 @@ describe('unknown fields, worded like Google\'s JSON parser', () => {
 				frequencyPenalty: 0,
 				responseModalities: ['TEXT', 'IMAGE'],
 				mediaResolution: 'MEDIA_RESOLUTION_HIGH' as never,
-				safetySettings: [{ category: 'HARM_CATEGORY_HATE_SPEECH' as never, threshold: 'BLOCK_ONLY_HIGH' as never }],
+				safetySettings: [
+					{ category: 'HARM_CATEGORY_HATE_SPEECH' as never, threshold: 'BLOCK_ONLY_HIGH' as never },
+				],
 				tools: [{ googleSearch: {} }],
 				thinkingConfig: { includeThoughts: true, thinkingLevel: 'HIGH' as never },
 				imageConfig: { aspectRatio: '4:5', imageSize: '512' },
@@ -168,16 +212,27 @@ describe('unknown fields, worded like Google\'s JSON parser', () => {
 	});
 
 	it('refuses a value of the wrong type and an unknown modality', async () => {
-		const typed = await post(generatePath(), { contents: userText('x'), generationConfig: { temperature: 'hot' } });
-		expect(typed.body.error.message).toBe('Invalid value at \'generation_config.temperature\' (TYPE_FLOAT), "hot"');
-		const modality = await post(generatePath(), { contents: userText('x'), generationConfig: { responseModalities: ['VIDEO'] } });
+		const typed = await post(generatePath(), {
+			contents: userText('x'),
+			generationConfig: { temperature: 'hot' },
+		});
+		expect(typed.body.error.message).toBe(
+			'Invalid value at \'generation_config.temperature\' (TYPE_FLOAT), "hot"',
+		);
+		const modality = await post(generatePath(), {
+			contents: userText('x'),
+			generationConfig: { responseModalities: ['VIDEO'] },
+		});
 		expect(modality.body.error.message).toBe(
 			'Invalid value at \'generation_config.response_modalities[0]\' (type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig.Modality), "VIDEO"',
 		);
 	});
 
 	it('refuses a body that is not JSON', async () => {
-		expect(await post(generatePath(), '{"contents": [')).toMatchObject({ status: 400, body: { error: { status: 'INVALID_ARGUMENT' } } });
+		expect(await post(generatePath(), '{"contents": [')).toMatchObject({
+			status: 400,
+			body: { error: { status: 'INVALID_ARGUMENT' } },
+		});
 	});
 });
 
@@ -204,13 +259,23 @@ describe('what each model refuses', () => {
 	it('gemini-3-pro-image cannot set a thinking level; gemini-3.1-flash-image only minimal or high', async () => {
 		const ai = client(sim);
 		const pro = await failure(
-			ai.models.generateContent({ model: 'gemini-3-pro-image', contents: 'x', config: { thinkingConfig: { thinkingLevel: 'HIGH' as never } } }),
+			ai.models.generateContent({
+				model: 'gemini-3-pro-image',
+				contents: 'x',
+				config: { thinkingConfig: { thinkingLevel: 'HIGH' as never } },
+			}),
 		);
 		expect(pro.body?.error.message).toBe('Thinking level is not supported for this model.');
 		const low = await failure(
-			ai.models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'x', config: { thinkingConfig: { thinkingLevel: 'LOW' as never } } }),
+			ai.models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: 'x',
+				config: { thinkingConfig: { thinkingLevel: 'LOW' as never } },
+			}),
 		);
-		expect(low.body?.error.message).toBe('Thinking level LOW is not supported for this model. Please retry with other thinking level.');
+		expect(low.body?.error.message).toBe(
+			'Thinking level LOW is not supported for this model. Please retry with other thinking level.',
+		);
 		const minimal = await ai.models.generateContent({
 			model: 'gemini-3.1-flash-image',
 			contents: 'x',
@@ -221,14 +286,24 @@ describe('what each model refuses', () => {
 
 	it('gemini-3-pro-image always thinks', async () => {
 		const error = await failure(
-			client(sim).models.generateContent({ model: 'gemini-3-pro-image', contents: 'x', config: { thinkingConfig: { thinkingBudget: 0 } } }),
+			client(sim).models.generateContent({
+				model: 'gemini-3-pro-image',
+				contents: 'x',
+				config: { thinkingConfig: { thinkingBudget: 0 } },
+			}),
 		);
-		expect(error.body?.error.message).toBe('Budget 0 is invalid. This model only works in thinking mode.');
+		expect(error.body?.error.message).toBe(
+			'Budget 0 is invalid. This model only works in thinking mode.',
+		);
 	});
 
 	it('only models with search accept the Google Search tool', async () => {
 		const error = await failure(
-			client(sim).models.generateContent({ model: 'gemini-2.5-flash-image', contents: 'x', config: { tools: [{ googleSearch: {} }] } }),
+			client(sim).models.generateContent({
+				model: 'gemini-2.5-flash-image',
+				contents: 'x',
+				config: { tools: [{ googleSearch: {} }] },
+			}),
 		);
 		expect(error.body?.error.message).toBe('Search Grounding is not supported.');
 	});
@@ -236,13 +311,25 @@ describe('what each model refuses', () => {
 	it('image models have no JSON mode, and text models make no images', async () => {
 		const ai = client(sim);
 		const json = await failure(
-			ai.models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'x', config: { responseMimeType: 'application/json' } }),
+			ai.models.generateContent({
+				model: 'gemini-3.1-flash-image',
+				contents: 'x',
+				config: { responseMimeType: 'application/json' },
+			}),
 		);
-		expect(json.body?.error.message).toBe('JSON mode is not enabled for models/gemini-3.1-flash-image');
+		expect(json.body?.error.message).toBe(
+			'JSON mode is not enabled for models/gemini-3.1-flash-image',
+		);
 		const image = await failure(
-			ai.models.generateContent({ model: 'gemini-3-flash', contents: 'x', config: { responseModalities: ['TEXT', 'IMAGE'] as never } }),
+			ai.models.generateContent({
+				model: 'gemini-3-flash',
+				contents: 'x',
+				config: { responseModalities: ['TEXT', 'IMAGE'] as never },
+			}),
 		);
-		expect(image.body?.error.message).toBe('Model does not support the requested response modalities: text,image');
+		expect(image.body?.error.message).toBe(
+			'Model does not support the requested response modalities: text,image',
+		);
 	});
 
 	it.each([
@@ -256,14 +343,21 @@ describe('what each model refuses', () => {
 				contents: [
 					{
 						role: 'user',
-						parts: [{ text: 'combine' }, ...Array.from({ length: count }, () => ({ inlineData: { mimeType: 'image/png', data: png } }))],
+						parts: [
+							{ text: 'combine' },
+							...Array.from({ length: count }, () => ({
+								inlineData: { mimeType: 'image/png', data: png },
+							})),
+						],
 					},
 				],
 			});
 		expect((await request(limit)).candidates?.[0].finishReason).toBe('STOP');
 		const error = await failure(request(limit + 1));
 		expect(error.status).toBe(400);
-		expect(error.body?.error.message).toMatch(new RegExp(`Too many images in the request: ${limit + 1}`));
+		expect(error.body?.error.message).toMatch(
+			new RegExp(`Too many images in the request: ${limit + 1}`),
+		);
 	});
 
 	it('refuses an input image it cannot read, or base64 that is not', async () => {
@@ -271,22 +365,44 @@ describe('what each model refuses', () => {
 		const unreadable = await failure(
 			ai.models.generateContent({
 				model: 'gemini-3.1-flash-image',
-				contents: [{ role: 'user', parts: [{ text: 'x' }, { inlineData: { mimeType: 'image/png', data: Buffer.from('not a png').toString('base64') } }] }],
+				contents: [
+					{
+						role: 'user',
+						parts: [
+							{ text: 'x' },
+							{
+								inlineData: {
+									mimeType: 'image/png',
+									data: Buffer.from('not a png').toString('base64'),
+								},
+							},
+						],
+					},
+				],
 			}),
 		);
 		expect(unreadable.body?.error.message).toMatch(/^Unable to process input image/);
-		const giant = readFileSync(join(__dirname, '..', 'fixtures', 'photos', 'giant-image.jpg')).toString('base64');
+		const giant = readFileSync(
+			join(__dirname, '..', 'fixtures', 'photos', 'giant-image.jpg'),
+		).toString('base64');
 		const bomb = await failure(
 			ai.models.generateContent({
 				model: 'gemini-3.1-flash-image',
-				contents: [{ role: 'user', parts: [{ text: 'x' }, { inlineData: { mimeType: 'image/jpeg', data: giant } }] }],
+				contents: [
+					{
+						role: 'user',
+						parts: [{ text: 'x' }, { inlineData: { mimeType: 'image/jpeg', data: giant } }],
+					},
+				],
 			}),
 		);
 		expect(bomb.body?.error.message).toMatch(/^Unable to process input image/);
 		const { body } = await post(generatePath(), {
 			contents: [{ role: 'user', parts: [{ inlineData: { mimeType: 'image/png', data: '***' } }] }],
 		});
-		expect(body.error.message).toBe('Invalid value at \'contents[0].parts[0].inline_data.data\' (TYPE_BYTES), Base64 decoding failed for "***"');
+		expect(body.error.message).toBe(
+			'Invalid value at \'contents[0].parts[0].inline_data.data\' (TYPE_BYTES), Base64 decoding failed for "***"',
+		);
 	});
 });
 
@@ -294,34 +410,49 @@ describe('contents', () => {
 	it('must not be empty', async () => {
 		const { status, body } = await post(generatePath(), { contents: [] });
 		expect(status).toBe(400);
-		expect(body.error.message).toBe('* GenerateContentRequest.contents: contents is not specified\n');
-		expect((await post(generatePath(), {})).body.error.message).toBe('* GenerateContentRequest.contents: contents is not specified\n');
+		expect(body.error.message).toBe(
+			'* GenerateContentRequest.contents: contents is not specified\n',
+		);
+		expect((await post(generatePath(), {})).body.error.message).toBe(
+			'* GenerateContentRequest.contents: contents is not specified\n',
+		);
 	});
 
 	it('needs parts with data and a known role', async () => {
-		expect((await post(generatePath(), { contents: [{ role: 'user', parts: [] }] })).body.error.message).toBe(
-			'* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n',
-		);
-		expect((await post(generatePath(), { contents: [{ role: 'user', parts: [{ thought: true }] }] })).body.error.message).toBe(
+		expect(
+			(await post(generatePath(), { contents: [{ role: 'user', parts: [] }] })).body.error.message,
+		).toBe('* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n');
+		expect(
+			(await post(generatePath(), { contents: [{ role: 'user', parts: [{ thought: true }] }] }))
+				.body.error.message,
+		).toBe(
 			"* GenerateContentRequest.contents[0].parts[0].data: required oneof field 'data' must have one initialized field\n",
 		);
-		expect((await post(generatePath(), { contents: [{ role: 'assistant', parts: [{ text: 'x' }] }] })).body.error.message).toBe(
-			'Please use a valid role: user, model.',
-		);
+		expect(
+			(await post(generatePath(), { contents: [{ role: 'assistant', parts: [{ text: 'x' }] }] }))
+				.body.error.message,
+		).toBe('Please use a valid role: user, model.');
 	});
 });
 
 describe('request size', () => {
-	it('refuses a body over the inline limit, in Google\'s words', async () => {
+	it("refuses a body over the inline limit, in Google's words", async () => {
 		const big = Buffer.alloc(2 * 1024 * 1024, 1).toString('base64');
 		const error = await failure(
 			client(sim).models.generateContent({
 				model: 'gemini-3.1-flash-image',
-				contents: [{ role: 'user', parts: [{ text: 'x' }, { inlineData: { mimeType: 'image/png', data: big } }] }],
+				contents: [
+					{
+						role: 'user',
+						parts: [{ text: 'x' }, { inlineData: { mimeType: 'image/png', data: big } }],
+					},
+				],
 			}),
 		);
 		expect(error.status).toBe(400);
-		expect(error.body?.error.message).toBe('Request payload size exceeds the limit: 2097152 bytes.');
+		expect(error.body?.error.message).toBe(
+			'Request payload size exceeds the limit: 2097152 bytes.',
+		);
 		expect(sim.requests[0].bodyBytes).toBeGreaterThan(2 * 1024 * 1024);
 	});
 

@@ -56,10 +56,14 @@ export class VertexState {
 	 * A fresh service account key (2048-bit RSA, made now; no key is committed), registered so its
 	 * JWTs verify. token_uri points at this simulator unless given.
 	 */
-	createServiceAccountKey(options: { email?: string; project?: string; tokenUri?: string } = {}): ServiceAccountKeyJson {
+	createServiceAccountKey(
+		options: { email?: string; project?: string; tokenUri?: string } = {},
+	): ServiceAccountKeyJson {
 		const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 		const kid = randomBytes(20).toString('hex');
-		const email = options.email ?? `n8n-${kid.slice(0, 6)}@${options.project ?? this.project}.iam.gserviceaccount.com`;
+		const email =
+			options.email ??
+			`n8n-${kid.slice(0, 6)}@${options.project ?? this.project}.iam.gserviceaccount.com`;
 		this.keys.set(kid, { email, publicKey });
 		return {
 			type: 'service_account',
@@ -99,9 +103,18 @@ export class VertexState {
 	exchange(form: URLSearchParams): { status: number; body: Record<string, unknown> } {
 		const refuse = (status: number, error: string, description: string, email?: string) => {
 			this.exchanges.push({ email, outcome: error, at: Date.now() });
-			return { status, body: { error, error_description: this.echoSecrets ? `${description} Assertion: ${form.get('assertion')}` : description } };
+			return {
+				status,
+				body: {
+					error,
+					error_description: this.echoSecrets
+						? `${description} Assertion: ${form.get('assertion')}`
+						: description,
+				},
+			};
 		};
-		if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return refuse(400, 'unsupported_grant_type', 'Invalid grant_type: ');
+		if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+			return refuse(400, 'unsupported_grant_type', 'Invalid grant_type: ');
 		const parts = (form.get('assertion') ?? '').split('.');
 		if (parts.length !== 3) return refuse(400, 'invalid_request', 'Invalid JWT: malformed.');
 		let header: { alg?: string; kid?: string };
@@ -112,9 +125,15 @@ export class VertexState {
 		} catch {
 			return refuse(400, 'invalid_request', 'Invalid JWT: malformed.');
 		}
-		const key = header.kid ? this.keys.get(header.kid) : [...this.keys.values()].find((k) => k.email === claims.iss);
+		const key = header.kid
+			? this.keys.get(header.kid)
+			: [...this.keys.values()].find((k) => k.email === claims.iss);
 		const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
-		const signatureOk = !!key && header.alg === 'RS256' && key.email === claims.iss && verify('RSA-SHA256', signed, key.publicKey, Buffer.from(parts[2], 'base64url'));
+		const signatureOk =
+			!!key &&
+			header.alg === 'RS256' &&
+			key.email === claims.iss &&
+			verify('RSA-SHA256', signed, key.publicKey, Buffer.from(parts[2], 'base64url'));
 		if (!signatureOk) return refuse(400, 'invalid_grant', 'Invalid JWT Signature.', claims.iss);
 		const now = Math.floor(Date.now() / 1000);
 		const { iat = 0, exp = 0 } = claims;
@@ -126,12 +145,20 @@ export class VertexState {
 				claims.iss,
 			);
 		}
-		if (claims.aud !== `${this.baseUrl()}/token` || !String(claims.scope ?? '').split(' ').includes('https://www.googleapis.com/auth/cloud-platform')) {
+		if (
+			claims.aud !== `${this.baseUrl()}/token` ||
+			!String(claims.scope ?? '')
+				.split(' ')
+				.includes('https://www.googleapis.com/auth/cloud-platform')
+		) {
 			return refuse(400, 'invalid_scope', 'Invalid audience or scope.', claims.iss);
 		}
 		const token = this.issueToken(key.email);
 		this.exchanges.push({ email: key.email, outcome: 'issued', at: Date.now() });
-		return { status: 200, body: { access_token: token, expires_in: this.tokenLifetimeSeconds, token_type: 'Bearer' } };
+		return {
+			status: 200,
+			body: { access_token: token, expires_in: this.tokenLifetimeSeconds, token_type: 'Bearer' },
+		};
 	}
 
 	/** The service account behind `Authorization: Bearer`, or the 401 Vertex sends. */
@@ -146,7 +173,13 @@ export class VertexState {
 					401,
 					'UNAUTHENTICATED',
 					`Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.${said}`,
-					[{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: issued ? 'ACCESS_TOKEN_EXPIRED' : 'ACCESS_TOKEN_TYPE_UNSUPPORTED', domain: 'googleapis.com' }],
+					[
+						{
+							'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+							reason: issued ? 'ACCESS_TOKEN_EXPIRED' : 'ACCESS_TOKEN_TYPE_UNSUPPORTED',
+							domain: 'googleapis.com',
+						},
+					],
 				),
 			);
 		}
@@ -158,14 +191,19 @@ export class VertexState {
 		if (project !== this.project || this.denied.has(email)) {
 			throw new SimHttpError(
 				403,
-				googleError(403, 'PERMISSION_DENIED', `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`, [
-					{
-						'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-						reason: 'IAM_PERMISSION_DENIED',
-						domain: 'aiplatform.googleapis.com',
-						metadata: { permission: 'aiplatform.endpoints.predict', resource },
-					},
-				]),
+				googleError(
+					403,
+					'PERMISSION_DENIED',
+					`Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`,
+					[
+						{
+							'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+							reason: 'IAM_PERMISSION_DENIED',
+							domain: 'aiplatform.googleapis.com',
+							metadata: { permission: 'aiplatform.endpoints.predict', resource },
+						},
+					],
+				),
 			);
 		}
 		if (this.serviceDisabled) {
@@ -175,7 +213,14 @@ export class VertexState {
 					403,
 					'PERMISSION_DENIED',
 					`Vertex AI API has not been used in project ${project} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/aiplatform.googleapis.com/overview?project=${project} then retry.`,
-					[{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED', domain: 'googleapis.com', metadata: { service: 'aiplatform.googleapis.com', consumer: `projects/${project}` } }],
+					[
+						{
+							'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+							reason: 'SERVICE_DISABLED',
+							domain: 'googleapis.com',
+							metadata: { service: 'aiplatform.googleapis.com', consumer: `projects/${project}` },
+						},
+					],
 				),
 			);
 		}
@@ -195,6 +240,10 @@ export class VertexState {
 export function publisherModelNotFound(resource: string): SimHttpError {
 	return new SimHttpError(
 		404,
-		googleError(404, 'NOT_FOUND', `Publisher Model \`${resource}\` was not found or your project does not have access to it. Please ensure you are using a valid model version. For more information, see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions`),
+		googleError(
+			404,
+			'NOT_FOUND',
+			`Publisher Model \`${resource}\` was not found or your project does not have access to it. Please ensure you are using a valid model version. For more information, see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions`,
+		),
 	);
 }

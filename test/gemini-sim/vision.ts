@@ -31,7 +31,8 @@ export class ImageMemory {
 		const key = colourKey(colourForPrompt(prompt));
 		this.prompts.delete(key);
 		this.prompts.set(key, { prompt, written });
-		if (this.prompts.size > MAX_REMEMBERED) this.prompts.delete(this.prompts.keys().next().value as string);
+		if (this.prompts.size > MAX_REMEMBERED)
+			this.prompts.delete(this.prompts.keys().next().value as string);
 	}
 
 	/** Tells the simulator what an image it did not draw shows, e.g. the words written in it. */
@@ -43,7 +44,8 @@ export class ImageMemory {
 		const [fill, print] = await Promise.all([flatFill(image), fingerprint(image)]);
 		const stored = readImageText(image);
 		let prompt: string | undefined = stored.prompt;
-		let written = stored.writtenText === undefined ? undefined : (JSON.parse(stored.writtenText) as string[]);
+		let written =
+			stored.writtenText === undefined ? undefined : (JSON.parse(stored.writtenText) as string[]);
 		if (prompt === undefined && fill) {
 			const remembered = this.drawnFor(fill);
 			prompt = remembered?.prompt;
@@ -71,12 +73,16 @@ export class ImageMemory {
 }
 
 export function sameColour(a: Rgb, b: Rgb): boolean {
-	return Math.max(Math.abs(a.r - b.r), Math.abs(a.g - b.g), Math.abs(a.b - b.b)) <= COLOUR_TOLERANCE;
+	return (
+		Math.max(Math.abs(a.r - b.r), Math.abs(a.g - b.g), Math.abs(a.b - b.b)) <= COLOUR_TOLERANCE
+	);
 }
 
 /** Text a prompt puts in quotes, which an image model writes into the picture. */
 export function quotedText(prompt: string): string[] {
-	return [...prompt.matchAll(/"([^"]+)"|“([^”]+)”/g)].map((m) => (m[1] ?? m[2]).trim()).filter(Boolean);
+	return [...prompt.matchAll(/"([^"]+)"|“([^”]+)”/g)]
+		.map((m) => (m[1] ?? m[2]).trim())
+		.filter(Boolean);
 }
 
 /**
@@ -87,7 +93,12 @@ export function misspell(text: string, next: () => number): string {
 	const isLetter = (c: string) => /\p{L}/u.test(c);
 	const pairs: number[] = [];
 	for (let i = 0; i + 1 < text.length; i++) {
-		if (isLetter(text[i]) && isLetter(text[i + 1]) && text[i].toLowerCase() !== text[i + 1].toLowerCase()) pairs.push(i);
+		if (
+			isLetter(text[i]) &&
+			isLetter(text[i + 1]) &&
+			text[i].toLowerCase() !== text[i + 1].toLowerCase()
+		)
+			pairs.push(i);
 	}
 	if (pairs.length === 0) return text.length > 1 ? text.slice(0, -1) : `${text}${text}`;
 	const i = pairs[Math.floor(next() * pairs.length)];
@@ -106,7 +117,11 @@ async function flatFill(image: Buffer): Promise<Rgb | undefined> {
 	const pixels = await sharp(image)
 		.rotate()
 		.extract({ left: 0, top, width, height: band })
-		.resize({ width: Math.min(width, 256), fit: 'fill', height: Math.max(1, Math.round(band * Math.min(1, 256 / width))) })
+		.resize({
+			width: Math.min(width, 256),
+			fit: 'fill',
+			height: Math.max(1, Math.round(band * Math.min(1, 256 / width))),
+		})
 		.flatten({ background: '#ffffff' })
 		.removeAlpha()
 		.raw()
@@ -128,10 +143,18 @@ async function flatFill(image: Buffer): Promise<Rgb | undefined> {
 	return { r, g, b };
 }
 
-async function fingerprint(image: Buffer, region?: { left: number; top: number; width: number; height: number }): Promise<Print> {
+async function fingerprint(
+	image: Buffer,
+	region?: { left: number; top: number; width: number; height: number },
+): Promise<Print> {
 	let pipeline = sharp(image).rotate();
 	if (region) pipeline = pipeline.extract(region);
-	return pipeline.flatten({ background: '#ffffff' }).resize(PRINT_SIZE, PRINT_SIZE, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+	return pipeline
+		.flatten({ background: '#ffffff' })
+		.resize(PRINT_SIZE, PRINT_SIZE, { fit: 'fill' })
+		.removeAlpha()
+		.raw()
+		.toBuffer();
 }
 
 function meanDifference(a: Print, b: Print): number {
@@ -152,7 +175,10 @@ export async function subjectSimilarity(image: Buffer, reference: Buffer): Promi
 	const ref = await displayedSize(reference);
 	const box = { width: size.width / 4, height: size.height / 4 };
 	const scale = Math.min(box.width / ref.width, box.height / ref.height);
-	const thumb = { width: Math.max(1, Math.round(ref.width * scale)), height: Math.max(1, Math.round(ref.height * scale)) };
+	const thumb = {
+		width: Math.max(1, Math.round(ref.width * scale)),
+		height: Math.max(1, Math.round(ref.height * scale)),
+	};
 	for (let slot = 0; slot < 4; slot++) {
 		const left = Math.round(slot * box.width);
 		if (left + thumb.width > size.width || thumb.height > size.height) break;
@@ -164,7 +190,10 @@ export async function subjectSimilarity(image: Buffer, reference: Buffer): Promi
 
 async function displayedSize(image: Buffer): Promise<{ width: number; height: number }> {
 	const meta = await sharp(image).metadata();
-	return { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height };
+	return {
+		width: meta.autoOrient?.width ?? meta.width,
+		height: meta.autoOrient?.height ?? meta.height,
+	};
 }
 
 function colourKey({ r, g, b }: Rgb): string {

@@ -57,9 +57,13 @@ export class BinaryStore {
 	}
 
 	/** An input item's binary, stored as n8n would store an upload. */
-	async binaryItem(json: IDataObject, files: Record<string, { data: Buffer; fileName: string; mimeType: string }>): Promise<INodeExecutionData> {
+	async binaryItem(
+		json: IDataObject,
+		files: Record<string, { data: Buffer; fileName: string; mimeType: string }>,
+	): Promise<INodeExecutionData> {
 		const binary: Record<string, IBinaryData> = {};
-		for (const [prop, file] of Object.entries(files)) binary[prop] = await this.put(file.data, file.fileName, file.mimeType);
+		for (const [prop, file] of Object.entries(files))
+			binary[prop] = await this.put(file.data, file.fileName, file.mimeType);
 		return { json, binary };
 	}
 }
@@ -96,10 +100,22 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 	};
 	const cancel = options.cancelSignal ?? new AbortController().signal;
 
-	const getNodeParameter = (name: string, itemIndex: number, fallback?: unknown, extra?: { extractValue?: boolean }) => {
+	const getNodeParameter = (
+		name: string,
+		itemIndex: number,
+		fallback?: unknown,
+		extra?: { extractValue?: boolean },
+	) => {
 		const [head, ...path] = name.split('.');
-		let value: unknown = head in options.parameters ? options.parameters[head] : defaultOf(description.properties, head);
-		if (typeof value === 'function') value = (value as (i: number, item: INodeExecutionData) => unknown)(itemIndex, items[itemIndex]);
+		let value: unknown =
+			head in options.parameters
+				? options.parameters[head]
+				: defaultOf(description.properties, head);
+		if (typeof value === 'function')
+			value = (value as (i: number, item: INodeExecutionData) => unknown)(
+				itemIndex,
+				items[itemIndex],
+			);
 		for (const key of path) value = (value as IDataObject | undefined)?.[key];
 		if (value === undefined) {
 			// As n8n does: a missing value without a fallback is an error, not undefined.
@@ -107,7 +123,12 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 			value = fallback;
 		}
 		// A resource locator ({__rl, mode, value}) gives its value, as n8n's extractValue does.
-		if (extra?.extractValue && value && typeof value === 'object' && 'mode' in (value as IDataObject)) {
+		if (
+			extra?.extractValue &&
+			value &&
+			typeof value === 'object' &&
+			'mode' in (value as IDataObject)
+		) {
 			return (value as IDataObject).value;
 		}
 		return value;
@@ -118,25 +139,38 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		getNodeParameter,
 		getNode: () => node,
 		getCredentials: async () => options.credentials ?? {},
-		continueOnFail: () => options.continueOnFail ?? (options.onError !== undefined && options.onError !== 'stopWorkflow'),
+		continueOnFail: () =>
+			options.continueOnFail ??
+			(options.onError !== undefined && options.onError !== 'stopWorkflow'),
 		getExecutionCancelSignal: () => cancel,
 		logger: { debug() {}, info() {}, warn() {}, error() {} },
 		helpers: {
-			prepareBinaryData: (data: Buffer | Readable, fileName?: string, mimeType?: string) => store.put(data, fileName, mimeType),
+			prepareBinaryData: (data: Buffer | Readable, fileName?: string, mimeType?: string) =>
+				store.put(data, fileName, mimeType),
 			assertBinaryData: (itemIndex: number, propertyName: string) => {
 				const binary = items[itemIndex]?.binary?.[propertyName];
 				if (!binary) {
-					throw new NodeOperationError(node, `This operation expects the node's input data to contain a binary file '${propertyName}', but none was found [item ${itemIndex}]`, { itemIndex });
+					throw new NodeOperationError(
+						node,
+						`This operation expects the node's input data to contain a binary file '${propertyName}', but none was found [item ${itemIndex}]`,
+						{ itemIndex },
+					);
 				}
 				return binary;
 			},
 			getBinaryDataBuffer: async (itemIndex: number, propertyName: string | IBinaryData) => {
-				const binary = typeof propertyName === 'string' ? items[itemIndex]?.binary?.[propertyName] : propertyName;
-				if (!binary) throw new Error(`No binary property ${String(propertyName)} on item ${itemIndex}`);
+				const binary =
+					typeof propertyName === 'string'
+						? items[itemIndex]?.binary?.[propertyName]
+						: propertyName;
+				if (!binary)
+					throw new Error(`No binary property ${String(propertyName)} on item ${itemIndex}`);
 				return store.get(binary);
 			},
 			getBinaryStream: async (id: string) => Readable.from(store.get({ id } as IBinaryData)),
-			getBinaryMetadata: async (id: string) => ({ fileSize: store.get({ id } as IBinaryData).length }),
+			getBinaryMetadata: async (id: string) => ({
+				fileSize: store.get({ id } as IBinaryData).length,
+			}),
 		},
 	} as unknown as IExecuteFunctions;
 

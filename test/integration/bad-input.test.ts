@@ -32,20 +32,32 @@ type File = { data: Buffer; fileName: string; mimeType: string };
 type Files = Record<string, File>;
 
 const photo = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'photos', name));
-const file = (data: Buffer, fileName: string, mimeType: string): File => ({ data, fileName, mimeType });
+const file = (data: Buffer, fileName: string, mimeType: string): File => ({
+	data,
+	fileName,
+	mimeType,
+});
 const man = file(photo('man.jpg'), 'man.jpg', 'image/jpeg');
 const room = file(photo('room.png'), 'room.png', 'image/png');
 const top = file(photo('top.png'), 'top.png', 'image/png');
 const notes = file(Buffer.from('Remember to buy bananas.\n'), 'notes.txt', 'text/plain');
 const truncatedPng = file(photo('room.png').subarray(0, 100_000), 'room.png', 'image/png');
-const svg = file(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="#f5c518"/></svg>'), 'logo.svg', 'image/svg+xml');
+const svg = file(
+	Buffer.from(
+		'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="#f5c518"/></svg>',
+	),
+	'logo.svg',
+	'image/svg+xml',
+);
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
 	let c = n;
 	for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
 	return c >>> 0;
 });
-const crc32 = (bytes: Buffer) => (bytes.reduce((c, byte) => CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
+const crc32 = (bytes: Buffer) =>
+	(bytes.reduce((c, byte) => CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>>
+	0;
 
 function pngChunk(type: string, data: Buffer): Buffer {
 	const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
@@ -63,7 +75,12 @@ function blackPng(width: number, height: number, claimed = { width, height }): B
 	header.writeUInt32BE(claimed.height, 4);
 	header[8] = 8; // bits per sample; colour type 0 (grey), default compression, filter and interlace
 	const rows = Buffer.alloc((width + 1) * height); // each row: filter byte 0, then black pixels
-	return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(rows)), pngChunk('IEND', Buffer.alloc(0))]);
+	return Buffer.concat([
+		Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'),
+		pngChunk('IHDR', header),
+		pngChunk('IDAT', deflateSync(rows)),
+		pngChunk('IEND', Buffer.alloc(0)),
+	]);
 }
 
 /** A PNG of a hundred bytes whose header claims 100000×100000 pixels: decoding it would take 10 GB. */
@@ -87,17 +104,27 @@ function bmp(): File {
 
 const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
 /** Like `{{ $json.bad ? wrong : right }}`: the bad item gets `wrong`, the others `right`. */
-const ifBad = (wrong: unknown, right: unknown) => (_i: number, item: INodeExecutionData) => (item.json.bad ? wrong : right);
+const ifBad = (wrong: unknown, right: unknown) => (_i: number, item: INodeExecutionData) =>
+	item.json.bad ? wrong : right;
 const fromItem = (_i: number, item: INodeExecutionData) => item.json.prompt;
 /** One item at a time: the good items before the bad one are done, one request each, before it is reached. */
-const oneAtATime = (options: ParamValue = {}) => (i: number, item: INodeExecutionData) => ({
-	...((typeof options === 'function' ? options(i, item) : options) as IDataObject),
-	maxConcurrency: 1,
-});
+const oneAtATime =
+	(options: ParamValue = {}) =>
+	(i: number, item: INodeExecutionData) => ({
+		...((typeof options === 'function' ? options(i, item) : options) as IDataObject),
+		maxConcurrency: 1,
+	});
 
 /** What Google would bill or keep: generateContent calls and Files API uploads. */
-const paidCalls = () => sim.requests.filter((r) => /:(stream)?generateContent$/i.test(r.path) || r.path.startsWith('/upload/'));
-const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected the node to refuse')), (e) => e);
+const paidCalls = () =>
+	sim.requests.filter(
+		(r) => /:(stream)?generateContent$/i.test(r.path) || r.path.startsWith('/upload/'),
+	);
+const failure = (promise: Promise<unknown>) =>
+	promise.then(
+		() => Promise.reject(new Error('expected the node to refuse')),
+		(e) => e,
+	);
 
 interface Case {
 	kind: string;
@@ -112,7 +139,11 @@ interface Case {
 }
 
 /** The run's items: `good(k)` for each but the last, which is the bad one, marked `bad: true`. */
-async function itemsFor(store: BinaryStore, { items, json, files }: Case, good: (k: number) => { json: IDataObject; files: Files }): Promise<INodeExecutionData[]> {
+async function itemsFor(
+	store: BinaryStore,
+	{ items, json, files }: Case,
+	good: (k: number) => { json: IDataObject; files: Files },
+): Promise<INodeExecutionData[]> {
 	return await Promise.all(
 		Array.from({ length: items }, async (_, k) => {
 			const item = good(k);
@@ -126,7 +157,11 @@ async function itemsFor(store: BinaryStore, { items, json, files }: Case, good: 
  * Refused with the exact message naming the last item and a description saying what to do.
  * `sent`: the good items' requests before it, one each; nothing of the bad item was sent.
  */
-async function expectRefused(run: Promise<unknown>, { items, message, cure }: Case, sent = items - 1) {
+async function expectRefused(
+	run: Promise<unknown>,
+	{ items, message, cure }: Case,
+	sent = items - 1,
+) {
 	const error = await failure(run);
 	expect(error).toBeInstanceOf(NodeOperationError);
 	expect(error.message).toBe(message);
@@ -140,59 +175,84 @@ const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
 describe('Generate', () => {
 	const node = new NanoBananaGenerate();
 	const pro = model('gemini-3-pro-image');
-	const unsupported = /^Nothing was sent to Google\. Change the setting to one the message lists, or pick another model\.$/;
+	const unsupported =
+		/^Nothing was sent to Google\. Change the setting to one the message lists, or pick another model\.$/;
 	const resize = /^Nothing was sent to Google\. Change /;
 
 	const cases: Case[] = [
-		{ kind: 'an empty prompt', items: 3, parameters: {}, json: { prompt: '' }, message: 'The prompt is empty (item 2)', cure: /^Write a prompt, or check that the expression returns text for this item\.$/ },
-		{ kind: 'a prompt of only spaces and line breaks', items: 1, parameters: {}, json: { prompt: ' \n\t ' }, message: 'The prompt is empty (item 0)', cure: /^Write a prompt/ },
+		{
+			kind: 'an empty prompt',
+			items: 3,
+			parameters: {},
+			json: { prompt: '' },
+			message: 'The prompt is empty (item 2)',
+			cure: /^Write a prompt, or check that the expression returns text for this item\.$/,
+		},
+		{
+			kind: 'a prompt of only spaces and line breaks',
+			items: 1,
+			parameters: {},
+			json: { prompt: ' \n\t ' },
+			message: 'The prompt is empty (item 0)',
+			cure: /^Write a prompt/,
+		},
 		{
 			kind: 'an aspect ratio the model does not make',
 			items: 3,
 			parameters: { model: pro, aspectRatio: ifBad('4:1', 'auto') },
-			message: 'Nano Banana Pro (gemini-3-pro-image) does not support aspect ratio "4:1". Supported: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9. (item 2)',
+			message:
+				'Nano Banana Pro (gemini-3-pro-image) does not support aspect ratio "4:1". Supported: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9. (item 2)',
 			cure: unsupported,
 		},
 		{
 			kind: 'an aspect ratio no model makes',
 			items: 1,
 			parameters: { aspectRatio: '7:5' },
-			message: 'Nano Banana 2 (gemini-3.1-flash-image) does not support aspect ratio "7:5". Supported: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, 1:4, 4:1, 1:8, 8:1. (item 0)',
+			message:
+				'Nano Banana 2 (gemini-3.1-flash-image) does not support aspect ratio "7:5". Supported: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, 1:4, 4:1, 1:8, 8:1. (item 0)',
 			cure: unsupported,
 		},
 		{
 			kind: 'an image size the model does not make',
 			items: 2,
 			parameters: { model: pro, imageSize: ifBad('512', '1K') },
-			message: 'Nano Banana Pro (gemini-3-pro-image) does not support image size "512". Supported: 1K, 2K, 4K. (item 1)',
+			message:
+				'Nano Banana Pro (gemini-3-pro-image) does not support image size "512". Supported: 1K, 2K, 4K. (item 1)',
 			cure: unsupported,
 		},
 		{
 			kind: 'an image size no model makes (8k, read as 8K)',
 			items: 1,
 			parameters: { imageSize: '8k' },
-			message: 'Nano Banana 2 (gemini-3.1-flash-image) does not support image size "8K". Supported: 512, 1K, 2K, 4K. (item 0)',
+			message:
+				'Nano Banana 2 (gemini-3.1-flash-image) does not support image size "8K". Supported: 512, 1K, 2K, 4K. (item 0)',
 			cure: unsupported,
 		},
 		{
 			kind: 'a thinking level on a model that always thinks',
 			items: 3,
 			parameters: { model: pro, options: ifBad({ thinkingLevel: 'high' }, {}) },
-			message: 'Nano Banana Pro (gemini-3-pro-image) does not support thinking level "high". Supported: Model Default (it always thinks). (item 2)',
+			message:
+				'Nano Banana Pro (gemini-3-pro-image) does not support thinking level "high". Supported: Model Default (it always thinks). (item 2)',
 			cure: unsupported,
 		},
 		{
 			kind: 'a thinking level on a model that does not think',
 			items: 1,
 			parameters: { model: model('gemini-2.5-flash-image'), options: { thinkingLevel: 'minimal' } },
-			message: 'Nano Banana (gemini-2.5-flash-image) does not support thinking level "minimal". Supported: Model Default (it does not think). (item 0)',
+			message:
+				'Nano Banana (gemini-2.5-flash-image) does not support thinking level "minimal". Supported: Model Default (it does not think). (item 0)',
 			cure: unsupported,
 		},
 		{
 			kind: 'Google Search on a model without it',
 			items: 2,
-			parameters: { model: model('gemini-3.1-flash-lite-image'), options: ifBad({ googleSearch: true }, {}) },
-			message: 'Nano Banana 2 Lite (gemini-3.1-flash-lite-image) does not support Google Search grounding "on". Supported: off. (item 1)',
+			parameters: {
+				model: model('gemini-3.1-flash-lite-image'),
+				options: ifBad({ googleSearch: true }, {}),
+			},
+			message:
+				'Nano Banana 2 Lite (gemini-3.1-flash-lite-image) does not support Google Search grounding "on". Supported: off. (item 1)',
 			cure: unsupported,
 		},
 		{
@@ -206,23 +266,35 @@ describe('Generate', () => {
 			kind: 'a resize with only a width',
 			items: 2,
 			parameters: { options: ifBad({ resizeWidth: 800 }, {}) },
-			message: 'Set both Resize Width and Resize Height, or neither: a resize needs the whole target size (item 1)',
+			message:
+				'Set both Resize Width and Resize Height, or neither: a resize needs the whole target size (item 1)',
 			cure: resize,
 		},
 		{
 			kind: 'a resize with only a height',
 			items: 1,
 			parameters: { options: { resizeHeight: 600 } },
-			message: 'Set both Resize Width and Resize Height, or neither: a resize needs the whole target size (item 0)',
+			message:
+				'Set both Resize Width and Resize Height, or neither: a resize needs the whole target size (item 0)',
 			cure: resize,
 		},
 	];
 
 	it.each(cases)('refuses $kind', async (row) => {
 		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({ json: { n: k, prompt: `a lighthouse at dusk #${k}` }, files: {} }));
-		const parameters = { prompt: fromItem, ...row.parameters, options: oneAtATime(row.parameters.options) };
-		await expectRefused(runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }), row);
+		const items = await itemsFor(store, row, (k) => ({
+			json: { n: k, prompt: `a lighthouse at dusk #${k}` },
+			files: {},
+		}));
+		const parameters = {
+			prompt: fromItem,
+			...row.parameters,
+			options: oneAtATime(row.parameters.options),
+		};
+		await expectRefused(
+			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
+			row,
+		);
 	});
 
 	it('under Continue On Fail the item with an empty prompt comes out as it came in, with the error; the others get their images', async () => {
@@ -233,19 +305,36 @@ describe('Generate', () => {
 			await store.binaryItem({ campaign: 'spring', prompt: '   ' }, logo),
 			await store.binaryItem({ prompt: 'a pine forest' }, {}),
 		];
-		const { outputs } = await runNode(node, { credentials: credentials(), parameters: { prompt: fromItem }, items, binaryStore: store, continueOnFail: true });
+		const { outputs } = await runNode(node, {
+			credentials: credentials(),
+			parameters: { prompt: fromItem },
+			items,
+			binaryStore: store,
+			continueOnFail: true,
+		});
 		const [first, bad, last] = outputs[0];
 		expect(outputs[0]).toHaveLength(3);
 		expect(bad.json).toEqual({
 			campaign: 'spring',
 			prompt: '   ',
-			error: { message: 'The prompt is empty (item 1)', description: 'Write a prompt, or check that the expression returns text for this item.' },
+			error: {
+				message: 'The prompt is empty (item 1)',
+				description: 'Write a prompt, or check that the expression returns text for this item.',
+			},
 		});
 		expect(bad.binary).toEqual(items[1].binary);
 		expect(store.get(bad.binary!.logo).equals(top.data)).toBe(true);
 		expect(bad.pairedItem).toEqual({ item: 1 });
-		expect([first.json.prompt, first.json.width, first.binary!.data.mimeType]).toEqual(['a calm sea', 1024, 'image/png']);
-		expect([last.json.prompt, last.json.width, last.binary!.data.mimeType]).toEqual(['a pine forest', 1024, 'image/png']);
+		expect([first.json.prompt, first.json.width, first.binary!.data.mimeType]).toEqual([
+			'a calm sea',
+			1024,
+			'image/png',
+		]);
+		expect([last.json.prompt, last.json.width, last.binary!.data.mimeType]).toEqual([
+			'a pine forest',
+			1024,
+			'image/png',
+		]);
 		expect(paidCalls()).toHaveLength(2);
 	});
 });
@@ -253,24 +342,58 @@ describe('Generate', () => {
 describe('Edit', () => {
 	const node = new NanoBananaEdit();
 	const continuing = { continueEdit: ifBad(true, false) };
-	const session = (turns: unknown[]) => ({ editSession: { version: 1, model: 'gemini-3.1-flash-image', steps: 1, turns } });
+	const session = (turns: unknown[]) => ({
+		editSession: { version: 1, model: 'gemini-3.1-flash-image', steps: 1, turns },
+	});
 	const stepOne = [
-		{ role: 'user', parts: [{ text: 'Give him a hat' }, { image: { binaryProperty: 'editSource', mimeType: 'image/jpeg' } }] },
-		{ role: 'model', parts: [{ image: { binaryProperty: 'step1', mimeType: 'image/png' }, thoughtSignature: 'c2ln' }] },
+		{
+			role: 'user',
+			parts: [
+				{ text: 'Give him a hat' },
+				{ image: { binaryProperty: 'editSource', mimeType: 'image/jpeg' } },
+			],
+		},
+		{
+			role: 'model',
+			parts: [
+				{ image: { binaryProperty: 'step1', mimeType: 'image/png' }, thoughtSignature: 'c2ln' },
+			],
+		},
 	];
-	const keepConversation = /^"Continue Previous Edit" needs the item as a previous Nano Banana Edit node output it/;
-	const otherProperties = /^The item has these binary properties: data\. Set the binary property to one of them\.$/;
+	const keepConversation =
+		/^"Continue Previous Edit" needs the item as a previous Nano Banana Edit node output it/;
+	const otherProperties =
+		/^The item has these binary properties: data\. Set the binary property to one of them\.$/;
 
 	const cases: Case[] = [
-		{ kind: 'an empty instruction', items: 3, parameters: {}, json: { prompt: '  ' }, message: 'The instruction is empty (item 2)', cure: /^Write what to change, or check that the expression returns text for this item\.$/ },
+		{
+			kind: 'an empty instruction',
+			items: 3,
+			parameters: {},
+			json: { prompt: '  ' },
+			message: 'The instruction is empty (item 2)',
+			cure: /^Write what to change, or check that the expression returns text for this item\.$/,
+		},
 		{
 			kind: 'a step with no instruction',
 			items: 2,
-			parameters: { mode: 'steps', steps: ifBad({ values: [{ instruction: 'Brighten it' }, { instruction: ' ' }] }, { values: [{ instruction: 'Brighten it' }] }) },
+			parameters: {
+				mode: 'steps',
+				steps: ifBad(
+					{ values: [{ instruction: 'Brighten it' }, { instruction: ' ' }] },
+					{ values: [{ instruction: 'Brighten it' }] },
+				),
+			},
 			message: 'Step 2 has no instruction (item 1)',
 			cure: /^Write what to change/,
 		},
-		{ kind: 'step by step with every step removed', items: 1, parameters: { mode: 'steps', steps: {} }, message: 'Step by Step has no steps (item 0)', cure: /^Add a step and write what to change in it\.$/ },
+		{
+			kind: 'step by step with every step removed',
+			items: 1,
+			parameters: { mode: 'steps', steps: {} },
+			message: 'Step by Step has no steps (item 0)',
+			cure: /^Add a step and write what to change in it\.$/,
+		},
 		{
 			kind: 'an input binary property the item does not have',
 			items: 3,
@@ -286,13 +409,21 @@ describe('Edit', () => {
 			message: 'Binary property "data": no such binary data on the item (item 1)',
 			cure: /^The item carries no binary data\. Make sure the previous node outputs a file/,
 		},
-		{ kind: 'a text file instead of an image', items: 3, parameters: {}, files: { data: notes }, message: 'Binary property "data": The file is not an image (notes.txt) (item 2)', cure: /^Pass a PNG, JPEG, WebP, HEIC or HEIF image/ },
+		{
+			kind: 'a text file instead of an image',
+			items: 3,
+			parameters: {},
+			files: { data: notes },
+			message: 'Binary property "data": The file is not an image (notes.txt) (item 2)',
+			cure: /^Pass a PNG, JPEG, WebP, HEIC or HEIF image/,
+		},
 		{
 			kind: 'a PNG cut off in transfer',
 			items: 1,
 			parameters: {},
 			files: { data: truncatedPng },
-			message: 'Binary property "data": The image is incomplete: the file ends before the image data does (room.png) (item 0)',
+			message:
+				'Binary property "data": The image is incomplete: the file ends before the image data does (room.png) (item 0)',
 			cure: /fetch it again\.$/,
 		},
 		{
@@ -300,10 +431,18 @@ describe('Edit', () => {
 			items: 2,
 			parameters: {},
 			files: { data: bomb },
-			message: 'Binary property "data": The image is 100000×100000 (10000 MP), more than the 100 MP allowed (bomb.png) (item 1)',
+			message:
+				'Binary property "data": The image is 100000×100000 (10000 MP), more than the 100 MP allowed (bomb.png) (item 1)',
 			cure: /^Downscale the image first, or raise the input pixel limit if you trust its source\.$/,
 		},
-		{ kind: 'an SVG drawing', items: 1, parameters: {}, files: { data: svg }, message: 'Binary property "data": SVG images are not accepted (logo.svg) (item 0)', cure: /^Export the drawing as PNG/ },
+		{
+			kind: 'an SVG drawing',
+			items: 1,
+			parameters: {},
+			files: { data: svg },
+			message: 'Binary property "data": SVG images are not accepted (logo.svg) (item 0)',
+			cure: /^Export the drawing as PNG/,
+		},
 		{
 			kind: 'a mask with no white area',
 			items: 3,
@@ -323,7 +462,8 @@ describe('Edit', () => {
 			kind: 'an image size the model does not make',
 			items: 2,
 			parameters: { model: model('gemini-2.5-flash-image'), imageSize: ifBad('2K', '1K') },
-			message: 'Nano Banana (gemini-2.5-flash-image) does not support image size "2K". Supported: 1K. (item 1)',
+			message:
+				'Nano Banana (gemini-2.5-flash-image) does not support image size "2K". Supported: 1K. (item 1)',
 			cure: /^Nothing was sent to Google\./,
 		},
 		{
@@ -338,7 +478,8 @@ describe('Edit', () => {
 			items: 2,
 			parameters: continuing,
 			json: { editSession: { ...session(stepOne).editSession, version: 2 } },
-			message: 'Cannot continue the previous edit: "editSession" is not a conversation this node understands (version 2) (item 1)',
+			message:
+				'Cannot continue the previous edit: "editSession" is not a conversation this node understands (version 2) (item 1)',
 			cure: keepConversation,
 		},
 		{
@@ -347,7 +488,8 @@ describe('Edit', () => {
 			parameters: continuing,
 			json: session(stepOne),
 			files: { editSource: man },
-			message: 'Cannot continue the previous edit: the binary property "step1" it refers to is missing (item 2)',
+			message:
+				'Cannot continue the previous edit: the binary property "step1" it refers to is missing (item 2)',
 			cure: keepConversation,
 		},
 		{
@@ -363,9 +505,19 @@ describe('Edit', () => {
 
 	it.each(cases)('refuses $kind', async (row) => {
 		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({ json: { n: k, prompt: `Give him a hat #${k}` }, files: { data: man } }));
-		const parameters = { prompt: fromItem, ...row.parameters, options: oneAtATime(row.parameters.options) };
-		await expectRefused(runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }), row);
+		const items = await itemsFor(store, row, (k) => ({
+			json: { n: k, prompt: `Give him a hat #${k}` },
+			files: { data: man },
+		}));
+		const parameters = {
+			prompt: fromItem,
+			...row.parameters,
+			options: oneAtATime(row.parameters.options),
+		};
+		await expectRefused(
+			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
+			row,
+		);
 	});
 
 	it('under Continue On Fail the item holding a text file comes out as it came in, with the error; the others are edited', async () => {
@@ -375,7 +527,13 @@ describe('Edit', () => {
 			await store.binaryItem({ order: 17, prompt: 'Give him a scarf' }, { data: notes }),
 			await store.binaryItem({ prompt: 'Give him glasses' }, { data: man }),
 		];
-		const { outputs } = await runNode(node, { credentials: credentials(), parameters: { prompt: fromItem }, items, binaryStore: store, continueOnFail: true });
+		const { outputs } = await runNode(node, {
+			credentials: credentials(),
+			parameters: { prompt: fromItem },
+			items,
+			binaryStore: store,
+			continueOnFail: true,
+		});
 		const [first, bad, last] = outputs[0];
 		expect(outputs[0]).toHaveLength(3);
 		expect(bad.json).toEqual({
@@ -390,7 +548,11 @@ describe('Edit', () => {
 		expect(store.get(bad.binary!.data).toString()).toBe('Remember to buy bananas.\n');
 		expect(bad.pairedItem).toEqual({ item: 1 });
 		for (const edited of [first, last]) {
-			expect(edited.json).toMatchObject({ width: 1376, height: 768, input: { originalWidth: 1408 } });
+			expect(edited.json).toMatchObject({
+				width: 1376,
+				height: 768,
+				input: { originalWidth: 1408 },
+			});
 			expect(Object.keys(edited.binary!)).toEqual(['data', 'editSource', 'step1']);
 		}
 		expect(paidCalls()).toHaveLength(2);
@@ -400,7 +562,8 @@ describe('Edit', () => {
 describe('Fuse', () => {
 	const node = new NanoBananaFuse();
 	const productAndRoom = { product: top, room };
-	const fewerImages = /^No image was left out\. Send fewer images, or split the job into several requests\./;
+	const fewerImages =
+		/^No image was left out\. Send fewer images, or split the job into several requests\./;
 	const people = Object.fromEntries(['ann', 'bob', 'cy', 'dee', 'eve'].map((name) => [name, man]));
 
 	const cases: Case[] = [
@@ -416,7 +579,8 @@ describe('Fuse', () => {
 			items: 3,
 			parameters: { model: model('gemini-2.5-flash-image'), imageProperties: 'all' },
 			files: { a: room, b: room, c: room, d: room },
-			message: '4 images, but Nano Banana (gemini-2.5-flash-image) takes at most 3 per request (item 2)',
+			message:
+				'4 images, but Nano Banana (gemini-2.5-flash-image) takes at most 3 per request (item 2)',
 			cure: fewerImages,
 		},
 		{
@@ -429,29 +593,57 @@ describe('Fuse', () => {
 		{
 			kind: 'more characters than the model keeps consistent',
 			items: 1,
-			parameters: { imageProperties: 'all', imageLabels: { values: Object.keys(people).map((name) => ({ binaryProperty: name, label: name, imageType: 'character' })) } },
+			parameters: {
+				imageProperties: 'all',
+				imageLabels: {
+					values: Object.keys(people).map((name) => ({
+						binaryProperty: name,
+						label: name,
+						imageType: 'character',
+					})),
+				},
+			},
 			files: people,
-			message: '5 character images, but Nano Banana 2 (gemini-3.1-flash-image) keeps at most 4 characters consistent (item 0)',
+			message:
+				'5 character images, but Nano Banana 2 (gemini-3.1-flash-image) keeps at most 4 characters consistent (item 0)',
 			cure: fewerImages,
 		},
 		{
 			kind: 'a label for an image that is not sent',
 			items: 3,
-			parameters: { imageLabels: ifBad({ values: [{ binaryProperty: 'prodcut', label: 'the product' }] }, {}) },
-			message: 'A label is set for binary property "prodcut", which is not among the images sent (product, room) (item 2)',
+			parameters: {
+				imageLabels: ifBad({ values: [{ binaryProperty: 'prodcut', label: 'the product' }] }, {}),
+			},
+			message:
+				'A label is set for binary property "prodcut", which is not among the images sent (product, room) (item 2)',
 			cure: /^Correct the binary property name of the label, or remove the label\.$/,
 		},
 		{
 			kind: 'two labels for one image',
 			items: 2,
-			parameters: { imageLabels: ifBad({ values: [{ binaryProperty: 'room', label: 'the room' }, { binaryProperty: 'room', label: 'the scene' }] }, {}) },
+			parameters: {
+				imageLabels: ifBad(
+					{
+						values: [
+							{ binaryProperty: 'room', label: 'the room' },
+							{ binaryProperty: 'room', label: 'the scene' },
+						],
+					},
+					{},
+				),
+			},
 			message: 'Binary property "room" has two labels (item 1)',
 			cure: /^Keep one label per image\.$/,
 		},
 		{
 			kind: 'an image type that is neither character nor object',
 			items: 3,
-			parameters: { imageLabels: ifBad({ values: [{ binaryProperty: 'product', label: 'the top', imageType: 'garment' }] }, {}) },
+			parameters: {
+				imageLabels: ifBad(
+					{ values: [{ binaryProperty: 'product', label: 'the top', imageType: 'garment' }] },
+					{},
+				),
+			},
 			message: 'Image type "garment" is not one of: character, object (item 2)',
 			cure: /^Leave the image type unset, or make the expression return "character" or "object"\.$/,
 		},
@@ -462,7 +654,14 @@ describe('Fuse', () => {
 			message: 'No input binary property is named (item 1)',
 			cure: /^Name the binary properties holding the images, separated by commas, e\.g\. product, room\.$/,
 		},
-		{ kind: 'an empty prompt', items: 3, parameters: {}, json: { prompt: '' }, message: 'The prompt is empty (item 2)', cure: /^Say what to make of the images, or check that the expression returns text for this item\.$/ },
+		{
+			kind: 'an empty prompt',
+			items: 3,
+			parameters: {},
+			json: { prompt: '' },
+			message: 'The prompt is empty (item 2)',
+			cure: /^Say what to make of the images, or check that the expression returns text for this item\.$/,
+		},
 		{
 			kind: 'an aspect ratio that follows an image that is not there',
 			items: 2,
@@ -482,9 +681,20 @@ describe('Fuse', () => {
 
 	it.each(cases)('refuses $kind', async (row) => {
 		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({ json: { n: k, prompt: `Put the product into the room #${k}` }, files: productAndRoom }));
-		const parameters = { prompt: fromItem, binaryPropertyNames: 'product, room', ...row.parameters, options: oneAtATime(row.parameters.options) };
-		await expectRefused(runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }), row);
+		const items = await itemsFor(store, row, (k) => ({
+			json: { n: k, prompt: `Put the product into the room #${k}` },
+			files: productAndRoom,
+		}));
+		const parameters = {
+			prompt: fromItem,
+			binaryPropertyNames: 'product, room',
+			...row.parameters,
+			options: oneAtATime(row.parameters.options),
+		};
+		await expectRefused(
+			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
+			row,
+		);
 	});
 
 	const gathered: Case[] = [
@@ -496,15 +706,35 @@ describe('Fuse', () => {
 			message: 'Binary property "data": no such binary data on the item (item 2)',
 			cure: /^The item carries no binary data\. Make sure the previous node outputs a file/,
 		},
-		{ kind: 'a single item', items: 1, parameters: {}, message: 'Only 1 image, but a fusion needs at least two (item 0)', cure: /^Name a second binary property/ },
+		{
+			kind: 'a single item',
+			items: 1,
+			parameters: {},
+			message: 'Only 1 image, but a fusion needs at least two (item 0)',
+			cure: /^Name a second binary property/,
+		},
 	];
 
-	it.each(gathered)('gathering all items into one request, refuses $kind and sends nothing', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({ json: { n: k }, files: { data: [top, room][k % 2] } }));
-		const parameters = { source: 'allItems', prompt: 'Put the product into the room', ...row.parameters };
-		await expectRefused(runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }), row, 0);
-	});
+	it.each(gathered)(
+		'gathering all items into one request, refuses $kind and sends nothing',
+		async (row) => {
+			const store = new BinaryStore();
+			const items = await itemsFor(store, row, (k) => ({
+				json: { n: k },
+				files: { data: [top, room][k % 2] },
+			}));
+			const parameters = {
+				source: 'allItems',
+				prompt: 'Put the product into the room',
+				...row.parameters,
+			};
+			await expectRefused(
+				runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
+				row,
+				0,
+			);
+		},
+	);
 
 	it('under Continue On Fail the item missing an image comes out as it came in, with the error; the others are fused', async () => {
 		const store = new BinaryStore();
@@ -513,8 +743,17 @@ describe('Fuse', () => {
 			await store.binaryItem({ n: 1, sku: 'TOP-9' }, { product: top }),
 			await store.binaryItem({ n: 2 }, productAndRoom),
 		];
-		const parameters = { prompt: 'Put the product into the room', binaryPropertyNames: 'product, room' };
-		const { outputs } = await runNode(node, { credentials: credentials(), parameters, items, binaryStore: store, continueOnFail: true });
+		const parameters = {
+			prompt: 'Put the product into the room',
+			binaryPropertyNames: 'product, room',
+		};
+		const { outputs } = await runNode(node, {
+			credentials: credentials(),
+			parameters,
+			items,
+			binaryStore: store,
+			continueOnFail: true,
+		});
 		const [first, bad, last] = outputs[0];
 		expect(outputs[0]).toHaveLength(3);
 		expect(bad.json).toEqual({
@@ -522,13 +761,17 @@ describe('Fuse', () => {
 			sku: 'TOP-9',
 			error: {
 				message: 'Binary property "room": no such binary data on the item (item 1)',
-				description: 'The item has these binary properties: product. Set the binary property to one of them.',
+				description:
+					'The item has these binary properties: product. Set the binary property to one of them.',
 			},
 		});
 		expect(bad.binary).toEqual(items[1].binary);
 		expect(bad.pairedItem).toEqual({ item: 1 });
 		for (const fused of [first, last]) {
-			expect(fused.json).toMatchObject({ source: 'eachItem', inputs: [{ binaryProperty: 'product' }, { binaryProperty: 'room' }] });
+			expect(fused.json).toMatchObject({
+				source: 'eachItem',
+				inputs: [{ binaryProperty: 'product' }, { binaryProperty: 'room' }],
+			});
 			expect(fused.binary!.data.mimeType).toBe('image/png');
 		}
 		expect(paidCalls()).toHaveLength(2);
@@ -537,7 +780,8 @@ describe('Fuse', () => {
 
 describe('Verify, where the AI judge would have been asked', () => {
 	const node = new NanoBananaVerify();
-	const otherProperties = /^The item has these binary properties: data\. Set the binary property to one of them\.$/;
+	const otherProperties =
+		/^The item has these binary properties: data\. Set the binary property to one of them\.$/;
 	const score = /^Set a score from 0 \(not met\) to 1 \(fully met\); for 70 % write 0\.7\.$/;
 
 	const cases: Case[] = [
@@ -612,36 +856,65 @@ describe('Verify, where the AI judge would have been asked', () => {
 			message: 'Binary property "before": no such binary data on the item (item 1)',
 			cure: otherProperties,
 		},
-		{ kind: 'a text file to judge', items: 3, parameters: {}, files: { data: notes }, message: 'Binary property "data": The file is not an image (notes.txt) (item 2)', cure: /^Pass a PNG, JPEG, WebP, HEIC or HEIF image/ },
+		{
+			kind: 'a text file to judge',
+			items: 3,
+			parameters: {},
+			files: { data: notes },
+			message: 'Binary property "data": The file is not an image (notes.txt) (item 2)',
+			cure: /^Pass a PNG, JPEG, WebP, HEIC or HEIF image/,
+		},
 		{
 			kind: 'a PNG cut off in transfer to judge',
 			items: 1,
 			parameters: {},
 			files: { data: truncatedPng },
-			message: 'Binary property "data": The image is incomplete: the file ends before the image data does (room.png) (item 0)',
+			message:
+				'Binary property "data": The image is incomplete: the file ends before the image data does (room.png) (item 0)',
 			cure: /fetch it again\.$/,
 		},
 	];
 
 	it.each(cases)('refuses $kind', async (row) => {
 		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({ json: { n: k, prompt: `an empty room with a window #${k}` }, files: { data: room } }));
-		const parameters = { prompt: fromItem, ...row.parameters, options: oneAtATime(row.parameters.options) };
-		await expectRefused(runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }), row);
+		const items = await itemsFor(store, row, (k) => ({
+			json: { n: k, prompt: `an empty room with a window #${k}` },
+			files: { data: room },
+		}));
+		const parameters = {
+			prompt: fromItem,
+			...row.parameters,
+			options: oneAtATime(row.parameters.options),
+		};
+		await expectRefused(
+			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
+			row,
+		);
 	});
 
 	it('under Continue On Fail the item with a bad threshold goes to Fail as it came in, with the error; the others are judged', async () => {
 		const store = new BinaryStore();
 		const items = [
 			await store.binaryItem({ prompt: 'an empty room with a window' }, { data: room }),
-			await store.binaryItem({ prompt: 'an empty room with a window', threshold: 70 }, { data: room }),
+			await store.binaryItem(
+				{ prompt: 'an empty room with a window', threshold: 70 },
+				{ data: room },
+			),
 			await store.binaryItem({ prompt: 'an empty room with a window' }, { data: room }),
 		];
 		const threshold = (_i: number, item: INodeExecutionData) => item.json.threshold ?? 0.7;
 		const parameters = { prompt: fromItem, promptAdherenceThreshold: threshold };
-		const { outputs } = await runNode(node, { credentials: credentials(), parameters, items, binaryStore: store, continueOnFail: true });
+		const { outputs } = await runNode(node, {
+			credentials: credentials(),
+			parameters,
+			items,
+			binaryStore: store,
+			continueOnFail: true,
+		});
 		const [pass, fail] = outputs;
-		const byItem = [...pass, ...fail].sort((a, b) => (a.pairedItem as { item: number }).item - (b.pairedItem as { item: number }).item);
+		const byItem = [...pass, ...fail].sort(
+			(a, b) => (a.pairedItem as { item: number }).item - (b.pairedItem as { item: number }).item,
+		);
 		expect(byItem).toHaveLength(3);
 		const bad = byItem[1];
 		const message = 'The threshold for prompt adherence must be between 0 and 1, not 70 (item 1)';
@@ -650,11 +923,17 @@ describe('Verify, where the AI judge would have been asked', () => {
 			prompt: 'an empty room with a window',
 			threshold: 70,
 			verification: expect.objectContaining({ passed: false, checks: [], error: message }),
-			error: { message, description: 'Set a score from 0 (not met) to 1 (fully met); for 70 % write 0.7.' },
+			error: {
+				message,
+				description: 'Set a score from 0 (not met) to 1 (fully met); for 70 % write 0.7.',
+			},
 		});
 		expect(bad.binary).toEqual(items[1].binary);
 		for (const judged of [byItem[0], byItem[2]]) {
-			expect(judged.json.verification).toMatchObject({ judgeModel: 'gemini-3-flash', checks: [{ name: 'promptAdherence', score: expect.any(Number) }] });
+			expect(judged.json.verification).toMatchObject({
+				judgeModel: 'gemini-3-flash',
+				checks: [{ name: 'promptAdherence', score: expect.any(Number) }],
+			});
 		}
 		expect(paidCalls()).toHaveLength(2);
 	});

@@ -32,21 +32,47 @@ beforeEach(() => {
 const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
 const fastPolls = { pollIntervalSeconds: 0.02 };
 const fromItem = (_i: number, item: INodeExecutionData) => item.json.prompt;
-const promptItems = (...prompts: string[]) => prompts.map((prompt, id) => ({ json: { id, prompt } }));
-const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected a failure')), (error: Error & { description?: string; context?: Record<string, unknown> }) => error);
+const promptItems = (...prompts: string[]) =>
+	prompts.map((prompt, id) => ({ json: { id, prompt } }));
+const failure = (promise: Promise<unknown>) =>
+	promise.then(
+		() => Promise.reject(new Error('expected a failure')),
+		(error: Error & { description?: string; context?: Record<string, unknown> }) => error,
+	);
 
 const generate = (parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}) =>
 	runNode(new NanoBananaGenerate(), {
 		credentials: credentials(),
 		...extra,
-		parameters: { prompt: fromItem, executionMode: 'batch', ...parameters, batchOptions: { ...fastPolls, ...(parameters.batchOptions as object) } },
+		parameters: {
+			prompt: fromItem,
+			executionMode: 'batch',
+			...parameters,
+			batchOptions: { ...fastPolls, ...(parameters.batchOptions as object) },
+		},
 	});
-const collect = (items: INodeExecutionData[], extra: Partial<RunOptions> = {}, parameters: RunOptions['parameters'] = {}) =>
-	runNode(new NanoBananaBatchResults(), { credentials: credentials(), items, ...extra, parameters: { jobName: (_i: number, item: INodeExecutionData) => item.json.batchJob, ...parameters } });
+const collect = (
+	items: INodeExecutionData[],
+	extra: Partial<RunOptions> = {},
+	parameters: RunOptions['parameters'] = {},
+) =>
+	runNode(new NanoBananaBatchResults(), {
+		credentials: credentials(),
+		items,
+		...extra,
+		parameters: {
+			jobName: (_i: number, item: INodeExecutionData) => item.json.batchJob,
+			...parameters,
+		},
+	});
 
 const batchCreates = () => sim.requests.filter((r) => r.action === 'batchGenerateContent');
-type InlineRequest = { request: { contents: Array<{ parts: Array<{ text?: string; inlineData?: { data: string } }> }> }; metadata: { key: string } };
-const inlineRequests = (): InlineRequest[] => batchCreates()[0].body.batch.inputConfig.requests.requests;
+type InlineRequest = {
+	request: { contents: Array<{ parts: Array<{ text?: string; inlineData?: { data: string } }> }> };
+	metadata: { key: string };
+};
+const inlineRequests = (): InlineRequest[] =>
+	batchCreates()[0].body.batch.inputConfig.requests.requests;
 /** Waits until a submitted job is done at the simulator, as time passing between two executions would. */
 async function settled(name: string) {
 	for (let n = 0; n < 250; n++) {
@@ -67,15 +93,25 @@ function abortWhilePolling(reason?: Error): AbortController {
 	}, 10);
 	return cancel;
 }
-const leftoverTempDirs = () => readdirSync(tmpdir()).filter((name) => /^nano-banana-(batch|results)-/.test(name));
+const leftoverTempDirs = () =>
+	readdirSync(tmpdir()).filter((name) => /^nano-banana-(batch|results)-/.test(name));
 
 describe('Wait in this execution, inline', () => {
 	it('sends every item as one inline job, keyed by item, and outputs the images as realtime does at the batch price', async () => {
-		const { outputs, store } = await generate({}, { items: promptItems('a red kite', 'a green kite', 'a blue kite') });
+		const { outputs, store } = await generate(
+			{},
+			{ items: promptItems('a red kite', 'a green kite', 'a blue kite') },
+		);
 		expect(sim.generateRequests).toHaveLength(0);
 		expect(batchCreates()).toHaveLength(1);
-		expect(batchCreates()[0].path).toBe('/v1beta/models/gemini-3.1-flash-image:batchGenerateContent');
-		expect(inlineRequests().map((r) => r.metadata)).toEqual([{ key: 'item0' }, { key: 'item1' }, { key: 'item2' }]);
+		expect(batchCreates()[0].path).toBe(
+			'/v1beta/models/gemini-3.1-flash-image:batchGenerateContent',
+		);
+		expect(inlineRequests().map((r) => r.metadata)).toEqual([
+			{ key: 'item0' },
+			{ key: 'item1' },
+			{ key: 'item2' },
+		]);
 
 		const out = outputs[0];
 		expect(out.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
@@ -103,7 +139,18 @@ describe('Wait in this execution, inline', () => {
 	});
 
 	it('sends exactly the request realtime sends for the same item', async () => {
-		const parameters = { prompt: 'a lighthouse [[sim:slow:1]]', aspectRatio: '16:9', imageSize: '2K', options: { systemInstruction: 'Flat colours', temperature: 0.4, safetySettings: { values: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' }] } } };
+		const parameters = {
+			prompt: 'a lighthouse [[sim:slow:1]]',
+			aspectRatio: '16:9',
+			imageSize: '2K',
+			options: {
+				systemInstruction: 'Flat colours',
+				temperature: 0.4,
+				safetySettings: {
+					values: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' }],
+				},
+			},
+		};
 		await runNode(new NanoBananaGenerate(), { credentials: credentials(), parameters });
 		const realtime = sim.generateRequests[0].body;
 		sim.reset();
@@ -118,22 +165,48 @@ describe('Wait in this execution, inline', () => {
 			[0, 'item0-1', { item: 0 }],
 			[1, 'item0-2', { item: 0 }],
 		]);
-		expect(outputs[0].map((o) => o.binary!.data.fileName)).toEqual([expect.stringMatching(/-item0-1\.png$/), expect.stringMatching(/-item0-2\.png$/)]);
+		expect(outputs[0].map((o) => o.binary!.data.fileName)).toEqual([
+			expect.stringMatching(/-item0-1\.png$/),
+			expect.stringMatching(/-item0-2\.png$/),
+		]);
 	});
 });
 
 describe('bad items fail before the job is sent', () => {
-	const items = () => [{ json: { prompt: 'a harbour' } }, { json: { prompt: '  ' } }, { json: { prompt: 'a castle', ratio: '1:8' } }, { json: { prompt: 'a meadow' } }];
+	const items = () => [
+		{ json: { prompt: 'a harbour' } },
+		{ json: { prompt: '  ' } },
+		{ json: { prompt: 'a castle', ratio: '1:8' } },
+		{ json: { prompt: 'a meadow' } },
+	];
 	const ratio = (_i: number, item: INodeExecutionData) => (item.json.ratio as string) ?? 'auto';
 
 	it('under Continue On Fail: the bad items come out with their errors, the rest are one job', async () => {
-		const { outputs } = await generate({ aspectRatio: ratio, model: 'gemini-3-pro-image' }, { items: items(), continueOnFail: true });
+		const { outputs } = await generate(
+			{ aspectRatio: ratio, model: 'gemini-3-pro-image' },
+			{ items: items(), continueOnFail: true },
+		);
 		expect(inlineRequests().map((r) => r.metadata.key)).toEqual(['item0', 'item3']);
 		const out = outputs[0];
-		expect(out.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
-		expect(out[1].json).toMatchObject({ prompt: '  ', error: { message: 'The prompt is empty (item 1)' } });
-		expect(out[2].json).toMatchObject({ prompt: 'a castle', error: { message: expect.stringMatching(/does not support aspect ratio "1:8".*\(item 2\)/) } });
-		expect(out[3].json).toMatchObject({ batchKey: 'item3', prompt: 'a meadow', estimatedCostUsd: 0.067 });
+		expect(out.map((o) => o.pairedItem)).toEqual([
+			{ item: 0 },
+			{ item: 1 },
+			{ item: 2 },
+			{ item: 3 },
+		]);
+		expect(out[1].json).toMatchObject({
+			prompt: '  ',
+			error: { message: 'The prompt is empty (item 1)' },
+		});
+		expect(out[2].json).toMatchObject({
+			prompt: 'a castle',
+			error: { message: expect.stringMatching(/does not support aspect ratio "1:8".*\(item 2\)/) },
+		});
+		expect(out[3].json).toMatchObject({
+			batchKey: 'item3',
+			prompt: 'a meadow',
+			estimatedCostUsd: 0.067,
+		});
 	});
 
 	it('without it: the node fails on the bad item and no job is created', async () => {
@@ -143,11 +216,18 @@ describe('bad items fail before the job is sent', () => {
 		expect(sim.batches.count).toBe(0);
 	});
 
-	it('refuses an item asking for another model than the job\'s', async () => {
+	it("refuses an item asking for another model than the job's", async () => {
 		const model = (i: number) => (i === 1 ? 'gemini-3-pro-image' : 'gemini-3.1-flash-image');
-		const { outputs } = await generate({ model }, { items: promptItems('a', 'b', 'c'), continueOnFail: true });
+		const { outputs } = await generate(
+			{ model },
+			{ items: promptItems('a', 'b', 'c'), continueOnFail: true },
+		);
 		expect(inlineRequests().map((r) => r.metadata.key)).toEqual(['item0', 'item2']);
-		expect(outputs[0][1].json.error).toMatchObject({ message: expect.stringMatching(/one job for one model: this item asks for gemini-3-pro-image, the job is for gemini-3.1-flash-image/) });
+		expect(outputs[0][1].json.error).toMatchObject({
+			message: expect.stringMatching(
+				/one job for one model: this item asks for gemini-3-pro-image, the job is for gemini-3.1-flash-image/,
+			),
+		});
 	});
 });
 
@@ -157,8 +237,13 @@ describe('a job Google refuses to create', () => {
 		const error = await failure(generate({ model }, { items: promptItems('a', 'b') }));
 		expect(error.message).toMatch(/model was not found.*\(items 0-1\)/i);
 
-		const { outputs } = await generate({ model }, { items: [...promptItems('a', 'b'), { json: { prompt: '' } }], continueOnFail: true });
-		expect(outputs[0].map((o) => [o.pairedItem, (o.json.error as { message: string }).message])).toEqual([
+		const { outputs } = await generate(
+			{ model },
+			{ items: [...promptItems('a', 'b'), { json: { prompt: '' } }], continueOnFail: true },
+		);
+		expect(
+			outputs[0].map((o) => [o.pairedItem, (o.json.error as { message: string }).message]),
+		).toEqual([
 			[{ item: 0 }, expect.stringMatching(/model was not found/i)],
 			[{ item: 1 }, expect.stringMatching(/model was not found/i)],
 			[{ item: 2 }, 'The prompt is empty (item 2)'],
@@ -168,16 +253,38 @@ describe('a job Google refuses to create', () => {
 });
 
 describe('per-request errors are item errors, routed as realtime failures', () => {
-	const items = () => promptItems('a quiet bay', 'forbidden [[sim:prompt-block:SAFETY]]', 'words [[sim:text-only]]', 'busy [[sim:429]]');
+	const items = () =>
+		promptItems(
+			'a quiet bay',
+			'forbidden [[sim:prompt-block:SAFETY]]',
+			'words [[sim:text-only]]',
+			'busy [[sim:429]]',
+		);
 
 	it('Continue (regular output): the source item with the error, in place', async () => {
 		const { outputs } = await generate({}, { items: items(), onError: 'continueRegularOutput' });
 		const out = outputs[0];
 		expect(out).toHaveLength(4);
 		expect(out[0].json.batchKey).toBe('item0');
-		expect(out[1]).toMatchObject({ json: { id: 1, prompt: 'forbidden [[sim:prompt-block:SAFETY]]', error: { message: expect.stringMatching(/blocked the prompt \(SAFETY\).*\(item 1\)/), reason: 'PROMPT_BLOCKED_SAFETY' } }, pairedItem: { item: 1 } });
-		expect(out[2].json.error).toMatchObject({ message: expect.stringMatching(/answered with text instead of an image/), reason: 'TEXT_ONLY' });
-		expect(out[3].json.error).toMatchObject({ message: expect.stringMatching(/refused this request of the batch \(RESOURCE_EXHAUSTED\)/), httpCode: '429' });
+		expect(out[1]).toMatchObject({
+			json: {
+				id: 1,
+				prompt: 'forbidden [[sim:prompt-block:SAFETY]]',
+				error: {
+					message: expect.stringMatching(/blocked the prompt \(SAFETY\).*\(item 1\)/),
+					reason: 'PROMPT_BLOCKED_SAFETY',
+				},
+			},
+			pairedItem: { item: 1 },
+		});
+		expect(out[2].json.error).toMatchObject({
+			message: expect.stringMatching(/answered with text instead of an image/),
+			reason: 'TEXT_ONLY',
+		});
+		expect(out[3].json.error).toMatchObject({
+			message: expect.stringMatching(/refused this request of the batch \(RESOURCE_EXHAUSTED\)/),
+			httpCode: '429',
+		});
 		expect(out.every((o) => !o.binary || !!o.json.width)).toBe(true);
 	});
 
@@ -196,12 +303,23 @@ describe('per-request errors are item errors, routed as realtime failures', () =
 describe('Submit Only, then Collect', () => {
 	it('outputs one item with the job, and Collect writes each image with the submitted output settings', async () => {
 		const submitted = await generate(
-			{ batchResults: 'submit', options: { binaryPropertyName: 'image', outputFormat: 'jpeg', fileName: 'poster' }, imageSize: '2K' },
+			{
+				batchResults: 'submit',
+				options: { binaryPropertyName: 'image', outputFormat: 'jpeg', fileName: 'poster' },
+				imageSize: '2K',
+			},
 			{ items: promptItems('a fox', 'a hare') },
 		);
 		const [job] = submitted.outputs[0];
 		expect(submitted.outputs[0]).toHaveLength(1);
-		expect(job.json).toMatchObject({ batchJob: expect.stringMatching(/^batches\//), state: 'PENDING', model: 'gemini-3.1-flash-image', requestCount: 2, input: 'inline', estimatedCostUsd: 0.1 });
+		expect(job.json).toMatchObject({
+			batchJob: expect.stringMatching(/^batches\//),
+			state: 'PENDING',
+			model: 'gemini-3.1-flash-image',
+			requestCount: 2,
+			input: 'inline',
+			estimatedCostUsd: 0.1,
+		});
 		expect(job.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
 		expect(job.binary).toBeUndefined();
 
@@ -212,7 +330,13 @@ describe('Submit Only, then Collect', () => {
 			['item0', 0, { item: 0 }],
 			['item1', 1, { item: 0 }],
 		]);
-		expect(out[1].json).toMatchObject({ prompt: 'a hare', imageSize: '2K', mimeType: 'image/jpeg', estimatedCostUsd: 0.05, provenance: { keptOriginalBytes: false } });
+		expect(out[1].json).toMatchObject({
+			prompt: 'a hare',
+			imageSize: '2K',
+			mimeType: 'image/jpeg',
+			estimatedCostUsd: 0.05,
+			provenance: { keptOriginalBytes: false },
+		});
 		expect(out[1].binary!.image.fileName).toBe('poster.jpg');
 		expect((await sharp(store.get(out[1].binary!.image)).metadata()).format).toBe('jpeg');
 		// The job was only created and read: no generateContent call, whatever Collect does.
@@ -221,29 +345,58 @@ describe('Submit Only, then Collect', () => {
 
 	it('says a running job has no results yet, with its progress, and can wait for it', async () => {
 		sim.setBatchDelay(3000);
-		const { outputs } = await generate({ batchResults: 'submit' }, { items: promptItems('one', 'two', 'three', 'four') });
+		const { outputs } = await generate(
+			{ batchResults: 'submit' },
+			{ items: promptItems('one', 'two', 'three', 'four') },
+		);
 		await new Promise((resolve) => setTimeout(resolve, 1200));
 		const error = await failure(collect(outputs[0]));
-		expect(error.message).toMatch(/^Batch job batches\/\w+ is still RUNNING, [1-3] of 4 requests done: no results yet \(item 0\)$/);
+		expect(error.message).toMatch(
+			/^Batch job batches\/\w+ is still RUNNING, [1-3] of 4 requests done: no results yet \(item 0\)$/,
+		);
 		expect(error.description).toMatch(/Run this node again later/);
 
-		const waited = await collect(outputs[0], {}, { options: { waitMinutes: 1, pollIntervalSeconds: 0.05 } });
-		expect(waited.outputs[0].map((o) => o.json.batchKey)).toEqual(['item0', 'item1', 'item2', 'item3']);
+		const waited = await collect(
+			outputs[0],
+			{},
+			{ options: { waitMinutes: 1, pollIntervalSeconds: 0.05 } },
+		);
+		expect(waited.outputs[0].map((o) => o.json.batchKey)).toEqual([
+			'item0',
+			'item1',
+			'item2',
+			'item3',
+		]);
 	});
 
 	it('routes per-request errors like realtime: error output, regular output, or the node fails naming the request', async () => {
-		const { outputs } = await generate({ batchResults: 'submit' }, { items: promptItems('a pond', 'refuse [[sim:text-only]]') });
+		const { outputs } = await generate(
+			{ batchResults: 'submit' },
+			{ items: promptItems('a pond', 'refuse [[sim:text-only]]') },
+		);
 		await settled(outputs[0][0].json.batchJob as string);
 
 		const viaErrorOutput = await collect(outputs[0], { onError: 'continueErrorOutput' });
 		expect(viaErrorOutput.outputs[0][1]).toMatchObject({
-			json: { error: { reason: 'TEXT_ONLY', message: expect.stringMatching(/text instead of an image.*\(request item1 of batches\/\w+, from item 1\)$/) }, details: { batchKey: 'item1', sourceItem: 1, prompt: 'refuse [[sim:text-only]]' } },
+			json: {
+				error: {
+					reason: 'TEXT_ONLY',
+					message: expect.stringMatching(
+						/text instead of an image.*\(request item1 of batches\/\w+, from item 1\)$/,
+					),
+				},
+				details: { batchKey: 'item1', sourceItem: 1, prompt: 'refuse [[sim:text-only]]' },
+			},
 			pairedItem: { item: 0 },
 		});
 		expect(Object.keys(viaErrorOutput.outputs[0][1].json).sort()).toEqual(['details', 'error']);
 
 		const regular = await collect(outputs[0], { onError: 'continueRegularOutput' });
-		expect(regular.outputs[0][1].json).toMatchObject({ batchKey: 'item1', prompt: 'refuse [[sim:text-only]]', error: { reason: 'TEXT_ONLY' } });
+		expect(regular.outputs[0][1].json).toMatchObject({
+			batchKey: 'item1',
+			prompt: 'refuse [[sim:text-only]]',
+			error: { reason: 'TEXT_ONLY' },
+		});
 		expect(regular.outputs[0][1].json.batch).toBeUndefined();
 		expect(regular.outputs[0][0].json.width).toBe(1024);
 
@@ -252,15 +405,22 @@ describe('Submit Only, then Collect', () => {
 	});
 
 	it('collects with only the job name, writing with the default output settings', async () => {
-		const { outputs } = await generate({ batchResults: 'submit', numberOfImages: 2 }, { items: promptItems('a wren') });
+		const { outputs } = await generate(
+			{ batchResults: 'submit', numberOfImages: 2 },
+			{ items: promptItems('a wren') },
+		);
 		const name = outputs[0][0].json.batchJob as string;
 		await settled(name);
 		const collected = await collect([{ json: { stored: name } }], {}, { jobName: name });
-		expect(collected.outputs[0].map((o) => [o.json.batchKey, o.json.imageIndex, Object.keys(o.binary!)])).toEqual([
+		expect(
+			collected.outputs[0].map((o) => [o.json.batchKey, o.json.imageIndex, Object.keys(o.binary!)]),
+		).toEqual([
 			['item0-1', 0, ['data']],
 			['item0-2', 1, ['data']],
 		]);
-		expect(GeminiSim.promptOf(collected.store.get(collected.outputs[0][1].binary!.data))).toBe('a wren');
+		expect(GeminiSim.promptOf(collected.store.get(collected.outputs[0][1].binary!.data))).toBe(
+			'a wren',
+		);
 	});
 
 	it('names a job that does not exist', async () => {
@@ -271,53 +431,97 @@ describe('Submit Only, then Collect', () => {
 
 describe('a job that ends before every request is answered', () => {
 	it.each([
-		['BATCH_STATE_FAILED', 1, /the batch job failed \(Quota for batch exhausted\.\) before this request was answered/],
+		[
+			'BATCH_STATE_FAILED',
+			1,
+			/the batch job failed \(Quota for batch exhausted\.\) before this request was answered/,
+		],
 		['BATCH_STATE_CANCELLED', 2, /the batch job was cancelled before this request was answered/],
 		['BATCH_STATE_EXPIRED', 0, /the batch job expired \(Google ends jobs not done within 48 h\)/],
-	] as const)('%s: the results it made are output, the others are item errors', async (state, completed, message) => {
-		sim.batches.queueOutcomes({ state, completed, message: 'Quota for batch exhausted.' });
-		const { outputs } = await generate({ batchResults: 'submit' }, { items: promptItems('a', 'b', 'c') });
-		await settled(outputs[0][0].json.batchJob as string);
-		const collected = await collect(outputs[0], { onError: 'continueRegularOutput' });
-		const out = collected.outputs[0];
-		expect(out).toHaveLength(3);
-		expect(out.slice(0, completed).every((o) => o.json.width === 1024 && !o.json.error)).toBe(true);
-		for (const item of out.slice(completed)) expect(item.json.error).toMatchObject({ message: expect.stringMatching(message), reason: `BATCH_${state.replace('BATCH_STATE_', '')}` });
-	});
+	] as const)(
+		'%s: the results it made are output, the others are item errors',
+		async (state, completed, message) => {
+			sim.batches.queueOutcomes({ state, completed, message: 'Quota for batch exhausted.' });
+			const { outputs } = await generate(
+				{ batchResults: 'submit' },
+				{ items: promptItems('a', 'b', 'c') },
+			);
+			await settled(outputs[0][0].json.batchJob as string);
+			const collected = await collect(outputs[0], { onError: 'continueRegularOutput' });
+			const out = collected.outputs[0];
+			expect(out).toHaveLength(3);
+			expect(out.slice(0, completed).every((o) => o.json.width === 1024 && !o.json.error)).toBe(
+				true,
+			);
+			for (const item of out.slice(completed))
+				expect(item.json.error).toMatchObject({
+					message: expect.stringMatching(message),
+					reason: `BATCH_${state.replace('BATCH_STATE_', '')}`,
+				});
+		},
+	);
 
 	it('in Wait mode too, paired with the source items', async () => {
 		sim.batches.queueOutcomes({ state: 'BATCH_STATE_FAILED', completed: 1 });
 		const { outputs } = await generate({}, { items: promptItems('a', 'b'), continueOnFail: true });
 		expect(outputs[0][0].json.width).toBe(1024);
-		expect(outputs[0][1]).toMatchObject({ json: { id: 1, prompt: 'b', error: { message: expect.stringMatching(/the batch job failed \(Batch job failed due to an internal error\.\).*\(item 1\)/) } }, pairedItem: { item: 1 } });
+		expect(outputs[0][1]).toMatchObject({
+			json: {
+				id: 1,
+				prompt: 'b',
+				error: {
+					message: expect.stringMatching(
+						/the batch job failed \(Batch job failed due to an internal error\.\).*\(item 1\)/,
+					),
+				},
+			},
+			pairedItem: { item: 1 },
+		});
 	});
 });
 
 describe('waiting is bounded', () => {
 	it('Max Wait: fails with the job name and leaves the job running', async () => {
 		sim.setBatchDelay(60_000);
-		const error = await failure(generate({ prompt: 'a gull', batchOptions: { maxWaitMinutes: 0.003 } }));
+		const error = await failure(
+			generate({ prompt: 'a gull', batchOptions: { maxWaitMinutes: 0.003 } }),
+		);
 		const name = /batch job (batches\/\w+)/i.exec(error.message)?.[1];
-		expect(error.message).toMatch(/^Batch job batches\/\w+ is still RUNNING after the Max Wait of 0 min, 0 of 1 requests done$/);
+		expect(error.message).toMatch(
+			/^Batch job batches\/\w+ is still RUNNING after the Max Wait of 0 min, 0 of 1 requests done$/,
+		);
 		expect(error.description).toContain(`the job name ${name}`);
 		expect(sim.requests.filter((r) => r.action === 'cancelBatch')).toHaveLength(0);
-		expect(((await sim.batches.get(name!.slice(8))) as { metadata: { state: string } }).metadata.state).toBe('BATCH_STATE_RUNNING');
+		expect(
+			((await sim.batches.get(name!.slice(8))) as { metadata: { state: string } }).metadata.state,
+		).toBe('BATCH_STATE_RUNNING');
 	});
 
 	it('Max Wait under Continue On Fail: outputs the Submit Only item with the error, for a later Collect', async () => {
 		sim.setBatchDelay(1500);
-		const { outputs } = await generate({ batchOptions: { maxWaitMinutes: 0.001 } }, { items: promptItems('a tern'), continueOnFail: true });
+		const { outputs } = await generate(
+			{ batchOptions: { maxWaitMinutes: 0.001 } },
+			{ items: promptItems('a tern'), continueOnFail: true },
+		);
 		const [job] = outputs[0];
-		expect(job.json).toMatchObject({ batchJob: expect.any(String), error: { message: expect.stringMatching(/Max Wait/) } });
+		expect(job.json).toMatchObject({
+			batchJob: expect.any(String),
+			error: { message: expect.stringMatching(/Max Wait/) },
+		});
 		await settled(job.json.batchJob as string);
-		expect((await collect([job])).outputs[0][0].json).toMatchObject({ prompt: 'a tern', width: 1024 });
+		expect((await collect([job])).outputs[0][0].json).toMatchObject({
+			prompt: 'a tern',
+			width: 1024,
+		});
 	});
 
 	it('a cancelled execution stops polling and cancels the job', async () => {
 		sim.setBatchDelay(60_000);
 		const cancel = abortWhilePolling(new Error('cancelled by the user'));
 		const error = await failure(generate({ prompt: 'a gull' }, { cancelSignal: cancel.signal }));
-		expect(error.message).toMatch(/^The execution was cancelled while waiting for batch job batches\/\w+$/);
+		expect(error.message).toMatch(
+			/^The execution was cancelled while waiting for batch job batches\/\w+$/,
+		);
 		const polls = sim.requests.filter((r) => r.action === 'getBatch').length;
 		await new Promise((resolve) => setTimeout(resolve, 100));
 		expect(sim.requests.filter((r) => r.action === 'getBatch')).toHaveLength(polls);
@@ -330,7 +534,12 @@ describe('waiting is bounded', () => {
 	it('leaves the job running when Cancel Job When Stopped is off', async () => {
 		sim.setBatchDelay(60_000);
 		const cancel = abortWhilePolling();
-		const error = await failure(generate({ prompt: 'a gull', batchOptions: { cancelJobOnStop: false } }, { cancelSignal: cancel.signal }));
+		const error = await failure(
+			generate(
+				{ prompt: 'a gull', batchOptions: { cancelJobOnStop: false } },
+				{ cancelSignal: cancel.signal },
+			),
+		);
 		expect(error.description).toMatch(/keeps running at Google/);
 		expect(sim.requests.filter((r) => r.action === 'cancelBatch')).toHaveLength(0);
 	});
@@ -339,23 +548,43 @@ describe('waiting is bounded', () => {
 describe('large jobs go through the Files API as JSONL', () => {
 	it('uploads the requests as a file and streams the results back from one', async () => {
 		const before = new Set(leftoverTempDirs());
-		const { outputs, store } = await generate({ batchOptions: { inlineBatchLimitMb: 0 } }, { items: promptItems('a plum', 'a pear', 'a fig') });
+		const { outputs, store } = await generate(
+			{ batchOptions: { inlineBatchLimitMb: 0 } },
+			{ items: promptItems('a plum', 'a pear', 'a fig') },
+		);
 		const create = batchCreates()[0];
 		expect(create.body.batch.inputConfig).toEqual({ fileName: expect.stringMatching(/^files\//) });
-		expect(sim.requests.map((r) => r.action)).toEqual(expect.arrayContaining(['uploadFile', 'uploadChunk', 'downloadFile']));
+		expect(sim.requests.map((r) => r.action)).toEqual(
+			expect.arrayContaining(['uploadFile', 'uploadChunk', 'downloadFile']),
+		);
 		const uploaded = sim.files.list().find((f) => f.source === 'UPLOADED')!;
-		const lines = uploaded.data.toString('utf8').trim().split('\n').map((line) => JSON.parse(line));
+		const lines = uploaded.data
+			.toString('utf8')
+			.trim()
+			.split('\n')
+			.map((line) => JSON.parse(line));
 		expect(lines.map((l) => l.key)).toEqual(['item0', 'item1', 'item2']);
 		expect(lines[1].request.contents[0].parts[0].text).toBe('a pear');
-		expect(outputs[0].map((o) => GeminiSim.promptOf(store.get(o.binary!.data)))).toEqual(['a plum', 'a pear', 'a fig']);
+		expect(outputs[0].map((o) => GeminiSim.promptOf(store.get(o.binary!.data)))).toEqual([
+			'a plum',
+			'a pear',
+			'a fig',
+		]);
 		expect(outputs[0][2].json).toMatchObject({ batchKey: 'item2', estimatedCostUsd: 0.034 });
 		// The request and result files on disk are gone once the node is done.
 		expect(leftoverTempDirs().filter((name) => !before.has(name))).toEqual([]);
 	});
 
 	it('moves to a file once the inline limit is passed, and keeps per-request errors by key', async () => {
-		const prompts = Array.from({ length: 12 }, (_, n) => (n === 7 ? `refuse ${'x'.repeat(20_000)} [[sim:text-only]]` : `tile ${n} ${'y'.repeat(20_000)}`));
-		const { outputs } = await generate({ batchOptions: { inlineBatchLimitMb: 0.2 } }, { items: promptItems(...prompts), continueOnFail: true });
+		const prompts = Array.from({ length: 12 }, (_, n) =>
+			n === 7
+				? `refuse ${'x'.repeat(20_000)} [[sim:text-only]]`
+				: `tile ${n} ${'y'.repeat(20_000)}`,
+		);
+		const { outputs } = await generate(
+			{ batchOptions: { inlineBatchLimitMb: 0.2 } },
+			{ items: promptItems(...prompts), continueOnFail: true },
+		);
 		expect(batchCreates()[0].body.batch.inputConfig.fileName).toMatch(/^files\//);
 		expect(outputs[0]).toHaveLength(12);
 		expect(outputs[0].filter((o) => o.json.error).map((o) => o.pairedItem)).toEqual([{ item: 7 }]);
@@ -365,27 +594,55 @@ describe('large jobs go through the Files API as JSONL', () => {
 
 describe('Edit and Fuse in Batch mode', () => {
 	const editNode = new NanoBananaEdit();
-	const upload = async (store: BinaryStore, name: string, json = {}) => await store.binaryItem(json, { data: { data: photo(name), fileName: name, mimeType: 'image/jpeg' } });
+	const upload = async (store: BinaryStore, name: string, json = {}) =>
+		await store.binaryItem(json, {
+			data: { data: photo(name), fileName: name, mimeType: 'image/jpeg' },
+		});
 
 	it('Edit: the photo is stripped of GPS and fitted as in realtime; Step by Step and the region lock are refused per item', async () => {
 		const store = new BinaryStore();
-		const items = [await upload(store, 'sunrise_gps.jpg', { n: 0 }), await upload(store, 'man.jpg', { n: 1 }), await upload(store, 'man.jpg', { n: 2 })];
+		const items = [
+			await upload(store, 'sunrise_gps.jpg', { n: 0 }),
+			await upload(store, 'man.jpg', { n: 1 }),
+			await upload(store, 'man.jpg', { n: 2 }),
+		];
 		const mode = (i: number) => (i === 1 ? 'steps' : 'single');
 		const { outputs } = await runNode(editNode, {
 			credentials: credentials(),
 			items,
 			binaryStore: store,
 			continueOnFail: true,
-			parameters: { executionMode: 'batch', batchOptions: fastPolls, mode, prompt: 'Add a sailboat', steps: { values: [{ instruction: 'a' }, { instruction: 'b' }] }, options: (i: number) => (i === 2 ? { maskBinaryProperty: 'data' } : {}) },
+			parameters: {
+				executionMode: 'batch',
+				batchOptions: fastPolls,
+				mode,
+				prompt: 'Add a sailboat',
+				steps: { values: [{ instruction: 'a' }, { instruction: 'b' }] },
+				options: (i: number) => (i === 2 ? { maskBinaryProperty: 'data' } : {}),
+			},
 		});
 		expect(inlineRequests().map((r) => r.metadata.key)).toEqual(['item0']);
-		const sent = Buffer.from(inlineRequests()[0].request.contents[0].parts.find((p) => p.inlineData)!.inlineData!.data, 'base64');
+		const sent = Buffer.from(
+			inlineRequests()[0].request.contents[0].parts.find((p) => p.inlineData)!.inlineData!.data,
+			'base64',
+		);
 		expect((await sharp(sent).metadata()).exif).toBeUndefined();
 		const out = outputs[0];
-		expect(out[0].json).toMatchObject({ mode: 'single', prompt: 'Add a sailboat', input: { metadataStripped: true }, aspectRatio: 'keep', estimatedCostUsd: 0.034, batchKey: 'item0' });
+		expect(out[0].json).toMatchObject({
+			mode: 'single',
+			prompt: 'Add a sailboat',
+			input: { metadataStripped: true },
+			aspectRatio: 'keep',
+			estimatedCostUsd: 0.034,
+			batchKey: 'item0',
+		});
 		expect(out[0].binary!.editSource).toBeUndefined();
-		expect(out[1].json.error).toMatchObject({ message: expect.stringMatching(/^Step by Step is not available in Batch mode/) });
-		expect(out[2].json.error).toMatchObject({ message: expect.stringMatching(/^The region lock .* is not available in Batch mode/) });
+		expect(out[1].json.error).toMatchObject({
+			message: expect.stringMatching(/^Step by Step is not available in Batch mode/),
+		});
+		expect(out[2].json.error).toMatchObject({
+			message: expect.stringMatching(/^The region lock .* is not available in Batch mode/),
+		});
 	});
 
 	it('Fuse gathering all items: one request, keyed by the first item, paired with every source', async () => {
@@ -395,14 +652,26 @@ describe('Edit and Fuse in Batch mode', () => {
 			credentials: credentials(),
 			items,
 			binaryStore: store,
-			parameters: { executionMode: 'batch', batchResults: 'submit', source: 'allItems', prompt: 'Put the man on the beach' },
+			parameters: {
+				executionMode: 'batch',
+				batchResults: 'submit',
+				source: 'allItems',
+				prompt: 'Put the man on the beach',
+			},
 		});
 		const [job] = outputs[0];
 		expect(job.json).toMatchObject({ requestCount: 1, input: 'inline' });
 		expect(job.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
-		expect(inlineRequests()[0].request.contents[0].parts.filter((p) => p.inlineData)).toHaveLength(2);
+		expect(inlineRequests()[0].request.contents[0].parts.filter((p) => p.inlineData)).toHaveLength(
+			2,
+		);
 		await settled(job.json.batchJob as string);
 		const collected = await collect([job]);
-		expect(collected.outputs[0][0].json).toMatchObject({ batchKey: 'item0', sourceItem: [0, 1], prompt: 'Put the man on the beach', source: 'allItems' });
+		expect(collected.outputs[0][0].json).toMatchObject({
+			batchKey: 'item0',
+			sourceItem: [0, 1],
+			prompt: 'Put the man on the beach',
+			source: 'allItems',
+		});
 	});
 });

@@ -43,7 +43,11 @@ function paidPerPrompt(): Map<string, number> {
 	return paid;
 }
 
-function expectEveryItemOnceInOrder(out: INodeExecutionData[], count: number, prompt: (i: number) => string) {
+function expectEveryItemOnceInOrder(
+	out: INodeExecutionData[],
+	count: number,
+	prompt: (i: number) => string,
+) {
 	expect(out).toHaveLength(count);
 	out.forEach((item, i) => {
 		expect(item.pairedItem).toEqual({ item: i });
@@ -72,7 +76,8 @@ describe('Generate: 300 items, 20% faults', () => {
 		expect(out.every((item) => item.binary?.data && !item.json.error)).toBe(true);
 
 		const served = sim.stats().faultsServed;
-		for (const kind of ['429', '503', '500', 'reset', 'hang', 'malformed-json']) expect(served[kind]).toBeGreaterThan(0);
+		for (const kind of ['429', '503', '500', 'reset', 'hang', 'malformed-json'])
+			expect(served[kind]).toBeGreaterThan(0);
 		const paid = paidPerPrompt();
 		expect(paid.size).toBe(N);
 		expect([...paid.values()].every((count) => count === 1)).toBe(true);
@@ -83,7 +88,10 @@ describe('Generate: 300 items, 20% faults', () => {
 	it('with Continue On Fail and a single attempt, every item still comes out once, in order, paired', async () => {
 		const { outputs } = await runNode(new NanoBananaGenerate(), {
 			credentials: { apiKey: sim.apiKey, host: sim.url },
-			parameters: { prompt: (i: number) => prompt(i), options: { ...options, maxAttempts: 1, maxRetryWaitSeconds: 20 } },
+			parameters: {
+				prompt: (i: number) => prompt(i),
+				options: { ...options, maxAttempts: 1, maxRetryWaitSeconds: 20 },
+			},
 			items: items(),
 			continueOnFail: true,
 		});
@@ -111,7 +119,12 @@ describe('Edit: 60 items, 20% faults', () => {
 		const items: INodeExecutionData[] = [];
 		for (let i = 0; i < N; i++) {
 			const png = await solidPng(64, 48, { r: (i * 4) % 256, g: 80, b: 160 });
-			items.push(await store.binaryItem({ n: i }, { data: { data: png, fileName: `in${i}.png`, mimeType: 'image/png' } }));
+			items.push(
+				await store.binaryItem(
+					{ n: i },
+					{ data: { data: png, fileName: `in${i}.png`, mimeType: 'image/png' } },
+				),
+			);
 		}
 		const instruction = (i: number) => `Add a red border to photo ${i}`;
 		const { outputs } = await runNode(new NanoBananaEdit(), {
@@ -137,7 +150,9 @@ describe('Edit: 60 items, 20% faults', () => {
 		expect(Object.keys(served).length).toBeGreaterThanOrEqual(4);
 		// Each item's request carried its own photo, not a neighbour's.
 		for (let i = 0; i < N; i += 7) {
-			const { data } = await sharp(store.get(out[i].binary!.editSource)).raw().toBuffer({ resolveWithObject: true });
+			const { data } = await sharp(store.get(out[i].binary!.editSource))
+				.raw()
+				.toBuffer({ resolveWithObject: true });
 			expect(data[0]).toBe((i * 4) % 256);
 		}
 	}, 120_000);

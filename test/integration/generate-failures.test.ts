@@ -27,7 +27,11 @@ const fast = { maxAttempts: 3, maxRetryWaitSeconds: 30, timeoutSeconds: 20 };
 const generate = (parameters: RunOptions['parameters'] = {}, extra: Partial<RunOptions> = {}) =>
 	runNode(node, {
 		credentials: { apiKey: sim.apiKey, host: sim.url },
-		parameters: { prompt: 'a lighthouse at dusk', ...parameters, options: { ...fast, ...(parameters.options as object) } },
+		parameters: {
+			prompt: 'a lighthouse at dusk',
+			...parameters,
+			options: { ...fast, ...(parameters.options as object) },
+		},
 		...extra,
 	});
 const generateCalls = () => sim.generateRequests;
@@ -41,7 +45,11 @@ const failure = (parameters: RunOptions['parameters'] = {}, extra: Partial<RunOp
 
 describe('answers with no image are clear errors, never empty files', () => {
 	it.each<[Fault['kind'], RegExp, string]>([
-		['prompt-block', /blocked the prompt \(PROHIBITED_CONTENT\)/, 'PROMPT_BLOCKED_PROHIBITED_CONTENT'],
+		[
+			'prompt-block',
+			/blocked the prompt \(PROHIBITED_CONTENT\)/,
+			'PROMPT_BLOCKED_PROHIBITED_CONTENT',
+		],
 		['image-safety', /blocked \(IMAGE_SAFETY\)/, 'IMAGE_SAFETY'],
 		['no-image', /no image \(NO_IMAGE\)/, 'NO_IMAGE'],
 		['text-only', /answered with text instead of an image: ".+"/, 'TEXT_ONLY'],
@@ -56,10 +64,10 @@ describe('answers with no image are clear errors, never empty files', () => {
 		expect(generateCalls()).toHaveLength(1);
 	});
 
-	it('quotes the model\'s own words when it refuses', async () => {
-		sim.inject({ kind: 'text-only', text: 'I can\'t draw real people in that situation.' });
+	it("quotes the model's own words when it refuses", async () => {
+		sim.inject({ kind: 'text-only', text: "I can't draw real people in that situation." });
 		const error = await failure();
-		expect(error.message).toContain('I can\'t draw real people in that situation.');
+		expect(error.message).toContain("I can't draw real people in that situation.");
 	});
 
 	it('retries a candidate without content, then reports it if it persists', async () => {
@@ -69,15 +77,39 @@ describe('answers with no image are clear errors, never empty files', () => {
 		expect(generateCalls()).toHaveLength(3);
 	});
 
-	it('under Continue On Fail keeps the failed item\'s json and binary and finishes the others', async () => {
+	it("under Continue On Fail keeps the failed item's json and binary and finishes the others", async () => {
 		const store = new BinaryStore();
-		const upload = await store.binaryItem({ id: 'b', prompt: 'keep me [[sim:prompt-block]]' }, { data: { data: Buffer.from('original bytes'), fileName: 'in.txt', mimeType: 'text/plain' } });
-		const items = [{ json: { id: 'a', prompt: 'a calm sea' } }, upload, { json: { id: 'c', prompt: 'refuse [[sim:text-only]]' } }, { json: { id: 'd', prompt: 'a pine forest' } }];
-		const { outputs } = await generate({ prompt: (_i: number, item: { json: { prompt: string } }) => item.json.prompt }, { items, continueOnFail: true, binaryStore: store });
+		const upload = await store.binaryItem(
+			{ id: 'b', prompt: 'keep me [[sim:prompt-block]]' },
+			{ data: { data: Buffer.from('original bytes'), fileName: 'in.txt', mimeType: 'text/plain' } },
+		);
+		const items = [
+			{ json: { id: 'a', prompt: 'a calm sea' } },
+			upload,
+			{ json: { id: 'c', prompt: 'refuse [[sim:text-only]]' } },
+			{ json: { id: 'd', prompt: 'a pine forest' } },
+		];
+		const { outputs } = await generate(
+			{ prompt: (_i: number, item: { json: { prompt: string } }) => item.json.prompt },
+			{ items, continueOnFail: true, binaryStore: store },
+		);
 		const out = outputs[0];
-		expect(out.map((o) => o.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
+		expect(out.map((o) => o.pairedItem)).toEqual([
+			{ item: 0 },
+			{ item: 1 },
+			{ item: 2 },
+			{ item: 3 },
+		]);
 		expect(out[0].json.width).toBe(1024);
-		expect(out[1].json).toMatchObject({ id: 'b', prompt: 'keep me [[sim:prompt-block]]', error: { message: expect.stringMatching(/blocked the prompt/), httpCode: '200', reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT' } });
+		expect(out[1].json).toMatchObject({
+			id: 'b',
+			prompt: 'keep me [[sim:prompt-block]]',
+			error: {
+				message: expect.stringMatching(/blocked the prompt/),
+				httpCode: '200',
+				reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT',
+			},
+		});
 		expect(out[1].binary).toEqual(upload.binary);
 		expect(store.get(out[1].binary!.data).toString()).toBe('original bytes');
 		expect(out[2].json).toMatchObject({ id: 'c', error: { reason: 'TEXT_ONLY' } });
@@ -88,13 +120,23 @@ describe('answers with no image are clear errors, never empty files', () => {
 		// n8n moves an item whose json holds only `error` (and `details`) to the error output and
 		// merges the source item's json back in; the e2e suite shows it in a real n8n.
 		const store = new BinaryStore();
-		const upload = await store.binaryItem({ id: 'b', prompt: 'keep me [[sim:prompt-block]]' }, { data: { data: Buffer.from('original bytes'), fileName: 'in.txt', mimeType: 'text/plain' } });
+		const upload = await store.binaryItem(
+			{ id: 'b', prompt: 'keep me [[sim:prompt-block]]' },
+			{ data: { data: Buffer.from('original bytes'), fileName: 'in.txt', mimeType: 'text/plain' } },
+		);
 		const items = [{ json: { id: 'a', prompt: 'a calm sea' } }, upload];
-		const { outputs } = await generate({ prompt: (_i: number, item: { json: { prompt: string } }) => item.json.prompt }, { items, onError: 'continueErrorOutput', binaryStore: store });
+		const { outputs } = await generate(
+			{ prompt: (_i: number, item: { json: { prompt: string } }) => item.json.prompt },
+			{ items, onError: 'continueErrorOutput', binaryStore: store },
+		);
 		const [ok, failed] = outputs[0];
 		expect(ok.json.error).toBeUndefined();
 		expect(Object.keys(failed.json)).toEqual(['error']);
-		expect(failed.json.error).toMatchObject({ message: 'Gemini blocked the prompt (PROHIBITED_CONTENT) (item 1)', reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT', description: expect.any(String) });
+		expect(failed.json.error).toMatchObject({
+			message: 'Gemini blocked the prompt (PROHIBITED_CONTENT) (item 1)',
+			reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT',
+			description: expect.any(String),
+		});
 		expect(failed.pairedItem).toEqual({ item: 1 });
 		expect(store.get(failed.binary!.data).toString()).toBe('original bytes');
 		// No `item.error`: n8n 2.x would replace the json with the bare message.
@@ -104,13 +146,28 @@ describe('answers with no image are clear errors, never empty files', () => {
 
 describe('real recorded answers, replayed by the simulator', () => {
 	it('outputs the exact bytes Google returned, provenance metadata and all', async () => {
-		sim.inject({ kind: 'replay', file: 'js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation' });
+		sim.inject({
+			kind: 'replay',
+			file: 'js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation',
+		});
 		const { outputs, store } = await generate();
 		const file = store.get(outputs[0][0].binary!.data);
-		const recorded = readFileSync(join(__dirname, '..', 'fixtures', 'gemini', 'gemini-2.0-flash-preview-image-generation_eiffel_raw-api.png'));
+		const recorded = readFileSync(
+			join(
+				__dirname,
+				'..',
+				'fixtures',
+				'gemini',
+				'gemini-2.0-flash-preview-image-generation_eiffel_raw-api.png',
+			),
+		);
 		expect(file.equals(recorded)).toBe(true);
 		expect(file.includes('trainedAlgorithmicMedia')).toBe(true);
-		expect(outputs[0][0].json).toMatchObject({ width: 510, height: 1024, provenance: { keptOriginalBytes: true } });
+		expect(outputs[0][0].json).toMatchObject({
+			width: 510,
+			height: 1024,
+			provenance: { keptOriginalBytes: true },
+		});
 	});
 
 	it.each([
@@ -129,20 +186,51 @@ describe('Continue On Fail for every kind of failure', () => {
 		['IMAGE_SAFETY', [{ kind: 'image-safety' }], 'IMAGE_SAFETY'],
 		['NO_IMAGE', [{ kind: 'no-image' }], 'NO_IMAGE'],
 		['text-only refusal', [{ kind: 'text-only' }], 'TEXT_ONLY'],
-		['empty candidate, every attempt', [{ kind: 'no-content' }, { kind: 'no-content' }, { kind: 'no-content' }], 'EMPTY_CONTENT'],
+		[
+			'empty candidate, every attempt',
+			[{ kind: 'no-content' }, { kind: 'no-content' }, { kind: 'no-content' }],
+			'EMPTY_CONTENT',
+		],
 		['429 past the wait budget', [{ kind: '429', retryDelay: '99s' }], 'RESOURCE_EXHAUSTED'],
 		['503, every attempt', [{ kind: '503' }, { kind: '503' }, { kind: '503' }], 'UNAVAILABLE'],
-		['HTML error page, every attempt', [{ kind: 'html' }, { kind: 'html' }, { kind: 'html' }], 'HTTP_502'],
-		['malformed JSON, every attempt', [{ kind: 'malformed-json' }, { kind: 'malformed-json' }, { kind: 'malformed-json' }], 'MALFORMED_RESPONSE'],
-		['connection reset, every attempt', [{ kind: 'reset' }, { kind: 'reset' }, { kind: 'reset' }], 'NETWORK'],
+		[
+			'HTML error page, every attempt',
+			[{ kind: 'html' }, { kind: 'html' }, { kind: 'html' }],
+			'HTTP_502',
+		],
+		[
+			'malformed JSON, every attempt',
+			[{ kind: 'malformed-json' }, { kind: 'malformed-json' }, { kind: 'malformed-json' }],
+			'MALFORMED_RESPONSE',
+		],
+		[
+			'connection reset, every attempt',
+			[{ kind: 'reset' }, { kind: 'reset' }, { kind: 'reset' }],
+			'NETWORK',
+		],
 	])('%s: the item comes out as it came in, with the error', async (_name, faults, reason) => {
 		sim.inject(...faults);
 		const store = new BinaryStore();
-		const item = await store.binaryItem({ campaign: 'spring' }, { logo: { data: Buffer.from('logo bytes'), fileName: 'logo.svg', mimeType: 'image/svg+xml' } });
-		const { outputs } = await generate({ options: { maxRetryWaitSeconds: 30 } }, { items: [item], continueOnFail: true, binaryStore: store });
+		const item = await store.binaryItem(
+			{ campaign: 'spring' },
+			{
+				logo: { data: Buffer.from('logo bytes'), fileName: 'logo.svg', mimeType: 'image/svg+xml' },
+			},
+		);
+		const { outputs } = await generate(
+			{ options: { maxRetryWaitSeconds: 30 } },
+			{ items: [item], continueOnFail: true, binaryStore: store },
+		);
 		expect(outputs[0]).toHaveLength(1);
 		const [out] = outputs[0];
-		expect(out.json).toMatchObject({ campaign: 'spring', error: { message: expect.stringMatching(/\(item 0\)$/), description: expect.any(String), reason } });
+		expect(out.json).toMatchObject({
+			campaign: 'spring',
+			error: {
+				message: expect.stringMatching(/\(item 0\)$/),
+				description: expect.any(String),
+				reason,
+			},
+		});
 		expect(out.binary).toEqual(item.binary);
 		expect(out.pairedItem).toEqual({ item: 0 });
 	});
@@ -183,7 +271,7 @@ describe('retries', () => {
 		expect(generateCalls()).toHaveLength(faults.length + 1);
 	});
 
-	it('gives up after Max Attempts and says so, with the server\'s reason', async () => {
+	it("gives up after Max Attempts and says so, with the server's reason", async () => {
 		sim.inject({ kind: '503' }, { kind: '503' }, { kind: '503' });
 		const error = await failure();
 		expect(error.message).toMatch(/overloaded/);
@@ -229,12 +317,16 @@ describe('a slow generation is not cut off by a hidden client timeout', () => {
 	// Node's fetch (undici) cuts requests whose headers take over 300 s. Scaled down, in a plain
 	// Node process (jest's sandbox cannot reach undici's global dispatcher): a 300 ms header
 	// timeout, and answers whose headers take 1.2 s.
-	it('a plain fetch is cut off; the node\'s client waits', async () => {
+	it("a plain fetch is cut off; the node's client waits", async () => {
 		sim.inject({ kind: 'slow', ms: 1200 }, { kind: 'slow', ms: 1200 });
-		const { stdout } = await execFileAsync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'slow-headers.script.ts')], {
-			env: { ...process.env, SIM_URL: sim.url, SIM_KEY: sim.apiKey, HEADERS_TIMEOUT_MS: '300' },
-			timeout: 30_000,
-		});
+		const { stdout } = await execFileAsync(
+			process.execPath,
+			['-r', 'ts-node/register/transpile-only', join(__dirname, 'slow-headers.script.ts')],
+			{
+				env: { ...process.env, SIM_URL: sim.url, SIM_KEY: sim.apiKey, HEADERS_TIMEOUT_MS: '300' },
+				timeout: 30_000,
+			},
+		);
 		const result = JSON.parse(stdout.trim().split('\n').pop()!);
 		expect(result.plainFetch).toBe('UND_ERR_HEADERS_TIMEOUT');
 		expect(result.client).toEqual({ ok: true, images: 1 });
@@ -254,40 +346,53 @@ describe('setup mistakes are named, not retried', () => {
 	it('a Host with the API path pasted in is refused before any request', async () => {
 		const error = await withCredentials({ apiKey: sim.apiKey, host: `${sim.url}/v1beta/models` });
 		expect(error.constructor.name).toBe('NodeOperationError');
-		expect(error.message).toBe(`The credential's Host is not usable: Host must be the base URL without the API path: use ${sim.url} instead of ${sim.url}/v1beta/models.`);
+		expect(error.message).toBe(
+			`The credential's Host is not usable: Host must be the base URL without the API path: use ${sim.url} instead of ${sim.url}/v1beta/models.`,
+		);
 		expect(error.description).toMatch(/correct the Host field\. Nothing was sent/);
 		expect(sim.requests).toHaveLength(0);
 	});
 
 	it('a 404 from something that is not the Gemini API says to check the Host, once', async () => {
 		const error = await withCredentials({ apiKey: sim.apiKey, host: `${sim.url}/some-proxy` });
-		expect(error.message).toBe('No Gemini API at the credential\'s Host (404): Method not found. (item 0)');
+		expect(error.message).toBe(
+			"No Gemini API at the credential's Host (404): Method not found. (item 0)",
+		);
 		expect(error.description).toMatch(/Check the Host field/);
 		expect(sim.requests).toHaveLength(1);
 	});
 
 	it('a port fetch refuses is a setup error, tried once', async () => {
 		const error = await withCredentials({ apiKey: sim.apiKey, host: 'http://127.0.0.1:6000' });
-		expect(error.message).toBe('The credential\'s Host uses a port that fetch refuses to connect to (item 0)');
+		expect(error.message).toBe(
+			"The credential's Host uses a port that fetch refuses to connect to (item 0)",
+		);
 		expect(error.description).not.toMatch(/Tried/);
 	});
 
 	it('a key with a hidden character is named without showing the key', async () => {
 		const key = `${sim.apiKey}\u2028`;
 		const error = await withCredentials({ apiKey: key, host: sim.url });
-		expect(error.message).toBe('The API key contains a character that cannot be sent in a header (item 0)');
-		expect(JSON.stringify({ message: error.message, description: error.description })).not.toContain(sim.apiKey);
+		expect(error.message).toBe(
+			'The API key contains a character that cannot be sent in a header (item 0)',
+		);
+		expect(
+			JSON.stringify({ message: error.message, description: error.description }),
+		).not.toContain(sim.apiKey);
 		expect(sim.requests).toHaveLength(0);
 	});
 
 	it('a key pasted with a line break around it works as it is', async () => {
-		const result = await runNode(node, { credentials: { apiKey: ` ${sim.apiKey}\r\n`, host: sim.url }, parameters: { prompt: 'a lighthouse', options: fast } });
+		const result = await runNode(node, {
+			credentials: { apiKey: ` ${sim.apiKey}\r\n`, host: sim.url },
+			parameters: { prompt: 'a lighthouse', options: fast },
+		});
 		expect(result.outputs[0]).toHaveLength(1);
 		expect(result.outputs[0][0].binary?.data?.mimeType).toBe('image/png');
 		expect(sim.requests).toHaveLength(1);
 	});
 
-	it('a refused connection keeps this node\'s message, which n8n would otherwise replace', async () => {
+	it("a refused connection keeps this node's message, which n8n would otherwise replace", async () => {
 		const closed = await GeminiSim.start();
 		const host = closed.url;
 		await closed.stop();

@@ -26,7 +26,11 @@ async function main() {
 	const started = Date.now();
 	const client = await new GeminiClient({ apiKey, host: url })
 		.generate(
-			{ model: 'gemini-3.1-flash-image', contents: body.contents, generationConfig: { responseModalities: ['TEXT', 'IMAGE'] } },
+			{
+				model: 'gemini-3.1-flash-image',
+				contents: body.contents,
+				generationConfig: { responseModalities: ['TEXT', 'IMAGE'] },
+			},
 			{ retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 },
 		)
 		.then(

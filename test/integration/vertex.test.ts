@@ -6,7 +6,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestFunctions,
+	IDataObject,
+} from 'n8n-workflow';
 import sharp from 'sharp';
 
 import { NanoBananaBatchResults } from '../../nodes/NanoBananaBatchResults/NanoBananaBatchResults.node';
@@ -38,9 +42,21 @@ const serviceAccount = (extra: IDataObject = {}): IDataObject => ({
 	vertexHost: sim.url,
 	...extra,
 });
-const express = (apiKey = sim.apiKey): IDataObject => ({ authentication: 'vertexExpress', apiKey, vertexHost: sim.url });
-const generate = (credentials: IDataObject, parameters: RunOptions['parameters'] = {}, extra: Partial<RunOptions> = {}) =>
-	runNode(generateNode, { credentials, parameters: { prompt: 'a yellow banana', ...parameters }, ...extra });
+const express = (apiKey = sim.apiKey): IDataObject => ({
+	authentication: 'vertexExpress',
+	apiKey,
+	vertexHost: sim.url,
+});
+const generate = (
+	credentials: IDataObject,
+	parameters: RunOptions['parameters'] = {},
+	extra: Partial<RunOptions> = {},
+) =>
+	runNode(generateNode, {
+		credentials,
+		parameters: { prompt: 'a yellow banana', ...parameters },
+		...extra,
+	});
 const errorOf = async (run: Promise<unknown>): Promise<Error & { description?: string }> => {
 	try {
 		await run;
@@ -50,7 +66,12 @@ const errorOf = async (run: Promise<unknown>): Promise<Error & { description?: s
 	throw new Error('expected a failure');
 };
 const testCredential = async (data: IDataObject) =>
-	await nanoBananaCredentialTest.call({} as ICredentialTestFunctions, { id: '1', name: 'Nano Banana', type: 'nanoBananaApi', data: data as ICredentialDataDecryptedObject });
+	await nanoBananaCredentialTest.call({} as ICredentialTestFunctions, {
+		id: '1',
+		name: 'Nano Banana',
+		type: 'nanoBananaApi',
+		data: data as ICredentialDataDecryptedObject,
+	});
 const MODEL_PATH = 'publishers/google/models/gemini-3.1-flash-image:generateContent';
 
 describe('Vertex AI with a service account', () => {
@@ -64,14 +85,29 @@ describe('Vertex AI with a service account', () => {
 		expect(call.path).toBe(`/v1beta1/projects/${SIM_PROJECT}/locations/global/${MODEL_PATH}`);
 		expect(call.headers.authorization).toMatch(/^Bearer ya29\.sim-/);
 		expect(call.headers['x-goog-api-key']).toBeUndefined();
-		expect(call.vertex).toEqual({ auth: 'bearer', principal: key.client_email, project: SIM_PROJECT, location: 'global' });
-		expect(sim.vertex.exchanges).toEqual([expect.objectContaining({ email: key.client_email, outcome: 'issued' })]);
+		expect(call.vertex).toEqual({
+			auth: 'bearer',
+			principal: key.client_email,
+			project: SIM_PROJECT,
+			location: 'global',
+		});
+		expect(sim.vertex.exchanges).toEqual([
+			expect.objectContaining({ email: key.client_email, outcome: 'issued' }),
+		]);
 	});
 
-	it('uses the Project ID and Location of the credential over the key\'s project_id', async () => {
+	it("uses the Project ID and Location of the credential over the key's project_id", async () => {
 		const other = sim.vertex.createServiceAccountKey({ project: 'key-home-project' });
-		await generate(serviceAccount({ privateKeyJson: JSON.stringify(other), project: SIM_PROJECT, location: 'us-central1' }));
-		expect(sim.generateRequests[0].path).toBe(`/v1beta1/projects/${SIM_PROJECT}/locations/us-central1/${MODEL_PATH}`);
+		await generate(
+			serviceAccount({
+				privateKeyJson: JSON.stringify(other),
+				project: SIM_PROJECT,
+				location: 'us-central1',
+			}),
+		);
+		expect(sim.generateRequests[0].path).toBe(
+			`/v1beta1/projects/${SIM_PROJECT}/locations/us-central1/${MODEL_PATH}`,
+		);
 	});
 
 	it('mints one token for all the items of an execution', async () => {
@@ -86,8 +122,14 @@ describe('Vertex AI with a service account', () => {
 	it('mints a new token when the one it holds is about to expire (long executions run past an hour)', async () => {
 		// Tokens live 302 s here; the client refreshes 300 s before expiry, so after 2 s it needs a new one.
 		sim.vertex.tokenLifetimeSeconds = 302;
-		const client = new GeminiClient(connectionFor(serviceAccount() as ICredentialDataDecryptedObject));
-		const request = { model: 'gemini-3.1-flash-image', contents: [{ role: 'user', parts: [{ text: 'a pear' }] }], generationConfig: {} };
+		const client = new GeminiClient(
+			connectionFor(serviceAccount() as ICredentialDataDecryptedObject),
+		);
+		const request = {
+			model: 'gemini-3.1-flash-image',
+			contents: [{ role: 'user', parts: [{ text: 'a pear' }] }],
+			generationConfig: {},
+		};
 		const call = { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 };
 		await client.generate(request, call);
 		await client.generate(request, call);
@@ -109,9 +151,14 @@ describe('Vertex AI with a service account', () => {
 	}, 20_000);
 
 	it('lists the image models from Vertex (publishers/google/models) for the model picker', async () => {
-		const context = { getCredentials: async () => serviceAccount(), getNode: () => ({}) } as unknown as ThisParameterType<typeof searchImageModels>;
+		const context = {
+			getCredentials: async () => serviceAccount(),
+			getNode: () => ({}),
+		} as unknown as ThisParameterType<typeof searchImageModels>;
 		const { results } = await searchImageModels.call(context);
-		expect(results.map((r) => r.value)).toEqual(expect.arrayContaining(['gemini-3.1-flash-image', 'gemini-3-pro-image']));
+		expect(results.map((r) => r.value)).toEqual(
+			expect.arrayContaining(['gemini-3.1-flash-image', 'gemini-3-pro-image']),
+		);
 		expect(results.every((r) => /-image/.test(String(r.value)))).toBe(true);
 		const [list] = sim.requests.filter((r) => r.action === 'listModels');
 		expect(list.path).toBe('/v1beta1/publishers/google/models');
@@ -119,8 +166,12 @@ describe('Vertex AI with a service account', () => {
 	});
 
 	it('names a model Vertex does not offer in the location as not found there, with what to check', async () => {
-		const error = await errorOf(generate(serviceAccount({ location: 'europe-west4' }), { model: 'gemini-9-image' }));
-		expect(error.message).toMatch(/^Not found on Vertex AI \(project "sim-project" in europe-west4\): Publisher Model/);
+		const error = await errorOf(
+			generate(serviceAccount({ location: 'europe-west4' }), { model: 'gemini-9-image' }),
+		);
+		expect(error.message).toMatch(
+			/^Not found on Vertex AI \(project "sim-project" in europe-west4\): Publisher Model/,
+		);
 		expect(error.description).toMatch(/Project ID and Location/);
 	});
 
@@ -132,14 +183,20 @@ describe('Vertex AI with a service account', () => {
 				server.close(() => resolve(port));
 			});
 		});
-		const error = await errorOf(generate(serviceAccount({ vertexHost: `http://127.0.0.1:${closed}` }), { options: { maxAttempts: 1 } }));
+		const error = await errorOf(
+			generate(serviceAccount({ vertexHost: `http://127.0.0.1:${closed}` }), {
+				options: { maxAttempts: 1 },
+			}),
+		);
 		expect(error.message).toBe('Could not reach Vertex AI (ECONNREFUSED) (item 0)');
 	});
 });
 
 describe('Verify with the AI judge on Vertex AI', () => {
 	it('judges an image made on Vertex with the judge model on the same project path and token', async () => {
-		const made = await generate(serviceAccount(), { prompt: 'A red bicycle leaning on a brick wall' });
+		const made = await generate(serviceAccount(), {
+			prompt: 'A red bicycle leaning on a brick wall',
+		});
 		const { outputs } = await runNode(new NanoBananaVerify(), {
 			credentials: serviceAccount(),
 			binaryStore: made.store,
@@ -147,8 +204,12 @@ describe('Verify with the AI judge on Vertex AI', () => {
 			parameters: { prompt: (_i: number, item: { json: IDataObject }) => item.json.prompt },
 		});
 		expect(outputs[0]).toHaveLength(1);
-		const [judgeCall] = sim.requests.filter((r) => r.path.includes('gemini-3-flash:generateContent'));
-		expect(judgeCall.path).toBe(`/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3-flash:generateContent`);
+		const [judgeCall] = sim.requests.filter((r) =>
+			r.path.includes('gemini-3-flash:generateContent'),
+		);
+		expect(judgeCall.path).toBe(
+			`/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3-flash:generateContent`,
+		);
 		expect(judgeCall.vertex).toMatchObject({ auth: 'bearer', principal: key.client_email });
 		expect(judgeCall.status).toBe(200);
 	});
@@ -169,13 +230,25 @@ describe('Vertex AI express mode (API key)', () => {
 
 describe('Options only Vertex AI takes', () => {
 	it('are sent in imageConfig on Vertex', async () => {
-		await generate(serviceAccount(), { options: { personGeneration: 'ALLOW_NONE', prominentPeople: 'BLOCK_PROMINENT_PEOPLE' } });
-		expect(sim.generateRequests[0].body.generationConfig.imageConfig).toMatchObject({ personGeneration: 'ALLOW_NONE', prominentPeople: 'BLOCK_PROMINENT_PEOPLE' });
+		await generate(serviceAccount(), {
+			options: { personGeneration: 'ALLOW_NONE', prominentPeople: 'BLOCK_PROMINENT_PEOPLE' },
+		});
+		expect(sim.generateRequests[0].body.generationConfig.imageConfig).toMatchObject({
+			personGeneration: 'ALLOW_NONE',
+			prominentPeople: 'BLOCK_PROMINENT_PEOPLE',
+		});
 	});
 
 	it('stop the item with the option named on a Gemini API key credential, and nothing is sent', async () => {
-		const error = await errorOf(generate({ apiKey: sim.apiKey, host: sim.url }, { options: { personGeneration: 'ALLOW_ADULT' } }));
-		expect(error.message).toBe('"People in Images (Vertex AI Only)" works only with Vertex AI (item 0)');
+		const error = await errorOf(
+			generate(
+				{ apiKey: sim.apiKey, host: sim.url },
+				{ options: { personGeneration: 'ALLOW_ADULT' } },
+			),
+		);
+		expect(error.message).toBe(
+			'"People in Images (Vertex AI Only)" works only with Vertex AI (item 0)',
+		);
 		expect(error.description).toMatch(/switch the Nano Banana credential to Vertex AI/);
 		expect(sim.generateRequests).toHaveLength(0);
 	});
@@ -184,15 +257,43 @@ describe('Options only Vertex AI takes', () => {
 describe('No Files API on Vertex AI', () => {
 	it('re-encodes an input over 7 MB to fit inline, where the Gemini API sends it as it is', async () => {
 		// Noise does not compress: the prepared JPEG of this is about 10 MB.
-		const big = await sharp({ create: { width: 4096, height: 4096, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+		const big = await sharp({
+			create: {
+				width: 4096,
+				height: 4096,
+				channels: 3,
+				background: '#808080',
+				noise: { type: 'gaussian', mean: 128, sigma: 60 },
+			},
+		})
+			.png()
+			.toBuffer();
 		const edit = async (credentials: IDataObject) => {
 			const store = new BinaryStore();
-			const items = [await store.binaryItem({}, { data: { data: big, fileName: 'big.png', mimeType: 'image/png' } })];
+			const items = [
+				await store.binaryItem(
+					{},
+					{ data: { data: big, fileName: 'big.png', mimeType: 'image/png' } },
+				),
+			];
 			sim.reset();
-			const { outputs } = await runNode(new NanoBananaEdit(), { credentials, binaryStore: store, items, parameters: { prompt: 'make it blue', options: { maxInputLongSide: 4096 } } });
-			const parts = sim.generateRequests[0].body.contents[0].parts as Array<{ inlineData?: { data: string } }>;
-			const sent = parts.filter((p) => p.inlineData).map((p) => Buffer.from(p.inlineData!.data, 'base64').length);
-			return { input: outputs[0][0].json.input as IDataObject, sent, uploads: sim.requests.filter((r) => r.action === 'uploadFile').length };
+			const { outputs } = await runNode(new NanoBananaEdit(), {
+				credentials,
+				binaryStore: store,
+				items,
+				parameters: { prompt: 'make it blue', options: { maxInputLongSide: 4096 } },
+			});
+			const parts = sim.generateRequests[0].body.contents[0].parts as Array<{
+				inlineData?: { data: string };
+			}>;
+			const sent = parts
+				.filter((p) => p.inlineData)
+				.map((p) => Buffer.from(p.inlineData!.data, 'base64').length);
+			return {
+				input: outputs[0][0].json.input as IDataObject,
+				sent,
+				uploads: sim.requests.filter((r) => r.action === 'uploadFile').length,
+			};
 		};
 
 		const gemini = await edit({ apiKey: sim.apiKey, host: sim.url });
@@ -207,10 +308,17 @@ describe('No Files API on Vertex AI', () => {
 	}, 90_000);
 
 	it('the client refuses a Files API upload on Vertex', async () => {
-		const client = new GeminiClient(connectionFor(serviceAccount() as ICredentialDataDecryptedObject));
+		const client = new GeminiClient(
+			connectionFor(serviceAccount() as ICredentialDataDecryptedObject),
+		);
 		expect(client.isVertex).toBe(true);
 		expect(client.hasFilesApi).toBe(false);
-		await expect(client.uploadFile(Buffer.from('x'), 'image/png', 'x', { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 })).rejects.toThrow('Vertex AI has no Files API');
+		await expect(
+			client.uploadFile(Buffer.from('x'), 'image/png', 'x', {
+				retry: { maxAttempts: 1, maxTotalWaitMs: 0 },
+				timeoutMs: 0,
+			}),
+		).rejects.toThrow('Vertex AI has no Files API');
 		expect(new GeminiClient(connectionFor({ apiKey: 'k' })).isVertex).toBe(false);
 	});
 });
@@ -221,21 +329,74 @@ describe("the credential's Test button", () => {
 			status: 'OK',
 			message: `Connected to Vertex AI: project ${SIM_PROJECT}, location global, as ${key.client_email}`,
 		});
-		expect(sim.requests.at(-1)).toMatchObject({ path: `/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3.1-flash-image:countTokens`, status: 200 });
-		expect(await testCredential(express())).toEqual({ status: 'OK', message: 'Connected to Vertex AI in express mode' });
-		expect(await testCredential({ apiKey: sim.apiKey, host: sim.url })).toEqual({ status: 'OK', message: 'Connected to the Gemini API' });
+		expect(sim.requests.at(-1)).toMatchObject({
+			path: `/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3.1-flash-image:countTokens`,
+			status: 200,
+		});
+		expect(await testCredential(express())).toEqual({
+			status: 'OK',
+			message: 'Connected to Vertex AI in express mode',
+		});
+		expect(await testCredential({ apiKey: sim.apiKey, host: sim.url })).toEqual({
+			status: 'OK',
+			message: 'Connected to the Gemini API',
+		});
 		expect(sim.requests.at(-1)).toMatchObject({ path: '/v1beta/models', status: 200 });
 	});
 
 	it.each([
-		['a key that is not JSON', () => serviceAccount({ privateKeyJson: '{"type": "service_account", "private_key": "-----BEGIN' }), /^The Service Account Key is not valid JSON\. Paste the whole downloaded \.json file/],
-		['a key without its private key', () => serviceAccount({ privateKeyJson: JSON.stringify({ ...key, private_key: undefined }) }), /^The Service Account Key lacks private_key\./],
-		['a damaged private key', () => serviceAccount({ privateKeyJson: JSON.stringify({ ...key, private_key: key.private_key.slice(0, 200) }) }), /^The private_key in the Service Account Key cannot be read\./],
-		['an OAuth client file', () => serviceAccount({ privateKeyJson: JSON.stringify({ type: 'authorized_user', client_id: 'x' }) }), /^The Service Account Key is a "authorized_user" key, not a service account key/],
-		['a token_uri over plain http to another machine', () => serviceAccount({ privateKeyJson: JSON.stringify({ ...key, token_uri: 'http://evil.example/token' }) }), /token_uri must use https/],
-		['a wrong project', () => serviceAccount({ project: 'someone-elses-project' }), /^Vertex AI refused access to project "someone-elses-project" in global: Permission 'aiplatform\.endpoints\.predict' denied.*roles\/aiplatform\.user/],
-		['a wrong Gemini API key', () => ({ apiKey: 'not-the-key', host: sim.url }), /^The Gemini API key is not valid: API key not valid/],
-		['a wrong express key', () => express('not-the-key'), /^The Vertex AI express API key is not valid: API key not valid/],
+		[
+			'a key that is not JSON',
+			() =>
+				serviceAccount({
+					privateKeyJson: '{"type": "service_account", "private_key": "-----BEGIN',
+				}),
+			/^The Service Account Key is not valid JSON\. Paste the whole downloaded \.json file/,
+		],
+		[
+			'a key without its private key',
+			() => serviceAccount({ privateKeyJson: JSON.stringify({ ...key, private_key: undefined }) }),
+			/^The Service Account Key lacks private_key\./,
+		],
+		[
+			'a damaged private key',
+			() =>
+				serviceAccount({
+					privateKeyJson: JSON.stringify({ ...key, private_key: key.private_key.slice(0, 200) }),
+				}),
+			/^The private_key in the Service Account Key cannot be read\./,
+		],
+		[
+			'an OAuth client file',
+			() =>
+				serviceAccount({
+					privateKeyJson: JSON.stringify({ type: 'authorized_user', client_id: 'x' }),
+				}),
+			/^The Service Account Key is a "authorized_user" key, not a service account key/,
+		],
+		[
+			'a token_uri over plain http to another machine',
+			() =>
+				serviceAccount({
+					privateKeyJson: JSON.stringify({ ...key, token_uri: 'http://evil.example/token' }),
+				}),
+			/token_uri must use https/,
+		],
+		[
+			'a wrong project',
+			() => serviceAccount({ project: 'someone-elses-project' }),
+			/^Vertex AI refused access to project "someone-elses-project" in global: Permission 'aiplatform\.endpoints\.predict' denied.*roles\/aiplatform\.user/,
+		],
+		[
+			'a wrong Gemini API key',
+			() => ({ apiKey: 'not-the-key', host: sim.url }),
+			/^The Gemini API key is not valid: API key not valid/,
+		],
+		[
+			'a wrong express key',
+			() => express('not-the-key'),
+			/^The Vertex AI express API key is not valid: API key not valid/,
+		],
 	])('fails clearly for %s', async (_what, data, message) => {
 		const result = await testCredential(data());
 		expect(result.status).toBe('Error');
@@ -246,38 +407,61 @@ describe("the credential's Test button", () => {
 	it('fails clearly when the key was deleted (invalid_grant), the account has no permission, or the API is off', async () => {
 		const deleted = sim.vertex.createServiceAccountKey();
 		sim.vertex.deleteKey(deleted);
-		expect(await testCredential(serviceAccount({ privateKeyJson: JSON.stringify(deleted) }))).toEqual({
+		expect(
+			await testCredential(serviceAccount({ privateKeyJson: JSON.stringify(deleted) })),
+		).toEqual({
 			status: 'Error',
-			message: expect.stringMatching(/^Google refused the service account key \(invalid_grant: Invalid JWT Signature\.\)\. The key of \S+ was refused: it was deleted or disabled/),
+			message: expect.stringMatching(
+				/^Google refused the service account key \(invalid_grant: Invalid JWT Signature\.\)\. The key of \S+ was refused: it was deleted or disabled/,
+			),
 		});
 		sim.vertex.deny(key.client_email);
-		expect((await testCredential(serviceAccount())).message).toMatch(/^Vertex AI refused access to project "sim-project" in global.*Grant it the role "Vertex AI User" \(roles\/aiplatform\.user\)/);
+		expect((await testCredential(serviceAccount())).message).toMatch(
+			/^Vertex AI refused access to project "sim-project" in global.*Grant it the role "Vertex AI User" \(roles\/aiplatform\.user\)/,
+		);
 		sim.vertex.deny(key.client_email, false);
 		sim.vertex.serviceDisabled = true;
-		expect((await testCredential(serviceAccount())).message).toMatch(/^The Vertex AI API is not enabled for project "sim-project" in global.*Enable the Vertex AI API/);
+		expect((await testCredential(serviceAccount())).message).toMatch(
+			/^The Vertex AI API is not enabled for project "sim-project" in global.*Enable the Vertex AI API/,
+		);
 	});
 });
 
 describe('secrets never leave the package', () => {
-	const secretsOf = (k: ServiceAccountKeyJson) => [k.private_key, k.private_key.split('\n')[1], 'eyJ' /* any JWT */, 'ya29.'];
+	const secretsOf = (k: ServiceAccountKeyJson) => [
+		k.private_key,
+		k.private_key.split('\n')[1],
+		'eyJ' /* any JWT */,
+		'ya29.',
+	];
 
 	it('redacts the signed assertion a token endpoint echoes back', async () => {
 		const deleted = sim.vertex.createServiceAccountKey();
 		sim.vertex.deleteKey(deleted);
 		sim.vertex.echoSecrets = true;
-		const result = await testCredential(serviceAccount({ privateKeyJson: JSON.stringify(deleted) }));
+		const result = await testCredential(
+			serviceAccount({ privateKeyJson: JSON.stringify(deleted) }),
+		);
 		expect(result.message).toMatch(/invalid_grant: Invalid JWT Signature\. Assertion: \*\*\*/);
 		for (const secret of secretsOf(deleted)) expect(result.message).not.toContain(secret);
 
-		const error = await errorOf(generate(serviceAccount({ privateKeyJson: JSON.stringify(deleted) })));
+		const error = await errorOf(
+			generate(serviceAccount({ privateKeyJson: JSON.stringify(deleted) })),
+		);
 		for (const text of [error.message, error.description ?? '', JSON.stringify(error)]) {
 			for (const secret of secretsOf(deleted)) expect(text).not.toContain(secret);
 		}
 	});
 
 	it('redacts an access token a server echoes back, also under Continue On Fail', async () => {
-		const client = new GeminiClient(connectionFor(serviceAccount() as ICredentialDataDecryptedObject));
-		const request = { model: 'gemini-3.1-flash-image', contents: [{ role: 'user', parts: [{ text: 'a pear' }] }], generationConfig: {} };
+		const client = new GeminiClient(
+			connectionFor(serviceAccount() as ICredentialDataDecryptedObject),
+		);
+		const request = {
+			model: 'gemini-3.1-flash-image',
+			contents: [{ role: 'user', parts: [{ text: 'a pear' }] }],
+			generationConfig: {},
+		};
 		const call = { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 };
 		await client.generate(request, call);
 		const token = sim.generateRequests[0].headers.authorization.replace('Bearer ', '');
@@ -285,10 +469,16 @@ describe('secrets never leave the package', () => {
 		sim.vertex.echoSecrets = true;
 		const failure = (await errorOf(client.generate(request, call))) as GeminiFailure;
 		expect(failure.httpCode).toBe(401);
-		expect(failure.message).toMatch(/^Vertex AI did not accept the credential: Request had invalid authentication credentials.* Token: \*\*\*$/);
+		expect(failure.message).toMatch(
+			/^Vertex AI did not accept the credential: Request had invalid authentication credentials.* Token: \*\*\*$/,
+		);
 		expect(failure.message).not.toContain(token);
 
-		const { outputs } = await generate(serviceAccount({ privateKeyJson: JSON.stringify({ ...key, private_key_id: 'gone' }) }), {}, { continueOnFail: true });
+		const { outputs } = await generate(
+			serviceAccount({ privateKeyJson: JSON.stringify({ ...key, private_key_id: 'gone' }) }),
+			{},
+			{ continueOnFail: true },
+		);
 		const text = JSON.stringify(outputs);
 		expect(text).toContain('Invalid JWT Signature');
 		for (const secret of secretsOf(key)) expect(text).not.toContain(secret);
@@ -297,14 +487,25 @@ describe('secrets never leave the package', () => {
 
 describe('Batch mode on Vertex AI', () => {
 	it('is refused before anything is sent: Vertex runs batches only from Cloud Storage or BigQuery', async () => {
-		const error = await errorOf(generate(serviceAccount(), { executionMode: 'batch', batchOptions: { pollIntervalSeconds: 0.02 } }));
-		expect(error.message).toBe('Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery');
+		const error = await errorOf(
+			generate(serviceAccount(), {
+				executionMode: 'batch',
+				batchOptions: { pollIntervalSeconds: 0.02 },
+			}),
+		);
+		expect(error.message).toBe(
+			'Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery',
+		);
 		expect(error.description).toMatch(/Set Execution Mode to Realtime/);
 		expect(sim.requests.filter((r) => r.path !== '/token')).toHaveLength(0);
 	});
 
 	it('Batch Results says which credential to select', async () => {
-		const run = runNode(new NanoBananaBatchResults(), { credentials: express(), items: [{ json: { batchJob: 'batches/abc' } }], parameters: { jobName: 'batches/abc' } });
+		const run = runNode(new NanoBananaBatchResults(), {
+			credentials: express(),
+			items: [{ json: { batchJob: 'batches/abc' } }],
+			parameters: { jobName: 'batches/abc' },
+		});
 		const error = await errorOf(run);
 		expect(error.message).toMatch(/^Batch mode needs a Gemini API key credential/);
 		expect(error.description).toMatch(/Gemini API key credential the batch job was submitted with/);

@@ -24,7 +24,15 @@ describe('indexJsonlResults', () => {
 	it('finds every line by its key, in any order, whether the key comes first or last', async () => {
 		const big = 'A'.repeat(300_000); // spans several read chunks
 		const lines = [
-			JSON.stringify({ key: 'item2', response: { responseId: 'r2', candidates: [{ content: { parts: [{ inlineData: { mimeType: 'image/png', data: big } }] } }] } }),
+			JSON.stringify({
+				key: 'item2',
+				response: {
+					responseId: 'r2',
+					candidates: [
+						{ content: { parts: [{ inlineData: { mimeType: 'image/png', data: big } }] } },
+					],
+				},
+			}),
 			JSON.stringify({ error: { code: 3, message: 'bad size' }, key: 'item0' }),
 			'',
 			JSON.stringify({ key: 'item\\"1', response: { responseId: 'r1' } }),
@@ -32,10 +40,15 @@ describe('indexJsonlResults', () => {
 		const results = await resultsFile('mixed.jsonl', `${lines.join('\r\n')}\n\n`);
 		try {
 			expect(results.keys().sort()).toEqual(['item0', 'item2', 'item\\"1']);
-			expect(await results.get('item0')).toEqual({ key: 'item0', error: { code: 3, message: 'bad size' } });
+			expect(await results.get('item0')).toEqual({
+				key: 'item0',
+				error: { code: 3, message: 'bad size' },
+			});
 			const item2 = await results.get('item2');
 			expect(item2?.response?.responseId).toBe('r2');
-			expect(item2?.response?.candidates?.[0].content?.parts?.[0].inlineData?.data).toHaveLength(big.length);
+			expect(item2?.response?.candidates?.[0].content?.parts?.[0].inlineData?.data).toHaveLength(
+				big.length,
+			);
 			expect((await results.get('item\\"1'))?.response?.responseId).toBe('r1');
 			expect(await results.get('item9')).toBeUndefined();
 		} finally {
@@ -44,7 +57,10 @@ describe('indexJsonlResults', () => {
 	});
 
 	it('reads a last line without a newline, and an empty file as no results', async () => {
-		const last = await resultsFile('last.jsonl', `${JSON.stringify({ key: 'a', response: {} })}\n${JSON.stringify({ key: 'b', response: {} })}`);
+		const last = await resultsFile(
+			'last.jsonl',
+			`${JSON.stringify({ key: 'a', response: {} })}\n${JSON.stringify({ key: 'b', response: {} })}`,
+		);
 		expect(last.keys()).toEqual(['a', 'b']);
 		expect(await last.get('b')).toEqual({ key: 'b', response: {} });
 		await last.close();
@@ -63,6 +79,12 @@ describe('inItemOrder', () => {
 			{ json: { n: 'item 2, second' }, pairedItem: { item: 2 } },
 			{ json: { n: 'gathered' }, pairedItem: [{ item: 3 }, { item: 4 }] },
 		];
-		expect(inItemOrder(refused, results).map((item) => item.json.n)).toEqual(['item 0', 'refused 1', 'item 2, first', 'item 2, second', 'gathered']);
+		expect(inItemOrder(refused, results).map((item) => item.json.n)).toEqual([
+			'item 0',
+			'refused 1',
+			'item 2, first',
+			'item 2, second',
+			'gathered',
+		]);
 	});
 });

@@ -40,7 +40,9 @@ describe('imageSimilarity', () => {
 	});
 
 	it('never leaves 0..1', async () => {
-		const black = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } })
+		const black = await sharp({
+			create: { width: 64, height: 64, channels: 3, background: '#000' },
+		})
 			.png()
 			.toBuffer();
 		const score = await imageSimilarity(black, SUNRISE);

@@ -14,7 +14,10 @@ const MAN = fixture('photos/man.jpg'); // 1408x768 JPEG
 const TOP = fixture('photos/top.png'); // 1024x1098 RGBA, transparent background
 const ROOM = fixture('photos/room.png'); // 512x509 RGB
 
-async function solid(colour: string, options: { width?: number; height?: number; alpha?: number } = {}) {
+async function solid(
+	colour: string,
+	options: { width?: number; height?: number; alpha?: number } = {},
+) {
 	const channels = options.alpha === undefined ? 3 : 4;
 	return await sharp({
 		create: {
@@ -50,7 +53,9 @@ describe('runTechnicalChecks', () => {
 	});
 
 	it('throws for input that is not an image', async () => {
-		await expect(runTechnicalChecks(Buffer.from('%PDF-1.7'), { notBlank: {} })).rejects.toThrow(/not an image/);
+		await expect(runTechnicalChecks(Buffer.from('%PDF-1.7'), { notBlank: {} })).rejects.toThrow(
+			/not an image/,
+		);
 	});
 });
 
@@ -90,7 +95,10 @@ describe('dimensions', () => {
 
 		expect(dimensions).toMatchObject({ passed: false, details: { width: 20000, height: 14000 } });
 		// Decoding is refused beyond sharp's pixel limit: the pixel check fails and says why.
-		expect(blank).toMatchObject({ passed: false, details: { error: expect.stringMatching(/pixel limit/) } });
+		expect(blank).toMatchObject({
+			passed: false,
+			details: { error: expect.stringMatching(/pixel limit/) },
+		});
 	});
 });
 
@@ -99,12 +107,18 @@ describe('aspectRatio', () => {
 		const [result] = await runTechnicalChecks(MAN, { aspectRatio: { ratio: '16:9' } });
 
 		expect(result.passed).toBe(true);
-		expect(result.details).toMatchObject({ actualRatio: 1.8333, expectedRatio: 1.7778, deviation: 0.0313 });
+		expect(result.details).toMatchObject({
+			actualRatio: 1.8333,
+			expectedRatio: 1.7778,
+			deviation: 0.0313,
+		});
 	});
 
 	it('rejects another ratio, and honours a tighter tolerance', async () => {
 		const [square] = await runTechnicalChecks(MAN, { aspectRatio: { ratio: '1:1' } });
-		const [strict] = await runTechnicalChecks(MAN, { aspectRatio: { ratio: '16:9', tolerance: 0.01 } });
+		const [strict] = await runTechnicalChecks(MAN, {
+			aspectRatio: { ratio: '16:9', tolerance: 0.01 },
+		});
 
 		expect(square.passed).toBe(false);
 		expect(strict.passed).toBe(false);
@@ -125,7 +139,10 @@ describe('format', () => {
 		const [jpeg] = await runTechnicalChecks(MAN, { format: { allowed: ['PNG', 'jpg'] } });
 		const [png] = await runTechnicalChecks(ROOM, { format: { allowed: ['jpeg', 'webp'] } });
 
-		expect(jpeg).toMatchObject({ passed: true, details: { format: 'jpeg', allowed: ['png', 'jpeg'] } });
+		expect(jpeg).toMatchObject({
+			passed: true,
+			details: { format: 'jpeg', allowed: ['png', 'jpeg'] },
+		});
 		expect(png).toMatchObject({ passed: false, details: { format: 'png' } });
 	});
 
@@ -152,7 +169,11 @@ describe('transparency', () => {
 		const result = await checkTransparency(TOP, { expect: 'transparent' });
 
 		expect(result.passed).toBe(true);
-		expect(result.details).toMatchObject({ hasAlphaChannel: true, transparent: true, minOpacity: 0 });
+		expect(result.details).toMatchObject({
+			hasAlphaChannel: true,
+			transparent: true,
+			minOpacity: 0,
+		});
 	});
 
 	it('calls an image with an alpha channel that is opaque everywhere opaque', async () => {
@@ -166,7 +187,9 @@ describe('transparency', () => {
 	});
 
 	it('counts half-transparent pixels as transparency', async () => {
-		const result = await checkTransparency(await solid('#336699', { alpha: 0.5 }), { expect: 'transparent' });
+		const result = await checkTransparency(await solid('#336699', { alpha: 0.5 }), {
+			expect: 'transparent',
+		});
 
 		expect(result.passed).toBe(true);
 		expect(result.details).toMatchObject({ minOpacity: 0.502 });
@@ -181,14 +204,23 @@ describe('transparency', () => {
 	it('calls a JPEG opaque', async () => {
 		const result = await checkTransparency(MAN, { expect: 'opaque' });
 
-		expect(result).toMatchObject({ passed: true, details: { hasAlphaChannel: false, transparent: false } });
+		expect(result).toMatchObject({
+			passed: true,
+			details: { hasAlphaChannel: false, transparent: false },
+		});
 	});
 });
 
 describe('notBlank', () => {
 	it.each([
 		['a grey placeholder', () => solid('#808080')],
-		['a black placeholder saved as JPEG', async () => await sharp(await solid('#000000')).jpeg().toBuffer()],
+		[
+			'a black placeholder saved as JPEG',
+			async () =>
+				await sharp(await solid('#000000'))
+					.jpeg()
+					.toBuffer(),
+		],
 		['a fully transparent image', () => solid('#ff0000', { alpha: 0 })],
 	])('fails %s', async (_name, make) => {
 		const result = await checkNotBlank(await make());
@@ -200,7 +232,9 @@ describe('notBlank', () => {
 	it('fails an almost uniform image with faint noise', async () => {
 		const noise = Buffer.alloc(128 * 128 * 3);
 		for (let i = 0; i < noise.length; i++) noise[i] = 128 + ((i * 7919) % 5) - 2;
-		const noisy = await sharp(noise, { raw: { width: 128, height: 128, channels: 3 } }).png().toBuffer();
+		const noisy = await sharp(noise, { raw: { width: 128, height: 128, channels: 3 } })
+			.png()
+			.toBuffer();
 
 		expect((await checkNotBlank(noisy)).passed).toBe(false);
 	});

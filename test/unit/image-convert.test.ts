@@ -9,14 +9,16 @@ import { readImageInfo } from '../../nodes/shared/image/info';
 const fixtures = join(__dirname, '../fixtures');
 const photo = (name: string) => readFileSync(join(fixtures, 'photos', name));
 const geminiPng = () =>
-	readFileSync(join(fixtures, 'gemini/gemini-2.0-flash-preview-image-generation_eiffel_raw-api.png'));
+	readFileSync(
+		join(fixtures, 'gemini/gemini-2.0-flash-preview-image-generation_eiffel_raw-api.png'),
+	);
 
 const MARKER = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
 
 /** PNG chunks in file order, each with whether its CRC matches. */
 function pngChunks(png: Buffer): { type: string; data: Buffer; crcOk: boolean }[] {
 	const chunks = [];
-	for (let offset = 8; offset < png.length; ) {
+	for (let offset = 8; offset < png.length;) {
 		const length = png.readUInt32BE(offset);
 		const typeAndData = png.subarray(offset + 4, offset + 8 + length);
 		chunks.push({
@@ -51,7 +53,12 @@ describe('convertImage', () => {
 		const input = geminiPng();
 		const result = await convertImage(input, { format: 'original' });
 		expect(result.data).toBe(input);
-		expect(result).toMatchObject({ mimeType: 'image/png', width: 510, height: 1024, converted: false });
+		expect(result).toMatchObject({
+			mimeType: 'image/png',
+			width: 510,
+			height: 1024,
+			converted: false,
+		});
 	});
 
 	it.each([
@@ -72,7 +79,9 @@ describe('convertImage', () => {
 	it('puts PNG XMP in an uncompressed iTXt chunk before the image data', async () => {
 		const result = await convertImage(photo('objects.png'), { format: 'png' });
 		const chunks = pngChunks(result.data);
-		const xmpChunks = chunks.filter((chunk) => chunk.data.includes('XML:com.adobe.xmp', 0, 'latin1'));
+		const xmpChunks = chunks.filter((chunk) =>
+			chunk.data.includes('XML:com.adobe.xmp', 0, 'latin1'),
+		);
 		expect(xmpChunks.map((chunk) => chunk.type)).toEqual(['iTXt']);
 		expect(xmpChunks[0].data.toString('utf8')).toMatch(/^XML:com\.adobe\.xmp\0\0\0\0\0<\?xpacket/);
 		expect(chunks.findIndex((chunk) => chunk.type === 'iTXt')).toBeLessThan(
@@ -81,7 +90,9 @@ describe('convertImage', () => {
 		expect(chunks.every((chunk) => chunk.crcOk)).toBe(true);
 		const meta = await sharp(result.data, { failOn: 'warning' }).metadata();
 		expect(meta.xmpAsString).toContain(MARKER);
-		await expect(sharp(result.data, { failOn: 'warning' }).raw().toBuffer()).resolves.toBeInstanceOf(Buffer);
+		await expect(
+			sharp(result.data, { failOn: 'warning' }).raw().toBuffer(),
+		).resolves.toBeInstanceOf(Buffer);
 	});
 
 	it('writes no marker when asked not to', async () => {
@@ -112,13 +123,21 @@ describe('convertImage', () => {
 			resize: { width: 1200, height: 628, fit: 'cover' },
 		});
 		expect(result).toMatchObject({ width: 1200, height: 628 });
-		expect(await readImageInfo(result.data)).toMatchObject({ format: 'jpeg', width: 1200, height: 628 });
+		expect(await readImageInfo(result.data)).toMatchObject({
+			format: 'jpeg',
+			width: 1200,
+			height: 628,
+		});
 	});
 
 	it('pads contain with transparency in PNG and white in JPEG', async () => {
 		const resize = { width: 300, height: 300, fit: 'contain' } as const;
 		const png = await convertImage(photo('man.jpg'), { format: 'png', resize });
-		expect(await readImageInfo(png.data)).toMatchObject({ width: 300, height: 300, hasAlpha: true });
+		expect(await readImageInfo(png.data)).toMatchObject({
+			width: 300,
+			height: 300,
+			hasAlpha: true,
+		});
 		expect((await pixelAt(png.data, 0, 0))[3]).toBe(0);
 		const jpeg = await convertImage(photo('man.jpg'), { format: 'jpeg', resize });
 		expect(await readImageInfo(jpeg.data)).toMatchObject({ width: 300, height: 300 });
@@ -131,7 +150,11 @@ describe('convertImage', () => {
 			resize: { width: 300, height: 300, fit: 'inside' },
 		});
 		expect(result).toMatchObject({ width: 300, height: 164 });
-		expect(await readImageInfo(result.data)).toMatchObject({ format: 'webp', width: 300, height: 164 });
+		expect(await readImageInfo(result.data)).toMatchObject({
+			format: 'webp',
+			width: 300,
+			height: 164,
+		});
 	});
 
 	it("keeps the input format for 'original' with a resize", async () => {
@@ -139,7 +162,12 @@ describe('convertImage', () => {
 			format: 'original',
 			resize: { width: 100, height: 100, fit: 'cover' },
 		});
-		expect(result).toMatchObject({ mimeType: 'image/jpeg', width: 100, height: 100, converted: true });
+		expect(result).toMatchObject({
+			mimeType: 'image/jpeg',
+			width: 100,
+			height: 100,
+			converted: true,
+		});
 		expect(result.data.includes(MARKER, 0, 'latin1')).toBe(true);
 	});
 
@@ -176,7 +204,9 @@ describe('convertImage', () => {
 
 	it('refuses to convert a truncated image', async () => {
 		const man = photo('man.jpg');
-		const error = await convertImage(man.subarray(0, man.length >> 1), { format: 'png' }).catch((e: unknown) => e);
+		const error = await convertImage(man.subarray(0, man.length >> 1), { format: 'png' }).catch(
+			(e: unknown) => e,
+		);
 		expect(error).toBeInstanceOf(ImageInputError);
 		expect((error as ImageInputError).reason).toBe('corrupt');
 	});

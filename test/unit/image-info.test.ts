@@ -2,7 +2,12 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import sharp from 'sharp';
 import { ImageInputError } from '../../nodes/shared/image/errors';
-import { extensionFor, mimeTypeFor, readImageInfo, readImageSize } from '../../nodes/shared/image/info';
+import {
+	extensionFor,
+	mimeTypeFor,
+	readImageInfo,
+	readImageSize,
+} from '../../nodes/shared/image/info';
 
 const photo = (name: string) => readFileSync(join(__dirname, '../fixtures/photos', name));
 
@@ -29,7 +34,13 @@ describe('readImageInfo', () => {
 
 	it('sees the alpha channel of a transparent product PNG', async () => {
 		const info = await readImageInfo(photo('top.png'));
-		expect(info).toMatchObject({ format: 'png', mimeType: 'image/png', width: 1024, height: 1098, hasAlpha: true });
+		expect(info).toMatchObject({
+			format: 'png',
+			mimeType: 'image/png',
+			width: 1024,
+			height: 1098,
+			hasAlpha: true,
+		});
 		expect(info.orientation).toBeUndefined();
 	});
 
@@ -53,8 +64,12 @@ describe('readImageInfo', () => {
 	});
 
 	it('refuses text and names a PDF for what it is', async () => {
-		expect((await infoError(Buffer.from('just some words, saved as photo.png'))).reason).toBe('not-an-image');
-		const pdf = await infoError(Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n'));
+		expect((await infoError(Buffer.from('just some words, saved as photo.png'))).reason).toBe(
+			'not-an-image',
+		);
+		const pdf = await infoError(
+			Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n'),
+		);
 		expect(pdf.reason).toBe('not-an-image');
 		expect(pdf.message).toContain('PDF');
 	});
@@ -77,23 +92,44 @@ describe('readImageSize', () => {
 	});
 
 	it('gives the displayed size of a PNG with an EXIF orientation, as sharp does', async () => {
-		const turned = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#f80' } })
+		const turned = await sharp({
+			create: { width: 40, height: 20, channels: 3, background: '#f80' },
+		})
 			.png()
 			.withMetadata({ orientation: 6 })
 			.toBuffer();
 		expect(turned.includes('eXIf')).toBe(true);
-		expect(await readImageSize(turned)).toEqual({ format: 'png', mimeType: 'image/png', width: 20, height: 40 });
+		expect(await readImageSize(turned)).toEqual({
+			format: 'png',
+			mimeType: 'image/png',
+			width: 20,
+			height: 40,
+		});
 	});
 
 	it('reads other formats through sharp', async () => {
-		expect(await readImageSize(photo('Landscape_6.jpg'))).toEqual({ format: 'jpeg', mimeType: 'image/jpeg', width: 600, height: 450 });
+		expect(await readImageSize(photo('Landscape_6.jpg'))).toEqual({
+			format: 'jpeg',
+			mimeType: 'image/jpeg',
+			width: 600,
+			height: 450,
+		});
 		const webp = await sharp(photo('room.png')).webp().toBuffer();
-		expect(await readImageSize(webp)).toEqual({ format: 'webp', mimeType: 'image/webp', width: 512, height: 509 });
+		expect(await readImageSize(webp)).toEqual({
+			format: 'webp',
+			mimeType: 'image/webp',
+			width: 512,
+			height: 509,
+		});
 	});
 
 	it('refuses what is not an image, or a PNG cut off inside its header', async () => {
-		await expect(readImageSize(Buffer.from('just some words, saved as photo.png'))).rejects.toBeInstanceOf(ImageInputError);
-		await expect(readImageSize(photo('top.png').subarray(0, 20))).rejects.toBeInstanceOf(ImageInputError);
+		await expect(
+			readImageSize(Buffer.from('just some words, saved as photo.png')),
+		).rejects.toBeInstanceOf(ImageInputError);
+		await expect(readImageSize(photo('top.png').subarray(0, 20))).rejects.toBeInstanceOf(
+			ImageInputError,
+		);
 		await expect(readImageSize(Buffer.alloc(0))).rejects.toBeInstanceOf(ImageInputError);
 	});
 });

@@ -15,7 +15,10 @@ interface Raw {
 }
 
 async function raw(image: Buffer): Promise<Raw> {
-	const { data, info } = await sharp(image).autoOrient().raw().toBuffer({ resolveWithObject: true });
+	const { data, info } = await sharp(image)
+		.autoOrient()
+		.raw()
+		.toBuffer({ resolveWithObject: true });
 	return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
@@ -26,13 +29,21 @@ function pixel(image: Raw, x: number, y: number): number[] {
 
 /** A solid colour standing in for the model's edit; deliberately not the original's size. */
 function solid(width: number, height: number, colour: string): Promise<Buffer> {
-	return sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
+	return sharp({ create: { width, height, channels: 3, background: colour } })
+		.png()
+		.toBuffer();
 }
 
 /** Black mask with the left `whiteWidth` columns white. */
 function leftWhiteMask(width: number, height: number, whiteWidth: number): Promise<Buffer> {
 	return sharp({ create: { width, height, channels: 3, background: '#000000' } })
-		.composite([{ input: { create: { width: whiteWidth, height, channels: 3, background: '#ffffff' } }, left: 0, top: 0 }])
+		.composite([
+			{
+				input: { create: { width: whiteWidth, height, channels: 3, background: '#ffffff' } },
+				left: 0,
+				top: 0,
+			},
+		])
 		.png()
 		.toBuffer();
 }
@@ -42,7 +53,12 @@ function columnsIdentical(a: Raw, b: Raw, from: number, to: number): boolean {
 	for (let y = 0; y < a.height; y++) {
 		for (let x = from; x < to; x++) {
 			const start = (y * a.width + x) * a.channels;
-			if (!a.data.subarray(start, start + a.channels).equals(b.data.subarray(start, start + b.channels))) return false;
+			if (
+				!a.data
+					.subarray(start, start + a.channels)
+					.equals(b.data.subarray(start, start + b.channels))
+			)
+				return false;
 		}
 	}
 	return true;
@@ -51,19 +67,32 @@ function columnsIdentical(a: Raw, b: Raw, from: number, to: number): boolean {
 describe('compositeWithMask', () => {
 	it('keeps black areas bit-identical and takes white areas from the edit', async () => {
 		const original = photo('room.png');
-		const result = await compositeWithMask(original, await solid(300, 200, '#ff0000'), await leftWhiteMask(512, 509, 200));
+		const result = await compositeWithMask(
+			original,
+			await solid(300, 200, '#ff0000'),
+			await leftWhiteMask(512, 509, 200),
+		);
 		expect(await readImageInfo(result)).toMatchObject({ format: 'png', width: 512, height: 509 });
 		const before = await raw(original);
 		const after = await raw(result);
 		expect(after.channels).toBe(before.channels);
 		expect(columnsIdentical(before, after, 200, 512)).toBe(true);
 		expect(columnsIdentical(before, after, 0, 200)).toBe(false);
-		for (const [x, y] of [[0, 0], [199, 508], [100, 250]]) expect(pixel(after, x, y)).toEqual([255, 0, 0]);
+		for (const [x, y] of [
+			[0, 0],
+			[199, 508],
+			[100, 250],
+		])
+			expect(pixel(after, x, y)).toEqual([255, 0, 0]);
 	});
 
 	it('works in the orientation the photo is displayed in', async () => {
 		const original = photo('Landscape_6.jpg');
-		const result = await compositeWithMask(original, await solid(64, 64, '#00ff00'), await leftWhiteMask(600, 450, 100));
+		const result = await compositeWithMask(
+			original,
+			await solid(64, 64, '#00ff00'),
+			await leftWhiteMask(600, 450, 100),
+		);
 		const before = await raw(original);
 		const after = await raw(result);
 		expect(after).toMatchObject({ width: 600, height: 450 });
@@ -73,7 +102,11 @@ describe('compositeWithMask', () => {
 
 	it('scales a mask of another size to the image', async () => {
 		const original = photo('objects.png');
-		const result = await compositeWithMask(original, await solid(512, 509, '#0000ff'), await leftWhiteMask(64, 64, 32));
+		const result = await compositeWithMask(
+			original,
+			await solid(512, 509, '#0000ff'),
+			await leftWhiteMask(64, 64, 32),
+		);
 		const before = await raw(original);
 		const after = await raw(result);
 		// The scaled edge lands near column 256; well away from it the rule holds exactly.
@@ -84,7 +117,9 @@ describe('compositeWithMask', () => {
 
 	it('keeps locked pixels exact even with a noisy JPEG mask', async () => {
 		const original = photo('room.png');
-		const jpegMask = await sharp(await leftWhiteMask(512, 509, 256)).jpeg({ quality: 40 }).toBuffer();
+		const jpegMask = await sharp(await leftWhiteMask(512, 509, 256))
+			.jpeg({ quality: 40 })
+			.toBuffer();
 		const result = await compositeWithMask(original, await solid(10, 10, '#ff00ff'), jpegMask);
 		expect(columnsIdentical(await raw(original), await raw(result), 264, 512)).toBe(true);
 	});
@@ -106,13 +141,23 @@ describe('compositeWithMask', () => {
 		expect(edge).not.toEqual([255, 0, 0]);
 		expect(edge).not.toEqual(pixel(before, 252, 250));
 		// Without feathering the same pixel is pure edit.
-		const hard = await raw(await compositeWithMask(original, await solid(8, 8, '#ff0000'), await leftWhiteMask(512, 509, 256)));
+		const hard = await raw(
+			await compositeWithMask(
+				original,
+				await solid(8, 8, '#ff0000'),
+				await leftWhiteMask(512, 509, 256),
+			),
+		);
 		expect(pixel(hard, 252, 250)).toEqual([255, 0, 0]);
 	});
 
 	it('keeps the transparency of a transparent original where locked', async () => {
 		const original = photo('top.png');
-		const result = await compositeWithMask(original, await solid(100, 100, '#ffff00'), await leftWhiteMask(1024, 1098, 300));
+		const result = await compositeWithMask(
+			original,
+			await solid(100, 100, '#ffff00'),
+			await leftWhiteMask(1024, 1098, 300),
+		);
 		const before = await raw(original);
 		const after = await raw(result);
 		expect(after.channels).toBe(4);
@@ -124,7 +169,11 @@ describe('compositeWithMask', () => {
 	it('gives a greyscale original colour edits and keeps its grey exactly', async () => {
 		const grey = await sharp(photo('man.jpg')).toColourspace('b-w').jpeg().toBuffer();
 		expect((await sharp(grey).metadata()).channels).toBe(1);
-		const result = await compositeWithMask(grey, await solid(10, 10, '#ff0000'), await leftWhiteMask(1408, 768, 400));
+		const result = await compositeWithMask(
+			grey,
+			await solid(10, 10, '#ff0000'),
+			await leftWhiteMask(1408, 768, 400),
+		);
 		const after = await raw(result);
 		expect(after.channels).toBe(3);
 		const before = await raw(await sharp(grey).toColourspace('srgb').png().toBuffer());
@@ -136,7 +185,14 @@ describe('compositeWithMask', () => {
 
 	it('treats a transparent mask area as black', async () => {
 		const original = photo('room.png');
-		const mask = await sharp({ create: { width: 512, height: 509, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } })
+		const mask = await sharp({
+			create: {
+				width: 512,
+				height: 509,
+				channels: 4,
+				background: { r: 255, g: 255, b: 255, alpha: 0 },
+			},
+		})
 			.png()
 			.toBuffer();
 		const result = await compositeWithMask(original, await solid(10, 10, '#ff0000'), mask);

@@ -40,25 +40,31 @@ async function prepareError(input: Buffer, opts?: PrepareOptions): Promise<Image
 }
 
 async function alphaAt(image: Buffer, x: number, y: number): Promise<number> {
-	const { data, info } = await sharp(image).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+	const { data, info } = await sharp(image)
+		.ensureAlpha()
+		.raw()
+		.toBuffer({ resolveWithObject: true });
 	return data[(y * info.width + x) * info.channels + 3];
 }
 
 describe('prepareInputImage: images that need nothing', () => {
-	it.each(['man.jpg', 'room.png', 'top.png'])('sends %s untouched, as the same Buffer', async (name) => {
-		const input = photo(name);
-		const prepared = await prepareInputImage(input, { maxLongSide: 3072 });
-		expect(prepared.data).toBe(input);
-		expect(prepared).toMatchObject({
-			bytesSent: input.length,
-			metadataStripped: false,
-			converted: false,
-			reencoded: false,
-			steps: [],
-		});
-		expect(prepared.sentWidth).toBe(prepared.originalWidth);
-		expect(prepared.sentHeight).toBe(prepared.originalHeight);
-	});
+	it.each(['man.jpg', 'room.png', 'top.png'])(
+		'sends %s untouched, as the same Buffer',
+		async (name) => {
+			const input = photo(name);
+			const prepared = await prepareInputImage(input, { maxLongSide: 3072 });
+			expect(prepared.data).toBe(input);
+			expect(prepared).toMatchObject({
+				bytesSent: input.length,
+				metadataStripped: false,
+				converted: false,
+				reencoded: false,
+				steps: [],
+			});
+			expect(prepared.sentWidth).toBe(prepared.originalWidth);
+			expect(prepared.sentHeight).toBe(prepared.originalHeight);
+		},
+	);
 
 	it('never upscales', async () => {
 		const input = photo('room.png');
@@ -109,7 +115,11 @@ describe('prepareInputImage: privacy', () => {
 
 	it('strips GPS and all other EXIF, XMP and IPTC by default', async () => {
 		const prepared = await prepareInputImage(gpsPhoto);
-		expect(prepared).toMatchObject({ metadataStripped: true, reencoded: true, mimeType: 'image/jpeg' });
+		expect(prepared).toMatchObject({
+			metadataStripped: true,
+			reencoded: true,
+			mimeType: 'image/jpeg',
+		});
 		expect(prepared.steps).toEqual(['stripped-metadata']);
 		expect(prepared).toMatchObject({ sentWidth: 1024, sentHeight: 640 });
 		const meta = await sharp(prepared.data).metadata();
@@ -131,7 +141,12 @@ describe('prepareInputImage: privacy', () => {
 
 	it('keeps the EXIF through a downscale with keepMetadata', async () => {
 		const prepared = await prepareInputImage(gpsPhoto, { keepMetadata: true, maxLongSide: 512 });
-		expect(prepared).toMatchObject({ sentWidth: 512, sentHeight: 320, reencoded: true, metadataStripped: false });
+		expect(prepared).toMatchObject({
+			sentWidth: 512,
+			sentHeight: 320,
+			reencoded: true,
+			metadataStripped: false,
+		});
 		expect(prepared.steps).toEqual(['downscaled']);
 		const meta = await sharp(prepared.data).metadata();
 		expect(hasGpsIfd(meta.exif!)).toBe(true);
@@ -148,7 +163,10 @@ describe('prepareInputImage: privacy', () => {
 	});
 
 	it('strips XMP from a PNG', async () => {
-		const withXmp = await sharp(photo('room.png')).png().withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>').toBuffer();
+		const withXmp = await sharp(photo('room.png'))
+			.png()
+			.withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+			.toBuffer();
 		const prepared = await prepareInputImage(withXmp);
 		expect(prepared.steps).toEqual(['stripped-metadata']);
 		expect((await sharp(prepared.data).metadata()).xmp).toBeUndefined();
@@ -168,7 +186,11 @@ describe('prepareInputImage: formats', () => {
 		const prepared = await prepareInputImage(tiff);
 		expect(prepared).toMatchObject({ mimeType: 'image/jpeg', converted: true, reencoded: true });
 		expect(prepared.steps).toEqual(['converted-from-tiff']);
-		expect(await readImageInfo(prepared.data)).toMatchObject({ format: 'jpeg', width: 512, height: 509 });
+		expect(await readImageInfo(prepared.data)).toMatchObject({
+			format: 'jpeg',
+			width: 512,
+			height: 509,
+		});
 	});
 
 	it('converts a transparent GIF to PNG and keeps the transparency', async () => {
@@ -181,9 +203,19 @@ describe('prepareInputImage: formats', () => {
 	});
 
 	it('sends the first frame of an animated GIF', async () => {
-		const red = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#ff0000' } }).png().toBuffer();
-		const blue = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#0000ff' } }).png().toBuffer();
-		const gif = await sharp([red, blue], { join: { animated: true } }).gif().toBuffer();
+		const red = await sharp({
+			create: { width: 40, height: 30, channels: 3, background: '#ff0000' },
+		})
+			.png()
+			.toBuffer();
+		const blue = await sharp({
+			create: { width: 40, height: 30, channels: 3, background: '#0000ff' },
+		})
+			.png()
+			.toBuffer();
+		const gif = await sharp([red, blue], { join: { animated: true } })
+			.gif()
+			.toBuffer();
 		expect((await sharp(gif).metadata()).pages).toBe(2);
 		const prepared = await prepareInputImage(gif);
 		expect(prepared).toMatchObject({ sentWidth: 40, sentHeight: 30 });
@@ -193,10 +225,14 @@ describe('prepareInputImage: formats', () => {
 	});
 
 	it('converts AVIF to PNG when transparent and to JPEG when not', async () => {
-		const transparent = await prepareInputImage(await sharp(photo('top.png')).resize(200).avif().toBuffer());
+		const transparent = await prepareInputImage(
+			await sharp(photo('top.png')).resize(200).avif().toBuffer(),
+		);
 		expect(transparent).toMatchObject({ mimeType: 'image/png', steps: ['converted-from-avif'] });
 		expect(await alphaAt(transparent.data, 0, 0)).toBe(0);
-		const opaque = await prepareInputImage(await sharp(photo('man.jpg')).resize(200).avif().toBuffer());
+		const opaque = await prepareInputImage(
+			await sharp(photo('man.jpg')).resize(200).avif().toBuffer(),
+		);
 		expect(opaque).toMatchObject({ mimeType: 'image/jpeg', steps: ['converted-from-avif'] });
 	});
 
@@ -205,11 +241,18 @@ describe('prepareInputImage: formats', () => {
 		const untouched = await prepareInputImage(webp);
 		expect(untouched).toMatchObject({ mimeType: 'image/webp', reencoded: false });
 		const smaller = await prepareInputImage(webp, { maxLongSide: 700 });
-		expect(smaller).toMatchObject({ mimeType: 'image/webp', sentWidth: 700, reencoded: true, converted: false });
+		expect(smaller).toMatchObject({
+			mimeType: 'image/webp',
+			sentWidth: 700,
+			reencoded: true,
+			converted: false,
+		});
 	});
 
 	it('refuses SVG', async () => {
-		const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle r="30" cx="32" cy="32"/></svg>');
+		const svg = Buffer.from(
+			'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle r="30" cx="32" cy="32"/></svg>',
+		);
 		const error = await prepareError(svg);
 		expect(error.reason).toBe('unsupported-format');
 		expect(error.hint).toMatch(/PNG/);
@@ -227,7 +270,11 @@ describe('prepareInputImage: CMYK', () => {
 	async function redCmykJpeg(profiled: boolean): Promise<Buffer> {
 		const red = sharp({ create: { width: 64, height: 48, channels: 3, background: '#ff0000' } });
 		if (!profiled) return await red.toColourspace('cmyk').jpeg().toBuffer();
-		return await red.withIccProfile('cmyk').withExif({ IFD0: { Copyright: 'Example Print Shop' } }).jpeg().toBuffer();
+		return await red
+			.withIccProfile('cmyk')
+			.withExif({ IFD0: { Copyright: 'Example Print Shop' } })
+			.jpeg()
+			.toBuffer();
 	}
 
 	/** Channels, colour space and the first pixel of what is sent. */
@@ -239,7 +286,11 @@ describe('prepareInputImage: CMYK', () => {
 
 	it('starts from JPEGs that really are 4-channel CMYK', async () => {
 		for (const profiled of [false, true]) {
-			expect(await sharp(await redCmykJpeg(profiled)).metadata()).toMatchObject({ format: 'jpeg', space: 'cmyk', channels: 4 });
+			expect(await sharp(await redCmykJpeg(profiled)).metadata()).toMatchObject({
+				format: 'jpeg',
+				space: 'cmyk',
+				channels: 4,
+			});
 		}
 	});
 
@@ -247,7 +298,12 @@ describe('prepareInputImage: CMYK', () => {
 		const input = await redCmykJpeg(false);
 		const prepared = await prepareInputImage(input);
 		expect(prepared.data).not.toBe(input);
-		expect(prepared).toMatchObject({ mimeType: 'image/jpeg', reencoded: true, converted: true, steps: ['converted-from-cmyk'] });
+		expect(prepared).toMatchObject({
+			mimeType: 'image/jpeg',
+			reencoded: true,
+			converted: true,
+			steps: ['converted-from-cmyk'],
+		});
 		const sent = await sentColour(prepared);
 		expect(sent).toMatchObject({ space: 'srgb', channels: 3 });
 		// Still red: printers' red is a little darker than screen red, never another hue.
@@ -260,7 +316,12 @@ describe('prepareInputImage: CMYK', () => {
 		const input = await redCmykJpeg(true);
 		expect((await sharp(input).metadata()).icc!.toString('latin1', 16, 20)).toBe('CMYK');
 		const prepared = await prepareInputImage(input, { keepMetadata: true });
-		expect(prepared).toMatchObject({ reencoded: true, converted: true, metadataStripped: false, steps: ['converted-from-cmyk'] });
+		expect(prepared).toMatchObject({
+			reencoded: true,
+			converted: true,
+			metadataStripped: false,
+			steps: ['converted-from-cmyk'],
+		});
 		const meta = await sharp(prepared.data).metadata();
 		expect(meta.exif!.includes('Example Print Shop', 0, 'latin1')).toBe(true);
 		// An ICC header names the profile's colour space at byte 16.
@@ -273,7 +334,10 @@ describe('prepareInputImage: CMYK', () => {
 	});
 
 	it('stays sRGB when it is also downscaled and compressed', async () => {
-		const input = await sharp(photo('man.jpg')).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+		const input = await sharp(photo('man.jpg'))
+			.toColourspace('cmyk')
+			.jpeg({ quality: 100 })
+			.toBuffer();
 		const prepared = await prepareInputImage(input, { maxLongSide: 704, targetBytes: 30_000 });
 		expect(prepared.steps.slice(0, 2)).toEqual(['converted-from-cmyk', 'downscaled']);
 		expect(prepared.bytesSent).toBeLessThanOrEqual(30_000);
@@ -354,7 +418,10 @@ describe('prepareInputImage: decompression bomb', () => {
 
 	it('downscales it with shrink-on-load when the limit allows it', async () => {
 		const started = Date.now();
-		const prepared = await prepareInputImage(giant, { limitInputPixels: 300_000_000, maxLongSide: 2048 });
+		const prepared = await prepareInputImage(giant, {
+			limitInputPixels: 300_000_000,
+			maxLongSide: 2048,
+		});
 		expect(prepared).toMatchObject({
 			originalWidth: 20000,
 			originalHeight: 14000,
@@ -382,7 +449,10 @@ describe('prepareInputImage: refusals', () => {
 	});
 
 	it('refuses a PDF renamed .png and says it is a PDF', async () => {
-		const pdf = Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n', 'latin1');
+		const pdf = Buffer.from(
+			'%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n',
+			'latin1',
+		);
 		const error = await prepareError(pdf);
 		expect(error.reason).toBe('not-an-image');
 		expect(error.message).toContain('PDF');

@@ -14,7 +14,10 @@ interface KnownGood {
 		{
 			claim_generator: string;
 			signature_info: { issuer: string; common_name: string };
-			assertions: Array<{ label: string; data: { actions?: Array<{ action: string; digitalSourceType?: string }> } }>;
+			assertions: Array<{
+				label: string;
+				data: { actions?: Array<{ action: string; digitalSourceType?: string }> };
+			}>;
 		}
 	>;
 	validation_results: { activeManifest: { failure: Array<{ code: string }> } };
@@ -73,7 +76,10 @@ describe('readC2pa', () => {
 
 		expect(report.validation).toBe('valid');
 		expect(report.ingredients).toEqual([{ title: 'A.jpg', relationship: 'parentOf' }]);
-		expect(report.actions.map((action) => action.action)).toEqual(['c2pa.opened', 'c2pa.color_adjustments']);
+		expect(report.actions.map((action) => action.action)).toEqual([
+			'c2pa.opened',
+			'c2pa.color_adjustments',
+		]);
 	});
 
 	it('calls XCA.jpg tampered: its pixels no longer match the signed hash', async () => {
@@ -92,7 +98,11 @@ describe('readC2pa', () => {
 	});
 
 	it.each([
-		['c2pa/cloud.jpg', 'image/jpeg', 'https://cai-manifests.adobe.com/manifests/adobe-urn-uuid-5f37e182-3687-462e-a7fb-573462780391'],
+		[
+			'c2pa/cloud.jpg',
+			'image/jpeg',
+			'https://cai-manifests.adobe.com/manifests/adobe-urn-uuid-5f37e182-3687-462e-a7fb-573462780391',
+		],
 		['c2pa/libpng-test_with_url.png', 'image/png', 'http://localhost:5000/libpng-test.c2pa'],
 	])('reports the remote manifest of %s without fetching it', async (path, mimeType, url) => {
 		const report = await readC2pa(fixture(path), mimeType);
@@ -119,7 +129,7 @@ describe('readC2pa', () => {
 		expect(report.aiGenerated).toBe(false);
 	});
 
-	it('says what was checked: C.jpg\'s certificate at the time of its time-stamp, E-sig-CA.jpg\'s against today', async () => {
+	it("says what was checked: C.jpg's certificate at the time of its time-stamp, E-sig-CA.jpg's against today", async () => {
 		const stamped = await readC2pa(fixture('c2pa/C.jpg'), 'image/jpeg');
 		// E-sig-CA.jpg's time-stamp does not match its signature, so c2pa-rs has no signing time to use.
 		const unstamped = await readC2pa(fixture('c2pa/E-sig-CA.jpg'), 'image/jpeg');
@@ -129,7 +139,9 @@ describe('readC2pa', () => {
 			"The signature and the content hashes; the certificate's validity at the signing time of a time-stamp c2pa-rs accepted (timeStamp.trusted); not the certificate chain (no trust anchors given)",
 		);
 		expect(unstamped.certificateValidityAt).toBe('today');
-		expect(unstamped.checked).toContain("the certificate's validity against today's date, because no trusted time-stamp was verified");
+		expect(unstamped.checked).toContain(
+			"the certificate's validity against today's date, because no trusted time-stamp was verified",
+		);
 	});
 
 	it('reads by content, whatever MIME type it is told', async () => {
@@ -159,7 +171,9 @@ describe('readC2pa with trust anchors', () => {
 
 	it('does not trust a signer outside the supplied anchors, whatever its name', async () => {
 		const [unrelatedRoot] = testRootCertificates();
-		const report = await readC2pa(fixture('c2pa/C.jpg'), 'image/jpeg', { trustAnchorsPem: unrelatedRoot });
+		const report = await readC2pa(fixture('c2pa/C.jpg'), 'image/jpeg', {
+			trustAnchorsPem: unrelatedRoot,
+		});
 
 		expect(report.trust).toBe('untrusted');
 		expect(report.validation).toBe('untrustedSigner');

@@ -37,7 +37,11 @@ describe('readProvenance', () => {
 	it('marks the Gemini API PNG as AI-generated through IPTC, with no C2PA', async () => {
 		const report = await readProvenance(fixture(GEMINI_PNG), 'image/png');
 
-		expect(report).toMatchObject({ aiMarked: true, aiMarkedBy: ['iptc'], c2pa: { manifest: 'none' } });
+		expect(report).toMatchObject({
+			aiMarked: true,
+			aiMarkedBy: ['iptc'],
+			c2pa: { manifest: 'none' },
+		});
 		expect(report.summary).toBe(
 			'No C2PA manifest. IPTC digital source type: trainedAlgorithmicMedia. Credit: "Made with Google AI". SynthID not checked (no public detection API).',
 		);
@@ -106,12 +110,15 @@ describe('checkProvenance modes', () => {
 		[IMAGEN_JPEG, false, false, true],
 	];
 
-	it.each(expectations)('%s: requireAiMarking %s, requireValidC2pa %s, requireNotAiMarked %s', async (path, ai, valid, notAi) => {
-		expect((await check(path, 'requireAiMarking')).passed).toBe(ai);
-		expect((await check(path, 'requireValidC2pa')).passed).toBe(valid);
-		expect((await check(path, 'requireNotAiMarked')).passed).toBe(notAi);
-		expect((await check(path, 'reportOnly')).passed).toBe(true);
-	});
+	it.each(expectations)(
+		'%s: requireAiMarking %s, requireValidC2pa %s, requireNotAiMarked %s',
+		async (path, ai, valid, notAi) => {
+			expect((await check(path, 'requireAiMarking')).passed).toBe(ai);
+			expect((await check(path, 'requireValidC2pa')).passed).toBe(valid);
+			expect((await check(path, 'requireNotAiMarked')).passed).toBe(notAi);
+			expect((await check(path, 'reportOnly')).passed).toBe(true);
+		},
+	);
 
 	it('puts the whole report and the reason in the details', async () => {
 		const result = await check('c2pa/XCA.jpg', 'requireValidC2pa');
@@ -129,7 +136,9 @@ describe('checkProvenance modes', () => {
 	it('explains a failed AI-marking requirement', async () => {
 		const result = await check(IMAGEN_JPEG, 'requireAiMarking');
 
-		expect(result.details).toMatchObject({ reason: expect.stringMatching(/^No AI-generation marking/) });
+		expect(result.details).toMatchObject({
+			reason: expect.stringMatching(/^No AI-generation marking/),
+		});
 	});
 
 	it('fails requireValidC2pa for a signer outside the given trust anchors', async () => {
@@ -140,7 +149,9 @@ describe('checkProvenance modes', () => {
 		});
 
 		expect(result.passed).toBe(false);
-		expect(result.details).toMatchObject({ reason: expect.stringContaining('outside the given trust anchors') });
+		expect(result.details).toMatchObject({
+			reason: expect.stringContaining('outside the given trust anchors'),
+		});
 	});
 
 	it('rejects an AI credit line when the image must not be AI-marked, even without a source type', async () => {
@@ -149,7 +160,10 @@ describe('checkProvenance modes', () => {
 		const withoutXmp = removePngChunk(png, 'iTXt');
 		const result = await checkProvenance(withoutXmp, 'image/png', { mode: 'requireNotAiMarked' });
 
-		expect(result.details).toMatchObject({ aiMarked: false, iptc: { credit: 'Made with Google AI' } });
+		expect(result.details).toMatchObject({
+			aiMarked: false,
+			iptc: { credit: 'Made with Google AI' },
+		});
 		expect(result.passed).toBe(false);
 	});
 });
@@ -158,7 +172,10 @@ describe('a certificate that expired after signing', () => {
 	// No fixture has an expired certificate, so these reports are synthetic: c2pa-rs's failure codes
 	// as it gives them, classified as readC2pa classifies them. The issuer is the one Google's
 	// C2PA manifests name; the rest is made up.
-	function reportWith(failureCodes: string[], certificateValidityAt: 'today' | 'timeStamp' = 'today'): ProvenanceReport {
+	function reportWith(
+		failureCodes: string[],
+		certificateValidityAt: 'today' | 'timeStamp' = 'today',
+	): ProvenanceReport {
 		const c2pa: C2paReport = {
 			manifest: 'embedded',
 			validation: classifyValidation(failureCodes, 'Invalid'),
@@ -167,16 +184,30 @@ describe('a certificate that expired after signing', () => {
 			trust: 'unknown',
 			failureCodes,
 			ingredientFailureCodes: [],
-			signer: { issuer: 'Google C2PA Media Services 1P ICA G3', signedAt: '2026-03-02T09:15:00+00:00' },
+			signer: {
+				issuer: 'Google C2PA Media Services 1P ICA G3',
+				signedAt: '2026-03-02T09:15:00+00:00',
+			},
 			actions: [],
 			aiGenerated: true,
 			ingredients: [],
 		};
 		const iptc = { aiGenerated: false, creditMentionsAi: false } as ProvenanceReport['iptc'];
-		return { c2pa, iptc, synthId: SYNTH_ID_NOT_CHECKED, aiMarked: true, aiMarkedBy: ['c2pa'], summary: '' };
+		return {
+			c2pa,
+			iptc,
+			synthId: SYNTH_ID_NOT_CHECKED,
+			aiMarked: true,
+			aiMarkedBy: ['c2pa'],
+			summary: '',
+		};
 	}
 
-	it.each([[['signingCredential.expired']], [['claimSignature.outsideValidity']], [['signingCredential.expired', 'claimSignature.outsideValidity']]])(
+	it.each([
+		[['signingCredential.expired']],
+		[['claimSignature.outsideValidity']],
+		[['signingCredential.expired', 'claimSignature.outsideValidity']],
+	])(
 		'%j alone, checked against today\'s date, passes "Must Carry Valid C2PA" with a warning naming the code',
 		(codes) => {
 			const { passed, reason, warning } = judgeProvenance('requireValidC2pa', reportWith(codes));
@@ -194,10 +225,26 @@ describe('a certificate that expired after signing', () => {
 	);
 
 	it.each([
-		['tampered pixels', ['signingCredential.expired', 'assertion.dataHash.mismatch'], 'does not match the content: the image was changed after signing'],
-		['a changed PNG box', ['signingCredential.expired', 'assertion.boxesHash.mismatch'], 'does not match the content: the image was changed after signing'],
-		['a bad signature', ['signingCredential.expired', 'claimSignature.mismatch'], 'has an invalid signature'],
-		['a revoked certificate', ['signingCredential.expired', 'signingCredential.ocsp.revoked'], 'was signed with a revoked certificate'],
+		[
+			'tampered pixels',
+			['signingCredential.expired', 'assertion.dataHash.mismatch'],
+			'does not match the content: the image was changed after signing',
+		],
+		[
+			'a changed PNG box',
+			['signingCredential.expired', 'assertion.boxesHash.mismatch'],
+			'does not match the content: the image was changed after signing',
+		],
+		[
+			'a bad signature',
+			['signingCredential.expired', 'claimSignature.mismatch'],
+			'has an invalid signature',
+		],
+		[
+			'a revoked certificate',
+			['signingCredential.expired', 'signingCredential.ocsp.revoked'],
+			'was signed with a revoked certificate',
+		],
 		[
 			'a signer outside the trust anchors',
 			['signingCredential.expired', 'signingCredential.untrusted'],
@@ -210,11 +257,15 @@ describe('a certificate that expired after signing', () => {
 	});
 
 	it('fails when a trusted time-stamp shows the certificate had already expired at signing', () => {
-		const result = judgeProvenance('requireValidC2pa', reportWith(['signingCredential.expired'], 'timeStamp'));
+		const result = judgeProvenance(
+			'requireValidC2pa',
+			reportWith(['signingCredential.expired'], 'timeStamp'),
+		);
 
 		expect(result).toEqual({
 			passed: false,
-			reason: 'The C2PA manifest was signed with a certificate that had expired at the time-stamped signing time',
+			reason:
+				'The C2PA manifest was signed with a certificate that had expired at the time-stamped signing time',
 		});
 	});
 
@@ -225,7 +276,7 @@ describe('a certificate that expired after signing', () => {
 		});
 	});
 
-	it('puts the warning in the check\'s details, next to the report', async () => {
+	it("puts the warning in the check's details, next to the report", async () => {
 		// C.jpg as c2pa-rs would read it once its certificate had expired, with no trusted time-stamp.
 		const real = await c2paModule.readC2pa(fixture('c2pa/C.jpg'), 'image/jpeg');
 		const spy = jest.spyOn(c2paModule, 'readC2pa').mockResolvedValue({
@@ -240,7 +291,9 @@ describe('a certificate that expired after signing', () => {
 
 			expect(result.passed).toBe(true);
 			expect(result.details).toMatchObject({
-				warning: expect.stringMatching(/^c2pa-rs reported signingCredential\.expired: the signing certificate has expired by today's date\./),
+				warning: expect.stringMatching(
+					/^c2pa-rs reported signingCredential\.expired: the signing certificate has expired by today's date\./,
+				),
 				c2pa: { validation: 'expiredSigner', failureCodes: ['signingCredential.expired'] },
 			});
 			expect((result.details as unknown as ProvenanceReport).summary).toMatch(
@@ -264,7 +317,8 @@ function removePngChunk(png: Buffer, type: string): Buffer {
 	let offset = 8;
 	while (offset < png.length) {
 		const end = offset + 12 + png.readUInt32BE(offset);
-		if (png.toString('latin1', offset + 4, offset + 8) !== type) kept.push(png.subarray(offset, end));
+		if (png.toString('latin1', offset + 4, offset + 8) !== type)
+			kept.push(png.subarray(offset, end));
 		offset = end;
 	}
 	return Buffer.concat(kept);

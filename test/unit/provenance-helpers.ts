@@ -31,6 +31,7 @@ export function c2paWasmFromNode(): Record<string, unknown> {
 		.constructor as ObjectConstructor;
 	return {
 		...glue,
-		default: async (options: object) => await glue.default(GlueObject.assign(new GlueObject(), options)),
+		default: async (options: object) =>
+			await glue.default(GlueObject.assign(new GlueObject(), options)),
 	};
 }

@@ -137,7 +137,10 @@ describe('XMP in every PNG text chunk form', () => {
 	it.each([
 		['tEXt', () => pngChunk('tEXt', Buffer.concat([keyword, Buffer.from(xmp)]))],
 		['zTXt', () => pngChunk('zTXt', Buffer.concat([keyword, Buffer.from([0]), deflateSync(xmp)]))],
-		['compressed iTXt', () => pngChunk('iTXt', Buffer.concat([keyword, Buffer.from([1, 0, 0, 0]), deflateSync(xmp)]))],
+		[
+			'compressed iTXt',
+			() => pngChunk('iTXt', Buffer.concat([keyword, Buffer.from([1, 0, 0, 0]), deflateSync(xmp)])),
+		],
 	])('%s', async (_form, makeChunk) => {
 		const report = readIptc(await readEmbeddedMetadata(await pngWith(makeChunk())));
 
@@ -148,9 +151,12 @@ describe('XMP in every PNG text chunk form', () => {
 
 describe('readXmpProperty', () => {
 	it('reads attributes with any namespace prefix', () => {
-		expect(readXmpProperty('<rdf:Description iptcExt:DigitalSourceType="digitalCapture"/>', 'DigitalSourceType')).toBe(
-			'digitalCapture',
-		);
+		expect(
+			readXmpProperty(
+				'<rdf:Description iptcExt:DigitalSourceType="digitalCapture"/>',
+				'DigitalSourceType',
+			),
+		).toBe('digitalCapture');
 	});
 
 	it('does not confuse DigitalSourceFileType with DigitalSourceType', () => {
@@ -160,9 +166,14 @@ describe('readXmpProperty', () => {
 	});
 
 	it('reads element text, rdf:resource and the first item of a list, decoding entities', () => {
-		expect(readXmpProperty('<photoshop:Credit>Ben &amp; Jerry</photoshop:Credit>', 'Credit')).toBe('Ben & Jerry');
+		expect(readXmpProperty('<photoshop:Credit>Ben &amp; Jerry</photoshop:Credit>', 'Credit')).toBe(
+			'Ben & Jerry',
+		);
 		expect(
-			readXmpProperty(`<Iptc4xmpExt:DigitalSourceType rdf:resource="${TRAINED_URI}"/>`, 'DigitalSourceType'),
+			readXmpProperty(
+				`<Iptc4xmpExt:DigitalSourceType rdf:resource="${TRAINED_URI}"/>`,
+				'DigitalSourceType',
+			),
 		).toBe(TRAINED_URI);
 		expect(
 			readXmpProperty(
@@ -180,7 +191,10 @@ describe('readXmpProperty', () => {
 describe('IIM records', () => {
 	it('reads a dataset from bare IIM and skips the ones before it', () => {
 		const record = (dataset: number, text: string) =>
-			Buffer.concat([Buffer.from([0x1c, 2, dataset, 0, Buffer.byteLength(text)]), Buffer.from(text)]);
+			Buffer.concat([
+				Buffer.from([0x1c, 2, dataset, 0, Buffer.byteLength(text)]),
+				Buffer.from(text),
+			]);
 		const iim = Buffer.concat([record(5, 'Title'), record(110, 'Crédit')]);
 
 		expect(readIimDataset(iim, 2, 110)).toBe('Crédit');
@@ -188,7 +202,9 @@ describe('IIM records', () => {
 	});
 
 	it('parses the ImageMagick raw profile text of a PNG', () => {
-		expect(parseRawProfile('\nIPTC profile\n      4\n1c02\n6e00\n')).toEqual(Buffer.from([0x1c, 2, 0x6e, 0]));
+		expect(parseRawProfile('\nIPTC profile\n      4\n1c02\n6e00\n')).toEqual(
+			Buffer.from([0x1c, 2, 0x6e, 0]),
+		);
 		expect(parseRawProfile('\nIPTC profile\n      4\nnot hex\n')).toBeUndefined();
 	});
 });
@@ -197,7 +213,10 @@ describe('normaliseDigitalSourceType', () => {
 	it.each([
 		[TRAINED_URI, 'trainedAlgorithmicMedia'],
 		['TrainedAlgorithmicMedia', 'trainedAlgorithmicMedia'],
-		['https://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia', 'compositeWithTrainedAlgorithmicMedia'],
+		[
+			'https://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia',
+			'compositeWithTrainedAlgorithmicMedia',
+		],
 		['http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia', 'algorithmicMedia'],
 		['digitalcapture', 'digitalCapture'],
 		['http://cv.iptc.org/newscodes/digitalsourcetype/someFutureCode', 'someFutureCode'],

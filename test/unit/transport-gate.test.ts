@@ -5,8 +5,25 @@
 import { GeminiFailure, RequestGate, serverDelay, withRetry } from '../../nodes/shared/transport';
 
 const quota = (retryDelayMs?: number, retryDelayExact = false) =>
-	new GeminiFailure({ kind: 'http', message: 'quota', description: '', httpCode: 429, reason: 'RESOURCE_EXHAUSTED', retryable: true, retryDelayMs, retryDelayExact });
-const serverError = () => new GeminiFailure({ kind: 'http', message: 'boom', description: '', httpCode: 500, reason: 'INTERNAL', retryable: true });
+	new GeminiFailure({
+		kind: 'http',
+		message: 'quota',
+		description: '',
+		httpCode: 429,
+		reason: 'RESOURCE_EXHAUSTED',
+		retryable: true,
+		retryDelayMs,
+		retryDelayExact,
+	});
+const serverError = () =>
+	new GeminiFailure({
+		kind: 'http',
+		message: 'boom',
+		description: '',
+		httpCode: 500,
+		reason: 'INTERNAL',
+		retryable: true,
+	});
 
 describe('RequestGate', () => {
 	it('lets at most the allowed number run, first come first served', async () => {
@@ -63,7 +80,9 @@ describe('RequestGate', () => {
 		const first = await gate.acquire();
 		const order: string[] = [];
 		const fresh = gate.acquire().then((t) => (order.push('fresh'), gate.release(t, 'ok')));
-		const retry = gate.acquire(undefined, true).then((t) => (order.push('retry'), gate.release(t, 'ok')));
+		const retry = gate
+			.acquire(undefined, true)
+			.then((t) => (order.push('retry'), gate.release(t, 'ok')));
 		gate.release(first, 'ok');
 		await Promise.all([fresh, retry]);
 		expect(order).toEqual(['retry', 'fresh']);
@@ -97,15 +116,26 @@ describe('delays after a 429', () => {
 });
 
 describe('withRetry and quota', () => {
-	const fast = { maxAttempts: 2, maxTotalWaitMs: 5000, baseDelayMs: 10, maxDelayMs: 20, random: () => 0.5 };
+	const fast = {
+		maxAttempts: 2,
+		maxTotalWaitMs: 5000,
+		baseDelayMs: 10,
+		maxDelayMs: 20,
+		random: () => 0.5,
+	};
 
 	it('does not count a 429 as an attempt: five 429s then success, with Max Attempts 2', async () => {
 		let calls = 0;
 		const stats = { attempts: 0, quotaWaitMs: 0 };
-		const value = await withRetry(async () => {
-			if (++calls <= 5) throw quota(0, true);
-			return 'image';
-		}, fast, {}, stats);
+		const value = await withRetry(
+			async () => {
+				if (++calls <= 5) throw quota(0, true);
+				return 'image';
+			},
+			fast,
+			{},
+			stats,
+		);
 		expect(value).toBe('image');
 		expect(stats.attempts).toBe(6);
 		expect(stats.quotaWaitMs).toBeGreaterThan(0);
@@ -124,10 +154,13 @@ describe('withRetry and quota', () => {
 	it('bounds quota waits by the wait budget, and says how long it waited', async () => {
 		let calls = 0;
 		const started = Date.now();
-		const error = await withRetry(async () => {
-			calls++;
-			throw quota(100, true);
-		}, { ...fast, maxTotalWaitMs: 700 }).catch((e: GeminiFailure) => e);
+		const error = await withRetry(
+			async () => {
+				calls++;
+				throw quota(100, true);
+			},
+			{ ...fast, maxTotalWaitMs: 700 },
+		).catch((e: GeminiFailure) => e);
 		expect(error.httpCode).toBe(429);
 		expect(calls).toBeGreaterThanOrEqual(3);
 		expect(Date.now() - started).toBeLessThan(1500);
@@ -142,15 +175,19 @@ describe('withRetry and quota', () => {
 		const t0 = Date.now();
 		await Promise.all(
 			Array.from({ length: 4 }, (_, n) =>
-				withRetry(async () => {
-					starts.push(Date.now() - t0);
-					if (n === 0 && !refused) {
-						refused = true;
-						throw quota(300, true);
-					}
-					await new Promise((r) => setTimeout(r, n === 0 ? 0 : 10));
-					return n;
-				}, fast, { gate }),
+				withRetry(
+					async () => {
+						starts.push(Date.now() - t0);
+						if (n === 0 && !refused) {
+							refused = true;
+							throw quota(300, true);
+						}
+						await new Promise((r) => setTimeout(r, n === 0 ? 0 : 10));
+						return n;
+					},
+					fast,
+					{ gate },
+				),
 			),
 		);
 		// Four started together; the retry waited ~450 ms (300 + margin). The limit halved to 2,

@@ -5,7 +5,8 @@ import { GeminiFailure, parseGenerateResponse } from '../../nodes/shared/transpo
 import type { WireResponse } from '../../nodes/shared/transport';
 
 const responses = join(__dirname, '..', 'fixtures', 'responses');
-const load = (file: string) => JSON.parse(readFileSync(join(responses, file), 'utf8')) as WireResponse;
+const load = (file: string) =>
+	JSON.parse(readFileSync(join(responses, file), 'utf8')) as WireResponse;
 
 /** A streamed answer is a list of partial responses; n8n-style callers see them merged. */
 function mergeChunks(chunks: WireResponse[]): WireResponse {
@@ -26,7 +27,13 @@ function failureOf(response: WireResponse): GeminiFailure {
 describe('parseGenerateResponse on recorded Gemini answers', () => {
 	it('reads the image, text and usage of a real streamed Gemini API answer', () => {
 		const recording = JSON.parse(
-			readFileSync(join(responses, 'js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation.json'), 'utf8'),
+			readFileSync(
+				join(
+					responses,
+					'js-genai_mldev_streamGenerateContent_image_gemini-2.0-flash-preview-image-generation.json',
+				),
+				'utf8',
+			),
 		);
 		const chunks = (recording.interactions[0].response.bodySegments as unknown[]).map((segment) =>
 			typeof segment === 'string' ? JSON.parse(segment.replace(/^data: /, '')) : segment,
@@ -36,7 +43,15 @@ describe('parseGenerateResponse on recorded Gemini answers', () => {
 		expect(result.images).toHaveLength(1);
 		expect(result.images[0].mimeType).toBe('image/png');
 		// The decoded bytes are exactly the PNG the API returned (kept as a fixture of its own).
-		const png = readFileSync(join(__dirname, '..', 'fixtures', 'gemini', 'gemini-2.0-flash-preview-image-generation_eiffel_raw-api.png'));
+		const png = readFileSync(
+			join(
+				__dirname,
+				'..',
+				'fixtures',
+				'gemini',
+				'gemini-2.0-flash-preview-image-generation_eiffel_raw-api.png',
+			),
+		);
 		expect(result.images[0].data.equals(png)).toBe(true);
 		expect(result.text.length).toBeGreaterThan(0);
 		expect(result.finishReason).toBe('STOP');
@@ -45,17 +60,27 @@ describe('parseGenerateResponse on recorded Gemini answers', () => {
 	});
 
 	it('keeps the thought signature of a Nano Banana 2 image part', () => {
-		const result = parseGenerateResponse(load('vercel-ai_google-image-gemini-3.1-flash-image.json'));
+		const result = parseGenerateResponse(
+			load('vercel-ai_google-image-gemini-3.1-flash-image.json'),
+		);
 		expect(result.images).toHaveLength(1);
 		expect(result.images[0].mimeType).toBe('image/jpeg');
 		expect(result.images[0].thoughtSignature).toMatch(/redacted thought signature/);
 		expect(result.thoughtSignatures).toHaveLength(1);
 		expect(result.responseId).toBe('dTOras2iGqLc-sAPiO2BiAw');
-		expect(result.usage).toEqual({ promptTokens: 10, outputTokens: 1392, thinkingTokens: 0, totalTokens: 1402 });
+		expect(result.usage).toEqual({
+			promptTokens: 10,
+			outputTokens: 1392,
+			thinkingTokens: 0,
+			totalTokens: 1402,
+		});
 	});
 
 	it('reads thinking tokens and the signature from a Nano Banana Pro stream', () => {
-		const lines = readFileSync(join(responses, 'vercel-ai_issue-10660-image-thought-signature.chunks.txt'), 'utf8')
+		const lines = readFileSync(
+			join(responses, 'vercel-ai_issue-10660-image-thought-signature.chunks.txt'),
+			'utf8',
+		)
 			.split('\n')
 			.filter((line) => line.startsWith('data: '))
 			.map((line) => JSON.parse(line.slice(6)) as WireResponse);
@@ -87,19 +112,27 @@ describe('parseGenerateResponse on the other ways an answer can hold no image', 
 
 	it('quotes the model when it refuses in words', () => {
 		const failure = failureOf({
-			candidates: [{ content: { role: 'model', parts: [{ text: 'I cannot create images of that person.' }] }, finishReason: 'STOP' }],
+			candidates: [
+				{
+					content: { role: 'model', parts: [{ text: 'I cannot create images of that person.' }] },
+					finishReason: 'STOP',
+				},
+			],
 		});
 		expect(failure.kind).toBe('text-only');
 		expect(failure.message).toContain('I cannot create images of that person.');
 		expect(failure.modelText).toBe('I cannot create images of that person.');
 	});
 
-	it.each(['IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'SAFETY', 'RECITATION'])('names the %s finish reason', (reason) => {
-		const failure = failureOf({ candidates: [{ finishReason: reason }] });
-		expect(failure.reason).toBe(reason);
-		expect(failure.message).toContain(reason);
-		expect(failure.retryable).toBe(false);
-	});
+	it.each(['IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'SAFETY', 'RECITATION'])(
+		'names the %s finish reason',
+		(reason) => {
+			const failure = failureOf({ candidates: [{ finishReason: reason }] });
+			expect(failure.reason).toBe(reason);
+			expect(failure.message).toContain(reason);
+			expect(failure.retryable).toBe(false);
+		},
+	);
 
 	it('reports a candidate without content and an answer without candidates', () => {
 		expect(failureOf({ candidates: [{ finishReason: 'STOP' }] }).reason).toBe('EMPTY_CONTENT');
@@ -131,7 +164,14 @@ describe('parseGenerateResponse on the other ways an answer can hold no image', 
 	});
 
 	it('never returns an image made of zero bytes', () => {
-		const failure = failureOf({ candidates: [{ content: { parts: [{ inlineData: { mimeType: 'image/png', data: '' } }] }, finishReason: 'STOP' }] });
+		const failure = failureOf({
+			candidates: [
+				{
+					content: { parts: [{ inlineData: { mimeType: 'image/png', data: '' } }] },
+					finishReason: 'STOP',
+				},
+			],
+		});
 		expect(failure).toBeInstanceOf(GeminiFailure);
 	});
 });

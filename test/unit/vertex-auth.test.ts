@@ -3,11 +3,21 @@ import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 
 import { connectionFor } from '../../nodes/shared/credentials';
 import { GeminiClient, GeminiFailure, vertexBaseUrl } from '../../nodes/shared/transport';
-import { parseServiceAccountKey, signAssertion, tokenUriProblem } from '../../nodes/shared/transport/vertexAuth';
+import {
+	parseServiceAccountKey,
+	signAssertion,
+	tokenUriProblem,
+} from '../../nodes/shared/transport/vertexAuth';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-const keyJson = { type: 'service_account', project_id: 'p1', private_key_id: 'kid1', private_key: pem, client_email: 'sa@p1.iam.gserviceaccount.com' };
+const keyJson = {
+	type: 'service_account',
+	project_id: 'p1',
+	private_key_id: 'kid1',
+	private_key: pem,
+	client_email: 'sa@p1.iam.gserviceaccount.com',
+};
 
 describe('Vertex AI host per location', () => {
 	it.each([
@@ -19,19 +29,39 @@ describe('Vertex AI host per location', () => {
 	])('%s → %s', (location, host) => expect(vertexBaseUrl(location)).toBe(host));
 
 	it('is where the client sends, unless the credential sets a Host', () => {
-		const client = (extra: Record<string, string>) => new GeminiClient(connectionFor({ authentication: 'vertexServiceAccount', privateKeyJson: JSON.stringify(keyJson), ...extra }));
-		expect(client({ location: 'europe-west4' }).baseUrl).toBe('https://europe-west4-aiplatform.googleapis.com');
+		const client = (extra: Record<string, string>) =>
+			new GeminiClient(
+				connectionFor({
+					authentication: 'vertexServiceAccount',
+					privateKeyJson: JSON.stringify(keyJson),
+					...extra,
+				}),
+			);
+		expect(client({ location: 'europe-west4' }).baseUrl).toBe(
+			'https://europe-west4-aiplatform.googleapis.com',
+		);
 		expect(client({}).baseUrl).toBe('https://aiplatform.googleapis.com');
-		expect(client({ location: 'us-central1', vertexHost: 'https://proxy.example/vertex/' }).baseUrl).toBe('https://proxy.example/vertex');
-		expect(new GeminiClient(connectionFor({ authentication: 'vertexExpress', apiKey: 'x' })).baseUrl).toBe('https://aiplatform.googleapis.com');
-		expect(new GeminiClient(connectionFor({ apiKey: 'x' })).baseUrl).toBe('https://generativelanguage.googleapis.com');
+		expect(
+			client({ location: 'us-central1', vertexHost: 'https://proxy.example/vertex/' }).baseUrl,
+		).toBe('https://proxy.example/vertex');
+		expect(
+			new GeminiClient(connectionFor({ authentication: 'vertexExpress', apiKey: 'x' })).baseUrl,
+		).toBe('https://aiplatform.googleapis.com');
+		expect(new GeminiClient(connectionFor({ apiKey: 'x' })).baseUrl).toBe(
+			'https://generativelanguage.googleapis.com',
+		);
 	});
 });
 
 describe('reading a service account JSON key', () => {
-	it('takes the key as downloaded, with Google\'s token endpoint by default', () => {
+	it("takes the key as downloaded, with Google's token endpoint by default", () => {
 		const key = parseServiceAccountKey(JSON.stringify(keyJson));
-		expect(key).toMatchObject({ clientEmail: keyJson.client_email, projectId: 'p1', privateKeyId: 'kid1', tokenUri: 'https://oauth2.googleapis.com/token' });
+		expect(key).toMatchObject({
+			clientEmail: keyJson.client_email,
+			projectId: 'p1',
+			privateKeyId: 'kid1',
+			tokenUri: 'https://oauth2.googleapis.com/token',
+		});
 	});
 
 	it('accepts a private key whose line breaks were pasted as \\n text', () => {
@@ -47,7 +77,11 @@ describe('reading a service account JSON key', () => {
 		} catch (error) {
 			failure = error as GeminiFailure;
 		}
-		expect(failure).toMatchObject({ kind: 'setup', retryable: false, message: 'The Service Account Key is not valid JSON' });
+		expect(failure).toMatchObject({
+			kind: 'setup',
+			retryable: false,
+			message: 'The Service Account Key is not valid JSON',
+		});
 		expect(`${failure!.message} ${failure!.description}`).not.toMatch(/BEGIN|PRIVATE|sa@p1/);
 	});
 
@@ -59,11 +93,15 @@ describe('reading a service account JSON key', () => {
 		expect(tokenUriProblem('ftp://example.com/token')).toMatch(/must use https/);
 	});
 
-	it('signs an RS256 assertion for the cloud-platform scope that the key\'s public key verifies', () => {
+	it("signs an RS256 assertion for the cloud-platform scope that the key's public key verifies", () => {
 		const key = parseServiceAccountKey(JSON.stringify(keyJson));
 		const now = Date.UTC(2026, 11, 1);
 		const [header, claims, signature] = signAssertion(key, now).split('.');
-		expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'kid1' });
+		expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({
+			alg: 'RS256',
+			typ: 'JWT',
+			kid: 'kid1',
+		});
 		expect(JSON.parse(Buffer.from(claims, 'base64url').toString())).toEqual({
 			iss: keyJson.client_email,
 			scope: 'https://www.googleapis.com/auth/cloud-platform',
@@ -71,24 +109,51 @@ describe('reading a service account JSON key', () => {
 			iat: now / 1000,
 			exp: now / 1000 + 3600,
 		});
-		expect(verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), createPublicKey(pem), Buffer.from(signature, 'base64url'))).toBe(true);
+		expect(
+			verify(
+				'RSA-SHA256',
+				Buffer.from(`${header}.${claims}`),
+				createPublicKey(pem),
+				Buffer.from(signature, 'base64url'),
+			),
+		).toBe(true);
 	});
 });
 
 describe('the credential as a connection', () => {
 	it('keeps a credential saved before Vertex AI (no Authentication field) on the Gemini API', () => {
-		expect(connectionFor({ apiKey: 'k', host: 'https://proxy.example' })).toEqual({ apiKey: 'k', host: 'https://proxy.example' });
+		expect(connectionFor({ apiKey: 'k', host: 'https://proxy.example' })).toEqual({
+			apiKey: 'k',
+			host: 'https://proxy.example',
+		});
 	});
 
 	it('takes project and location from the fields, the project from the key when empty, and global by default', () => {
-		const connection = connectionFor({ authentication: 'vertexServiceAccount', privateKeyJson: JSON.stringify(keyJson), project: '', location: '' });
-		expect(connection.vertex).toMatchObject({ project: undefined, location: 'global', serviceAccount: { projectId: 'p1' } });
-		expect(connectionFor({ authentication: 'vertexExpress', apiKey: 'x' })).toEqual({ apiKey: 'x', host: '', vertex: {} });
+		const connection = connectionFor({
+			authentication: 'vertexServiceAccount',
+			privateKeyJson: JSON.stringify(keyJson),
+			project: '',
+			location: '',
+		});
+		expect(connection.vertex).toMatchObject({
+			project: undefined,
+			location: 'global',
+			serviceAccount: { projectId: 'p1' },
+		});
+		expect(connectionFor({ authentication: 'vertexExpress', apiKey: 'x' })).toEqual({
+			apiKey: 'x',
+			host: '',
+			vertex: {},
+		});
 	});
 
 	it('names a bad Vertex Host before anything is sent', () => {
-		expect(() => connectionFor({ authentication: 'vertexExpress', apiKey: 'x', vertexHost: 'https://aiplatform.googleapis.com/v1beta1/projects' })).toThrow(
-			/Host is not usable: Host must be the base URL without the API path/,
-		);
+		expect(() =>
+			connectionFor({
+				authentication: 'vertexExpress',
+				apiKey: 'x',
+				vertexHost: 'https://aiplatform.googleapis.com/v1beta1/projects',
+			}),
+		).toThrow(/Host is not usable: Host must be the base URL without the API path/);
 	});
 });

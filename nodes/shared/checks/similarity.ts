@@ -35,7 +35,9 @@ async function comparable(input: Buffer) {
 	};
 }
 
-/** 1 for the same picture, about 0 for unrelated ones. Different aspect ratios are stretched to fit. */
+/**
+ * 1 for the same picture, about 0 for unrelated ones. Different aspect ratios are stretched to fit.
+ */
 export async function imageSimilarity(image: Buffer, reference: Buffer): Promise<number> {
 	const [a, b] = await Promise.all([comparable(image), comparable(reference)]);
 	const { mssim } = ssim(a, b);
@@ -51,7 +53,8 @@ export async function checkSimilarity(
 		throw new Error(`The similarity threshold must be between 0 and 1, not ${options.threshold}`);
 	}
 	const score = Math.round((await imageSimilarity(image, reference)) * 1000) / 1000;
-	const passed = options.mode === 'atLeast' ? score >= options.threshold : score <= options.threshold;
+	const passed =
+		options.mode === 'atLeast' ? score >= options.threshold : score <= options.threshold;
 	return {
 		name: 'similarity',
 		passed,

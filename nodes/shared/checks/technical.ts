@@ -31,7 +31,9 @@ export interface TransparencyOptions {
 }
 
 export interface NotBlankOptions {
-	/** The image is blank when no colour channel varies more than this (standard deviation, 0..255). */
+	/**
+	 * The image is blank when no colour channel varies more than this (standard deviation, 0..255).
+	 */
 	minStdev?: number;
 }
 
@@ -159,7 +161,10 @@ export async function checkTransparency(
  * Catches grey, black or single-colour placeholders: the image is blank when no colour channel
  * varies more than `minStdev`. Transparent areas count as white.
  */
-export async function checkNotBlank(input: Buffer, options: NotBlankOptions = {}): Promise<CheckResult> {
+export async function checkNotBlank(
+	input: Buffer,
+	options: NotBlankOptions = {},
+): Promise<CheckResult> {
 	const name = 'notBlank';
 	const threshold = options.minStdev ?? DEFAULT_BLANK_STDEV;
 	try {

@@ -33,10 +33,15 @@ const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 /** 'original' with a resize keeps the input's format where sharp can write it, else PNG. */
 function resolveFormat(requested: OutputFormat, inputFormat: string): WritableFormat {
 	if (requested !== 'original') return requested;
-	return ['png', 'jpeg', 'webp', 'avif'].includes(inputFormat) ? (inputFormat as WritableFormat) : 'png';
+	return ['png', 'jpeg', 'webp', 'avif'].includes(inputFormat)
+		? (inputFormat as WritableFormat)
+		: 'png';
 }
 
-function clampQuality(quality: number | undefined, fallback: number | undefined): number | undefined {
+function clampQuality(
+	quality: number | undefined,
+	fallback: number | undefined,
+): number | undefined {
 	if (quality === undefined) return fallback;
 	return Math.min(100, Math.max(1, Math.round(quality)));
 }
@@ -52,7 +57,12 @@ export async function convertImage(input: Buffer, opts: ConvertOptions): Promise
 	const inputFormat = formatOf(meta);
 
 	if (opts.format === 'original' && !opts.resize) {
-		return { data: input, mimeType: mimeTypeFor(inputFormat), ...displayedSize(meta), converted: false };
+		return {
+			data: input,
+			mimeType: mimeTypeFor(inputFormat),
+			...displayedSize(meta),
+			converted: false,
+		};
 	}
 
 	const format = resolveFormat(opts.format, inputFormat);
@@ -69,7 +79,9 @@ export async function convertImage(input: Buffer, opts: ConvertOptions): Promise
 
 	if (format === 'jpeg') {
 		// JPEG has no alpha; without this transparent pixels come out black
-		pipeline = pipeline.flatten({ background: WHITE }).jpeg({ quality: clampQuality(opts.quality, 90) });
+		pipeline = pipeline
+			.flatten({ background: WHITE })
+			.jpeg({ quality: clampQuality(opts.quality, 90) });
 	} else if (format === 'webp') {
 		pipeline = pipeline.webp({ quality: clampQuality(opts.quality, 90) });
 	} else if (format === 'avif') {

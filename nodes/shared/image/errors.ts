@@ -4,12 +4,7 @@
  */
 
 export type ImageInputReason =
-	| 'empty'
-	| 'not-an-image'
-	| 'corrupt'
-	| 'too-many-pixels'
-	| 'unsupported-format'
-	| 'too-large';
+	'empty' | 'not-an-image' | 'corrupt' | 'too-many-pixels' | 'unsupported-format' | 'too-large';
 
 export class ImageInputError extends Error {
 	readonly reason: ImageInputReason;

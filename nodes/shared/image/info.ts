@@ -65,7 +65,9 @@ export function displayedSize(meta: Metadata): { width: number; height: number }
 	return { width: meta.autoOrient.width, height: meta.autoOrient.height };
 }
 
-/** Formats that files are commonly mistaken for images in, named so the error can say what it is. */
+/**
+ * Formats that files are commonly mistaken for images in, named so the error can say what it is.
+ */
 function sniffNonImage(input: Buffer): string | undefined {
 	const head = input.subarray(0, 8).toString('latin1');
 	if (head.startsWith('%PDF')) return 'a PDF document';
@@ -129,7 +131,9 @@ export function toImageInputError(error: unknown, input: Buffer): ImageInputErro
 	);
 }
 
-/** libvips piles up low-level lines (seeks, the failed write); keep the ones that say what broke. */
+/**
+ * libvips piles up low-level lines (seeks, the failed write); keep the ones that say what broke.
+ */
 function cleanDetail(detail: string): string {
 	const lines = detail
 		.split('\n')
@@ -179,9 +183,16 @@ export interface ImageSize {
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Width and height from a PNG's IHDR, if it is a PNG with no EXIF (eXIf) chunk before its pixels. */
+/**
+ * Width and height from a PNG's IHDR, if it is a PNG with no EXIF (eXIf) chunk before its pixels.
+ */
 function plainPngSize(input: Buffer): { width: number; height: number } | undefined {
-	if (input.length < 33 || !input.subarray(0, 8).equals(PNG_SIGNATURE) || input.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+	if (
+		input.length < 33 ||
+		!input.subarray(0, 8).equals(PNG_SIGNATURE) ||
+		input.toString('latin1', 12, 16) !== 'IHDR'
+	)
+		return undefined;
 	const width = input.readUInt32BE(16);
 	const height = input.readUInt32BE(20);
 	if (width === 0 || height === 0) return undefined;
@@ -196,7 +207,8 @@ function plainPngSize(input: Buffer): { width: number; height: number } | undefi
 
 /**
  * Format and displayed size. A PNG's size is read from its header, without a libvips call: the API
- * answers with PNGs as a rule, and this runs for every image. Anything else goes through readImageInfo.
+ * answers with PNGs as a rule, and this runs for every image. Anything else goes through
+ * readImageInfo.
  */
 export async function readImageSize(input: Buffer): Promise<ImageSize> {
 	const png = plainPngSize(input);

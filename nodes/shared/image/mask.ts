@@ -112,7 +112,12 @@ export interface MaskRegion {
 export async function maskRegion(mask: Buffer): Promise<MaskRegion> {
 	const size = 100;
 	const { data } = await decodeRaw(mask, (image) =>
-		image.flatten({ background: '#000000' }).greyscale().resize(size, size, { fit: 'fill' }).threshold(128).extractChannel(0),
+		image
+			.flatten({ background: '#000000' })
+			.greyscale()
+			.resize(size, size, { fit: 'fill' })
+			.threshold(128)
+			.extractChannel(0),
 	);
 	let [left, top, right, bottom, white] = [size, size, -1, -1, 0];
 	for (let y = 0; y < size; y++) {

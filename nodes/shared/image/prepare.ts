@@ -35,7 +35,10 @@ export interface PreparedImage {
 	converted: boolean;
 	/** The bytes are not the input's; false means the input is sent untouched. */
 	reencoded: boolean;
-	/** What was done, in order: rotated, stripped-metadata, converted-from-tiff, converted-from-cmyk, downscaled, compressed-jpeg-q75, ... */
+	/**
+	 * What was done, in order: rotated, stripped-metadata, converted-from-tiff, converted-from-cmyk,
+	 * downscaled, compressed-jpeg-q75, ...
+	 */
 	steps: string[];
 }
 
@@ -58,7 +61,10 @@ const SMALLEST_LONG_SIDE = 256;
  * Readies an image for the API: orientation applied, private metadata removed, format accepted,
  * size within bounds. An image that needs none of this is returned as the same Buffer, undecoded.
  */
-export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}): Promise<PreparedImage> {
+export async function prepareInputImage(
+	input: Buffer,
+	opts: PrepareOptions = {},
+): Promise<PreparedImage> {
 	const meta = await readMetadata(input);
 	const format = formatOf(meta);
 	if (format === 'svg') {
@@ -141,7 +147,10 @@ export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}
 		}
 		mimeType = mimeTypeFor(lossy);
 		steps.push(`compressed-${lossy}-q${quality}`);
-		if (Math.max(sent.width, sent.height) < Math.max(width, height) && !steps.includes('downscaled')) {
+		if (
+			Math.max(sent.width, sent.height) < Math.max(width, height) &&
+			!steps.includes('downscaled')
+		) {
 			steps.push('downscaled');
 		}
 	}
@@ -168,7 +177,9 @@ export async function prepareInputImage(input: Buffer, opts: PrepareOptions = {}
  * re-encode, and when we do re-encode sharp converts to sRGB so colours stay right without it.
  */
 function hasPrivateMetadata(meta: Metadata): boolean {
-	return Boolean(meta.exif || meta.xmp || meta.iptc || meta.tifftagPhotoshop || meta.comments?.length);
+	return Boolean(
+		meta.exif || meta.xmp || meta.iptc || meta.tifftagPhotoshop || meta.comments?.length,
+	);
 }
 
 /**
@@ -179,16 +190,24 @@ function isCmyk(meta: Metadata, format: string): boolean {
 	return meta.space === 'cmyk' || (format === 'jpeg' && meta.channels === 4);
 }
 
-/** Accepted formats stay as they are; others become PNG if transparent (so it survives), else JPEG. */
+/**
+ * Accepted formats stay as they are; others become PNG if transparent (so it survives), else JPEG.
+ */
 function encodeFormatFor(format: string, hasAlpha: boolean): EncodeFormat {
 	if (format === 'png' || format === 'jpeg' || format === 'webp') return format;
 	return hasAlpha ? 'png' : 'jpeg';
 }
 
-async function encode(input: Buffer, params: EncodeParams): Promise<{ data: Buffer; info: OutputInfo }> {
+async function encode(
+	input: Buffer,
+	params: EncodeParams,
+): Promise<{ data: Buffer; info: OutputInfo }> {
 	// Resizing in the same pipeline lets sharp shrink JPEG and WebP while decoding, so a huge
 	// image never sits in memory at full size.
-	let pipeline = sharp(input, { failOn: 'error', limitInputPixels: params.pixelLimit }).autoOrient();
+	let pipeline = sharp(input, {
+		failOn: 'error',
+		limitInputPixels: params.pixelLimit,
+	}).autoOrient();
 	if (params.longSide) {
 		pipeline = pipeline.resize({
 			width: params.longSide,
@@ -238,7 +257,8 @@ function assertComplete(input: Buffer, format: string): void {
 	let complete = true;
 	if (format === 'jpeg') {
 		// The last scan (SOS, FF DA) must be followed by the end-of-image marker (FF D9).
-		complete = input.lastIndexOf(Buffer.from([0xff, 0xd9])) > input.lastIndexOf(Buffer.from([0xff, 0xda]));
+		complete =
+			input.lastIndexOf(Buffer.from([0xff, 0xd9])) > input.lastIndexOf(Buffer.from([0xff, 0xda]));
 	} else if (format === 'png') {
 		complete = input.lastIndexOf('IEND', undefined, 'latin1') > 8;
 	} else if (format === 'webp') {

@@ -1,4 +1,8 @@
-import type { ICredentialTestFunctions, ICredentialsDecrypted, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 
 import { DEFAULT_MODEL } from '../catalogue';
 import { authenticationOf, connectionFor } from '../credentials';
@@ -11,7 +15,10 @@ function failed(error: unknown): INodeCredentialTestResult {
 		const stop = /[.!?]$/.test(error.message) ? '' : '.';
 		return { status: 'Error', message: `${error.message}${stop} ${error.description}` };
 	}
-	return { status: 'Error', message: `The test failed: ${(error as Error)?.message ?? String(error)}` };
+	return {
+		status: 'Error',
+		message: `The test failed: ${(error as Error)?.message ?? String(error)}`,
+	};
 }
 
 /**
@@ -19,7 +26,10 @@ function failed(error: unknown): INodeCredentialTestResult {
  * `testedBy`): the Gemini API lists one model; Vertex AI mints the token and counts tokens
  * with the default model in the project and location, which is free.
  */
-export async function nanoBananaCredentialTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function nanoBananaCredentialTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
 	let client: GeminiClient;
 	try {
@@ -34,7 +44,10 @@ export async function nanoBananaCredentialTest(this: ICredentialTestFunctions, c
 	}
 	switch (authenticationOf(data)) {
 		case 'vertexServiceAccount':
-			return { status: 'OK', message: `Connected to Vertex AI: project ${client.project}, location ${client.location}, as ${client.tokens?.key.clientEmail}` };
+			return {
+				status: 'OK',
+				message: `Connected to Vertex AI: project ${client.project}, location ${client.location}, as ${client.tokens?.key.clientEmail}`,
+			};
 		case 'vertexExpress':
 			return { status: 'OK', message: 'Connected to Vertex AI in express mode' };
 		default:

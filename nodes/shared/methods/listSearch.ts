@@ -1,12 +1,22 @@
-import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
+import type {
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+} from 'n8n-workflow';
 
 import { MODELS } from '../catalogue';
 import { geminiClientFor } from '../credentials';
 import type { RemoteModel } from '../transport';
 
-/** Image-output models answer generateContent and carry "image" in their id (Imagen uses predict). */
+/**
+ * Image-output models answer generateContent and carry "image" in their id (Imagen uses predict).
+ */
 export function isImageModel(model: RemoteModel): boolean {
-	return /-image/.test(model.id) && !/^imagen/.test(model.id) && (model.methods.length === 0 || model.methods.includes('generateContent'));
+	return (
+		/-image/.test(model.id) &&
+		!/^imagen/.test(model.id) &&
+		(model.methods.length === 0 || model.methods.includes('generateContent'))
+	);
 }
 
 function matches(filter: string | undefined, ...fields: Array<string | undefined>): boolean {
@@ -16,14 +26,22 @@ function matches(filter: string | undefined, ...fields: Array<string | undefined
 }
 
 function fallbackList(filter?: string): INodeListSearchItems[] {
-	return MODELS.filter((m) => m.status !== 'shutdown' && matches(filter, m.id, m.name)).map((m) => ({
-		name: `${m.name} (${m.id})${m.status === 'deprecated' ? ' - deprecated' : ''}`,
-		value: m.id,
-	}));
+	return MODELS.filter((m) => m.status !== 'shutdown' && matches(filter, m.id, m.name)).map(
+		(m) => ({
+			name: `${m.name} (${m.id})${m.status === 'deprecated' ? ' - deprecated' : ''}`,
+			value: m.id,
+		}),
+	);
 }
 
-/** Live list of the key's image models; the built-in table when listing fails (offline, proxy, quota). */
-export async function searchImageModels(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+/**
+ * Live list of the key's image models; the built-in table when listing fails (offline, proxy,
+ * quota).
+ */
+export async function searchImageModels(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
 	try {
 		const client = await geminiClientFor(this);
 		const models = (await client.listModels()).filter(isImageModel);
@@ -34,7 +52,11 @@ export async function searchImageModels(this: ILoadOptionsFunctions, filter?: st
 			.map((m) => {
 				const info = known.get(m.id);
 				const label = info ? `${info.name} (${m.id})` : `${m.displayName} (${m.id})`;
-				return { name: info?.status === 'deprecated' ? `${label} - deprecated` : label, value: m.id, description: m.description };
+				return {
+					name: info?.status === 'deprecated' ? `${label} - deprecated` : label,
+					value: m.id,
+					description: m.description,
+				};
 			});
 		return { results };
 	} catch {

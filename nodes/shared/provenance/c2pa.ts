@@ -7,7 +7,8 @@ import { isAiGeneratedSourceType, normaliseDigitalSourceType } from './digitalSo
  * is not fetched. none: no manifest. unreadable: a manifest is there but could not be parsed.
  * unsupportedFormat: c2pa-rs cannot read manifests from this kind of file.
  */
-export type C2paManifestPresence = 'embedded' | 'remote' | 'none' | 'unreadable' | 'unsupportedFormat';
+export type C2paManifestPresence =
+	'embedded' | 'remote' | 'none' | 'unreadable' | 'unsupportedFormat';
 
 /**
  * valid: manifest, signature and content hashes check out. tampered: the content changed after
@@ -34,7 +35,9 @@ export interface C2paAction {
 }
 
 export interface C2paSigner {
-	/** The certificate's subject common name, as the certificate states it; not a proof of identity. */
+	/**
+	 * The certificate's subject common name, as the certificate states it; not a proof of identity.
+	 */
 	commonName?: string;
 	issuer?: string;
 	signedAt?: string;
@@ -107,10 +110,14 @@ export function isExpiryCode(code: string): boolean {
 }
 
 /** The worst problem among the failure codes, content first, then signature, then certificate. */
-export function classifyValidation(failureCodes: string[], validationState?: string): C2paValidation {
+export function classifyValidation(
+	failureCodes: string[],
+	validationState?: string,
+): C2paValidation {
 	if (failureCodes.some((code) => TAMPERED.has(code))) return 'tampered';
 	if (failureCodes.some((code) => BAD_SIGNATURE.has(code))) return 'invalidSignature';
-	const isCertificateCode = (code: string) => code === REVOKED || isExpiryCode(code) || code === UNTRUSTED;
+	const isCertificateCode = (code: string) =>
+		code === REVOKED || isExpiryCode(code) || code === UNTRUSTED;
 	if (failureCodes.some((code) => !isCertificateCode(code))) return 'invalid';
 	if (failureCodes.includes(REVOKED)) return 'revokedSigner';
 	if (failureCodes.some(isExpiryCode)) return 'expiredSigner';
@@ -230,7 +237,8 @@ const ACTIONS_LABEL = /^c2pa\.actions(\.v\d+)?(__\d+)?$/;
 function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paReport {
 	const label = store.active_manifest;
 	const manifest = label ? store.manifests?.[label] : undefined;
-	if (!label || !manifest) return emptyReport('unreadable', 'The manifest store has no active manifest');
+	if (!label || !manifest)
+		return emptyReport('unreadable', 'The manifest store has no active manifest');
 
 	const results = store.validation_results;
 	const failureCodes = codes(results?.activeManifest?.failure ?? store.validation_status);
@@ -277,13 +285,18 @@ function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paR
 		},
 		actions,
 		digitalSourceType,
-		digitalSourceTypeCode: digitalSourceType ? normaliseDigitalSourceType(digitalSourceType) : undefined,
+		digitalSourceTypeCode: digitalSourceType
+			? normaliseDigitalSourceType(digitalSourceType)
+			: undefined,
 		aiGenerated: actions.some((action) =>
 			isAiGeneratedSourceType(
 				action.digitalSourceType ? normaliseDigitalSourceType(action.digitalSourceType) : undefined,
 			),
 		),
-		ingredients: (manifest.ingredients ?? []).map(({ title, relationship }) => ({ title, relationship })),
+		ingredients: (manifest.ingredients ?? []).map(({ title, relationship }) => ({
+			title,
+			relationship,
+		})),
 	};
 }
 
@@ -291,7 +304,9 @@ function checkedWords(timeStamped: boolean, trustChecked: boolean): string {
 	const validity = timeStamped
 		? "the certificate's validity at the signing time of a time-stamp c2pa-rs accepted (timeStamp.trusted)"
 		: "the certificate's validity against today's date, because no trusted time-stamp was verified (c2pa-rs has no list of trusted time-stamp authorities here)";
-	const chain = trustChecked ? 'the certificate chain against the trust anchors given' : 'not the certificate chain (no trust anchors given)';
+	const chain = trustChecked
+		? 'the certificate chain against the trust anchors given'
+		: 'not the certificate chain (no trust anchors given)';
 	return `The signature and the content hashes; ${validity}; ${chain}`;
 }
 
@@ -313,7 +328,9 @@ function toAction(action: ActionJson): C2paAction {
 		action: action.action,
 		digitalSourceType: action.digitalSourceType,
 		softwareAgent:
-			typeof agent === 'string' ? agent : agent && [agent.name, agent.version].filter(Boolean).join(' '),
+			typeof agent === 'string'
+				? agent
+				: agent && [agent.name, agent.version].filter(Boolean).join(' '),
 		when: action.when,
 	};
 }

@@ -27,7 +27,10 @@ const KNOWN_CODES = [
 
 // Only these say "made by a generative model". algorithmicMedia is media made by an algorithm
 // "not based on any sampled training data" (a rendered gradient, say), so it is not counted.
-const AI_GENERATED_CODES = new Set(['trainedAlgorithmicMedia', 'compositeWithTrainedAlgorithmicMedia']);
+const AI_GENERATED_CODES = new Set([
+	'trainedAlgorithmicMedia',
+	'compositeWithTrainedAlgorithmicMedia',
+]);
 
 const IPTC_VALUE = /^(https?:\/\/cv\.iptc\.org\/newscodes\/digitalsourcetype\/)?([A-Za-z]+)\/?$/i;
 

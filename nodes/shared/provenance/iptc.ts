@@ -103,7 +103,10 @@ function decodeXml(text: string): string {
  * then the bytes in hex over several lines.
  */
 export function parseRawProfile(text: string): Buffer | undefined {
-	const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+	const lines = text
+		.split('\n')
+		.map((line) => line.trim())
+		.filter(Boolean);
 	const hex = lines.slice(2).join('');
 	if (lines.length < 3 || !/^[0-9a-f]+$/i.test(hex) || hex.length % 2 !== 0) return undefined;
 	return Buffer.from(hex, 'hex');
@@ -138,7 +141,11 @@ export function readIimDataset(data: Buffer, record: number, dataset: number): s
 /** Photoshop image resources: "8BIM", id, padded Pascal name, size, data padded to even. */
 function photoshopResource(data: Buffer, wantedId: number): Buffer | undefined {
 	let offset = data.indexOf('8BIM');
-	while (offset >= 0 && offset + 12 <= data.length && data.toString('latin1', offset, offset + 4) === '8BIM') {
+	while (
+		offset >= 0 &&
+		offset + 12 <= data.length &&
+		data.toString('latin1', offset, offset + 4) === '8BIM'
+	) {
 		const id = data.readUInt16BE(offset + 4);
 		const nameLength = data[offset + 6];
 		const sizeAt = offset + 6 + nameLength + 1 + ((nameLength + 1) % 2);

@@ -7,7 +7,13 @@ import { GoogleGenAI } from '@google/genai';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
 import { DEFAULT_HOST } from '../constants';
-import { GeminiFailure, classifyError, parseRetryAfter, redactSecret, vertexFailure } from './errors';
+import {
+	GeminiFailure,
+	classifyError,
+	parseRetryAfter,
+	redactSecret,
+	vertexFailure,
+} from './errors';
 import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
@@ -36,7 +42,10 @@ export interface GeminiConnection {
 	apiKey: string;
 	/** Base URL; empty means Google's host (for Vertex, the location's). */
 	host?: string;
-	/** Set for Vertex AI: a service account (project, location) or, without one, express mode with apiKey. */
+	/**
+	 * Set for Vertex AI: a service account (project, location) or, without one, express mode with
+	 * apiKey.
+	 */
 	vertex?: VertexConnection;
 }
 
@@ -61,7 +70,9 @@ export interface GenerateRequest {
 	tools?: Array<Record<string, unknown>>;
 	/** false for judge calls that answer in text (JSON). */
 	requireImage?: boolean;
-	/** Names of the options used that only Vertex AI takes: refused before sending on the Gemini API. */
+	/**
+	 * Names of the options used that only Vertex AI takes: refused before sending on the Gemini API.
+	 */
 	vertexOnlyOptions?: string[];
 }
 
@@ -113,13 +124,17 @@ export function restRequest(request: GenerateRequest): Record<string, unknown> {
 	return {
 		contents: request.contents,
 		generationConfig: request.generationConfig,
-		...(request.systemInstruction ? { systemInstruction: { parts: [{ text: request.systemInstruction }] } } : {}),
+		...(request.systemInstruction
+			? { systemInstruction: { parts: [{ text: request.systemInstruction }] } }
+			: {}),
 		...(request.safetySettings ? { safetySettings: request.safetySettings } : {}),
 		...(request.tools ? { tools: request.tools } : {}),
 	};
 }
 
-/** The SDK's config for a request: generation settings plus system instruction, safety and tools. */
+/**
+ * The SDK's config for a request: generation settings plus system instruction, safety and tools.
+ */
 function sdkConfig(request: GenerateRequest): GenerateContentParameters['config'] {
 	return {
 		...request.generationConfig,
@@ -131,7 +146,10 @@ function sdkConfig(request: GenerateRequest): GenerateContentParameters['config'
 
 const SMALL_ANSWER_BYTES = 1024 * 1024;
 
-/** The JSON of an answer, read from a copy, if it is small (a job without inline results); else undefined. */
+/**
+ * The JSON of an answer, read from a copy, if it is small (a job without inline results); else
+ * undefined.
+ */
 async function readSmallJson(response: Response): Promise<Record<string, unknown> | undefined> {
 	const reader = response.clone().body?.getReader();
 	if (!reader) return undefined;
@@ -170,10 +188,16 @@ function noHeaderTimeoutDispatcher(): Dispatcher | undefined {
 	if (!globals[UNDICI_GLOBAL_DISPATCHER]) new Headers();
 	const global = globals[UNDICI_GLOBAL_DISPATCHER];
 	if (typeof global?.dispatch !== 'function') return undefined;
-	return { dispatch: (options, handler) => global.dispatch({ ...options, headersTimeout: 0, bodyTimeout: 0 }, handler) };
+	return {
+		dispatch: (options, handler) =>
+			global.dispatch({ ...options, headersTimeout: 0, bodyTimeout: 0 }, handler),
+	};
 }
 
-async function fetchWithoutHeaderTimeout(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+async function fetchWithoutHeaderTimeout(
+	input: string | URL | Request,
+	init?: RequestInit,
+): Promise<Response> {
 	const dispatcher = noHeaderTimeoutDispatcher();
 	return await fetch(input, (dispatcher ? { ...init, dispatcher } : init) as RequestInit);
 }
@@ -200,13 +224,16 @@ function headerAwareFetch() {
 		const response = await fetchWithoutHeaderTimeout(input, init);
 		if (!response.ok) seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 		// The body is read when json() is called: a clone() in between (batch calls) replaces it.
-		if (response.ok && response.body) Object.assign(response, { json: async () => await readJson(response.body!) });
+		if (response.ok && response.body)
+			Object.assign(response, { json: async () => await readJson(response.body!) });
 		return response;
 	};
 	return { fetchFn, seen };
 }
 
-/** Gemini lists `models/ID`; Vertex lists `publishers/google/models/ID` with no supported actions. */
+/**
+ * Gemini lists `models/ID`; Vertex lists `publishers/google/models/ID` with no supported actions.
+ */
 function remoteModel(model: Model): RemoteModel {
 	const id = (model.name ?? '').replace(/^(publishers\/[^/]+\/)?models\//, '');
 	return {
@@ -245,23 +272,34 @@ export class GeminiClient {
 			this.baseUrl = (connection.host || DEFAULT_HOST).replace(/\/+$/, '');
 			this.sdk = new GoogleGenAI({
 				apiKey: connection.apiKey,
-				httpOptions: { baseUrl: this.baseUrl, apiVersion: API_VERSION, fetch: fetchWithoutHeaderTimeout },
+				httpOptions: {
+					baseUrl: this.baseUrl,
+					apiVersion: API_VERSION,
+					fetch: fetchWithoutHeaderTimeout,
+				},
 			});
 			return;
 		}
 		this.location = vertex.serviceAccount ? vertex.location || 'global' : undefined;
-		this.project = vertex.serviceAccount ? vertex.project || vertex.serviceAccount.projectId : undefined;
+		this.project = vertex.serviceAccount
+			? vertex.project || vertex.serviceAccount.projectId
+			: undefined;
 		if (vertex.serviceAccount && !this.project) {
 			throw new GeminiFailure({
 				kind: 'setup',
 				message: 'No Google Cloud project for Vertex AI',
-				description: 'The service account key has no project_id. Enter the Project ID in the Nano Banana credential.',
+				description:
+					'The service account key has no project_id. Enter the Project ID in the Nano Banana credential.',
 				reason: 'SETUP',
 				retryable: false,
 			});
 		}
 		this.baseUrl = (connection.host || vertexBaseUrl(this.location)).replace(/\/+$/, '');
-		const httpOptions = { baseUrl: this.baseUrl, apiVersion: VERTEX_API_VERSION, fetch: fetchWithoutHeaderTimeout };
+		const httpOptions = {
+			baseUrl: this.baseUrl,
+			apiVersion: VERTEX_API_VERSION,
+			fetch: fetchWithoutHeaderTimeout,
+		};
 		if (vertex.serviceAccount) {
 			this.tokens = new ServiceAccountTokens(vertex.serviceAccount);
 			this.sdk = new GoogleGenAI({
@@ -292,7 +330,8 @@ export class GeminiClient {
 		const stats: RetryStats = { attempts: 0, quotaWaitMs: 0 };
 		const result = await withRetry(
 			async () => {
-				if (request.vertexOnlyOptions?.length && !this.isVertex) throw vertexOnlyFailure(request.vertexOnlyOptions);
+				if (request.vertexOnlyOptions?.length && !this.isVertex)
+					throw vertexOnlyFailure(request.vertexOnlyOptions);
 				const { fetchFn, seen } = headerAwareFetch();
 				const params: GenerateContentParameters = {
 					model: request.model,
@@ -323,7 +362,12 @@ export class GeminiClient {
 	 * surface may ever hold them, nor the service account's private key or signed assertion.
 	 */
 	private forUser(failure: GeminiFailure): GeminiFailure {
-		if (this.isVertex) failure = vertexFailure(failure, { project: this.project, location: this.location, express: !this.tokens });
+		if (this.isVertex)
+			failure = vertexFailure(failure, {
+				project: this.project,
+				location: this.location,
+				express: !this.tokens,
+			});
 		for (const secret of [this.apiKey, ...(this.tokens?.secrets() ?? [])]) {
 			failure.message = redactSecret(failure.message, secret);
 			(failure as { description: string }).description = redactSecret(failure.description, secret);
@@ -349,7 +393,12 @@ export class GeminiClient {
 	 */
 	async testConnection(model: string, signal?: AbortSignal): Promise<void> {
 		try {
-			if (this.isVertex) await this.sdk.models.countTokens({ model, contents: 'test', config: { abortSignal: signal } });
+			if (this.isVertex)
+				await this.sdk.models.countTokens({
+					model,
+					contents: 'test',
+					config: { abortSignal: signal },
+				});
 			else await this.sdk.models.list({ config: { pageSize: 1, abortSignal: signal } });
 		} catch (error) {
 			throw this.forUser(classifyError(error));
@@ -357,12 +406,18 @@ export class GeminiClient {
 	}
 
 	/** Files API (Gemini API only): resumable upload, for requests too large to send inline. */
-	async uploadFile(data: Buffer, mimeType: string, displayName: string, settings: CallSettings): Promise<UploadedFile> {
+	async uploadFile(
+		data: Buffer,
+		mimeType: string,
+		displayName: string,
+		settings: CallSettings,
+	): Promise<UploadedFile> {
 		if (this.isVertex) {
 			throw new GeminiFailure({
 				kind: 'setup',
 				message: 'Vertex AI has no Files API',
-				description: 'Vertex AI takes images inline, up to 7 MB each. With a Gemini API key credential larger images are uploaded through the Files API.',
+				description:
+					'Vertex AI takes images inline, up to 7 MB each. With a Gemini API key credential larger images are uploaded through the Files API.',
 				reason: 'SETUP',
 				retryable: false,
 			});
@@ -381,8 +436,15 @@ export class GeminiClient {
 		);
 	}
 
-	/** Batch API (Gemini API only): one job for many requests, inline or from a JSONL file (files/…). */
-	async createBatch(model: string, input: { requests: BatchRequest[] } | { fileName: string }, displayName: string, settings: CallSettings): Promise<BatchStatus> {
+	/**
+	 * Batch API (Gemini API only): one job for many requests, inline or from a JSONL file (files/…).
+	 */
+	async createBatch(
+		model: string,
+		input: { requests: BatchRequest[] } | { fileName: string },
+		displayName: string,
+		settings: CallSettings,
+	): Promise<BatchStatus> {
 		const src =
 			'fileName' in input
 				? input.fileName
@@ -393,7 +455,15 @@ export class GeminiClient {
 					}));
 		// Not retried past a network error: a job created whose answer was lost would run twice.
 		return await this.call(
-			async (fetchFn, raw) => this.batchStatus(await this.sdk.batches.create({ model, src, config: { displayName, abortSignal: settings.signal, httpOptions: { fetch: fetchFn } } }), raw.body),
+			async (fetchFn, raw) =>
+				this.batchStatus(
+					await this.sdk.batches.create({
+						model,
+						src,
+						config: { displayName, abortSignal: settings.signal, httpOptions: { fetch: fetchFn } },
+					}),
+					raw.body,
+				),
 			settings,
 			false,
 		);
@@ -401,29 +471,56 @@ export class GeminiClient {
 
 	async getBatch(name: string, settings: CallSettings): Promise<BatchStatus> {
 		return await this.call(async (fetchFn, raw) => {
-			const job = await this.sdk.batches.get({ name, config: { abortSignal: settings.signal, httpOptions: { fetch: fetchFn } } });
+			const job = await this.sdk.batches.get({
+				name,
+				config: { abortSignal: settings.signal, httpOptions: { fetch: fetchFn } },
+			});
 			return this.batchStatus(job, raw.body);
 		}, settings);
 	}
 
 	async cancelBatch(name: string, settings: CallSettings): Promise<void> {
-		await this.call(async () => await this.sdk.batches.cancel({ name, config: { abortSignal: settings.signal } }), settings);
+		await this.call(
+			async () => await this.sdk.batches.cancel({ name, config: { abortSignal: settings.signal } }),
+			settings,
+		);
 	}
 
-	/** Uploads a file from disk in chunks (a batch's JSONL requests), so it is never whole in memory. */
-	async uploadFilePath(path: string, mimeType: string, displayName: string, settings: CallSettings): Promise<UploadedFile> {
+	/**
+	 * Uploads a file from disk in chunks (a batch's JSONL requests), so it is never whole in memory.
+	 */
+	async uploadFilePath(
+		path: string,
+		mimeType: string,
+		displayName: string,
+		settings: CallSettings,
+	): Promise<UploadedFile> {
 		return await this.call(async () => {
-			const file = await this.sdk.files.upload({ file: path, config: { mimeType, displayName, abortSignal: settings.signal } });
+			const file = await this.sdk.files.upload({
+				file: path,
+				config: { mimeType, displayName, abortSignal: settings.signal },
+			});
 			return { uri: file.uri ?? '', mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
 		}, settings);
 	}
 
 	/** Streams a file (a batch's JSONL results) to disk. */
 	async downloadFile(name: string, path: string, settings: CallSettings): Promise<void> {
-		await this.call(async () => await this.sdk.files.download({ file: name, downloadPath: path, config: { abortSignal: settings.signal } }), settings);
+		await this.call(
+			async () =>
+				await this.sdk.files.download({
+					file: name,
+					downloadPath: path,
+					config: { abortSignal: settings.signal },
+				}),
+			settings,
+		);
 	}
 
-	/** A call with retries whose failure is a redacted GeminiFailure; `raw` holds the answer's JSON when it is small. */
+	/**
+	 * A call with retries whose failure is a redacted GeminiFailure; `raw` holds the answer's JSON
+	 * when it is small.
+	 */
 	private async call<T>(
 		run: (fetchFn: typeof fetch, raw: { body?: Record<string, unknown> }) => Promise<T>,
 		settings: CallSettings,
@@ -450,7 +547,8 @@ export class GeminiClient {
 	}
 
 	private batchStatus(job: BatchJob, raw: Record<string, unknown> | undefined): BatchStatus {
-		const counts = ((raw?.metadata as Record<string, unknown> | undefined)?.batchStats ?? {}) as Record<string, string | undefined>;
+		const counts = ((raw?.metadata as Record<string, unknown> | undefined)?.batchStats ??
+			{}) as Record<string, string | undefined>;
 		const error = raw?.error as BatchStatus['error'];
 		const inline = job.dest?.inlinedResponses;
 		return {
@@ -468,8 +566,14 @@ export class GeminiClient {
 							pending: Number(counts.pendingRequestCount ?? 0),
 						}
 					: undefined,
-			error: error ? { code: error.code, message: error.message && redactSecret(error.message, this.apiKey) } : undefined,
-			inlineResults: inline?.map((r) => ({ key: r.metadata?.key, response: r.response as WireResponse | undefined, error: r.error })),
+			error: error
+				? { code: error.code, message: error.message && redactSecret(error.message, this.apiKey) }
+				: undefined,
+			inlineResults: inline?.map((r) => ({
+				key: r.metadata?.key,
+				response: r.response as WireResponse | undefined,
+				error: r.error,
+			})),
 			responsesFile: job.dest?.fileName,
 		};
 	}

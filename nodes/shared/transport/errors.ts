@@ -36,7 +36,10 @@ export interface GeminiFailureInit {
 	body?: unknown;
 }
 
-/** A failure of one call, carried up to the node, which adds the item and turns it into a NodeApiError. */
+/**
+ * A failure of one call, carried up to the node, which adds the item and turns it into a
+ * NodeApiError.
+ */
 export class GeminiFailure extends Error {
 	readonly kind: FailureKind;
 	readonly description: string;
@@ -86,7 +89,10 @@ export function parseRetryDelay(value: unknown): number | undefined {
 }
 
 /** `Retry-After` is either seconds or an HTTP date. */
-export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+	header: string | null | undefined,
+	now = Date.now(),
+): number | undefined {
 	if (!header) return undefined;
 	const trimmed = header.trim();
 	if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(parseFloat(trimmed) * 1000);
@@ -113,13 +119,18 @@ export function parseErrorBody(message: string): GoogleErrorBody | undefined {
 	}
 }
 
-/** Google's 429 message carries the exact delay that RetryInfo rounds down: "Please retry in 58.217843437s." */
+/**
+ * Google's 429 message carries the exact delay that RetryInfo rounds down: "Please retry in
+ * 58.217843437s."
+ */
 export function retryDelayFromMessage(message: string | undefined): number | undefined {
 	const match = /retry in (\d+(?:\.\d+)?)\s*s\b/i.exec(message ?? '');
 	return match ? Math.round(parseFloat(match[1]) * 1000) : undefined;
 }
 
-export function retryDelayFromDetails(details: Array<Record<string, unknown>> | undefined): number | undefined {
+export function retryDelayFromDetails(
+	details: Array<Record<string, unknown>> | undefined,
+): number | undefined {
 	const info = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.RetryInfo'));
 	return info ? parseRetryDelay(info.retryDelay) : undefined;
 }
@@ -137,9 +148,12 @@ function quotaIds(details: Array<Record<string, unknown>> | undefined): string[]
 
 /**
  * The rate quota a 429 names: `quotaValue` of a per-minute violation, or of one with no period we
- * know (the gate works its window out). Per-day quotas are not paced: their waits run past any budget.
+ * know (the gate works its window out). Per-day quotas are not paced: their waits run past any
+ * budget.
  */
-export function quotaHint(details: Array<Record<string, unknown>> | undefined): QuotaHint | undefined {
+export function quotaHint(
+	details: Array<Record<string, unknown>> | undefined,
+): QuotaHint | undefined {
 	const quota = details?.find((d) => String(d['@type'] ?? '').endsWith('google.rpc.QuotaFailure'));
 	const violations = (quota?.violations as Array<Record<string, unknown>> | undefined) ?? [];
 	for (const v of violations) {
@@ -158,7 +172,13 @@ function summariseText(text: string): string {
 	return plain.length > 300 ? `${plain.slice(0, 300)}…` : plain;
 }
 
-function describeHttp(code: number, status: string | undefined, reason: string | undefined, retryDelayMs?: number, quotas: string[] = []) {
+function describeHttp(
+	code: number,
+	status: string | undefined,
+	reason: string | undefined,
+	retryDelayMs?: number,
+	quotas: string[] = [],
+) {
 	if (reason === 'API_KEY_INVALID' || /API key not valid/i.test(status ?? '')) {
 		return {
 			message: 'The Gemini API key is not valid',
@@ -170,14 +190,15 @@ function describeHttp(code: number, status: string | undefined, reason: string |
 		case 400:
 			return {
 				message: 'The Gemini API rejected the request',
-				description: 'Check the model, aspect ratio, image size and options. Google said what was wrong in the message above.',
+				description:
+					'Check the model, aspect ratio, image size and options. Google said what was wrong in the message above.',
 			};
 		case 401:
 		case 403:
 			return {
 				message: 'The Gemini API refused access',
 				description:
-					'The key has no access to this model or API. Enable the Generative Language API for the key\'s project, check billing (image models need a paid tier), or use another key.',
+					"The key has no access to this model or API. Enable the Generative Language API for the key's project, check billing (image models need a paid tier), or use another key.",
 			};
 		case 404:
 			return {
@@ -186,7 +207,10 @@ function describeHttp(code: number, status: string | undefined, reason: string |
 					'The model id is wrong or the model was shut down (preview ids answer 404). Pick a model from the list in the node.',
 			};
 		case 429: {
-			const wait = retryDelayMs !== undefined ? ` Google asked to wait ${(retryDelayMs / 1000).toFixed(1)} s.` : '';
+			const wait =
+				retryDelayMs !== undefined
+					? ` Google asked to wait ${(retryDelayMs / 1000).toFixed(1)} s.`
+					: '';
 			const quota = quotas.length ? ` Quota: ${quotas.join(', ')}.` : '';
 			return {
 				message: 'Gemini API quota exceeded (429 RESOURCE_EXHAUSTED)',
@@ -196,17 +220,20 @@ function describeHttp(code: number, status: string | undefined, reason: string |
 		case 503:
 			return {
 				message: 'The model is overloaded (503)',
-				description: 'Google is short of capacity, which is common at 4K. Try again later, lower the concurrency, or use a smaller image size.',
+				description:
+					'Google is short of capacity, which is common at 4K. Try again later, lower the concurrency, or use a smaller image size.',
 			};
 		default:
 			return {
 				message: `The Gemini API failed with HTTP ${code}${status ? ` ${status}` : ''}`,
-				description: 'This is a server-side error. If it persists, try again later or raise Max Attempts.',
+				description:
+					'This is a server-side error. If it persists, try again later or raise Max Attempts.',
 			};
 	}
 }
 
-const CHECK_CREDENTIAL = 'Open the Nano Banana credential and fix it. Nothing was sent, and retrying would not help.';
+const CHECK_CREDENTIAL =
+	'Open the Nano Banana credential and fix it. Nothing was sent, and retrying would not help.';
 
 /**
  * What fetch refuses before sending is a setup mistake, not a network fault: it is not retried,
@@ -214,13 +241,22 @@ const CHECK_CREDENTIAL = 'Open the Nano Banana credential and fix it. Nothing wa
  */
 function setupProblem(text: string): { message: string; description: string } | undefined {
 	if (/Invalid URL|Failed to parse URL|Invalid base URL/i.test(text)) {
-		return { message: 'The credential\'s Host is not a valid URL', description: `Set Host to a base URL such as https://generativelanguage.googleapis.com. ${CHECK_CREDENTIAL}` };
+		return {
+			message: "The credential's Host is not a valid URL",
+			description: `Set Host to a base URL such as https://generativelanguage.googleapis.com. ${CHECK_CREDENTIAL}`,
+		};
 	}
 	if (/includes credentials/i.test(text)) {
-		return { message: 'The credential\'s Host contains a user name or password', description: `Remove "user:password@" from Host; the key belongs in the API Key field. ${CHECK_CREDENTIAL}` };
+		return {
+			message: "The credential's Host contains a user name or password",
+			description: `Remove "user:password@" from Host; the key belongs in the API Key field. ${CHECK_CREDENTIAL}`,
+		};
 	}
 	if (/bad port/i.test(text)) {
-		return { message: 'The credential\'s Host uses a port that fetch refuses to connect to', description: `Use the port your API or proxy really listens on (443 for https). ${CHECK_CREDENTIAL}` };
+		return {
+			message: "The credential's Host uses a port that fetch refuses to connect to",
+			description: `Use the port your API or proxy really listens on (443 for https). ${CHECK_CREDENTIAL}`,
+		};
 	}
 	if (/ByteString|Invalid header value|invalid character in header/i.test(text)) {
 		return {
@@ -234,7 +270,11 @@ function setupProblem(text: string): { message: string; description: string } | 
 /** The messages of an error and its causes: the SDK and fetch wrap the one that tells. */
 function causeChain(error: unknown): string {
 	const messages: string[] = [];
-	for (let e = error as { message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+	for (
+		let e = error as { message?: unknown; cause?: unknown } | undefined, depth = 0;
+		e && depth < 5;
+		e = e.cause as typeof e, depth++
+	) {
 		messages.push(String(e.message ?? e));
 	}
 	return messages.join(' ');
@@ -246,27 +286,37 @@ const MODEL_NOT_FOUND = /models\/\S+ is not found|model.*not found|not found for
 /** Anything the SDK or fetch can throw, as a GeminiFailure. */
 export function classifyError(error: unknown, retryAfterMs?: number): GeminiFailure {
 	if (error instanceof GeminiFailure) return error;
-	const err = error as { name?: string; message?: string; status?: number; cause?: { code?: string; message?: string } };
+	const err = error as {
+		name?: string;
+		message?: string;
+		status?: number;
+		cause?: { code?: string; message?: string };
+	};
 	const message = String(err?.message ?? error);
 
 	if (err?.name === 'ApiError' && typeof err.status === 'number') {
 		const body = parseErrorBody(message);
 		const status = body?.error?.status;
-		const googleMessage = body?.error?.message ? summariseText(body.error.message) : summariseText(message);
+		const googleMessage = body?.error?.message
+			? summariseText(body.error.message)
+			: summariseText(message);
 		const details = body?.error?.details;
 		// Google's own status (RESOURCE_EXHAUSTED); a proxy's page only has an HTTP status text.
-		const reason = errorInfoReason(details) ?? (status && /^[A-Z_]+$/.test(status) ? status : `HTTP_${err.status}`);
+		const reason =
+			errorInfoReason(details) ??
+			(status && /^[A-Z_]+$/.test(status) ? status : `HTTP_${err.status}`);
 		const fromInfo = retryDelayFromDetails(details);
 		const fromMessage = retryDelayFromMessage(body?.error?.message);
 		const retryDelayMs = fromMessage ?? fromInfo ?? retryAfterMs;
 		// "34.4s" is exact; "58s" and Retry-After are whole seconds, maybe rounded down.
-		const retryDelayExact = fromMessage !== undefined || (fromInfo !== undefined && fromInfo % 1000 !== 0);
+		const retryDelayExact =
+			fromMessage !== undefined || (fromInfo !== undefined && fromInfo % 1000 !== 0);
 		const text =
 			err.status === 404 && !MODEL_NOT_FOUND.test(googleMessage)
 				? {
-						message: 'No Gemini API at the credential\'s Host (404)',
+						message: "No Gemini API at the credential's Host (404)",
 						description:
-							'Check the Host field of the Nano Banana credential: it must be the API\'s base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy\'s.',
+							"Check the Host field of the Nano Banana credential: it must be the API's base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy's.",
 					}
 				: describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
 		return new GeminiFailure({
@@ -283,11 +333,16 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		});
 	}
 
-	if (err?.name === 'AbortError' || err?.name === 'TimeoutError' || /timed? ?out|aborted/i.test(message)) {
+	if (
+		err?.name === 'AbortError' ||
+		err?.name === 'TimeoutError' ||
+		/timed? ?out|aborted/i.test(message)
+	) {
 		return new GeminiFailure({
 			kind: 'timeout',
 			message: 'The Gemini API did not answer in time',
-			description: 'The per-attempt timeout ran out. Large (4K) images can take minutes: raise "Timeout (Seconds)" in the node options.',
+			description:
+				'The per-attempt timeout ran out. Large (4K) images can take minutes: raise "Timeout (Seconds)" in the node options.',
 			reason: 'TIMEOUT',
 			retryable: true,
 		});
@@ -297,23 +352,35 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		return new GeminiFailure({
 			kind: 'malformed',
 			message: 'The Gemini API sent an answer that is not valid JSON',
-			description: 'The answer was cut off or mangled on the way, often by a proxy. Try again, or check the proxy.',
+			description:
+				'The answer was cut off or mangled on the way, often by a proxy. Try again, or check the proxy.',
 			reason: 'MALFORMED_RESPONSE',
 			retryable: true,
 		});
 	}
 
 	const setup = setupProblem(causeChain(error));
-	if (setup) return new GeminiFailure({ kind: 'setup', ...setup, reason: 'SETUP', retryable: false });
+	if (setup)
+		return new GeminiFailure({ kind: 'setup', ...setup, reason: 'SETUP', retryable: false });
 
-	// The SDK wraps fetch failures: Error("exception TypeError: fetch failed sending request", {cause}).
-	const root = (err?.cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? err?.cause?.code;
-	if (err?.name === 'TypeError' || root || /fetch failed|sending request|ECONN|socket hang up/i.test(message)) {
-		const cause = root ?? (err?.cause?.message && !/^fetch failed$/.test(err.cause.message) ? err.cause.message : 'connection failed');
+	// The SDK wraps fetch failures: Error("exception TypeError: fetch failed sending request",
+	// {cause}).
+	const root =
+		(err?.cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? err?.cause?.code;
+	if (
+		err?.name === 'TypeError' ||
+		root ||
+		/fetch failed|sending request|ECONN|socket hang up/i.test(message)
+	) {
+		const cause =
+			root ??
+			(err?.cause?.message && !/^fetch failed$/.test(err.cause.message)
+				? err.cause.message
+				: 'connection failed');
 		return new GeminiFailure({
 			kind: 'network',
 			message: `Could not reach the Gemini API (${cause})`,
-			description: 'Check the network and the credential\'s Host.',
+			description: "Check the network and the credential's Host.",
 			reason: 'NETWORK',
 			retryable: true,
 		});
@@ -322,7 +389,8 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 	return new GeminiFailure({
 		kind: 'http',
 		message: `Unexpected error from the Gemini client: ${message}`,
-		description: 'This is not an answer from the API. Check the node parameters; if it persists, report it with the execution data.',
+		description:
+			'This is not an answer from the API. Check the node parameters; if it persists, report it with the execution data.',
 		reason: 'UNKNOWN',
 		retryable: false,
 	});
@@ -348,25 +416,39 @@ export interface VertexContext {
 export function vertexFailure(failure: GeminiFailure, where: VertexContext): GeminiFailure {
 	if (failure.reason?.startsWith('TOKEN_') || failure.kind === 'setup') return failure;
 	// Network, timeout and other answers keep their text, told of Vertex AI.
-	failure.message = failure.message.replace(/\bthe Gemini API\b/g, 'Vertex AI').replace(/^The Gemini API\b/, 'Vertex AI').replace(/^Gemini API\b/, 'Vertex AI');
+	failure.message = failure.message
+		.replace(/\bthe Gemini API\b/g, 'Vertex AI')
+		.replace(/^The Gemini API\b/, 'Vertex AI')
+		.replace(/^Gemini API\b/, 'Vertex AI');
 	if (failure.kind !== 'http' || failure.httpCode === undefined) return failure;
 	const google = failure.message.replace(/^[^:]*: /, '');
-	const scope = where.express ? 'Vertex AI express mode' : `project "${where.project}" in ${where.location}`;
+	const scope = where.express
+		? 'Vertex AI express mode'
+		: `project "${where.project}" in ${where.location}`;
 	let text: { message: string; description: string } | undefined;
-	if (failure.reason === 'API_KEY_INVALID' || (failure.httpCode === 400 && /API key not valid/i.test(google))) {
+	if (
+		failure.reason === 'API_KEY_INVALID' ||
+		(failure.httpCode === 400 && /API key not valid/i.test(google))
+	) {
 		text = {
 			message: 'The Vertex AI express API key is not valid',
-			description: 'Open the Nano Banana credential and paste an API key from Vertex AI express mode (Google Cloud console > Vertex AI > API keys).',
+			description:
+				'Open the Nano Banana credential and paste an API key from Vertex AI express mode (Google Cloud console > Vertex AI > API keys).',
 		};
 	} else if (failure.httpCode === 401) {
 		text = {
 			message: 'Vertex AI did not accept the credential',
-			description: 'The access token or key was refused. Check the service account key (or express API key) in the Nano Banana credential.',
+			description:
+				'The access token or key was refused. Check the service account key (or express API key) in the Nano Banana credential.',
 		};
-	} else if (failure.httpCode === 403 && (failure.reason === 'SERVICE_DISABLED' || /has not been used|is disabled/i.test(google))) {
+	} else if (
+		failure.httpCode === 403 &&
+		(failure.reason === 'SERVICE_DISABLED' || /has not been used|is disabled/i.test(google))
+	) {
 		text = {
 			message: `The Vertex AI API is not enabled for ${scope}`,
-			description: 'Enable the Vertex AI API (aiplatform.googleapis.com) for the project in the Google Cloud console, wait a few minutes, and try again.',
+			description:
+				'Enable the Vertex AI API (aiplatform.googleapis.com) for the project in the Google Cloud console, wait a few minutes, and try again.',
 		};
 	} else if (failure.httpCode === 403) {
 		text = {
@@ -378,7 +460,8 @@ export function vertexFailure(failure: GeminiFailure, where: VertexContext): Gem
 	} else if (failure.httpCode === 404) {
 		text = {
 			message: `Not found on Vertex AI (${scope})`,
-			description: 'The model is not offered in this location, or the project or location is wrong. Check Project ID and Location in the Nano Banana credential (many image models are only in "global"), the model id, and the Host if one is set.',
+			description:
+				'The model is not offered in this location, or the project or location is wrong. Check Project ID and Location in the Nano Banana credential (many image models are only in "global"), the model id, and the Host if one is set.',
 		};
 	} else if (failure.httpCode === 429) {
 		text = {
@@ -387,7 +470,11 @@ export function vertexFailure(failure: GeminiFailure, where: VertexContext): Gem
 		};
 	}
 	if (!text) return failure;
-	const copy = new GeminiFailure({ ...failure, message: `${text.message}: ${google}`, description: text.description });
+	const copy = new GeminiFailure({
+		...failure,
+		message: `${text.message}: ${google}`,
+		description: text.description,
+	});
 	copy.attempts = failure.attempts;
 	copy.quotaWaitMs = failure.quotaWaitMs;
 	return copy;

@@ -8,14 +8,18 @@
  *   out from the exact retry delay), requests are paced to it, so later ones are not refused.
  */
 
-/** What became of one attempt. `quota` = 429, `busy` = 503 overload, `failed` = any other failure. */
+/**
+ * What became of one attempt. `quota` = 429, `busy` = 503 overload, `failed` = any other failure.
+ */
 export type AttemptOutcome = 'ok' | 'quota' | 'busy' | 'failed';
 
 /** What a 429 said about the quota: `requests` per `windowMs` (unknown window: worked out here). */
 export interface QuotaHint {
 	requests: number;
 	windowMs?: number;
-	/** When the oldest counted request leaves the window, from now (the server's delay, rounded up). */
+	/**
+	 * When the oldest counted request leaves the window, from now (the server's delay, rounded up).
+	 */
 	freesInMs?: number;
 }
 
@@ -36,7 +40,9 @@ interface Waiter {
 export interface GateTicket {
 	/** Order of admission: tells which requests were already in flight at a decrease. */
 	seq: number;
-	/** How long this request waited because a pause or the quota pace held it (not for a free slot). */
+	/**
+	 * How long this request waited because a pause or the quota pace held it (not for a free slot).
+	 */
 	pausedMs: number;
 }
 
@@ -99,7 +105,10 @@ export class RequestGate {
 		});
 	}
 
-	/** Ends an attempt. For `quota` and `busy`, `pauseMs` is how long every request must wait from now. */
+	/**
+	 * Ends an attempt. For `quota` and `busy`, `pauseMs` is how long every request must wait from
+	 * now.
+	 */
 	release(ticket: GateTicket, outcome: AttemptOutcome, pauseMs = 0, quota?: QuotaHint): void {
 		this.active--;
 		if (outcome === 'ok') {

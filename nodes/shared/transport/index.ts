@@ -1,4 +1,11 @@
-export { GeminiClient, API_VERSION, DEFAULT_HOST, VERTEX_API_VERSION, VERTEX_MAX_INLINE_IMAGE_BYTES, restRequest } from './client';
+export {
+	GeminiClient,
+	API_VERSION,
+	DEFAULT_HOST,
+	VERTEX_API_VERSION,
+	VERTEX_MAX_INLINE_IMAGE_BYTES,
+	restRequest,
+} from './client';
 export type {
 	BatchRequest,
 	BatchResultLine,
@@ -12,9 +19,22 @@ export type {
 } from './client';
 export { parseServiceAccountKey, ServiceAccountTokens } from './vertexAuth';
 export type { ServiceAccountKey } from './vertexAuth';
-export { GeminiFailure, classifyError, parseRetryDelay, parseRetryAfter, redactSecret } from './errors';
+export {
+	GeminiFailure,
+	classifyError,
+	parseRetryDelay,
+	parseRetryAfter,
+	redactSecret,
+} from './errors';
 export { parseGenerateResponse } from './response';
-export type { GenerateResult, ResultImage, Usage, WireContent, WirePart, WireResponse } from './response';
+export type {
+	GenerateResult,
+	ResultImage,
+	Usage,
+	WireContent,
+	WirePart,
+	WireResponse,
+} from './response';
 export { withRetry, backoffDelay, serverDelay } from './retry';
 export { RequestGate } from './gate';
 export type { RetryPolicy, RetryStats } from './retry';

@@ -52,7 +52,10 @@ export interface GroundingSource {
 }
 
 export interface GenerateResult {
-	/** The final images: non-thought inlineData parts, in order. The last one is the model's final answer. */
+	/**
+	 * The final images: non-thought inlineData parts, in order. The last one is the model's final
+	 * answer.
+	 */
 	images: ResultImage[];
 	thoughtImages: ResultImage[];
 	text: string;
@@ -87,7 +90,7 @@ function blockFailure(reason: string, detail?: string): GeminiFailure {
 		kind: 'prompt-blocked',
 		message: `Gemini blocked the prompt (${reason})${detail ? `: ${detail}` : ''}`,
 		description:
-			'Google\'s safety system refused this prompt before generating anything. Rephrase the prompt or the input images; safety thresholds in the node options do not override prohibited content.',
+			"Google's safety system refused this prompt before generating anything. Rephrase the prompt or the input images; safety thresholds in the node options do not override prohibited content.",
 		reason: `PROMPT_BLOCKED_${reason}`,
 		httpCode: 200,
 		retryable: false,
@@ -122,7 +125,9 @@ function finishFailure(reason: string, finishMessage?: string, modelText?: strin
 		kind: 'finish-reason',
 		message: `Gemini generated no image (finish reason ${reason})${finishMessage ? `: ${finishMessage}` : ''}`,
 		description: `The generation ended without an image.${said} ${
-			reason === 'MAX_TOKENS' ? 'The output hit the token limit; lower the image size or shorten the request.' : 'Try again, or change the prompt.'
+			reason === 'MAX_TOKENS'
+				? 'The output hit the token limit; lower the image size or shorten the request.'
+				: 'Try again, or change the prompt.'
 		}`,
 		reason,
 		httpCode: 200,
@@ -144,7 +149,8 @@ function toUsage(meta: WireResponse['usageMetadata']): Usage {
 }
 
 function groundingSources(meta: Record<string, unknown> | undefined): GroundingSource[] {
-	const chunks = (meta?.groundingChunks as Array<{ web?: GroundingSource; image?: GroundingSource }>) ?? [];
+	const chunks =
+		(meta?.groundingChunks as Array<{ web?: GroundingSource; image?: GroundingSource }>) ?? [];
 	return chunks
 		.map((c) => c.web ?? c.image)
 		.filter((s): s is GroundingSource => !!s)
@@ -164,7 +170,8 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 		throw new GeminiFailure({
 			kind: 'empty',
 			message: 'Gemini answered with no candidates',
-			description: 'The API returned an empty answer without saying why. Try again; if it repeats, change the prompt.',
+			description:
+				'The API returned an empty answer without saying why. Try again; if it repeats, change the prompt.',
 			reason: 'EMPTY_RESPONSE',
 			httpCode: 200,
 			retryable: true,
@@ -195,7 +202,8 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 	const finishReason = candidate.finishReason;
 
 	if (requireImage && images.length === 0) {
-		if (finishReason && finishReason !== 'STOP') throw finishFailure(finishReason, candidate.finishMessage, text || undefined);
+		if (finishReason && finishReason !== 'STOP')
+			throw finishFailure(finishReason, candidate.finishMessage, text || undefined);
 		if (text) {
 			throw new GeminiFailure({
 				kind: 'text-only',
@@ -221,7 +229,8 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 		throw new GeminiFailure({
 			kind: 'no-image',
 			message: 'Gemini returned no image',
-			description: 'The answer held only thoughts and no final image. Try again, or turn thinking down.',
+			description:
+				'The answer held only thoughts and no final image. Try again, or turn thinking down.',
 			reason: 'NO_IMAGE',
 			httpCode: 200,
 			retryable: false,

@@ -98,7 +98,9 @@ export async function withRetry<T>(
 	let waited = 0;
 	let failedAt: number | undefined;
 	for (;;) {
-		const ticket: GateTicket | undefined = gate ? await gate.acquire(signal, failedAt !== undefined) : undefined;
+		const ticket: GateTicket | undefined = gate
+			? await gate.acquire(signal, failedAt !== undefined)
+			: undefined;
 		if (failedAt !== undefined) waited += Date.now() - failedAt;
 		stats.quotaWaitMs += ticket?.pausedMs ?? 0;
 		stats.attempts++;
@@ -112,9 +114,12 @@ export async function withRetry<T>(
 			failure.quotaWaitMs = stats.quotaWaitMs;
 			const isQuota = failure.httpCode === 429;
 			const isBusy = isQuota || failure.httpCode === 503;
-			const delay = isBusy ? serverDelay(failure, ++busy, policy) : (failure.retryDelayMs ?? backoffDelay(counted + 1, policy));
+			const delay = isBusy
+				? serverDelay(failure, ++busy, policy)
+				: (failure.retryDelayMs ?? backoffDelay(counted + 1, policy));
 			const quota = failure.quota && { ...failure.quota, freesInMs: exactDelay(failure) };
-			if (ticket) gate!.release(ticket, isQuota ? 'quota' : isBusy ? 'busy' : 'failed', delay, quota);
+			if (ticket)
+				gate!.release(ticket, isQuota ? 'quota' : isBusy ? 'busy' : 'failed', delay, quota);
 			if (signal?.aborted) throw signal.reason ?? error;
 			if (!isQuota) counted++;
 			if (!failure.retryable || counted >= policy.maxAttempts) throw failure;

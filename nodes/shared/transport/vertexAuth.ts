@@ -13,7 +13,10 @@ import { GeminiFailure } from './errors';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
-/** Google's longest token life; a token is minted again this long before it ends (long executions run past an hour). */
+/**
+ * Google's longest token life; a token is minted again this long before it ends (long executions
+ * run past an hour).
+ */
 const TOKEN_LIFETIME_S = 3600;
 export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
 const TOKEN_TIMEOUT_MS = 30_000;
@@ -31,10 +34,18 @@ const FIX_KEY =
 	'Open the Nano Banana credential and paste the whole JSON key file of a service account (Google Cloud console > IAM & Admin > Service Accounts > Keys > Add key > JSON). Nothing was sent to Google.';
 
 function keyProblem(message: string, description = FIX_KEY): GeminiFailure {
-	return new GeminiFailure({ kind: 'setup', message, description, reason: 'SERVICE_ACCOUNT_KEY', retryable: false });
+	return new GeminiFailure({
+		kind: 'setup',
+		message,
+		description,
+		reason: 'SERVICE_ACCOUNT_KEY',
+		retryable: false,
+	});
 }
 
-/** The token endpoint must be https, or plain http on this machine only (a local proxy or a test). */
+/**
+ * The token endpoint must be https, or plain http on this machine only (a local proxy or a test).
+ */
 export function tokenUriProblem(uri: string): string | undefined {
 	let url: URL;
 	try {
@@ -43,7 +54,8 @@ export function tokenUriProblem(uri: string): string | undefined {
 		return `its token_uri "${uri}" is not a URL`;
 	}
 	if (url.protocol === 'https:') return undefined;
-	if (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return undefined;
+	if (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+		return undefined;
 	return `its token_uri must use https (it is ${url.origin})`;
 }
 
@@ -63,14 +75,20 @@ export function parseServiceAccountKey(text: string): ServiceAccountKey {
 			`Paste the whole downloaded .json file, from { to }; a P12 key or a partial copy does not work. ${FIX_KEY}`,
 		);
 	}
-	if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw keyProblem('The Service Account Key is not a JSON object');
+	if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+		throw keyProblem('The Service Account Key is not a JSON object');
 	const key = parsed as Record<string, unknown>;
 	if (key.type !== undefined && key.type !== 'service_account') {
-		throw keyProblem(`The Service Account Key is a "${String(key.type)}" key, not a service account key`);
+		throw keyProblem(
+			`The Service Account Key is a "${String(key.type)}" key, not a service account key`,
+		);
 	}
-	const missing = ['client_email', 'private_key'].filter((field) => typeof key[field] !== 'string' || !key[field]);
+	const missing = ['client_email', 'private_key'].filter(
+		(field) => typeof key[field] !== 'string' || !key[field],
+	);
 	if (missing.length) throw keyProblem(`The Service Account Key lacks ${missing.join(' and ')}`);
-	const tokenUri = typeof key.token_uri === 'string' && key.token_uri ? key.token_uri : GOOGLE_TOKEN_URI;
+	const tokenUri =
+		typeof key.token_uri === 'string' && key.token_uri ? key.token_uri : GOOGLE_TOKEN_URI;
 	const uriProblem = tokenUriProblem(tokenUri);
 	if (uriProblem) throw keyProblem(`The Service Account Key cannot be used: ${uriProblem}`);
 	const privateKeyPem = String(key.private_key).replace(/\\n/g, '\n');
@@ -78,7 +96,10 @@ export function parseServiceAccountKey(text: string): ServiceAccountKey {
 	try {
 		privateKey = createPrivateKey(privateKeyPem);
 	} catch {
-		throw keyProblem('The private_key in the Service Account Key cannot be read', `The key was cut or changed when it was copied. ${FIX_KEY}`);
+		throw keyProblem(
+			'The private_key in the Service Account Key cannot be read',
+			`The key was cut or changed when it was copied. ${FIX_KEY}`,
+		);
 	}
 	return {
 		clientEmail: String(key.client_email),
@@ -95,8 +116,18 @@ const base64url = (value: string | Buffer) => Buffer.from(value).toString('base6
 /** The signed JWT a service account exchanges for an access token (RFC 7523). */
 export function signAssertion(key: ServiceAccountKey, nowMs: number): string {
 	const iat = Math.floor(nowMs / 1000);
-	const header = { alg: 'RS256', typ: 'JWT', ...(key.privateKeyId ? { kid: key.privateKeyId } : {}) };
-	const claims = { iss: key.clientEmail, scope: CLOUD_PLATFORM_SCOPE, aud: key.tokenUri, iat, exp: iat + TOKEN_LIFETIME_S };
+	const header = {
+		alg: 'RS256',
+		typ: 'JWT',
+		...(key.privateKeyId ? { kid: key.privateKeyId } : {}),
+	};
+	const claims = {
+		iss: key.clientEmail,
+		scope: CLOUD_PLATFORM_SCOPE,
+		aud: key.tokenUri,
+		iat,
+		exp: iat + TOKEN_LIFETIME_S,
+	};
 	const unsigned = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
 	return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), key.privateKey).toString('base64url')}`;
 }
@@ -115,7 +146,11 @@ interface TokenErrorBody {
 function tokenRefusal(status: number, body: TokenErrorBody, key: ServiceAccountKey): GeminiFailure {
 	const code = body.error ?? `HTTP ${status}`;
 	const said = body.error_description ? `${code}: ${body.error_description}` : code;
-	const base = { httpCode: status, reason: body.error ? body.error.toUpperCase() : `HTTP_${status}`, body };
+	const base = {
+		httpCode: status,
+		reason: body.error ? body.error.toUpperCase() : `HTTP_${status}`,
+		body,
+	};
 	if (status >= 500 || status === 429) {
 		return new GeminiFailure({
 			...base,
@@ -128,9 +163,15 @@ function tokenRefusal(status: number, body: TokenErrorBody, key: ServiceAccountK
 	}
 	const clock = /iat|exp|timeframe|short-lived/i.test(body.error_description ?? '');
 	const description = clock
-		? 'The token request was refused for its time stamps: this machine\'s clock is off. Set the system clock right (NTP) and try again.'
+		? "The token request was refused for its time stamps: this machine's clock is off. Set the system clock right (NTP) and try again."
 		: `The key of ${key.clientEmail} was refused: it was deleted or disabled, or the service account itself was. Create a new JSON key for the service account and paste it into the Nano Banana credential. If the key is new, check that this machine's clock is right.`;
-	return new GeminiFailure({ ...base, kind: 'setup', message: `Google refused the service account key (${said})`, description, retryable: false });
+	return new GeminiFailure({
+		...base,
+		kind: 'setup',
+		message: `Google refused the service account key (${said})`,
+		description,
+		retryable: false,
+	});
 }
 
 function unreachable(tokenUri: string, error: unknown): GeminiFailure {
@@ -138,7 +179,8 @@ function unreachable(tokenUri: string, error: unknown): GeminiFailure {
 	return new GeminiFailure({
 		kind: 'network',
 		message: `Could not reach Google's token endpoint ${new URL(tokenUri).origin} (${cause})`,
-		description: 'The access token for the service account could not be fetched. Check the network (and a proxy, if any).',
+		description:
+			'The access token for the service account could not be fetched. Check the network (and a proxy, if any).',
 		reason: 'NETWORK',
 		retryable: true,
 	});
@@ -159,7 +201,10 @@ export class ServiceAccountTokens {
 		private readonly now: () => number = Date.now,
 	) {}
 
-	/** An auth client for the SDK (googleAuthOptions.authClient) that holds the token and refreshes it near expiry. */
+	/**
+	 * An auth client for the SDK (googleAuthOptions.authClient) that holds the token and refreshes it
+	 * near expiry.
+	 */
 	authClient(): OAuth2Client {
 		const client = new OAuth2Client({ eagerRefreshThresholdMillis: REFRESH_BEFORE_EXPIRY_MS });
 		client.refreshHandler = async () => await this.token();
@@ -171,7 +216,10 @@ export class ServiceAccountTokens {
 		return await this.pending;
 	}
 
-	/** Strings that must never reach a message: the private key and every assertion and token of this source. */
+	/**
+	 * Strings that must never reach a message: the private key and every assertion and token of this
+	 * source.
+	 */
 	secrets(): string[] {
 		const keyBody = this.key.privateKeyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
 		return [this.key.privateKeyPem, keyBody, ...this.issued];
@@ -185,7 +233,10 @@ export class ServiceAccountTokens {
 			response = await fetch(this.key.tokenUri, {
 				method: 'POST',
 				headers: { 'content-type': 'application/x-www-form-urlencoded' },
-				body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString(),
+				body: new URLSearchParams({
+					grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+					assertion,
+				}).toString(),
 				signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
 			});
 		} catch (error) {
@@ -202,14 +253,18 @@ export class ServiceAccountTokens {
 		if (!body.access_token) {
 			throw new GeminiFailure({
 				kind: 'malformed',
-				message: 'Google\'s token endpoint answered without an access token',
-				description: 'The answer was cut off or came from something else than Google\'s token endpoint. Try again.',
+				message: "Google's token endpoint answered without an access token",
+				description:
+					"The answer was cut off or came from something else than Google's token endpoint. Try again.",
 				reason: 'MALFORMED_TOKEN_RESPONSE',
 				retryable: true,
 			});
 		}
 		this.issued.push(body.access_token);
 		this.minted++;
-		return { access_token: body.access_token, expiry_date: this.now() + Number(body.expires_in ?? TOKEN_LIFETIME_S) * 1000 };
+		return {
+			access_token: body.access_token,
+			expiry_date: this.now() + Number(body.expires_in ?? TOKEN_LIFETIME_S) * 1000,
+		};
 	}
 }
