@@ -20,7 +20,9 @@ export class NanoBananaBatchResults implements INodeType {
 		},
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["jobName"] }}',
+		// The canvas shows parameters unevaluated: an expression (the default) is named, not shown.
+		subtitle:
+			'={{ String($parameter["jobName"] ?? "").startsWith("=") ? "job from the input item" : $parameter["jobName"] }}',
 		description:
 			'Collect the images of a Nano Banana batch job (Batch mode, Submit Only): one item per request, paired by key',
 		defaults: { name: 'Nano Banana Batch Results' },

@@ -18,7 +18,8 @@ export class NanoBananaEdit implements INodeType {
 		icon: { light: 'file:nanoBananaEdit.svg', dark: 'file:nanoBananaEdit.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["mode"] === "steps" ? "step by step" : "all at once"}}',
+		subtitle:
+			'={{ ($parameter["mode"] === "steps" ? "step by step" : "all at once") + ($parameter["executionMode"] === "batch" ? " · batch" : "") }}',
 		description:
 			'Edit an image with instructions using Google Gemini image models, in one go or step by step, keeping the subject',
 		defaults: { name: 'Nano Banana Edit' },

@@ -18,7 +18,8 @@ export class NanoBananaFuse implements INodeType {
 		icon: { light: 'file:nanoBananaFuse.svg', dark: 'file:nanoBananaFuse.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["source"] === "allItems" ? "all items together" : "each item"}}',
+		subtitle:
+			'={{ ($parameter["source"] === "allItems" ? "all items together" : "each item") + ($parameter["executionMode"] === "batch" ? " · batch" : "") }}',
 		description:
 			'Combine several images into one with Google Gemini image models: a product in a scene, a garment on a person, a logo, a person and a background',
 		defaults: { name: 'Nano Banana Fuse' },

@@ -19,9 +19,9 @@ export class NanoBananaGenerate implements INodeType {
 		group: ['transform'],
 		version: 1,
 		// The model may reach the subtitle as the resource locator or as its id: show the id either
-		// way.
+		// way, and the mode when it is Batch.
 		subtitle:
-			'={{ typeof $parameter["model"] === "object" ? ($parameter["model"].cachedResultName || $parameter["model"].value) : $parameter["model"] }}',
+			'={{ (typeof $parameter["model"] === "object" ? ($parameter["model"].cachedResultName || $parameter["model"].value) : $parameter["model"]) + ($parameter["executionMode"] === "batch" ? " · batch" : "") }}',
 		description:
 			'Create images from text with Google Gemini image models (Nano Banana 2, Nano Banana Pro)',
 		defaults: { name: 'Nano Banana Generate' },
