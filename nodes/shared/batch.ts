@@ -582,18 +582,29 @@ function requestFailure(error: NonNullable<BatchResultLine['error']>): GeminiFai
 	});
 }
 
-/** Why a request has no result: the job ended before it was answered. */
-function missingFailure(status: BatchStatus): GeminiFailure {
+/**
+ * Why a request has no result: the job ended before it was answered. `count`: how many requests of
+ * the job, for Collect by name only, which knows them by number.
+ */
+function missingFailure(status: BatchStatus, count?: number): GeminiFailure {
 	const state = stateName(status.state);
+	const total = status.stats?.total;
+	const one = count === undefined || (count === 1 && total !== undefined);
+	const before = `before ${count === undefined ? 'this request' : one ? 'it' : 'they'} ${one ? 'was' : 'were'} answered`;
 	const why: Record<string, string> = {
-		FAILED: `the batch job failed${status.error?.message ? ` (${status.error.message})` : ''} before this request was answered`,
-		CANCELLED: 'the batch job was cancelled before this request was answered',
-		EXPIRED:
-			'the batch job expired (Google ends jobs not done within 48 h) before this request was answered',
+		FAILED: `the batch job failed${status.error?.message ? ` (${status.error.message})` : ''} ${before}`,
+		CANCELLED: `the batch job was cancelled ${before}`,
+		EXPIRED: `the batch job expired (Google ends jobs not done within 48 h) ${before}`,
 	};
+	const which =
+		count === undefined
+			? ''
+			: total === undefined
+				? ` for requests of batch job ${status.name}`
+				: ` for ${count} of ${total} request${total === 1 ? '' : 's'} of batch job ${status.name}`;
 	return new GeminiFailure({
 		kind: 'empty',
-		message: `No result: ${why[state] ?? `the batch job ended (${state}) without a result for this request`}`,
+		message: `No result${which}: ${why[state] ?? `the batch job ended (${state}) without a result${count === undefined ? ' for this request' : ''}`}`,
 		description:
 			'Results the job did make were output. Send this item again, in Realtime or a new batch; splitting a large job into smaller ones helps it finish in time.',
 		reason: `BATCH_${state}`,
@@ -624,6 +635,14 @@ function entriesFromKeys(keys: string[], model: string): BatchEntry[] {
 		several: parsed.some((p) => p.item === item && p.key !== key),
 		output: readOutputSettings({}),
 	}));
+}
+
+/** How many requests of a job that did not succeed have no result (1 when its size is unknown). */
+function unansweredCount(status: BatchStatus, answered: number): number {
+	if (status.state === 'JOB_STATE_SUCCEEDED') return 0;
+	const total = status.stats?.total;
+	if (total === undefined) return answered ? 0 : 1;
+	return Math.max(0, total - answered);
 }
 
 /**
@@ -661,6 +680,9 @@ export async function resultItems(
 	// From here the answers live only in `results`, which lets each go once its item is written.
 	status.inlineResults = undefined;
 	const requests = given ? manifest.requests : entriesFromKeys(results.keys(), manifest.model);
+	// Known by the job's name only, requests without a result have no key to name: one error says how
+	// many, so a job that ended early is not read as complete.
+	const unanswered = given ? 0 : unansweredCount(status, requests.length);
 	const collecting = pairing.collectItem !== undefined;
 	const describe = (entry: BatchEntry): IDataObject => ({
 		batchJob: manifest.job,
@@ -674,11 +696,18 @@ export async function resultItems(
 			ctx,
 			{
 				concurrency: spec.concurrency,
-				tasks: requests.length,
+				tasks: requests.length + (unanswered ? 1 : 0),
 				sourcesOf: (t) => (collecting ? [pairing.collectItem!] : requests[t].items),
-				...(collecting ? { failedItemOf: (t: number) => ({ json: describe(requests[t]) }) } : {}),
+				...(collecting
+					? {
+							failedItemOf: (t: number) => ({
+								json: requests[t] ? describe(requests[t]) : { batchJob: manifest.job },
+							}),
+						}
+					: {}),
 			},
 			async (t) => {
+				if (t === requests.length) throw missingFailure(status, unanswered);
 				const entry = requests[t];
 				try {
 					const line = await results.get(entry.key);

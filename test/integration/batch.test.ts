@@ -461,6 +461,42 @@ describe('a job that ends before every request is answered', () => {
 		},
 	);
 
+	it.each([
+		[
+			'BATCH_STATE_FAILED',
+			0,
+			/^No result for 2 of 2 requests of batch job batches\/\w+: the batch job failed \(Quota for batch exhausted\.\)/,
+		],
+		[
+			'BATCH_STATE_EXPIRED',
+			1,
+			/^No result for 1 of 2 requests of batch job batches\/\w+: the batch job expired/,
+		],
+	] as const)(
+		'collected by name only, %s with %i results: the requests without one are an error, not left out',
+		async (state, completed, message) => {
+			sim.batches.queueOutcomes({ state, completed, message: 'Quota for batch exhausted.' });
+			const { outputs } = await generate(
+				{ batchResults: 'submit' },
+				{ items: promptItems('a', 'b') },
+			);
+			const name = outputs[0][0].json.batchJob as string;
+			await settled(name);
+			const stored = [{ json: { stored: name } }];
+			const error = await failure(collect(stored, {}, { jobName: name }));
+			expect(error.message).toMatch(message);
+			expect(error.message).toMatch(/\(item 0\)$/);
+			const collected = await collect(stored, { continueOnFail: true }, { jobName: name });
+			const out = collected.outputs[0];
+			expect(out).toHaveLength(completed + 1);
+			expect(out.slice(0, completed).every((o) => o.json.width === 1024)).toBe(true);
+			expect(out[completed]).toMatchObject({
+				json: { batchJob: name, error: { message: expect.stringMatching(message) } },
+				pairedItem: { item: 0 },
+			});
+		},
+	);
+
 	it('in Wait mode too, paired with the source items', async () => {
 		sim.batches.queueOutcomes({ state: 'BATCH_STATE_FAILED', completed: 1 });
 		const { outputs } = await generate({}, { items: promptItems('a', 'b'), continueOnFail: true });
