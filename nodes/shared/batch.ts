@@ -425,7 +425,8 @@ export async function waitForJob(
 			interval = Math.min(MAX_POLL_MS, interval * 1.5);
 		}
 	} catch (error) {
-		if (!signal?.aborted) throw error instanceof GeminiFailure ? toNodeError(ctx, error, 0) : error;
+		if (!signal?.aborted)
+			throw error instanceof GeminiFailure ? toNodeError(ctx, aboutJob(error, name), 0) : error;
 		if (settings.cancelOnStop) await client.cancelBatch(name, { ...call }).catch(() => undefined);
 		throw new NodeOperationError(
 			ctx.getNode(),
@@ -437,6 +438,17 @@ export async function waitForJob(
 			},
 		);
 	}
+}
+
+/**
+ * A failure to read a job that exists: it keeps running at Google, so the message names it for a
+ * later Collect.
+ */
+function aboutJob(failure: GeminiFailure, name: string): GeminiFailure {
+	failure.message = `Could not read batch job ${name}: ${failure.message}`;
+	(failure as { description: string }).description =
+		`${failure.description} The job was not cancelled: it keeps running at Google. Collect its results later with the Nano Banana Batch Results node and the job name ${name}.`;
+	return failure;
 }
 
 /**

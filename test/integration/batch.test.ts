@@ -551,6 +551,35 @@ describe('waiting is bounded', () => {
 		});
 	});
 
+	it('a poll that fails after the job was created names the job, which keeps running, for a later Collect', async () => {
+		const gone = await GeminiSim.start({ batchDelayMs: 60_000 });
+		const timer = setInterval(() => {
+			if (gone.requests.some((r) => r.action === 'getBatch')) {
+				clearInterval(timer);
+				void gone.stop();
+			}
+		}, 5);
+		const error = await failure(
+			runNode(new NanoBananaGenerate(), {
+				credentials: { apiKey: gone.apiKey, host: gone.url },
+				items: promptItems('a gull'),
+				parameters: {
+					prompt: fromItem,
+					executionMode: 'batch',
+					batchOptions: fastPolls,
+					options: { maxAttempts: 1 },
+				},
+			}),
+		).finally(() => clearInterval(timer));
+		const name = gone.requests.find((r) => r.action === 'batchGenerateContent')
+			? ((await gone.batches.list()) as Array<{ name: string }>)[0].name
+			: undefined;
+		expect(name).toMatch(/^batches\/\w+$/);
+		expect(error.message).toContain(`batch job ${name}`);
+		expect(error.message).toMatch(/Could not reach the Gemini API/);
+		expect(error.description).toContain(`the job name ${name}`);
+	});
+
 	it('a cancelled execution stops polling and cancels the job', async () => {
 		sim.setBatchDelay(60_000);
 		const cancel = abortWhilePolling(new Error('cancelled by the user'));
