@@ -26,7 +26,7 @@ import type { ItemContext, RunSpec } from './runner';
 import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
 import { defaultFileBase } from './output';
-import { GeminiFailure, parseGenerateResponse, restRequest } from './transport';
+import { GeminiFailure, parseGenerateResponse, restRequest, vertexOnlyFailure } from './transport';
 import type {
 	BatchRequest,
 	BatchResultLine,
@@ -278,6 +278,9 @@ export async function runBatch(
 					},
 				);
 			}
+			// Batch jobs run on the Gemini API, which refuses these: in a job they would fail every item.
+			if (prepared.request.vertexOnlyOptions?.length)
+				throw vertexOnlyFailure(prepared.request.vertexOnlyOptions);
 			const mine: BatchEntry[] = [];
 			for (let image = 0; image < prepared.count; image++) {
 				const key = keyOf(items, image, prepared.count);

@@ -216,6 +216,23 @@ describe('bad items fail before the job is sent', () => {
 		expect(sim.batches.count).toBe(0);
 	});
 
+	it('refuses an item with a Vertex AI only option by name, as realtime does, and sends the rest', async () => {
+		const options = (i: number) => (i === 1 ? { personGeneration: 'ALLOW_ADULT' } : {});
+		const { outputs } = await generate(
+			{ options },
+			{ items: promptItems('a', 'b', 'c'), continueOnFail: true },
+		);
+		expect(inlineRequests().map((r) => r.metadata.key)).toEqual(['item0', 'item2']);
+		expect(outputs[0].map((o) => [o.pairedItem, o.json.width])).toEqual([
+			[{ item: 0 }, 1024],
+			[{ item: 1 }, undefined],
+			[{ item: 2 }, 1024],
+		]);
+		expect(outputs[0][1].json.error).toMatchObject({
+			message: '"People in Images (Vertex AI Only)" works only with Vertex AI (item 1)',
+		});
+	});
+
 	it("refuses an item asking for another model than the job's", async () => {
 		const model = (i: number) => (i === 1 ? 'gemini-3-pro-image' : 'gemini-3.1-flash-image');
 		const { outputs } = await generate(

@@ -244,7 +244,7 @@ function remoteModel(model: Model): RemoteModel {
 	};
 }
 
-function vertexOnlyFailure(options: string[]): GeminiFailure {
+export function vertexOnlyFailure(options: string[]): GeminiFailure {
 	const names = options.map((o) => `"${o}"`).join(' and ');
 	return new GeminiFailure({
 		kind: 'setup',
