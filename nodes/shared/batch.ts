@@ -40,6 +40,7 @@ import { sleep } from './transport/retry';
 const MB = 1024 * 1024;
 /** Room for the envelope of an inline job around its requests. */
 const ENVELOPE_BYTES = 64 * 1024;
+const MIN_POLL_MS = 10;
 const MAX_POLL_MS = 60_000;
 export const BATCH_MANIFEST_VERSION = 1;
 
@@ -409,13 +410,14 @@ export async function waitForJob(
 ): Promise<BatchStatus> {
 	const signal = ctx.getExecutionCancelSignal?.();
 	const started = Date.now();
-	let interval = settings.firstPollMs;
+	// An expression can make the interval 0 or not a number: polls then still pause.
+	let interval = Math.max(MIN_POLL_MS, settings.firstPollMs || 0);
 	try {
 		for (;;) {
 			const status = await client.getBatch(name, { ...call, signal });
 			if (isFinished(status)) return status;
 			const left = settings.maxWaitMs - (Date.now() - started);
-			if (left <= 0) {
+			if (!(left > 0)) {
 				throw new NodeOperationError(
 					ctx.getNode(),
 					`Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`,

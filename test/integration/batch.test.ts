@@ -440,6 +440,32 @@ describe('Submit Only, then Collect', () => {
 		);
 	});
 
+	it('never polls without a pause, whatever the First Poll Interval evaluates to', async () => {
+		sim.setBatchDelay(400);
+		const { outputs } = await generate({ batchResults: 'submit' }, { items: promptItems('a') });
+		const collected = await collect(
+			outputs[0],
+			{},
+			{
+				options: { waitMinutes: 0.1, pollIntervalSeconds: 0 },
+			},
+		);
+		expect(collected.outputs[0]).toHaveLength(1);
+		expect(sim.requests.filter((r) => r.action === 'getBatch').length).toBeLessThan(20);
+	});
+
+	it('a Max Wait that is not a number stops at the first poll instead of polling on', async () => {
+		sim.setBatchDelay(60_000);
+		const error = await failure(
+			generate({
+				prompt: 'a gull',
+				batchOptions: { maxWaitMinutes: 'an hour', pollIntervalSeconds: 0 },
+			}),
+		);
+		expect(error.message).toMatch(/^Batch job batches\/\w+ is still RUNNING after the Max Wait/);
+		expect(sim.requests.filter((r) => r.action === 'getBatch')).toHaveLength(1);
+	});
+
 	it('names a job that does not exist', async () => {
 		const error = await failure(collect([{ json: { batchJob: 'batches/nope' } }]));
 		expect(error.message).toBe('Batch job batches/nope was not found (item 0)');
