@@ -360,6 +360,20 @@ describe('Submit Only, then Collect', () => {
 		expect(sim.generateRequests).toHaveLength(0);
 	});
 
+	it('reads the job item back from a store that keeps the batch field as JSON text (a table column)', async () => {
+		const submitted = await generate(
+			{ batchResults: 'submit', options: { binaryPropertyName: 'image' } },
+			{ items: promptItems('a fox') },
+		);
+		const [job] = submitted.outputs[0];
+		await settled(job.json.batchJob as string);
+		const stored = { json: { ...job.json, batch: JSON.stringify(job.json.batch) } };
+		const { outputs } = await collect([stored]);
+		expect(outputs[0]).toHaveLength(1);
+		expect(outputs[0][0].json).toMatchObject({ batchKey: 'item0', prompt: 'a fox' });
+		expect(Object.keys(outputs[0][0].binary!)).toEqual(['image']);
+	});
+
 	it('says a running job has no results yet, with its progress, and can wait for it', async () => {
 		sim.setBatchDelay(3000);
 		const { outputs } = await generate(
