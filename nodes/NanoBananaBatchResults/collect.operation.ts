@@ -80,6 +80,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 								cancelOnStop: false,
 							},
 							call,
+							j,
 						)
 					: await client.getBatch(name, { ...call, signal: this.getExecutionCancelSignal?.() });
 		} catch (error) {

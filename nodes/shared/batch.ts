@@ -407,6 +407,7 @@ export async function waitForJob(
 	name: string,
 	settings: Pick<BatchSettings, 'maxWaitMs' | 'firstPollMs' | 'cancelOnStop'>,
 	call: Omit<CallSettings, 'signal'>,
+	itemIndex = 0,
 ): Promise<BatchStatus> {
 	const signal = ctx.getExecutionCancelSignal?.();
 	const started = Date.now();
@@ -431,7 +432,9 @@ export async function waitForJob(
 		}
 	} catch (error) {
 		if (!signal?.aborted)
-			throw error instanceof GeminiFailure ? toNodeError(ctx, aboutJob(error, name), 0) : error;
+			throw error instanceof GeminiFailure
+				? toNodeError(ctx, aboutJob(error, name), itemIndex)
+				: error;
 		if (settings.cancelOnStop) await client.cancelBatch(name, { ...call }).catch(() => undefined);
 		throw new NodeOperationError(
 			ctx.getNode(),

@@ -480,6 +480,42 @@ describe('Submit Only, then Collect', () => {
 		expect(sim.requests.filter((r) => r.action === 'getBatch')).toHaveLength(1);
 	});
 
+	it('a failed poll while waiting names the item whose job it is', async () => {
+		const gone = await GeminiSim.start({ batchDelayMs: 0 });
+		const submit = async () =>
+			(
+				await runNode(new NanoBananaGenerate(), {
+					credentials: { apiKey: gone.apiKey, host: gone.url },
+					items: promptItems('a'),
+					parameters: { prompt: fromItem, executionMode: 'batch', batchResults: 'submit' },
+				})
+			).outputs[0][0];
+		const done = await submit();
+		await (gone.batches.get((done.json.batchJob as string).slice(8)) as Promise<unknown>);
+		gone.setBatchDelay(60_000);
+		const running = await submit();
+		const timer = setInterval(() => {
+			if (gone.requests.filter((r) => r.action === 'getBatch').length >= 3) {
+				clearInterval(timer);
+				void gone.stop();
+			}
+		}, 5);
+		const error = await failure(
+			runNode(new NanoBananaBatchResults(), {
+				credentials: { apiKey: gone.apiKey, host: gone.url },
+				items: [done, running],
+				parameters: {
+					jobName: (_i: number, item: INodeExecutionData) => item.json.batchJob,
+					options: { waitMinutes: 0.5, pollIntervalSeconds: 0.02, maxAttempts: 1 },
+				},
+			}),
+		).finally(() => clearInterval(timer));
+		expect(error.message).toMatch(
+			new RegExp(`^Could not read batch job ${running.json.batchJob}: .*\\(item 1\\)$`),
+		);
+		expect(error.context?.itemIndex).toBe(1);
+	});
+
 	it('names a job that does not exist', async () => {
 		const error = await failure(collect([{ json: { batchJob: 'batches/nope' } }]));
 		expect(error.message).toBe('Batch job batches/nope was not found (item 0)');
