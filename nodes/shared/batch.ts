@@ -459,6 +459,16 @@ function aboutJob(failure: GeminiFailure, name: string): GeminiFailure {
 	return failure;
 }
 
+/** The results file of a finished job could not be read: name the job and the file. */
+function resultsFileFailure(failure: GeminiFailure, job: string, file: string): GeminiFailure {
+	failure.message = `Could not download the results of batch job ${job} (${file}): ${failure.message}`;
+	(failure as { description: string }).description =
+		failure.httpCode === 403 || failure.httpCode === 404
+			? 'The results file of the job is gone, or belongs to another key: Google deletes the files of a job some time after it ends, and only the project that submitted it can read them. Select the credential the job was submitted with, or send the items again.'
+			: `${failure.description} The results stay at Google for a while: collect them with the Nano Banana Batch Results node and the job name ${job}.`;
+	return failure;
+}
+
 /**
  * A job's results by key: from the inline answer, or from the JSONL file streamed to disk and
  * indexed by line.
@@ -694,7 +704,13 @@ export async function resultItems(
 	const signal = ctx.getExecutionCancelSignal?.();
 	const results = status.responsesFile
 		? await fileResults(client, status.responsesFile, { ...spec.call, signal }).catch((error) => {
-				throw toNodeError(ctx, error, pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0);
+				throw toNodeError(
+					ctx,
+					error instanceof GeminiFailure
+						? resultsFileFailure(error, manifest.job, status.responsesFile!)
+						: error,
+					pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0,
+				);
 			})
 		: inlineResults(status.inlineResults ?? []);
 	// From here the answers live only in `results`, which lets each go once its item is written.

@@ -516,6 +516,24 @@ describe('Submit Only, then Collect', () => {
 		expect(error.context?.itemIndex).toBe(1);
 	});
 
+	it("says a job's results file is gone, rather than blaming the Host", async () => {
+		const { outputs } = await generate(
+			{ batchResults: 'submit', batchOptions: { inlineBatchLimitMb: 0 } },
+			{ items: promptItems('a') },
+		);
+		const name = outputs[0][0].json.batchJob as string;
+		await settled(name);
+		sim.files.delete(sim.files.list().find((f) => f.source === 'GENERATED')!.id);
+		const error = await failure(collect(outputs[0]));
+		expect(error.message).toMatch(
+			new RegExp(
+				`^Could not download the results of batch job ${name} \\(files/\\w+\\): .*\\(item 0\\)$`,
+			),
+		);
+		expect(error.description).toMatch(/^The results file of the job is gone/);
+		expect(error.description).not.toMatch(/Host/);
+	});
+
 	it('names a job that does not exist', async () => {
 		const error = await failure(collect([{ json: { batchJob: 'batches/nope' } }]));
 		expect(error.message).toBe('Batch job batches/nope was not found (item 0)');
