@@ -473,6 +473,7 @@ describe('secrets never leave the package', () => {
 			/^Vertex AI did not accept the credential: Request had invalid authentication credentials.* Token: \*\*\*$/,
 		);
 		expect(failure.message).not.toContain(token);
+		expect(failure.message).not.toContain(token.slice(0, 20));
 
 		const { outputs } = await generate(
 			serviceAccount({ privateKeyJson: JSON.stringify({ ...key, private_key_id: 'gone' }) }),
