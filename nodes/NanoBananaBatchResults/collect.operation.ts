@@ -19,9 +19,19 @@ import { readRequestSettings } from '../shared/settings';
 import { GeminiFailure } from '../shared/transport';
 import type { BatchStatus } from '../shared/transport';
 
-/** The Submit Only item's description of the job, when it is for this job. */
+/**
+ * The Submit Only item's description of the job, when it is for this job; also as JSON text, as a
+ * table or sheet column keeps it.
+ */
 function manifestOf(json: IDataObject, job: string): BatchManifest | undefined {
-	const batch = json.batch as BatchManifest | undefined;
+	let batch = json.batch as BatchManifest | string | undefined;
+	if (typeof batch === 'string') {
+		try {
+			batch = JSON.parse(batch) as BatchManifest;
+		} catch {
+			return undefined;
+		}
+	}
 	return batch &&
 		typeof batch === 'object' &&
 		batch.version === BATCH_MANIFEST_VERSION &&
@@ -70,6 +80,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 								cancelOnStop: false,
 							},
 							call,
+							j,
 						)
 					: await client.getBatch(name, { ...call, signal: this.getExecutionCancelSignal?.() });
 		} catch (error) {

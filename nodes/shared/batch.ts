@@ -26,7 +26,7 @@ import type { ItemContext, RunSpec } from './runner';
 import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
 import { defaultFileBase } from './output';
-import { GeminiFailure, parseGenerateResponse, restRequest } from './transport';
+import { GeminiFailure, parseGenerateResponse, restRequest, vertexOnlyFailure } from './transport';
 import type {
 	BatchRequest,
 	BatchResultLine,
@@ -40,6 +40,7 @@ import { sleep } from './transport/retry';
 const MB = 1024 * 1024;
 /** Room for the envelope of an inline job around its requests. */
 const ENVELOPE_BYTES = 64 * 1024;
+const MIN_POLL_MS = 10;
 const MAX_POLL_MS = 60_000;
 export const BATCH_MANIFEST_VERSION = 1;
 
@@ -278,6 +279,9 @@ export async function runBatch(
 					},
 				);
 			}
+			// Batch jobs run on the Gemini API, which refuses these: in a job they would fail every item.
+			if (prepared.request.vertexOnlyOptions?.length)
+				throw vertexOnlyFailure(prepared.request.vertexOnlyOptions);
 			const mine: BatchEntry[] = [];
 			for (let image = 0; image < prepared.count; image++) {
 				const key = keyOf(items, image, prepared.count);
@@ -403,16 +407,18 @@ export async function waitForJob(
 	name: string,
 	settings: Pick<BatchSettings, 'maxWaitMs' | 'firstPollMs' | 'cancelOnStop'>,
 	call: Omit<CallSettings, 'signal'>,
+	itemIndex = 0,
 ): Promise<BatchStatus> {
 	const signal = ctx.getExecutionCancelSignal?.();
 	const started = Date.now();
-	let interval = settings.firstPollMs;
+	// An expression can make the interval 0 or not a number: polls then still pause.
+	let interval = Math.max(MIN_POLL_MS, settings.firstPollMs || 0);
 	try {
 		for (;;) {
 			const status = await client.getBatch(name, { ...call, signal });
 			if (isFinished(status)) return status;
 			const left = settings.maxWaitMs - (Date.now() - started);
-			if (left <= 0) {
+			if (!(left > 0)) {
 				throw new NodeOperationError(
 					ctx.getNode(),
 					`Batch job ${name} is still ${stateName(status.state)} after the Max Wait of ${Math.round(settings.maxWaitMs / 60_000)} min${progress(status)}`,
@@ -425,7 +431,10 @@ export async function waitForJob(
 			interval = Math.min(MAX_POLL_MS, interval * 1.5);
 		}
 	} catch (error) {
-		if (!signal?.aborted) throw error instanceof GeminiFailure ? toNodeError(ctx, error, 0) : error;
+		if (!signal?.aborted)
+			throw error instanceof GeminiFailure
+				? toNodeError(ctx, aboutJob(error, name), itemIndex)
+				: error;
 		if (settings.cancelOnStop) await client.cancelBatch(name, { ...call }).catch(() => undefined);
 		throw new NodeOperationError(
 			ctx.getNode(),
@@ -437,6 +446,27 @@ export async function waitForJob(
 			},
 		);
 	}
+}
+
+/**
+ * A failure to read a job that exists: it keeps running at Google, so the message names it for a
+ * later Collect.
+ */
+function aboutJob(failure: GeminiFailure, name: string): GeminiFailure {
+	failure.message = `Could not read batch job ${name}: ${failure.message}`;
+	(failure as { description: string }).description =
+		`${failure.description} The job was not cancelled: it keeps running at Google. Collect its results later with the Nano Banana Batch Results node and the job name ${name}.`;
+	return failure;
+}
+
+/** The results file of a finished job could not be read: name the job and the file. */
+function resultsFileFailure(failure: GeminiFailure, job: string, file: string): GeminiFailure {
+	failure.message = `Could not download the results of batch job ${job} (${file}): ${failure.message}`;
+	(failure as { description: string }).description =
+		failure.httpCode === 403 || failure.httpCode === 404
+			? 'The results file of the job is gone, or belongs to another key: Google deletes the files of a job some time after it ends, and only the project that submitted it can read them. Select the credential the job was submitted with, or send the items again.'
+			: `${failure.description} The results stay at Google for a while: collect them with the Nano Banana Batch Results node and the job name ${job}.`;
+	return failure;
 }
 
 /**
@@ -582,18 +612,29 @@ function requestFailure(error: NonNullable<BatchResultLine['error']>): GeminiFai
 	});
 }
 
-/** Why a request has no result: the job ended before it was answered. */
-function missingFailure(status: BatchStatus): GeminiFailure {
+/**
+ * Why a request has no result: the job ended before it was answered. `count`: how many requests of
+ * the job, for Collect by name only, which knows them by number.
+ */
+function missingFailure(status: BatchStatus, count?: number): GeminiFailure {
 	const state = stateName(status.state);
+	const total = status.stats?.total;
+	const one = count === undefined || (count === 1 && total !== undefined);
+	const before = `before ${count === undefined ? 'this request' : one ? 'it' : 'they'} ${one ? 'was' : 'were'} answered`;
 	const why: Record<string, string> = {
-		FAILED: `the batch job failed${status.error?.message ? ` (${status.error.message})` : ''} before this request was answered`,
-		CANCELLED: 'the batch job was cancelled before this request was answered',
-		EXPIRED:
-			'the batch job expired (Google ends jobs not done within 48 h) before this request was answered',
+		FAILED: `the batch job failed${status.error?.message ? ` (${status.error.message})` : ''} ${before}`,
+		CANCELLED: `the batch job was cancelled ${before}`,
+		EXPIRED: `the batch job expired (Google ends jobs not done within 48 h) ${before}`,
 	};
+	const which =
+		count === undefined
+			? ''
+			: total === undefined
+				? ` for requests of batch job ${status.name}`
+				: ` for ${count} of ${total} request${total === 1 ? '' : 's'} of batch job ${status.name}`;
 	return new GeminiFailure({
 		kind: 'empty',
-		message: `No result: ${why[state] ?? `the batch job ended (${state}) without a result for this request`}`,
+		message: `No result${which}: ${why[state] ?? `the batch job ended (${state}) without a result${count === undefined ? ' for this request' : ''}`}`,
 		description:
 			'Results the job did make were output. Send this item again, in Realtime or a new batch; splitting a large job into smaller ones helps it finish in time.',
 		reason: `BATCH_${state}`,
@@ -626,6 +667,14 @@ function entriesFromKeys(keys: string[], model: string): BatchEntry[] {
 	}));
 }
 
+/** How many requests of a job that did not succeed have no result (1 when its size is unknown). */
+function unansweredCount(status: BatchStatus, answered: number): number {
+	if (status.state === 'JOB_STATE_SUCCEEDED') return 0;
+	const total = status.stats?.total;
+	if (total === undefined) return answered ? 0 : 1;
+	return Math.max(0, total - answered);
+}
+
 /**
  * How results pair with input: each with its source items (Wait), or all with the Collect node's
  * input item.
@@ -655,12 +704,21 @@ export async function resultItems(
 	const signal = ctx.getExecutionCancelSignal?.();
 	const results = status.responsesFile
 		? await fileResults(client, status.responsesFile, { ...spec.call, signal }).catch((error) => {
-				throw toNodeError(ctx, error, pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0);
+				throw toNodeError(
+					ctx,
+					error instanceof GeminiFailure
+						? resultsFileFailure(error, manifest.job, status.responsesFile!)
+						: error,
+					pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0,
+				);
 			})
 		: inlineResults(status.inlineResults ?? []);
 	// From here the answers live only in `results`, which lets each go once its item is written.
 	status.inlineResults = undefined;
 	const requests = given ? manifest.requests : entriesFromKeys(results.keys(), manifest.model);
+	// Known by the job's name only, requests without a result have no key to name: one error says how
+	// many, so a job that ended early is not read as complete.
+	const unanswered = given ? 0 : unansweredCount(status, requests.length);
 	const collecting = pairing.collectItem !== undefined;
 	const describe = (entry: BatchEntry): IDataObject => ({
 		batchJob: manifest.job,
@@ -674,11 +732,18 @@ export async function resultItems(
 			ctx,
 			{
 				concurrency: spec.concurrency,
-				tasks: requests.length,
+				tasks: requests.length + (unanswered ? 1 : 0),
 				sourcesOf: (t) => (collecting ? [pairing.collectItem!] : requests[t].items),
-				...(collecting ? { failedItemOf: (t: number) => ({ json: describe(requests[t]) }) } : {}),
+				...(collecting
+					? {
+							failedItemOf: (t: number) => ({
+								json: requests[t] ? describe(requests[t]) : { batchJob: manifest.job },
+							}),
+						}
+					: {}),
 			},
 			async (t) => {
+				if (t === requests.length) throw missingFailure(status, unanswered);
 				const entry = requests[t];
 				try {
 					const line = await results.get(entry.key);

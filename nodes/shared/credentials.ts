@@ -42,13 +42,25 @@ export function connectionFor(credentials: ICredentialDataDecryptedObject): Gemi
 	const apiKey = String(credentials.apiKey ?? '');
 	if (authentication === 'apiKey') return { apiKey, host };
 	if (authentication === 'vertexExpress') return { apiKey, host, vertex: {} };
+	const location = String(credentials.location ?? '').trim() || 'global';
+	// The location is part of the host name: anything but a region id would send the token elsewhere.
+	if (!/^[a-z0-9-]+$/.test(location)) {
+		throw new GeminiFailure({
+			kind: 'setup',
+			message: `The credential's Location "${location}" is not a Google Cloud location`,
+			description:
+				'Open the Nano Banana credential and set Location to "global" or a region id in lower case, such as us-central1. Nothing was sent to Google.',
+			reason: 'SETUP',
+			retryable: false,
+		});
+	}
 	return {
 		apiKey: '',
 		host,
 		vertex: {
 			serviceAccount: parseServiceAccountKey(String(credentials.privateKeyJson ?? '')),
 			project: String(credentials.project ?? '').trim() || undefined,
-			location: String(credentials.location ?? '').trim() || 'global',
+			location,
 		},
 	};
 }

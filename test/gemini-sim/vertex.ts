@@ -94,7 +94,8 @@ export class VertexState {
 
 	/** A token as if minted elsewhere (an injected token). */
 	issueToken(email: string, lifetimeSeconds = this.tokenLifetimeSeconds): string {
-		const token = `ya29.sim-${randomBytes(24).toString('base64url')}`;
+		// As long as Google's (about 220 characters): a message that quotes one is cut to length.
+		const token = `ya29.sim-${randomBytes(160).toString('base64url')}`;
 		this.tokens.set(token, { email, expiresAt: Date.now() + lifetimeSeconds * 1000 });
 		return token;
 	}

@@ -216,6 +216,23 @@ describe('bad items fail before the job is sent', () => {
 		expect(sim.batches.count).toBe(0);
 	});
 
+	it('refuses an item with a Vertex AI only option by name, as realtime does, and sends the rest', async () => {
+		const options = (i: number) => (i === 1 ? { personGeneration: 'ALLOW_ADULT' } : {});
+		const { outputs } = await generate(
+			{ options },
+			{ items: promptItems('a', 'b', 'c'), continueOnFail: true },
+		);
+		expect(inlineRequests().map((r) => r.metadata.key)).toEqual(['item0', 'item2']);
+		expect(outputs[0].map((o) => [o.pairedItem, o.json.width])).toEqual([
+			[{ item: 0 }, 1024],
+			[{ item: 1 }, undefined],
+			[{ item: 2 }, 1024],
+		]);
+		expect(outputs[0][1].json.error).toMatchObject({
+			message: '"People in Images (Vertex AI Only)" works only with Vertex AI (item 1)',
+		});
+	});
+
 	it("refuses an item asking for another model than the job's", async () => {
 		const model = (i: number) => (i === 1 ? 'gemini-3-pro-image' : 'gemini-3.1-flash-image');
 		const { outputs } = await generate(
@@ -343,6 +360,20 @@ describe('Submit Only, then Collect', () => {
 		expect(sim.generateRequests).toHaveLength(0);
 	});
 
+	it('reads the job item back from a store that keeps the batch field as JSON text (a table column)', async () => {
+		const submitted = await generate(
+			{ batchResults: 'submit', options: { binaryPropertyName: 'image' } },
+			{ items: promptItems('a fox') },
+		);
+		const [job] = submitted.outputs[0];
+		await settled(job.json.batchJob as string);
+		const stored = { json: { ...job.json, batch: JSON.stringify(job.json.batch) } };
+		const { outputs } = await collect([stored]);
+		expect(outputs[0]).toHaveLength(1);
+		expect(outputs[0][0].json).toMatchObject({ batchKey: 'item0', prompt: 'a fox' });
+		expect(Object.keys(outputs[0][0].binary!)).toEqual(['image']);
+	});
+
 	it('says a running job has no results yet, with its progress, and can wait for it', async () => {
 		sim.setBatchDelay(3000);
 		const { outputs } = await generate(
@@ -423,6 +454,86 @@ describe('Submit Only, then Collect', () => {
 		);
 	});
 
+	it('never polls without a pause, whatever the First Poll Interval evaluates to', async () => {
+		sim.setBatchDelay(400);
+		const { outputs } = await generate({ batchResults: 'submit' }, { items: promptItems('a') });
+		const collected = await collect(
+			outputs[0],
+			{},
+			{
+				options: { waitMinutes: 0.1, pollIntervalSeconds: 0 },
+			},
+		);
+		expect(collected.outputs[0]).toHaveLength(1);
+		expect(sim.requests.filter((r) => r.action === 'getBatch').length).toBeLessThan(20);
+	});
+
+	it('a Max Wait that is not a number stops at the first poll instead of polling on', async () => {
+		sim.setBatchDelay(60_000);
+		const error = await failure(
+			generate({
+				prompt: 'a gull',
+				batchOptions: { maxWaitMinutes: 'an hour', pollIntervalSeconds: 0 },
+			}),
+		);
+		expect(error.message).toMatch(/^Batch job batches\/\w+ is still RUNNING after the Max Wait/);
+		expect(sim.requests.filter((r) => r.action === 'getBatch')).toHaveLength(1);
+	});
+
+	it('a failed poll while waiting names the item whose job it is', async () => {
+		const gone = await GeminiSim.start({ batchDelayMs: 0 });
+		const submit = async () =>
+			(
+				await runNode(new NanoBananaGenerate(), {
+					credentials: { apiKey: gone.apiKey, host: gone.url },
+					items: promptItems('a'),
+					parameters: { prompt: fromItem, executionMode: 'batch', batchResults: 'submit' },
+				})
+			).outputs[0][0];
+		const done = await submit();
+		await (gone.batches.get((done.json.batchJob as string).slice(8)) as Promise<unknown>);
+		gone.setBatchDelay(60_000);
+		const running = await submit();
+		const timer = setInterval(() => {
+			if (gone.requests.filter((r) => r.action === 'getBatch').length >= 3) {
+				clearInterval(timer);
+				void gone.stop();
+			}
+		}, 5);
+		const error = await failure(
+			runNode(new NanoBananaBatchResults(), {
+				credentials: { apiKey: gone.apiKey, host: gone.url },
+				items: [done, running],
+				parameters: {
+					jobName: (_i: number, item: INodeExecutionData) => item.json.batchJob,
+					options: { waitMinutes: 0.5, pollIntervalSeconds: 0.02, maxAttempts: 1 },
+				},
+			}),
+		).finally(() => clearInterval(timer));
+		expect(error.message).toMatch(
+			new RegExp(`^Could not read batch job ${running.json.batchJob}: .*\\(item 1\\)$`),
+		);
+		expect(error.context?.itemIndex).toBe(1);
+	});
+
+	it("says a job's results file is gone, rather than blaming the Host", async () => {
+		const { outputs } = await generate(
+			{ batchResults: 'submit', batchOptions: { inlineBatchLimitMb: 0 } },
+			{ items: promptItems('a') },
+		);
+		const name = outputs[0][0].json.batchJob as string;
+		await settled(name);
+		sim.files.delete(sim.files.list().find((f) => f.source === 'GENERATED')!.id);
+		const error = await failure(collect(outputs[0]));
+		expect(error.message).toMatch(
+			new RegExp(
+				`^Could not download the results of batch job ${name} \\(files/\\w+\\): .*\\(item 0\\)$`,
+			),
+		);
+		expect(error.description).toMatch(/^The results file of the job is gone/);
+		expect(error.description).not.toMatch(/Host/);
+	});
+
 	it('names a job that does not exist', async () => {
 		const error = await failure(collect([{ json: { batchJob: 'batches/nope' } }]));
 		expect(error.message).toBe('Batch job batches/nope was not found (item 0)');
@@ -458,6 +569,42 @@ describe('a job that ends before every request is answered', () => {
 					message: expect.stringMatching(message),
 					reason: `BATCH_${state.replace('BATCH_STATE_', '')}`,
 				});
+		},
+	);
+
+	it.each([
+		[
+			'BATCH_STATE_FAILED',
+			0,
+			/^No result for 2 of 2 requests of batch job batches\/\w+: the batch job failed \(Quota for batch exhausted\.\)/,
+		],
+		[
+			'BATCH_STATE_EXPIRED',
+			1,
+			/^No result for 1 of 2 requests of batch job batches\/\w+: the batch job expired/,
+		],
+	] as const)(
+		'collected by name only, %s with %i results: the requests without one are an error, not left out',
+		async (state, completed, message) => {
+			sim.batches.queueOutcomes({ state, completed, message: 'Quota for batch exhausted.' });
+			const { outputs } = await generate(
+				{ batchResults: 'submit' },
+				{ items: promptItems('a', 'b') },
+			);
+			const name = outputs[0][0].json.batchJob as string;
+			await settled(name);
+			const stored = [{ json: { stored: name } }];
+			const error = await failure(collect(stored, {}, { jobName: name }));
+			expect(error.message).toMatch(message);
+			expect(error.message).toMatch(/\(item 0\)$/);
+			const collected = await collect(stored, { continueOnFail: true }, { jobName: name });
+			const out = collected.outputs[0];
+			expect(out).toHaveLength(completed + 1);
+			expect(out.slice(0, completed).every((o) => o.json.width === 1024)).toBe(true);
+			expect(out[completed]).toMatchObject({
+				json: { batchJob: name, error: { message: expect.stringMatching(message) } },
+				pairedItem: { item: 0 },
+			});
 		},
 	);
 
@@ -513,6 +660,35 @@ describe('waiting is bounded', () => {
 			prompt: 'a tern',
 			width: 1024,
 		});
+	});
+
+	it('a poll that fails after the job was created names the job, which keeps running, for a later Collect', async () => {
+		const gone = await GeminiSim.start({ batchDelayMs: 60_000 });
+		const timer = setInterval(() => {
+			if (gone.requests.some((r) => r.action === 'getBatch')) {
+				clearInterval(timer);
+				void gone.stop();
+			}
+		}, 5);
+		const error = await failure(
+			runNode(new NanoBananaGenerate(), {
+				credentials: { apiKey: gone.apiKey, host: gone.url },
+				items: promptItems('a gull'),
+				parameters: {
+					prompt: fromItem,
+					executionMode: 'batch',
+					batchOptions: fastPolls,
+					options: { maxAttempts: 1 },
+				},
+			}),
+		).finally(() => clearInterval(timer));
+		const name = gone.requests.find((r) => r.action === 'batchGenerateContent')
+			? ((await gone.batches.list()) as Array<{ name: string }>)[0].name
+			: undefined;
+		expect(name).toMatch(/^batches\/\w+$/);
+		expect(error.message).toContain(`batch job ${name}`);
+		expect(error.message).toMatch(/Could not reach the Gemini API/);
+		expect(error.description).toContain(`the job name ${name}`);
 	});
 
 	it('a cancelled execution stops polling and cancels the job', async () => {

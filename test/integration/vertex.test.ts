@@ -119,6 +119,24 @@ describe('Vertex AI with a service account', () => {
 		expect(sim.vertex.exchanges).toHaveLength(1);
 	});
 
+	it('asks once when the key is refused: every item gets the refusal, without a token request each', async () => {
+		const deleted = sim.vertex.createServiceAccountKey();
+		sim.vertex.deleteKey(deleted);
+		const items = Array.from({ length: 12 }, (_, id) => ({ json: { id } }));
+		const { outputs } = await generate(
+			serviceAccount({ privateKeyJson: JSON.stringify(deleted) }),
+			{},
+			{ items, continueOnFail: true },
+		);
+		expect(outputs[0]).toHaveLength(12);
+		for (const item of outputs[0])
+			expect(item.json.error).toMatchObject({
+				message: expect.stringMatching(/^Google refused the service account key \(invalid_grant/),
+			});
+		expect(sim.vertex.exchanges).toHaveLength(1);
+		expect(sim.generateRequests).toHaveLength(0);
+	});
+
 	it('mints a new token when the one it holds is about to expire (long executions run past an hour)', async () => {
 		// Tokens live 302 s here; the client refreshes 300 s before expiry, so after 2 s it needs a new one.
 		sim.vertex.tokenLifetimeSeconds = 302;
@@ -473,6 +491,7 @@ describe('secrets never leave the package', () => {
 			/^Vertex AI did not accept the credential: Request had invalid authentication credentials.* Token: \*\*\*$/,
 		);
 		expect(failure.message).not.toContain(token);
+		expect(failure.message).not.toContain(token.slice(0, 20));
 
 		const { outputs } = await generate(
 			serviceAccount({ privateKeyJson: JSON.stringify({ ...key, private_key_id: 'gone' }) }),

@@ -157,3 +157,32 @@ describe('the credential as a connection', () => {
 		).toThrow(/Host is not usable: Host must be the base URL without the API path/);
 	});
 });
+
+describe('the Location field', () => {
+	it.each(['us-central1.evil.com/', 'evil.com#', 'us-central1@evil.com', 'a/b', 'US-CENTRAL1 '])(
+		'refuses %j before anything is sent: it would build another host',
+		(location) => {
+			expect(() =>
+				connectionFor({
+					authentication: 'vertexServiceAccount',
+					privateKeyJson: JSON.stringify(keyJson),
+					location,
+				}),
+			).toThrow(/Location/);
+		},
+	);
+
+	it.each(['global', 'us', 'eu', 'us-central1', 'europe-west4', ' asia-northeast1 '])(
+		'takes %j',
+		(location) => {
+			const connection = connectionFor({
+				authentication: 'vertexServiceAccount',
+				privateKeyJson: JSON.stringify(keyJson),
+				location,
+			});
+			expect(new URL(new GeminiClient(connection).baseUrl).hostname).toMatch(
+				/^([a-z0-9-]+-)?aiplatform(\.[a-z]+\.rep)?\.googleapis\.com$/,
+			);
+		},
+	);
+});

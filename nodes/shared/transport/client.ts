@@ -244,7 +244,7 @@ function remoteModel(model: Model): RemoteModel {
 	};
 }
 
-function vertexOnlyFailure(options: string[]): GeminiFailure {
+export function vertexOnlyFailure(options: string[]): GeminiFailure {
 	const names = options.map((o) => `"${o}"`).join(' and ');
 	return new GeminiFailure({
 		kind: 'setup',
@@ -346,7 +346,7 @@ export class GeminiClient {
 					const response = await this.sdk.models.generateContent(params);
 					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
 				} catch (error) {
-					throw this.forUser(classifyError(error, seen.retryAfterMs));
+					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs));
 				}
 			},
 			settings.retry,
@@ -368,11 +368,29 @@ export class GeminiClient {
 				location: this.location,
 				express: !this.tokens,
 			});
-		for (const secret of [this.apiKey, ...(this.tokens?.secrets() ?? [])]) {
+		for (const secret of this.secrets()) {
 			failure.message = redactSecret(failure.message, secret);
 			(failure as { description: string }).description = redactSecret(failure.description, secret);
 		}
 		return failure;
+	}
+
+	private secrets(): string[] {
+		return [this.apiKey, ...(this.tokens?.secrets() ?? [])];
+	}
+
+	/**
+	 * What the SDK threw, with the secrets taken out of its message before classifyError cuts a long
+	 * message to length: a secret cut in two would no longer be found to redact.
+	 */
+	private scrubbed(error: unknown): unknown {
+		const thrown = error as { message?: unknown } | undefined;
+		if (typeof thrown?.message === 'string') {
+			let message = thrown.message;
+			for (const secret of this.secrets()) message = redactSecret(message, secret);
+			if (message !== thrown.message) thrown.message = message;
+		}
+		return error;
 	}
 
 	async listModels(signal?: AbortSignal): Promise<RemoteModel[]> {
@@ -381,7 +399,7 @@ export class GeminiClient {
 			const pager = await this.sdk.models.list({ config: { pageSize: 1000, abortSignal: signal } });
 			for await (const model of pager as AsyncIterable<Model>) models.push(remoteModel(model));
 		} catch (error) {
-			throw this.forUser(classifyError(error));
+			throw this.forUser(classifyError(this.scrubbed(error)));
 		}
 		return models;
 	}
@@ -401,7 +419,7 @@ export class GeminiClient {
 				});
 			else await this.sdk.models.list({ config: { pageSize: 1, abortSignal: signal } });
 		} catch (error) {
-			throw this.forUser(classifyError(error));
+			throw this.forUser(classifyError(this.scrubbed(error)));
 		}
 	}
 
@@ -538,7 +556,7 @@ export class GeminiClient {
 				try {
 					return await run(fetchFn as typeof fetch, raw);
 				} catch (error) {
-					throw this.forUser(classifyError(error, seen.retryAfterMs));
+					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs));
 				}
 			},
 			retry ? settings.retry : { ...settings.retry, maxAttempts: 1 },

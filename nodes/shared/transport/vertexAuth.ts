@@ -194,6 +194,7 @@ export class ServiceAccountTokens {
 	/** How many tokens were minted, for tests and the execution's statistics. */
 	minted = 0;
 	private pending?: Promise<MintedToken>;
+	private refused?: GeminiFailure;
 	private readonly issued: string[] = [];
 
 	constructor(
@@ -212,7 +213,14 @@ export class ServiceAccountTokens {
 	}
 
 	async token(): Promise<MintedToken> {
-		this.pending ??= this.mint().finally(() => (this.pending = undefined));
+		// A refused key stays refused for this execution: the other items get the same answer.
+		if (this.refused) throw this.refused;
+		this.pending ??= this.mint()
+			.catch((error: unknown) => {
+				if (error instanceof GeminiFailure && !error.retryable) this.refused = error;
+				throw error;
+			})
+			.finally(() => (this.pending = undefined));
 		return await this.pending;
 	}
 
