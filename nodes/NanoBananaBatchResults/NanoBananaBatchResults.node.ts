@@ -20,9 +20,10 @@ export class NanoBananaBatchResults implements INodeType {
 		},
 		group: ['transform'],
 		version: 1,
-		// The canvas shows parameters unevaluated: an expression (the default) is named, not shown.
+		// The editor evaluates an expression in $parameter, and the default one throws there (no input
+		// yet): name it rather than lose the subtitle. A typed job name is shown.
 		subtitle:
-			'={{ String($parameter["jobName"] ?? "").startsWith("=") ? "job from the input item" : $parameter["jobName"] }}',
+			'={{ (() => { let job; try { job = $parameter["jobName"]; } catch { return "job from the input item"; } return job === undefined || String(job).startsWith("=") ? "job from the input item" : job; })() }}',
 		description:
 			'Collect the images of a Nano Banana batch job (Batch mode, Submit Only): one item per request, paired by key',
 		defaults: { name: 'Nano Banana Batch Results' },

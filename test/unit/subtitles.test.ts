@@ -1,8 +1,10 @@
 /**
- * What each node shows under its name on the canvas. The editor evaluates `subtitle` as a JavaScript
- * expression over the node's parameters as stored (unevaluated), so it is evaluated the same way here.
+ * What each node shows under its name on the canvas, evaluated as the editor does it: n8n-workflow's
+ * expression engine over a workflow holding the node. `$parameter` there resolves a resource locator to its
+ * value and evaluates a parameter that is itself an expression, which throws when it reads input data
+ * the canvas does not have.
  */
-import type { INodeType } from 'n8n-workflow';
+import { Workflow, type INodeType, type INodeTypes } from 'n8n-workflow';
 
 import { NanoBananaBatchResults } from '../../nodes/NanoBananaBatchResults/NanoBananaBatchResults.node';
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
@@ -11,9 +13,33 @@ import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGen
 import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
 
 function subtitleOf(node: INodeType, parameters: Record<string, unknown>): string {
-	const expression = /^=\{\{(.*)\}\}$/s.exec(String(node.description.subtitle))?.[1];
-	if (!expression) throw new Error(`${node.description.name} has no subtitle expression`);
-	return String(new Function('$parameter', `return (${expression});`)(parameters));
+	const nodeTypes = {
+		getByName: () => node,
+		getByNameAndVersion: () => node,
+		getKnownTypes: () => ({}),
+	} as unknown as INodeTypes;
+	const workflow = new Workflow({
+		nodes: [
+			{
+				id: '1',
+				name: 'Node',
+				type: `n8n-nodes-nano-banana-studio.${node.description.name}`,
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: parameters as never,
+			},
+		],
+		connections: {},
+		active: false,
+		nodeTypes,
+	});
+	const subtitle = workflow.expression.getSimpleParameterValue(
+		workflow.nodes.Node,
+		String(node.description.subtitle),
+		'internal',
+		{},
+	);
+	return String(subtitle);
 }
 
 const locator = (value: string) => ({ __rl: true, mode: 'list', value, cachedResultName: value });
@@ -49,7 +75,7 @@ describe('canvas subtitles', () => {
 		expect(subtitleOf(new NanoBananaVerify(), { aiJudge: false })).toBe('local checks');
 	});
 
-	it('Batch Results names a typed job, and does not print its default expression', () => {
+	it('Batch Results names a typed job, and its default expression, which needs input the canvas lacks', () => {
 		const node = new NanoBananaBatchResults();
 		const jobName = node.description.properties.find((p) => p.name === 'jobName')?.default;
 		expect(subtitleOf(node, { jobName })).toBe('job from the input item');
