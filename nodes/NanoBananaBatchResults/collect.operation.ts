@@ -13,7 +13,7 @@ import {
 } from '../shared/batch';
 import type { BatchManifest } from '../shared/batch';
 import { geminiClientFor } from '../shared/credentials';
-import { forItem, toNodeError } from '../shared/errors';
+import { forItem, itemError, toNodeError } from '../shared/errors';
 import { runItems } from '../shared/runner';
 import { readRequestSettings } from '../shared/settings';
 import { GeminiFailure } from '../shared/transport';
@@ -57,11 +57,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const [refused] = await runItems(this, { concurrency }, async (j) => {
 		const name = String(this.getNodeParameter('jobName', j, '') ?? '').trim();
 		if (!name) {
-			throw new NodeOperationError(this.getNode(), forItem('No batch job name', j), {
-				itemIndex: j,
-				description:
-					'Connect the item a Nano Banana node in Batch mode (Submit Only) output, or set Batch Job to a job name such as batches/123abc.',
-			});
+			throw itemError(
+				this,
+				j,
+				'No batch job name',
+				'Connect the item a Nano Banana node in Batch mode (Submit Only) output, or set Batch Job to a job name such as batches/123abc.',
+			);
 		}
 		const waitMinutes = Number(
 			(this.getNodeParameter('options', j, {}) as IDataObject).waitMinutes ?? 0,
@@ -89,11 +90,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					? error.httpCode
 					: Number((error as { httpCode?: string }).httpCode);
 			if (httpCode !== 404) throw toNodeError(this, error, j);
-			throw new NodeOperationError(this.getNode(), forItem(`Batch job ${name} was not found`, j), {
-				itemIndex: j,
-				description:
-					'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
-			});
+			throw itemError(
+				this,
+				j,
+				`Batch job ${name} was not found`,
+				'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
+			);
 		}
 		if (!isFinished(status)) {
 			throw new NodeOperationError(

@@ -3,7 +3,7 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 
 import { estimateCostUsd } from '../shared/catalogue';
 import { geminiClientFor } from '../shared/credentials';
-import { forItem, toNodeError } from '../shared/errors';
+import { forItem, itemError, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
@@ -57,10 +57,12 @@ function readInstructions(ctx: IExecuteFunctions, itemIndex: number): string[] {
 			: [String(ctx.getNodeParameter('prompt', itemIndex, '')).trim()];
 	const empty = instructions.findIndex((s) => !s);
 	if (mode === 'steps' && instructions.length === 0) {
-		throw new NodeOperationError(ctx.getNode(), forItem('Step by Step has no steps', itemIndex), {
+		throw itemError(
+			ctx,
 			itemIndex,
-			description: 'Add a step and write what to change in it.',
-		});
+			'Step by Step has no steps',
+			'Add a step and write what to change in it.',
+		);
 	}
 	if (empty >= 0) {
 		throw new NodeOperationError(
@@ -438,11 +440,12 @@ async function prepareBatchEdit(
 	const job = await startJob(ctx, i, item, call);
 	const refusal = batchRefusal(job);
 	if (refusal)
-		throw new NodeOperationError(ctx.getNode(), forItem(refusal, i), {
-			itemIndex: i,
-			description:
-				'Nothing was sent for this item. Use Realtime mode for it, or a single instruction without these options.',
-		});
+		throw itemError(
+			ctx,
+			i,
+			refusal,
+			'Nothing was sent for this item. Use Realtime mode for it, or a single instruction without these options.',
+		);
 	const input = await readEditInput(job, client, false);
 	const prompt = job.instructions[0];
 	return {

@@ -12,7 +12,7 @@ import { MODELS, modelsWith } from '../shared/catalogue';
 import type { ModelInfo } from '../shared/catalogue';
 import { geminiClientFor } from '../shared/credentials';
 import { ALL_ITEMS, EACH_ITEM, SAME_AS_IMAGE } from './fuse.description';
-import { forItem, forItems, toNodeError } from '../shared/errors';
+import { forItem, forItems, itemError, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputImage } from '../shared/input';
@@ -43,18 +43,6 @@ interface Fusion {
 	gathered: boolean;
 }
 
-function fail(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-	message: string,
-	description: string,
-): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), forItem(message, itemIndex), {
-		itemIndex,
-		description,
-	});
-}
-
 function fusionFail(
 	ctx: IExecuteFunctions,
 	fusion: Fusion,
@@ -80,7 +68,7 @@ function readImageType(
 		.toLowerCase();
 	if (type === 'character' || type === 'object') return type;
 	if (type === 'unset' || type === '') return undefined;
-	throw fail(
+	throw itemError(
 		ctx,
 		itemIndex,
 		`Image type "${String(value)}" is not one of: character, object`,
@@ -93,7 +81,7 @@ function imageProperties(ctx: IExecuteFunctions, itemIndex: number): string[] {
 	if (ctx.getNodeParameter('imageProperties', itemIndex, 'named') === 'all') {
 		const names = Object.keys(ctx.getInputData()[itemIndex]?.binary ?? {});
 		if (!names.length) {
-			throw fail(
+			throw itemError(
 				ctx,
 				itemIndex,
 				'The item carries no binary data, so it has no image to fuse',
@@ -107,7 +95,7 @@ function imageProperties(ctx: IExecuteFunctions, itemIndex: number): string[] {
 		.map((name) => name.trim())
 		.filter(Boolean);
 	if (!names.length)
-		throw fail(
+		throw itemError(
 			ctx,
 			itemIndex,
 			'No input binary property is named',
@@ -129,7 +117,7 @@ function eachItemSources(ctx: IExecuteFunctions, itemIndex: number): ImageSource
 		const property = String(entry.binaryProperty ?? '').trim();
 		// A label that matches no image would be dropped without a word; say so instead.
 		if (!properties.includes(property)) {
-			throw fail(
+			throw itemError(
 				ctx,
 				itemIndex,
 				`A label is set for binary property "${property}", which is not among the images sent (${properties.join(', ')})`,
@@ -137,7 +125,7 @@ function eachItemSources(ctx: IExecuteFunctions, itemIndex: number): ImageSource
 			);
 		}
 		if (byProperty.has(property))
-			throw fail(
+			throw itemError(
 				ctx,
 				itemIndex,
 				`Binary property "${property}" has two labels`,
@@ -256,7 +244,7 @@ async function prepareFusion(
 	const { call } = readRequestSettings(options);
 	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
 	if (!prompt)
-		throw fail(
+		throw itemError(
 			ctx,
 			i,
 			'The prompt is empty',
@@ -281,7 +269,7 @@ async function prepareFusion(
 		shapeFrom !== undefined &&
 		!(Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= sources.length)
 	) {
-		throw fail(
+		throw itemError(
 			ctx,
 			i,
 			`The aspect ratio is to follow image ${shapeFrom}, but there are ${sources.length} images`,

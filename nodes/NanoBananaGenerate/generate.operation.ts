@@ -1,9 +1,8 @@
-import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { isBatchMode, runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
-import { forItem, toNodeError } from '../shared/errors';
+import { itemError, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
 import { runItems } from '../shared/runner';
@@ -17,10 +16,12 @@ function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
 	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
 	if (!prompt) {
-		throw new NodeOperationError(ctx.getNode(), forItem('The prompt is empty', i), {
-			itemIndex: i,
-			description: 'Write a prompt, or check that the expression returns text for this item.',
-		});
+		throw itemError(
+			ctx,
+			i,
+			'The prompt is empty',
+			'Write a prompt, or check that the expression returns text for this item.',
+		);
 	}
 	const { request, output } = readImageSettings(ctx, i, {
 		modelId,

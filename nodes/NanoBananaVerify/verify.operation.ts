@@ -1,11 +1,10 @@
-import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
 import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shared/checks';
 import { geminiClientFor } from '../shared/credentials';
-import { forItem } from '../shared/errors';
+import { itemError } from '../shared/errors';
 import { ImageInputError } from '../shared/image';
 import {
 	fitImages,
@@ -42,18 +41,6 @@ interface ItemSettings {
 	similarity?: { referenceProperty: string; mode: SimilarityMode; threshold: number };
 	provenance?: { mode: ProvenanceMode; trustAnchorsPem?: string };
 	options: IDataObject;
-}
-
-function itemError(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-	message: string,
-	description: string,
-): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), forItem(message, itemIndex), {
-		itemIndex,
-		description,
-	});
 }
 
 function readThreshold(

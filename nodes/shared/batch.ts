@@ -26,7 +26,7 @@ import type { ItemContext, RunSpec } from './runner';
 import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
 import { defaultFileBase } from './output';
-import { GeminiFailure, parseGenerateResponse, restRequest, vertexOnlyFailure } from './transport';
+import { GeminiFailure, parseGenerateResponse, restRequest } from './transport';
 import type {
 	BatchRequest,
 	BatchResultLine,
@@ -66,7 +66,7 @@ export function readBatchSettings(ctx: IExecuteFunctions): BatchSettings {
 	return {
 		submitOnly: ctx.getNodeParameter('batchResults', 0, 'wait') === 'submit',
 		maxWaitMs: Number(options.maxWaitMinutes ?? 60) * 60_000,
-		firstPollMs: Math.max(0.01, Number(options.pollIntervalSeconds ?? 5)) * 1000,
+		firstPollMs: Number(options.pollIntervalSeconds ?? 5) * 1000,
 		cancelOnStop: options.cancelJobOnStop !== false,
 		inlineLimitBytes: Number(options.inlineBatchLimitMb ?? 20) * MB,
 	};
@@ -279,9 +279,8 @@ export async function runBatch(
 					},
 				);
 			}
-			// Batch jobs run on the Gemini API, which refuses these: in a job they would fail every item.
-			if (prepared.request.vertexOnlyOptions?.length)
-				throw vertexOnlyFailure(prepared.request.vertexOnlyOptions);
+			// Checked per item: one refused option in a job would fail every item of it.
+			client.checkSendable(prepared.request);
 			const mine: BatchEntry[] = [];
 			for (let image = 0; image < prepared.count; image++) {
 				const key = keyOf(items, image, prepared.count);

@@ -10,6 +10,22 @@ export function forItem(message: string, itemIndex: number): string {
 	return `${message} (item ${itemIndex})`;
 }
 
+/**
+ * An error about one item's input or settings: the message names the item, the description the
+ * cure.
+ */
+export function itemError(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	message: string,
+	description?: string,
+): NodeOperationError {
+	return new NodeOperationError(ctx.getNode(), forItem(message, itemIndex), {
+		itemIndex,
+		description,
+	});
+}
+
 /** The same for a request made from several items: `(items 0-3)` or `(items 0, 2, 5)`. */
 export function forItems(message: string, itemIndices: number[]): string {
 	if (itemIndices.length === 1) return forItem(message, itemIndices[0]);

@@ -7,7 +7,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { ModelInfo } from './catalogue';
-import { forItem } from './errors';
+import { forItem, itemError } from './errors';
 import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
 import type { PreparedImage } from './image';
 import { VERTEX_MAX_INLINE_IMAGE_BYTES } from './transport';
@@ -131,9 +131,7 @@ export async function prepareBinary(
 			const name = binary.fileName ? ` (${binary.fileName})` : '';
 			throw inputError(ctx, itemIndex, property, `${error.message}${name}`, error.hint);
 		}
-		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), {
-			itemIndex,
-		});
+		throw itemError(ctx, itemIndex, (error as Error).message);
 	}
 }
 

@@ -2,7 +2,6 @@
  * Reading the shared options into typed settings, and checking them against the model before
  * any paid call.
  */
-import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import {
@@ -12,7 +11,7 @@ import {
 	normaliseModelId,
 } from './catalogue';
 import type { ModelInfo } from './catalogue';
-import { forItem } from './errors';
+import { itemError } from './errors';
 import { VERTEX_ONLY_OPTION_NAMES } from './constants';
 import { DEFAULT_INPUT_PIXEL_LIMIT } from './image';
 import type { CallSettings, GenerateRequest } from './transport';
@@ -201,13 +200,14 @@ export function readImageSettings(
 	try {
 		return { request: buildImageRequest(params), output: readOutputSettings(params.options) };
 	} catch (error) {
-		throw new NodeOperationError(ctx.getNode(), forItem((error as Error).message, itemIndex), {
+		throw itemError(
+			ctx,
 			itemIndex,
-			description:
-				error instanceof UnsupportedSettingError
-					? 'Nothing was sent to Google. Change the setting to one the message lists, or pick another model.'
-					: 'Nothing was sent to Google. Change the output option as the message says.',
-		});
+			(error as Error).message,
+			error instanceof UnsupportedSettingError
+				? 'Nothing was sent to Google. Change the setting to one the message lists, or pick another model.'
+				: 'Nothing was sent to Google. Change the output option as the message says.',
+		);
 	}
 }
 

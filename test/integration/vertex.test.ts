@@ -72,6 +72,16 @@ const testCredential = async (data: IDataObject) =>
 		type: 'nanoBananaApi',
 		data: data as ICredentialDataDecryptedObject,
 	});
+/** A service-account client and one plain request, for tests that call the transport directly. */
+const clientCall = () => ({
+	client: new GeminiClient(connectionFor(serviceAccount() as ICredentialDataDecryptedObject)),
+	request: {
+		model: 'gemini-3.1-flash-image',
+		contents: [{ role: 'user', parts: [{ text: 'a pear' }] }],
+		generationConfig: {},
+	},
+	call: { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 },
+});
 const MODEL_PATH = 'publishers/google/models/gemini-3.1-flash-image:generateContent';
 
 describe('Vertex AI with a service account', () => {
@@ -140,15 +150,7 @@ describe('Vertex AI with a service account', () => {
 	it('mints a new token when the one it holds is about to expire (long executions run past an hour)', async () => {
 		// Tokens live 302 s here; the client refreshes 300 s before expiry, so after 2 s it needs a new one.
 		sim.vertex.tokenLifetimeSeconds = 302;
-		const client = new GeminiClient(
-			connectionFor(serviceAccount() as ICredentialDataDecryptedObject),
-		);
-		const request = {
-			model: 'gemini-3.1-flash-image',
-			contents: [{ role: 'user', parts: [{ text: 'a pear' }] }],
-			generationConfig: {},
-		};
-		const call = { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 };
+		const { client, request, call } = clientCall();
 		await client.generate(request, call);
 		await client.generate(request, call);
 		expect(client.tokens!.minted).toBe(1);
@@ -366,9 +368,8 @@ describe("the credential's Test button", () => {
 		[
 			'a key that is not JSON',
 			() =>
-				serviceAccount({
-					privateKeyJson: '{"type": "service_account", "private_key": "-----BEGIN',
-				}),
+				// A paste cut off halfway, of the key this suite generated.
+				serviceAccount({ privateKeyJson: JSON.stringify(key).slice(0, 80) }),
 			/^The Service Account Key is not valid JSON\. Paste the whole downloaded \.json file/,
 		],
 		[
@@ -472,15 +473,7 @@ describe('secrets never leave the package', () => {
 	});
 
 	it('redacts an access token a server echoes back, also under Continue On Fail', async () => {
-		const client = new GeminiClient(
-			connectionFor(serviceAccount() as ICredentialDataDecryptedObject),
-		);
-		const request = {
-			model: 'gemini-3.1-flash-image',
-			contents: [{ role: 'user', parts: [{ text: 'a pear' }] }],
-			generationConfig: {},
-		};
-		const call = { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 };
+		const { client, request, call } = clientCall();
 		await client.generate(request, call);
 		const token = sim.generateRequests[0].headers.authorization.replace('Bearer ', '');
 		sim.vertex.revokeTokens();

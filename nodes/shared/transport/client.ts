@@ -325,13 +325,18 @@ export class GeminiClient {
 		return !this.isVertex;
 	}
 
+	/** Throws, before anything is sent, when the request uses options this back end refuses. */
+	checkSendable(request: GenerateRequest): void {
+		if (request.vertexOnlyOptions?.length && !this.isVertex)
+			throw vertexOnlyFailure(request.vertexOnlyOptions);
+	}
+
 	/** One generateContent call with retries, parsed; throws GeminiFailure. */
 	async generate(request: GenerateRequest, settings: CallSettings): Promise<GenerateResult> {
 		const stats: RetryStats = { attempts: 0, quotaWaitMs: 0 };
 		const result = await withRetry(
 			async () => {
-				if (request.vertexOnlyOptions?.length && !this.isVertex)
-					throw vertexOnlyFailure(request.vertexOnlyOptions);
+				this.checkSendable(request);
 				const { fetchFn, seen } = headerAwareFetch();
 				const params: GenerateContentParameters = {
 					model: request.model,

@@ -5,7 +5,6 @@ export {
 	VERTEX_API_VERSION,
 	VERTEX_MAX_INLINE_IMAGE_BYTES,
 	restRequest,
-	vertexOnlyFailure,
 } from './client';
 export type {
 	BatchRequest,
