@@ -602,6 +602,8 @@ function kindOf(leaf: ProfileNode): string {
 		if (functionName === 'base64Write') return 'base64 decode of the image';
 		if ((!url && FS_CALLS.has(functionName)) || url.startsWith('node:internal/fs'))
 			return "file writes (n8n's binary data store)";
+		if (pkg === 'ours (dist)' && url.endsWith('/transport/answer.js'))
+			return 'ours: reading the answer (JSON, images decoded as they arrive)';
 		if (functionName === 'readJson' && pkg === 'ours (dist)')
 			return 'ours: UTF-8 decode + JSON.parse of the answer';
 		if (url.includes('undici') || url.includes('webstreams'))

@@ -102,7 +102,13 @@ function modelTurn(
 	let image = 0;
 	for (const part of result.modelContent.parts ?? []) {
 		if (part.thought) continue;
-		wireParts.push(part);
+		const data = part.inlineData?.data;
+		// Images come decoded from the answer; the next turn sends them back as base64.
+		wireParts.push(
+			Buffer.isBuffer(data)
+				? { ...part, inlineData: { ...part.inlineData, data: data.toString('base64') } }
+				: (part as WirePart),
+		);
 		const kept: SessionPart = {};
 		if (part.inlineData?.data)
 			kept.image = {

@@ -1,6 +1,7 @@
 /**
  * Successful answers of the simulator, driven through the real @google/genai SDK over HTTP.
  */
+import { request } from 'http';
 import sharp from 'sharp';
 
 import { colourForPrompt, GeminiSim, readImageText } from './index';
@@ -214,6 +215,35 @@ describe('what the image shows', () => {
 });
 
 describe('the shape of an answer', () => {
+	it('is gzipped for a client that accepts it, its Content-Length the compressed size', async () => {
+		const url = `${sim.url}/v1beta/models/gemini-2.5-flash-image:generateContent`;
+		const ask = (acceptEncoding: string) =>
+			new Promise<{ headers: Record<string, unknown>; bytes: number }>((resolve, reject) => {
+				const req = request(url, {
+					method: 'POST',
+					headers: {
+						'x-goog-api-key': sim.apiKey,
+						'content-type': 'application/json',
+						'accept-encoding': acceptEncoding,
+					},
+				});
+				req.on('response', (res) => {
+					let bytes = 0;
+					res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+					res.on('end', () => resolve({ headers: res.headers, bytes }));
+				});
+				req.on('error', reject);
+				req.end(JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'a boat' }] }] }));
+			});
+		const gzipped = await ask('gzip, deflate');
+		const plain = await ask('identity');
+		expect(gzipped.headers['content-encoding']).toBe('gzip');
+		expect(Number(gzipped.headers['content-length'])).toBe(gzipped.bytes);
+		expect(plain.headers['content-encoding']).toBeUndefined();
+		expect(Number(plain.headers['content-length'])).toBe(plain.bytes);
+		expect(gzipped.bytes).toBeLessThan(plain.bytes);
+	});
+
 	it('gives text and image by default, with usage, model version and a fresh response id', async () => {
 		const ai = client(sim);
 		const first = await ai.models.generateContent({

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants, gzipSync } from 'node:zlib';
 
 /** Headers Google's front end puts on every answer. */
 const GOOGLE_HEADERS = {
@@ -50,8 +51,19 @@ export function send(
 	headers: Record<string, string> = {},
 ) {
 	if (res.headersSent || res.destroyed) return;
-	res.writeHead(status, { ...GOOGLE_HEADERS, 'content-type': contentType, ...headers });
-	res.end(body);
+	// Google's front end gzips answers for clients that accept it (fetch does), and then its
+	// Content-Length is the compressed size (see the recorded Vertex AI answer in test/fixtures).
+	const gzip =
+		body.length > 1024 && /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''));
+	const sent = gzip ? gzipSync(body, { level: constants.Z_BEST_SPEED }) : body;
+	res.writeHead(status, {
+		...GOOGLE_HEADERS,
+		'content-type': contentType,
+		...(gzip ? { 'content-encoding': 'gzip' } : {}),
+		'content-length': String(Buffer.byteLength(sent)),
+		...headers,
+	});
+	res.end(sent);
 }
 
 /** Server-sent events, one JSON object per event, the way streamGenerateContent?alt=sse answers. */

@@ -14,6 +14,7 @@ import {
 	redactSecret,
 	vertexFailure,
 } from './errors';
+import { readImageAnswer } from './answer';
 import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
@@ -216,16 +217,23 @@ async function readJson(body: ReadableStream<Uint8Array>): Promise<unknown> {
 
 /**
  * A fetch that remembers the last Retry-After header it saw (one per call, so calls never share it)
- * and reads successful answers with readJson.
+ * and reads successful answers with readJson, or, for generateContent, with readImageAnswer.
  */
-function headerAwareFetch() {
+function headerAwareFetch(imageAnswers = false) {
 	const seen: { retryAfterMs?: number } = {};
 	const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
 		const response = await fetchWithoutHeaderTimeout(input, init);
 		if (!response.ok) seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 		// The body is read when json() is called: a clone() in between (batch calls) replaces it.
-		if (response.ok && response.body)
-			Object.assign(response, { json: async () => await readJson(response.body!) });
+		if (response.ok && response.body) {
+			// A compressed answer's Content-Length is not the size of the JSON read.
+			const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+			const size = encoded ? 0 : Number(response.headers.get('content-length')) || 0;
+			const json = imageAnswers
+				? async () => await readImageAnswer(response.body!, size)
+				: async () => await readJson(response.body!);
+			Object.assign(response, { json });
+		}
 		return response;
 	};
 	return { fetchFn, seen };
@@ -337,7 +345,7 @@ export class GeminiClient {
 		const result = await withRetry(
 			async () => {
 				this.checkSendable(request);
-				const { fetchFn, seen } = headerAwareFetch();
+				const { fetchFn, seen } = headerAwareFetch(true);
 				const params: GenerateContentParameters = {
 					model: request.model,
 					contents: request.contents as GenerateContentParameters['contents'],

@@ -14,9 +14,19 @@ export interface WireContent {
 	parts?: WirePart[];
 }
 
+/** A part of an answer: an image's data is base64, or already decoded by readImageAnswer. */
+export type AnswerPart = Omit<WirePart, 'inlineData'> & {
+	inlineData?: { mimeType?: string; data?: string | Buffer };
+};
+
+export interface AnswerContent {
+	role?: string;
+	parts?: AnswerPart[];
+}
+
 export interface WireResponse {
 	candidates?: Array<{
-		content?: WireContent;
+		content?: AnswerContent;
 		finishReason?: string;
 		finishMessage?: string;
 		groundingMetadata?: Record<string, unknown>;
@@ -68,7 +78,7 @@ export interface GenerateResult {
 	groundingMetadata?: Record<string, unknown>;
 	groundingSources: GroundingSource[];
 	/** The model turn as sent, kept for multi-turn editing (signatures verbatim). */
-	modelContent: WireContent;
+	modelContent: AnswerContent;
 	/** Set by the client: requests this result took (429s included) and time waited for quota. */
 	attempts?: number;
 	quotaWaitMs?: number;
@@ -187,8 +197,9 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 	for (const part of parts) {
 		if (part.thoughtSignature) thoughtSignatures.push(part.thoughtSignature);
 		if (part.inlineData?.data) {
+			const data = part.inlineData.data;
 			const image = {
-				data: Buffer.from(part.inlineData.data, 'base64'),
+				data: typeof data === 'string' ? Buffer.from(data, 'base64') : data,
 				mimeType: part.inlineData.mimeType ?? 'image/png',
 				thoughtSignature: part.thoughtSignature,
 			};
