@@ -489,11 +489,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		);
 	}
 
-	return await runItems(this, { concurrency }, async (i, { signal, gate }) => {
+	return await runItems(this, { concurrency }, async (i, { signal, gate, requestsDone }) => {
 		const job = await startJob(this, i, items[i], { ...call, signal, gate });
 		const input = await readEditInput(job, client);
 		const mask = await readMask(job);
 		const done = await runSteps(job, client, input, mask);
+		requestsDone();
 		return [await editOutput(job, input, mask, done)];
 	});
 }

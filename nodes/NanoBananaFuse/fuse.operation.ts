@@ -354,6 +354,7 @@ async function fuse(
 		context,
 		prepared.toError,
 	);
+	context.requestsDone();
 	return await imageItems(ctx, {
 		...prepared,
 		results,

@@ -59,6 +59,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			context,
 			(error) => toNodeError(this, error, i),
 		);
+		context.requestsDone();
 		return await imageItems(this, { ...prepared, results, pairedItem: { item: i } });
 	});
 }

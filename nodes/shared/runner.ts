@@ -21,6 +21,11 @@ export interface ItemContext {
 	signal: AbortSignal;
 	/** Shared by every request of this execution: pass it in the call settings. */
 	gate: RequestGate;
+	/**
+	 * Call once the item has made its last request: the next item may start while this one stores
+	 * its images. (Without the call, the next item starts when this one ends.)
+	 */
+	requestsDone: () => void;
 }
 
 /** Output items of one task; `output` picks the node output (Verify: 0 = Pass, 1 = Fail). */
@@ -50,8 +55,8 @@ function partialOf(error: unknown): PartialResult {
 
 export interface RunSpec {
 	/**
-	 * Max Concurrent Requests: also how many tasks run at once, so at most that many items' images
-	 * are in memory.
+	 * Max Concurrent Requests: also how many tasks may be before their last request at once; as
+	 * many again may be storing their images, so at most twice that many items' images are in memory.
 	 */
 	concurrency: number;
 	/** How many tasks; one per input item unless the node gathers items. */
@@ -80,6 +85,9 @@ export async function runItems(
 	const maxRequests = Math.max(1, Math.floor(spec.concurrency) || 1);
 	// Never more workers than tasks; one task may still use every request slot (fan-out).
 	const width = Math.min(maxRequests, Math.max(1, count));
+	// An item that has made its last request hands its turn on, so the next one's request need not
+	// wait for this one to store its images: twice as many workers, `width` turns.
+	const turns = new Turns(width);
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const stop = new AbortController();
@@ -94,10 +102,20 @@ export async function runItems(
 
 	const worker = async () => {
 		while (!firstError && !signal.aborted && next < count) {
+			await turns.take();
+			if (firstError || signal.aborted || next >= count) {
+				turns.give();
+				break;
+			}
 			const index = next++;
 			const sources = sourcesOf(index);
+			let holding = true;
+			const requestsDone = () => {
+				if (holding) turns.give();
+				holding = false;
+			};
 			try {
-				const result = await task(index, { signal, gate });
+				const result = await task(index, { signal, gate, requestsDone });
 				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
 			} catch (error) {
 				const nodeError = toNodeError(
@@ -120,10 +138,12 @@ export async function runItems(
 					spec.failedItemOf?.(index),
 				);
 				results[index] = { output: spec.failedOutput ?? 0, items: [item] };
+			} finally {
+				requestsDone();
 			}
 		}
 	};
-	await Promise.all(Array.from({ length: width }, worker));
+	await Promise.all(Array.from({ length: Math.min(2 * width, count) || 1 }, worker));
 
 	if (firstError) throw firstError;
 	if (cancel?.aborted)
@@ -131,6 +151,27 @@ export async function runItems(
 	const outputs: INodeExecutionData[][] = Array.from({ length: spec.outputs ?? 1 }, () => []);
 	for (const result of results) outputs[result.output].push(...result.items);
 	return outputs;
+}
+
+/** A counting semaphore: `take` waits for a free turn, `give` hands it to the next waiter. */
+class Turns {
+	private readonly waiting: Array<() => void> = [];
+
+	constructor(private free: number) {}
+
+	async take(): Promise<void> {
+		if (this.free > 0) {
+			this.free--;
+			return;
+		}
+		await new Promise<void>((resolve) => this.waiting.push(resolve));
+	}
+
+	give(): void {
+		const next = this.waiting.shift();
+		if (next) next();
+		else this.free++;
+	}
 }
 
 /** The error as it reads in the item's json: plain data, no stack. */

@@ -53,9 +53,10 @@ export function send(
 	if (res.headersSent || res.destroyed) return;
 	// Google's front end gzips answers for clients that accept it (fetch does), and then its
 	// Content-Length is the compressed size (see the recorded Vertex AI answer in test/fixtures).
+	// Huffman-only: base64 shrinks as much (to ~75%) at a fifth of the simulator's CPU.
 	const gzip =
 		body.length > 1024 && /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''));
-	const sent = gzip ? gzipSync(body, { level: constants.Z_BEST_SPEED }) : body;
+	const sent = gzip ? gzipSync(body, { level: 1, strategy: constants.Z_HUFFMAN_ONLY }) : body;
 	res.writeHead(status, {
 		...GOOGLE_HEADERS,
 		'content-type': contentType,

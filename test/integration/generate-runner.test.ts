@@ -6,7 +6,7 @@ import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGen
 import { searchImageModels } from '../../nodes/shared/methods/listSearch';
 import { GeminiSim } from '../gemini-sim';
 import { client } from '../gemini-sim/testkit';
-import { runNode } from '../helpers/n8nContext';
+import { BinaryStore, runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';
 
 const node = new NanoBananaGenerate();
@@ -55,6 +55,28 @@ describe('bounded concurrency', () => {
 		sim.setLatency(50);
 		await generate({ options: { maxConcurrency: 1 } }, { items: items(4) });
 		expect(sim.maxInFlight).toBe(1);
+	});
+
+	it('sends the next item while one stores its image, still one request at a time', async () => {
+		// A slow binary store (S3, a database): the request slot is not held while it writes.
+		class SlowStore extends BinaryStore {
+			async put(...args: Parameters<BinaryStore['put']>) {
+				await new Promise((resolve) => setTimeout(resolve, 250));
+				return await super.put(...args);
+			}
+		}
+		sim.setLatency(400);
+		const { outputs } = await generate(
+			{ options: { maxConcurrency: 1 } },
+			{ items: items(3), binaryStore: new SlowStore() },
+		);
+		expect(outputs[0].map((o) => o.json.prompt)).toEqual(
+			Array.from({ length: 3 }, (_, i) => `poster number ${i}`),
+		);
+		expect(sim.maxInFlight).toBe(1);
+		const calls = generateCalls();
+		for (let k = 1; k < calls.length; k++)
+			expect(calls[k].startedAt - calls[k - 1].endedAt!).toBeLessThan(150);
 	});
 
 	it('keeps input order and pairing although answers arrive out of order', async () => {
