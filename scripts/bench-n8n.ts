@@ -1013,6 +1013,13 @@ async function main() {
 				`  where it goes${suffix}`,
 				`a request took ${(busyMs / requests.length).toFixed(0)} ms on average (latency + answer and transfer); a request slot stood idle ${((DEFAULT_CONCURRENCY * ours.executionTime - busyMs) / requests.length).toFixed(0)} ms per request ((C·wall − Σ request time)/N)`,
 			);
+			const firstStart = Math.min(...requests.map((r) => r.startedAt));
+			const lastEnd = Math.max(...requests.map((r) => r.endedAt));
+			const nodeEnd = ours.startTime + ours.executionTime;
+			line(
+				`  at the edges${suffix}`,
+				`first request ${firstStart - ours.startTime} ms after the node started; last answer sent ${nodeEnd - lastEnd} ms before the node ended`,
+			);
 		};
 		if (!CPU_ONLY) {
 			heading(
