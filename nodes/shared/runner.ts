@@ -5,9 +5,9 @@
  * - without Continue On Fail, aborts the requests still in flight and throws the first error;
  * - with "Continue (regular output)", outputs the source item as it came in (json, binary) plus
  *   `json.error`, so nothing is lost;
- * - with "Continue (using error output)", outputs `{error}` json with the source's binary: n8n
- *   moves an item whose json holds only `error` (and `details`) to the error output and merges the
- *   source item's json back in. (An item with `item.error` set would move too, but n8n 2.x then
+ * - with "Continue (using error output)", outputs `{error}` json with the source's binary (what the
+ *   item made before it failed goes under `error.details`): n8n moves an item whose json holds
+ *   only `error` to the error output and merges the source item's json back in. (An item with `item.error` set would move too, but n8n 2.x then
  *   replaces its json with the bare message, losing the source json and the description.)
  */
 import { setMaxListeners } from 'events';
@@ -211,8 +211,10 @@ function failedItem(
 	}
 	Object.assign(binary, partial.binary);
 	const details = own ? { ...own.json, ...partial.json } : partial.json;
+	// For the error output the json is `error` alone (details inside it): every n8n 2.x moves such
+	// an item; 2.8 leaves one with a `details` key beside it on the regular output.
 	const json: IDataObject = toErrorOutput
-		? { error: errorJson(error), ...(details ? { details } : {}) }
+		? { error: { ...errorJson(error), ...(details ? { details } : {}) } }
 		: { ...(own ? {} : items[sources[0]]?.json), ...details, error: errorJson(error) };
 	return {
 		json,

@@ -415,12 +415,12 @@ describe('Submit Only, then Collect', () => {
 					message: expect.stringMatching(
 						/text instead of an image.*\(request item1 of batches\/\w+, from item 1\)$/,
 					),
+					details: { batchKey: 'item1', sourceItem: 1, prompt: 'refuse [[sim:text-only]]' },
 				},
-				details: { batchKey: 'item1', sourceItem: 1, prompt: 'refuse [[sim:text-only]]' },
 			},
 			pairedItem: { item: 0 },
 		});
-		expect(Object.keys(viaErrorOutput.outputs[0][1].json).sort()).toEqual(['details', 'error']);
+		expect(Object.keys(viaErrorOutput.outputs[0][1].json)).toEqual(['error']);
 
 		const regular = await collect(outputs[0], { onError: 'continueRegularOutput' });
 		expect(regular.outputs[0][1].json).toMatchObject({

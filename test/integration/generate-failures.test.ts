@@ -117,7 +117,7 @@ describe('answers with no image are clear errors, never empty files', () => {
 	});
 
 	it('for "Continue (using error output)" gives the failed item as n8n routes it: json of only the error, the source binary', async () => {
-		// n8n moves an item whose json holds only `error` (and `details`) to the error output and
+		// n8n moves an item whose json holds only `error` to the error output and
 		// merges the source item's json back in; the e2e suite shows it in a real n8n.
 		const store = new BinaryStore();
 		const upload = await store.binaryItem(
