@@ -7,8 +7,9 @@
  *   `json.error`, so nothing is lost;
  * - with "Continue (using error output)", outputs `{error}` json with the source's binary (what the
  *   item made before it failed goes under `error.details`): n8n moves an item whose json holds
- *   only `error` to the error output and merges the source item's json back in. (An item with `item.error` set would move too, but n8n 2.x then
- *   replaces its json with the bare message, losing the source json and the description.)
+ *   only `error` to the error output and merges the source item's json back in. (An item with
+ *   `item.error` set would move too, but n8n 2.x then replaces its json with the bare message,
+ *   losing the source json and the description.)
  */
 import { setMaxListeners } from 'events';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
