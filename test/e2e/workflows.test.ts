@@ -1036,7 +1036,7 @@ describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Re
 				/text instead of an image.*\(request item1 of batches\/\w+, from item 1\)$/,
 			),
 		});
-		expect(errorOf(failed).details).toMatchObject({
+		expect(errorOf(failed)?.details).toMatchObject({
 			batchKey: 'item1',
 			sourceItem: 1,
 			prompt: 'Batch: the model answers in words [[sim:text-only]]',
