@@ -83,14 +83,23 @@ async function settled(name: string) {
 	throw new Error(`${name} did not finish`);
 }
 /** Stops the execution once the job is submitted and has been polled: the user pressing Stop while it waits. */
+/**
+ * Runs `then` once `server` has answered `polls` getBatch requests (a job being waited for);
+ * returns what stops watching.
+ */
+function afterPolls(server: GeminiSim, polls: number, then: () => void): () => void {
+	const timer = setInterval(() => {
+		if (server.requests.filter((r) => r.action === 'getBatch').length >= polls) {
+			clearInterval(timer);
+			then();
+		}
+	}, 5);
+	return () => clearInterval(timer);
+}
+
 function abortWhilePolling(reason?: Error): AbortController {
 	const cancel = new AbortController();
-	const timer = setInterval(() => {
-		if (sim.requests.some((r) => r.action === 'getBatch')) {
-			clearInterval(timer);
-			cancel.abort(reason);
-		}
-	}, 10);
+	afterPolls(sim, 1, () => cancel.abort(reason));
 	return cancel;
 }
 const leftoverTempDirs = () =>
@@ -494,12 +503,7 @@ describe('Submit Only, then Collect', () => {
 		await (gone.batches.get((done.json.batchJob as string).slice(8)) as Promise<unknown>);
 		gone.setBatchDelay(60_000);
 		const running = await submit();
-		const timer = setInterval(() => {
-			if (gone.requests.filter((r) => r.action === 'getBatch').length >= 3) {
-				clearInterval(timer);
-				void gone.stop();
-			}
-		}, 5);
+		const stopWatching = afterPolls(gone, 3, () => void gone.stop());
 		const error = await failure(
 			runNode(new NanoBananaBatchResults(), {
 				credentials: { apiKey: gone.apiKey, host: gone.url },
@@ -509,7 +513,7 @@ describe('Submit Only, then Collect', () => {
 					options: { waitMinutes: 0.5, pollIntervalSeconds: 0.02, maxAttempts: 1 },
 				},
 			}),
-		).finally(() => clearInterval(timer));
+		).finally(stopWatching);
 		expect(error.message).toMatch(
 			new RegExp(`^Could not read batch job ${running.json.batchJob}: .*\\(item 1\\)$`),
 		);
@@ -664,12 +668,7 @@ describe('waiting is bounded', () => {
 
 	it('a poll that fails after the job was created names the job, which keeps running, for a later Collect', async () => {
 		const gone = await GeminiSim.start({ batchDelayMs: 60_000 });
-		const timer = setInterval(() => {
-			if (gone.requests.some((r) => r.action === 'getBatch')) {
-				clearInterval(timer);
-				void gone.stop();
-			}
-		}, 5);
+		const stopWatching = afterPolls(gone, 1, () => void gone.stop());
 		const error = await failure(
 			runNode(new NanoBananaGenerate(), {
 				credentials: { apiKey: gone.apiKey, host: gone.url },
@@ -681,7 +680,7 @@ describe('waiting is bounded', () => {
 					options: { maxAttempts: 1 },
 				},
 			}),
-		).finally(() => clearInterval(timer));
+		).finally(stopWatching);
 		const name = gone.requests.find((r) => r.action === 'batchGenerateContent')
 			? ((await gone.batches.list()) as Array<{ name: string }>)[0].name
 			: undefined;
