@@ -20,7 +20,7 @@
  * for part 1, BENCH_N8N_CPU_N (default 200) for part 2;
  * BENCH_N8N_MEMORY (default "20,50,100", empty for none) the memory runs; BENCH_N8N_PROFILE=1 also
  * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time;
- * BENCH_N8N_ONLY=cpu runs part 2 alone (about a minute and a half);
+ * BENCH_N8N_ONLY=cpu runs part 2 alone (about a minute and a half), BENCH_N8N_ONLY=throughput part 1;
  * BENCH_N8N_CPU_RUNS (default 2, at most 6) how many times part 2 measures our node and the bare loop;
  * BENCH_N8N_V8_FLAGS sets V8 flags in the measured n8n process (e.g. --trace-gc, printed to
  * .e2e/bench-n8n/run/n8n.log; NODE_OPTIONS does not allow them), BENCH_N8N_NODE_OPTIONS adds to its
@@ -61,9 +61,12 @@ const CPU_N = Number(env.BENCH_N8N_CPU_N ?? 200);
 const LATENCY_MS = 1000;
 /** BENCH_N8N_ONLY=cpu: only the CPU figures (part 2), for measuring a change quickly. */
 const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
-const MEMORY_RUNS = CPU_ONLY
-	? []
-	: (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
+/** BENCH_N8N_ONLY=throughput: only the throughput figures (part 1), about two minutes. */
+const THROUGHPUT_ONLY = env.BENCH_N8N_ONLY === 'throughput';
+const MEMORY_RUNS =
+	CPU_ONLY || THROUGHPUT_ONLY
+		? []
+		: (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
 const PROFILE = env.BENCH_N8N_PROFILE === '1';
 /** Runs of the CPU measure (1 and N images each) for our node, and of the bare loop: the load on a shared machine varies. */
 const CPU_RUNS = Math.min(6, Math.max(1, Number(env.BENCH_N8N_CPU_RUNS ?? 2)));
@@ -733,7 +736,7 @@ async function main() {
 		};
 		const workflows = [
 			workflow(ID.warm, 'bench: warm-up (both nodes load and run once)', [
-				...prompts(1, 'Warm-up'),
+				...prompts(Number(env.BENCH_N8N_WARM ?? 1), 'Warm-up'),
 				ourGenerate(NODE.ours, cred.warmOurs),
 				officialGenerate(NODE.official, cred.warmOfficial, '={{ $json.prompt }}'),
 			]),
@@ -836,16 +839,18 @@ async function main() {
 			sandbox,
 			CPU_ONLY
 				? [ID.warm, ...cpuIds]
-				: [
-						ID.warm,
-						ID.officialT,
-						ID.oursT,
-						ID.officialFlat,
-						ID.oursFlat,
-						...cpuIds,
-						ID.editOurs,
-						ID.editOfficial,
-					],
+				: THROUGHPUT_ONLY
+					? [ID.warm, ID.officialT, ID.oursT, ID.officialFlat, ID.oursFlat]
+					: [
+							ID.warm,
+							ID.officialT,
+							ID.oursT,
+							ID.officialFlat,
+							ID.oursFlat,
+							...cpuIds,
+							ID.editOurs,
+							ID.editOfficial,
+						],
 			10 * MINUTE,
 		);
 		const loadAfterMain = load1();
@@ -863,9 +868,9 @@ async function main() {
 				heapLog?.heap.filter(([t]) => t >= from && t <= to).map(([, bytes]) => bytes) ?? [];
 			return used.length ? used.reduce((a, b) => a + b, 0) / used.length : undefined;
 		};
-		const ourHeap = RUN_LETTERS.map((run) => heapIn(windowOf(ID.cpuN(run), NODE.ours))).filter(
-			(h): h is number => h !== undefined,
-		);
+		const ourHeap = (THROUGHPUT_ONLY ? [] : RUN_LETTERS)
+			.map((run) => heapIn(windowOf(ID.cpuN(run), NODE.ours)))
+			.filter((h): h is number => h !== undefined);
 		const n8nHeapBytes = ourHeap.length
 			? ourHeap.reduce((a, b) => a + b, 0) / ourHeap.length
 			: undefined;
@@ -878,7 +883,8 @@ async function main() {
 			)?.generationConfig ?? {};
 		progress(`running the bare @google/genai loop (load ${load1()})`);
 		const bareRuns: BareResult[] = [];
-		for (const _run of RUN_LETTERS) bareRuns.push(await bareLoop(install, sims.bare, ourConfig));
+		for (const _run of THROUGHPUT_ONLY ? [] : RUN_LETTERS)
+			bareRuns.push(await bareLoop(install, sims.bare, ourConfig));
 		const meanOf = (key: 'cpuMs' | 'mainMs' | 'wallMs') =>
 			bareRuns.reduce((sum, b) => sum + b[key], 0) / bareRuns.length;
 		const bare: BareResult = {
@@ -886,11 +892,12 @@ async function main() {
 			mainMs: meanOf('mainMs'),
 			wallMs: meanOf('wallMs'),
 			heapUsed: Math.max(...bareRuns.map((b) => b.heapUsed)),
-			bytes: bareRuns[0].bytes,
+			bytes: bareRuns[0]?.bytes ?? 0,
 		};
-		const bareWithHeap = n8nHeapBytes
-			? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes)
-			: undefined;
+		const bareWithHeap =
+			n8nHeapBytes && !THROUGHPUT_ONLY
+				? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes)
+				: undefined;
 
 		/* 3: one fresh n8n process per size */
 		const memory: Array<{
@@ -1013,6 +1020,11 @@ async function main() {
 				`  where it goes${suffix}`,
 				`a request took ${(busyMs / requests.length).toFixed(0)} ms on average (latency + answer and transfer); a request slot stood idle ${((DEFAULT_CONCURRENCY * ours.executionTime - busyMs) / requests.length).toFixed(0)} ms per request ((C·wall − Σ request time)/N)`,
 			);
+			if (env.BENCH_N8N_TIMELINE === '1')
+				for (const r of [...requests].sort((a, b) => a.startedAt - b.startedAt))
+					console.log(
+						`    request ${r.id}: ${r.startedAt - ours.startTime} → made ${(r.answerMadeAt ?? 0) - ours.startTime} → ${r.endedAt - ours.startTime} ms`,
+					);
 			const firstStart = Math.min(...requests.map((r) => r.startedAt));
 			const lastEnd = Math.max(...requests.map((r) => r.endedAt));
 			const nodeEnd = ours.startTime + ours.executionTime;
@@ -1031,6 +1043,7 @@ async function main() {
 			);
 			throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
 		}
+		if (THROUGHPUT_ONLY) return;
 
 		heading(
 			`2. CPU per image at zero latency, N = ${CPU_N}, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`,

@@ -175,6 +175,18 @@ describe('delays', () => {
 			sim.setLatency(0);
 		}
 	});
+
+	it('the answer is made while the latency runs: the client waits the latency, not latency plus making', async () => {
+		sim.setLatency(1500);
+		try {
+			await generate('made during the wait');
+			const [r] = sim.generateRequests;
+			expect(r.answerMadeAt! - r.startedAt).toBeLessThan(1000);
+			expect(r.endedAt - r.startedAt).toBeGreaterThanOrEqual(1490);
+		} finally {
+			sim.setLatency(0);
+		}
+	});
 });
 
 describe('answers without an image (HTTP 200)', () => {

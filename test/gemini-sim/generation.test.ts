@@ -242,6 +242,16 @@ describe('the shape of an answer', () => {
 		expect(plain.headers['content-encoding']).toBeUndefined();
 		expect(Number(plain.headers['content-length'])).toBe(plain.bytes);
 		expect(gzipped.bytes).toBeLessThan(plain.bytes);
+
+		// as a proxy in between might: gzipped although the client asked for identity
+		sim.setGzipAnswers('always');
+		try {
+			const forced = await ask('identity');
+			expect(forced.headers['content-encoding']).toBe('gzip');
+			expect(forced.bytes).toBeLessThan(plain.bytes);
+		} finally {
+			sim.setGzipAnswers('accepted');
+		}
 	});
 
 	it('gives text and image by default, with usage, model version and a fresh response id', async () => {

@@ -40,31 +40,49 @@ export function sendJson(
 	body: unknown,
 	headers: Record<string, string> = {},
 ) {
-	send(res, status, 'application/json; charset=UTF-8', JSON.stringify(body, null, 2), headers);
+	send(res, status, 'application/json; charset=UTF-8', encodeJson(res, body), headers);
+}
+
+/** A body as it goes on the wire to this client; made ahead when the making should not count as waiting. */
+export interface Encoded {
+	bytes: string | Buffer;
+	gzip: boolean;
+}
+
+export function encodeJson(res: ServerResponse, body: unknown, always = false): Encoded {
+	return encode(res, JSON.stringify(body, null, 2), always);
+}
+
+function encode(res: ServerResponse, body: string | Buffer, always = false): Encoded {
+	// Google's front end gzips answers for clients that accept it (fetch does), and then its
+	// Content-Length is the compressed size (see the recorded Vertex AI answer in test/fixtures).
+	// Huffman-only: base64 shrinks as much (to ~75%) at a fifth of the simulator's CPU.
+	const accepted = /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''));
+	const gzip = body.length > 1024 && (accepted || always);
+	return {
+		bytes: gzip ? gzipSync(body, { level: 1, strategy: constants.Z_HUFFMAN_ONLY }) : body,
+		gzip,
+	};
 }
 
 export function send(
 	res: ServerResponse,
 	status: number,
 	contentType: string,
-	body: string | Buffer,
+	body: string | Buffer | Encoded,
 	headers: Record<string, string> = {},
 ) {
 	if (res.headersSent || res.destroyed) return;
-	// Google's front end gzips answers for clients that accept it (fetch does), and then its
-	// Content-Length is the compressed size (see the recorded Vertex AI answer in test/fixtures).
-	// Huffman-only: base64 shrinks as much (to ~75%) at a fifth of the simulator's CPU.
-	const gzip =
-		body.length > 1024 && /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''));
-	const sent = gzip ? gzipSync(body, { level: 1, strategy: constants.Z_HUFFMAN_ONLY }) : body;
+	const { bytes, gzip } =
+		typeof body === 'string' || Buffer.isBuffer(body) ? encode(res, body) : body;
 	res.writeHead(status, {
 		...GOOGLE_HEADERS,
 		'content-type': contentType,
 		...(gzip ? { 'content-encoding': 'gzip' } : {}),
-		'content-length': String(Buffer.byteLength(sent)),
+		'content-length': String(Buffer.byteLength(bytes)),
 		...headers,
 	});
-	res.end(sent);
+	res.end(bytes);
 }
 
 /** Server-sent events, one JSON object per event, the way streamGenerateContent?alt=sse answers. */

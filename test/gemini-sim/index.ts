@@ -12,6 +12,7 @@ import type {
 	GeminiSimOptions,
 	ImageFacts,
 	ImageFormat,
+	GzipAnswers,
 	ImageTexture,
 	Judge,
 	Quota,
@@ -165,6 +166,11 @@ export class GeminiSim {
 	/** 'noise': generated images the size of real ones (see ImageTexture); 'flat' is the default. */
 	setImageTexture(texture: ImageTexture): void {
 		this.state.imageTexture = texture;
+	}
+
+	/** 'always': gzip generateContent answers even for a client that asks for identity. */
+	setGzipAnswers(when: GzipAnswers): void {
+		this.state.gzipAnswers = when;
 	}
 
 	/** Quota mode: at most `requests` generateContent requests in any `windowMs`, else 429; null switches it off. */

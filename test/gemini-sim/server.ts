@@ -16,7 +16,7 @@ import {
 	SimHttpError,
 } from './errors';
 import { isContentFault } from './faults';
-import { readBody, send, sendJson, sendSse } from './http';
+import { encodeJson, readBody, send, sendJson, sendSse } from './http';
 import { findSimModel, modelResource, SIM_MODELS, type SimModel } from './models';
 import { generateContent } from './pipeline';
 import { loadRecording, mergeChunks } from './replay';
@@ -325,7 +325,7 @@ function countTokens(body: unknown) {
 }
 
 async function generate(state: SimState, exchange: Exchange, model: SimModel, stream: boolean) {
-	const { res, record, url } = exchange;
+	const { res, record } = exchange;
 	res.once('close', state.beginGenerate());
 	const whenClosed = (cancel: () => void) => res.once('close', cancel);
 
@@ -353,19 +353,39 @@ async function generate(state: SimState, exchange: Exchange, model: SimModel, st
 
 	const fault = state.chooseFault(record.body);
 	if (fault) state.noteFault(record, fault);
+	const transportFault = fault && !isContentFault(fault);
+	// The answer is made while the latency runs, as the model's own time to answer includes
+	// making it: a client waits L, not L plus the simulator's work (which shares its CPUs).
+	const making = transportFault ? undefined : makeAnswer(state, exchange, model, stream, fault);
+	making?.catch(() => undefined); // awaited below, after the latency
 	if (state.latencyMs > 0 && !(await state.delay(state.latencyMs, whenClosed))) return;
-	if (fault && !isContentFault(fault) && (await serveFault(state, exchange, model, fault, stream)))
-		return;
+	if (transportFault && (await serveFault(state, exchange, model, fault, stream))) return;
+	(await (making ?? makeAnswer(state, exchange, model, stream, fault)))();
+}
 
+/** Makes the answer and returns what sends it. */
+async function makeAnswer(
+	state: SimState,
+	{ res, record, url }: Exchange,
+	model: SimModel,
+	stream: boolean,
+	fault: Fault | undefined,
+): Promise<() => void> {
 	const response = await generateContent(
 		{ ...state.pipeline, vertex: record.vertex !== undefined },
 		model,
 		record.body,
 		fault,
 	);
-	if (!stream) return sendJson(res, 200, response);
+	record.answerMadeAt = Date.now();
+	if (!stream) {
+		const body = encodeJson(res, response, state.gzipAnswers === 'always');
+		return () => send(res, 200, 'application/json; charset=UTF-8', body);
+	}
 	const chunks = streamChunks(response);
-	return url.searchParams.get('alt') === 'sse' ? sendSse(res, chunks) : sendJson(res, 200, chunks);
+	return url.searchParams.get('alt') === 'sse'
+		? () => sendSse(res, chunks)
+		: () => sendJson(res, 200, chunks);
 }
 
 /** Answers a transport-level fault. Returns false when the fault only delayed a normal answer. */

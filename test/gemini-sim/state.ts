@@ -16,6 +16,7 @@ import type {
 	FaultSpec,
 	GeminiSimOptions,
 	ImageFormat,
+	GzipAnswers,
 	ImageTexture,
 	Judge,
 	Quota,
@@ -51,6 +52,7 @@ export class SimState {
 	latencyMs: number;
 	imageFormat: ImageFormat;
 	imageTexture: ImageTexture;
+	gzipAnswers: GzipAnswers;
 	batchDelayMs: number;
 	judge: Judge;
 	inFlight = 0;
@@ -76,6 +78,7 @@ export class SimState {
 		this.latencyMs = options.latencyMs ?? 0;
 		this.imageFormat = options.imageFormat ?? 'png';
 		this.imageTexture = options.imageTexture ?? 'flat';
+		this.gzipAnswers = options.gzipAnswers ?? 'accepted';
 		this.batchDelayMs = options.batchDelayMs ?? 200;
 		this.inlineLimitBytes = options.inlineLimitBytes ?? 100 * MB;
 		this.batchInlineLimitBytes = options.batchInlineLimitBytes ?? 20 * MB;

@@ -88,6 +88,8 @@ export interface RecordedRequest {
 	/** Date.now() when the request arrived, and when its answer ended (0 while in flight). */
 	startedAt: number;
 	endedAt: number;
+	/** Date.now() when a generateContent answer was made, ready to send (made while the latency runs). */
+	answerMadeAt?: number;
 	/** HTTP status sent; 0 when the socket was destroyed or the client went away first. */
 	status?: number;
 	/** The fault kind served, if any. */
@@ -145,6 +147,8 @@ export type ImageFormat = 'png' | 'jpeg';
  */
 export type ImageTexture = 'flat' | 'noise';
 
+export type GzipAnswers = 'accepted' | 'always';
+
 export interface GeminiSimOptions {
 	/** Default 'test-api-key'. */
 	apiKey?: string;
@@ -160,6 +164,12 @@ export interface GeminiSimOptions {
 	imageFormat?: ImageFormat;
 	/** Look (and so file size) of generated images; default 'flat'. */
 	imageTexture?: ImageTexture;
+	/**
+	 * When generateContent answers are gzipped: 'accepted' (the default) when the client's
+	 * Accept-Encoding allows gzip, as Google's front end does; 'always' also when it asks for
+	 * identity, as a proxy in between might.
+	 */
+	gzipAnswers?: GzipAnswers;
 	/** How long a batch job runs before it succeeds; default 200 ms. */
 	batchDelayMs?: number;
 	/** Key of the HMAC behind thought signatures; the default survives restarts. */

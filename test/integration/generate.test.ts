@@ -296,4 +296,35 @@ describe('the answer is read as the API sent it', () => {
 		});
 		expect(result.text).toBe(text);
 	});
+
+	it('asks for the image answer uncompressed, and gets every byte of a real-sized image', async () => {
+		sim.setImageTexture('noise');
+		try {
+			const { outputs, store } = await generate({});
+			const [call] = generateCalls();
+			expect(call.headers['accept-encoding']).toBe('identity');
+			const file = store.get(outputs[0][0].binary!.data);
+			expect(file.length).toBeGreaterThan(500_000);
+			expect(outputs[0][0].json.fileSize).toBe(file.length);
+			expect((await sharp(file).stats()).isOpaque).toBe(true);
+		} finally {
+			sim.setImageTexture('flat');
+		}
+	});
+
+	it('still reads an image answer that a server or proxy gzips anyway', async () => {
+		sim.setImageTexture('noise');
+		sim.setGzipAnswers('always');
+		try {
+			const { outputs, store } = await generate({});
+			const file = store.get(outputs[0][0].binary!.data);
+			expect(file.length).toBeGreaterThan(500_000);
+			const { width, height } = await sharp(file).metadata();
+			expect([width, height]).toEqual([1024, 1024]);
+			expect(outputs[0][0].json.fileSize).toBe(file.length);
+		} finally {
+			sim.setImageTexture('flat');
+			sim.setGzipAnswers('accepted');
+		}
+	});
 });
