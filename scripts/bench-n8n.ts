@@ -20,7 +20,8 @@
  * for part 1, BENCH_N8N_CPU_N (default 200) for part 2;
  * BENCH_N8N_MEMORY (default "20,50,100", empty for none) the memory runs; BENCH_N8N_PROFILE=1 also
  * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time;
- * BENCH_N8N_ONLY=cpu runs part 2 alone (about a minute and a half), BENCH_N8N_ONLY=throughput part 1;
+ * BENCH_N8N_ONLY=cpu runs part 2 alone (about a minute and a half), BENCH_N8N_ONLY=throughput part 1
+ * (about two minutes), BENCH_N8N_TIMELINE=1 with it each request's start, answer made and end;
  * BENCH_N8N_CPU_RUNS (default 2, at most 6) how many times part 2 measures our node and the bare loop;
  * BENCH_N8N_V8_FLAGS sets V8 flags in the measured n8n process (e.g. --trace-gc, printed to
  * .e2e/bench-n8n/run/n8n.log; NODE_OPTIONS does not allow them), BENCH_N8N_NODE_OPTIONS adds to its
@@ -736,7 +737,7 @@ async function main() {
 		};
 		const workflows = [
 			workflow(ID.warm, 'bench: warm-up (both nodes load and run once)', [
-				...prompts(Number(env.BENCH_N8N_WARM ?? 1), 'Warm-up'),
+				...prompts(1, 'Warm-up'),
 				ourGenerate(NODE.ours, cred.warmOurs),
 				officialGenerate(NODE.official, cred.warmOfficial, '={{ $json.prompt }}'),
 			]),
