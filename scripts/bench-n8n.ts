@@ -421,9 +421,11 @@ const { createRequire } = require('module');
 const fs = require('fs');
 const path = require('path');
 const v8 = require('v8');
-const [repoDir, baseUrl, apiKey, model, count, outDir, configJson, ballastBytes] = process.argv.slice(2);
+const [repoDir, baseUrl, apiKey, model, count, outDir, configJson, ballastBytes, acceptEncoding] = process.argv.slice(2);
 const { GoogleGenAI } = createRequire(path.join(repoDir, 'package.json'))('@google/genai');
-const ai = new GoogleGenAI({ apiKey, httpOptions: { baseUrl, apiVersion: 'v1beta' } });
+// Optionally the Accept-Encoding our node sends (identity); else fetch's default, gzip.
+const headers = acceptEncoding ? { 'accept-encoding': acceptEncoding } : undefined;
+const ai = new GoogleGenAI({ apiKey, httpOptions: { baseUrl, apiVersion: 'v1beta', headers } });
 const config = JSON.parse(configJson);
 // Optionally, live objects until the V8 heap holds as much as n8n's does: the same loop in a big process.
 globalThis.ballast = [];
@@ -479,6 +481,7 @@ async function bareLoop(
 	sim: GeminiSim,
 	config: Record<string, unknown>,
 	ballastBytes = 0,
+	acceptEncoding = '',
 ): Promise<BareResult> {
 	const dir = path.join(benchDir, 'bare-loop');
 	await fs.rm(dir, { recursive: true, force: true });
@@ -496,6 +499,7 @@ async function bareLoop(
 		path.join(dir, 'out'),
 		JSON.stringify(config),
 		String(ballastBytes),
+		acceptEncoding,
 	];
 	const { stdout } = await mustSucceed(
 		runCommand(install.nodeBin, args, { timeoutMs: 3 * MINUTE }),
@@ -895,6 +899,9 @@ async function main() {
 			heapUsed: Math.max(...bareRuns.map((b) => b.heapUsed)),
 			bytes: bareRuns[0]?.bytes ?? 0,
 		};
+		const bareUncompressed = THROUGHPUT_ONLY
+			? undefined
+			: await bareLoop(install, sims.bare, ourConfig, 0, 'identity');
 		const bareWithHeap =
 			n8nHeapBytes && !THROUGHPUT_ONLY
 				? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes)
@@ -1124,6 +1131,16 @@ async function main() {
 			"ratio n8n's own node in n8n / bare",
 			`${(officialRun.split.cpuMs / (bare.cpuMs / CPU_N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`,
 		);
+		if (bareUncompressed) {
+			line(
+				'bare loop asking for uncompressed answers',
+				`${bareText(bareUncompressed)}; Accept-Encoding: identity, as our node sends`,
+			);
+			line(
+				'ratio ours in n8n / that bare loop',
+				`${(ourPerImage / (bareUncompressed.cpuMs / CPU_N)).toFixed(2)}x`,
+			);
+		}
 		if (n8nHeapBytes && bareWithHeap) {
 			line(
 				"n8n's V8 heap in use during our runs",
