@@ -9,6 +9,7 @@ import type { SimState } from './state';
 import type {
 	FaultSpec,
 	ImageFormat,
+	GzipAnswers,
 	ImageTexture,
 	Quota,
 	RandomFaults,
@@ -20,7 +21,7 @@ import type {
  * The control API, for a simulator running in another process (npm run gemini-sim, the e2e suite):
  *   POST /__sim/inject    JSON fault, or array of faults, queued for the next generateContent requests
  *   POST /__sim/random    {percent, kinds, seed?}, or null to switch random faults off
- *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, batchDelayMs?, quota?: {requests, windowMs} | null,
+ *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, gzipAnswers?, batchDelayMs?, quota?: {requests, windowMs} | null,
  *                          misrenderText?: {percent, seed?} | null,
  *                          batchOutcomes?: [{state: 'BATCH_STATE_FAILED' | …, completed?, message?}] for the next batch jobs}
  *   GET  /__sim/requests  recorded requests; ?bodies=0 leaves bodies out, ?since=ID only newer ones
@@ -62,6 +63,7 @@ export async function control(
 					latencyMs?: number;
 					imageFormat?: ImageFormat;
 					imageTexture?: ImageTexture;
+					gzipAnswers?: GzipAnswers;
 					batchDelayMs?: number;
 					quota?: Quota | null;
 					misrenderText?: TextMisrendering | null;
@@ -77,10 +79,13 @@ export async function control(
 					state.imageFormat = config.imageFormat;
 				if (config.imageTexture === 'flat' || config.imageTexture === 'noise')
 					state.imageTexture = config.imageTexture;
+				if (config.gzipAnswers === 'accepted' || config.gzipAnswers === 'always')
+					state.gzipAnswers = config.gzipAnswers;
 				return sendJson(res, 200, {
 					latencyMs: state.latencyMs,
 					imageFormat: state.imageFormat,
 					imageTexture: state.imageTexture,
+					gzipAnswers: state.gzipAnswers,
 					batchDelayMs: state.batchDelayMs,
 					quota: state.quota ?? null,
 					misrenderText: state.textMisrendering,

@@ -448,14 +448,18 @@ describe('the control API', () => {
 		await control('POST', 'random', { percent: 100, kinds: ['500'] });
 		expect((await failure(generate())).status).toBe(500);
 		await control('POST', 'random', null);
-		const { json } = await control('POST', 'config', { imageFormat: 'jpeg', latencyMs: 0 });
-		expect(json).toMatchObject({ imageFormat: 'jpeg', latencyMs: 0 });
+		const { json } = await control('POST', 'config', {
+			imageFormat: 'jpeg',
+			latencyMs: 0,
+			gzipAnswers: 'always',
+		});
+		expect(json).toMatchObject({ imageFormat: 'jpeg', latencyMs: 0, gzipAnswers: 'always' });
 		try {
 			expect(partsOf(await generate()).find((p) => p.inlineData)?.inlineData?.mimeType).toBe(
 				'image/jpeg',
 			);
 		} finally {
-			await control('POST', 'config', { imageFormat: 'png' });
+			await control('POST', 'config', { imageFormat: 'png', gzipAnswers: 'accepted' });
 		}
 	});
 

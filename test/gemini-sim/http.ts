@@ -43,7 +43,10 @@ export function sendJson(
 	send(res, status, 'application/json; charset=UTF-8', encodeJson(res, body), headers);
 }
 
-/** A body as it goes on the wire to this client; made ahead when the making should not count as waiting. */
+/**
+ * A body as it goes on the wire to this client: made ahead when making it is not to count as
+ * waiting.
+ */
 export interface Encoded {
 	bytes: string | Buffer;
 	gzip: boolean;
