@@ -221,7 +221,7 @@ async function readJson(body: ReadableStream<Uint8Array>): Promise<unknown> {
  * about 11 ms of CPU per 1 MB image, and when several answers land together each waits on the
  * others (four 1 MB answers were ready 160-210 ms after arriving, against 10-30 ms uncompressed).
  * The third more bytes cost 3 ms per 1 MB image at 1 Gbps, 140 ms at 20 Mbps: small beside a
- * generation's 5 s and more.
+ * generation, which takes seconds.
  */
 function uncompressed(init?: RequestInit): RequestInit {
 	const headers = new Headers(init?.headers);
