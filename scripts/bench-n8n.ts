@@ -64,10 +64,9 @@ const LATENCY_MS = 1000;
 const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
 /** BENCH_N8N_ONLY=throughput: only the throughput figures (part 1), about two minutes. */
 const THROUGHPUT_ONLY = env.BENCH_N8N_ONLY === 'throughput';
-const MEMORY_RUNS =
-	CPU_ONLY || THROUGHPUT_ONLY
-		? []
-		: (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
+const MEMORY_RUNS = CPU_ONLY
+	? []
+	: (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
 const PROFILE = env.BENCH_N8N_PROFILE === '1';
 /** Runs of the CPU measure (1 and N images each) for our node, and of the bare loop: the load on a shared machine varies. */
 const CPU_RUNS = Math.min(6, Math.max(1, Number(env.BENCH_N8N_CPU_RUNS ?? 2)));
@@ -860,6 +859,72 @@ async function main() {
 		);
 		const loadAfterMain = load1();
 
+		/* ---------- figures, part 1 printed as soon as it is measured ---------- */
+		const floorMs = Math.ceil(N / DEFAULT_CONCURRENCY) * LATENCY_MS;
+		console.log(
+			`n8n ${install.n8nVersion} on Node ${execFileSync(install.nodeBin, ['-v']).toString().trim()}, this package from its tarball; simulator in the bench process`,
+		);
+
+		/** One comparison: the official node and ours on the same prompts, each against its own simulator. */
+		const throughput = (
+			officialId: string,
+			oursId: string,
+			officialSim: GeminiSim,
+			oursSim: GeminiSim,
+			suffix: string,
+		) => {
+			const official = nodeRun(main, officialId, NODE.official);
+			const ours = nodeRun(main, oursId, NODE.ours);
+			const fileSize = size(Number(ours.items[0]?.json.fileSize ?? 0));
+			const counts = (run: NodeRun, sim: GeminiSim) =>
+				`node executionTime; ${imagesOut(run)} images, ${sim.generateRequests.length} requests, at most ${peakOverlap(sim.generateRequests)} in flight`;
+			line(
+				`n8n's Google Gemini node${suffix}`,
+				`${seconds(official.executionTime)}  (${counts(official, officialSim)})`,
+			);
+			line(
+				`Nano Banana Generate, C = ${DEFAULT_CONCURRENCY}${suffix}`,
+				`${seconds(ours.executionTime)}  (${counts(ours, oursSim)}; ${fileSize} PNGs)`,
+			);
+			line(
+				`speed-up (official / ours)${suffix}`,
+				`${(official.executionTime / ours.executionTime).toFixed(2)}x  (target: at least 3.8x)`,
+			);
+			line(
+				`ours above the floor ceil(N/C)·L = ${seconds(floorMs)}${suffix}`,
+				`${(100 * (ours.executionTime / floorMs - 1)).toFixed(1)}%  (target: within 10%)`,
+			);
+			const requests = oursSim.generateRequests;
+			const busyMs = requests.reduce((sum, r) => sum + r.endedAt - r.startedAt, 0);
+			line(
+				`  where it goes${suffix}`,
+				`a request took ${(busyMs / requests.length).toFixed(0)} ms on average (latency + answer and transfer); a request slot stood idle ${((DEFAULT_CONCURRENCY * ours.executionTime - busyMs) / requests.length).toFixed(0)} ms per request ((C·wall − Σ request time)/N)`,
+			);
+			if (env.BENCH_N8N_TIMELINE === '1')
+				for (const r of [...requests].sort((a, b) => a.startedAt - b.startedAt))
+					console.log(
+						`    request ${r.id}: ${r.startedAt - ours.startTime} → made ${(r.answerMadeAt ?? 0) - ours.startTime} → ${r.endedAt - ours.startTime} ms`,
+					);
+			const firstStart = Math.min(...requests.map((r) => r.startedAt));
+			const lastEnd = Math.max(...requests.map((r) => r.endedAt));
+			const nodeEnd = ours.startTime + ours.executionTime;
+			line(
+				`  at the edges${suffix}`,
+				`first request ${firstStart - ours.startTime} ms after the node started; last answer sent ${nodeEnd - lastEnd} ms before the node ended`,
+			);
+		};
+		if (!CPU_ONLY) {
+			heading(
+				`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`,
+			);
+			throughput(ID.officialT, ID.oursT, sims.officialT, sims.oursT, '');
+			console.log(
+				`   the same with the simulator's default flat images (small files, so little work per image):`,
+			);
+			throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
+		}
+		if (THROUGHPUT_ONLY) return;
+
 		const heapLog = await fs
 			.readFile(path.join(heapDir, `heap-${main.pid}.json`), 'utf8')
 			.then((text) => JSON.parse(text) as HeapLog)
@@ -873,9 +938,9 @@ async function main() {
 				heapLog?.heap.filter(([t]) => t >= from && t <= to).map(([, bytes]) => bytes) ?? [];
 			return used.length ? used.reduce((a, b) => a + b, 0) / used.length : undefined;
 		};
-		const ourHeap = (THROUGHPUT_ONLY ? [] : RUN_LETTERS)
-			.map((run) => heapIn(windowOf(ID.cpuN(run), NODE.ours)))
-			.filter((h): h is number => h !== undefined);
+		const ourHeap = RUN_LETTERS.map((run) => heapIn(windowOf(ID.cpuN(run), NODE.ours))).filter(
+			(h): h is number => h !== undefined,
+		);
 		const n8nHeapBytes = ourHeap.length
 			? ourHeap.reduce((a, b) => a + b, 0) / ourHeap.length
 			: undefined;
@@ -888,8 +953,7 @@ async function main() {
 			)?.generationConfig ?? {};
 		progress(`running the bare @google/genai loop (load ${load1()})`);
 		const bareRuns: BareResult[] = [];
-		for (const _run of THROUGHPUT_ONLY ? [] : RUN_LETTERS)
-			bareRuns.push(await bareLoop(install, sims.bare, ourConfig));
+		for (const _run of RUN_LETTERS) bareRuns.push(await bareLoop(install, sims.bare, ourConfig));
 		const meanOf = (key: 'cpuMs' | 'mainMs' | 'wallMs') =>
 			bareRuns.reduce((sum, b) => sum + b[key], 0) / bareRuns.length;
 		const bare: BareResult = {
@@ -897,15 +961,12 @@ async function main() {
 			mainMs: meanOf('mainMs'),
 			wallMs: meanOf('wallMs'),
 			heapUsed: Math.max(...bareRuns.map((b) => b.heapUsed)),
-			bytes: bareRuns[0]?.bytes ?? 0,
+			bytes: bareRuns[0].bytes,
 		};
-		const bareUncompressed = THROUGHPUT_ONLY
-			? undefined
-			: await bareLoop(install, sims.bare, ourConfig, 0, 'identity');
-		const bareWithHeap =
-			n8nHeapBytes && !THROUGHPUT_ONLY
-				? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes)
-				: undefined;
+		const bareUncompressed = await bareLoop(install, sims.bare, ourConfig, 0, 'identity');
+		const bareWithHeap = n8nHeapBytes
+			? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes)
+			: undefined;
 
 		/* 3: one fresh n8n process per size */
 		const memory: Array<{
@@ -987,71 +1048,7 @@ async function main() {
 			await fs.rm(profiled.userFolder, { recursive: true, force: true });
 		}
 
-		/* ---------- figures ---------- */
-		const floorMs = Math.ceil(N / DEFAULT_CONCURRENCY) * LATENCY_MS;
-		console.log(
-			`n8n ${install.n8nVersion} on Node ${execFileSync(install.nodeBin, ['-v']).toString().trim()}, this package from its tarball; simulator in the bench process`,
-		);
-
-		/** One comparison: the official node and ours on the same prompts, each against its own simulator. */
-		const throughput = (
-			officialId: string,
-			oursId: string,
-			officialSim: GeminiSim,
-			oursSim: GeminiSim,
-			suffix: string,
-		) => {
-			const official = nodeRun(main, officialId, NODE.official);
-			const ours = nodeRun(main, oursId, NODE.ours);
-			const fileSize = size(Number(ours.items[0]?.json.fileSize ?? 0));
-			const counts = (run: NodeRun, sim: GeminiSim) =>
-				`node executionTime; ${imagesOut(run)} images, ${sim.generateRequests.length} requests, at most ${peakOverlap(sim.generateRequests)} in flight`;
-			line(
-				`n8n's Google Gemini node${suffix}`,
-				`${seconds(official.executionTime)}  (${counts(official, officialSim)})`,
-			);
-			line(
-				`Nano Banana Generate, C = ${DEFAULT_CONCURRENCY}${suffix}`,
-				`${seconds(ours.executionTime)}  (${counts(ours, oursSim)}; ${fileSize} PNGs)`,
-			);
-			line(
-				`speed-up (official / ours)${suffix}`,
-				`${(official.executionTime / ours.executionTime).toFixed(2)}x  (target: at least 3.8x)`,
-			);
-			line(
-				`ours above the floor ceil(N/C)·L = ${seconds(floorMs)}${suffix}`,
-				`${(100 * (ours.executionTime / floorMs - 1)).toFixed(1)}%  (target: within 10%)`,
-			);
-			const requests = oursSim.generateRequests;
-			const busyMs = requests.reduce((sum, r) => sum + r.endedAt - r.startedAt, 0);
-			line(
-				`  where it goes${suffix}`,
-				`a request took ${(busyMs / requests.length).toFixed(0)} ms on average (latency + answer and transfer); a request slot stood idle ${((DEFAULT_CONCURRENCY * ours.executionTime - busyMs) / requests.length).toFixed(0)} ms per request ((C·wall − Σ request time)/N)`,
-			);
-			if (env.BENCH_N8N_TIMELINE === '1')
-				for (const r of [...requests].sort((a, b) => a.startedAt - b.startedAt))
-					console.log(
-						`    request ${r.id}: ${r.startedAt - ours.startTime} → made ${(r.answerMadeAt ?? 0) - ours.startTime} → ${r.endedAt - ours.startTime} ms`,
-					);
-			const firstStart = Math.min(...requests.map((r) => r.startedAt));
-			const lastEnd = Math.max(...requests.map((r) => r.endedAt));
-			const nodeEnd = ours.startTime + ours.executionTime;
-			line(
-				`  at the edges${suffix}`,
-				`first request ${firstStart - ours.startTime} ms after the node started; last answer sent ${nodeEnd - lastEnd} ms before the node ended`,
-			);
-		};
-		if (!CPU_ONLY) {
-			heading(
-				`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`,
-			);
-			throughput(ID.officialT, ID.oursT, sims.officialT, sims.oursT, '');
-			console.log(
-				`   the same with the simulator's default flat images (small files, so little work per image):`,
-			);
-			throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
-		}
-		if (THROUGHPUT_ONLY) return;
+		/* ---------- the other figures ---------- */
 
 		heading(
 			`2. CPU per image at zero latency, N = ${CPU_N}, 1K PNGs (noise texture); the n8n process's CPU (utime+stime from /proc) over the node's executionTime window`,
@@ -1131,16 +1128,14 @@ async function main() {
 			"ratio n8n's own node in n8n / bare",
 			`${(officialRun.split.cpuMs / (bare.cpuMs / CPU_N)).toFixed(2)}x  (for reference: the same measure for n8n's node)`,
 		);
-		if (bareUncompressed) {
-			line(
-				'bare loop asking for uncompressed answers',
-				`${bareText(bareUncompressed)}; Accept-Encoding: identity, as our node sends`,
-			);
-			line(
-				'ratio ours in n8n / that bare loop',
-				`${(ourPerImage / (bareUncompressed.cpuMs / CPU_N)).toFixed(2)}x`,
-			);
-		}
+		line(
+			'bare loop asking for uncompressed answers',
+			`${bareText(bareUncompressed)}; Accept-Encoding: identity, as our node sends`,
+		);
+		line(
+			'ratio ours in n8n / that bare loop',
+			`${(ourPerImage / (bareUncompressed.cpuMs / CPU_N)).toFixed(2)}x`,
+		);
 		if (n8nHeapBytes && bareWithHeap) {
 			line(
 				"n8n's V8 heap in use during our runs",
