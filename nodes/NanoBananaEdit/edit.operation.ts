@@ -92,23 +92,28 @@ function thoughtsAndSources(result: GenerateResult, options: IDataObject): IData
 	};
 }
 
-/** The non-thought parts of a model turn, as sent back next turn and as kept in the session. */
-function modelTurn(
-	result: GenerateResult,
-	imageProperties: string[],
-): { wire: WireContent; session: SessionTurn } {
-	const wireParts: WirePart[] = [];
-	const sessionParts: SessionPart[] = [];
+/**
+ * The model turn as the next step sends it back: its non-thought parts, signatures verbatim, images
+ * (decoded from the answer) as base64 again. Built only when a next step follows.
+ */
+function wireTurn(result: GenerateResult): WireContent {
+	const parts = (result.modelContent.parts ?? [])
+		.filter((part) => !part.thought)
+		.map((part): WirePart => {
+			const data = part.inlineData?.data;
+			return Buffer.isBuffer(data)
+				? { ...part, inlineData: { ...part.inlineData, data: data.toString('base64') } }
+				: (part as WirePart);
+		});
+	return { role: 'model', parts };
+}
+
+/** The model turn as kept in the session: its images by binary property, not their bytes. */
+function sessionTurn(result: GenerateResult, imageProperties: string[]): SessionTurn {
+	const parts: SessionPart[] = [];
 	let image = 0;
 	for (const part of result.modelContent.parts ?? []) {
 		if (part.thought) continue;
-		const data = part.inlineData?.data;
-		// Images come decoded from the answer; the next turn sends them back as base64.
-		wireParts.push(
-			Buffer.isBuffer(data)
-				? { ...part, inlineData: { ...part.inlineData, data: data.toString('base64') } }
-				: (part as WirePart),
-		);
 		const kept: SessionPart = {};
 		if (part.inlineData?.data)
 			kept.image = {
@@ -117,12 +122,9 @@ function modelTurn(
 			};
 		else if (part.text !== undefined) kept.text = part.text;
 		if (part.thoughtSignature) kept.thoughtSignature = part.thoughtSignature;
-		sessionParts.push(kept);
+		parts.push(kept);
 	}
-	return {
-		wire: { role: 'model', parts: wireParts },
-		session: { role: 'model', parts: sessionParts },
-	};
+	return { role: 'model', parts };
 }
 
 /** One item's edit as it goes: what it asks, what is sent, what is kept. */
@@ -337,9 +339,8 @@ async function runSteps(
 				);
 			}
 		}
-		const turn = modelTurn(result, names);
-		job.history.push(userWire, turn.wire);
-		job.turns.push(userSession, turn.session);
+		if (k < instructions.length - 1) job.history.push(userWire, wireTurn(result));
+		job.turns.push(userSession, sessionTurn(result, names));
 		usage = addUsage(usage, result.usage);
 		steps.push({
 			step: stepNumber,
