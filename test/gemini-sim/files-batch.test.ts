@@ -190,8 +190,8 @@ describe('the Batch API', () => {
 		sim.setBatchDelay(60_000);
 		try {
 			const src = [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }];
-			const a = await ai.batches.create({ model: 'gemini-2.5-flash-image', src });
-			const b = await ai.batches.create({ model: 'gemini-2.5-flash-image', src });
+			const a = await ai.batches.create({ model: 'gemini-3.1-flash-lite-image', src });
+			const b = await ai.batches.create({ model: 'gemini-3.1-flash-lite-image', src });
 			const names = [];
 			for await (const job of await ai.batches.list()) names.push(job.name);
 			expect(names).toEqual([a.name, b.name]);

@@ -6,7 +6,7 @@ import { findDirective, isContentFault, isDelayFault, parseFault, seededRandom }
 import { FileStore } from './files';
 import { defaultJudge } from './judge';
 import type { SimModel } from './models';
-import { generateContent, type PipelineEnv } from './pipeline';
+import { generateContent, type PipelineEnv, type StoredLog } from './pipeline';
 import { ThoughtSigner } from './signatures';
 import { TextureCache } from './images';
 import { VertexState } from './vertex';
@@ -53,6 +53,13 @@ export class SimState {
 	imageFormat: ImageFormat;
 	imageTexture: ImageTexture;
 	gzipAnswers: GzipAnswers;
+	/**
+	 * Google stores generate requests by default for projects created on or after 2026-10-26 ("Logs
+	 * and datasets"); `store: false` in a request opts out. On by default: a new project.
+	 */
+	storeByDefault = true;
+	/** What Google kept for the project's logs. */
+	logs: StoredLog[] = [];
 	batchDelayMs: number;
 	judge: Judge;
 	inFlight = 0;
@@ -106,6 +113,8 @@ export class SimState {
 			memory: this.memory,
 			writtenText: (prompt) => this.writtenText(prompt),
 			resolveFile: (uri) => this.files.resolve(uri),
+			storeByDefault: this.storeByDefault,
+			keepLog: (entry) => this.logs.push(entry),
 		};
 	}
 
@@ -273,6 +282,7 @@ export class SimState {
 		this.admitted = [];
 		this.quotaRefused = 0;
 		this.maxInFlight = this.inFlight;
+		this.logs = [];
 		this.files.clear();
 		this.batches.clear();
 		this.vertex.reset();
