@@ -395,8 +395,8 @@ export function modelStatus(id: string): Lifecycle['status'] | 'unknown' {
 }
 
 /**
- * What a user reads about a model that did not answer: when it went and what to use, or '' for an
- * id no table knows.
+ * What a user reads about a model that did not answer ("The model X was not found: …"): when it
+ * went and what to use, or '' for an id no table knows.
  */
 export function lifecycleAdvice(id: string): string {
 	const model = lifecycleOf(id);
@@ -404,9 +404,9 @@ export function lifecycleAdvice(id: string): string {
 	const went =
 		model.status === 'shutdown'
 			? model.shutdownDate
-				? `Google shut ${model.id} down on ${model.shutdownDate}`
-				: `${model.id} is not served by Google`
-			: `Google deprecated ${model.id}${model.deprecatedOn ? ` on ${model.deprecatedOn}` : ''}${model.shutdownDate ? ` (shutdown ${model.shutdownDate})` : ''}`;
+				? `Google shut it down on ${model.shutdownDate}`
+				: 'Google does not serve it'
+			: `Google deprecated it${model.deprecatedOn ? ` on ${model.deprecatedOn}` : ''}${model.shutdownDate ? ` (shutdown ${model.shutdownDate})` : ''}`;
 	const note = model.note ? ` (${model.note})` : '';
 	const use = model.replacement ? `; use ${model.replacement} instead` : '';
 	return `${went}${note}${use}.`;

@@ -7,6 +7,7 @@ import type { VertexState } from './vertex';
 import { createHandler } from './server';
 import { SimState } from './state';
 import { readImageText } from './images';
+import type { SimModel } from './models';
 import type { StoredLog } from './pipeline';
 import type {
 	FaultSpec,
@@ -180,6 +181,11 @@ export class GeminiSim {
 	 */
 	get storedLogs(): StoredLog[] {
 		return [...this.state.logs];
+	}
+
+	/** Serves one more model (or replaces one of the same id), e.g. one Google shipped later. */
+	addModel(model: SimModel): void {
+		this.state.models = [...this.state.models.filter((m) => m.id !== model.id), model];
 	}
 
 	/** false: a project made before 2026-10-26, which stores only requests sent `store: true`. */

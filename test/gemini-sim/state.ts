@@ -5,7 +5,7 @@ import { RPC_CODE, SimHttpError } from './errors';
 import { findDirective, isContentFault, isDelayFault, parseFault, seededRandom } from './faults';
 import { FileStore } from './files';
 import { defaultJudge } from './judge';
-import type { SimModel } from './models';
+import { SIM_MODELS, type SimModel } from './models';
 import { generateContent, type PipelineEnv, type StoredLog } from './pipeline';
 import { ThoughtSigner } from './signatures';
 import { TextureCache } from './images';
@@ -60,6 +60,8 @@ export class SimState {
 	storeByDefault = true;
 	/** What Google kept for the project's logs. */
 	logs: StoredLog[] = [];
+	/** The models served: Google's of today, and any a test adds (a model shipped after them). */
+	models: SimModel[] = [...SIM_MODELS];
 	batchDelayMs: number;
 	judge: Judge;
 	inFlight = 0;
@@ -286,6 +288,12 @@ export class SimState {
 		this.files.clear();
 		this.batches.clear();
 		this.vertex.reset();
+	}
+
+	/** A served model by id (`models/x` or `x`); undefined answers 404, as Google does. */
+	findModel(id: string): SimModel | undefined {
+		const bare = id.replace(/^models\//, '');
+		return this.models.find((m) => m.id === bare);
 	}
 
 	/** One request of a batch: transport faults become per-request errors, as Google reports them. */

@@ -118,13 +118,13 @@ describe('defaults exist', () => {
 describe('lifecycle in what users read', () => {
 	it('a shut-down or never-served id says when, and what to use', () => {
 		expect(lifecycleAdvice('gemini-2.5-flash-image')).toBe(
-			'Google shut gemini-2.5-flash-image down on 2026-10-02; use gemini-nano-banana-2.1 instead.',
+			'Google shut it down on 2026-10-02; use gemini-nano-banana-2.1 instead.',
 		);
 		expect(lifecycleAdvice('models/gemini-3-flash')).toMatch(
-			/^gemini-3-flash is not served by Google \(never a Gemini API model id.*\); use gemini-3\.8-flash instead\.$/,
+			/^Google does not serve it \(never a Gemini API model id.*\); use gemini-3\.8-flash instead\.$/,
 		);
 		expect(lifecycleAdvice('gemini-3.1-flash-image')).toBe(
-			'Google deprecated gemini-3.1-flash-image on 2026-10-06 (no shutdown date announced); use gemini-nano-banana-2.1 instead.',
+			'Google deprecated it on 2026-10-06 (no shutdown date announced); use gemini-nano-banana-2.1 instead.',
 		);
 		expect(lifecycleAdvice('gemini-nano-banana-2.1')).toBe('');
 		expect(lifecycleAdvice('gemini-9-image')).toBe('');

@@ -51,11 +51,10 @@ interface Known extends Lifecycle {
 function entry(id: string, known: Known | undefined, remote?: RemoteModel): INodeListSearchItems {
 	if (!known)
 		return { name: `${remote?.displayName ?? id} (${id})`, value: id, description: UNKNOWN };
-	return {
-		name: `${known.name} (${id})${lifecycleLabel(known)}`,
-		value: id,
-		description: remote?.description,
-	};
+	const name = `${known.name} (${id})${lifecycleLabel(known)}`;
+	return remote?.description
+		? { name, value: id, description: remote.description }
+		: { name, value: id };
 }
 
 /**
