@@ -619,7 +619,7 @@ describe('earlier images sent back with each step, within what each API takes', 
 		const uploads = sim.requests.filter((r) => r.path.startsWith('/upload/v1beta/files'));
 		const moved = new Set(third.filter((p) => p.fileData).map((p) => p.fileData!.fileUri));
 		expect(uploads.filter((r) => r.query['upload_id'] === undefined).length).toBe(moved.size);
-	});
+	}, 300_000);
 
 	it('on Vertex AI, an earlier image over 7 MB is refused before the step is sent, the steps made so far kept', async () => {
 		sim.setImageTexture('noise');
@@ -644,5 +644,6 @@ describe('earlier images sent back with each step, within what each API takes', 
 			sim.setImageTexture('flat');
 		}
 		expect(generateCalls()).toHaveLength(1);
-	});
+		// Two 4K noise images: seconds on an idle machine, far more on a loaded one.
+	}, 300_000);
 });
