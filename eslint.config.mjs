@@ -1,5 +1,6 @@
 import tseslint from 'typescript-eslint';
 import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
+import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
 
 export default [
 	{ ignores: ['dist/**', 'node_modules/**', 'test/**', 'scripts/**', '*.js', '*.mjs'] },
@@ -22,6 +23,27 @@ export default [
 			// format) and sharp (pixel work). Community packages that are not verified for n8n Cloud
 			// may have runtime dependencies; this rule exists only for Cloud verification.
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
+		},
+	},
+	// The description conventions `n8n-node lint` and n8n's package scanner apply: the plugin's three
+	// rulesets, with the same rules switched off as there.
+	{ plugins: { 'n8n-nodes-base': n8nNodesBase } },
+	{ files: ['package.json'], rules: { ...n8nNodesBase.configs.community.rules } },
+	{
+		files: ['credentials/**/*.ts'],
+		rules: {
+			...n8nNodesBase.configs.credentials.rules,
+			'n8n-nodes-base/cred-class-field-documentation-url-miscased': 'off',
+			'n8n-nodes-base/cred-class-field-type-options-password-missing': 'off',
+		},
+	},
+	{
+		files: ['nodes/**/*.ts'],
+		rules: {
+			...n8nNodesBase.configs.nodes.rules,
+			'n8n-nodes-base/node-class-description-inputs-wrong-regular-node': 'off',
+			'n8n-nodes-base/node-class-description-outputs-wrong': 'off',
+			'n8n-nodes-base/node-param-type-options-max-value-present': 'off',
 		},
 	},
 	{

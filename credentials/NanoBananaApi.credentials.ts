@@ -14,11 +14,13 @@ export class NanoBananaApi implements ICredentialType {
 	// CREDENTIAL_NAME, written out: the community lint matches it with the nodes' credential entries.
 	name = 'nanoBananaApi';
 
-	displayName = 'Nano Banana (Gemini API / Vertex AI)';
+	displayName = 'Nano Banana (Gemini / Vertex AI) API';
 
 	icon: Icon = { light: 'file:nanoBanana.svg', dark: 'file:nanoBanana.dark.svg' };
 
-	documentationUrl = 'https://aistudio.google.com/apikey';
+	// the README's section covers all three kinds of authentication, not only Gemini API keys
+	documentationUrl =
+		'https://github.com/nano-banana-studio/n8n-nodes-nano-banana-studio#credential';
 
 	properties: INodeProperties[] = [
 		{

@@ -158,7 +158,7 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: imageTypeOptions,
 		default: 'unset',
-		description: `Worked out for each item. ${imageTypeDescription}`,
+		description: 'Worked out for each item. ' + imageTypeDescription,
 		displayOptions: { show: { source: [ALL_ITEMS] } },
 	},
 	promptParameter(

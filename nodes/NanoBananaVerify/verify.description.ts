@@ -330,12 +330,12 @@ export const description: INodeProperties[] = [
 							{
 								name: 'At Least This Similar',
 								value: 'atLeast',
-								description: 'E.g. an edit kept the composition',
+								description: 'E.g. an edit kept the composition.',
 							},
 							{
 								name: 'At Most This Similar',
 								value: 'atMost',
-								description: 'E.g. not a near-duplicate of an earlier image',
+								description: 'E.g. not a near-duplicate of an earlier image.',
 							},
 						],
 						default: 'atLeast',
