@@ -9,7 +9,6 @@ import type { WriteStream } from 'fs';
 import { mkdtemp, open, rm } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { once } from 'events';
 import { NodeOperationError } from 'n8n-workflow';
 import type {
 	IDataObject,
@@ -42,6 +41,22 @@ const MB = 1024 * 1024;
 const ENVELOPE_BYTES = 64 * 1024;
 const MIN_POLL_MS = 10;
 const MAX_POLL_MS = 60_000;
+
+/** The stream's next `event`, or its next error, as events.once waits for them. */
+function nextEvent(stream: WriteStream, event: 'drain' | 'finish'): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const onError = (error: Error) => {
+			stream.off(event, onEvent);
+			reject(error);
+		};
+		const onEvent = () => {
+			stream.off('error', onError);
+			resolve();
+		};
+		stream.once(event, onEvent).once('error', onError);
+	});
+}
+
 export const BATCH_MANIFEST_VERSION = 1;
 
 /** Why this client cannot use the Batch API, or undefined when it can (Gemini API keys can). */
@@ -181,7 +196,7 @@ class BatchBuilder {
 	}
 
 	private async write(line: string) {
-		if (!this.file!.write(line)) await once(this.file!, 'drain');
+		if (!this.file!.write(line)) await nextEvent(this.file!, 'drain');
 	}
 
 	async submit(
@@ -194,7 +209,7 @@ class BatchBuilder {
 			return await client.createBatch(model, { requests: this.requests }, displayName, call);
 		await this.spilling;
 		this.file!.end();
-		await once(this.file!, 'finish');
+		await nextEvent(this.file!, 'finish');
 		const uploaded = await client.uploadFilePath(
 			join(this.dir!, 'requests.jsonl'),
 			'application/jsonl',

@@ -1,5 +1,5 @@
 import { classifyValidation, readC2pa } from '../../nodes/shared/provenance/c2pa';
-import { canRequireEsModules } from '../../nodes/shared/provenance/c2paWasm';
+import { explainRequireFailure } from '../../nodes/shared/provenance/c2paWasm';
 import { fixture, testRootCertificates } from './provenance-helpers';
 
 jest.mock('@contentauth/c2pa-wasm', () =>
@@ -221,15 +221,16 @@ describe('classifyValidation', () => {
 	});
 });
 
-describe('canRequireEsModules', () => {
-	it.each([
-		['20.18.3', false],
-		['20.19.0', true],
-		['21.7.3', false],
-		['22.11.0', false],
-		['22.12.0', true],
-		['24.1.0', true],
-	])('Node.js %s → %s', (version, expected) => {
-		expect(canRequireEsModules(version)).toBe(expected);
+describe('explainRequireFailure', () => {
+	it('says which Node.js is needed when require() refuses an ES module', () => {
+		const refused = Object.assign(new Error('require() of ES Module'), { code: 'ERR_REQUIRE_ESM' });
+		expect(String(explainRequireFailure(refused))).toMatch(
+			/needs Node\.js 20\.19 or later \(22\.12 or later on Node\.js 22\)/,
+		);
+	});
+
+	it('passes any other failure on unchanged', () => {
+		const missing = Object.assign(new Error('Cannot find module'), { code: 'MODULE_NOT_FOUND' });
+		expect(explainRequireFailure(missing)).toBe(missing);
 	});
 });

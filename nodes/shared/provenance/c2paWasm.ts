@@ -22,19 +22,24 @@ export async function loadC2paWasm(): Promise<C2paWasmModule> {
 }
 
 async function instantiate(): Promise<C2paWasmModule> {
-	if (!canRequireEsModules(process.versions.node)) {
-		throw new Error(
-			`Reading C2PA needs Node.js 20.19 or later (22.12 or later on Node.js 22); this is ${process.version}`,
-		);
+	let glue: C2paWasmModule;
+	try {
+		glue = require('@contentauth/c2pa-wasm') as C2paWasmModule;
+	} catch (error) {
+		throw explainRequireFailure(error);
 	}
-	const glue = require('@contentauth/c2pa-wasm') as C2paWasmModule;
 	const wasm = await readFile(require.resolve('@contentauth/c2pa-wasm/c2pa.wasm'));
 	await glue.default({ module_or_path: wasm });
 	return glue;
 }
 
-/** require() of ES modules is on by default from Node.js 20.19 and 22.12, and in 23 and later. */
-export function canRequireEsModules(nodeVersion: string): boolean {
-	const [major, minor] = nodeVersion.split('.').map(Number);
-	return major >= 23 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
+/**
+ * require() of ES modules is on by default from Node.js 20.19 and 22.12, and in 23 and later; an
+ * older Node.js refuses with ERR_REQUIRE_ESM, which is turned into what to do.
+ */
+export function explainRequireFailure(error: unknown): unknown {
+	if ((error as { code?: unknown } | undefined)?.code !== 'ERR_REQUIRE_ESM') return error;
+	return new Error(
+		'Reading C2PA needs Node.js 20.19 or later (22.12 or later on Node.js 22): this Node.js cannot load ES modules through require()',
+	);
 }

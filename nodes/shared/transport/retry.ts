@@ -1,3 +1,5 @@
+import { sleep as n8nSleep, sleepWithAbort } from 'n8n-workflow';
+
 import { GeminiFailure, classifyError } from './errors';
 import type { GateTicket, RequestGate } from './gate';
 
@@ -66,19 +68,24 @@ function exactDelay(failure: GeminiFailure): number | undefined {
 	return failure.retryDelayMs + (failure.retryDelayExact ? 0 : TRUNCATED_DELAY_MARGIN_MS);
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (signal?.aborted) return reject(signal.reason);
-		const onAbort = () => {
-			clearTimeout(timer);
-			reject(signal?.reason);
-		};
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve();
-		}, ms);
-		signal?.addEventListener('abort', onAbort, { once: true });
-	});
+/**
+ * n8n's abortable sleep, failing with the signal's own reason like the rest of the transport.
+ * It listens to a signal of its own, linked here and unlinked after, so waits on a long-lived
+ * execution signal (a batch polls it for hours) leave no listeners behind.
+ */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	if (!signal) return await n8nSleep(ms);
+	if (signal.aborted) throw signal.reason;
+	const own = new AbortController();
+	const onAbort = () => own.abort();
+	signal.addEventListener('abort', onAbort, { once: true });
+	try {
+		await sleepWithAbort(ms, own.signal);
+	} catch (error) {
+		throw signal.reason ?? error;
+	} finally {
+		signal.removeEventListener('abort', onAbort);
+	}
 }
 
 /**
