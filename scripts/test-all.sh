@@ -13,6 +13,8 @@ step npm ci --no-audit --no-fund || true
 [ -d node_modules ] || { echo "npm ci failed; nothing else can run"; echo "0 passed, 1 failed"; exit 1; }
 step npm run build
 step npm run lint
+# n8n's own scanner of community packages, offline, on the source and the packed tarball
+step node scripts/scan-package.mjs
 step npm run typecheck
 step npx jest --ci --json --outputFile="$reports/jest.json"
 # Users run n8n on Node 22 and 24: the integration tests again on Node 22 (the e2e suite runs n8n on 24).
