@@ -21,7 +21,7 @@ import type {
 import { estimateCostUsd, findModel, normaliseModelId } from './catalogue';
 import { forItem, forItems, toNodeError } from './errors';
 import { imageItems } from './fanout';
-import { runItems } from './runner';
+import { failEveryItem, runItems } from './runner';
 import type { ItemContext, RunSpec } from './runner';
 import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
@@ -245,21 +245,34 @@ export interface BatchRunSpec extends RunSpec {
  * job is waited for and its results output, or (Submit Only) one item describes the job for
  * Collect.
  */
+/** What the job needs before any item is read: a failure here is every item's. */
+function batchSetup(ctx: IExecuteFunctions, client: GeminiClient) {
+	const unavailable = batchUnavailableReason(client);
+	if (unavailable)
+		throw new GeminiFailure({
+			kind: 'setup',
+			message: unavailable,
+			description: 'Set Execution Mode to Realtime, or use a Gemini API key credential.',
+			reason: 'SETUP',
+			retryable: false,
+		});
+	const model = String(ctx.getNodeParameter('model', 0, '', { extractValue: true }));
+	return { settings: readBatchSettings(ctx), jobModel: normaliseModelId(model) };
+}
+
 export async function runBatch(
 	ctx: IExecuteFunctions,
 	client: GeminiClient,
 	spec: BatchRunSpec,
 	prepare: (task: number, context: ItemContext) => Promise<PreparedRequest>,
 ): Promise<INodeExecutionData[][]> {
-	const unavailable = batchUnavailableReason(client);
-	if (unavailable)
-		throw new NodeOperationError(ctx.getNode(), unavailable, {
-			description: 'Set Execution Mode to Realtime, or use a Gemini API key credential.',
-		});
-	const settings = readBatchSettings(ctx);
-	const jobModel = normaliseModelId(
-		String(ctx.getNodeParameter('model', 0, '', { extractValue: true })),
-	);
+	let settings: BatchSettings;
+	let jobModel: string;
+	try {
+		({ settings, jobModel } = batchSetup(ctx, client));
+	} catch (error) {
+		return failEveryItem(ctx, error, spec);
+	}
 	const sourcesOf = spec.sourcesOf ?? ((task: number) => [task]);
 	const builder = new BatchBuilder(settings.inlineLimitBytes);
 	const entries: BatchEntry[][] = [];

@@ -506,7 +506,7 @@ describe('Batch mode on Vertex AI', () => {
 			}),
 		);
 		expect(error.message).toBe(
-			'Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery',
+			'Batch mode needs a Gemini API key credential: Vertex AI runs batches only from Cloud Storage or BigQuery (item 0)',
 		);
 		expect(error.description).toMatch(/Set Execution Mode to Realtime/);
 		expect(sim.requests.filter((r) => r.path !== '/token')).toHaveLength(0);

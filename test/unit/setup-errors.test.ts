@@ -2,7 +2,11 @@
  * Setup mistakes (the credential's Host, the key) are named as such before or instead of a
  * network error: not retried, and the message says which field to fix.
  */
+import type { ICredentialTestFunctions, ICredentialsDecrypted } from 'n8n-workflow';
+
 import { NanoBananaApi } from '../../credentials/NanoBananaApi.credentials';
+import { connectionFor } from '../../nodes/shared/credentials';
+import { nanoBananaCredentialTest } from '../../nodes/shared/methods/credentialTest';
 import { classifyError, hostProblem } from '../../nodes/shared/transport';
 
 const fetchError = (message: string, cause?: string) =>
@@ -14,10 +18,9 @@ describe('the Host field', () => {
 		['https://generativelanguage.googleapis.com/', undefined],
 		['http://127.0.0.1:8787', undefined],
 		['https://gateway.example.com/v1/acct/gw/google-ai-studio', /without the API path/],
-		[
-			'https://generativelanguage.googleapis.com/v1beta',
-			/use https:\/\/generativelanguage\.googleapis\.com instead/,
-		],
+		['https://generativelanguage.googleapis.com/v1beta', /end it before "\/v1beta"\.$/],
+		['https://gw.example.com/acct/gemini/v1beta/models', /end it before "\/v1beta\/"\.$/],
+		['https://gw.example.com/@team/gemini', /must not contain a user name or password/],
 		[
 			'https://generativelanguage.googleapis.com/v1beta/models/gemini-3-pro-image:generateContent',
 			/without the API path/,
@@ -25,7 +28,10 @@ describe('the Host field', () => {
 		['https://proxy.example.com?key=abc', /must not have a query/],
 		['https://user:secret@proxy.example.com', /must not contain a user name or password/],
 		['ftp://proxy.example.com', /must start with https:\/\/ \(it starts with ftp:\/\/\)/],
-		['generativelanguage.googleapis.com', /is not a URL/],
+		['generativelanguage.googleapis.com', /must start with https:\/\/ \(for example/],
+		['https://gemini proxy.example.com', /server name or port of Host cannot be read/],
+		['https://proxy.example.com:99999', /server name or port of Host cannot be read/],
+		['https://proxy.example.com#models', /must not have a query/],
 	])('%s', (host, problem) => {
 		const found = hostProblem(host);
 		if (problem === undefined) expect(found).toBeUndefined();
@@ -48,6 +54,64 @@ describe('the Host field', () => {
 				'http://[::1]:80/',
 			].some(warns),
 		).toBe(false);
+	});
+});
+
+describe('a Host with a password in it', () => {
+	// Each password has '#', '@', '%' or a space, which move the rest of the URL into another part
+	// (or make it unreadable); none of its pieces may be repeated.
+	const passwords = ['Pw#7kQz', 'a@b@cQz', '9%zzQz', 'two wordsQz', 'x/y?z#w@vQz', '#lead'];
+	const hosts = (password: string) => [
+		`http://proxy-user:${password}@127.0.0.1:8080`,
+		`https://proxy-user:${password}@gateway.example.com/v1beta/`,
+		`proxy-user:${password}@gateway.example.com`,
+	];
+	const pieces = (password: string) =>
+		password.split(/[#@%/? ]/).filter((piece) => piece.length >= 2);
+
+	const cases = passwords.flatMap((password) =>
+		hosts(password).map((host) => ({ password, host })),
+	);
+
+	it.each(cases)('$host: the node names the part, never the value', ({ password, host }) => {
+		let thrown: (Error & { description?: string }) | undefined;
+		try {
+			connectionFor({ apiKey: 'k', host });
+		} catch (error) {
+			thrown = error as Error & { description?: string };
+		}
+		expect(thrown?.message).toMatch(
+			/^The credential's Host is not usable: Host must (not contain a user name or password|start with https)/,
+		);
+		const said = `${thrown?.message} ${thrown?.description}`;
+		for (const piece of [...pieces(password), 'proxy-user']) expect(said).not.toContain(piece);
+	});
+
+	it.each(cases)('$host: the Test button says the same', async ({ password, host }) => {
+		const credential = { data: { apiKey: 'k', host } } as unknown as ICredentialsDecrypted;
+		const result = await nanoBananaCredentialTest.call({} as ICredentialTestFunctions, credential);
+		let thrown: (Error & { description?: string }) | undefined;
+		try {
+			connectionFor({ apiKey: 'k', host });
+		} catch (error) {
+			thrown = error as Error & { description?: string };
+		}
+		expect(result).toEqual({
+			status: 'Error',
+			message: `${thrown?.message} ${thrown?.description}`,
+		});
+		for (const piece of [...pieces(password), 'proxy-user'])
+			expect(result.message).not.toContain(piece);
+	});
+
+	it('the Vertex AI Host is checked the same way', () => {
+		expect(() =>
+			connectionFor({
+				authentication: 'vertexExpress',
+				apiKey: 'k',
+				vertexHost: 'https://u:Pw#7kQz@proxy.example.com',
+			}),
+		).toThrow(/^The credential's Host is not usable: Host must not contain a user name/);
 	});
 });
 
