@@ -4,6 +4,7 @@ import { control } from './control';
 import {
 	apiKeyInvalid,
 	BAD_GATEWAY_HTML,
+	apacheNotFoundHtml,
 	googleError,
 	internalError,
 	invalidArgument,
@@ -425,6 +426,11 @@ async function serveFault(
 		case 'html':
 			send(res, 502, 'text/html; charset=UTF-8', BAD_GATEWAY_HTML, headers);
 			return true;
+		case '404-html': {
+			const page = apacheNotFoundHtml(exchange.url.pathname, req.socket.localPort ?? 80);
+			send(res, 404, 'text/html; charset=iso-8859-1', page, headers);
+			return true;
+		}
 		case 'malformed-json': {
 			const whole = JSON.stringify({
 				candidates: [

@@ -8,6 +8,7 @@ export type FaultKind =
 	| 'slow'
 	| 'malformed-json'
 	| 'html'
+	| '404-html'
 	| 'prompt-block'
 	| 'image-safety'
 	| 'no-image'

@@ -261,7 +261,7 @@ describe('a job Google refuses to create', () => {
 	it('fails the node, or under Continue On Fail gives every item in it the error', async () => {
 		const model = { __rl: true, mode: 'id', value: 'gemini-0-image' };
 		const error = await failure(generate({ model }, { items: promptItems('a', 'b') }));
-		expect(error.message).toMatch(/model was not found.*\(items 0-1\)/i);
+		expect(error.message).toMatch(/model gemini-0-image was not found.*\(items 0-1\)/i);
 
 		const { outputs } = await generate(
 			{ model },
@@ -270,8 +270,8 @@ describe('a job Google refuses to create', () => {
 		expect(
 			outputs[0].map((o) => [o.pairedItem, (o.json.error as { message: string }).message]),
 		).toEqual([
-			[{ item: 0 }, expect.stringMatching(/model was not found/i)],
-			[{ item: 1 }, expect.stringMatching(/model was not found/i)],
+			[{ item: 0 }, expect.stringMatching(/model gemini-0-image was not found/i)],
+			[{ item: 1 }, expect.stringMatching(/model gemini-0-image was not found/i)],
 			[{ item: 2 }, 'The prompt is empty (item 2)'],
 		]);
 		expect(outputs[0][1].json.prompt).toBe('b');

@@ -272,7 +272,9 @@ describe('Generate: checks before any paid call', () => {
 			model: { __rl: true, mode: 'id', value: 'gemini-2.5-flash-image-preview' },
 		}).catch((e) => e);
 		expect(error.httpCode).toBe('404');
-		expect(error.message).toMatch(/model was not found/);
+		expect(error.message).toMatch(
+			/^The model gemini-2\.5-flash-image-preview was not found: models\/gemini-2\.5-flash-image-preview is not found/,
+		);
 		expect(generateCalls()).toHaveLength(1);
 	});
 });

@@ -376,7 +376,7 @@ export class GeminiClient {
 					const response = await this.sdk.models.generateContent(params);
 					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
 				} catch (error) {
-					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs));
+					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs, request.model));
 				}
 			},
 			settings.retry,
@@ -449,7 +449,9 @@ export class GeminiClient {
 				});
 			else await this.sdk.models.list({ config: { pageSize: 1, abortSignal: signal } });
 		} catch (error) {
-			throw this.forUser(classifyError(this.scrubbed(error)));
+			throw this.forUser(
+				classifyError(this.scrubbed(error), undefined, this.isVertex ? model : undefined),
+			);
 		}
 	}
 
@@ -514,6 +516,7 @@ export class GeminiClient {
 				),
 			settings,
 			false,
+			model,
 		);
 	}
 
@@ -567,12 +570,13 @@ export class GeminiClient {
 
 	/**
 	 * A call with retries whose failure is a redacted GeminiFailure; `raw` holds the answer's JSON
-	 * when it is small.
+	 * when it is small. `model`: the model the call is about, if any (its 404 is the model's).
 	 */
 	private async call<T>(
 		run: (fetchFn: typeof fetch, raw: { body?: Record<string, unknown> }) => Promise<T>,
 		settings: CallSettings,
 		retry = true,
+		model?: string,
 	): Promise<T> {
 		return await withRetry(
 			async () => {
@@ -586,7 +590,7 @@ export class GeminiClient {
 				try {
 					return await run(fetchFn as typeof fetch, raw);
 				} catch (error) {
-					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs));
+					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs, model));
 				}
 			},
 			retry ? settings.retry : { ...settings.retry, maxAttempts: 1 },
