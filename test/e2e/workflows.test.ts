@@ -1049,8 +1049,10 @@ describe('20. default models: a node added now, and one saved at version 1 with 
 	test('the new node (version 1.1) makes its image with Nano Banana 2.1, marked active', () => {
 		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate New Node');
 		expect(item.json).toMatchObject({ model: 'gemini-nano-banana-2.1', modelStatus: 'active' });
+		// The judge's request quotes the prompt too; it is the other model.
 		expect(generateRequests('Defaults: a pear').map((r) => [r.model, r.body.store])).toEqual([
 			['gemini-nano-banana-2.1', false],
+			['gemini-3.8-flash', false],
 		]);
 	});
 
