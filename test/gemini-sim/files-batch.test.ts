@@ -5,7 +5,7 @@ import { createPartFromUri, type BatchJob, type GoogleGenAI } from '@google/gena
 import sharp from 'sharp';
 
 import { GeminiSim } from './index';
-import { client, failure, finalImage, solidPng } from './testkit';
+import { client, failure, finalImage, readJson, solidPng } from './testkit';
 
 let sim: GeminiSim;
 let ai: GoogleGenAI;
@@ -272,7 +272,7 @@ describe('the Batch API', () => {
 			method: 'POST',
 			body: JSON.stringify({ refuseUploadMimeTypes: ['jsonl'] }),
 		});
-		expect((await configured.json()).refuseUploadMimeTypes).toEqual(['jsonl']);
+		expect((await readJson(configured)).refuseUploadMimeTypes).toEqual(['jsonl']);
 		try {
 			expect((await failure(upload('jsonl'))).body?.error.message).toBe(
 				'Unsupported MIME type: jsonl',
@@ -293,7 +293,7 @@ describe('the Batch API', () => {
 		const requests = { requests: [{ request: { contents: [{ parts: [{ text: 'x' }] }] } }] };
 		const without = await create({ inputConfig: { requests } });
 		expect(without.status).toBe(400);
-		expect((await without.json()).error.message).toMatch(/display_name is required/);
+		expect((await readJson(without)).error.message).toMatch(/display_name is required/);
 		expect((await create({ displayName: 'x', inputConfig: { requests } })).status).toBe(200);
 		expect(sim.batches.count).toBe(1);
 	});
@@ -449,6 +449,6 @@ describe('the Batch API', () => {
 			}),
 		});
 		expect(empty.status).toBe(400);
-		expect((await empty.json()).error.message).toMatch(/requests must not be empty/);
+		expect((await readJson(empty)).error.message).toMatch(/requests must not be empty/);
 	});
 });
