@@ -445,7 +445,7 @@ export async function waitForJob(
 			`The execution was cancelled while waiting for batch job ${name}`,
 			{
 				description: settings.cancelOnStop
-					? 'The job was cancelled at Google too (Cancel Job When Stopped is on). Results already made are not charged twice; send the items again to get them.'
+					? `Google was asked to cancel the job too (Cancel Job When Stopped is on); it stops within minutes. The requests it answered before that can still be collected with the Nano Banana Batch Results node and the job name ${name}; send the other items again.`
 					: `The job keeps running at Google. Collect its results later with the Nano Banana Batch Results node and the job name ${name}.`,
 			},
 		);

@@ -27,6 +27,7 @@ afterAll(async () => sim.stop());
 beforeEach(() => {
 	sim.reset();
 	sim.setBatchDelay(60);
+	sim.setBatchCancelDelay(100);
 });
 
 const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
@@ -725,20 +726,65 @@ describe('waiting is bounded', () => {
 		expect(error.description).toContain(`the job name ${name}`);
 	});
 
-	it('a cancelled execution stops polling and cancels the job', async () => {
+	it('a cancelled execution stops polling and asks Google to cancel the job', async () => {
 		sim.setBatchDelay(60_000);
+		// Cancelling takes Google a while: the job is still cancelling when the node is done.
+		sim.setBatchCancelDelay(60_000);
 		const cancel = abortWhilePolling(new Error('cancelled by the user'));
 		const error = await failure(generate({ prompt: 'a gull' }, { cancelSignal: cancel.signal }));
 		expect(error.message).toMatch(
 			/^The execution was cancelled while waiting for batch job batches\/\w+$/,
 		);
+		const [job] = (await sim.batches.list()) as Array<{
+			name: string;
+			metadata: { state: string };
+		}>;
+		expect(error.description).toMatch(/^Google was asked to cancel the job too/);
+		expect(error.description).toContain(`Batch Results node and the job name ${job.name}`);
 		const polls = sim.requests.filter((r) => r.action === 'getBatch').length;
 		await new Promise((resolve) => setTimeout(resolve, 100));
 		expect(sim.requests.filter((r) => r.action === 'getBatch')).toHaveLength(polls);
 		expect(sim.requests.filter((r) => r.action === 'cancelBatch')).toHaveLength(1);
 		expect(sim.stats().batches).toBe(1);
-		const [job] = (await sim.batches.list()) as Array<{ metadata: { state: string } }>;
-		expect(job.metadata.state).toBe('BATCH_STATE_CANCELLED');
+		expect(job.metadata.state).toBe('BATCH_STATE_CANCELLING');
+	});
+
+	it('waits through a cancel made elsewhere, then outputs what was answered before it and names the job in the others', async () => {
+		// Margins for a busy machine: the cancel comes a third into the job's run, so one to three
+		// of its four requests are answered by then.
+		sim.setBatchDelay(6000);
+		sim.setBatchCancelDelay(300);
+		let timer: NodeJS.Timeout | undefined;
+		const stopWatching = afterPolls(sim, 1, () => {
+			timer = setTimeout(() => {
+				void (sim.batches.list() as Promise<Array<{ name: string }>>).then(([job]) =>
+					sim.batches.cancel(job.name.slice(8)),
+				);
+			}, 2000);
+		});
+		try {
+			const { outputs } = await generate(
+				{},
+				{ items: promptItems('a', 'b', 'c', 'd'), continueOnFail: true },
+			);
+			const out = outputs[0];
+			const [job] = (await sim.batches.list()) as Array<{ name: string; error: object }>;
+			expect(job.error).toMatchObject({ code: 1 });
+			expect(out.map((o) => o.pairedItem)).toEqual([0, 1, 2, 3].map((item) => ({ item })));
+			const answered = out.filter((o) => !o.json.error).length;
+			expect(answered).toBeGreaterThanOrEqual(1);
+			expect(answered).toBeLessThan(4);
+			for (const [n, item] of out.entries()) {
+				if (n < answered) expect(item.json).toMatchObject({ batchKey: `item${n}`, width: 1024 });
+				else
+					expect((item.json.error as { message: string }).message).toBe(
+						`No result: the batch job was cancelled before this request was answered (request item${n} of ${job.name}) (item ${n})`,
+					);
+			}
+		} finally {
+			stopWatching();
+			clearTimeout(timer);
+		}
 	});
 
 	it('leaves the job running when Cancel Job When Stopped is off', async () => {
