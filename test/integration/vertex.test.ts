@@ -42,7 +42,7 @@ const serviceAccount = (extra: IDataObject = {}): IDataObject => ({
 	vertexHost: sim.url,
 	...extra,
 });
-const express = (apiKey = sim.apiKey): IDataObject => ({
+const express = (apiKey = sim.expressApiKey): IDataObject => ({
 	authentication: 'vertexExpress',
 	apiKey,
 	vertexHost: sim.url,
@@ -241,7 +241,7 @@ describe('Vertex AI express mode (API key)', () => {
 		expect(outputs[0][0].binary?.data).toBeDefined();
 		const [call] = sim.generateRequests;
 		expect(call.path).toBe(`/v1beta1/${MODEL_PATH}`);
-		expect(call.headers['x-goog-api-key']).toBe(sim.apiKey);
+		expect(call.headers['x-goog-api-key']).toBe(sim.expressApiKey);
 		expect(call.headers.authorization).toBeUndefined();
 		expect(call.vertex).toEqual({ auth: 'api-key', project: undefined, location: undefined });
 		expect(sim.vertex.exchanges).toHaveLength(0);
@@ -415,6 +415,16 @@ describe("the credential's Test button", () => {
 			'a wrong express key',
 			() => express('not-the-key'),
 			/^The Vertex AI express API key is not valid: API key not valid/,
+		],
+		[
+			'a Gemini API key in express mode',
+			() => express(sim.apiKey),
+			/^The API key may not call Vertex AI: Requests to this API aiplatform\.googleapis\.com method \S+ are blocked\. A Gemini API key from Google AI Studio works only with the Gemini API: set Authentication to "Gemini API Key"/,
+		],
+		[
+			'an express key as a Gemini API key',
+			() => ({ apiKey: sim.expressApiKey, host: sim.url }),
+			/^The key is a Vertex AI express key, which the Gemini API does not take: API key not valid\. Please pass a valid API key\. Set Authentication to "Vertex AI Express \(API Key\)"/,
 		],
 	])('fails clearly for %s', async (_what, data, message) => {
 		const result = await testCredential(data());

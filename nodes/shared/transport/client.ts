@@ -20,6 +20,7 @@ import {
 	vertexFailure,
 } from './errors';
 import { readImageAnswer } from './answer';
+import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
@@ -412,6 +413,11 @@ export class GeminiClient {
 				location: this.location,
 				express: !this.tokens,
 			});
+		failure = withKeyKind(failure, {
+			apiKey: this.apiKey,
+			vertex: this.isVertex,
+			express: this.isVertex && !this.tokens,
+		});
 		for (const secret of this.secrets()) {
 			failure.message = redactSecret(failure.message, secret);
 			(failure as { description: string }).description = redactSecret(failure.description, secret);
