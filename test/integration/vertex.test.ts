@@ -195,6 +195,18 @@ describe('Vertex AI with a service account', () => {
 		expect(error.description).toMatch(/Project ID and Location/);
 	});
 
+	it('names a real model the location does not offer, and generates with it where it is offered', async () => {
+		sim.vertex.withholdModel('europe-west4', 'gemini-3-pro-image');
+		const model = 'gemini-3-pro-image';
+		const error = await errorOf(generate(serviceAccount({ location: 'europe-west4' }), { model }));
+		expect(error.message).toMatch(
+			/^Not found on Vertex AI \(project "sim-project" in europe-west4\): Publisher Model `projects\/sim-project\/locations\/europe-west4\/publishers\/google\/models\/gemini-3-pro-image` was not found/,
+		);
+		expect(error.description).toMatch(/not offered in this location.*"global"/);
+		const { outputs } = await generate(serviceAccount({ location: 'global' }), { model });
+		expect(outputs[0][0].json).toMatchObject({ model, width: 1024 });
+	});
+
 	it('tells a network failure as one of Vertex AI, not the Gemini API', async () => {
 		const closed = await new Promise<number>((resolve) => {
 			const server = createServer();
@@ -431,6 +443,20 @@ describe("the credential's Test button", () => {
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(message);
 		expect(result.message).not.toMatch(/\.\. /);
+	});
+
+	it("fails clearly when the key's token_uri is not the token endpoint's own address (invalid_grant: audience)", async () => {
+		// The endpoint is reached, but the JWT is addressed to the URI as the key spells it.
+		const elsewhere = { ...key, token_uri: `${sim.url}/token?via=proxy` };
+		const result = await testCredential(
+			serviceAccount({ privateKeyJson: JSON.stringify(elsewhere) }),
+		);
+		expect(result).toEqual({
+			status: 'Error',
+			message: `Google refused the service account key (invalid_grant: Invalid JWT: Failed audience check.). The token endpoint did not take the key's token_uri (${sim.url}/token) as its own address. Paste the JSON key file as Google issued it (token_uri https://oauth2.googleapis.com/token); a proxy in between must keep that address.`,
+		});
+		expect(sim.vertex.exchanges.map((e) => e.outcome)).toEqual(['invalid_grant']);
+		expect(result.message).not.toContain('via=proxy');
 	});
 
 	it('fails clearly when the key was deleted (invalid_grant), the account has no permission, or the API is off', async () => {
