@@ -6,6 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
 import { description } from './edit.description';
@@ -17,7 +18,7 @@ export class NanoBananaEdit implements INodeType {
 		name: 'nanoBananaEdit',
 		icon: { light: 'file:nanoBananaEdit.svg', dark: 'file:nanoBananaEdit.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		...IMAGE_NODE_VERSIONS,
 		subtitle:
 			'={{ ($parameter["mode"] === "steps" ? "step by step" : "all at once") + ($parameter["executionMode"] === "batch" ? " · batch" : "") }}',
 		description:

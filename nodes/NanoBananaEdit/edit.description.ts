@@ -6,7 +6,7 @@ import {
 	generationOptions,
 	imageSizeParameter,
 	inputOptions,
-	modelLocator,
+	modelParameters,
 	optionsCollection,
 	outputOptions,
 	requestOptions,
@@ -42,7 +42,7 @@ const editOptions: INodeProperties[] = [
 ];
 
 export const description: INodeProperties[] = [
-	modelLocator,
+	...modelParameters,
 	{
 		displayName: 'Continue Previous Edit',
 		name: 'continueEdit',

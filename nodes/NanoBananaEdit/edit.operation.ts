@@ -1,7 +1,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { estimateCostUsd } from '../shared/catalogue';
+import { estimateCostUsd, modelStatus } from '../shared/catalogue';
 import { geminiClientFor } from '../shared/credentials';
 import { forItem, itemError, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
@@ -397,6 +397,7 @@ async function editOutput(
 	return {
 		json: {
 			model: request.model,
+			modelStatus: modelStatus(request.model),
 			modelVersion: last.modelVersion,
 			mode: instructions.length > 1 ? 'steps' : 'single',
 			prompt: instructions[instructions.length - 1],

@@ -6,6 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
 import { description } from './fuse.description';
@@ -17,7 +18,7 @@ export class NanoBananaFuse implements INodeType {
 		name: 'nanoBananaFuse',
 		icon: { light: 'file:nanoBananaFuse.svg', dark: 'file:nanoBananaFuse.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		...IMAGE_NODE_VERSIONS,
 		subtitle:
 			'={{ ($parameter["source"] === "allItems" ? "all items together" : "each item") + ($parameter["executionMode"] === "batch" ? " · batch" : "") }}',
 		description:

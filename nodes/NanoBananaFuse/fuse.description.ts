@@ -7,7 +7,7 @@ import {
 	generationOptions,
 	imageSizeParameter,
 	inputOptions,
-	modelLocator,
+	modelParameters,
 	numberOfImagesParameter,
 	optionsCollection,
 	outputOptions,
@@ -55,7 +55,7 @@ const fuseOptions: INodeProperties[] = [
 ];
 
 export const description: INodeProperties[] = [
-	modelLocator,
+	...modelParameters,
 	{
 		displayName: 'Source',
 		name: 'source',

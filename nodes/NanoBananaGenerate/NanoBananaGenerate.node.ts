@@ -6,6 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
 import { description } from './generate.description';
@@ -17,7 +18,7 @@ export class NanoBananaGenerate implements INodeType {
 		name: 'nanoBananaGenerate',
 		icon: { light: 'file:nanoBananaGenerate.svg', dark: 'file:nanoBananaGenerate.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		...IMAGE_NODE_VERSIONS,
 		// The model may reach the subtitle as the resource locator or as its id: show the id either
 		// way, and the mode when it is Batch.
 		subtitle:

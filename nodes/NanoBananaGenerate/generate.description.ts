@@ -5,7 +5,7 @@ import {
 	aspectRatioParameter,
 	generationOptions,
 	imageSizeParameter,
-	modelLocator,
+	modelParameters,
 	numberOfImagesParameter,
 	optionsCollection,
 	outputOptions,
@@ -14,7 +14,7 @@ import {
 } from '../shared/descriptions';
 
 export const description: INodeProperties[] = [
-	modelLocator,
+	...modelParameters,
 	promptParameter(
 		'What to draw. Use an expression to take it from each item.',
 		'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight',

@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
-import { searchJudgeModels } from './judge';
+import { searchJudgeModels } from '../shared/methods/listSearch';
 import { description } from './verify.description';
 import * as verify from './verify.operation';
 

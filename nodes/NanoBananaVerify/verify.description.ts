@@ -1,6 +1,6 @@
 import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_TEXT_MODEL } from '../shared/catalogue';
+import { CHEAP_TEXT_MODEL, DEFAULT_TEXT_MODEL } from '../shared/catalogue';
 import {
 	inputOptions,
 	optionsCollection,
@@ -191,7 +191,7 @@ export const description: INodeProperties[] = [
 				displayName: 'ID',
 				name: 'id',
 				type: 'string',
-				placeholder: 'e.g. gemini-2.5-flash',
+				placeholder: `e.g. ${CHEAP_TEXT_MODEL}`,
 			},
 		],
 	},

@@ -18,13 +18,8 @@ import type { ProvenanceMode } from '../shared/provenance';
 import { runItems, withPartial } from '../shared/runner';
 import { readRequestSettings } from '../shared/settings';
 import type { GeminiClient } from '../shared/transport';
-import {
-	buildJudgeRequest,
-	criteriaResults,
-	criteriaText,
-	isJudgeModel,
-	readVerdicts,
-} from './judge';
+import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
+import { isJudgeModel } from '../shared/methods/listSearch';
 import type { Criterion } from './judge';
 
 const MB = 1024 * 1024;
@@ -209,7 +204,7 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 			ctx,
 			i,
 			'No judge model is selected',
-			'Pick a model from the list or type a model ID, e.g. gemini-2.5-flash.',
+			`Pick a model from the list or type a model ID, e.g. ${DEFAULT_TEXT_MODEL}.`,
 		);
 	}
 	if (
@@ -220,7 +215,7 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 			ctx,
 			i,
 			`"${settings.judgeModel}" is not a text model, so it cannot judge`,
-			'The AI judge needs a Gemini text model that reads images. Pick one from the list, e.g. gemini-3-flash.',
+			`The AI judge needs a Gemini text model that reads images. Pick one from the list, e.g. ${DEFAULT_TEXT_MODEL}.`,
 		);
 	}
 	if (similarity) {
@@ -384,12 +379,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 						callSettings,
 						Buffer.byteLength(criteriaText(criteria)),
 					);
-					const request = buildJudgeRequest(
-						settings.judgeModel,
-						criteria,
-						fitted.parts,
-						references,
-					);
+					const request = {
+						...buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references),
+						store: options.storeRequests === true,
+					};
 					const result = await gemini.generate(request, callSettings);
 					const answer = readVerdicts(result.text, criteria, result.finishReason);
 					if ('problem' in answer) {

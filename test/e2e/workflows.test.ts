@@ -666,7 +666,7 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		for (const item of [a, d]) {
 			expect(report(item)).toMatchObject({
 				passed: true,
-				judgeModel: 'gemini-3-flash',
+				judgeModel: 'gemini-3.8-flash',
 				synthId: expect.stringMatching(/not checked/),
 			});
 			expect(report(item).checks.map((check) => [check.name, check.passed])).toEqual([
@@ -693,7 +693,7 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		const judged = sim.requests.filter(
 			(r) =>
 				r.action === 'generateContent' &&
-				r.model === 'gemini-3-flash' &&
+				r.model === 'gemini-3.8-flash' &&
 				promptOf(r).includes('Verify: a '),
 		);
 		expect(judged).toHaveLength(3);
@@ -829,7 +829,7 @@ describe('10. On Error "Continue (using error output)": a failed item leaves by 
 
 		test('the judge was asked once per image, and only the blocked request failed', () => {
 			const judged = sim.requests.filter(
-				(r) => r.model === 'gemini-3-flash' && promptOf(r).includes('Error output shot:'),
+				(r) => r.model === 'gemini-3.8-flash' && promptOf(r).includes('Error output shot:'),
 			);
 			expect(judged).toHaveLength(3);
 			expect(
@@ -1118,7 +1118,7 @@ describe('examples/generate-verify-retry-loop.json, with text misspelled now and
 		);
 		// the judge's requests quote the brief too
 		expect(
-			generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-3.1-flash-image'),
+			generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-nano-banana-2.1'),
 		).toHaveLength(2);
 		expect(runsOf('Approved').map((main) => (main[0] ?? []).length)).toEqual([1]);
 		expect(runsOf('Gave Up')).toEqual([]);

@@ -199,8 +199,8 @@ describe('the Batch API', () => {
 		try {
 			const src = [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }];
 			const config = { displayName: 'one x' };
-			const a = await ai.batches.create({ model: 'gemini-2.5-flash-image', src, config });
-			const b = await ai.batches.create({ model: 'gemini-2.5-flash-image', src, config });
+			const a = await ai.batches.create({ model: 'gemini-3.1-flash-lite-image', src, config });
+			const b = await ai.batches.create({ model: 'gemini-3.1-flash-lite-image', src, config });
 			const names = [];
 			for await (const job of await ai.batches.list()) names.push(job.name);
 			expect(names).toEqual([a.name, b.name]);

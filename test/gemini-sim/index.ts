@@ -7,6 +7,8 @@ import type { VertexState } from './vertex';
 import { createHandler } from './server';
 import { SimState } from './state';
 import { readImageText } from './images';
+import type { SimModel } from './models';
+import type { StoredLog } from './pipeline';
 import type {
 	FaultSpec,
 	GeminiSimOptions,
@@ -177,6 +179,24 @@ export class GeminiSim {
 	/** 'always': gzip generateContent answers even for a client that asks for identity. */
 	setGzipAnswers(when: GzipAnswers): void {
 		this.state.gzipAnswers = when;
+	}
+
+	/**
+	 * The requests Google kept for the project's AI Studio logs: every Gemini API generate request
+	 * (realtime or in a batch) not sent `store: false`, while the project stores by default.
+	 */
+	get storedLogs(): StoredLog[] {
+		return [...this.state.logs];
+	}
+
+	/** Serves one more model (or replaces one of the same id), e.g. one Google shipped later. */
+	addModel(model: SimModel): void {
+		this.state.models = [...this.state.models.filter((m) => m.id !== model.id), model];
+	}
+
+	/** false: a project made before 2026-10-26, which stores only requests sent `store: true`. */
+	setStoreByDefault(on: boolean): void {
+		this.state.storeByDefault = on;
 	}
 
 	/** Quota mode: at most `requests` generateContent requests in any `windowMs`, else 429; null switches it off. */

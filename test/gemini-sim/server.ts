@@ -17,7 +17,7 @@ import {
 } from './errors';
 import { isContentFault } from './faults';
 import { encodeJson, readBody, send, sendJson, sendSse } from './http';
-import { findSimModel, modelResource, SIM_MODELS, type SimModel } from './models';
+import { modelResource, type SimModel } from './models';
 import { generateContent } from './pipeline';
 import { loadRecording, mergeChunks } from './replay';
 import type { SimState } from './state';
@@ -217,7 +217,10 @@ async function vertexRoute(
 	const { req, res, url, record } = exchange;
 	if (rest === 'models' && req.method === 'GET') {
 		record.action = 'listModels';
-		const list = listModels(url) as { models: Array<{ name: string }>; nextPageToken?: string };
+		const list = listModels(url, state.models) as {
+			models: Array<{ name: string }>;
+			nextPageToken?: string;
+		};
 		const publisherModels = list.models.map((m) => ({
 			name: `publishers/google/${m.name}`,
 			versionId: '001',
@@ -251,18 +254,18 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 
 	if (rest === 'models' && method === 'GET') {
 		record.action = 'listModels';
-		return sendJson(res, 200, listModels(url));
+		return sendJson(res, 200, listModels(url, state.models));
 	}
 	if ((match = /^models\/([^:]+)$/.exec(rest)) && method === 'GET') {
 		record.action = 'getModel';
-		const model = findSimModel(match[1]);
+		const model = state.findModel(match[1]);
 		if (!model) throw modelNotFound(match[1], apiVersion, 'get');
 		return sendJson(res, 200, modelResource(model));
 	}
 	if ((match = /^models\/([^:]+):(\w+)$/.exec(rest)) && method === 'POST') {
 		const [, id, action] = match;
 		record.action = action;
-		const model = findSimModel(id);
+		const model = state.findModel(id);
 		if (!model) throw modelNotFound(id, apiVersion, action);
 		record.model = model.id;
 		if (action === 'generateContent' || action === 'streamGenerateContent') {
@@ -314,7 +317,7 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 	throw notFound('Method not found.');
 }
 
-function listModels(url: URL) {
+function listModels(url: URL, models: readonly SimModel[]) {
 	const pageSize = Math.min(
 		1000,
 		Math.max(1, Number(url.searchParams.get('pageSize') ?? 50) || 50),
@@ -322,11 +325,11 @@ function listModels(url: URL) {
 	const start = Number(
 		Buffer.from(url.searchParams.get('pageToken') ?? '', 'base64url').toString() || 0,
 	);
-	const page = SIM_MODELS.slice(start, start + pageSize).map(modelResource);
+	const page = models.slice(start, start + pageSize).map(modelResource);
 	const next = start + pageSize;
 	return {
 		models: page,
-		...(next < SIM_MODELS.length
+		...(next < models.length
 			? { nextPageToken: Buffer.from(String(next)).toString('base64url') }
 			: {}),
 	};

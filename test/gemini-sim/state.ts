@@ -5,8 +5,8 @@ import { RPC_CODE, SimHttpError } from './errors';
 import { findDirective, isContentFault, isDelayFault, parseFault, seededRandom } from './faults';
 import { FileStore } from './files';
 import { defaultJudge } from './judge';
-import type { SimModel } from './models';
-import { generateContent, type PipelineEnv } from './pipeline';
+import { SIM_MODELS, type SimModel } from './models';
+import { generateContent, type PipelineEnv, type StoredLog } from './pipeline';
 import { ThoughtSigner } from './signatures';
 import { TextureCache } from './images';
 import { VertexState } from './vertex';
@@ -53,6 +53,15 @@ export class SimState {
 	imageFormat: ImageFormat;
 	imageTexture: ImageTexture;
 	gzipAnswers: GzipAnswers;
+	/**
+	 * Google stores generate requests by default for projects created on or after 2026-10-26 ("Logs
+	 * and datasets"); `store: false` in a request opts out. On by default: a new project.
+	 */
+	storeByDefault = true;
+	/** What Google kept for the project's logs. */
+	logs: StoredLog[] = [];
+	/** The models served: Google's of today, and any a test adds (a model shipped after them). */
+	models: SimModel[] = [...SIM_MODELS];
 	batchDelayMs: number;
 	batchCancelDelayMs: number;
 	judge: Judge;
@@ -110,6 +119,8 @@ export class SimState {
 			memory: this.memory,
 			writtenText: (prompt) => this.writtenText(prompt),
 			resolveFile: (uri) => this.files.resolve(uri),
+			storeByDefault: this.storeByDefault,
+			keepLog: (entry) => this.logs.push(entry),
 		};
 	}
 
@@ -277,9 +288,16 @@ export class SimState {
 		this.admitted = [];
 		this.quotaRefused = 0;
 		this.maxInFlight = this.inFlight;
+		this.logs = [];
 		this.files.clear();
 		this.batches.clear();
 		this.vertex.reset();
+	}
+
+	/** A served model by id (`models/x` or `x`); undefined answers 404, as Google does. */
+	findModel(id: string): SimModel | undefined {
+		const bare = id.replace(/^models\//, '');
+		return this.models.find((m) => m.id === bare);
 	}
 
 	/** One request of a batch: transport faults become per-request errors, as Google reports them. */

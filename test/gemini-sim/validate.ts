@@ -128,9 +128,11 @@ const REQUEST: Shape = {
 	cachedContent: 'string',
 	labels: ANY,
 	serviceTier: ANY,
-	store: ANY,
 	continuationToken: ANY,
 };
+
+/** The Gemini API also takes `store` (keep the request for AI Studio logs); Vertex AI does not. */
+const GEMINI_REQUEST: Shape = { ...(REQUEST as Record<string, Shape>), store: 'boolean' };
 
 /** Vertex AI takes more imageConfig fields; the Gemini API refuses them as unknown names. */
 const VERTEX_REQUEST: Shape = {
@@ -254,7 +256,7 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 	const violations: FieldViolation[] = [];
 	const request = normalise(
 		body,
-		context.vertex ? VERTEX_REQUEST : REQUEST,
+		context.vertex ? VERTEX_REQUEST : GEMINI_REQUEST,
 		'',
 		violations,
 	) as GenerateRequest;
@@ -302,7 +304,7 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 		);
 	}
 
-	const { aspectRatio, imageSize } = checkImageConfig(model, imageConfig);
+	const { aspectRatio, imageSize } = checkImageConfig(model, imageConfig, !!context.vertex);
 	checkThinking(model, level, thinking.thinkingBudget);
 
 	const candidates = Number(config.candidateCount ?? 1);
@@ -391,13 +393,14 @@ function checkContents(contents: Content[]) {
 	});
 }
 
-function checkImageConfig(model: SimModel, imageConfig: Record<string, unknown>) {
+function checkImageConfig(model: SimModel, imageConfig: Record<string, unknown>, vertex: boolean) {
 	const aspectRatio = imageConfig.aspectRatio as string | undefined;
 	const imageSize = imageConfig.imageSize as string | undefined;
 	if (!model.image) return {};
-	if (aspectRatio !== undefined && !model.aspectRatios.includes(aspectRatio)) {
+	const ratios = [...model.aspectRatios, ...(vertex ? (model.vertexAspectRatios ?? []) : [])];
+	if (aspectRatio !== undefined && !ratios.includes(aspectRatio)) {
 		throw invalidArgument(
-			`Unsupported aspect ratio "${aspectRatio}" for models/${model.id}. Supported values: ${model.aspectRatios.join(', ')}.`,
+			`Unsupported aspect ratio "${aspectRatio}" for models/${model.id}. Supported values: ${ratios.join(', ')}.`,
 		);
 	}
 	if (imageSize !== undefined && !(model.imageSizes as string[]).includes(imageSize)) {

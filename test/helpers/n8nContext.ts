@@ -28,6 +28,8 @@ export interface RunOptions {
 	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
 	cancelSignal?: AbortSignal;
 	binaryStore?: BinaryStore;
+	/** The node's typeVersion; default: what a new node gets. */
+	typeVersion?: number;
 }
 
 export class BinaryStore {
@@ -74,8 +76,25 @@ async function streamToBuffer(stream: Readable): Promise<Buffer> {
 	return Buffer.concat(chunks);
 }
 
-function defaultOf(properties: INodeProperties[], name: string): unknown {
-	return properties.find((p) => p.name === name)?.default;
+/** Whether a property is shown at this node version (its `@version` display option, as n8n reads it). */
+function atVersion(property: INodeProperties, version: number): boolean {
+	const wanted = property.displayOptions?.show?.['@version'];
+	if (!wanted) return true;
+	return wanted.some((v) =>
+		typeof v === 'object' && v && '_cnd' in v
+			? version >= Number((v._cnd as { gte?: number }).gte ?? -Infinity)
+			: v === version,
+	);
+}
+
+function defaultOf(properties: INodeProperties[], name: string, version: number): unknown {
+	return properties.find((p) => p.name === name && atVersion(p, version))?.default;
+}
+
+/** The version n8n gives a new node of this type. */
+export function newNodeVersion(nodeType: INodeType): number {
+	const { version, defaultVersion } = nodeType.description;
+	return defaultVersion ?? (Array.isArray(version) ? Math.max(...version) : version);
 }
 
 export interface RunResult {
@@ -93,7 +112,7 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		id: 'test-node',
 		name: description.defaults.name ?? description.displayName,
 		type: `n8n-nodes-nano-banana-studio.${description.name}`,
-		typeVersion: 1,
+		typeVersion: options.typeVersion ?? newNodeVersion(nodeType),
 		position: [0, 0],
 		parameters: {},
 		...(options.onError ? { onError: options.onError } : {}),
@@ -110,7 +129,7 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		let value: unknown =
 			head in options.parameters
 				? options.parameters[head]
-				: defaultOf(description.properties, head);
+				: defaultOf(description.properties, head, node.typeVersion);
 		if (typeof value === 'function')
 			value = (value as (i: number, item: INodeExecutionData) => unknown)(
 				itemIndex,

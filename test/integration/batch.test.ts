@@ -115,7 +115,7 @@ describe('Wait in this execution, inline', () => {
 		expect(sim.generateRequests).toHaveLength(0);
 		expect(batchCreates()).toHaveLength(1);
 		expect(batchCreates()[0].path).toBe(
-			'/v1beta/models/gemini-3.1-flash-image:batchGenerateContent',
+			'/v1beta/models/gemini-nano-banana-2.1:batchGenerateContent',
 		);
 		expect(inlineRequests().map((r) => r.metadata)).toEqual([
 			{ key: 'item0' },
@@ -131,7 +131,7 @@ describe('Wait in this execution, inline', () => {
 			expect((await sharp(image).metadata()).width).toBe(1024);
 		}
 		expect(out[1].json).toMatchObject({
-			model: 'gemini-3.1-flash-image',
+			model: 'gemini-nano-banana-2.1',
 			prompt: 'a green kite',
 			aspectRatio: 'auto',
 			imageSize: '1K',
@@ -141,8 +141,8 @@ describe('Wait in this execution, inline', () => {
 			batchJob: expect.stringMatching(/^batches\//),
 			batchKey: 'item1',
 			sourceItem: 1,
-			// Nano Banana 2 at 1K: $0.034 in batch, $0.067 in realtime.
-			estimatedCostUsd: 0.034,
+			// Nano Banana 2.1 at 1K: $0.0168 in batch, $0.0336 in realtime.
+			estimatedCostUsd: 0.0168,
 			imageIndex: 0,
 		});
 		expect(out[1].binary!.data.fileName).toMatch(/-item1\.png$/);
@@ -360,10 +360,10 @@ describe('Submit Only, then Collect', () => {
 		expect(job.json).toMatchObject({
 			batchJob: expect.stringMatching(/^batches\//),
 			state: 'PENDING',
-			model: 'gemini-3.1-flash-image',
+			model: 'gemini-nano-banana-2.1',
 			requestCount: 2,
 			input: 'inline',
-			estimatedCostUsd: 0.1,
+			estimatedCostUsd: 0.0504,
 		});
 		expect(job.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
 		expect(job.binary).toBeUndefined();
@@ -378,8 +378,9 @@ describe('Submit Only, then Collect', () => {
 		expect(out[1].json).toMatchObject({
 			prompt: 'a hare',
 			imageSize: '2K',
+			// Nano Banana 2.1 at 2K in batch: half of $0.0504.
+			estimatedCostUsd: 0.0252,
 			mimeType: 'image/jpeg',
-			estimatedCostUsd: 0.05,
 			provenance: { keptOriginalBytes: false },
 		});
 		expect(out[1].binary!.image.fileName).toBe('poster.jpg');
@@ -834,7 +835,7 @@ describe('large jobs go through the Files API as JSONL', () => {
 			'a pear',
 			'a fig',
 		]);
-		expect(outputs[0][2].json).toMatchObject({ batchKey: 'item2', estimatedCostUsd: 0.034 });
+		expect(outputs[0][2].json).toMatchObject({ batchKey: 'item2', estimatedCostUsd: 0.0168 });
 		// The request and result files on disk are gone once the node is done.
 		expect(leftoverTempDirs().filter((name) => !before.has(name))).toEqual([]);
 	});
@@ -940,7 +941,7 @@ describe('Edit and Fuse in Batch mode', () => {
 			prompt: 'Add a sailboat',
 			input: { metadataStripped: true },
 			aspectRatio: 'keep',
-			estimatedCostUsd: 0.034,
+			estimatedCostUsd: 0.0168,
 			batchKey: 'item0',
 		});
 		expect(out[0].binary!.editSource).toBeUndefined();

@@ -282,13 +282,13 @@ describe('step by step: one conversation that keeps its thought signatures', () 
 		expect((item.json.usage as { totalTokens: number }).totalTokens).toBe(
 			stepUsage.reduce((a, b) => a + b),
 		);
-		expect(item.json.estimatedCostUsd).toBeCloseTo(3 * 0.067, 6);
+		expect(item.json.estimatedCostUsd).toBeCloseTo(3 * 0.0336, 6);
 		const session = item.json.editSession as {
 			model: string;
 			steps: number;
 			turns: Array<{ role: string }>;
 		};
-		expect(session).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 3 });
+		expect(session).toMatchObject({ version: 1, model: 'gemini-nano-banana-2.1', steps: 3 });
 		expect(session.turns).toHaveLength(6);
 		expect(JSON.stringify(session)).not.toMatch(/"data":"[A-Za-z0-9+/]{100}/);
 	});

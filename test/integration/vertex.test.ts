@@ -82,7 +82,7 @@ const clientCall = () => ({
 	},
 	call: { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 },
 });
-const MODEL_PATH = 'publishers/google/models/gemini-3.1-flash-image:generateContent';
+const MODEL_PATH = 'publishers/google/models/gemini-nano-banana-2.1:generateContent';
 
 describe('Vertex AI with a service account', () => {
 	it('generates an image on the project/location path with a Bearer token the token endpoint minted from the key', async () => {
@@ -179,7 +179,7 @@ describe('Vertex AI with a service account', () => {
 		expect(results.map((r) => r.value)).toEqual(
 			expect.arrayContaining(['gemini-3.1-flash-image', 'gemini-3-pro-image']),
 		);
-		expect(results.every((r) => /-image/.test(String(r.value)))).toBe(true);
+		expect(results.every((r) => /-image|nano-banana/.test(String(r.value)))).toBe(true);
 		const [list] = sim.requests.filter((r) => r.action === 'listModels');
 		expect(list.path).toBe('/v1beta1/publishers/google/models');
 		expect(list.vertex).toMatchObject({ auth: 'bearer', principal: key.client_email });
@@ -237,10 +237,10 @@ describe('Verify with the AI judge on Vertex AI', () => {
 		});
 		expect(outputs[0]).toHaveLength(1);
 		const [judgeCall] = sim.requests.filter((r) =>
-			r.path.includes('gemini-3-flash:generateContent'),
+			r.path.includes('gemini-3.8-flash:generateContent'),
 		);
 		expect(judgeCall.path).toBe(
-			`/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3-flash:generateContent`,
+			`/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3.8-flash:generateContent`,
 		);
 		expect(judgeCall.vertex).toMatchObject({ auth: 'bearer', principal: key.client_email });
 		expect(judgeCall.status).toBe(200);
@@ -362,7 +362,7 @@ describe("the credential's Test button", () => {
 			message: `Connected to Vertex AI: project ${SIM_PROJECT}, location global, as ${key.client_email}`,
 		});
 		expect(sim.requests.at(-1)).toMatchObject({
-			path: `/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3.1-flash-image:countTokens`,
+			path: `/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-nano-banana-2.1:countTokens`,
 			status: 200,
 		});
 		expect(await testCredential(express())).toEqual({

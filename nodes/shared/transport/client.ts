@@ -11,6 +11,7 @@ import type { ReadableStream as NodeReadableStream } from 'stream/web';
 import { ApiError, GoogleGenAI } from '@google/genai';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
+import { lifecycleAdvice } from '../catalogue';
 import { DEFAULT_HOST } from '../constants';
 import {
 	GeminiFailure,
@@ -78,6 +79,12 @@ export interface GenerateRequest {
 	/** false for judge calls that answer in text (JSON). */
 	requireImage?: boolean;
 	/**
+	 * true lets Google keep the request and answer (AI Studio logs, 55 days). Otherwise the Gemini
+	 * API is sent `store: false`: projects made since 2026-10-26 store requests by default (Google's
+	 * "Logs and datasets" page). Vertex AI has no such field; nothing is sent there.
+	 */
+	store?: boolean;
+	/**
 	 * Names of the options used that only Vertex AI takes: refused before sending on the Gemini API.
 	 */
 	vertexOnlyOptions?: string[];
@@ -128,6 +135,7 @@ export interface BatchResultLine {
 
 /** The generateContent request body as the REST API takes it (a JSONL batch line's `request`). */
 export function restRequest(request: GenerateRequest): Record<string, unknown> {
+	// Batch jobs run on the Gemini API only, so `store` always applies.
 	return {
 		contents: request.contents,
 		generationConfig: request.generationConfig,
@@ -136,18 +144,21 @@ export function restRequest(request: GenerateRequest): Record<string, unknown> {
 			: {}),
 		...(request.safetySettings ? { safetySettings: request.safetySettings } : {}),
 		...(request.tools ? { tools: request.tools } : {}),
+		store: request.store === true,
 	};
 }
 
 /**
- * The SDK's config for a request: generation settings plus system instruction, safety and tools.
+ * The SDK's config for a request: generation settings plus system instruction, safety, tools and,
+ * on the Gemini API, whether Google may store it (the SDK refuses `store` for Vertex AI).
  */
-function sdkConfig(request: GenerateRequest): GenerateContentParameters['config'] {
+function sdkConfig(request: GenerateRequest, vertex: boolean): GenerateContentParameters['config'] {
 	return {
 		...request.generationConfig,
 		systemInstruction: request.systemInstruction || undefined,
 		safetySettings: request.safetySettings as never,
 		tools: request.tools as never,
+		...(vertex ? {} : { store: request.store === true }),
 	};
 }
 
@@ -275,6 +286,19 @@ function remoteModel(model: Model): RemoteModel {
 	};
 }
 
+/**
+ * Google's model-404 (its JSON error, status NOT_FOUND) told what Google's pages say of that
+ * model, when the catalogue knows: shut down when, and what to use instead.
+ */
+function withLifecycle(failure: GeminiFailure, model: string): GeminiFailure {
+	const advice =
+		failure.httpCode === 404 && failure.reason === 'NOT_FOUND' ? lifecycleAdvice(model) : '';
+	if (!advice) return failure;
+	(failure as { description: string }).description = `Google said: ${failure.message}`;
+	failure.message = `The model ${model} was not found: ${advice}`;
+	return failure;
+}
+
 export function vertexOnlyFailure(options: string[]): GeminiFailure {
 	const names = options.map((o) => `"${o}"`).join(' and ');
 	return new GeminiFailure({
@@ -382,7 +406,7 @@ export class GeminiClient {
 					model: request.model,
 					contents: request.contents as GenerateContentParameters['contents'],
 					config: {
-						...sdkConfig(request),
+						...sdkConfig(request, this.isVertex),
 						abortSignal: settings.signal,
 						httpOptions: { timeout: settings.timeoutMs || undefined, fetch: fetchFn },
 					},
@@ -391,7 +415,8 @@ export class GeminiClient {
 					const response = await this.sdk.models.generateContent(params);
 					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
 				} catch (error) {
-					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs));
+					const failure = classifyError(this.scrubbed(error), seen.retryAfterMs);
+					throw this.forUser(withLifecycle(failure, request.model));
 				}
 			},
 			settings.retry,
@@ -518,7 +543,7 @@ export class GeminiClient {
 				? input.fileName
 				: input.requests.map(({ key, request }): InlinedRequest => ({
 						contents: request.contents as InlinedRequest['contents'],
-						config: sdkConfig(request),
+						config: sdkConfig(request, this.isVertex),
 						metadata: { key },
 					}));
 		// Not retried past a network error: a job created whose answer was lost would run twice.
