@@ -31,6 +31,7 @@ import {
 	sessionToContents,
 } from './session';
 import type { EditSession, SessionPart, SessionTurn } from './session';
+import { fitHistory } from './history';
 
 function addUsage(total: Usage, more: Usage): Usage {
 	return {
@@ -299,6 +300,13 @@ async function runSteps(
 		};
 		let result: GenerateResult;
 		try {
+			await fitHistory(job.history, userWire, {
+				ctx,
+				itemIndex: i,
+				client,
+				call: job.call,
+				inlineLimitBytes: job.inputSettings.inlineLimitBytes,
+			});
 			result = await client.generate(
 				{ ...job.request, contents: [...job.history, userWire] },
 				job.call,

@@ -257,7 +257,7 @@ export const RETIRED_MODELS: ReadonlyArray<Lifecycle & { id: string }> = [
 
 /** The default image model of new nodes (Generate, Edit and Fuse from version 1.1). */
 export const DEFAULT_MODEL = 'gemini-nano-banana-2.1';
-/** What version 1 of those nodes defaults to: such nodes keep it (it is deprecated, still served). */
+/** What version 1 of those nodes defaults to, and keeps: deprecated, still served. */
 export const VERSION_1_DEFAULT_MODEL = 'gemini-3.1-flash-image';
 
 /** "A", "A and B", "A, B and C". */

@@ -49,6 +49,7 @@ const WORKFLOW = {
 	networkError: 'nbsE2e12NetworkError',
 	vertex: 'nbsE2e13Vertex',
 	batchCollect: 'nbsE2e14BatchCollect',
+	defaults: 'nbsE2e20Defaults',
 	socialExample: 'nbsExample1Social',
 	retryLoopExample: 'nbsExample3VerifyLoop',
 };
@@ -1041,6 +1042,29 @@ describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Re
 			sourceItem: 1,
 			prompt: 'Batch: the model answers in words [[sim:text-only]]',
 		});
+	});
+});
+
+describe('20. default models: a node added now, and one saved at version 1 with no model set', () => {
+	test('the new node (version 1.1) makes its image with Nano Banana 2.1, marked active', () => {
+		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate New Node');
+		expect(item.json).toMatchObject({ model: 'gemini-nano-banana-2.1', modelStatus: 'active' });
+		expect(generateRequests('Defaults: a pear').map((r) => [r.model, r.body.store])).toEqual([
+			['gemini-nano-banana-2.1', false],
+		]);
+	});
+
+	test('the version 1 node keeps the model it was saved with, marked deprecated', () => {
+		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate Version 1');
+		expect(item.json).toMatchObject({ model: 'gemini-3.1-flash-image', modelStatus: 'deprecated' });
+	});
+
+	test("Verify's judge is gemini-3.8-flash when none is chosen", () => {
+		const judged = [0, 1].flatMap((output) =>
+			outputOf(run(WORKFLOW.defaults), 'Verify Default Judge', output),
+		);
+		expect(judged).toHaveLength(1);
+		expect(judged[0].json.verification).toMatchObject({ judgeModel: 'gemini-3.8-flash' });
 	});
 });
 

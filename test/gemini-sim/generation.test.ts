@@ -322,6 +322,23 @@ describe('the shape of an answer', () => {
 			title: expect.any(String),
 		});
 		expect(grounding?.searchEntryPoint?.renderedContent).toContain('<div');
+		expect(grounding?.groundingChunks?.some((c) => c.image)).toBe(false);
+	});
+
+	it('adds image results when image search is asked for, with the page and the image apart', async () => {
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-3.1-flash-image',
+			contents: 'the new city library',
+			config: {
+				tools: [{ googleSearch: { searchTypes: { webSearch: {}, imageSearch: {} } } as never }],
+			},
+		});
+		const chunks = response.candidates?.[0].groundingMetadata?.groundingChunks ?? [];
+		expect(chunks.find((c) => c.image)?.image).toMatchObject({
+			sourceUri: expect.stringMatching(/^https:\/\//),
+			imageUri: expect.stringMatching(/^https:\/\/.*\.jpg$/),
+			title: expect.any(String),
+		});
 	});
 
 	it('streams one SSE event per part, the last with the finish reason', async () => {

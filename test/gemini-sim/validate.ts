@@ -323,7 +323,7 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 
 	const googleSearch = checkTools(model, (request.tools ?? []) as Array<Record<string, unknown>>);
 	const images = collectImages(contents, context);
-	if (model.thinks) checkSignatures(contents, context.signer);
+	if (model.thinks) checkSignatures(contents, context);
 
 	const lastUser = [...contents].reverse().find((c) => (c.role ?? 'user') === 'user');
 	const prompt = (lastUser?.parts ?? [])
@@ -505,19 +505,22 @@ function collectImages(contents: Content[], context: ValidationContext): InputIm
 }
 
 /** Gemini 3 refuses a history whose model images lost their signatures (positions count from 1). */
-function checkSignatures(contents: Content[], signer: ThoughtSigner) {
+function checkSignatures(contents: Content[], { signer, resolveFile }: ValidationContext) {
 	contents.forEach((content, i) => {
 		if (content.role !== 'model') return;
 		(content.parts ?? []).forEach((part, j) => {
 			if (part.thought) return;
 			const where = `content position ${i + 1}, part position ${j + 1}`;
 			const signature = part.thoughtSignature;
-			if (part.inlineData) {
+			// An earlier image may come back inline or as a Files API reference to the same bytes.
+			const file = part.fileData ? resolveFile(String(part.fileData.fileUri ?? '')) : undefined;
+			const image = part.inlineData?.data ?? file?.data.toString('base64');
+			if (part.inlineData || file) {
 				if (!signature)
 					throw invalidArgument(
 						`Image part is missing a thought_signature in ${where}. ${SIGNATURE_DOCS}`,
 					);
-				if (!signer.checkImage(part.inlineData.data ?? '', signature)) {
+				if (!signer.checkImage(image ?? '', signature)) {
 					throw invalidArgument(
 						`Thought signature is not valid for the part in ${where}. ${SIGNATURE_DOCS}`,
 					);

@@ -494,3 +494,46 @@ describe('request size', () => {
 		}
 	});
 });
+
+describe('stored requests ("Logs and datasets")', () => {
+	const ask = (extra: Record<string, unknown>) =>
+		post(generatePath('gemini-nano-banana-2.1'), { contents: userText('a pear'), ...extra });
+
+	it('a new project keeps every request not sent store: false', async () => {
+		expect((await ask({})).status).toBe(200);
+		expect((await ask({ store: false })).status).toBe(200);
+		expect((await ask({ store: true })).status).toBe(200);
+		expect(sim.storedLogs).toEqual([
+			{ model: 'gemini-nano-banana-2.1', prompt: 'a pear', images: 0 },
+			{ model: 'gemini-nano-banana-2.1', prompt: 'a pear', images: 0 },
+		]);
+	});
+
+	it('a project made before 2026-10-26 keeps only what is sent store: true', async () => {
+		sim.setStoreByDefault(false);
+		try {
+			await ask({});
+			await ask({ store: true });
+			expect(sim.storedLogs).toHaveLength(1);
+		} finally {
+			sim.setStoreByDefault(true);
+		}
+	});
+
+	it('store is a boolean', async () => {
+		const { status, body } = await ask({ store: 'no' });
+		expect(status).toBe(400);
+		expect(body.error.message).toMatch(/store/);
+	});
+
+	it('Vertex AI does not know the field', async () => {
+		const { status, body } = await post(
+			'/v1beta1/publishers/google/models/gemini-nano-banana-2.1:generateContent',
+			{ contents: userText('a pear'), store: false },
+			{ 'x-goog-api-key': sim.apiKey },
+		);
+		expect(status).toBe(400);
+		expect(body.error.message).toMatch(/Unknown name "store"/);
+		expect(sim.storedLogs).toEqual([]);
+	});
+});

@@ -24,7 +24,7 @@ export function isImageModel(model: RemoteModel): boolean {
 	return isImageModelId(model.id, model.displayName) && answersGenerateContent(model);
 }
 
-/** Text-output models that can look at an image: no image, embedding, speech, video or music model. */
+/** Text-output models that can look at an image: not image, embedding, speech or video models. */
 export function isJudgeModel(model: RemoteModel): boolean {
 	return (
 		!isImageModelId(model.id, model.displayName) &&
