@@ -288,7 +288,11 @@ describe('requests are not stored at Google unless the user says so', () => {
 
 	it('Vertex AI is sent no store field (it has none; its logging is a BigQuery opt-in)', async () => {
 		await runNode(new NanoBananaGenerate(), {
-			credentials: { authentication: 'vertexExpress', apiKey: sim.apiKey, vertexHost: sim.url },
+			credentials: {
+				authentication: 'vertexExpress',
+				apiKey: sim.expressApiKey,
+				vertexHost: sim.url,
+			},
 			parameters: { prompt: 'a pear', options: { storeRequests: true } },
 		});
 		const [call] = generateCalls();

@@ -3,7 +3,12 @@
  * credential (never kept at module level), talks `v1beta` to the Gemini API or `v1beta1` to
  * Vertex AI, and turns every answer into a GenerateResult or a GeminiFailure.
  */
-import { GoogleGenAI } from '@google/genai';
+import { createWriteStream } from 'fs';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'stream/web';
+
+import { ApiError, GoogleGenAI } from '@google/genai';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
 import { lifecycleAdvice } from '../catalogue';
@@ -16,6 +21,7 @@ import {
 	vertexFailure,
 } from './errors';
 import { readImageAnswer } from './answer';
+import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
@@ -304,6 +310,15 @@ export function vertexOnlyFailure(options: string[]): GeminiFailure {
 	});
 }
 
+/** The Files API refused an upload for its MIME type, not for its content or the key. */
+function isMimeTypeRefusal(error: unknown): boolean {
+	return (
+		error instanceof GeminiFailure &&
+		error.httpCode === 400 &&
+		/Unsupported MIME type/i.test(error.message)
+	);
+}
+
 export class GeminiClient {
 	private readonly sdk: GoogleGenAI;
 	private readonly apiKey: string;
@@ -423,6 +438,11 @@ export class GeminiClient {
 				location: this.location,
 				express: !this.tokens,
 			});
+		failure = withKeyKind(failure, {
+			apiKey: this.apiKey,
+			vertex: this.isVertex,
+			express: this.isVertex && !this.tokens,
+		});
 		for (const secret of this.secrets()) {
 			failure.message = redactSecret(failure.message, secret);
 			(failure as { description: string }).description = redactSecret(failure.description, secret);
@@ -561,31 +581,61 @@ export class GeminiClient {
 
 	/**
 	 * Uploads a file from disk in chunks (a batch's JSONL requests), so it is never whole in memory.
+	 * When the Files API refuses `mimeType` itself (400 "Unsupported MIME type"), the file goes once
+	 * more as `fallbackMimeType`, if given.
 	 */
 	async uploadFilePath(
 		path: string,
 		mimeType: string,
 		displayName: string,
 		settings: CallSettings,
+		fallbackMimeType?: string,
 	): Promise<UploadedFile> {
-		return await this.call(async () => {
-			const file = await this.sdk.files.upload({
-				file: path,
-				config: { mimeType, displayName, abortSignal: settings.signal },
-			});
-			return { uri: file.uri ?? '', mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
-		}, settings);
+		const upload = async (type: string) =>
+			await this.call(async () => {
+				const file = await this.sdk.files.upload({
+					file: path,
+					config: { mimeType: type, displayName, abortSignal: settings.signal },
+				});
+				return { uri: file.uri ?? '', mimeType: file.mimeType ?? type, name: file.name ?? '' };
+			}, settings);
+		return await upload(mimeType).catch(async (error: unknown) => {
+			if (fallbackMimeType && isMimeTypeRefusal(error)) return await upload(fallbackMimeType);
+			throw error;
+		});
 	}
 
-	/** Streams a file (a batch's JSONL results) to disk. */
+	/**
+	 * Streams a generated file (a batch's JSONL results) to disk. Google serves file contents at
+	 * `{base}/download/{version}/files/{id}:download?alt=media` only, not on the API path the SDK's
+	 * files.download asks.
+	 */
 	async downloadFile(name: string, path: string, settings: CallSettings): Promise<void> {
-		await this.call(
-			async () =>
-				await this.sdk.files.download({
-					file: name,
-					downloadPath: path,
-					config: { abortSignal: settings.signal },
-				}),
+		const id = name.replace(/^files\//, '');
+		const url = `${this.baseUrl}/download/${API_VERSION}/files/${encodeURIComponent(id)}:download?alt=media`;
+		await withRetry(
+			async () => {
+				let retryAfterMs: number | undefined;
+				try {
+					const response = await fetchWithoutHeaderTimeout(url, {
+						headers: { 'x-goog-api-key': this.apiKey },
+						signal: settings.signal,
+					});
+					if (!response.ok) {
+						retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+						// The SDK's error shape, so it is read as any other answer is.
+						throw new ApiError({ message: await response.text(), status: response.status });
+					}
+					if (!response.body) throw new Error('The download answer has no body');
+					await pipeline(
+						Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
+						createWriteStream(path),
+					);
+				} catch (error) {
+					throw this.forUser(classifyError(this.scrubbed(error), retryAfterMs));
+				}
+			},
+			settings.retry,
 			settings,
 		);
 	}
