@@ -520,7 +520,7 @@ const batchOptions: INodeProperties[] = [
 		default: true,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
 		description:
-			'Whether stopping the execution while it waits also cancels the job at Google. Off: the job keeps running and its results can be collected later.',
+			'Whether stopping the execution while it waits also asks Google to cancel the job (cancelling takes a moment; what it answered before can still be collected). Off: the job keeps running and its results can be collected later.',
 	},
 	{
 		displayName: 'First Poll Interval (Seconds)',
