@@ -104,8 +104,8 @@ export async function readBinary(
 			property,
 			'no such binary data on the item',
 			available.length
-				? `The item has these binary properties: ${available.join(', ')}. Set the binary property to one of them, or name an image by its reference (nbimg:…) or http(s) URL.`
-				: 'The item carries no binary data. Make sure the previous node outputs a file (e.g. a Form upload, Read File, HTTP Request with a file response, or Nano Banana Generate), or name an image by its reference (nbimg:…) or http(s) URL.',
+				? `The item has these binary properties: ${available.join(', ')}. Set the binary property to one of them.`
+				: 'The item carries no binary data. Make sure the previous node outputs a file (e.g. a Form upload, Read File, HTTP Request with a file response, or Nano Banana Generate).',
 		);
 	}
 	return { data: await ctx.helpers.getBinaryDataBuffer(itemIndex, source.name), binary };
