@@ -228,7 +228,7 @@ async function readEditInput(
 				`edit-source.${extensionFor(sent.mimeType)}`,
 				sent.mimeType,
 			)
-		: binary[property];
+		: image.binary;
 	return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
 }
 

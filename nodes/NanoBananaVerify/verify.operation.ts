@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
@@ -6,6 +6,7 @@ import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shar
 import { geminiClientFor } from '../shared/credentials';
 import { itemError } from '../shared/errors';
 import { ImageInputError } from '../shared/image';
+import { imageSourceOf } from '../shared/imageSource';
 import {
 	fitImages,
 	prepareBinary,
@@ -315,6 +316,19 @@ async function runLocalChecks(
 	return checks;
 }
 
+/**
+ * The item's binaries; an image named by reference or URL is added as `data`, so a node after
+ * Verify (e.g. after an AI Agent) gets the file itself.
+ */
+function namedImage(
+	item: INodeExecutionData,
+	property: string,
+	image: IBinaryData,
+): INodeExecutionData['binary'] {
+	if (imageSourceOf(property).kind === 'property') return item.binary;
+	return { ...item.binary, data: image };
+}
+
 function reportOf(checks: CheckResult[], extra: IDataObject = {}): IDataObject {
 	return {
 		passed: checks.length > 0 && checks.every((c) => c.passed),
@@ -404,7 +418,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				return {
 					output: passed || failOnlyOnErrors ? 0 : 1,
 					items: [
-						{ json: { ...item.json, verification }, binary: item.binary, pairedItem: { item: i } },
+						{
+							json: { ...item.json, verification },
+							binary: namedImage(item, settings.property, original.binary),
+							pairedItem: { item: i },
+						},
 					],
 				};
 			} catch (error) {
