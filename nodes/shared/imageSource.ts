@@ -48,6 +48,15 @@ export function imageSourceOf(text: string): ImageSource {
 	return { kind: 'property', name: value };
 }
 
+/** How messages and uploads name an image source: a URL without user info or query. */
+export function sourceLabel(text: string): string {
+	const source = imageSourceOf(text);
+	if (source.kind === 'url') return shown(source.url);
+	if (source.kind === 'ref') return source.ref;
+	if (source.kind === 'invalid') return `${source.text.slice(0, 60)}…`;
+	return source.name;
+}
+
 /** The reference of a stored image, or undefined when n8n keeps binaries in memory. */
 export function imageRefOf(binary: IBinaryData): string | undefined {
 	const match = binary.id ? BINARY_ID.exec(binary.id) : null;
@@ -144,6 +153,27 @@ function shown(url: string): string {
 	}
 }
 
+/** An error's text with the URL's user info and query taken out (an HTTP client may quote them). */
+function withoutSecrets(text: string, url: string): string {
+	let out = text.split(url).join(shown(url));
+	try {
+		const { username, password, search } = new URL(url);
+		const secrets = [password, username, search.slice(1)].flatMap((s) => [s, safeDecode(s)]);
+		for (const secret of secrets.filter((s) => s.length > 0)) out = out.split(secret).join('…');
+	} catch {
+		// not a URL: nothing more to take out
+	}
+	return out;
+}
+
+function safeDecode(text: string): string {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text;
+	}
+}
+
 const tooLarge = (ctx: IExecuteFunctions, itemIndex: number, url: string) =>
 	sourceError(
 		ctx,
@@ -177,7 +207,7 @@ export async function fetchImageUrl(
 		throw sourceError(
 			ctx,
 			itemIndex,
-			`Could not fetch the image at ${shown(url)}${status ? ` (HTTP ${status})` : ''}: ${(error as Error).message}`,
+			`Could not fetch the image at ${shown(url)}${status ? ` (HTTP ${status})` : ''}: ${withoutSecrets((error as Error).message, url)}`,
 			'Check that the URL is public and points to the image file itself. n8n may block private addresses (N8N_SSRF_PROTECTION_ENABLED).',
 		);
 	}

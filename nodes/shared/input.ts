@@ -7,7 +7,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { ModelInfo } from './catalogue';
-import { fetchImageUrl, imageSourceOf, readImageRef } from './imageSource';
+import { fetchImageUrl, imageSourceOf, readImageRef, sourceLabel } from './imageSource';
 import { forItem, itemError } from './errors';
 import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
 import type { PreparedImage } from './image';
@@ -52,6 +52,12 @@ export interface InputImage {
 	binary: IBinaryData;
 }
 
+/** 'Binary property "data"', or 'Image "https://host/path"' for a reference or URL. */
+function named(property: string): string {
+	const kind = imageSourceOf(property).kind === 'property' ? 'Binary property' : 'Image';
+	return `${kind} "${sourceLabel(property)}"`;
+}
+
 function inputError(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -61,10 +67,7 @@ function inputError(
 ) {
 	return new NodeOperationError(
 		ctx.getNode(),
-		forItem(
-			`${imageSourceOf(property).kind === 'property' ? 'Binary property' : 'Image'} "${property}": ${message}`,
-			itemIndex,
-		),
+		forItem(`${named(property)}: ${message}`, itemIndex),
 		{ itemIndex, description },
 	);
 }
@@ -250,7 +253,7 @@ export async function fitImages(
 		const file = await client.uploadFile(
 			prepared.data,
 			prepared.mimeType,
-			`n8n item ${images[n].itemIndex} ${property}`,
+			`n8n item ${images[n].itemIndex} ${sourceLabel(property)}`,
 			call,
 		);
 		uploaded.set(n, { fileData: { mimeType: file.mimeType, fileUri: file.uri } });
@@ -325,7 +328,7 @@ async function fitImagesInline(
 	);
 	if (tooLarge || requestBytes > limit) {
 		const what = tooLarge
-			? `Binary property "${tooLarge.property}" is ${(tooLarge.prepared.data.length / MB).toFixed(1)} MB even re-encoded, over Vertex AI's 7 MB per inline image`
+			? `${named(tooLarge.property)} is ${(tooLarge.prepared.data.length / MB).toFixed(1)} MB even re-encoded, over Vertex AI's 7 MB per inline image`
 			: `The request is ${(requestBytes / MB).toFixed(1)} MB even re-encoded, over the ${(limit / MB).toFixed(1)} MB inline limit`;
 		throw new NodeOperationError(
 			ctx.getNode(),

@@ -28,6 +28,8 @@ let sim: GeminiSim;
 let files: Server;
 let filesUrl: string;
 let png: Buffer;
+/** Random pixels: no re-encoding makes them small, so a low inline limit needs the Files API. */
+let noise: Buffer;
 
 beforeAll(async () => {
 	sim = await GeminiSim.start();
@@ -36,10 +38,17 @@ beforeAll(async () => {
 	})
 		.png()
 		.toBuffer();
+	const side = 1024;
+	const random = Buffer.alloc(side * side * 3);
+	for (let i = 0; i < random.length; i++) random[i] = (i * 2654435761) >>> 24;
+	noise = await sharp(random, { raw: { width: side, height: side, channels: 3 } })
+		.png()
+		.toBuffer();
 	// A small web server: an image, a web page, an image too large, and a liar.
 	files = createServer((req, res) => {
 		const path = new URL(req.url ?? '/', 'http://files').pathname;
 		if (path === '/photo.png') res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+		else if (path === '/noise.png') res.writeHead(200, { 'content-type': 'image/png' }).end(noise);
 		else if (path === '/page.html')
 			res.writeHead(200, { 'content-type': 'text/html' }).end('<html>a photo</html>');
 		else if (path === '/huge.png') {
@@ -233,6 +242,45 @@ describe('as AI Agent tools', () => {
 		expect(result.ok).toBe(true);
 		const parts = sim.generateRequests[1].body.contents[0].parts as Array<{ inlineData?: object }>;
 		expect(parts.filter((p) => p.inlineData)).toHaveLength(2);
+	});
+});
+
+describe('a URL with a token in it', () => {
+	it('is never shown to Google: an upload through the Files API is named without its query', async () => {
+		const store = new BinaryStore('wf-agent', '950');
+		const { outputs } = await run(
+			new NanoBananaEdit(),
+			// An inline limit so small that the image must go through the Files API.
+			{
+				binaryPropertyName: `${filesUrl}/noise.png?token=SECRET-123`,
+				prompt: 'Make it blue',
+				options: { inlineLimitMb: 0.1 },
+			},
+			store,
+		);
+		expect(outputs[0]).toHaveLength(1);
+		const uploads = sim.files.list();
+		expect(uploads).toHaveLength(1);
+		expect(uploads[0].displayName).toBe(`n8n item 0 ${filesUrl}/noise.png`);
+		const sent = JSON.stringify(sim.requests.map((r) => [r.path, r.query, r.headers, r.body]));
+		expect(sent).not.toMatch(/SECRET/);
+	});
+
+	it('a URL whose fetch fails is named without its user info or query, also where the HTTP client quoted it', async () => {
+		const store = new BinaryStore('wf-agent', '951');
+		const secretUrl = `${filesUrl.replace('http://', 'http://user:pw-SECRET@')}/photo.png?token=SECRET-123`;
+		const error = await run(
+			new NanoBananaEdit(),
+			{ binaryPropertyName: secretUrl, prompt: 'Make it blue' },
+			store,
+		).catch((e: Error & { description?: string }) => e);
+		expect(error).toBeInstanceOf(Error);
+		expect((error as Error).message).toMatch(
+			/^Could not fetch the image at http:\/\/127\.0\.0\.1:\d+\/photo\.png/,
+		);
+		expect(
+			JSON.stringify([(error as Error).message, (error as { description?: string }).description]),
+		).not.toMatch(/SECRET|pw-/);
 	});
 });
 
