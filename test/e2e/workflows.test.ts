@@ -50,6 +50,7 @@ const WORKFLOW = {
 	vertex: 'nbsE2e13Vertex',
 	batchCollect: 'nbsE2e14BatchCollect',
 	hostErrors: 'nbsE2e15HostErrors',
+	defaults: 'nbsE2e20Defaults',
 	socialExample: 'nbsExample1Social',
 	retryLoopExample: 'nbsExample3VerifyLoop',
 };
@@ -681,7 +682,7 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		for (const item of [a, d]) {
 			expect(report(item)).toMatchObject({
 				passed: true,
-				judgeModel: 'gemini-3-flash',
+				judgeModel: 'gemini-3.8-flash',
 				synthId: expect.stringMatching(/not checked/),
 			});
 			expect(report(item).checks.map((check) => [check.name, check.passed])).toEqual([
@@ -708,7 +709,7 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		const judged = sim.requests.filter(
 			(r) =>
 				r.action === 'generateContent' &&
-				r.model === 'gemini-3-flash' &&
+				r.model === 'gemini-3.8-flash' &&
 				promptOf(r).includes('Verify: a '),
 		);
 		expect(judged).toHaveLength(3);
@@ -844,7 +845,7 @@ describe('10. On Error "Continue (using error output)": a failed item leaves by 
 
 		test('the judge was asked once per image, and only the blocked request failed', () => {
 			const judged = sim.requests.filter(
-				(r) => r.model === 'gemini-3-flash' && promptOf(r).includes('Error output shot:'),
+				(r) => r.model === 'gemini-3.8-flash' && promptOf(r).includes('Error output shot:'),
 			);
 			expect(judged).toHaveLength(3);
 			expect(
@@ -1133,6 +1134,31 @@ describe("15. a credential whose Host cannot be used (a password with '#' and '@
 	});
 });
 
+describe('20. default models: a node added now, and one saved at version 1 with no model set', () => {
+	test('the new node (version 1.1) makes its image with Nano Banana 2.1, marked active', () => {
+		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate New Node');
+		expect(item.json).toMatchObject({ model: 'gemini-nano-banana-2.1', modelStatus: 'active' });
+		// The judge's request quotes the prompt too; it is the other model.
+		expect(generateRequests('Defaults: a pear').map((r) => [r.model, r.body.store])).toEqual([
+			['gemini-nano-banana-2.1', false],
+			['gemini-3.8-flash', false],
+		]);
+	});
+
+	test('the version 1 node keeps the model it was saved with, marked deprecated', () => {
+		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate Version 1');
+		expect(item.json).toMatchObject({ model: 'gemini-3.1-flash-image', modelStatus: 'deprecated' });
+	});
+
+	test("Verify's judge is gemini-3.8-flash when none is chosen", () => {
+		const judged = [0, 1].flatMap((output) =>
+			outputOf(run(WORKFLOW.defaults), 'Verify Default Judge', output),
+		);
+		expect(judged).toHaveLength(1);
+		expect(judged[0].json.verification).toMatchObject({ judgeModel: 'gemini-3.8-flash' });
+	});
+});
+
 describe('examples started by hand run offline', () => {
 	test.each(examplesStartedByHand.map(({ file, workflow }) => [file, workflow]))(
 		'%s succeeds, and its Nano Banana nodes give real images',
@@ -1207,7 +1233,7 @@ describe('examples/generate-verify-retry-loop.json, with text misspelled now and
 		);
 		// the judge's requests quote the brief too
 		expect(
-			generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-3.1-flash-image'),
+			generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-nano-banana-2.1'),
 		).toHaveLength(2);
 		expect(runsOf('Approved').map((main) => (main[0] ?? []).length)).toEqual([1]);
 		expect(runsOf('Gave Up')).toEqual([]);
