@@ -168,7 +168,9 @@ describe('a model Google no longer serves', () => {
 				parameters: { prompt: 'a pear', model: model('gemini-9-image') },
 			}),
 		);
-		expect(error.message).toMatch(/^The model was not found/);
+		expect(error.message).toMatch(
+			/^The model gemini-9-image was not found: models\/gemini-9-image is not found for API version v1beta/,
+		);
 	});
 });
 
