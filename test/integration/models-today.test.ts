@@ -141,9 +141,7 @@ describe('a model Google no longer serves', () => {
 		expect(error.message).toBe(
 			'The model gemini-2.5-flash-image was not found: Google shut it down on 2026-10-02; use gemini-nano-banana-2.1 instead. (item 0)',
 		);
-		expect(error.description).toMatch(
-			/^Google said: .*models\/gemini-2\.5-flash-image is not found/,
-		);
+		expect(error.description).toMatch(/^Google said: models\/gemini-2\.5-flash-image is not found/);
 	});
 
 	it('a judge saved with the old default gemini-3-flash is told to use gemini-3.8-flash', async () => {

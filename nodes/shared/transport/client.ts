@@ -17,6 +17,7 @@ import {
 	GeminiFailure,
 	classifyError,
 	parseRetryAfter,
+	modelNotFound,
 	redactSecret,
 	vertexFailure,
 } from './errors';
@@ -294,8 +295,12 @@ function withLifecycle(failure: GeminiFailure, model: string): GeminiFailure {
 	const advice =
 		failure.httpCode === 404 && failure.reason === 'NOT_FOUND' ? lifecycleAdvice(model) : '';
 	if (!advice) return failure;
-	(failure as { description: string }).description = `Google said: ${failure.message}`;
-	failure.message = `The model ${model} was not found: ${advice}`;
+	const prefix = `${modelNotFound(model).message}: `;
+	const google = failure.message.startsWith(prefix)
+		? failure.message.slice(prefix.length)
+		: failure.message;
+	(failure as { description: string }).description = `Google said: ${google}`;
+	failure.message = `${modelNotFound(model).message}: ${advice}`;
 	return failure;
 }
 
