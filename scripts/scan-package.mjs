@@ -35,12 +35,26 @@ const expected = [
 		message: `'${module}`,
 		why: 'a runtime dependency',
 	})),
-	...['fs', 'fs/promises', 'node:fs/promises', 'os', 'path'].map((module) => ({
+	...[
+		'fs',
+		'fs/promises',
+		'node:fs/promises',
+		'os',
+		'path',
+		'stream',
+		'stream/promises',
+		'stream/web',
+	].map((module) => ({
 		rule: '@n8n/community-nodes/no-restricted-imports',
 		message: `'${module}'`,
-		file: /(batch|c2paWasm)\.(ts|js)$/,
-		why: 'batch jobs spill to a temporary file; the C2PA reader reads its .wasm file',
+		file: /(batch|client|c2paWasm)\.(ts|js)$/,
+		why: 'a batch job spills to a temporary file and its results download to one; the C2PA reader reads its .wasm file',
 	})),
+	{
+		rule: '@n8n/community-nodes/node-usable-as-tool',
+		file: /NanoBananaBatchResults\.node\.ts$/,
+		why: 'Batch Results is not offered to AI agents: it collects a job a workflow submitted',
+	},
 	{
 		rule: '@n8n/community-nodes/no-restricted-imports',
 		message: "'events'",

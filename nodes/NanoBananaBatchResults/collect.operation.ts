@@ -14,7 +14,7 @@ import {
 import type { BatchManifest } from '../shared/batch';
 import { geminiClientFor } from '../shared/credentials';
 import { forItem, itemError, toNodeError } from '../shared/errors';
-import { runItems } from '../shared/runner';
+import { runItems, withSetup } from '../shared/runner';
 import { readRequestSettings } from '../shared/settings';
 import { GeminiFailure } from '../shared/transport';
 import type { BatchStatus } from '../shared/transport';
@@ -41,38 +41,54 @@ function manifestOf(json: IDataObject, job: string): BatchManifest | undefined {
 		: undefined;
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const client = await geminiClientFor(this);
+/** What every job shares, read before the item loop: a failure here is every item's. */
+async function setup(ctx: IExecuteFunctions) {
+	const client = await geminiClientFor(ctx);
 	const unavailable = batchUnavailableReason(client);
 	if (unavailable)
-		throw new NodeOperationError(this.getNode(), unavailable, {
+		throw new GeminiFailure({
+			kind: 'setup',
+			message: unavailable,
 			description: 'Select the Gemini API key credential the batch job was submitted with.',
+			reason: 'SETUP',
+			retryable: false,
 		});
-	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { concurrency, call } = readRequestSettings(options);
+	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	return { client, options, ...readRequestSettings(options) };
+}
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	return await withSetup(this, {}, setup, collect);
+}
+
+async function collect(
+	ctx: IExecuteFunctions,
+	{ client, options, concurrency, call }: Setup,
+): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
 	const jobs: Array<{ status: BatchStatus; manifest?: BatchManifest }> = [];
 
 	// First each input item's job: one that is not done, or not found, fails that item.
-	const [refused] = await runItems(this, { concurrency }, async (j) => {
-		const name = String(this.getNodeParameter('jobName', j, '') ?? '').trim();
+	const [refused] = await runItems(ctx, { concurrency }, async (j) => {
+		const name = String(ctx.getNodeParameter('jobName', j, '') ?? '').trim();
 		if (!name) {
 			throw itemError(
-				this,
+				ctx,
 				j,
 				'No batch job name',
 				'Connect the item a Nano Banana node in Batch mode (Submit Only) output, or set Batch Job to a job name such as batches/123abc.',
 			);
 		}
 		const waitMinutes = Number(
-			(this.getNodeParameter('options', j, {}) as IDataObject).waitMinutes ?? 0,
+			(ctx.getNodeParameter('options', j, {}) as IDataObject).waitMinutes ?? 0,
 		);
 		let status: BatchStatus;
 		try {
 			status =
 				waitMinutes > 0
 					? await waitForJob(
-							this,
+							ctx,
 							client,
 							name,
 							{
@@ -83,15 +99,15 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 							call,
 							j,
 						)
-					: await client.getBatch(name, { ...call, signal: this.getExecutionCancelSignal?.() });
+					: await client.getBatch(name, { ...call, signal: ctx.getExecutionCancelSignal?.() });
 		} catch (error) {
 			const httpCode =
 				error instanceof GeminiFailure
 					? error.httpCode
 					: Number((error as { httpCode?: string }).httpCode);
-			if (httpCode !== 404) throw toNodeError(this, error, j);
+			if (httpCode !== 404) throw toNodeError(ctx, error, j);
 			throw itemError(
-				this,
+				ctx,
 				j,
 				`Batch job ${name} was not found`,
 				'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
@@ -99,7 +115,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		}
 		if (!isFinished(status)) {
 			throw new NodeOperationError(
-				this.getNode(),
+				ctx.getNode(),
 				forItem(
 					`Batch job ${name} is still ${stateName(status.state)}${progress(status)}: no results yet`,
 					j,
@@ -121,7 +137,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		if (job)
 			results.push(
 				await resultItems(
-					this,
+					ctx,
 					client,
 					job.status,
 					job.manifest,

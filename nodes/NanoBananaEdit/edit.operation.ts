@@ -11,7 +11,7 @@ import type { InputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
 import { isBatchMode, runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
-import { runItems, withPartial } from '../shared/runner';
+import { runItems, withPartial, withSetup } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
 import type {
@@ -228,7 +228,7 @@ async function readEditInput(
 				`edit-source.${extensionFor(sent.mimeType)}`,
 				sent.mimeType,
 			)
-		: binary[property];
+		: image.binary;
 	return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
 }
 
@@ -482,29 +482,41 @@ async function prepareBatchEdit(
 	};
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const client = await geminiClientFor(this);
+/** What every item shares, read before the item loop: a failure here is every item's. */
+async function setup(ctx: IExecuteFunctions) {
+	const client = await geminiClientFor(ctx);
 	const { concurrency, call } = readRequestSettings(
-		this.getNodeParameter('options', 0, {}) as IDataObject,
+		ctx.getNodeParameter('options', 0, {}) as IDataObject,
 	);
+	return { client, concurrency, call, batch: isBatchMode(ctx) };
+}
+type Setup = Awaited<ReturnType<typeof setup>>;
 
-	if (isBatchMode(this)) {
+async function run(
+	ctx: IExecuteFunctions,
+	{ client, concurrency, call, batch }: Setup,
+): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	if (batch) {
 		return await runBatch(
-			this,
+			ctx,
 			client,
 			{ concurrency, node: 'Edit', call },
 			async (i, { signal, gate }) =>
-				await prepareBatchEdit(this, client, i, items[i], { ...call, signal, gate }),
+				await prepareBatchEdit(ctx, client, i, items[i], { ...call, signal, gate }),
 		);
 	}
 
-	return await runItems(this, { concurrency }, async (i, { signal, gate, requestsDone }) => {
-		const job = await startJob(this, i, items[i], { ...call, signal, gate });
+	return await runItems(ctx, { concurrency }, async (i, { signal, gate, requestsDone }) => {
+		const job = await startJob(ctx, i, items[i], { ...call, signal, gate });
 		const input = await readEditInput(job, client);
 		const mask = await readMask(job);
 		const done = await runSteps(job, client, input, mask);
 		requestsDone();
 		return [await editOutput(job, input, mask, done)];
 	});
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	return await withSetup(this, {}, setup, run);
 }

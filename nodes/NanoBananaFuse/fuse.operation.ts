@@ -19,7 +19,7 @@ import type { InputImage } from '../shared/input';
 import { defaultFileBase } from '../shared/output';
 import { isBatchMode, runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
-import { runItems } from '../shared/runner';
+import { runItems, withSetup } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
 import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
@@ -364,39 +364,52 @@ async function fuse(
 	});
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	if (!items.length) return [[]];
-	const client = await geminiClientFor(this);
+/** What every fusion shares, read before the item loop: a failure here is every item's. */
+async function setup(ctx: IExecuteFunctions) {
+	const client = await geminiClientFor(ctx);
 	const { concurrency, call } = readRequestSettings(
-		this.getNodeParameter('options', 0, {}) as IDataObject,
+		ctx.getNodeParameter('options', 0, {}) as IDataObject,
 	);
-	const gathered = this.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS;
+	const gathered = ctx.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS;
+	return { client, concurrency, call, gathered, batch: isBatchMode(ctx) };
+}
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+async function run(
+	ctx: IExecuteFunctions,
+	{ client, concurrency, call, gathered, batch }: Setup,
+): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
 	const fusionOf = (i: number): Fusion =>
 		gathered
 			? { settingsItem: 0, sources: items.map((_, k) => k), gathered: true }
 			: { settingsItem: i, sources: [i], gathered: false };
 	const sourcesOf = (fusion: Fusion) =>
 		fusion.gathered
-			? gatheredSources(this, items.length)
-			: eachItemSources(this, fusion.settingsItem);
+			? gatheredSources(ctx, items.length)
+			: eachItemSources(ctx, fusion.settingsItem);
 
 	const spec = gathered
 		? { concurrency, tasks: 1, sourcesOf: () => fusionOf(0).sources }
 		: { concurrency };
 
-	if (isBatchMode(this)) {
+	if (batch) {
 		return await runBatch(
-			this,
+			ctx,
 			client,
 			{ ...spec, node: 'Fuse', call },
 			async (i, context) =>
-				await prepareFusion(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
+				await prepareFusion(ctx, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
 		);
 	}
 	return await runItems(
-		this,
+		ctx,
 		spec,
-		async (i, context) => await fuse(this, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
+		async (i, context) => await fuse(ctx, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
 	);
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	if (!this.getInputData().length) return [[]];
+	return await withSetup(this, {}, setup, run);
 }

@@ -2,6 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import {
 	executionModeParameters,
+	filledByModel,
 	aspectRatioParameter,
 	generationOptions,
 	imageSizeParameter,
@@ -15,9 +16,13 @@ import {
 
 export const description: INodeProperties[] = [
 	...modelParameters,
-	promptParameter(
-		'What to draw. Use an expression to take it from each item.',
-		'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight',
+	...filledByModel(
+		promptParameter(
+			'What to draw. Use an expression to take it from each item.',
+			'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight',
+		),
+		'prompt',
+		'What to draw: subject, setting, style, light; any text to show in quotes',
 	),
 	aspectRatioParameter({
 		name: 'Auto (Model Default)',

@@ -5,7 +5,7 @@ import type { PreparedRequest } from '../shared/batch';
 import { itemError, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
-import { runItems } from '../shared/runner';
+import { runItems, withSetup } from '../shared/runner';
 import { readImageSettings, readRequestSettings } from '../shared/settings';
 import { geminiClientFor } from '../shared/credentials';
 
@@ -39,27 +39,40 @@ function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
 	};
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const client = await geminiClientFor(this);
-	const nodeOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { concurrency, call } = readRequestSettings(nodeOptions);
+/** What every item shares, read before the item loop: a failure here is every item's. */
+async function setup(ctx: IExecuteFunctions) {
+	const client = await geminiClientFor(ctx);
+	const { concurrency, call } = readRequestSettings(
+		ctx.getNodeParameter('options', 0, {}) as IDataObject,
+	);
+	return { client, concurrency, call, batch: isBatchMode(ctx) };
+}
+type Setup = Awaited<ReturnType<typeof setup>>;
 
-	if (isBatchMode(this))
-		return await runBatch(this, client, { concurrency, node: 'Generate', call }, async (i) =>
-			prepare(this, i),
+async function run(
+	ctx: IExecuteFunctions,
+	{ client, concurrency, call, batch }: Setup,
+): Promise<INodeExecutionData[][]> {
+	if (batch)
+		return await runBatch(ctx, client, { concurrency, node: 'Generate', call }, async (i) =>
+			prepare(ctx, i),
 		);
 
-	return await runItems(this, { concurrency }, async (i, context) => {
-		const prepared = prepare(this, i);
+	return await runItems(ctx, { concurrency }, async (i, context) => {
+		const prepared = prepare(ctx, i);
 		const results = await requestImages(
 			client,
 			prepared.request,
 			prepared.count,
 			call,
 			context,
-			(error) => toNodeError(this, error, i),
+			(error) => toNodeError(ctx, error, i),
 		);
 		context.requestsDone();
-		return await imageItems(this, { ...prepared, results, pairedItem: { item: i } });
+		return await imageItems(ctx, { ...prepared, results, pairedItem: { item: i } });
 	});
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	return await withSetup(this, {}, setup, run);
 }

@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
@@ -6,6 +6,7 @@ import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shar
 import { geminiClientFor } from '../shared/credentials';
 import { itemError } from '../shared/errors';
 import { ImageInputError } from '../shared/image';
+import { imageSourceOf } from '../shared/imageSource';
 import {
 	fitImages,
 	prepareBinary,
@@ -15,7 +16,7 @@ import {
 } from '../shared/input';
 import { SYNTH_ID_NOT_CHECKED, checkProvenance } from '../shared/provenance';
 import type { ProvenanceMode } from '../shared/provenance';
-import { runItems, withPartial } from '../shared/runner';
+import { runItems, withPartial, withSetup } from '../shared/runner';
 import { readRequestSettings } from '../shared/settings';
 import type { GeminiClient } from '../shared/transport';
 import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
@@ -315,6 +316,19 @@ async function runLocalChecks(
 	return checks;
 }
 
+/**
+ * The item's binaries; an image named by reference or URL is added as `data`, so a node after
+ * Verify (e.g. after an AI Agent) gets the file itself.
+ */
+function namedImage(
+	item: INodeExecutionData,
+	property: string,
+	image: IBinaryData,
+): INodeExecutionData['binary'] {
+	if (imageSourceOf(property).kind === 'property') return item.binary;
+	return { ...item.binary, data: image };
+}
+
 function reportOf(checks: CheckResult[], extra: IDataObject = {}): IDataObject {
 	return {
 		passed: checks.length > 0 && checks.every((c) => c.passed),
@@ -329,94 +343,109 @@ function reportOf(checks: CheckResult[], extra: IDataObject = {}): IDataObject {
 	};
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const firstOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
+/** What every item shares, read before the item loop: a failure here is every item's. */
+async function setup(ctx: IExecuteFunctions) {
+	const firstOptions = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	const { concurrency, call } = readRequestSettings(firstOptions);
-	const failOnlyOnErrors = firstOptions.failOutputOnlyOnErrors === true;
-	// One client per execution, made only if an item needs the judge.
-	let client: Promise<GeminiClient> | undefined;
-	const judgeClient = async () => await (client ??= geminiClientFor(this));
+	return { concurrency, call, failOnlyOnErrors: firstOptions.failOutputOnlyOnErrors === true };
+}
+type Setup = Awaited<ReturnType<typeof setup>>;
 
-	// Pass and Fail outputs; an item that errors goes to Fail (an error is never a pass).
-	return await runItems(
-		this,
-		{ concurrency, outputs: 2, failedOutput: 1 },
-		async (i, { signal, gate }) => {
-			const item = items[i];
-			const checks: CheckResult[] = [];
-			let judging = false;
-			try {
-				const settings = readSettings(this, i);
-				// Read once: the local checks see the exact stored bytes, the judge a prepared copy of
-				// them.
-				const original = await readBinary(this, i, settings.property);
-				checks.push(...(await runLocalChecks(this, i, settings, original)));
-				const extra: IDataObject = {};
-				const { criteria, options } = settings;
-				if (
-					criteria.length &&
-					options.skipJudgeOnLocalFailure !== false &&
-					checks.some((c) => !c.passed)
-				) {
-					extra.judgeSkipped = 'A local check failed, so the AI judge was not asked';
-				} else if (criteria.length) {
-					judging = true;
-					const gemini = await judgeClient();
-					const callSettings = { ...call, signal, gate };
-					const inputSettings = readInputSettings(options, undefined);
-					inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
-					const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
-					const images = [await prepareBinary(this, i, settings.property, original, inputSettings)];
-					for (const property of references)
-						images.push(await readInputImage(this, i, property, inputSettings));
-					const fitted = await fitImages(
-						this,
-						i,
-						images,
-						inputSettings,
-						gemini,
-						callSettings,
-						Buffer.byteLength(criteriaText(criteria)),
-					);
-					const request = {
-						...buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references),
-						store: options.storeRequests === true,
-					};
-					const result = await gemini.generate(request, callSettings);
-					const answer = readVerdicts(result.text, criteria, result.finishReason);
-					if ('problem' in answer) {
-						throw itemError(
-							this,
-							i,
-							answer.problem,
-							'The judge model did not answer in the required form, so the image is not counted as passed. Try again, or pick another judge model.',
-						);
-					}
-					checks.push(...criteriaResults(criteria, answer.verdicts));
-					extra.judgeModel = settings.judgeModel;
-					extra.judgeModelVersion = result.modelVersion ?? null;
-					extra.usage = { ...result.usage };
-					extra.estimatedCostUsd = estimateTextCostUsd(settings.judgeModel, result.usage) ?? null;
-				}
-				const verification = reportOf(checks, extra);
-				const passed = verification.passed === true;
-				return {
-					output: passed || failOnlyOnErrors ? 0 : 1,
-					items: [
-						{ json: { ...item.json, verification }, binary: item.binary, pairedItem: { item: i } },
-					],
+/** Pass and Fail outputs; an item that errors goes to Fail (an error is never a pass). */
+const OUTPUTS = { outputs: 2, failedOutput: 1 };
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	return await withSetup(this, OUTPUTS, setup, run);
+}
+
+async function run(
+	ctx: IExecuteFunctions,
+	{ concurrency, call, failOnlyOnErrors }: Setup,
+): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	// One client per execution, made only if an item needs the judge: a credential that cannot make
+	// one fails the items that need it.
+	let client: Promise<GeminiClient> | undefined;
+	const judgeClient = async () => await (client ??= geminiClientFor(ctx));
+
+	return await runItems(ctx, { concurrency, ...OUTPUTS }, async (i, { signal, gate }) => {
+		const item = items[i];
+		const checks: CheckResult[] = [];
+		let judging = false;
+		try {
+			const settings = readSettings(ctx, i);
+			// Read once: the local checks see the exact stored bytes, the judge a prepared copy of
+			// them.
+			const original = await readBinary(ctx, i, settings.property);
+			checks.push(...(await runLocalChecks(ctx, i, settings, original)));
+			const extra: IDataObject = {};
+			const { criteria, options } = settings;
+			if (
+				criteria.length &&
+				options.skipJudgeOnLocalFailure !== false &&
+				checks.some((c) => !c.passed)
+			) {
+				extra.judgeSkipped = 'A local check failed, so the AI judge was not asked';
+			} else if (criteria.length) {
+				judging = true;
+				const gemini = await judgeClient();
+				const callSettings = { ...call, signal, gate };
+				const inputSettings = readInputSettings(options, undefined);
+				inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
+				const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
+				const images = [await prepareBinary(ctx, i, settings.property, original, inputSettings)];
+				for (const property of references)
+					images.push(await readInputImage(ctx, i, property, inputSettings));
+				const fitted = await fitImages(
+					ctx,
+					i,
+					images,
+					inputSettings,
+					gemini,
+					callSettings,
+					Buffer.byteLength(criteriaText(criteria)),
+				);
+				const request = {
+					...buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references),
+					store: options.storeRequests === true,
 				};
-			} catch (error) {
-				// The checks that ran are kept; the judge that failed counts as failed.
-				const message = (error as Error).message;
-				const ran = judging
-					? [...checks, { name: 'aiJudge', passed: false, details: { error: message } }]
-					: checks;
-				throw withPartial(error, {
-					json: { verification: { ...reportOf(ran), passed: false, error: message } },
-				});
+				const result = await gemini.generate(request, callSettings);
+				const answer = readVerdicts(result.text, criteria, result.finishReason);
+				if ('problem' in answer) {
+					throw itemError(
+						ctx,
+						i,
+						answer.problem,
+						'The judge model did not answer in the required form, so the image is not counted as passed. Try again, or pick another judge model.',
+					);
+				}
+				checks.push(...criteriaResults(criteria, answer.verdicts));
+				extra.judgeModel = settings.judgeModel;
+				extra.judgeModelVersion = result.modelVersion ?? null;
+				extra.usage = { ...result.usage };
+				extra.estimatedCostUsd = estimateTextCostUsd(settings.judgeModel, result.usage) ?? null;
 			}
-		},
-	);
+			const verification = reportOf(checks, extra);
+			const passed = verification.passed === true;
+			return {
+				output: passed || failOnlyOnErrors ? 0 : 1,
+				items: [
+					{
+						json: { ...item.json, verification },
+						binary: namedImage(item, settings.property, original.binary),
+						pairedItem: { item: i },
+					},
+				],
+			};
+		} catch (error) {
+			// The checks that ran are kept; the judge that failed counts as failed.
+			const message = (error as Error).message;
+			const ran = judging
+				? [...checks, { name: 'aiJudge', passed: false, details: { error: message } }]
+				: checks;
+			throw withPartial(error, {
+				json: { verification: { ...reportOf(ran), passed: false, error: message } },
+			});
+		}
+	});
 }

@@ -1,9 +1,7 @@
-import { NodeOperationError } from 'n8n-workflow';
 import type {
 	ICredentialDataDecryptedObject,
 	IExecuteFunctions,
 	ILoadOptionsFunctions,
-	INode,
 } from 'n8n-workflow';
 
 import { CREDENTIAL_NAME } from './descriptions';
@@ -65,30 +63,13 @@ export function connectionFor(credentials: ICredentialDataDecryptedObject): Gemi
 	};
 }
 
-function setupError(node: () => INode, error: unknown): NodeOperationError {
-	if (error instanceof GeminiFailure)
-		return new NodeOperationError(node(), error.message, { description: error.description });
-	return new NodeOperationError(node(), error as Error);
-}
-
 /**
- * A GeminiClient for a credential's data; a setup failure becomes a NodeOperationError for the
- * node.
+ * A client for this execution only, from the node's credential; never cached across executions. A
+ * credential that cannot make one throws a GeminiFailure of kind `setup`, which the runner makes
+ * every item's error.
  */
-export function clientForCredentials(
-	node: () => INode,
-	credentials: ICredentialDataDecryptedObject,
-): GeminiClient {
-	try {
-		return new GeminiClient(connectionFor(credentials));
-	} catch (error) {
-		throw setupError(node, error);
-	}
-}
-
-/** A client for this execution only, from the node's credential; never cached across executions. */
 export async function geminiClientFor(
 	ctx: IExecuteFunctions | ILoadOptionsFunctions,
 ): Promise<GeminiClient> {
-	return clientForCredentials(() => ctx.getNode(), await ctx.getCredentials(CREDENTIAL_NAME));
+	return new GeminiClient(connectionFor(await ctx.getCredentials(CREDENTIAL_NAME)));
 }

@@ -79,6 +79,34 @@ export const promptParameter = (description: string, placeholder: string): INode
 	description,
 });
 
+/**
+ * A parameter as the node shows it, and as its AI Agent tool variant has it: filled by the model
+ * (`$fromAI`), with `instructions` telling the model what to put there. n8n's `@tool` display
+ * option picks one by node type; the user may still set either by hand.
+ */
+export function filledByModel(
+	property: INodeProperties,
+	key: string,
+	instructions: string,
+): INodeProperties[] {
+	const show = property.displayOptions?.show;
+	return [
+		{
+			...property,
+			displayOptions: { ...property.displayOptions, show: { ...show, '@tool': [false] } },
+		},
+		{
+			...property,
+			default: `={{ $fromAI('${key}', '${instructions.replace(/'/g, '')}', 'string') }}`,
+			displayOptions: { ...property.displayOptions, show: { ...show, '@tool': [true] } },
+		},
+	];
+}
+
+/** What the model is told to put where an image is asked for. */
+export const IMAGE_FROM_MODEL =
+	'The image: the ref (nbimg:...) of an image an earlier Nano Banana tool call of this run returned, or an http(s) URL of an image file';
+
 /** What each shape is for; the extra ratios also name the models that make them. */
 const RATIO_SHAPES: Record<string, string> = {
 	'1:1': 'Square',
@@ -530,7 +558,7 @@ const batchOptions: INodeProperties[] = [
 		default: true,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
 		description:
-			'Whether stopping the execution while it waits also cancels the job at Google. Off: the job keeps running and its results can be collected later.',
+			'Whether stopping the execution while it waits also asks Google to cancel the job (cancelling takes a moment; what it answered before can still be collected). Off: the job keeps running and its results can be collected later.',
 	},
 	{
 		displayName: 'First Poll Interval (Seconds)',

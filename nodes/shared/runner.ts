@@ -10,6 +10,8 @@
  *   only `error` to the error output and merges the source item's json back in. (An item with
  *   `item.error` set would move too, but n8n 2.x then replaces its json with the bare message,
  *   losing the source json and the description.)
+ * What fails before the item loop (credential, client, settings read from item 0) takes the same
+ * path for every item: nodes run through `withSetup`.
  */
 import { setMaxListeners } from 'events';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
@@ -152,6 +154,52 @@ export async function runItems(
 	const outputs: INodeExecutionData[][] = Array.from({ length: spec.outputs ?? 1 }, () => []);
 	for (const result of results) outputs[result.output].push(...result.items);
 	return outputs;
+}
+
+/** Where failed items go: how many outputs the node has, and which one takes them. */
+export type FailureOutputs = Pick<RunSpec, 'outputs' | 'failedOutput'>;
+
+/**
+ * A node's run in two steps: `setup`, what every item shares and is read before the item loop (the
+ * credential and its client, settings read from item 0), then `run`. A setup failure is every
+ * item's failure, through the same error path as one item's: thrown out of execute(), n8n would
+ * pass the input items on unchanged under Continue On Fail, as if nothing had failed.
+ */
+export async function withSetup<S>(
+	ctx: IExecuteFunctions,
+	outputs: FailureOutputs,
+	setup: (ctx: IExecuteFunctions) => Promise<S>,
+	run: (ctx: IExecuteFunctions, ready: S) => Promise<INodeExecutionData[][]>,
+): Promise<INodeExecutionData[][]> {
+	let ready: S;
+	try {
+		ready = await setup(ctx);
+	} catch (error) {
+		return failEveryItem(ctx, error, outputs);
+	}
+	return await run(ctx, ready);
+}
+
+/**
+ * Every input item failed with the same error, before any request: without Continue On Fail the
+ * node stops with it, else each item comes out as a failed item does.
+ */
+export function failEveryItem(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	outputs: FailureOutputs = {},
+): INodeExecutionData[][] {
+	if (!ctx.continueOnFail()) throw toNodeError(ctx, error, 0);
+	const items = ctx.getInputData();
+	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
+	const result: INodeExecutionData[][] = Array.from({ length: outputs.outputs ?? 1 }, () => []);
+	for (const index of items.keys()) {
+		const nodeError = toNodeError(ctx, error, index);
+		result[outputs.failedOutput ?? 0].push(
+			failedItem(items, [index], nodeError, partialOf(error), toErrorOutput),
+		);
+	}
+	return result;
 }
 
 /** A counting semaphore: `take` waits for a free turn, `give` hands it to the next waiter. */

@@ -49,6 +49,7 @@ const WORKFLOW = {
 	networkError: 'nbsE2e12NetworkError',
 	vertex: 'nbsE2e13Vertex',
 	batchCollect: 'nbsE2e14BatchCollect',
+	hostErrors: 'nbsE2e15HostErrors',
 	defaults: 'nbsE2e20Defaults',
 	socialExample: 'nbsExample1Social',
 	retryLoopExample: 'nbsExample3VerifyLoop',
@@ -63,6 +64,12 @@ const CLOSED_PORT_CREDENTIAL = { id: 'nbsE2eCredential3', name: 'Nano Banana (cl
 /** A Vertex AI service account whose JSON key is made when the suite starts; its token_uri is the simulator. */
 const VERTEX_CREDENTIAL = { id: 'nbsE2eCredential4', name: 'Nano Banana (Vertex AI, e2e)' };
 const VERTEX_LOCATION = 'us-central1';
+/**
+ * Its Host holds a user and a password with '#', '@', '%' and a space, so it cannot be used: the nodes
+ * must fail every item without a request, and never repeat the password.
+ */
+const BAD_HOST_CREDENTIAL = { id: 'nbsE2eCredential5', name: 'Nano Banana (unusable Host, e2e)' };
+const BAD_HOST_PASSWORD = 'Pw#Secret9@x y%25';
 
 interface WorkflowFile {
 	id: string;
@@ -223,6 +230,14 @@ beforeAll(async () => {
 					data: { apiKey: sim.apiKey, host: `http://127.0.0.1:${closedPort}` },
 				},
 				{ ...VERTEX_CREDENTIAL, type: 'nanoBananaApi', data: vertexCredentialData() },
+				{
+					...BAD_HOST_CREDENTIAL,
+					type: 'nanoBananaApi',
+					data: {
+						apiKey: sim.apiKey,
+						host: `http://e2e-user:${BAD_HOST_PASSWORD}@127.0.0.1:${new URL(sim.url).port}/v1beta/`,
+					},
+				},
 			],
 			2 * MINUTE,
 		),
@@ -1045,12 +1060,88 @@ describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Re
 	});
 });
 
+describe("15. a credential whose Host cannot be used (a password with '#' and '@' in it)", () => {
+	const workflow = WORKFLOW.hostErrors;
+	const NODES = [
+		{ node: 'Generate', outputs: 1, failedOutput: 0 },
+		{ node: 'Edit', outputs: 1, failedOutput: 0 },
+		{ node: 'Fuse', outputs: 1, failedOutput: 0 },
+		// Pass and Fail: an item that errors goes to Fail.
+		{ node: 'Verify', outputs: 2, failedOutput: 1 },
+	];
+	const MESSAGE =
+		/^The credential's Host is not usable: Host must not contain a user name or password.* \(item \d\)$/;
+
+	describe.each(NODES)('$node', ({ node, outputs, failedOutput }) => {
+		test('under Continue (regular output), both items come out with their json, their files and the error; none unchanged', () => {
+			const sources = outputOf(run(workflow), 'Room Photo');
+			const nodeName = `${node} Regular Output`;
+			expect(outputCount(workflow, nodeName)).toBe(outputs);
+			for (let output = 0; output < outputs; output++) {
+				if (output !== failedOutput) expect(outputOf(run(workflow), nodeName, output)).toEqual([]);
+			}
+			const items = outputOf(run(workflow), nodeName, failedOutput);
+			expect(items.map(pairedIndex)).toEqual([0, 1]);
+			for (const [k, item] of items.entries()) {
+				expect(errorOf(item)).toMatchObject({
+					message: expect.stringMatching(MESSAGE),
+					description: expect.stringMatching(/correct the Host field/),
+					reason: 'SETUP',
+				});
+				expect(errorOf(item)!.message).toMatch(new RegExp(`\\(item ${k}\\)$`));
+				expect(item.json).toMatchObject(sources[k].json);
+				expect(item.binary).toEqual(sources[k].binary);
+			}
+			const next = node === 'Verify' ? 'Verify Regular Failed' : `${node} Regular Results`;
+			expect(contentOf(outputOf(run(workflow), next))).toEqual(contentOf(items));
+		});
+
+		test('under Continue (using error output), both items leave by the error output only, with their json and files', () => {
+			const sources = outputOf(run(workflow), 'Room Photo');
+			const nodeName = `${node} Error Output`;
+			// n8n adds the error output after the node's own.
+			expect(outputCount(workflow, nodeName)).toBe(outputs + 1);
+			for (let output = 0; output < outputs; output++)
+				expect(outputOf(run(workflow), nodeName, output)).toEqual([]);
+			const errors = outputOf(run(workflow), nodeName, outputs);
+			expect(errors.map(pairedIndex)).toEqual([0, 1]);
+			for (const [k, item] of errors.entries()) {
+				expect(errorOf(item)).toMatchObject({
+					message: expect.stringMatching(MESSAGE),
+					reason: 'SETUP',
+				});
+				expect(item.json).toMatchObject(sources[k].json);
+				expect(item.binary).toEqual(sources[k].binary);
+			}
+			expect(contentOf(outputOf(run(workflow), `${node} Error Output Errors`))).toEqual(
+				contentOf(errors),
+			);
+		});
+	});
+
+	test('nothing was sent: no request reached the simulator from these nodes', () => {
+		expect(sim.requests.filter((r) => promptOf(r).includes('Host error:'))).toEqual([]);
+	});
+
+	test("no part of the password is in the execution's data or in n8n's log", async () => {
+		const stored = JSON.stringify(run(workflow));
+		const log = await fs.readFile(n8n.logFile, 'utf8');
+		expect(stored).toContain("The credential's Host is not usable");
+		for (const part of ['Secret9', 'Pw#', '@x y', 'e2e-user']) {
+			expect(stored).not.toContain(part);
+			expect(log).not.toContain(part);
+		}
+	});
+});
+
 describe('20. default models: a node added now, and one saved at version 1 with no model set', () => {
 	test('the new node (version 1.1) makes its image with Nano Banana 2.1, marked active', () => {
 		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate New Node');
 		expect(item.json).toMatchObject({ model: 'gemini-nano-banana-2.1', modelStatus: 'active' });
+		// The judge's request quotes the prompt too; it is the other model.
 		expect(generateRequests('Defaults: a pear').map((r) => [r.model, r.body.store])).toEqual([
 			['gemini-nano-banana-2.1', false],
+			['gemini-3.8-flash', false],
 		]);
 	});
 

@@ -41,7 +41,7 @@ export function permissionDenied(message: string): SimHttpError {
 
 const INVALID_KEY = 'API key not valid. Please pass a valid API key.';
 
-export function apiKeyInvalid(): SimHttpError {
+export function apiKeyInvalid(service = 'generativelanguage.googleapis.com'): SimHttpError {
 	return new SimHttpError(
 		400,
 		googleError(400, 'INVALID_ARGUMENT', INVALID_KEY, [
@@ -49,7 +49,7 @@ export function apiKeyInvalid(): SimHttpError {
 				'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
 				reason: 'API_KEY_INVALID',
 				domain: 'googleapis.com',
-				metadata: { service: 'generativelanguage.googleapis.com' },
+				metadata: { service },
 			},
 			{
 				'@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
@@ -170,6 +170,22 @@ export const BAD_GATEWAY_HTML = `<!DOCTYPE html>
   <p><b>502.</b> <ins>That’s an error.</ins>
   <p>The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds.  <ins>That’s all we know.</ins>
 `;
+
+/**
+ * Apache's default 404 page, as text/html: no Gemini error, but it quotes the request path, and so
+ * the model id, with "not found" after it.
+ */
+export function apacheNotFoundHtml(path: string, port: number): string {
+	return `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head>
+</head><body>
+<h1>Not Found</h1>
+<p>The requested URL ${path} was not found on this server.</p>
+<hr>
+<address>Apache/2.4.58 (Ubuntu) Server at 127.0.0.1 Port ${port}</address>
+</body></html>
+`;
+}
 
 /** google.rpc.Code numbers, used for per-request errors inside batch results. */
 export const RPC_CODE: Record<string, number> = {

@@ -101,6 +101,17 @@ describe('error answers', () => {
 		});
 	});
 
+	it("404-html is a web server's 404 page, quoting the request path, that the SDK wraps as text", async () => {
+		sim.inject('404-html');
+		const error = await failure(generate());
+		expect(error.status).toBe(404);
+		expect(error.body?.error).toMatchObject({ code: 404, status: 'Not Found' });
+		expect(error.body?.error?.message).toContain(
+			'The requested URL /v1beta/models/gemini-3.1-flash-image:generateContent was not found',
+		);
+		expect(error.body?.error?.message).not.toMatch(/<title>/);
+	});
+
 	it('malformed-json is a 200 the SDK cannot parse', async () => {
 		sim.inject('malformed-json');
 		const error = await failure(generate());

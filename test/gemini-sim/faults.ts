@@ -9,6 +9,8 @@ import type { Fault, FaultKind, FaultSpec, GenerateRequest } from './types';
  *   prompt-block:SAFETY blockReason
  *   replay:vercel-ai_google-image-no-image-live
  *   echo-key            400 whose message repeats the API key the client sent, as careless proxies do
+ *   404-html            a web server's 404 page (Apache's) quoting the request path, model id and all:
+ *                       what a Host that is not the Gemini API answers
  * Inside a prompt the same text is wrapped as [[sim:...]].
  */
 
@@ -22,6 +24,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 	'slow',
 	'malformed-json',
 	'html',
+	'404-html',
 	'prompt-block',
 	'image-safety',
 	'no-image',

@@ -75,8 +75,14 @@ export class GeminiSim {
 		return (this.server.address() as AddressInfo).port;
 	}
 
+	/** The Gemini API key. Vertex AI express mode refuses it (API_KEY_SERVICE_BLOCKED). */
 	get apiKey(): string {
 		return this.state.apiKey;
+	}
+
+	/** The Vertex AI express key. The Gemini API refuses it (API_KEY_INVALID). */
+	get expressApiKey(): string {
+		return this.state.vertex.expressKey;
 	}
 
 	/** Every HTTP request, oldest first (the control API's own calls excepted). */
@@ -200,6 +206,17 @@ export class GeminiSim {
 
 	setBatchDelay(ms: number): void {
 		this.state.batchDelayMs = ms;
+	}
+
+	/** How long a cancelled batch job shows BATCH_STATE_CANCELLING before it is CANCELLED. */
+	setBatchCancelDelay(ms: number): void {
+		this.state.batchCancelDelayMs = ms;
+	}
+
+	/** The Files API refuses uploads of these MIME types (400 "Unsupported MIME type"); [] accepts all. */
+	refuseUploadMimeTypes(types: string[]): void {
+		this.state.files.refusedMimeTypes.clear();
+		for (const type of types) this.state.files.refusedMimeTypes.add(type);
 	}
 
 	stats(): SimStats {

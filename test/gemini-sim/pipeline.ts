@@ -43,6 +43,20 @@ export async function generateContent(
 	const store = (parsed.request as { store?: boolean }).store ?? env.storeByDefault;
 	if (!env.vertex && store)
 		env.keepLog({ model: model.id, prompt: parsed.prompt, images: parsed.images.length });
-	if (fault && isContentFault(fault)) return faultAnswer(env, model, parsed, fault);
-	return answer(env, model, parsed);
+	const response =
+		fault && isContentFault(fault)
+			? await faultAnswer(env, model, parsed, fault)
+			: await answer(env, model, parsed);
+	return env.vertex ? asVertexAnswers(response) : response;
+}
+
+/** Vertex AI's answers also say when they were made and how they were billed (trafficType). */
+function asVertexAnswers(response: Record<string, unknown>): Record<string, unknown> {
+	const { responseId, usageMetadata, ...rest } = response;
+	return {
+		...rest,
+		usageMetadata: { ...(usageMetadata as object), trafficType: 'ON_DEMAND' },
+		createTime: new Date().toISOString(),
+		...(responseId !== undefined ? { responseId } : {}),
+	};
 }

@@ -4,6 +4,7 @@ import { control } from './control';
 import {
 	apiKeyInvalid,
 	BAD_GATEWAY_HTML,
+	apacheNotFoundHtml,
 	googleError,
 	internalError,
 	invalidArgument,
@@ -22,7 +23,7 @@ import { generateContent } from './pipeline';
 import { loadRecording, mergeChunks } from './replay';
 import type { SimState } from './state';
 import type { Fault, RecordedRequest } from './types';
-import { publisherModelNotFound } from './vertex';
+import { credentialsMissing, publisherModelNotFound, vertexMethod } from './vertex';
 
 /**
  * Routes of the Gemini API (v1, v1beta, v1beta1), the Files upload endpoint, Vertex AI's
@@ -86,13 +87,16 @@ function startExchange(
 }
 
 const UPLOAD = /^\/upload\/(v1|v1beta|v1beta1)\/files$/;
+/** Media downloads (a batch's results file) have their own path, as on Google's front end. */
+const DOWNLOAD = /^\/download\/(v1|v1beta|v1beta1)\/files\/([^/:]+):download$/;
 const API = /^\/(v1|v1beta|v1beta1)\/(.*)$/;
 
 async function route(state: SimState, exchange: Exchange) {
 	const { req, res, url, record } = exchange;
 	const upload = UPLOAD.exec(url.pathname);
+	const download = DOWNLOAD.exec(url.pathname);
 	const api = API.exec(url.pathname);
-	const apiVersion = (upload ?? api)?.[1];
+	const apiVersion = (upload ?? download ?? api)?.[1];
 	record.apiVersion = apiVersion;
 
 	const isChunk = upload !== null && url.searchParams.has('upload_id');
@@ -126,6 +130,12 @@ async function route(state: SimState, exchange: Exchange) {
 	else checkApiKey(state, exchange);
 	if (badJson) throw invalidArgument('Invalid JSON payload received. Unexpected token.');
 	if (vertex) return vertexRoute(state, exchange, apiVersion, vertex);
+	if (download && req.method === 'GET' && url.searchParams.get('alt') === 'media') {
+		record.action = 'downloadFile';
+		const file = state.files.get(download[2]);
+		return send(res, 200, file.mimeType, file.data);
+	}
+	if (download) throw notFound('Method not found.');
 
 	if (upload) {
 		record.action = 'uploadFile';
@@ -172,21 +182,31 @@ function checkApiKey(state: SimState, { req, url, record }: Exchange) {
 /** Vertex AI paths: project-scoped (service account) or bare publishers/google (express mode, model lists). */
 const VERTEX = /^(?:projects\/([^/]+)\/locations\/([^/]+)\/)?publishers\/google\/(models.*)$/;
 
-/** Bearer token when one is sent (service account), else the express API key; project paths need a token. */
+/**
+ * Bearer token when one is sent (service account), else the express API key, which works only on
+ * the bare publishers/google path: Vertex refuses any API key on a project path.
+ */
 function checkVertexAuth(
 	state: SimState,
 	exchange: Exchange,
-	[, project, location]: RegExpExecArray,
+	[, project, location, rest]: RegExpExecArray,
 ) {
-	const authorization = exchange.req.headers.authorization;
+	const { req, url, record } = exchange;
+	const authorization = req.headers.authorization;
 	if (authorization) {
 		const principal = state.vertex.principal(authorization);
-		exchange.record.vertex = { auth: 'bearer', principal, project, location };
+		record.vertex = { auth: 'bearer', principal, project, location };
 		return;
 	}
-	exchange.record.vertex = { auth: 'api-key', project, location };
-	if (project) state.vertex.principal('');
-	checkApiKey(state, exchange);
+	record.vertex = { auth: 'api-key', project, location };
+	const header = req.headers['x-goog-api-key'];
+	const key =
+		(Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('key') ?? undefined;
+	record.apiKeySource = header !== undefined ? 'header' : key !== undefined ? 'query' : undefined;
+	const method = vertexMethod(rest, req.method ?? 'GET');
+	if (project) throw credentialsMissing(method, key !== undefined);
+	state.vertex.checkExpressKey(key, state.apiKey, method);
+	record.apiKeyValid = true;
 }
 
 async function vertexRoute(
@@ -216,6 +236,9 @@ async function vertexRoute(
 	const resource = `${project ? `projects/${project}/locations/${location}/` : ''}publishers/google/${rest.replace(/:\w+$/, '')}`;
 	if (project && record.vertex?.principal)
 		state.vertex.authorize(record.vertex.principal, project, resource);
+	const model = /^models\/([^:]+):\w+$/.exec(rest)?.[1];
+	if (model && !state.vertex.isOffered(location ?? 'global', model))
+		throw publisherModelNotFound(resource);
 	try {
 		return await apiRoute(state, exchange, apiVersion, rest);
 	} catch (error) {
@@ -260,11 +283,6 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 			files: state.files.list().map((f) => state.files.resource(f, apiVersion)),
 		});
 	}
-	if ((match = /^files\/([^:]+):download$/.exec(rest)) && method === 'GET') {
-		record.action = 'downloadFile';
-		const file = state.files.get(match[1]);
-		return send(res, 200, file.mimeType, file.data);
-	}
 	if ((match = /^files\/([^:]+)$/.exec(rest))) {
 		const file = state.files.get(match[1]);
 		if (method === 'GET') {
@@ -283,7 +301,7 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 	}
 	if ((match = /^batches\/([^:]+):cancel$/.exec(rest)) && method === 'POST') {
 		record.action = 'cancelBatch';
-		state.batches.cancel(match[1]);
+		await state.batches.cancel(match[1]);
 		return sendJson(res, 200, {});
 	}
 	if ((match = /^batches\/([^:]+)$/.exec(rest))) {
@@ -428,6 +446,11 @@ async function serveFault(
 		case 'html':
 			send(res, 502, 'text/html; charset=UTF-8', BAD_GATEWAY_HTML, headers);
 			return true;
+		case '404-html': {
+			const page = apacheNotFoundHtml(exchange.url.pathname, req.socket.localPort ?? 80);
+			send(res, 404, 'text/html; charset=iso-8859-1', page, headers);
+			return true;
+		}
 		case 'malformed-json': {
 			const whole = JSON.stringify({
 				candidates: [
@@ -494,6 +517,7 @@ function streamChunks(response: Record<string, unknown>): Array<Record<string, u
 			],
 			usageMetadata: response.usageMetadata,
 			modelVersion: response.modelVersion,
+			...(response.createTime ? { createTime: response.createTime } : {}),
 			responseId: response.responseId,
 		};
 	});

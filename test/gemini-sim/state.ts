@@ -63,6 +63,7 @@ export class SimState {
 	/** The models served: Google's of today, and any a test adds (a model shipped after them). */
 	models: SimModel[] = [...SIM_MODELS];
 	batchDelayMs: number;
+	batchCancelDelayMs: number;
 	judge: Judge;
 	inFlight = 0;
 	maxInFlight = 0;
@@ -89,6 +90,7 @@ export class SimState {
 		this.imageTexture = options.imageTexture ?? 'flat';
 		this.gzipAnswers = options.gzipAnswers ?? 'accepted';
 		this.batchDelayMs = options.batchDelayMs ?? 200;
+		this.batchCancelDelayMs = options.batchCancelDelayMs ?? 100;
 		this.inlineLimitBytes = options.inlineLimitBytes ?? 100 * MB;
 		this.batchInlineLimitBytes = options.batchInlineLimitBytes ?? 20 * MB;
 		this.fixturesDir = options.fixturesDir ?? join(__dirname, '..', 'fixtures', 'responses');
@@ -97,11 +99,13 @@ export class SimState {
 		this.setTextMisrendering(options.misrenderText ?? null);
 		this.signer = new ThoughtSigner(options.signatureSecret ?? 'gemini-sim thought signatures');
 		this.files = new FileStore(() => this.url);
-		this.vertex = new VertexState(() => this.url);
+		for (const type of options.refuseUploadMimeTypes ?? []) this.files.refusedMimeTypes.add(type);
+		this.vertex = new VertexState(() => this.url, options.expressApiKey ?? 'AQ.test-express-key');
 		this.batches = new BatchStore(
 			(model, request) => this.runBatchItem(model, request),
 			this.files,
 			() => this.batchDelayMs,
+			() => this.batchCancelDelayMs,
 		);
 	}
 

@@ -530,7 +530,7 @@ describe('stored requests ("Logs and datasets")', () => {
 		const { status, body } = await post(
 			'/v1beta1/publishers/google/models/gemini-nano-banana-2.1:generateContent',
 			{ contents: userText('a pear'), store: false },
-			{ 'x-goog-api-key': sim.apiKey },
+			{ 'x-goog-api-key': sim.expressApiKey },
 		);
 		expect(status).toBe(400);
 		expect(body.error.message).toMatch(/Unknown name "store"/);

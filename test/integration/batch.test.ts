@@ -27,6 +27,7 @@ afterAll(async () => sim.stop());
 beforeEach(() => {
 	sim.reset();
 	sim.setBatchDelay(60);
+	sim.setBatchCancelDelay(100);
 });
 
 const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
@@ -261,7 +262,7 @@ describe('a job Google refuses to create', () => {
 	it('fails the node, or under Continue On Fail gives every item in it the error', async () => {
 		const model = { __rl: true, mode: 'id', value: 'gemini-0-image' };
 		const error = await failure(generate({ model }, { items: promptItems('a', 'b') }));
-		expect(error.message).toMatch(/model was not found.*\(items 0-1\)/i);
+		expect(error.message).toMatch(/model gemini-0-image was not found.*\(items 0-1\)/i);
 
 		const { outputs } = await generate(
 			{ model },
@@ -270,8 +271,8 @@ describe('a job Google refuses to create', () => {
 		expect(
 			outputs[0].map((o) => [o.pairedItem, (o.json.error as { message: string }).message]),
 		).toEqual([
-			[{ item: 0 }, expect.stringMatching(/model was not found/i)],
-			[{ item: 1 }, expect.stringMatching(/model was not found/i)],
+			[{ item: 0 }, expect.stringMatching(/model gemini-0-image was not found/i)],
+			[{ item: 1 }, expect.stringMatching(/model gemini-0-image was not found/i)],
 			[{ item: 2 }, 'The prompt is empty (item 2)'],
 		]);
 		expect(outputs[0][1].json.prompt).toBe('b');
@@ -292,23 +293,36 @@ describe('per-request errors are item errors, routed as realtime failures', () =
 		const out = outputs[0];
 		expect(out).toHaveLength(4);
 		expect(out[0].json.batchKey).toBe('item0');
+		const job = out[0].json.batchJob as string;
 		expect(out[1]).toMatchObject({
 			json: {
 				id: 1,
 				prompt: 'forbidden [[sim:prompt-block:SAFETY]]',
 				error: {
-					message: expect.stringMatching(/blocked the prompt \(SAFETY\).*\(item 1\)/),
+					message: expect.stringMatching(
+						new RegExp(
+							`blocked the prompt \\(SAFETY\\).* \\(request item1 of ${job}\\) \\(item 1\\)$`,
+						),
+					),
 					reason: 'PROMPT_BLOCKED_SAFETY',
 				},
 			},
 			pairedItem: { item: 1 },
 		});
 		expect(out[2].json.error).toMatchObject({
-			message: expect.stringMatching(/answered with text instead of an image/),
+			message: expect.stringMatching(
+				new RegExp(
+					`answered with text instead of an image.* \\(request item2 of ${job}\\) \\(item 2\\)$`,
+				),
+			),
 			reason: 'TEXT_ONLY',
 		});
 		expect(out[3].json.error).toMatchObject({
-			message: expect.stringMatching(/refused this request of the batch \(RESOURCE_EXHAUSTED\)/),
+			message: expect.stringMatching(
+				new RegExp(
+					`refused this request of the batch \\(RESOURCE_EXHAUSTED\\).* \\(request item3 of ${job}\\) \\(item 3\\)$`,
+				),
+			),
 			httpCode: '429',
 		});
 		expect(out.every((o) => !o.binary || !!o.json.width)).toBe(true);
@@ -320,9 +334,14 @@ describe('per-request errors are item errors, routed as realtime failures', () =
 		expect(outputs[0][2].json.error).toMatchObject({ reason: 'TEXT_ONLY' });
 	});
 
-	it('without Continue On Fail: the node fails naming the item', async () => {
+	it('without Continue On Fail: the node fails naming the item and the job', async () => {
 		const error = await failure(generate({}, { items: items() }));
-		expect(error.message).toMatch(/blocked the prompt \(SAFETY\).*\(item 1\)/);
+		const [job] = (await sim.batches.list()) as Array<{ name: string }>;
+		expect(error.message).toMatch(
+			new RegExp(
+				`blocked the prompt \\(SAFETY\\).* \\(request item1 of ${job.name}\\) \\(item 1\\)$`,
+			),
+		);
 	});
 });
 
@@ -532,7 +551,7 @@ describe('Submit Only, then Collect', () => {
 		const error = await failure(collect(outputs[0]));
 		expect(error.message).toMatch(
 			new RegExp(
-				`^Could not download the results of batch job ${name} \\(files/\\w+\\): .*\\(item 0\\)$`,
+				`^Could not download the results of batch job ${name} \\(files/batch-${name.slice(8)}\\): .*\\(item 0\\)$`,
 			),
 		);
 		expect(error.description).toMatch(/^The results file of the job is gone/);
@@ -569,11 +588,16 @@ describe('a job that ends before every request is answered', () => {
 			expect(out.slice(0, completed).every((o) => o.json.width === 1024 && !o.json.error)).toBe(
 				true,
 			);
-			for (const item of out.slice(completed))
+			const job = outputs[0][0].json.batchJob as string;
+			for (const [n, item] of out.slice(completed).entries()) {
 				expect(item.json.error).toMatchObject({
 					message: expect.stringMatching(message),
 					reason: `BATCH_${state.replace('BATCH_STATE_', '')}`,
 				});
+				expect((item.json.error as { message: string }).message).toContain(
+					`(request item${completed + n} of ${job}, from item ${completed + n})`,
+				);
+			}
 		},
 	);
 
@@ -613,23 +637,35 @@ describe('a job that ends before every request is answered', () => {
 		},
 	);
 
-	it('in Wait mode too, paired with the source items', async () => {
-		sim.batches.queueOutcomes({ state: 'BATCH_STATE_FAILED', completed: 1 });
-		const { outputs } = await generate({}, { items: promptItems('a', 'b'), continueOnFail: true });
-		expect(outputs[0][0].json.width).toBe(1024);
-		expect(outputs[0][1]).toMatchObject({
-			json: {
-				id: 1,
-				prompt: 'b',
-				error: {
-					message: expect.stringMatching(
-						/the batch job failed \(Batch job failed due to an internal error\.\).*\(item 1\)/,
+	it.each([
+		['BATCH_STATE_FAILED', /the batch job failed \(Batch job failed due to an internal error\.\)/],
+		['BATCH_STATE_CANCELLED', /the batch job was cancelled/],
+		['BATCH_STATE_EXPIRED', /the batch job expired/],
+	] as const)(
+		'in Wait mode too, %s: paired with the source items, naming the job and the request',
+		async (state, why) => {
+			sim.batches.queueOutcomes({ state, completed: 1 });
+			const { outputs } = await generate(
+				{},
+				{ items: promptItems('a', 'b', 'c'), continueOnFail: true },
+			);
+			const out = outputs[0];
+			expect(out[0].json.width).toBe(1024);
+			const job = out[0].json.batchJob as string;
+			expect(job).toMatch(/^batches\/\w+$/);
+			for (const item of [1, 2]) {
+				expect(out[item]).toMatchObject({
+					json: { id: item, error: { message: expect.stringMatching(why) } },
+					pairedItem: { item },
+				});
+				expect((out[item].json.error as { message: string }).message).toMatch(
+					new RegExp(
+						`^No result: .* before this request was answered \\(request item${item} of ${job}\\) \\(item ${item}\\)$`,
 					),
-				},
-			},
-			pairedItem: { item: 1 },
-		});
-	});
+				);
+			}
+		},
+	);
 });
 
 describe('waiting is bounded', () => {
@@ -691,20 +727,65 @@ describe('waiting is bounded', () => {
 		expect(error.description).toContain(`the job name ${name}`);
 	});
 
-	it('a cancelled execution stops polling and cancels the job', async () => {
+	it('a cancelled execution stops polling and asks Google to cancel the job', async () => {
 		sim.setBatchDelay(60_000);
+		// Cancelling takes Google a while: the job is still cancelling when the node is done.
+		sim.setBatchCancelDelay(60_000);
 		const cancel = abortWhilePolling(new Error('cancelled by the user'));
 		const error = await failure(generate({ prompt: 'a gull' }, { cancelSignal: cancel.signal }));
 		expect(error.message).toMatch(
 			/^The execution was cancelled while waiting for batch job batches\/\w+$/,
 		);
+		const [job] = (await sim.batches.list()) as Array<{
+			name: string;
+			metadata: { state: string };
+		}>;
+		expect(error.description).toMatch(/^Google was asked to cancel the job too/);
+		expect(error.description).toContain(`Batch Results node and the job name ${job.name}`);
 		const polls = sim.requests.filter((r) => r.action === 'getBatch').length;
 		await new Promise((resolve) => setTimeout(resolve, 100));
 		expect(sim.requests.filter((r) => r.action === 'getBatch')).toHaveLength(polls);
 		expect(sim.requests.filter((r) => r.action === 'cancelBatch')).toHaveLength(1);
 		expect(sim.stats().batches).toBe(1);
-		const [job] = (await sim.batches.list()) as Array<{ metadata: { state: string } }>;
-		expect(job.metadata.state).toBe('BATCH_STATE_CANCELLED');
+		expect(job.metadata.state).toBe('BATCH_STATE_CANCELLING');
+	});
+
+	it('waits through a cancel made elsewhere, then outputs what was answered before it and names the job in the others', async () => {
+		// Margins for a busy machine: the cancel comes a third into the job's run, so one to three
+		// of its four requests are answered by then.
+		sim.setBatchDelay(6000);
+		sim.setBatchCancelDelay(300);
+		let timer: NodeJS.Timeout | undefined;
+		const stopWatching = afterPolls(sim, 1, () => {
+			timer = setTimeout(() => {
+				void (sim.batches.list() as Promise<Array<{ name: string }>>).then(([job]) =>
+					sim.batches.cancel(job.name.slice(8)),
+				);
+			}, 2000);
+		});
+		try {
+			const { outputs } = await generate(
+				{},
+				{ items: promptItems('a', 'b', 'c', 'd'), continueOnFail: true },
+			);
+			const out = outputs[0];
+			const [job] = (await sim.batches.list()) as Array<{ name: string; error: object }>;
+			expect(job.error).toMatchObject({ code: 1 });
+			expect(out.map((o) => o.pairedItem)).toEqual([0, 1, 2, 3].map((item) => ({ item })));
+			const answered = out.filter((o) => !o.json.error).length;
+			expect(answered).toBeGreaterThanOrEqual(1);
+			expect(answered).toBeLessThan(4);
+			for (const [n, item] of out.entries()) {
+				if (n < answered) expect(item.json).toMatchObject({ batchKey: `item${n}`, width: 1024 });
+				else
+					expect((item.json.error as { message: string }).message).toBe(
+						`No result: the batch job was cancelled before this request was answered (request item${n} of ${job.name}) (item ${n})`,
+					);
+			}
+		} finally {
+			stopWatching();
+			clearTimeout(timer);
+		}
 	});
 
 	it('leaves the job running when Cancel Job When Stopped is off', async () => {
@@ -733,6 +814,14 @@ describe('large jobs go through the Files API as JSONL', () => {
 		expect(sim.requests.map((r) => r.action)).toEqual(
 			expect.arrayContaining(['uploadFile', 'uploadChunk', 'downloadFile']),
 		);
+		// The results file, named after the job, from the media download path Google serves it at.
+		const job = outputs[0][0].json.batchJob as string;
+		const download = sim.requests.find((r) => r.action === 'downloadFile')!;
+		expect(download).toMatchObject({
+			path: `/download/v1beta/files/batch-${job.slice(8)}:download`,
+			query: { alt: 'media' },
+			status: 200,
+		});
 		const uploaded = sim.files.list().find((f) => f.source === 'UPLOADED')!;
 		const lines = uploaded.data
 			.toString('utf8')
@@ -749,6 +838,49 @@ describe('large jobs go through the Files API as JSONL', () => {
 		expect(outputs[0][2].json).toMatchObject({ batchKey: 'item2', estimatedCostUsd: 0.0168 });
 		// The request and result files on disk are gone once the node is done.
 		expect(leftoverTempDirs().filter((name) => !before.has(name))).toEqual([]);
+	});
+
+	describe('when the Files API refuses the JSONL MIME type', () => {
+		afterEach(() => sim.refuseUploadMimeTypes([]));
+		const uploads = () =>
+			sim.requests
+				.filter((r) => r.action === 'uploadFile')
+				.map((r) => [r.headers['x-goog-upload-header-content-type'], r.status]);
+
+		it('uploads once more as text/plain, and the job runs', async () => {
+			sim.refuseUploadMimeTypes(['application/jsonl']);
+			const { outputs, store } = await generate(
+				{ batchOptions: { inlineBatchLimitMb: 0 } },
+				{ items: promptItems('a plum', 'a pear') },
+			);
+			expect(uploads()).toEqual([
+				['application/jsonl', 400],
+				['text/plain', 200],
+			]);
+			const input = sim.files.list().find((f) => f.source === 'UPLOADED')!;
+			expect(input.mimeType).toBe('text/plain');
+			expect(batchCreates()[0].body.batch.inputConfig).toEqual({ fileName: `files/${input.id}` });
+			expect(outputs[0].map((o) => GeminiSim.promptOf(store.get(o.binary!.data)))).toEqual([
+				'a plum',
+				'a pear',
+			]);
+		});
+
+		it("fails with Google's words when text/plain is refused too, and sends no job", async () => {
+			sim.refuseUploadMimeTypes(['application/jsonl', 'text/plain']);
+			const error = await failure(
+				generate(
+					{ batchOptions: { inlineBatchLimitMb: 0 } },
+					{ items: promptItems('a plum', 'a pear') },
+				),
+			);
+			expect(error.message).toMatch(/Unsupported MIME type: text\/plain \(items 0-1\)$/);
+			expect(uploads()).toEqual([
+				['application/jsonl', 400],
+				['text/plain', 400],
+			]);
+			expect(batchCreates()).toHaveLength(0);
+		});
 	});
 
 	it('moves to a file once the inline limit is passed, and keeps per-request errors by key', async () => {

@@ -628,7 +628,11 @@ describe('earlier images sent back with each step, within what each API takes', 
 				upload(photo('man.jpg'), 'man.jpg'),
 				{ mode: 'steps', steps, imageSize: '4K' },
 				{
-					credentials: { authentication: 'vertexExpress', apiKey: sim.apiKey, vertexHost: sim.url },
+					credentials: {
+						authentication: 'vertexExpress',
+						apiKey: sim.expressApiKey,
+						vertexHost: sim.url,
+					},
 					onError: 'continueRegularOutput',
 				},
 			);

@@ -345,9 +345,8 @@ describe('setup mistakes are named, not retried', () => {
 
 	it('a Host with the API path pasted in is refused before any request', async () => {
 		const error = await withCredentials({ apiKey: sim.apiKey, host: `${sim.url}/v1beta/models` });
-		expect(error.constructor.name).toBe('NodeOperationError');
 		expect(error.message).toBe(
-			`The credential's Host is not usable: Host must be the base URL without the API path: use ${sim.url} instead of ${sim.url}/v1beta/models.`,
+			`The credential's Host is not usable: Host must be the base URL without the API path: end it before "/v1beta/". (item 0)`,
 		);
 		expect(error.description).toMatch(/correct the Host field\. Nothing was sent/);
 		expect(sim.requests).toHaveLength(0);
@@ -355,10 +354,38 @@ describe('setup mistakes are named, not retried', () => {
 
 	it('a 404 from something that is not the Gemini API says to check the Host, once', async () => {
 		const error = await withCredentials({ apiKey: sim.apiKey, host: `${sim.url}/some-proxy` });
-		expect(error.message).toBe(
-			"No Gemini API at the credential's Host (404): Method not found. (item 0)",
-		);
+		expect(error.message).toBe("No Gemini API at the credential's Host (404) (item 0)");
 		expect(error.description).toMatch(/Check the Host field/);
+		expect(sim.requests).toHaveLength(1);
+	});
+
+	it("a web server's 404 page that quotes the model's path is not taken for Google's model 404", async () => {
+		const error = await runNode(node, {
+			credentials: { apiKey: sim.apiKey, host: sim.url },
+			parameters: { prompt: 'a lighthouse [[sim:404-html]]', options: fast },
+		}).catch((e) => e);
+		const [request] = sim.requests;
+		expect(request).toMatchObject({ status: 404, fault: '404-html' });
+		expect(error.message).toBe("No Gemini API at the credential's Host (404) (item 0)");
+		expect(error.context.reason).toBe('NO_API_AT_HOST');
+		expect(error.description).toMatch(/without the Gemini API's JSON error/);
+		expect(sim.requests).toHaveLength(1);
+	});
+
+	it("Google's JSON 404 for an unknown model names the model", async () => {
+		const error = await runNode(node, {
+			credentials: { apiKey: sim.apiKey, host: sim.url },
+			parameters: {
+				prompt: 'a lighthouse',
+				model: { __rl: true, mode: 'id', value: 'gemini-9-image' },
+				options: fast,
+			},
+		}).catch((e) => e);
+		expect(sim.requests[0].status).toBe(404);
+		expect(error.message).toMatch(
+			/^The model gemini-9-image was not found: models\/gemini-9-image is not found .*\(item 0\)$/,
+		);
+		expect(error.context.reason).toBe('NOT_FOUND');
 		expect(sim.requests).toHaveLength(1);
 	});
 

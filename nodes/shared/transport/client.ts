@@ -3,7 +3,12 @@
  * credential (never kept at module level), talks `v1beta` to the Gemini API or `v1beta1` to
  * Vertex AI, and turns every answer into a GenerateResult or a GeminiFailure.
  */
-import { GoogleGenAI } from '@google/genai';
+import { createWriteStream } from 'fs';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'stream/web';
+
+import { ApiError, GoogleGenAI } from '@google/genai';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
 import { lifecycleAdvice } from '../catalogue';
@@ -12,10 +17,12 @@ import {
 	GeminiFailure,
 	classifyError,
 	parseRetryAfter,
+	modelNotFound,
 	redactSecret,
 	vertexFailure,
 } from './errors';
 import { readImageAnswer } from './answer';
+import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
@@ -288,8 +295,12 @@ function withLifecycle(failure: GeminiFailure, model: string): GeminiFailure {
 	const advice =
 		failure.httpCode === 404 && failure.reason === 'NOT_FOUND' ? lifecycleAdvice(model) : '';
 	if (!advice) return failure;
-	(failure as { description: string }).description = `Google said: ${failure.message}`;
-	failure.message = `The model ${model} was not found: ${advice}`;
+	const prefix = `${modelNotFound(model).message}: `;
+	const google = failure.message.startsWith(prefix)
+		? failure.message.slice(prefix.length)
+		: failure.message;
+	(failure as { description: string }).description = `Google said: ${google}`;
+	failure.message = `${modelNotFound(model).message}: ${advice}`;
 	return failure;
 }
 
@@ -302,6 +313,15 @@ export function vertexOnlyFailure(options: string[]): GeminiFailure {
 		reason: 'VERTEX_ONLY_OPTION',
 		retryable: false,
 	});
+}
+
+/** The Files API refused an upload for its MIME type, not for its content or the key. */
+function isMimeTypeRefusal(error: unknown): boolean {
+	return (
+		error instanceof GeminiFailure &&
+		error.httpCode === 400 &&
+		/Unsupported MIME type/i.test(error.message)
+	);
 }
 
 export class GeminiClient {
@@ -400,7 +420,7 @@ export class GeminiClient {
 					const response = await this.sdk.models.generateContent(params);
 					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
 				} catch (error) {
-					const failure = classifyError(this.scrubbed(error), seen.retryAfterMs);
+					const failure = classifyError(this.scrubbed(error), seen.retryAfterMs, request.model);
 					throw this.forUser(withLifecycle(failure, request.model));
 				}
 			},
@@ -423,6 +443,11 @@ export class GeminiClient {
 				location: this.location,
 				express: !this.tokens,
 			});
+		failure = withKeyKind(failure, {
+			apiKey: this.apiKey,
+			vertex: this.isVertex,
+			express: this.isVertex && !this.tokens,
+		});
 		for (const secret of this.secrets()) {
 			failure.message = redactSecret(failure.message, secret);
 			(failure as { description: string }).description = redactSecret(failure.description, secret);
@@ -474,7 +499,9 @@ export class GeminiClient {
 				});
 			else await this.sdk.models.list({ config: { pageSize: 1, abortSignal: signal } });
 		} catch (error) {
-			throw this.forUser(classifyError(this.scrubbed(error)));
+			throw this.forUser(
+				classifyError(this.scrubbed(error), undefined, this.isVertex ? model : undefined),
+			);
 		}
 	}
 
@@ -539,6 +566,7 @@ export class GeminiClient {
 				),
 			settings,
 			false,
+			model,
 		);
 	}
 
@@ -561,43 +589,74 @@ export class GeminiClient {
 
 	/**
 	 * Uploads a file from disk in chunks (a batch's JSONL requests), so it is never whole in memory.
+	 * When the Files API refuses `mimeType` itself (400 "Unsupported MIME type"), the file goes once
+	 * more as `fallbackMimeType`, if given.
 	 */
 	async uploadFilePath(
 		path: string,
 		mimeType: string,
 		displayName: string,
 		settings: CallSettings,
+		fallbackMimeType?: string,
 	): Promise<UploadedFile> {
-		return await this.call(async () => {
-			const file = await this.sdk.files.upload({
-				file: path,
-				config: { mimeType, displayName, abortSignal: settings.signal },
-			});
-			return { uri: file.uri ?? '', mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
-		}, settings);
+		const upload = async (type: string) =>
+			await this.call(async () => {
+				const file = await this.sdk.files.upload({
+					file: path,
+					config: { mimeType: type, displayName, abortSignal: settings.signal },
+				});
+				return { uri: file.uri ?? '', mimeType: file.mimeType ?? type, name: file.name ?? '' };
+			}, settings);
+		return await upload(mimeType).catch(async (error: unknown) => {
+			if (fallbackMimeType && isMimeTypeRefusal(error)) return await upload(fallbackMimeType);
+			throw error;
+		});
 	}
 
-	/** Streams a file (a batch's JSONL results) to disk. */
+	/**
+	 * Streams a generated file (a batch's JSONL results) to disk. Google serves file contents at
+	 * `{base}/download/{version}/files/{id}:download?alt=media` only, not on the API path the SDK's
+	 * files.download asks.
+	 */
 	async downloadFile(name: string, path: string, settings: CallSettings): Promise<void> {
-		await this.call(
-			async () =>
-				await this.sdk.files.download({
-					file: name,
-					downloadPath: path,
-					config: { abortSignal: settings.signal },
-				}),
+		const id = name.replace(/^files\//, '');
+		const url = `${this.baseUrl}/download/${API_VERSION}/files/${encodeURIComponent(id)}:download?alt=media`;
+		await withRetry(
+			async () => {
+				let retryAfterMs: number | undefined;
+				try {
+					const response = await fetchWithoutHeaderTimeout(url, {
+						headers: { 'x-goog-api-key': this.apiKey },
+						signal: settings.signal,
+					});
+					if (!response.ok) {
+						retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+						// The SDK's error shape, so it is read as any other answer is.
+						throw new ApiError({ message: await response.text(), status: response.status });
+					}
+					if (!response.body) throw new Error('The download answer has no body');
+					await pipeline(
+						Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
+						createWriteStream(path),
+					);
+				} catch (error) {
+					throw this.forUser(classifyError(this.scrubbed(error), retryAfterMs));
+				}
+			},
+			settings.retry,
 			settings,
 		);
 	}
 
 	/**
 	 * A call with retries whose failure is a redacted GeminiFailure; `raw` holds the answer's JSON
-	 * when it is small.
+	 * when it is small. `model`: the model the call is about, if any (its 404 is the model's).
 	 */
 	private async call<T>(
 		run: (fetchFn: typeof fetch, raw: { body?: Record<string, unknown> }) => Promise<T>,
 		settings: CallSettings,
 		retry = true,
+		model?: string,
 	): Promise<T> {
 		return await withRetry(
 			async () => {
@@ -611,7 +670,7 @@ export class GeminiClient {
 				try {
 					return await run(fetchFn as typeof fetch, raw);
 				} catch (error) {
-					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs));
+					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs, model));
 				}
 			},
 			retry ? settings.retry : { ...settings.retry, maxAttempts: 1 },

@@ -202,9 +202,9 @@ function describeHttp(
 			};
 		case 404:
 			return {
-				message: 'The model was not found',
+				message: 'Not found on the Gemini API',
 				description:
-					'The model id is wrong or the model was shut down (preview ids answer 404). Pick a model from the list in the node.',
+					'Google has no such resource: check its name. Batch jobs and files are deleted some time after they end.',
 			};
 		case 429: {
 			const wait =
@@ -280,11 +280,55 @@ function causeChain(error: unknown): string {
 	return messages.join(' ');
 }
 
-/** Google's own 404 for a model: anything else answering 404 is not the Gemini API at that path. */
-const MODEL_NOT_FOUND = /models\/\S+ is not found|model.*not found|not found for API version/i;
+/**
+ * What a model's 404 says, from its id. The one place a 404 for a model is worded, so that what is
+ * known about the model (shut down, replaced) can be told here.
+ */
+export function modelNotFound(model: string): { message: string; description: string } {
+	return {
+		message: `The model ${model} was not found`,
+		description:
+			'The model id is wrong or the model was shut down (preview ids answer 404). Pick a model from the list in the node.',
+	};
+}
 
-/** Anything the SDK or fetch can throw, as a GeminiFailure. */
-export function classifyError(error: unknown, retryAfterMs?: number): GeminiFailure {
+/** A 404 from a server that is not the Gemini API (a proxy, a web server, a wrong path). */
+const NO_API_AT_HOST = {
+	message: "No Gemini API at the credential's Host (404)",
+	description:
+		"The server there answered 404 without the Gemini API's JSON error. Check the Host field of the Nano Banana credential: it must be the API's base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy's.",
+};
+
+/**
+ * Google's own error body (google.rpc.Status as JSON) with this status. A body that is not JSON
+ * reaches us wrapped by the SDK in the same shape, but with the HTTP status text ("Not Found", or
+ * nothing over HTTP/2) where Google puts the enum name ("NOT_FOUND"): the status tells them apart,
+ * never words found in the body, which a web server's page may quote from the request path.
+ */
+function isGoogleStatus(body: GoogleErrorBody | undefined, code: number, status: string): boolean {
+	const error = body?.error;
+	return error?.code === code && error.status === status && typeof error.message === 'string';
+}
+
+/**
+ * What a 404 means. Google's NOT_FOUND for a request about a model is that model's 404; "Method not
+ * found." is Google's front end for a path that is not its API; any other body is another server.
+ */
+function notFoundText(body: GoogleErrorBody | undefined, model: string | undefined) {
+	if (!isGoogleStatus(body, 404, 'NOT_FOUND') || /^Method not found/i.test(body!.error!.message!))
+		return undefined;
+	return model ? modelNotFound(model) : describeHttp(404, undefined, undefined);
+}
+
+/**
+ * Anything the SDK or fetch can throw, as a GeminiFailure. `model`: the model the call was about,
+ * when it was about one (its 404 is then that model's).
+ */
+export function classifyError(
+	error: unknown,
+	retryAfterMs?: number,
+	model?: string,
+): GeminiFailure {
 	if (error instanceof GeminiFailure) return error;
 	const err = error as {
 		name?: string;
@@ -311,20 +355,19 @@ export function classifyError(error: unknown, retryAfterMs?: number): GeminiFail
 		// "34.4s" is exact; "58s" and Retry-After are whole seconds, maybe rounded down.
 		const retryDelayExact =
 			fromMessage !== undefined || (fromInfo !== undefined && fromInfo % 1000 !== 0);
-		const text =
-			err.status === 404 && !MODEL_NOT_FOUND.test(googleMessage)
-				? {
-						message: "No Gemini API at the credential's Host (404)",
-						description:
-							"Check the Host field of the Nano Banana credential: it must be the API's base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy's.",
-					}
-				: describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
+		const notFound = err.status === 404 ? notFoundText(body, model) : undefined;
+		// Another server's 404 page says nothing worth repeating (at best "Error" or "Not Found").
+		const noApi = err.status === 404 && !notFound;
+		const text = noApi
+			? NO_API_AT_HOST
+			: (notFound ??
+				describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details)));
 		return new GeminiFailure({
 			kind: 'http',
-			message: `${text.message}: ${googleMessage}`,
+			message: noApi ? text.message : `${text.message}: ${googleMessage}`,
 			description: text.description,
 			httpCode: err.status,
-			reason,
+			reason: noApi ? 'NO_API_AT_HOST' : reason,
 			retryable: RETRYABLE_STATUS.has(err.status),
 			retryDelayMs,
 			retryDelayExact,
@@ -421,6 +464,12 @@ export function vertexFailure(failure: GeminiFailure, where: VertexContext): Gem
 		.replace(/^The Gemini API\b/, 'Vertex AI')
 		.replace(/^Gemini API\b/, 'Vertex AI');
 	if (failure.kind !== 'http' || failure.httpCode === undefined) return failure;
+	if (failure.reason === 'NO_API_AT_HOST') {
+		failure.message = "No Vertex AI API at the credential's Host (404)";
+		(failure as { description: string }).description =
+			"The server there answered 404 without Google's JSON error. Check the Host field of the Nano Banana credential: leave it empty for Google's host, or give your proxy's base URL with no /v1beta1 path.";
+		return failure;
+	}
 	const google = failure.message.replace(/^[^:]*: /, '');
 	const scope = where.express
 		? 'Vertex AI express mode'
