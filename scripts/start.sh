@@ -151,9 +151,15 @@ case $LISTEN in
 *) probe=$LISTEN url=http://$LISTEN:$PORT ;;
 esac
 # Ready means: our n8n process is alive, it wrote that it listens, and the port answers it is ready.
+# (n8n writes that line at log level info; at a quieter N8N_LOG_LEVEL_START the free-port check stands alone.)
+listening_logged() {
+	case $N8N_LOG_LEVEL in
+	info | debug) grep -q "Editor is now accessible" "$USER_FOLDER/n8n.log" ;;
+	*) true ;;
+	esac
+}
 n8n_ready() {
-	grep -q "Editor is now accessible" "$USER_FOLDER/n8n.log" &&
-		curl -fsS "http://$probe:$PORT/healthz/readiness" >/dev/null 2>&1
+	listening_logged && curl -fsS "http://$probe:$PORT/healthz/readiness" >/dev/null 2>&1
 }
 for _ in $(seq 1 240); do
 	kill -0 "$n8n_pid" 2>/dev/null || { tail -40 "$USER_FOLDER/n8n.log" >&2; die "n8n stopped while starting"; }
