@@ -19,8 +19,12 @@ export interface SeenResult {
 export interface ScriptStep {
 	/** Matched against the names of the tools the agent offers. */
 	tool: RegExp;
-	args: (seen: SeenResult[]) => Record<string, unknown>;
+	/** The call's arguments, from what the tools returned so far and the user's message. */
+	args: (seen: SeenResult[], brief: string) => Record<string, unknown>;
 }
+
+/** What the model says when its script is done, from the user's message and the tool results. */
+export type ScriptEnd = (seen: SeenResult[], brief: string) => string;
 
 interface ChatMessage {
 	role: string;
@@ -41,15 +45,26 @@ export class ChatStandIn {
 	readonly toolsOffered = new Map<string, string[]>();
 	private server?: Server;
 
-	constructor(private readonly scripts: Record<string, ScriptStep[]>) {}
+	/**
+	 * `scripts.default` runs when the prompt names none; `ends` words the last message of a script
+	 * (default: "Done. Last image: <ref>").
+	 */
+	constructor(
+		private readonly scripts: Record<string, ScriptStep[]>,
+		private readonly ends: Record<string, ScriptEnd> = {},
+	) {}
 
 	get url(): string {
 		return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
 	}
 
-	async start(): Promise<void> {
+	/** On `port` of 127.0.0.1; 0 picks a free one. */
+	async start(port = 0): Promise<void> {
 		this.server = createServer((req, res) => void this.handle(req, res));
-		await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+		await new Promise<void>((resolve, reject) => {
+			this.server!.once('error', reject);
+			this.server!.listen(port, '127.0.0.1', resolve);
+		});
 	}
 
 	async stop(): Promise<void> {
@@ -58,6 +73,13 @@ export class ChatStandIn {
 
 	results(script: string): SeenResult[] {
 		return this.seen.filter((s) => s.script === script);
+	}
+
+	private endOf(script: string, brief: string): string {
+		const seen = this.results(script);
+		const end = this.ends[script];
+		if (end) return end(seen, brief);
+		return `Done. Last image: ${lastRef(seen.map((s) => s.content).join('\n')) ?? 'none'}`;
 	}
 
 	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -76,7 +98,9 @@ export class ChatStandIn {
 			tools?: Array<{ function: { name: string } }>;
 			stream?: boolean;
 		};
-		const script = /script:(\w+)/.exec(body.messages.map((m) => textOf(m.content)).join('\n'))?.[1];
+		const brief = textOf(body.messages.filter((m) => m.role === 'user').pop()?.content);
+		const named = /script:(\w+)/.exec(body.messages.map((m) => textOf(m.content)).join('\n'))?.[1];
+		const script = named ?? (this.scripts.default ? 'default' : undefined);
 		const steps = script ? this.scripts[script] : undefined;
 		if (!script || !steps) {
 			json(res, { error: { message: 'no script named in the prompt' } }, 400);
@@ -108,21 +132,12 @@ export class ChatStandIn {
 							type: 'function',
 							function: {
 								name: names.find((name) => step.tool.test(name)) ?? `no tool like ${step.tool}`,
-								arguments: JSON.stringify(step.args(this.results(script))),
+								arguments: JSON.stringify(step.args(this.results(script), brief)),
 							},
 						},
 					],
 				}
-			: {
-					role: 'assistant',
-					content: `Done. Last image: ${
-						lastRef(
-							this.results(script)
-								.map((s) => s.content)
-								.join('\n'),
-						) ?? 'none'
-					}`,
-				};
+			: { role: 'assistant', content: this.endOf(script, brief) };
 		if (body.stream) stream(res, message);
 		else
 			json(res, {
@@ -167,3 +182,35 @@ function stream(res: ServerResponse, message: Record<string, unknown>): void {
 	);
 	res.end('data: [DONE]\n\n');
 }
+
+/**
+ * The examples' script (examples/agent-post-with-picture.json, `npm start`): draw a picture for the
+ * brief, warm it up by the returned reference, check that the edit did so, then write the post. Any brief works; nothing here is a real model's judgement.
+ */
+export const POST_WITH_PICTURE: ScriptStep[] = [
+	{
+		tool: /Generate/,
+		args: (_, brief) => ({ prompt: `A photo for a social media post: ${brief}` }),
+	},
+	{
+		tool: /Edit/,
+		args: (seen) => ({
+			image: lastRef(seen[0]?.content ?? ''),
+			instruction: 'Warmer light and a little more contrast',
+		}),
+	},
+	{
+		tool: /Verify/,
+		// Did the edit do what was asked?
+		args: (seen) => ({
+			image: lastRef(seen[1]?.content ?? ''),
+			prompt: 'Warmer light and a little more contrast',
+		}),
+	},
+];
+
+export const postWithPictureEnd: ScriptEnd = (seen, brief) => {
+	const passed = /"pass":\s*true/.test(seen[2]?.content ?? '');
+	const check = passed ? '' : ' (the picture check did not pass: have a look before posting)';
+	return `Picture ready for "${brief}"${check} #nanobanana`;
+};

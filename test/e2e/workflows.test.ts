@@ -13,6 +13,7 @@ import type { IRun, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
 
 import { GeminiSim, SIM_PROJECT, type ServiceAccountKeyJson } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
+import { ChatStandIn, lastRef, POST_WITH_PICTURE, postWithPictureEnd } from './chat-standin';
 import {
 	contentsOf,
 	freePort,
@@ -53,12 +54,15 @@ const WORKFLOW = {
 	defaults: 'nbsE2e20Defaults',
 	socialExample: 'nbsExample1Social',
 	retryLoopExample: 'nbsExample3VerifyLoop',
+	agentExample: 'nbsExample7AgentPost',
 };
 /** Started by its form, so not by execute-batch: tested through a running n8n below. */
 const RETOUCH_EXAMPLE = 'nbsExample2Retouch';
 
 const E2E_CREDENTIAL = { id: 'nbsE2eCredential1', name: 'Nano Banana (e2e)' };
 const OFFICIAL_CREDENTIAL = { id: 'nbsE2eCredential2', name: 'Google Gemini (e2e)' };
+/** The agent example's chat model: the stand-in that makes its tool calls (chat-standin.ts). */
+const CHAT_CREDENTIAL = { id: 'nbsE2eCredentialChat', name: 'Chat model stand-in (e2e)' };
 /** Its Host is a port on 127.0.0.1 that nothing listens on. */
 const CLOSED_PORT_CREDENTIAL = { id: 'nbsE2eCredential3', name: 'Nano Banana (closed port, e2e)' };
 /** A Vertex AI service account whose JSON key is made when the suite starts; its token_uri is the simulator. */
@@ -94,6 +98,7 @@ const examplesStartedByHand = examples.filter(({ workflow }) =>
 const photosDir = path.join(repoDir, 'test', 'fixtures', 'photos');
 
 let sim: GeminiSim;
+let chat: ChatStandIn;
 let photoServer: Server;
 let photosUrl: string;
 let n8n: N8nSandbox;
@@ -155,6 +160,8 @@ async function examplesForThisRun(): Promise<string[]> {
 		for (const node of copy.nodes) {
 			if (node.type.startsWith('n8n-nodes-nano-banana-studio.'))
 				node.credentials = { nanoBananaApi: E2E_CREDENTIAL };
+			if (node.type === '@n8n/n8n-nodes-langchain.lmChatOpenAi')
+				node.credentials = { openAiApi: CHAT_CREDENTIAL };
 			const url = node.parameters.url;
 			if (
 				node.type === 'n8n-nodes-base.httpRequest' &&
@@ -205,6 +212,8 @@ beforeAll(async () => {
 	// retry-loop example shows its Fail branch. No other workflow checks written text.
 	sim.setTextMisrendering({ percent: 30 });
 	await servePhotos();
+	chat = new ChatStandIn({ default: POST_WITH_PICTURE }, { default: postWithPictureEnd });
+	await chat.start();
 
 	const installLog = path.join(repoDir, '.e2e', 'n8n-install.log');
 	const install = await timed('installN8n', () => installN8n(10 * MINUTE, installLog));
@@ -230,6 +239,7 @@ beforeAll(async () => {
 					data: { apiKey: sim.apiKey, host: `http://127.0.0.1:${closedPort}` },
 				},
 				{ ...VERTEX_CREDENTIAL, type: 'nanoBananaApi', data: vertexCredentialData() },
+				{ ...CHAT_CREDENTIAL, type: 'openAiApi', data: { apiKey: 'sk-standin', url: chat.url } },
 				{
 					...BAD_HOST_CREDENTIAL,
 					type: 'nanoBananaApi',
@@ -256,6 +266,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await sim?.stop();
+	await chat?.stop();
 	await new Promise((resolve) => photoServer?.close(resolve));
 });
 
@@ -1179,6 +1190,34 @@ describe('examples started by hand run offline', () => {
 			expect(images).toBeGreaterThan(0);
 		},
 	);
+});
+
+describe('examples/agent-post-with-picture.json: an AI Agent with the Nano Banana tools', () => {
+	test('the model called Generate, Edit by the ref Generate returned, then Verify by the ref Edit returned', () => {
+		const calls = chat.results('default');
+		expect(calls.map((c) => c.tool)).toEqual([
+			expect.stringMatching(/Generate/),
+			expect.stringMatching(/Edit/),
+			expect.stringMatching(/Verify/),
+		]);
+		for (const call of calls) expect(call.content).not.toMatch(/[A-Za-z0-9+/]{200}/);
+		const generated = lastRef(calls[0].content)!;
+		const edited = lastRef(calls[1].content)!;
+		expect(generated).not.toBe(edited);
+		expect(calls[2].content).toMatch(/"pass"/);
+	});
+
+	test("Post gets the agent's text and the edited picture as binary data", async () => {
+		const [post] = outputOf(run(WORKFLOW.agentExample), 'Post');
+		expect(post.json.text).toMatch(
+			/^Picture ready for "Write a short post about cycling to work in spring, with a picture\." #nanobanana$/,
+		);
+		expect(post.json.verification).toMatchObject({ passed: true });
+		const { metadata, bytes } = await imageOf(post, 'data');
+		expect(metadata.width).toBeGreaterThan(0);
+		// the picture is Edit's result: the simulator drew it for Edit's instruction
+		expect(GeminiSim.promptOf(bytes)).toBe('Warmer light and a little more contrast');
+	});
 });
 
 describe('examples/weekly-social-posts.json', () => {
