@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Copies the example workflows that are new or changed since the last import into OUT_DIR, with every
-// Nano Banana node set to use the local credential. Writes OUT_DIR/.imported (the state to keep for next time).
+// Nano Banana node set to use the local credential (and the agent example's chat model the stand-in's, from
+// CHAT_CREDENTIAL_ID and CHAT_CREDENTIAL_NAME). Writes OUT_DIR/.imported (the state to keep for next time).
 //
 //   node scripts/prepare-examples.js EXAMPLES_DIR OUT_DIR STATE_FILE CREDENTIAL_ID CREDENTIAL_NAME [PHOTOS_URL]
 //
@@ -48,6 +49,12 @@ for (const name of fs
 		}
 		if (node.type.startsWith('n8n-nodes-nano-banana-studio.')) {
 			node.credentials = { nanoBananaApi: { id: credentialId, name: credentialName } };
+		}
+		// The agent example's chat model: the local stand-in (CHAT_CREDENTIAL_ID / _NAME), when given.
+		if (node.type === '@n8n/n8n-nodes-langchain.lmChatOpenAi' && process.env.CHAT_CREDENTIAL_ID) {
+			node.credentials = {
+				openAiApi: { id: process.env.CHAT_CREDENTIAL_ID, name: process.env.CHAT_CREDENTIAL_NAME },
+			};
 		}
 	}
 	fs.writeFileSync(path.join(outDir, name), JSON.stringify(workflow, null, '\t'));

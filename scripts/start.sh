@@ -9,7 +9,7 @@
 # between runs), GEMINI_SIM_PORT (8787), GEMINI_SIM_MISRENDER_TEXT (30: that percent of simulated images
 # misspell the text their prompt quotes, as real models sometimes do, so the retry-loop example shows its Fail
 # branch; 0 turns it off), N8N_OWNER_EMAIL / N8N_OWNER_PASSWORD (the local sign-in), N8N_LOG_LEVEL_START
-# (info), and those of n8n-common.sh.
+# (info), CHAT_STANDIN_PORT (8788: the agent example's stand-in chat model), and those of n8n-common.sh.
 # Runs on Linux (x64, arm64) and macOS (x64; Apple silicon with a Node 24 on PATH). Ctrl-C stops n8n and the
 # simulator.
 set -euo pipefail
@@ -19,6 +19,9 @@ PORT=${N8N_PORT:-5678}
 LISTEN=${N8N_LISTEN_ADDRESS:-127.0.0.1}
 USER_FOLDER=${N8N_START_FOLDER:-$REPO_DIR/.e2e/editor}
 SIM_PORT=${GEMINI_SIM_PORT:-8787}
+CHAT_PORT=${CHAT_STANDIN_PORT:-8788}
+CHAT_CREDENTIAL_ID=nbsLocalChatStandIn
+CHAT_CREDENTIAL_NAME="Chat model stand-in (local)"
 OWNER_EMAIL=${N8N_OWNER_EMAIL:-owner@example.com}
 OWNER_PASSWORD=${N8N_OWNER_PASSWORD:-NanoBanana1}
 CREDENTIAL_ID=nbsLocalCredential1
@@ -51,6 +54,7 @@ check_port() { # PORT VARIABLE HOST
 check_ports() {
 	check_port "$PORT" N8N_PORT "$LISTEN"
 	[ -n "${GEMINI_API_KEY:-}" ] || check_port "$SIM_PORT" GEMINI_SIM_PORT
+	check_port "$CHAT_PORT" CHAT_STANDIN_PORT
 }
 check_ports
 
@@ -99,6 +103,22 @@ else
 	source_note="the local Gemini SIMULATOR at $host: images are SIMULATED (flat colours), nothing reaches Google"
 fi
 
+# The agent example's chat model: a stand-in that makes its tool calls in order (it does not think).
+log "starting the chat model stand-in for the agent example on port $CHAT_PORT"
+check_port "$CHAT_PORT" CHAT_STANDIN_PORT
+set -m
+(cd "$REPO_DIR" && CHAT_STANDIN_PORT=$CHAT_PORT exec npm run --silent chat-standin) \
+	>"$USER_FOLDER/chat-standin.log" 2>&1 &
+chat_pid=$!
+set +m
+pids+=("$chat_pid")
+chat_url=http://127.0.0.1:$CHAT_PORT/v1
+for _ in $(seq 1 120); do
+	kill -0 "$chat_pid" 2>/dev/null || { cat "$USER_FOLDER/chat-standin.log" >&2; die "the chat model stand-in did not start"; }
+	curl -fsS "$chat_url/models" >/dev/null 2>&1 && break
+	sleep 0.5
+done
+
 broker_port_set=${N8N_RUNNERS_BROKER_PORT:-}
 n8n_env
 export N8N_USER_FOLDER=$USER_FOLDER
@@ -116,9 +136,12 @@ export N8N_LOG_LEVEL=${N8N_LOG_LEVEL_START:-info}
 credentials=$(mktemp)
 chmod 600 "$credentials"
 node -e '
-	const [id, name, host, apiKey] = process.argv.slice(1);
-	console.log(JSON.stringify([{ id, name, type: "nanoBananaApi", data: { apiKey, host } }]));
-' "$CREDENTIAL_ID" "$CREDENTIAL_NAME" "$host" "$api_key" >"$credentials"
+	const [id, name, host, apiKey, chatId, chatName, chatUrl] = process.argv.slice(1);
+	console.log(JSON.stringify([
+		{ id, name, type: "nanoBananaApi", data: { apiKey, host } },
+		{ id: chatId, name: chatName, type: "openAiApi", data: { apiKey: "sk-standin", url: chatUrl } },
+	]));
+' "$CREDENTIAL_ID" "$CREDENTIAL_NAME" "$host" "$api_key" "$CHAT_CREDENTIAL_ID" "$CHAT_CREDENTIAL_NAME" "$chat_url" >"$credentials"
 n8n import:credentials --input="$credentials" >/dev/null
 rm -f "$credentials"
 
@@ -127,7 +150,8 @@ examples=$(mktemp -d)
 # With the simulator, the photos the examples download come from it, so they run offline.
 photos_url=
 [ -z "${GEMINI_API_KEY:-}" ] && photos_url=$host/__sim/photos
-node "$REPO_DIR/scripts/prepare-examples.js" "$REPO_DIR/examples" "$examples" "$USER_FOLDER/.examples-imported" \
+CHAT_CREDENTIAL_ID=$CHAT_CREDENTIAL_ID CHAT_CREDENTIAL_NAME=$CHAT_CREDENTIAL_NAME \
+	node "$REPO_DIR/scripts/prepare-examples.js" "$REPO_DIR/examples" "$examples" "$USER_FOLDER/.examples-imported" \
 	"$CREDENTIAL_ID" "$CREDENTIAL_NAME" $photos_url
 if compgen -G "$examples/*.json" >/dev/null; then
 	n8n import:workflow --separate --input="$examples" >/dev/null
