@@ -32,6 +32,7 @@ import type {
 	BatchResultLine,
 	BatchStatus,
 	CallSettings,
+	ConcurrencyLimit,
 	GeminiClient,
 	GenerateRequest,
 } from './transport';
@@ -688,7 +689,7 @@ export async function resultItems(
 	client: GeminiClient,
 	status: BatchStatus,
 	given: BatchManifest | undefined,
-	spec: { concurrency: number; call: Omit<CallSettings, 'signal'> },
+	spec: { concurrency: ConcurrencyLimit; call: Omit<CallSettings, 'signal'> },
 	pairing: ResultPairing = {},
 ): Promise<INodeExecutionData[]> {
 	const manifest = given ?? {
