@@ -227,6 +227,13 @@ export class RedisQuotaStore {
 		this.client.defineCommand('nbsLearn', { numberOfKeys: 3, lua: LEARN });
 		// Without a listener ioredis prints every failed reconnection.
 		this.client.on('error', (error: Error) => this.down(error));
+		// A Redis that restarted empty gets the salt back, so workers started later find it.
+		this.client.on('ready', () => {
+			if (this.saltValue)
+				this.client
+					.set(SALT_KEY, this.saltValue.toString('hex'), 'NX')
+					.catch((error) => this.down(error));
+		});
 		this.firstConnect = new Promise((resolve) => {
 			const timer = setTimeout(resolve, FIRST_CONNECT_MS);
 			timer.unref?.();
@@ -284,8 +291,19 @@ export class RedisQuotaStore {
 		return new RedisQuotaClock(this, name, local);
 	}
 
+	/** Closes the connection and waits (a little) until it is closed. */
 	async close(): Promise<void> {
+		if (this.client.status === 'end') return;
+		const ended = new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, 3000);
+			timer.unref?.();
+			this.client.once('end', () => {
+				clearTimeout(timer);
+				resolve();
+			});
+		});
 		this.client.disconnect();
+		await ended;
 	}
 }
 
@@ -304,7 +322,10 @@ class RedisQuotaClock implements QuotaClock {
 	}
 
 	async tryStart(id: string): Promise<number> {
-		if (!this.store.ready) return this.local.tryStart(id);
+		if (!this.store.ready) {
+			this.store.down(new Error(`connection ${this.store.client.status}`));
+			return this.local.tryStart(id);
+		}
 		try {
 			return Number(await this.store.client.nbsStart(...this.keys, id, GATE_IDLE_MS));
 		} catch (error) {
