@@ -10,6 +10,8 @@ import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import * as collect from './collect.operation';
 import { description } from './collect.description';
 
+// Not an AI Agent tool: collecting a batch job may wait for hours, longer than any tool call.
+// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool
 export class NanoBananaBatchResults implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Nano Banana Batch Results',
@@ -29,7 +31,6 @@ export class NanoBananaBatchResults implements INodeType {
 		defaults: { name: 'Nano Banana Batch Results' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
 		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest' }],
 		properties: description,
 	};

@@ -6,6 +6,8 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
+import { asTool, imageToolResult } from '../shared/tool';
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
 import { description } from './edit.description';
@@ -17,7 +19,7 @@ export class NanoBananaEdit implements INodeType {
 		name: 'nanoBananaEdit',
 		icon: { light: 'file:nanoBananaEdit.svg', dark: 'file:nanoBananaEdit.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		...IMAGE_NODE_VERSIONS,
 		subtitle:
 			'={{ ($parameter["mode"] === "steps" ? "step by step" : "all at once") + ($parameter["executionMode"] === "batch" ? " · batch" : "") }}',
 		description:
@@ -25,7 +27,13 @@ export class NanoBananaEdit implements INodeType {
 		defaults: { name: 'Nano Banana Edit' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
+		// As a tool the model reads this, not the node's description.
+		usableAsTool: {
+			replacements: {
+				description:
+					'Edit an image by instruction, keeping its subject. Name the image by the ref an earlier tool call returned (nbimg:...) or an http(s) URL. Returns JSON with images[].ref of the edited image. Errors come back as ok:false with a hint.',
+			},
+		},
 		// Literal names: the community lint checks that every use of the credential names its test.
 		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest' }],
 		properties: description,
@@ -34,6 +42,6 @@ export class NanoBananaEdit implements INodeType {
 	methods = { listSearch: { searchImageModels }, credentialTest: { nanoBananaCredentialTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await edit.execute.call(this);
+		return await asTool(this, 1, async () => await edit.execute.call(this), imageToolResult);
 	}
 }

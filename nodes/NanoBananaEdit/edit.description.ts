@@ -6,10 +6,12 @@ import {
 	generationOptions,
 	imageSizeParameter,
 	inputOptions,
-	modelLocator,
+	modelParameters,
 	optionsCollection,
 	outputOptions,
 	requestOptions,
+	filledByModel,
+	IMAGE_FROM_MODEL,
 } from '../shared/descriptions';
 
 const editOptions: INodeProperties[] = [
@@ -42,7 +44,7 @@ const editOptions: INodeProperties[] = [
 ];
 
 export const description: INodeProperties[] = [
-	modelLocator,
+	...modelParameters,
 	{
 		displayName: 'Continue Previous Edit',
 		name: 'continueEdit',
@@ -51,15 +53,20 @@ export const description: INodeProperties[] = [
 		description:
 			"Whether to carry on the conversation of a previous Nano Banana Edit node (from the item's editSession), so the subject stays the same. Uses that conversation's model.",
 	},
-	{
-		displayName: 'Input Binary Property',
-		name: 'binaryPropertyName',
-		type: 'string',
-		default: 'data',
-		required: true,
-		description: 'Name of the binary property holding the image to edit',
-		displayOptions: { show: { continueEdit: [false] } },
-	},
+	...filledByModel(
+		{
+			displayName: 'Input Binary Property',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			required: true,
+			description:
+				'Name of the binary property holding the image to edit, or an image reference (nbimg:…) from an earlier Nano Banana node of this run, or an http(s) URL of an image',
+			displayOptions: { show: { continueEdit: [false] } },
+		},
+		'image',
+		IMAGE_FROM_MODEL,
+	),
 	{
 		displayName: 'Mode',
 		name: 'mode',
@@ -75,17 +82,21 @@ export const description: INodeProperties[] = [
 		],
 		default: 'single',
 	},
-	{
-		displayName: 'Instruction',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 4 },
-		default: '',
-		required: true,
-		placeholder: 'e.g. Remove all people from the background',
-		description: 'What to change. Say what must stay the same, too.',
-		displayOptions: { show: { mode: ['single'] } },
-	},
+	...filledByModel(
+		{
+			displayName: 'Instruction',
+			name: 'prompt',
+			type: 'string',
+			typeOptions: { rows: 4 },
+			default: '',
+			required: true,
+			placeholder: 'e.g. Remove all people from the background',
+			description: 'What to change. Say what must stay the same, too.',
+			displayOptions: { show: { mode: ['single'] } },
+		},
+		'instruction',
+		'What to change in the image, and what must stay the same',
+	),
 	{
 		displayName: 'Steps',
 		name: 'steps',

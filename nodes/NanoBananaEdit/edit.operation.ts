@@ -1,7 +1,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { estimateCostUsd } from '../shared/catalogue';
+import { estimateCostUsd, modelStatus } from '../shared/catalogue';
 import { geminiClientFor } from '../shared/credentials';
 import { forItem, itemError, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
@@ -31,6 +31,7 @@ import {
 	sessionToContents,
 } from './session';
 import type { EditSession, SessionPart, SessionTurn } from './session';
+import { fitHistory } from './history';
 
 function addUsage(total: Usage, more: Usage): Usage {
 	return {
@@ -227,7 +228,7 @@ async function readEditInput(
 				`edit-source.${extensionFor(sent.mimeType)}`,
 				sent.mimeType,
 			)
-		: binary[property];
+		: image.binary;
 	return { original: image.source, parts: fitted.parts, report: inputReport(fitted.images[0]) };
 }
 
@@ -299,6 +300,13 @@ async function runSteps(
 		};
 		let result: GenerateResult;
 		try {
+			await fitHistory(job.history, userWire, {
+				ctx,
+				itemIndex: i,
+				client,
+				call: job.call,
+				inlineLimitBytes: job.inputSettings.inlineLimitBytes,
+			});
 			result = await client.generate(
 				{ ...job.request, contents: [...job.history, userWire] },
 				job.call,
@@ -397,6 +405,7 @@ async function editOutput(
 	return {
 		json: {
 			model: request.model,
+			modelStatus: modelStatus(request.model),
 			modelVersion: last.modelVersion,
 			mode: instructions.length > 1 ? 'steps' : 'single',
 			prompt: instructions[instructions.length - 1],

@@ -6,6 +6,8 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
+import { asTool, imageToolResult } from '../shared/tool';
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
 import { description } from './fuse.description';
@@ -17,7 +19,7 @@ export class NanoBananaFuse implements INodeType {
 		name: 'nanoBananaFuse',
 		icon: { light: 'file:nanoBananaFuse.svg', dark: 'file:nanoBananaFuse.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		...IMAGE_NODE_VERSIONS,
 		subtitle:
 			'={{ ($parameter["source"] === "allItems" ? "all items together" : "each item") + ($parameter["executionMode"] === "batch" ? " · batch" : "") }}',
 		description:
@@ -25,7 +27,13 @@ export class NanoBananaFuse implements INodeType {
 		defaults: { name: 'Nano Banana Fuse' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
+		// As a tool the model reads this, not the node's description.
+		usableAsTool: {
+			replacements: {
+				description:
+					'Combine several images into one (e.g. a product placed into a scene). Name the images by refs earlier tool calls returned (nbimg:...) or http(s) URLs, separated by commas. Returns JSON with images[].ref. Errors come back as ok:false with a hint.',
+			},
+		},
 		// Literal names: the community lint checks that every use of the credential names its test.
 		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest' }],
 		properties: description,
@@ -34,6 +42,6 @@ export class NanoBananaFuse implements INodeType {
 	methods = { listSearch: { searchImageModels }, credentialTest: { nanoBananaCredentialTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await fuse.execute.call(this);
+		return await asTool(this, 1, async () => await fuse.execute.call(this), imageToolResult);
 	}
 }

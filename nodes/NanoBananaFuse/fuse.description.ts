@@ -7,11 +7,12 @@ import {
 	generationOptions,
 	imageSizeParameter,
 	inputOptions,
-	modelLocator,
+	modelParameters,
 	numberOfImagesParameter,
 	optionsCollection,
 	outputOptions,
 	promptParameter,
+	filledByModel,
 	requestOptions,
 } from '../shared/descriptions';
 
@@ -55,7 +56,7 @@ const fuseOptions: INodeProperties[] = [
 ];
 
 export const description: INodeProperties[] = [
-	modelLocator,
+	...modelParameters,
 	{
 		displayName: 'Source',
 		name: 'source',
@@ -90,17 +91,21 @@ export const description: INodeProperties[] = [
 		],
 		default: 'named',
 	},
-	{
-		displayName: 'Input Binary Properties',
-		name: 'binaryPropertyNames',
-		type: 'string',
-		default: 'data',
-		required: true,
-		placeholder: 'e.g. product, room',
-		description:
-			'Names of the binary properties holding the images, separated by commas, in the order they are sent (image 1, image 2, …)',
-		displayOptions: { show: { imageProperties: ['named'] } },
-	},
+	...filledByModel(
+		{
+			displayName: 'Input Binary Properties',
+			name: 'binaryPropertyNames',
+			type: 'string',
+			default: 'data',
+			required: true,
+			placeholder: 'e.g. product, room',
+			description:
+				'Names of the binary properties holding the images, separated by commas, in the order they are sent (image 1, image 2, …). An image may also be named by its reference (nbimg:…) from an earlier Nano Banana node of this run, or by an http(s) URL.',
+			displayOptions: { show: { imageProperties: ['named'] } },
+		},
+		'images',
+		'The images to combine, separated by commas, in order (image 1, image 2, ...): each the ref (nbimg:...) an earlier Nano Banana tool call of this run returned, or an http(s) URL of an image file',
+	),
 	{
 		displayName: 'Labels',
 		name: 'imageLabels',
@@ -161,9 +166,13 @@ export const description: INodeProperties[] = [
 		description: `Worked out for each item. ${imageTypeDescription}`,
 		displayOptions: { show: { source: [ALL_ITEMS] } },
 	},
-	promptParameter(
-		'What to make of the images. Refer to them by number or label.',
-		'e.g. Place the product from image 1 naturally into the room of image 2',
+	...filledByModel(
+		promptParameter(
+			'What to make of the images. Refer to them by number or label.',
+			'e.g. Place the product from image 1 naturally into the room of image 2',
+		),
+		'prompt',
+		'What to make of the images; refer to them as image 1, image 2, ... in the order given',
 	),
 	aspectRatioParameter(
 		{

@@ -6,6 +6,8 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
+import { asTool, imageToolResult } from '../shared/tool';
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
 import { searchImageModels } from '../shared/methods/listSearch';
 import { description } from './generate.description';
@@ -17,7 +19,7 @@ export class NanoBananaGenerate implements INodeType {
 		name: 'nanoBananaGenerate',
 		icon: { light: 'file:nanoBananaGenerate.svg', dark: 'file:nanoBananaGenerate.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		...IMAGE_NODE_VERSIONS,
 		// The model may reach the subtitle as the resource locator or as its id: show the id either
 		// way, and the mode when it is Batch.
 		subtitle:
@@ -27,7 +29,13 @@ export class NanoBananaGenerate implements INodeType {
 		defaults: { name: 'Nano Banana Generate' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
+		// As a tool the model reads this, not the node's description.
+		usableAsTool: {
+			replacements: {
+				description:
+					'Make an image from a text prompt. Returns JSON with images[].ref: pass that ref to the Edit, Fuse or Verify tools to work on the image. Errors come back as ok:false with a hint on what to change.',
+			},
+		},
 		// Literal names: the community lint checks that every use of the credential names its test.
 		credentials: [{ name: 'nanoBananaApi', required: true, testedBy: 'nanoBananaCredentialTest' }],
 		properties: description,
@@ -36,6 +44,6 @@ export class NanoBananaGenerate implements INodeType {
 	methods = { listSearch: { searchImageModels }, credentialTest: { nanoBananaCredentialTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await generate.execute.call(this);
+		return await asTool(this, 1, async () => await generate.execute.call(this), imageToolResult);
 	}
 }

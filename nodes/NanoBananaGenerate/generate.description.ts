@@ -2,10 +2,11 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import {
 	executionModeParameters,
+	filledByModel,
 	aspectRatioParameter,
 	generationOptions,
 	imageSizeParameter,
-	modelLocator,
+	modelParameters,
 	numberOfImagesParameter,
 	optionsCollection,
 	outputOptions,
@@ -14,10 +15,14 @@ import {
 } from '../shared/descriptions';
 
 export const description: INodeProperties[] = [
-	modelLocator,
-	promptParameter(
-		'What to draw. Use an expression to take it from each item.',
-		'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight',
+	...modelParameters,
+	...filledByModel(
+		promptParameter(
+			'What to draw. Use an expression to take it from each item.',
+			'e.g. A flat-lay photo of a banana on a pastel desk, soft daylight',
+		),
+		'prompt',
+		'What to draw: subject, setting, style, light; any text to show in quotes',
 	),
 	aspectRatioParameter({
 		name: 'Auto (Model Default)',

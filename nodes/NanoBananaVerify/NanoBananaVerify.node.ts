@@ -6,8 +6,9 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { asTool, verifyToolResult } from '../shared/tool';
 import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
-import { searchJudgeModels } from './judge';
+import { searchJudgeModels } from '../shared/methods/listSearch';
 import { description } from './verify.description';
 import * as verify from './verify.operation';
 
@@ -25,7 +26,13 @@ export class NanoBananaVerify implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Pass', 'Fail'],
-		usableAsTool: true,
+		// As a tool the model reads this, not the node's description.
+		usableAsTool: {
+			replacements: {
+				description:
+					'Check an image: does it show what the prompt asks for. Name the image by the ref an earlier tool call returned (nbimg:...) or an http(s) URL. Returns JSON { pass, scores, reasons }.',
+			},
+		},
 		// Literal names: the community lint checks that every use of the credential names its test.
 		credentials: [
 			{
@@ -41,6 +48,6 @@ export class NanoBananaVerify implements INodeType {
 	methods = { listSearch: { searchJudgeModels }, credentialTest: { nanoBananaCredentialTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await verify.execute.call(this);
+		return await asTool(this, 2, async () => await verify.execute.call(this), verifyToolResult);
 	}
 }

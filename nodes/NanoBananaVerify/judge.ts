@@ -3,16 +3,8 @@
  * against the criteria, and the strict reading of its answer. The answer is JSON under a
  * response schema; a malformed answer is an error, never a pass.
  */
-import type {
-	ILoadOptionsFunctions,
-	INodeListSearchItems,
-	INodeListSearchResult,
-} from 'n8n-workflow';
-
-import { DEFAULT_TEXT_MODEL, TEXT_MODELS } from '../shared/catalogue';
 import type { CheckResult } from '../shared/checks';
-import { geminiClientFor } from '../shared/credentials';
-import type { GenerateRequest, RemoteModel, WirePart } from '../shared/transport';
+import type { GenerateRequest, WirePart } from '../shared/transport';
 
 export type CriterionKind = 'promptAdherence' | 'sameSubject' | 'expectedText' | 'customRule';
 
@@ -241,49 +233,4 @@ export function criteriaResults(
 			details: { ...subject, threshold: c.threshold, reasons },
 		};
 	});
-}
-
-/** Text-output models that can look at an image: no image, Imagen, embedding or speech models. */
-export function isJudgeModel(model: RemoteModel): boolean {
-	return (
-		!/image|imagen|embedding|tts|audio|veo|lyria|aqa/.test(model.id) &&
-		(model.methods.length === 0 || model.methods.includes('generateContent'))
-	);
-}
-
-function matches(filter: string | undefined, ...fields: Array<string | undefined>): boolean {
-	if (!filter) return true;
-	const wanted = filter.toLowerCase();
-	return fields.some((f) => f?.toLowerCase().includes(wanted));
-}
-
-function fallbackList(filter?: string): INodeListSearchItems[] {
-	return TEXT_MODELS.filter((m) => matches(filter, m.id, m.name)).map((m) => ({
-		name: `${m.name} (${m.id})`,
-		value: m.id,
-	}));
-}
-
-/** Live list of the key's text models for the judge; the built-in list when listing fails. */
-export async function searchJudgeModels(
-	this: ILoadOptionsFunctions,
-	filter?: string,
-): Promise<INodeListSearchResult> {
-	try {
-		const client = await geminiClientFor(this);
-		const models = (await client.listModels()).filter(isJudgeModel);
-		if (models.length === 0) return { results: fallbackList(filter) };
-		const results = models
-			.filter((m) => matches(filter, m.id, m.displayName))
-			// The default first, then the rest in the API's order.
-			.sort((a, b) => Number(b.id === DEFAULT_TEXT_MODEL) - Number(a.id === DEFAULT_TEXT_MODEL))
-			.map((m) => ({
-				name: `${m.displayName} (${m.id})`,
-				value: m.id,
-				description: m.description,
-			}));
-		return { results };
-	} catch {
-		return { results: fallbackList(filter) };
-	}
 }

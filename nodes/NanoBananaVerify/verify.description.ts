@@ -1,11 +1,13 @@
 import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_TEXT_MODEL } from '../shared/catalogue';
+import { CHEAP_TEXT_MODEL, DEFAULT_TEXT_MODEL } from '../shared/catalogue';
 import {
 	inputOptions,
 	optionsCollection,
 	requestOptions,
 	sortedOptions,
+	filledByModel,
+	IMAGE_FROM_MODEL,
 } from '../shared/descriptions';
 
 /** A 0..1 score a check must reach, as every judge criterion and the similarity check have. */
@@ -154,15 +156,19 @@ const verifyOptions: INodeProperties[] = [
 const judgeShown = { aiJudge: [true] };
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Input Binary Property',
-		name: 'binaryPropertyName',
-		type: 'string',
-		default: 'data',
-		required: true,
-		description:
-			'Name of the binary property holding the image to verify. It passes through untouched.',
-	},
+	...filledByModel(
+		{
+			displayName: 'Input Binary Property',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			required: true,
+			description:
+				'Name of the binary property holding the image to verify. It passes through untouched. An image reference (nbimg:…) from an earlier Nano Banana node of this run, or an http(s) URL, also works: the image is then output as binary "data".',
+		},
+		'image',
+		IMAGE_FROM_MODEL,
+	),
 	{
 		displayName: 'AI Judge',
 		name: 'aiJudge',
@@ -191,7 +197,7 @@ export const description: INodeProperties[] = [
 				displayName: 'ID',
 				name: 'id',
 				type: 'string',
-				placeholder: 'e.g. gemini-2.5-flash',
+				placeholder: `e.g. ${CHEAP_TEXT_MODEL}`,
 			},
 		],
 	},
@@ -203,16 +209,20 @@ export const description: INodeProperties[] = [
 		description: 'Whether the image must show what the prompt asks for',
 		displayOptions: { show: judgeShown },
 	},
-	{
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 3 },
-		default: '={{ $json.prompt }}',
-		description:
-			'The prompt the image should follow. The default is the prompt a Nano Banana Generate or Edit node put on the item.',
-		displayOptions: { show: { ...judgeShown, promptAdherence: [true] } },
-	},
+	...filledByModel(
+		{
+			displayName: 'Prompt',
+			name: 'prompt',
+			type: 'string',
+			typeOptions: { rows: 3 },
+			default: '={{ $json.prompt }}',
+			description:
+				'The prompt the image should follow. The default is the prompt a Nano Banana Generate or Edit node put on the item.',
+			displayOptions: { show: { ...judgeShown, promptAdherence: [true] } },
+		},
+		'prompt',
+		'The prompt the image was made from, or what it must show',
+	),
 	thresholdParameter('promptAdherenceThreshold', 0.7, 'prompt adherence', {
 		...judgeShown,
 		promptAdherence: [true],

@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
@@ -6,6 +6,7 @@ import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shar
 import { geminiClientFor } from '../shared/credentials';
 import { itemError } from '../shared/errors';
 import { ImageInputError } from '../shared/image';
+import { imageSourceOf } from '../shared/imageSource';
 import {
 	fitImages,
 	prepareBinary,
@@ -18,13 +19,8 @@ import type { ProvenanceMode } from '../shared/provenance';
 import { runItems, withPartial } from '../shared/runner';
 import { readRequestSettings } from '../shared/settings';
 import type { GeminiClient } from '../shared/transport';
-import {
-	buildJudgeRequest,
-	criteriaResults,
-	criteriaText,
-	isJudgeModel,
-	readVerdicts,
-} from './judge';
+import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
+import { isJudgeModel } from '../shared/methods/listSearch';
 import type { Criterion } from './judge';
 
 const MB = 1024 * 1024;
@@ -209,7 +205,7 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 			ctx,
 			i,
 			'No judge model is selected',
-			'Pick a model from the list or type a model ID, e.g. gemini-2.5-flash.',
+			`Pick a model from the list or type a model ID, e.g. ${DEFAULT_TEXT_MODEL}.`,
 		);
 	}
 	if (
@@ -220,7 +216,7 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 			ctx,
 			i,
 			`"${settings.judgeModel}" is not a text model, so it cannot judge`,
-			'The AI judge needs a Gemini text model that reads images. Pick one from the list, e.g. gemini-3-flash.',
+			`The AI judge needs a Gemini text model that reads images. Pick one from the list, e.g. ${DEFAULT_TEXT_MODEL}.`,
 		);
 	}
 	if (similarity) {
@@ -320,6 +316,19 @@ async function runLocalChecks(
 	return checks;
 }
 
+/**
+ * The item's binaries; an image named by reference or URL is added as `data`, so a node after
+ * Verify (e.g. after an AI Agent) gets the file itself.
+ */
+function namedImage(
+	item: INodeExecutionData,
+	property: string,
+	image: IBinaryData,
+): INodeExecutionData['binary'] {
+	if (imageSourceOf(property).kind === 'property') return item.binary;
+	return { ...item.binary, data: image };
+}
+
 function reportOf(checks: CheckResult[], extra: IDataObject = {}): IDataObject {
 	return {
 		passed: checks.length > 0 && checks.every((c) => c.passed),
@@ -384,12 +393,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 						callSettings,
 						Buffer.byteLength(criteriaText(criteria)),
 					);
-					const request = buildJudgeRequest(
-						settings.judgeModel,
-						criteria,
-						fitted.parts,
-						references,
-					);
+					const request = {
+						...buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references),
+						store: options.storeRequests === true,
+					};
 					const result = await gemini.generate(request, callSettings);
 					const answer = readVerdicts(result.text, criteria, result.finishReason);
 					if ('problem' in answer) {
@@ -411,7 +418,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				return {
 					output: passed || failOnlyOnErrors ? 0 : 1,
 					items: [
-						{ json: { ...item.json, verification }, binary: item.binary, pairedItem: { item: i } },
+						{
+							json: { ...item.json, verification },
+							binary: namedImage(item, settings.property, original.binary),
+							pairedItem: { item: i },
+						},
 					],
 				};
 			} catch (error) {

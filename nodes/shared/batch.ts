@@ -42,6 +42,8 @@ const MB = 1024 * 1024;
 /** Room for the envelope of an inline job around its requests. */
 const ENVELOPE_BYTES = 64 * 1024;
 const MIN_POLL_MS = 10;
+const JSONL_MIME_TYPE = 'application/jsonl';
+const JSONL_FALLBACK_MIME_TYPE = 'text/plain';
 const MAX_POLL_MS = 60_000;
 export const BATCH_MANIFEST_VERSION = 1;
 
@@ -196,11 +198,14 @@ class BatchBuilder {
 		await this.spilling;
 		this.file!.end();
 		await once(this.file!, 'finish');
+		// Google's Files API has at times refused the JSONL types (400 "Unsupported MIME type"); then
+		// the file goes once more as text/plain, which Google's staff suggested.
 		const uploaded = await client.uploadFilePath(
 			join(this.dir!, 'requests.jsonl'),
-			'application/jsonl',
+			JSONL_MIME_TYPE,
 			`${displayName}.jsonl`,
 			call,
+			JSONL_FALLBACK_MIME_TYPE,
 		);
 		return await client.createBatch(model, { fileName: uploaded.name }, displayName, call);
 	}
@@ -441,7 +446,7 @@ export async function waitForJob(
 			`The execution was cancelled while waiting for batch job ${name}`,
 			{
 				description: settings.cancelOnStop
-					? 'The job was cancelled at Google too (Cancel Job When Stopped is on). Results already made are not charged twice; send the items again to get them.'
+					? `Google was asked to cancel the job too (Cancel Job When Stopped is on); it stops within minutes. The requests it answered before that can still be collected with the Nano Banana Batch Results node and the job name ${name}; send the other items again.`
 					: `The job keeps running at Google. Collect its results later with the Nano Banana Batch Results node and the job name ${name}.`,
 			},
 		);
@@ -495,12 +500,23 @@ function inlineResults(lines: BatchResultLine[]): BatchResults {
 }
 
 const KEY_AT_START = /^\{\s*"key"\s*:\s*("(?:[^"\\]|\\.)*")/;
+/** Google writes the key last: `{"response":{…},"key":"item3"}`. */
+const KEY_AT_END = /"key"\s*:\s*("(?:[^"\\]|\\.)*")\s*\}\s*$/;
 const HEAD_BYTES = 512;
+const TAIL_BYTES = 512;
+
+/** The last `TAIL_BYTES` of `tail` followed by `piece`, copied out of the read chunk. */
+function keepTail(tail: Buffer, piece: Buffer): Buffer {
+	if (piece.length >= TAIL_BYTES) return Buffer.from(piece.subarray(piece.length - TAIL_BYTES));
+	const joined = Buffer.concat([tail, piece]);
+	return joined.length > TAIL_BYTES ? joined.subarray(joined.length - TAIL_BYTES) : joined;
+}
 
 /**
  * A local JSONL results file, indexed in one pass that keeps only each line's offsets: the images
  * stay on disk until their item is written, so memory stays flat however many come back. A line
- * is found by the `key` it starts with (as Google writes it), else by parsing it once.
+ * is found by the `key` it starts or ends with (Google writes it last), read from the line's ends
+ * only; a line with its key elsewhere is parsed once.
  */
 export async function indexJsonlResults(path: string): Promise<BatchResults> {
 	const file = await open(path, 'r');
@@ -511,11 +527,23 @@ export async function indexJsonlResults(path: string): Promise<BatchResults> {
 			await file.read(buffer, 0, buffer.length, start);
 			return buffer.toString('utf8');
 		};
-		const lines: Array<{ start: number; end: number; head: string }> = [];
+		const lines: Array<{ start: number; end: number; head: string; tail: string }> = [];
 		let offset = 0;
 		let start = 0;
 		let head: Buffer[] = [];
 		let headBytes = 0;
+		let tail: Buffer = Buffer.alloc(0);
+		const endLine = (end: number) => {
+			lines.push({
+				start,
+				end,
+				head: Buffer.concat(head).toString('utf8'),
+				tail: tail.toString('utf8'),
+			});
+			head = [];
+			headBytes = 0;
+			tail = Buffer.alloc(0);
+		};
 		for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
 			let pos = 0;
 			for (;;) {
@@ -526,21 +554,19 @@ export async function indexJsonlResults(path: string): Promise<BatchResults> {
 					head.push(piece);
 					headBytes += piece.length;
 				}
+				tail = keepTail(tail, chunk.subarray(pos, end));
 				if (newline === -1) break;
-				lines.push({ start, end: offset + newline, head: Buffer.concat(head).toString('utf8') });
+				endLine(offset + newline);
 				start = offset + newline + 1;
-				head = [];
-				headBytes = 0;
 				pos = newline + 1;
 			}
 			offset += chunk.length;
 		}
-		if (offset > start)
-			lines.push({ start, end: offset, head: Buffer.concat(head).toString('utf8') });
+		if (offset > start) endLine(offset);
 		const index = new Map<string, { start: number; end: number }>();
 		for (const line of lines) {
 			if (!line.head.trim()) continue;
-			const match = KEY_AT_START.exec(line.head);
+			const match = KEY_AT_START.exec(line.head) ?? KEY_AT_END.exec(line.tail);
 			const key = match
 				? (JSON.parse(match[1]) as string)
 				: (JSON.parse(await readLine(line.start, line.end)) as { key?: string }).key;
@@ -777,17 +803,23 @@ export async function resultItems(
 						several: entry.several,
 					});
 				} catch (error) {
-					if (!collecting)
-						throw toNodeError(
+					// Every error names the job and the request, so one of hundreds can be looked up.
+					const base = error instanceof Error ? error.message : String(error);
+					const request = `request ${entry.key} of ${manifest.job}`;
+					if (!collecting) {
+						const { items } = entry;
+						const nodeError = toNodeError(
 							ctx,
 							error,
-							entry.items[0],
-							entry.items.length > 1 ? entry.items : undefined,
+							items[0],
+							items.length > 1 ? items : undefined,
 						);
-					// Named by the request, since all of a Collect's results pair with one input item.
+						nodeError.message = forItems(`${base} (${request})`, items);
+						throw nodeError;
+					}
+					// Named by its source items, since all of a Collect's results pair with one input item.
 					const nodeError = toNodeError(ctx, error, pairing.collectItem!);
-					const base = error instanceof Error ? error.message : String(error);
-					nodeError.message = `${base} (request ${entry.key} of ${manifest.job}, from item ${entry.items.join(', ')})`;
+					nodeError.message = `${base} (${request}, from item ${entry.items.join(', ')})`;
 					throw nodeError;
 				}
 			},

@@ -5,22 +5,44 @@ import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
 	DEFAULT_MODEL,
+	VERSION_1_DEFAULT_MODEL,
 	EXTRA_ASPECT_RATIOS,
 	STANDARD_ASPECT_RATIOS,
+	VERTEX_ONLY_ASPECT_RATIOS,
 	findModel,
 	modelsWith,
 } from './catalogue';
 import { VERTEX_ONLY_OPTION_NAMES } from './constants';
 import { DEFAULT_INLINE_LIMIT_MB } from './input';
-import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE } from './settings';
+import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE, MAX_SEED } from './settings';
 
 export { CREDENTIAL_NAME } from './constants';
 
-export const modelLocator: INodeProperties = {
+/**
+ * Generate, Edit and Fuse at version 1.1 changed defaults for new nodes (the model). n8n saves only
+ * values that differ from the default, so a node saved at version 1 must keep version 1's defaults:
+ * a parameter whose default changed is described once per version.
+ */
+export const IMAGE_NODE_VERSIONS = { version: [1, 1.1], defaultVersion: 1.1 };
+const VERSION_1 = { show: { '@version': [1] } };
+const SINCE_1_1 = { show: { '@version': [{ _cnd: { gte: 1.1 } }] } };
+
+/** One parameter whose default depends on the node's version. */
+export function byVersion<T extends INodeProperties>(
+	property: (defaultValue: T['default']) => T,
+	defaults: { v1: T['default']; current: T['default'] },
+): T[] {
+	return [
+		{ ...property(defaults.v1), displayOptions: VERSION_1 },
+		{ ...property(defaults.current), displayOptions: SINCE_1_1 },
+	];
+}
+
+const modelLocator = (model: INodeProperties['default']): INodeProperties => ({
 	displayName: 'Model',
 	name: 'model',
 	type: 'resourceLocator',
-	default: { mode: 'list', value: DEFAULT_MODEL },
+	default: { mode: 'list', value: model },
 	required: true,
 	description:
 		'The Gemini image model. The list comes live from the API; an ID typed by hand is sent as is.',
@@ -35,10 +57,16 @@ export const modelLocator: INodeProperties = {
 			displayName: 'ID',
 			name: 'id',
 			type: 'string',
-			placeholder: 'e.g. gemini-3.1-flash-image',
+			placeholder: `e.g. ${DEFAULT_MODEL}`,
 		},
 	],
-};
+});
+
+/** The image model, defaulting to the current one for new nodes. */
+export const modelParameters: INodeProperties[] = byVersion(modelLocator, {
+	v1: VERSION_1_DEFAULT_MODEL,
+	current: DEFAULT_MODEL,
+});
 
 export const promptParameter = (description: string, placeholder: string): INodeProperties => ({
 	displayName: 'Prompt',
@@ -50,6 +78,34 @@ export const promptParameter = (description: string, placeholder: string): INode
 	placeholder,
 	description,
 });
+
+/**
+ * A parameter as the node shows it, and as its AI Agent tool variant has it: filled by the model
+ * (`$fromAI`), with `instructions` telling the model what to put there. n8n's `@tool` display
+ * option picks one by node type; the user may still set either by hand.
+ */
+export function filledByModel(
+	property: INodeProperties,
+	key: string,
+	instructions: string,
+): INodeProperties[] {
+	const show = property.displayOptions?.show;
+	return [
+		{
+			...property,
+			displayOptions: { ...property.displayOptions, show: { ...show, '@tool': [false] } },
+		},
+		{
+			...property,
+			default: `={{ $fromAI('${key}', '${instructions.replace(/'/g, '')}', 'string') }}`,
+			displayOptions: { ...property.displayOptions, show: { ...show, '@tool': [true] } },
+		},
+	];
+}
+
+/** What the model is told to put where an image is asked for. */
+export const IMAGE_FROM_MODEL =
+	'The image: the ref (nbimg:...) of an image an earlier Nano Banana tool call of this run returned, or an http(s) URL of an image file';
 
 /** What each shape is for; the extra ratios also name the models that make them. */
 const RATIO_SHAPES: Record<string, string> = {
@@ -67,16 +123,21 @@ const RATIO_SHAPES: Record<string, string> = {
 	'4:1': 'Wide Banner',
 	'1:8': 'Tall Strip',
 	'8:1': 'Wide Strip',
+	'9:21': 'Tall Cinematic',
 };
 
-const ratioName = (ratio: string): string =>
-	(EXTRA_ASPECT_RATIOS as readonly string[]).includes(ratio)
+const ratioName = (ratio: string): string => {
+	if ((VERTEX_ONLY_ASPECT_RATIOS as readonly string[]).includes(ratio))
+		return `${ratio} (${RATIO_SHAPES[ratio]}, Only ${modelsWith((m) => !!m.vertexAspectRatios?.includes(ratio))} on Vertex AI)`;
+	return (EXTRA_ASPECT_RATIOS as readonly string[]).includes(ratio)
 		? `${ratio} (${RATIO_SHAPES[ratio]}, Only ${modelsWith((m) => m.aspectRatios.includes(ratio))})`
 		: `${ratio} (${RATIO_SHAPES[ratio]})`;
+};
 
 const ratioOptions: INodePropertyOptions[] = [
 	...STANDARD_ASPECT_RATIOS,
 	...EXTRA_ASPECT_RATIOS,
+	...VERTEX_ONLY_ASPECT_RATIOS,
 ].map((ratio) => ({
 	name: ratioName(ratio),
 	value: ratio,
@@ -124,7 +185,12 @@ export const numberOfImagesParameter: INodeProperties = {
 };
 
 const SAFETY_CATEGORIES: INodePropertyOptions[] = [
-	{ name: 'Civic Integrity', value: 'HARM_CATEGORY_CIVIC_INTEGRITY' },
+	{
+		name: 'Civic Integrity (Deprecated)',
+		value: 'HARM_CATEGORY_CIVIC_INTEGRITY',
+		description:
+			'Google no longer supports the election filter (deprecated in @google/genai); a setting saved with it is still sent as is',
+	},
 	{ name: 'Dangerous Content', value: 'HARM_CATEGORY_DANGEROUS_CONTENT' },
 	{ name: 'Harassment', value: 'HARM_CATEGORY_HARASSMENT' },
 	{ name: 'Hate Speech', value: 'HARM_CATEGORY_HATE_SPEECH' },
@@ -141,6 +207,13 @@ const SAFETY_THRESHOLDS: INodePropertyOptions[] = [
 
 const VERTEX_ONLY_NOTE =
 	'Vertex AI only: with a Gemini API key credential the node stops with an error naming this option rather than ignore it.';
+
+/** "Only Nano Banana 2.1 and Nano Banana 2; the default of Nano Banana 2.1." */
+function thinkingNote(level: string): string {
+	const takes = modelsWith((m) => m.thinkingLevels.includes(level));
+	const defaultOf = modelsWith((m) => m.defaultThinkingLevel === level);
+	return `Only ${takes}${defaultOf ? `; the default of ${defaultOf}` : ''}.`;
+}
 
 /** Options that shape the request to the model. */
 export const generationOptions: INodeProperties[] = [
@@ -240,8 +313,9 @@ export const generationOptions: INodeProperties[] = [
 		displayName: 'Seed',
 		name: 'seed',
 		type: 'number',
+		typeOptions: { minValue: 0, maxValue: MAX_SEED, numberPrecision: 0 },
 		default: 0,
-		description: 'A fixed seed makes results more repeatable (not guaranteed). 0 leaves it random.',
+		description: `A fixed seed (a whole number from 1 to ${MAX_SEED}) makes results more repeatable, not identical. 0 leaves it random.`,
 	},
 	{
 		displayName: 'System Instruction',
@@ -265,15 +339,20 @@ export const generationOptions: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Model Default', value: 'default' },
-			{ name: 'Minimal', value: 'minimal', description: 'Fastest; Nano Banana 2 default' },
+			{ name: 'Minimal', value: 'minimal', description: `Fastest. ${thinkingNote('minimal')}` },
+			{
+				name: 'Medium',
+				value: 'medium',
+				description: `Between the two. ${thinkingNote('medium')}`,
+			},
 			{
 				name: 'High',
 				value: 'high',
-				description: 'Better layout and text rendering, slower, more thinking tokens',
+				description: `Better layout and text rendering, slower, more thinking tokens. ${thinkingNote('high')}`,
 			},
 		],
 		default: 'default',
-		description: `How much the model reasons before drawing. ${modelsWith((m) => m.thinks && !m.thinkingLevels)}: always thinks, cannot be set; ${modelsWith((m) => !m.thinks)}: does not think.`,
+		description: `How much the model reasons before drawing. ${modelsWith((m) => m.thinks && !m.thinkingLevels.length)}: always thinks, cannot be set.${modelsWith((m) => !m.thinks) ? ` ${modelsWith((m) => !m.thinks)}: does not think.` : ''}`,
 	},
 	{
 		displayName: 'Top P',
@@ -396,6 +475,14 @@ export const requestOptions: INodeProperties[] = [
 		default: 900,
 		description: 'Per attempt. 4K images can take several minutes. 0 means no client-side limit.',
 	},
+	{
+		displayName: 'Let Google Keep Requests (Logs)',
+		name: 'storeRequests',
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether Google may keep each request and its answer (prompt, images) for AI Studio's Logs and datasets, 55 days by default. Off sends store: false, so nothing is kept for logs. Gemini API only: Vertex AI has no such setting.",
+	},
 ];
 
 /** How Edit, Fuse and Verify read and send their input images. */
@@ -461,7 +548,7 @@ const batchOptions: INodeProperties[] = [
 		default: true,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
 		description:
-			'Whether stopping the execution while it waits also cancels the job at Google. Off: the job keeps running and its results can be collected later.',
+			'Whether stopping the execution while it waits also asks Google to cancel the job (cancelling takes a moment; what it answered before can still be collected). Off: the job keeps running and its results can be collected later.',
 	},
 	{
 		displayName: 'First Poll Interval (Seconds)',

@@ -10,7 +10,7 @@ import type {
 	IPairedItemData,
 } from 'n8n-workflow';
 
-import { estimateCostUsd } from './catalogue';
+import { estimateCostUsd, modelStatus } from './catalogue';
 import { writeImage } from './output';
 import type { ItemContext } from './runner';
 import type { ImageRequest, OutputSettings } from './settings';
@@ -96,6 +96,7 @@ export async function imageItems(
 			items.push({
 				json: {
 					model: request.model,
+					modelStatus: modelStatus(request.model),
 					modelVersion: result.modelVersion,
 					...params.asked,
 					imageSize: request.imageSize,

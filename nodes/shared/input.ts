@@ -7,6 +7,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { ModelInfo } from './catalogue';
+import { fetchImageUrl, imageSourceOf, readImageRef, sourceLabel } from './imageSource';
 import { forItem, itemError } from './errors';
 import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
 import type { PreparedImage } from './image';
@@ -47,6 +48,14 @@ export interface InputImage {
 	source: Buffer;
 	prepared: PreparedImage;
 	fileName?: string;
+	/** The stored image: the item's binary, or the one a reference or URL named. */
+	binary: IBinaryData;
+}
+
+/** 'Binary property "data"', or 'Image "https://host/path"' for a reference or URL. */
+function named(property: string): string {
+	const kind = imageSourceOf(property).kind === 'property' ? 'Binary property' : 'Image';
+	return `${kind} "${sourceLabel(property)}"`;
 }
 
 function inputError(
@@ -58,23 +67,38 @@ function inputError(
 ) {
 	return new NodeOperationError(
 		ctx.getNode(),
-		forItem(`Binary property "${property}": ${message}`, itemIndex),
+		forItem(`${named(property)}: ${message}`, itemIndex),
 		{ itemIndex, description },
 	);
 }
 
 /**
- * The bytes of a binary property as n8n stores them (any binary-data mode), with its metadata;
- * a missing property is an error that lists the ones the item has.
+ * The bytes of an input image with its metadata: a binary property as n8n stores it (any
+ * binary-data mode), or, when the field holds one, an image reference or an http(s) URL. A
+ * missing property is an error that lists the ones the item has.
  */
 export async function readBinary(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	property: string,
 ): Promise<{ data: Buffer; binary: IBinaryData }> {
+	const source = imageSourceOf(property);
+	if (source.kind === 'ref') return await readImageRef(ctx, itemIndex, source.ref);
+	if (source.kind === 'url') return await fetchImageUrl(ctx, itemIndex, source.url);
+	if (source.kind === 'invalid') {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			forItem(`"${source.text.slice(0, 80)}" is not a valid image reference`, itemIndex),
+			{
+				itemIndex,
+				description:
+					'Pass the "ref" exactly as a Nano Banana node or tool returned it (nbimg:<store>:<execution>:<id>).',
+			},
+		);
+	}
 	let binary: IBinaryData;
 	try {
-		binary = ctx.helpers.assertBinaryData(itemIndex, property);
+		binary = ctx.helpers.assertBinaryData(itemIndex, source.name);
 	} catch {
 		const available = Object.keys(ctx.getInputData()[itemIndex]?.binary ?? {});
 		throw inputError(
@@ -87,7 +111,7 @@ export async function readBinary(
 				: 'The item carries no binary data. Make sure the previous node outputs a file (e.g. a Form upload, Read File, HTTP Request with a file response, or Nano Banana Generate).',
 		);
 	}
-	return { data: await ctx.helpers.getBinaryDataBuffer(itemIndex, property), binary };
+	return { data: await ctx.helpers.getBinaryDataBuffer(itemIndex, source.name), binary };
 }
 
 /**
@@ -125,7 +149,7 @@ export async function prepareBinary(
 			maxLongSide: settings.maxLongSide,
 			limitInputPixels: settings.limitInputPixels,
 		});
-		return { itemIndex, property, source, prepared, fileName: binary.fileName };
+		return { itemIndex, property, source, prepared, fileName: binary.fileName, binary };
 	} catch (error) {
 		if (error instanceof ImageInputError) {
 			const name = binary.fileName ? ` (${binary.fileName})` : '';
@@ -229,7 +253,7 @@ export async function fitImages(
 		const file = await client.uploadFile(
 			prepared.data,
 			prepared.mimeType,
-			`n8n item ${images[n].itemIndex} ${property}`,
+			`n8n item ${images[n].itemIndex} ${sourceLabel(property)}`,
 			call,
 		);
 		uploaded.set(n, { fileData: { mimeType: file.mimeType, fileUri: file.uri } });
@@ -304,7 +328,7 @@ async function fitImagesInline(
 	);
 	if (tooLarge || requestBytes > limit) {
 		const what = tooLarge
-			? `Binary property "${tooLarge.property}" is ${(tooLarge.prepared.data.length / MB).toFixed(1)} MB even re-encoded, over Vertex AI's 7 MB per inline image`
+			? `${named(tooLarge.property)} is ${(tooLarge.prepared.data.length / MB).toFixed(1)} MB even re-encoded, over Vertex AI's 7 MB per inline image`
 			: `The request is ${(requestBytes / MB).toFixed(1)} MB even re-encoded, over the ${(limit / MB).toFixed(1)} MB inline limit`;
 		throw new NodeOperationError(
 			ctx.getNode(),

@@ -94,6 +94,46 @@ function refuse(setting: string, value: string, model: ModelInfo, supported: str
 	);
 }
 
+function checkAgainstModel(
+	model: ModelInfo,
+	asked: { aspectRatio?: string; imageSize?: string; thinkingLevel?: string; options: IDataObject },
+): void {
+	const { aspectRatio, imageSize, thinkingLevel, options } = asked;
+	const ratios = [...model.aspectRatios, ...(model.vertexAspectRatios ?? [])];
+	if (aspectRatio && !ratios.includes(aspectRatio))
+		refuse('aspect ratio', aspectRatio, model, model.aspectRatios);
+	if (imageSize && !model.imageSizes.includes(imageSize as never))
+		refuse('image size', imageSize, model, model.imageSizes);
+	if (thinkingLevel && !model.thinkingLevels.includes(thinkingLevel)) {
+		const settable = model.thinkingLevels.map((level) => level[0].toUpperCase() + level.slice(1));
+		refuse(
+			'thinking level',
+			thinkingLevel,
+			model,
+			settable.length
+				? settable
+				: [model.thinks ? 'Model Default (it always thinks)' : 'Model Default (it does not think)'],
+		);
+	}
+	if (options.googleSearch && !model.googleSearch)
+		refuse('Google Search grounding', 'on', model, ['off']);
+}
+
+/** The API takes a signed 32-bit integer seed; 0 (or empty) leaves it random. */
+export const MAX_SEED = 2147483647;
+
+/** A fraction is rounded (the API refuses one); outside 1 to MAX_SEED is refused. */
+function readSeed(value: unknown): number | undefined {
+	if (value === undefined || value === null || value === '' || Number(value) === 0)
+		return undefined;
+	const seed = Math.round(Number(value));
+	if (!(seed >= 1 && seed <= MAX_SEED))
+		throw new UnsupportedSettingError(
+			`Seed ${String(value)} is not a whole number from 1 to ${MAX_SEED}. Use such a number, or 0 for a random seed.`,
+		);
+	return seed;
+}
+
 /**
  * Builds the generation config for an image request. Known models are checked against the
  * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
@@ -123,24 +163,10 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 			? String(options.thinkingLevel)
 			: undefined;
 
-	if (model) {
-		if (model.status === 'shutdown') {
-			throw new UnsupportedSettingError(
-				`${model.id} has been shut down by Google${model.shutdownDate ? ` (${model.shutdownDate})` : ''}. Pick another model.`,
-			);
-		}
-		if (aspectRatio && !model.aspectRatios.includes(aspectRatio))
-			refuse('aspect ratio', aspectRatio, model, model.aspectRatios);
-		if (imageSize && !model.imageSizes.includes(imageSize as never))
-			refuse('image size', imageSize, model, model.imageSizes);
-		if (thinkingLevel && !model.thinkingLevels) {
-			refuse('thinking level', thinkingLevel, model, [
-				model.thinks ? 'Model Default (it always thinks)' : 'Model Default (it does not think)',
-			]);
-		}
-		if (options.googleSearch && !model.googleSearch)
-			refuse('Google Search grounding', 'on', model, ['off']);
-	}
+	// A shut-down model is still sent: Google's dates are the earliest, and its 404 is told with
+	// what to use instead (see the client).
+	if (model) checkAgainstModel(model, { aspectRatio, imageSize, thinkingLevel, options });
+	const seed = readSeed(options.seed);
 
 	const imageConfig: IDataObject = {};
 	if (aspectRatio) imageConfig.aspectRatio = aspectRatio;
@@ -149,6 +175,8 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	if (sendSize) imageConfig.imageSize = imageSize;
 	// Sent as asked; on the Gemini API the client refuses them by name before sending.
 	const vertexOnlyOptions: string[] = [];
+	if (aspectRatio && model?.vertexAspectRatios?.includes(aspectRatio))
+		vertexOnlyOptions.push(`Aspect Ratio ${aspectRatio} (Vertex AI Only)`);
 	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<
 		keyof typeof VERTEX_ONLY_OPTION_NAMES
 	>) {
@@ -167,8 +195,7 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	};
 	if (options.temperature !== undefined) generationConfig.temperature = Number(options.temperature);
 	if (options.topP !== undefined) generationConfig.topP = Number(options.topP);
-	// The API takes a 32-bit integer seed and refuses a fraction.
-	if (options.seed) generationConfig.seed = Math.round(Number(options.seed));
+	if (seed) generationConfig.seed = seed;
 	if (Object.keys(imageConfig).length) generationConfig.imageConfig = imageConfig;
 	if (Object.keys(thinkingConfig).length) generationConfig.thinkingConfig = thinkingConfig;
 
@@ -187,6 +214,7 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 			? safety.map(({ category, threshold }) => ({ category, threshold }))
 			: undefined,
 		tools: options.googleSearch ? [{ googleSearch: {} }] : undefined,
+		store: options.storeRequests === true,
 		vertexOnlyOptions: vertexOnlyOptions.length ? vertexOnlyOptions : undefined,
 	};
 }

@@ -627,7 +627,7 @@ describe("(a) the suite's Generate, Edit, Fuse and Verify workflows, started by 
 			const judged = sim.requests.filter(
 				(r) =>
 					r.action === 'generateContent' &&
-					r.model === 'gemini-3-flash' &&
+					r.model === 'gemini-3.8-flash' &&
 					promptOf(r).includes('Verify: a '),
 			);
 			expect(judged).toHaveLength(3);

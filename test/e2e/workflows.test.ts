@@ -49,11 +49,12 @@ const WORKFLOW = {
 	networkError: 'nbsE2e12NetworkError',
 	vertex: 'nbsE2e13Vertex',
 	batchCollect: 'nbsE2e14BatchCollect',
+	defaults: 'nbsE2e20Defaults',
 	socialExample: 'nbsExample1Social',
 	retryLoopExample: 'nbsExample3VerifyLoop',
 };
-/** Run together by a second execute-batch (see 15.), not by the first. */
-const QUOTA_SHARED = { first: 'nbsE2e15QuotaFirst', second: 'nbsE2e15QuotaSecond' };
+/** Run together by a second execute-batch (see 30.), not by the first. */
+const QUOTA_SHARED = { first: 'nbsE2e30QuotaFirst', second: 'nbsE2e30QuotaSecond' };
 /** Started by its form, so not by execute-batch: tested through a running n8n below. */
 const RETOUCH_EXAMPLE = 'nbsExample2Retouch';
 
@@ -668,7 +669,7 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		for (const item of [a, d]) {
 			expect(report(item)).toMatchObject({
 				passed: true,
-				judgeModel: 'gemini-3-flash',
+				judgeModel: 'gemini-3.8-flash',
 				synthId: expect.stringMatching(/not checked/),
 			});
 			expect(report(item).checks.map((check) => [check.name, check.passed])).toEqual([
@@ -695,7 +696,7 @@ describe('9. Verify: Pass goes to Publish, Fail to Needs Review', () => {
 		const judged = sim.requests.filter(
 			(r) =>
 				r.action === 'generateContent' &&
-				r.model === 'gemini-3-flash' &&
+				r.model === 'gemini-3.8-flash' &&
 				promptOf(r).includes('Verify: a '),
 		);
 		expect(judged).toHaveLength(3);
@@ -831,7 +832,7 @@ describe('10. On Error "Continue (using error output)": a failed item leaves by 
 
 		test('the judge was asked once per image, and only the blocked request failed', () => {
 			const judged = sim.requests.filter(
-				(r) => r.model === 'gemini-3-flash' && promptOf(r).includes('Error output shot:'),
+				(r) => r.model === 'gemini-3.8-flash' && promptOf(r).includes('Error output shot:'),
 			);
 			expect(judged).toHaveLength(3);
 			expect(
@@ -1046,7 +1047,7 @@ describe('14. Batch (half price): Submit Only, a Wait, then Nano Banana Batch Re
 	});
 });
 
-describe('15. two executions at once share the gate of their quota', () => {
+describe('30. two executions at once share the gate of their quota', () => {
 	let shared: BatchResult;
 	let refused: RecordedRequest;
 
@@ -1077,6 +1078,31 @@ describe('15. two executions at once share the gate of their quota', () => {
 		const item = outputOf(shared.runs[QUOTA_SHARED.second], 'Generate')[0];
 		expect(item.json).toMatchObject({ attempts: 1 });
 		expect(Number(item.json.quotaWaitMs)).toBeGreaterThanOrEqual(2500);
+	});
+});
+
+describe('20. default models: a node added now, and one saved at version 1 with no model set', () => {
+	test('the new node (version 1.1) makes its image with Nano Banana 2.1, marked active', () => {
+		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate New Node');
+		expect(item.json).toMatchObject({ model: 'gemini-nano-banana-2.1', modelStatus: 'active' });
+		// The judge's request quotes the prompt too; it is the other model.
+		expect(generateRequests('Defaults: a pear').map((r) => [r.model, r.body.store])).toEqual([
+			['gemini-nano-banana-2.1', false],
+			['gemini-3.8-flash', false],
+		]);
+	});
+
+	test('the version 1 node keeps the model it was saved with, marked deprecated', () => {
+		const [item] = outputOf(run(WORKFLOW.defaults), 'Generate Version 1');
+		expect(item.json).toMatchObject({ model: 'gemini-3.1-flash-image', modelStatus: 'deprecated' });
+	});
+
+	test("Verify's judge is gemini-3.8-flash when none is chosen", () => {
+		const judged = [0, 1].flatMap((output) =>
+			outputOf(run(WORKFLOW.defaults), 'Verify Default Judge', output),
+		);
+		expect(judged).toHaveLength(1);
+		expect(judged[0].json.verification).toMatchObject({ judgeModel: 'gemini-3.8-flash' });
 	});
 });
 
@@ -1154,7 +1180,7 @@ describe('examples/generate-verify-retry-loop.json, with text misspelled now and
 		);
 		// the judge's requests quote the brief too
 		expect(
-			generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-3.1-flash-image'),
+			generateRequests('white ceramic mug').filter((r) => r.model === 'gemini-nano-banana-2.1'),
 		).toHaveLength(2);
 		expect(runsOf('Approved').map((main) => (main[0] ?? []).length)).toEqual([1]);
 		expect(runsOf('Gave Up')).toEqual([]);

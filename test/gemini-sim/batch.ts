@@ -7,6 +7,12 @@ import type { SimModel } from './models';
 /**
  * The Batch API for generateContent: inline requests or a JSONL file in, an Operation out.
  * A job runs for `delayMs` and is answered when it is next read, so no timers outlive a test.
+ * As Google's REST reference has it: `batch.displayName` is required; a file job's results are
+ * the file `files/batch-<id>`, one `{"response"|"error", "key"}` line per request, key last; an
+ * ended job's Operation carries exactly one of `response` (succeeded) or `error` (failed: its
+ * message; cancelled: code 1; expired: code 4), and what was answered stays in `metadata.output`.
+ * Cancelling is asynchronous: the job shows BATCH_STATE_CANCELLING for `cancelDelayMs`, then
+ * CANCELLED with the requests answered before the cancel.
  */
 
 export interface BatchResult {
@@ -19,6 +25,7 @@ export type BatchRunner = (model: SimModel, request: unknown) => Promise<BatchRe
 type State =
 	| 'BATCH_STATE_PENDING'
 	| 'BATCH_STATE_RUNNING'
+	| 'BATCH_STATE_CANCELLING'
 	| 'BATCH_STATE_SUCCEEDED'
 	| 'BATCH_STATE_FAILED'
 	| 'BATCH_STATE_CANCELLED'
@@ -67,6 +74,8 @@ interface BatchJob {
 	error?: { code: number; message: string };
 	outcome?: BatchOutcome;
 	startedAt: number;
+	/** Set by a cancel: when it takes effect, and how many requests were answered by then. */
+	cancel?: { at: number; answered: number };
 	finishing?: Promise<void>;
 }
 
@@ -74,6 +83,10 @@ const TYPE_BATCH = 'type.googleapis.com/google.ai.generativelanguage.v1main.Gene
 const TYPE_OUTPUT =
 	'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput';
 const ENTITY_NOT_FOUND = 'Requested entity was not found.';
+/** google.rpc.Code of the error an ended job's Operation carries. */
+const CANCELLED_CODE = 1;
+const DEADLINE_EXCEEDED_CODE = 4;
+const INTERNAL_CODE = 13;
 
 export class BatchStore {
 	private readonly jobs = new Map<string, BatchJob>();
@@ -83,6 +96,7 @@ export class BatchStore {
 		private readonly run: BatchRunner,
 		private readonly files: FileStore,
 		private readonly delayMs: () => number,
+		private readonly cancelDelayMs: () => number,
 	) {}
 
 	get count(): number {
@@ -142,12 +156,15 @@ export class BatchStore {
 		return jobs.map(operation);
 	}
 
-	cancel(id: string) {
+	/** Starts cancelling; the job ends CANCELLED once `cancelDelayMs` has passed (next read). */
+	async cancel(id: string) {
 		const job = this.find(id);
-		if (job.state === 'BATCH_STATE_PENDING' || job.state === 'BATCH_STATE_RUNNING') {
-			job.state = 'BATCH_STATE_CANCELLED';
-			job.endTime = job.updateTime = new Date().toISOString();
-		}
+		await this.advance(job);
+		// Too late once it ended, or is ending, on its own.
+		if (job.state !== 'BATCH_STATE_RUNNING' || job.finishing) return;
+		job.cancel = { at: Date.now() + this.cancelDelayMs(), answered: answeredSoFar(job) };
+		job.state = 'BATCH_STATE_CANCELLING';
+		job.updateTime = new Date().toISOString();
 	}
 
 	delete(id: string) {
@@ -171,13 +188,18 @@ export class BatchStore {
 			job.state = 'BATCH_STATE_RUNNING';
 			job.updateTime = new Date().toISOString();
 		}
-		if (job.state !== 'BATCH_STATE_RUNNING' || Date.now() < job.dueAt) return Promise.resolve();
-		job.finishing ??= this.finish(job);
-		return job.finishing;
+		if (job.state === 'BATCH_STATE_CANCELLING' && Date.now() >= job.cancel!.at) {
+			job.finishing ??= this.finish(job, {
+				state: 'BATCH_STATE_CANCELLED',
+				completed: job.cancel!.answered,
+			});
+		} else if (job.state === 'BATCH_STATE_RUNNING' && Date.now() >= job.dueAt) {
+			job.finishing ??= this.finish(job, job.outcome ?? { state: 'BATCH_STATE_SUCCEEDED' });
+		}
+		return job.finishing ?? Promise.resolve();
 	}
 
-	private async finish(job: BatchJob) {
-		const outcome = job.outcome ?? { state: 'BATCH_STATE_SUCCEEDED' };
+	private async finish(job: BatchJob, outcome: BatchOutcome) {
 		const completed = Math.min(
 			job.items.length,
 			outcome.completed ?? (outcome.state === 'BATCH_STATE_SUCCEEDED' ? job.items.length : 0),
@@ -185,14 +207,15 @@ export class BatchStore {
 		const results = await Promise.all(
 			job.items.slice(0, completed).map((item) => this.run(job.model, item.request)),
 		);
-		if (job.state !== 'BATCH_STATE_RUNNING') return; // cancelled meanwhile
 		const failed = results.filter((r) => r.error).length;
 		job.stats = { succeeded: results.length - failed, failed };
 		if (results.length && job.inputFile) {
+			// Google writes each line's key last.
 			const lines = results.map((result, i) =>
-				JSON.stringify({ key: job.items[i].key, ...result }),
+				JSON.stringify({ ...result, key: job.items[i].key }),
 			);
 			const file = this.files.add(Buffer.from(lines.join('\n') + '\n'), 'application/jsonl', {
+				id: `batch-${job.id}`,
 				generated: true,
 			});
 			job.output = { responsesFile: `files/${file.id}` };
@@ -203,11 +226,7 @@ export class BatchStore {
 			}));
 			job.output = { inlinedResponses: { inlinedResponses } };
 		}
-		if (outcome.state === 'BATCH_STATE_FAILED')
-			job.error = {
-				code: 13,
-				message: outcome.message ?? 'Batch job failed due to an internal error.',
-			};
+		job.error = endError(outcome);
 		job.state = outcome.state;
 		job.endTime = job.updateTime = new Date().toISOString();
 	}
@@ -231,6 +250,37 @@ export class BatchStore {
 				}
 			});
 	}
+}
+
+/** The error of a job that did not succeed, as its Operation carries it. */
+function endError(outcome: BatchOutcome): BatchJob['error'] {
+	switch (outcome.state) {
+		case 'BATCH_STATE_FAILED':
+			return {
+				code: INTERNAL_CODE,
+				message: outcome.message ?? 'Batch job failed due to an internal error.',
+			};
+		case 'BATCH_STATE_CANCELLED':
+			return { code: CANCELLED_CODE, message: outcome.message ?? 'The batch job was cancelled.' };
+		case 'BATCH_STATE_EXPIRED':
+			return {
+				code: DEADLINE_EXCEEDED_CODE,
+				message: outcome.message ?? 'The batch job expired: it did not complete within 48 hours.',
+			};
+		default:
+			return undefined;
+	}
+}
+
+/** Progress as time passes, as a running job reports it: the first requests are answered first. */
+function answeredSoFar(job: BatchJob): number {
+	if (job.state !== 'BATCH_STATE_RUNNING') return 0;
+	const total = job.items.length;
+	const span = Math.max(1, job.dueAt - job.startedAt);
+	return Math.max(
+		0,
+		Math.min(total - 1, Math.floor((total * (Date.now() - job.startedAt)) / span)),
+	);
 }
 
 function readBatch(body: unknown): Record<string, unknown> {
@@ -259,6 +309,12 @@ function readBatch(body: unknown): Record<string, unknown> {
 			.map((k) => unknown(k, 'batch')),
 	);
 	if (violations.length) throw badRequest(violations);
+	const displayName = batch.displayName ?? batch.display_name;
+	if (typeof displayName !== 'string' || !displayName.trim()) {
+		throw invalidArgument(
+			'* BatchGenerateContentRequest.batch.display_name: display_name is required.\n',
+		);
+	}
 	return {
 		displayName: batch.displayName ?? batch.display_name,
 		inputConfig: batch.inputConfig ?? batch.input_config,
@@ -276,14 +332,9 @@ function operation(job: BatchJob): Record<string, unknown> {
 		const pending = total - job.stats.succeeded - job.stats.failed;
 		if (pending > 0) batchStats.pendingRequestCount = String(pending);
 	} else if (!done) {
-		// Progress as time passes, as a running job reports it.
-		const span = Math.max(1, job.dueAt - job.startedAt);
-		const answered =
-			job.state === 'BATCH_STATE_RUNNING'
-				? Math.min(total - 1, Math.floor((total * (Date.now() - job.startedAt)) / span))
-				: 0;
+		const answered = job.cancel?.answered ?? answeredSoFar(job);
 		if (answered > 0) batchStats.successfulRequestCount = String(answered);
-		batchStats.pendingRequestCount = String(total - Math.max(0, answered));
+		batchStats.pendingRequestCount = String(total - answered);
 	}
 	const metadata: Record<string, unknown> = {
 		'@type': TYPE_BATCH,
@@ -298,11 +349,14 @@ function operation(job: BatchJob): Record<string, unknown> {
 		name,
 		...(job.output ? { output: job.output } : {}),
 	};
+	// Exactly one of error and response: an ended job that did not succeed keeps what it answered
+	// in metadata.output only.
+	const response =
+		job.state === 'BATCH_STATE_SUCCEEDED' ? { '@type': TYPE_OUTPUT, ...job.output } : undefined;
 	return {
 		name,
 		metadata,
 		...(done ? { done: true } : {}),
-		...(job.error ? { error: job.error } : {}),
-		...(job.output ? { response: { '@type': TYPE_OUTPUT, ...job.output } } : {}),
+		...(job.error ? { error: job.error } : response ? { response } : {}),
 	};
 }

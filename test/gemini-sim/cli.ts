@@ -2,7 +2,7 @@
  * npm run gemini-sim
  *
  * Starts the Gemini simulator on 127.0.0.1:$PORT (default 8787) until SIGINT or SIGTERM.
- * Optional: GEMINI_SIM_API_KEY, GEMINI_SIM_LATENCY_MS, GEMINI_SIM_IMAGE_FORMAT (png|jpeg),
+ * Optional: GEMINI_SIM_API_KEY, GEMINI_SIM_EXPRESS_API_KEY (Vertex AI express), GEMINI_SIM_LATENCY_MS, GEMINI_SIM_IMAGE_FORMAT (png|jpeg),
  * GEMINI_SIM_IMAGE_TEXTURE (flat|noise: images the size of real ones),
  * GEMINI_SIM_BATCH_DELAY_MS, GEMINI_SIM_QUOTA (e.g. 10/10s: quota mode), GEMINI_SIM_MISRENDER_TEXT (PERCENT[:SEED],
  * e.g. 50: that share of images misspell their prompt's quoted text). Control it over HTTP with the /__sim/* routes.
@@ -28,6 +28,7 @@ async function main() {
 	const sim = await GeminiSim.start({
 		port: Number(env.PORT ?? 8787),
 		apiKey: env.GEMINI_SIM_API_KEY || undefined,
+		expressApiKey: env.GEMINI_SIM_EXPRESS_API_KEY || undefined,
 		latencyMs: env.GEMINI_SIM_LATENCY_MS ? Number(env.GEMINI_SIM_LATENCY_MS) : undefined,
 		imageFormat: env.GEMINI_SIM_IMAGE_FORMAT === 'jpeg' ? 'jpeg' : undefined,
 		imageTexture: env.GEMINI_SIM_IMAGE_TEXTURE === 'noise' ? 'noise' : undefined,
@@ -35,7 +36,9 @@ async function main() {
 		quota: parseQuota(env.GEMINI_SIM_QUOTA),
 		misrenderText: parseMisrendering(env.GEMINI_SIM_MISRENDER_TEXT),
 	});
-	process.stdout.write(`Gemini simulator listening on ${sim.url}\nAPI key: ${sim.apiKey}\n`);
+	process.stdout.write(
+		`Gemini simulator listening on ${sim.url}\nAPI key: ${sim.apiKey}\nVertex AI express key: ${sim.expressApiKey}\n`,
+	);
 
 	let stopping = false;
 	const stop = async (signal: string) => {

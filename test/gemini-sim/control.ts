@@ -21,7 +21,8 @@ import type {
  * The control API, for a simulator running in another process (npm run gemini-sim, the e2e suite):
  *   POST /__sim/inject    JSON fault, or array of faults, queued for the next generateContent requests
  *   POST /__sim/random    {percent, kinds, seed?}, or null to switch random faults off
- *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, gzipAnswers?, batchDelayMs?, quota?: {requests, windowMs} | null,
+ *   POST /__sim/config    {latencyMs?, imageFormat?, imageTexture?, gzipAnswers?, batchDelayMs?, batchCancelDelayMs?,
+ *                          refuseUploadMimeTypes?: string[], quota?: {requests, windowMs} | null,
  *                          misrenderText?: {percent, seed?} | null,
  *                          batchOutcomes?: [{state: 'BATCH_STATE_FAILED' | …, completed?, message?}] for the next batch jobs}
  *   GET  /__sim/requests  recorded requests; ?bodies=0 leaves bodies out, ?since=ID only newer ones
@@ -65,6 +66,8 @@ export async function control(
 					imageTexture?: ImageTexture;
 					gzipAnswers?: GzipAnswers;
 					batchDelayMs?: number;
+					batchCancelDelayMs?: number;
+					refuseUploadMimeTypes?: string[];
 					quota?: Quota | null;
 					misrenderText?: TextMisrendering | null;
 					batchOutcomes?: BatchOutcome[];
@@ -75,6 +78,13 @@ export async function control(
 				if (config.quota !== undefined) state.quota = config.quota ?? undefined;
 				if (config.latencyMs !== undefined) state.latencyMs = Number(config.latencyMs);
 				if (config.batchDelayMs !== undefined) state.batchDelayMs = Number(config.batchDelayMs);
+				if (config.batchCancelDelayMs !== undefined)
+					state.batchCancelDelayMs = Number(config.batchCancelDelayMs);
+				if (Array.isArray(config.refuseUploadMimeTypes)) {
+					state.files.refusedMimeTypes.clear();
+					for (const type of config.refuseUploadMimeTypes)
+						state.files.refusedMimeTypes.add(String(type));
+				}
 				if (config.imageFormat === 'png' || config.imageFormat === 'jpeg')
 					state.imageFormat = config.imageFormat;
 				if (config.imageTexture === 'flat' || config.imageTexture === 'noise')
@@ -87,6 +97,8 @@ export async function control(
 					imageTexture: state.imageTexture,
 					gzipAnswers: state.gzipAnswers,
 					batchDelayMs: state.batchDelayMs,
+					batchCancelDelayMs: state.batchCancelDelayMs,
+					refuseUploadMimeTypes: [...state.files.refusedMimeTypes],
 					quota: state.quota ?? null,
 					misrenderText: state.textMisrendering,
 				});

@@ -41,7 +41,7 @@ export function permissionDenied(message: string): SimHttpError {
 
 const INVALID_KEY = 'API key not valid. Please pass a valid API key.';
 
-export function apiKeyInvalid(): SimHttpError {
+export function apiKeyInvalid(service = 'generativelanguage.googleapis.com'): SimHttpError {
 	return new SimHttpError(
 		400,
 		googleError(400, 'INVALID_ARGUMENT', INVALID_KEY, [
@@ -49,7 +49,7 @@ export function apiKeyInvalid(): SimHttpError {
 				'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
 				reason: 'API_KEY_INVALID',
 				domain: 'googleapis.com',
-				metadata: { service: 'generativelanguage.googleapis.com' },
+				metadata: { service },
 			},
 			{
 				'@type': 'type.googleapis.com/google.rpc.LocalizedMessage',

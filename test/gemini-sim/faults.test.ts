@@ -335,7 +335,7 @@ describe('prompt directives', () => {
 
 	it('only counts in the last user turn, and an unknown kind is plain text', async () => {
 		const response = await client(sim).models.generateContent({
-			model: 'gemini-2.5-flash-image',
+			model: 'gemini-3.1-flash-lite-image',
 			contents: [
 				{ role: 'user', parts: [{ text: 'first [[sim:503]]' }] },
 				{ role: 'model', parts: [{ text: 'ok' }] },

@@ -1,15 +1,11 @@
 /**
  * The Files API (resumable upload) and the Batch API, through the SDK's ai.files and ai.batches.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { createPartFromUri, type BatchJob, type GoogleGenAI } from '@google/genai';
 import sharp from 'sharp';
 
 import { GeminiSim } from './index';
-import { client, failure, finalImage, solidPng } from './testkit';
+import { client, failure, finalImage, readJson, solidPng } from './testkit';
 
 let sim: GeminiSim;
 let ai: GoogleGenAI;
@@ -108,10 +104,16 @@ describe('the Files API', () => {
 		const listed = [];
 		for await (const f of await ai.files.list()) listed.push(f.name);
 		expect(listed).toEqual([file.name]);
-		const download = await fetch(`${sim.url}/v1beta/${file.name}:download?alt=media`, {
-			headers: { 'x-goog-api-key': sim.apiKey },
+		const headers = { 'x-goog-api-key': sim.apiKey };
+		const download = await fetch(`${sim.url}/download/v1beta/${file.name}:download?alt=media`, {
+			headers,
 		});
 		expect(await download.text()).toBe('hello');
+		// Media is served on the /download/ path only, as Google's front end serves it.
+		const elsewhere = await fetch(`${sim.url}/v1beta/${file.name}:download?alt=media`, {
+			headers,
+		});
+		expect(elsewhere.status).toBe(404);
 		await ai.files.delete({ name: file.name! });
 		const error = await failure(ai.files.get({ name: file.name! }));
 		expect(error.status).toBe(403);
@@ -121,13 +123,19 @@ describe('the Files API', () => {
 
 describe('the Batch API', () => {
 	async function finished(name: string): Promise<BatchJob> {
-		for (let i = 0; i < 50; i++) {
+		for (let i = 0; i < 250; i++) {
 			const job = await ai.batches.get({ name });
 			if (job.state === 'JOB_STATE_SUCCEEDED' || job.state === 'JOB_STATE_CANCELLED') return job;
 			await new Promise((resolve) => setTimeout(resolve, 20));
 		}
 		throw new Error('the batch did not finish');
 	}
+	/** The Operation as Google sends it, before the SDK maps it. */
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
+	const rawOperation = async (name: string): Promise<any> =>
+		await fetch(`${sim.url}/v1beta/${name}`, {
+			headers: { 'x-goog-api-key': sim.apiKey },
+		}).then((r) => r.json());
 
 	it('runs inline requests and answers each one, or its error, in order', async () => {
 		const job = await ai.batches.create({
@@ -190,13 +198,14 @@ describe('the Batch API', () => {
 		sim.setBatchDelay(60_000);
 		try {
 			const src = [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }];
-			const a = await ai.batches.create({ model: 'gemini-2.5-flash-image', src });
-			const b = await ai.batches.create({ model: 'gemini-2.5-flash-image', src });
+			const config = { displayName: 'one x' };
+			const a = await ai.batches.create({ model: 'gemini-3.1-flash-lite-image', src, config });
+			const b = await ai.batches.create({ model: 'gemini-3.1-flash-lite-image', src, config });
 			const names = [];
 			for await (const job of await ai.batches.list()) names.push(job.name);
 			expect(names).toEqual([a.name, b.name]);
 			await ai.batches.cancel({ name: a.name! });
-			expect((await ai.batches.get({ name: a.name! })).state).toBe('JOB_STATE_CANCELLED');
+			expect((await finished(a.name!)).state).toBe('JOB_STATE_CANCELLED');
 			await ai.batches.delete({ name: b.name! });
 			const error = await failure(ai.batches.get({ name: b.name! }));
 			expect(error.status).toBe(404);
@@ -217,25 +226,143 @@ describe('the Batch API', () => {
 			}),
 			config: { mimeType: 'application/jsonl' },
 		});
-		const job = await ai.batches.create({ model: 'gemini-3-pro-image', src: input.name! });
+		const job = await ai.batches.create({
+			model: 'gemini-3-pro-image',
+			src: input.name!,
+			config: { displayName: 'birds' },
+		});
 		const done = await finished(job.name!);
+		// Named after the job, as Google names a job's results file.
 		const output = done.dest!.fileName!;
-		expect(output).toMatch(/^files\//);
+		expect(output).toBe(`files/batch-${job.name!.replace('batches/', '')}`);
 
-		const dir = await mkdtemp(join(tmpdir(), 'gemini-sim-'));
+		const download = await fetch(`${sim.url}/download/v1beta/${output}:download?alt=media`, {
+			headers: { 'x-goog-api-key': sim.apiKey },
+		});
+		const raw = (await download.text()).trim().split('\n');
+		// Each line has the answer first and its key last, as Google writes them.
+		expect(raw.map((line) => Object.keys(JSON.parse(line)))).toEqual([
+			['response', 'key'],
+			['response', 'key'],
+		]);
+		const answers = raw.map((line) => JSON.parse(line));
+		expect(answers.map((a) => a.key)).toEqual(['one', 'two']);
+		expect(GeminiSim.promptOf(finalImage(answers[1].response))).toBe('a wren');
+	});
+
+	it("refuses to upload a MIME type it is told to refuse, as Google's Files API has refused jsonl", async () => {
+		const upload = (mimeType: string) =>
+			ai.files.upload({
+				file: new Blob(['{"key":"a"}\n'], { type: mimeType }),
+				config: { mimeType },
+			});
+		sim.refuseUploadMimeTypes(['application/jsonl']);
 		try {
-			const path = join(dir, 'out.jsonl');
-			await ai.files.download({ file: output, downloadPath: path });
-			await waitForFile(path);
-			const answers = (await readFile(path, 'utf8'))
-				.trim()
-				.split('\n')
-				.map((line) => JSON.parse(line));
-			expect(answers.map((a) => a.key)).toEqual(['one', 'two']);
-			expect(GeminiSim.promptOf(finalImage(answers[1].response))).toBe('a wren');
+			const error = await failure(upload('application/jsonl'));
+			expect(error.status).toBe(400);
+			expect(error.body?.error).toMatchObject({
+				status: 'INVALID_ARGUMENT',
+				message: 'Unsupported MIME type: application/jsonl',
+			});
+			expect((await upload('text/plain')).mimeType).toBe('text/plain');
 		} finally {
-			await rm(dir, { recursive: true, force: true });
+			sim.refuseUploadMimeTypes([]);
 		}
+		const configured = await fetch(`${sim.url}/__sim/config`, {
+			method: 'POST',
+			body: JSON.stringify({ refuseUploadMimeTypes: ['jsonl'] }),
+		});
+		expect((await readJson(configured)).refuseUploadMimeTypes).toEqual(['jsonl']);
+		try {
+			expect((await failure(upload('jsonl'))).body?.error.message).toBe(
+				'Unsupported MIME type: jsonl',
+			);
+			expect((await upload('application/jsonl')).mimeType).toBe('application/jsonl');
+		} finally {
+			sim.refuseUploadMimeTypes([]);
+		}
+	});
+
+	it('requires a display name, as the REST reference does', async () => {
+		const create = (batch: Record<string, unknown>) =>
+			fetch(`${sim.url}/v1beta/models/gemini-3-pro-image:batchGenerateContent`, {
+				method: 'POST',
+				headers: { 'x-goog-api-key': sim.apiKey },
+				body: JSON.stringify({ batch }),
+			});
+		const requests = { requests: [{ request: { contents: [{ parts: [{ text: 'x' }] }] } }] };
+		const without = await create({ inputConfig: { requests } });
+		expect(without.status).toBe(400);
+		expect((await readJson(without)).error.message).toMatch(/display_name is required/);
+		expect((await create({ displayName: 'x', inputConfig: { requests } })).status).toBe(200);
+		expect(sim.batches.count).toBe(1);
+	});
+
+	it('cancels asynchronously: CANCELLING first, then CANCELLED with error code 1 and what it answered before', async () => {
+		// Margins for a busy machine: the cancel comes well before the job would end on its own.
+		sim.setBatchDelay(3000);
+		sim.setBatchCancelDelay(150);
+		try {
+			const src = ['a', 'b', 'c', 'd', 'e', 'f'].map((text, n) => ({
+				contents: [{ role: 'user', parts: [{ text }] }],
+				metadata: { key: `k${n}` },
+			}));
+			const job = await ai.batches.create({
+				model: 'gemini-3.1-flash-image',
+				src,
+				config: { displayName: 'letters' },
+			});
+			await new Promise((resolve) => setTimeout(resolve, 1200));
+			await ai.batches.cancel({ name: job.name! });
+			const cancelling = await rawOperation(job.name!);
+			expect(cancelling.metadata.state).toBe('BATCH_STATE_CANCELLING');
+			expect(cancelling.done).toBeUndefined();
+			const answered = Number(cancelling.metadata.batchStats.successfulRequestCount);
+			expect(answered).toBeGreaterThanOrEqual(1);
+			expect(answered).toBeLessThan(6);
+			// The SDK passes a state it does not know through as it is.
+			expect((await ai.batches.get({ name: job.name! })).state).toBe('BATCH_STATE_CANCELLING');
+
+			const ended = await finished(job.name!);
+			expect(ended.state).toBe('JOB_STATE_CANCELLED');
+			expect(ended.dest!.inlinedResponses!.map((r) => r.metadata!.key)).toEqual(
+				src.slice(0, answered).map((r) => r.metadata.key),
+			);
+			const cancelled = await rawOperation(job.name!);
+			expect(cancelled).toMatchObject({
+				done: true,
+				error: { code: 1 },
+				metadata: { state: 'BATCH_STATE_CANCELLED', output: expect.any(Object) },
+			});
+			expect(cancelled.response).toBeUndefined();
+			// Cancelling again, or a job that already ended, changes nothing.
+			await ai.batches.cancel({ name: job.name! });
+			expect((await rawOperation(job.name!)).metadata.state).toBe('BATCH_STATE_CANCELLED');
+		} finally {
+			sim.setBatchDelay(100);
+			sim.setBatchCancelDelay(100);
+		}
+	});
+
+	it('ends a job with exactly one of response and error', async () => {
+		sim.batches.queueOutcomes({ state: 'BATCH_STATE_EXPIRED', completed: 1 });
+		const src = [
+			{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] },
+			{ contents: [{ role: 'user', parts: [{ text: 'y' }] }] },
+		];
+		const config = { displayName: 'xy' };
+		const expiring = await ai.batches.create({ model: 'gemini-3.1-flash-image', src, config });
+		const succeeding = await ai.batches.create({ model: 'gemini-3.1-flash-image', src, config });
+		await finished(succeeding.name!);
+		for (let i = 0; i < 50 && !(await rawOperation(expiring.name!)).done; i++)
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		const expired = await rawOperation(expiring.name!);
+		expect(expired.error).toMatchObject({ code: 4 });
+		expect(expired.response).toBeUndefined();
+		expect(expired.metadata.output.inlinedResponses.inlinedResponses).toHaveLength(1);
+		const succeeded = await rawOperation(succeeding.name!);
+		expect(succeeded.error).toBeUndefined();
+		expect(succeeded.response.inlinedResponses.inlinedResponses).toHaveLength(2);
 	});
 
 	it('reports progress while running, and ends as queued: failed with partial results, or expired without', async () => {
@@ -249,8 +376,9 @@ describe('the Batch API', () => {
 				contents: [{ role: 'user', parts: [{ text }] }],
 				metadata: { key: `k${n}` },
 			}));
-			const failing = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
-			const expiring = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+			const config = { displayName: 'abcd' };
+			const failing = await ai.batches.create({ model: 'gemini-3.1-flash-image', src, config });
+			const expiring = await ai.batches.create({ model: 'gemini-3.1-flash-image', src, config });
 			await new Promise((resolve) => setTimeout(resolve, 250));
 			const raw = async (name: string) =>
 				(await fetch(`${sim.url}/v1beta/${name}`, {
@@ -267,6 +395,7 @@ describe('the Batch API', () => {
 
 			await new Promise((resolve) => setTimeout(resolve, 250));
 			const failed = await raw(failing.name!);
+			expect(failed).not.toHaveProperty('response');
 			expect(failed).toMatchObject({
 				done: true,
 				error: { code: 13, message: 'Internal error.' },
@@ -296,11 +425,13 @@ describe('the Batch API', () => {
 			{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] },
 			{ contents: [{ role: 'user', parts: [{ text: 'y' }] }] },
 		];
-		const first = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
-		const second = await ai.batches.create({ model: 'gemini-3.1-flash-image', src });
+		const config = { displayName: 'xy' };
+		const first = await ai.batches.create({ model: 'gemini-3.1-flash-image', src, config });
+		const second = await ai.batches.create({ model: 'gemini-3.1-flash-image', src, config });
 		const [cancelled, succeeded] = [await finished(first.name!), await finished(second.name!)];
 		expect(cancelled.state).toBe('JOB_STATE_CANCELLED');
 		expect(cancelled.dest!.inlinedResponses).toHaveLength(1);
+		expect((await rawOperation(first.name!)).error).toMatchObject({ code: 1 });
 		expect(succeeded.state).toBe('JOB_STATE_SUCCEEDED');
 		expect(succeeded.dest!.inlinedResponses).toHaveLength(2);
 	});
@@ -313,16 +444,11 @@ describe('the Batch API', () => {
 		const empty = await fetch(`${sim.url}/v1beta/models/gemini-3-pro-image:batchGenerateContent`, {
 			method: 'POST',
 			headers: { 'x-goog-api-key': sim.apiKey },
-			body: JSON.stringify({ batch: { inputConfig: { requests: { requests: [] } } } }),
+			body: JSON.stringify({
+				batch: { displayName: 'empty', inputConfig: { requests: { requests: [] } } },
+			}),
 		});
 		expect(empty.status).toBe(400);
+		expect((await readJson(empty)).error.message).toMatch(/requests must not be empty/);
 	});
 });
-
-async function waitForFile(path: string) {
-	for (let i = 0; i < 50; i++) {
-		const text = await readFile(path, 'utf8').catch(() => '');
-		if (text.endsWith('\n')) return;
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-}

@@ -34,6 +34,11 @@ export interface ChunkResult {
 const HOURS_48 = 48 * 3600 * 1000;
 
 export class FileStore {
+	/**
+	 * MIME types an upload is refused for (400 "Unsupported MIME type"), as Google's Files API has
+	 * refused `jsonl` and `application/jsonl` at times. Configuration: kept across clear().
+	 */
+	readonly refusedMimeTypes = new Set<string>();
 	private readonly files = new Map<string, SimFile>();
 	private readonly sessions = new Map<string, UploadSession>();
 
@@ -61,6 +66,8 @@ export class FileStore {
 		>;
 		const mimeType = String(headers['x-goog-upload-header-content-type'] ?? file.mimeType ?? '');
 		if (!mimeType) throw invalidArgument('Missing MIME type for the uploaded file.');
+		if (this.refusedMimeTypes.has(mimeType))
+			throw invalidArgument(`Unsupported MIME type: ${mimeType}`);
 		const length = headers['x-goog-upload-header-content-length'] ?? file.sizeBytes;
 		const requested = typeof file.name === 'string' ? file.name.replace(/^files\//, '') : undefined;
 		if (requested && this.files.has(requested)) {
@@ -173,7 +180,7 @@ export class FileStore {
 				'base64',
 			),
 			uri: `${this.baseUrl()}/${apiVersion}/files/${file.id}`,
-			downloadUri: `${this.baseUrl()}/${apiVersion}/files/${file.id}:download?alt=media`,
+			downloadUri: `${this.baseUrl()}/download/${apiVersion}/files/${file.id}:download?alt=media`,
 			state: 'ACTIVE',
 			source: file.source,
 		};

@@ -83,7 +83,8 @@ export async function answer(
 		finishReason: 'STOP',
 		index: 0,
 	};
-	if (parsed.googleSearch) candidate.groundingMetadata = grounding(snippet);
+	if (parsed.googleSearch)
+		candidate.groundingMetadata = grounding(snippet, asksImageSearch(parsed.request.tools));
 	const textTokens = text === undefined ? 0 : tokens(text);
 	return {
 		candidates: [candidate],
@@ -231,7 +232,14 @@ function usage(
 	return result;
 }
 
-function grounding(query: string): Record<string, unknown> {
+/** Nano Banana 2 takes `googleSearch.searchTypes.imageSearch`: image results come back too. */
+function asksImageSearch(tools: unknown): boolean {
+	return (
+		(tools ?? []) as Array<{ googleSearch?: { searchTypes?: { imageSearch?: unknown } } }>
+	).some((tool) => tool.googleSearch?.searchTypes?.imageSearch !== undefined);
+}
+
+function grounding(query: string, imageSearch: boolean): Record<string, unknown> {
 	const redirect = (n: number) =>
 		`https://vertexaisearch.cloud.google.com/grounding-api-redirect/SIM${createHash('sha256').update(`${query}${n}`).digest('hex').slice(0, 24)}`;
 	return {
@@ -241,6 +249,19 @@ function grounding(query: string): Record<string, unknown> {
 		groundingChunks: [
 			{ web: { uri: redirect(1), title: 'example.com' } },
 			{ web: { uri: redirect(2), title: 'wikipedia.org' } },
+			// An image result: the page it is on and the image itself (the SDK's GroundingChunkImage).
+			...(imageSearch
+				? [
+						{
+							image: {
+								sourceUri: redirect(3),
+								imageUri: `https://images.example.com/${createHash('sha256').update(query).digest('hex').slice(0, 16)}.jpg`,
+								title: 'A photo of it',
+								domain: 'images.example.com',
+							},
+						},
+					]
+				: []),
 		],
 		webSearchQueries: [query],
 	};

@@ -4,7 +4,7 @@
 import { request } from 'http';
 import sharp from 'sharp';
 
-import { colourForPrompt, GeminiSim, readImageText } from './index';
+import { colourForPrompt, GeminiSim, pixelSize, readImageText, SIM_MODELS } from './index';
 import { client, finalImage, partsOf, readJson, solidPng } from './testkit';
 
 let sim: GeminiSim;
@@ -90,20 +90,11 @@ describe('pixel sizes, as published', () => {
 		},
 	);
 
-	it.each([
-		['1:1', '1024x1024'],
-		['2:3', '832x1248'],
-		['3:2', '1248x832'],
-		['3:4', '864x1184'],
-		['4:3', '1184x864'],
-		['4:5', '896x1152'],
-		['5:4', '1152x896'],
-		['9:16', '768x1344'],
-		['16:9', '1344x768'],
-		['21:9', '1536x672'],
-	])('gemini-2.5-flash-image %s is %s, with or without imageSize 1K', async (ratio, expected) => {
-		expect(await imageSize('gemini-2.5-flash-image', ratio)).toBe(expected);
-		expect(await imageSize('gemini-2.5-flash-image', ratio, '1K')).toBe(expected);
+	it('9:21 is 672x1584 on Vertex AI only, where Google lists it for gemini-3.1-flash-image', () => {
+		const model = SIM_MODELS.find((m) => m.id === 'gemini-3.1-flash-image')!;
+		expect(pixelSize(model, '9:21', '1K')).toEqual([672, 1584]);
+		expect(model.aspectRatios).not.toContain('9:21');
+		expect(model.vertexAspectRatios).toEqual(['9:21']);
 	});
 
 	it('makes a 4K image quickly', async () => {
@@ -216,7 +207,7 @@ describe('what the image shows', () => {
 
 describe('the shape of an answer', () => {
 	it('is gzipped for a client that accepts it, its Content-Length the compressed size', async () => {
-		const url = `${sim.url}/v1beta/models/gemini-2.5-flash-image:generateContent`;
+		const url = `${sim.url}/v1beta/models/gemini-nano-banana-2.1:generateContent`;
 		const ask = (acceptEncoding: string) =>
 			new Promise<{ headers: Record<string, unknown>; bytes: number }>((resolve, reject) => {
 				const req = request(url, {
@@ -257,25 +248,28 @@ describe('the shape of an answer', () => {
 	it('gives text and image by default, with usage, model version and a fresh response id', async () => {
 		const ai = client(sim);
 		const first = await ai.models.generateContent({
-			model: 'gemini-2.5-flash-image',
+			model: 'gemini-nano-banana-2.1',
 			contents: 'a boat',
 		});
 		const second = await ai.models.generateContent({
-			model: 'gemini-2.5-flash-image',
+			model: 'gemini-nano-banana-2.1',
 			contents: 'a boat',
 		});
 		const parts = partsOf(first);
-		expect(parts.map((p) => Object.keys(p).sort())).toEqual([['text'], ['inlineData']]);
+		expect(parts.map((p) => Object.keys(p).sort())).toEqual([
+			['text', 'thoughtSignature'],
+			['inlineData', 'thoughtSignature'],
+		]);
 		expect(first.candidates?.[0].finishReason).toBe('STOP');
-		expect(first.modelVersion).toBe('gemini-2.5-flash-image');
+		expect(first.modelVersion).toBe('gemini-nano-banana-2.1');
 		expect(first.usageMetadata).toMatchObject({
 			promptTokenCount: expect.any(Number),
 			candidatesTokenCount: expect.any(Number),
 			totalTokenCount: expect.any(Number),
 			promptTokensDetails: [{ modality: 'TEXT', tokenCount: expect.any(Number) }],
-			candidatesTokensDetails: expect.arrayContaining([{ modality: 'IMAGE', tokenCount: 1290 }]),
+			candidatesTokensDetails: expect.arrayContaining([{ modality: 'IMAGE', tokenCount: 1120 }]),
 		});
-		expect(first.usageMetadata?.thoughtsTokenCount).toBeUndefined();
+		expect(first.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
 		expect(first.responseId).not.toBe(second.responseId);
 	});
 
@@ -328,6 +322,23 @@ describe('the shape of an answer', () => {
 			title: expect.any(String),
 		});
 		expect(grounding?.searchEntryPoint?.renderedContent).toContain('<div');
+		expect(grounding?.groundingChunks?.some((c) => c.image)).toBe(false);
+	});
+
+	it('adds image results when image search is asked for, with the page and the image apart', async () => {
+		const response = await client(sim).models.generateContent({
+			model: 'gemini-3.1-flash-image',
+			contents: 'the new city library',
+			config: {
+				tools: [{ googleSearch: { searchTypes: { webSearch: {}, imageSearch: {} } } as never }],
+			},
+		});
+		const chunks = response.candidates?.[0].groundingMetadata?.groundingChunks ?? [];
+		expect(chunks.find((c) => c.image)?.image).toMatchObject({
+			sourceUri: expect.stringMatching(/^https:\/\//),
+			imageUri: expect.stringMatching(/^https:\/\/.*\.jpg$/),
+			title: expect.any(String),
+		});
 	});
 
 	it('streams one SSE event per part, the last with the finish reason', async () => {
@@ -360,7 +371,7 @@ describe('the shape of an answer', () => {
 describe('text models', () => {
 	it('answer in words', async () => {
 		const response = await client(sim).models.generateContent({
-			model: 'gemini-2.5-flash',
+			model: 'gemini-3.5-flash-lite',
 			contents: 'hello',
 		});
 		expect(response.text).toContain('hello');
@@ -368,7 +379,7 @@ describe('text models', () => {
 
 	it('fill a response schema with plausible values by default', async () => {
 		const response = await client(sim).models.generateContent({
-			model: 'gemini-3-flash',
+			model: 'gemini-3.8-flash',
 			contents: 'Does the image match the brief?',
 			config: {
 				responseMimeType: 'application/json',
@@ -402,7 +413,7 @@ describe('text models', () => {
 		try {
 			const schema = { type: 'object', properties: { verdict: { type: 'string' } } };
 			const response = await client(sim).models.generateContent({
-				model: 'gemini-3-flash',
+				model: 'gemini-3.8-flash',
 				contents: 'is it blue?',
 				config: { responseMimeType: 'application/json', responseJsonSchema: schema },
 			});
@@ -418,16 +429,19 @@ describe('the model list', () => {
 	it('lists image and text models the way clients tell them apart', async () => {
 		const names: string[] = [];
 		for await (const model of await client(sim).models.list()) names.push(model.name!);
-		const images = names.filter((name) => name.includes('image'));
-		expect(images).toEqual([
+		// Google reports no output modality: the image models are told by name (and 2.1 has no
+		// "image" in its id), and by what they answer.
+		expect(names).toEqual([
+			'models/gemini-nano-banana-2.1',
 			'models/gemini-3.1-flash-image',
 			'models/gemini-3-pro-image',
 			'models/gemini-3.1-flash-lite-image',
-			'models/gemini-2.5-flash-image',
+			'models/gemini-3.8-flash',
+			'models/gemini-3.6-flash',
+			'models/gemini-3.5-flash-lite',
+			'models/gemini-3.1-flash-lite',
 		]);
-		expect(names).toEqual(
-			expect.arrayContaining(['models/gemini-3-flash', 'models/gemini-2.5-flash']),
-		);
+		expect(names).not.toContain('models/gemini-2.5-flash-image');
 	});
 
 	it('pages with pageSize and nextPageToken', async () => {
@@ -436,8 +450,8 @@ describe('the model list', () => {
 		);
 		expect(first.models).toHaveLength(4);
 		expect(first.models[0]).toMatchObject({
-			name: 'models/gemini-3.1-flash-image',
-			displayName: 'Nano Banana 2',
+			name: 'models/gemini-nano-banana-2.1',
+			displayName: 'Nano Banana 2.1',
 			supportedGenerationMethods: expect.arrayContaining(['generateContent']),
 			inputTokenLimit: expect.any(Number),
 			outputTokenLimit: expect.any(Number),
@@ -448,8 +462,10 @@ describe('the model list', () => {
 			),
 		);
 		expect(second.models.map((m: { name: string }) => m.name)).toEqual([
-			'models/gemini-3-flash',
-			'models/gemini-2.5-flash',
+			'models/gemini-3.8-flash',
+			'models/gemini-3.6-flash',
+			'models/gemini-3.5-flash-lite',
+			'models/gemini-3.1-flash-lite',
 		]);
 		expect(second.nextPageToken).toBeUndefined();
 	});

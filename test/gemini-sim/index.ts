@@ -7,6 +7,8 @@ import type { VertexState } from './vertex';
 import { createHandler } from './server';
 import { SimState } from './state';
 import { readImageText } from './images';
+import type { SimModel } from './models';
+import type { StoredLog } from './pipeline';
 import type {
 	FaultSpec,
 	GeminiSimOptions,
@@ -73,8 +75,14 @@ export class GeminiSim {
 		return (this.server.address() as AddressInfo).port;
 	}
 
+	/** The Gemini API key. Vertex AI express mode refuses it (API_KEY_SERVICE_BLOCKED). */
 	get apiKey(): string {
 		return this.state.apiKey;
+	}
+
+	/** The Vertex AI express key. The Gemini API refuses it (API_KEY_INVALID). */
+	get expressApiKey(): string {
+		return this.state.vertex.expressKey;
 	}
 
 	/** Every HTTP request, oldest first (the control API's own calls excepted). */
@@ -173,6 +181,24 @@ export class GeminiSim {
 		this.state.gzipAnswers = when;
 	}
 
+	/**
+	 * The requests Google kept for the project's AI Studio logs: every Gemini API generate request
+	 * (realtime or in a batch) not sent `store: false`, while the project stores by default.
+	 */
+	get storedLogs(): StoredLog[] {
+		return [...this.state.logs];
+	}
+
+	/** Serves one more model (or replaces one of the same id), e.g. one Google shipped later. */
+	addModel(model: SimModel): void {
+		this.state.models = [...this.state.models.filter((m) => m.id !== model.id), model];
+	}
+
+	/** false: a project made before 2026-10-26, which stores only requests sent `store: true`. */
+	setStoreByDefault(on: boolean): void {
+		this.state.storeByDefault = on;
+	}
+
 	/** Quota mode: at most `requests` generateContent requests in any `windowMs`, else 429; null switches it off. */
 	setQuota(quota: Quota | null): void {
 		this.state.quota = quota ?? undefined;
@@ -180,6 +206,17 @@ export class GeminiSim {
 
 	setBatchDelay(ms: number): void {
 		this.state.batchDelayMs = ms;
+	}
+
+	/** How long a cancelled batch job shows BATCH_STATE_CANCELLING before it is CANCELLED. */
+	setBatchCancelDelay(ms: number): void {
+		this.state.batchCancelDelayMs = ms;
+	}
+
+	/** The Files API refuses uploads of these MIME types (400 "Unsupported MIME type"); [] accepts all. */
+	refuseUploadMimeTypes(types: string[]): void {
+		this.state.files.refusedMimeTypes.clear();
+		for (const type of types) this.state.files.refusedMimeTypes.add(type);
 	}
 
 	stats(): SimStats {

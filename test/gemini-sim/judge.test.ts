@@ -41,7 +41,7 @@ async function ask(images: Buffer[], criteria: object[], systemInstruction = GUA
 		{ text: `Judge the first image.\n\`\`\`json\n${JSON.stringify(criteria)}\n\`\`\`` },
 	];
 	const response = await client(sim).models.generateContent({
-		model: 'gemini-3-flash',
+		model: 'gemini-3.8-flash',
 		contents: [{ role: 'user', parts }],
 		config: { systemInstruction, responseMimeType: 'application/json', responseSchema: schema },
 	});
@@ -228,7 +228,7 @@ describe('prompt injection', () => {
 
 it('leaves requests without image criteria to the schema filler', async () => {
 	const response = await client(sim).models.generateContent({
-		model: 'gemini-3-flash',
+		model: 'gemini-3.8-flash',
 		contents: 'Rate this: ```json\n[1, 2]\n```',
 		config: {
 			responseMimeType: 'application/json',

@@ -1,13 +1,17 @@
 /**
  * The simulator's own model table. It is kept apart from nodes/shared/catalogue.ts on purpose:
  * the fake describes Google's side, so a wrong client-side table shows up as a failing test.
- * Pixel sizes are the ones Google publishes (image-generation guide, November 2026).
+ * Pixel sizes are the ones Google publishes (image-generation guide, November 2026). The ids are
+ * those Google serves on 2026-12-07 (changelog, deprecations and model pages); a shut-down id, or
+ * one Google never served, answers 404 as any unknown id does.
  */
 
 export type SimImageSize = '512' | '1K' | '2K' | '4K';
 
 export interface SimModel {
 	id: string;
+	/** 'deprecated': still served, but Google has said to move off it. */
+	status: 'current' | 'deprecated';
 	displayName: string;
 	description: string;
 	/** Whether the model can answer with images. */
@@ -21,6 +25,8 @@ export interface SimModel {
 	maxInputImages: number;
 	imageSizes: SimImageSize[];
 	aspectRatios: string[];
+	/** Further ratios the model takes on Vertex AI routes only. */
+	vertexAspectRatios?: string[];
 	googleSearch: boolean;
 	/** JSON mode (responseMimeType application/json). */
 	structuredOutput: boolean;
@@ -61,29 +67,37 @@ const GEMINI3_1K: Record<string, [number, number]> = {
 	'4:1': [2048, 512],
 	'1:8': [384, 3072],
 	'8:1': [3072, 384],
-};
-
-/** gemini-2.5-flash-image has one fixed size per ratio. */
-const FLASH25: Record<string, [number, number]> = {
-	'1:1': [1024, 1024],
-	'2:3': [832, 1248],
-	'3:2': [1248, 832],
-	'3:4': [864, 1184],
-	'4:3': [1184, 864],
-	'4:5': [896, 1152],
-	'5:4': [1152, 896],
-	'9:16': [768, 1344],
-	'16:9': [1344, 768],
-	'21:9': [1536, 672],
+	'9:21': [672, 1584],
 };
 
 const SIZE_SCALE: Record<SimImageSize, number> = { '512': 0.5, '1K': 1, '2K': 2, '4K': 4 };
 
 const THINKING_MINIMAL_HIGH = ['MINIMAL', 'HIGH'];
+const ALL_RATIOS = [...STANDARD_RATIOS, ...EXTRA_RATIOS];
 
 export const SIM_MODELS: readonly SimModel[] = [
 	{
+		id: 'gemini-nano-banana-2.1',
+		status: 'current',
+		displayName: 'Nano Banana 2.1',
+		description: 'Gemini Nano Banana 2.1: image generation and editing, 1K to 4K.',
+		image: true,
+		thinks: true,
+		thinkingLevels: ['MINIMAL', 'MEDIUM', 'HIGH'],
+		thinkingAlwaysOn: false,
+		maxInputImages: 14,
+		imageSizes: ['1K', '2K', '4K'],
+		aspectRatios: ALL_RATIOS,
+		googleSearch: true,
+		structuredOutput: false,
+		inputTokenLimit: 131072,
+		outputTokenLimit: 32768,
+		inputImageTokens: 1120,
+		outputImageTokens: { '1K': 1120, '2K': 1680, '4K': 3780 },
+	},
+	{
 		id: 'gemini-3.1-flash-image',
+		status: 'deprecated',
 		displayName: 'Nano Banana 2',
 		description: 'Gemini 3.1 Flash Image: fast image generation and editing.',
 		image: true,
@@ -92,7 +106,9 @@ export const SIM_MODELS: readonly SimModel[] = [
 		thinkingAlwaysOn: false,
 		maxInputImages: 14,
 		imageSizes: ['512', '1K', '2K', '4K'],
-		aspectRatios: [...STANDARD_RATIOS, ...EXTRA_RATIOS],
+		aspectRatios: ALL_RATIOS,
+		// Vertex AI's model page lists 15 ratios: these 14 and 9:21.
+		vertexAspectRatios: ['9:21'],
 		googleSearch: true,
 		structuredOutput: false,
 		inputTokenLimit: 131072,
@@ -102,6 +118,7 @@ export const SIM_MODELS: readonly SimModel[] = [
 	},
 	{
 		id: 'gemini-3-pro-image',
+		status: 'current',
 		displayName: 'Nano Banana Pro',
 		description: 'Gemini 3 Pro Image: studio-quality image generation with thinking.',
 		image: true,
@@ -120,6 +137,7 @@ export const SIM_MODELS: readonly SimModel[] = [
 	},
 	{
 		id: 'gemini-3.1-flash-lite-image',
+		status: 'current',
 		displayName: 'Nano Banana 2 Lite',
 		description: 'Gemini 3.1 Flash Lite Image: low-latency image generation and editing.',
 		image: true,
@@ -130,7 +148,7 @@ export const SIM_MODELS: readonly SimModel[] = [
 		imageSizes: ['1K'],
 		// The 14 that Google's Vertex AI model page lists for gemini-3.1-flash-lite-image (the Gemini
 		// API model page says "14 aspect ratios" and names only the 10 standard ones).
-		aspectRatios: [...STANDARD_RATIOS, ...EXTRA_RATIOS],
+		aspectRatios: ALL_RATIOS,
 		googleSearch: false,
 		structuredOutput: false,
 		inputTokenLimit: 65536,
@@ -138,31 +156,25 @@ export const SIM_MODELS: readonly SimModel[] = [
 		inputImageTokens: 1120,
 		outputImageTokens: { '1K': 1120 },
 	},
+	textModel('gemini-3.8-flash', 'Gemini 3.8 Flash', ['LOW', 'MEDIUM', 'HIGH']),
+	textModel('gemini-3.6-flash', 'Gemini 3.6 Flash', ['MINIMAL', 'LOW', 'MEDIUM', 'HIGH']),
+	textModel('gemini-3.5-flash-lite', 'Gemini 3.5 Flash-Lite', ['MINIMAL', 'LOW', 'MEDIUM', 'HIGH']),
 	{
-		id: 'gemini-2.5-flash-image',
-		displayName: 'Nano Banana',
-		description: 'Gemini 2.5 Flash Image: image generation and editing.',
-		image: true,
-		thinks: false,
-		thinkingLevels: [],
-		thinkingAlwaysOn: false,
-		maxInputImages: 3,
-		imageSizes: ['1K'],
-		aspectRatios: [...STANDARD_RATIOS],
-		googleSearch: false,
-		structuredOutput: false,
-		inputTokenLimit: 32768,
-		outputTokenLimit: 32768,
-		inputImageTokens: 258,
-		outputImageTokens: { '1K': 1290 },
+		...textModel('gemini-3.1-flash-lite', 'Gemini 3.1 Flash-Lite', ['MINIMAL', 'HIGH']),
+		status: 'deprecated',
 	},
-	{
-		id: 'gemini-3-flash',
-		displayName: 'Gemini 3 Flash',
-		description: 'Gemini 3 Flash: fast multimodal reasoning with text output.',
+];
+
+/** A Gemini text model: reads images, answers in text or JSON (structured output). */
+function textModel(id: string, displayName: string, thinkingLevels: string[]): SimModel {
+	return {
+		id,
+		status: 'current',
+		displayName,
+		description: `${displayName}: fast multimodal reasoning with text output.`,
 		image: false,
 		thinks: true,
-		thinkingLevels: ['MINIMAL', 'LOW', 'MEDIUM', 'HIGH'],
+		thinkingLevels,
 		thinkingAlwaysOn: false,
 		maxInputImages: 3000,
 		imageSizes: [],
@@ -173,28 +185,10 @@ export const SIM_MODELS: readonly SimModel[] = [
 		outputTokenLimit: 65536,
 		inputImageTokens: 1120,
 		outputImageTokens: {},
-	},
-	{
-		id: 'gemini-2.5-flash',
-		displayName: 'Gemini 2.5 Flash',
-		description: 'Gemini 2.5 Flash: hybrid reasoning model with text output.',
-		image: false,
-		thinks: false,
-		thinkingLevels: [],
-		thinkingAlwaysOn: false,
-		maxInputImages: 3000,
-		imageSizes: [],
-		aspectRatios: [],
-		googleSearch: true,
-		structuredOutput: true,
-		inputTokenLimit: 1048576,
-		outputTokenLimit: 65536,
-		inputImageTokens: 258,
-		outputImageTokens: {},
-	},
-];
+	};
+}
 
-/** `models/x` and `x` name the same model. Shut-down `-preview` ids are unknown on purpose. */
+/** `models/x` and `x` name the same model. Shut-down ids are unknown on purpose: Google answers 404. */
 export function findSimModel(id: string): SimModel | undefined {
 	const bare = id.replace(/^models\//, '');
 	return SIM_MODELS.find((m) => m.id === bare);
@@ -205,7 +199,6 @@ export function pixelSize(
 	aspectRatio: string,
 	imageSize: SimImageSize,
 ): [number, number] {
-	if (model.id === 'gemini-2.5-flash-image') return FLASH25[aspectRatio];
 	const [w, h] = GEMINI3_1K[aspectRatio];
 	const scale = SIZE_SCALE[imageSize];
 	return [Math.round(w * scale), Math.round(h * scale)];

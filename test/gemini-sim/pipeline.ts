@@ -10,6 +10,17 @@ export interface PipelineEnv extends AnswerEnv {
 	resolveFile(uri: string): StoredFile | undefined;
 	/** The request came in on a Vertex AI route. */
 	vertex?: boolean;
+	/** Whether the project stores requests it is not told about (projects made since 2026-10-26). */
+	storeByDefault: boolean;
+	/** Keeps a request for the project's logs, as Google does unless told `store: false`. */
+	keepLog(entry: StoredLog): void;
+}
+
+/** A request Google kept for AI Studio's Logs and datasets. */
+export interface StoredLog {
+	model: string;
+	prompt: string;
+	images: number;
 }
 
 /**
@@ -28,6 +39,24 @@ export async function generateContent(
 		resolveFile: env.resolveFile,
 		vertex: env.vertex,
 	});
-	if (fault && isContentFault(fault)) return faultAnswer(env, model, parsed, fault);
-	return answer(env, model, parsed);
+	// Vertex AI has no request logs of this kind (its own logging is a BigQuery opt-in).
+	const store = (parsed.request as { store?: boolean }).store ?? env.storeByDefault;
+	if (!env.vertex && store)
+		env.keepLog({ model: model.id, prompt: parsed.prompt, images: parsed.images.length });
+	const response =
+		fault && isContentFault(fault)
+			? await faultAnswer(env, model, parsed, fault)
+			: await answer(env, model, parsed);
+	return env.vertex ? asVertexAnswers(response) : response;
+}
+
+/** Vertex AI's answers also say when they were made and how they were billed (trafficType). */
+function asVertexAnswers(response: Record<string, unknown>): Record<string, unknown> {
+	const { responseId, usageMetadata, ...rest } = response;
+	return {
+		...rest,
+		usageMetadata: { ...(usageMetadata as object), trafficType: 'ON_DEMAND' },
+		createTime: new Date().toISOString(),
+		...(responseId !== undefined ? { responseId } : {}),
+	};
 }

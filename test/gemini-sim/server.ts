@@ -17,12 +17,12 @@ import {
 } from './errors';
 import { isContentFault } from './faults';
 import { encodeJson, readBody, send, sendJson, sendSse } from './http';
-import { findSimModel, modelResource, SIM_MODELS, type SimModel } from './models';
+import { modelResource, type SimModel } from './models';
 import { generateContent } from './pipeline';
 import { loadRecording, mergeChunks } from './replay';
 import type { SimState } from './state';
 import type { Fault, RecordedRequest } from './types';
-import { publisherModelNotFound } from './vertex';
+import { credentialsMissing, publisherModelNotFound, vertexMethod } from './vertex';
 
 /**
  * Routes of the Gemini API (v1, v1beta, v1beta1), the Files upload endpoint, Vertex AI's
@@ -86,13 +86,16 @@ function startExchange(
 }
 
 const UPLOAD = /^\/upload\/(v1|v1beta|v1beta1)\/files$/;
+/** Media downloads (a batch's results file) have their own path, as on Google's front end. */
+const DOWNLOAD = /^\/download\/(v1|v1beta|v1beta1)\/files\/([^/:]+):download$/;
 const API = /^\/(v1|v1beta|v1beta1)\/(.*)$/;
 
 async function route(state: SimState, exchange: Exchange) {
 	const { req, res, url, record } = exchange;
 	const upload = UPLOAD.exec(url.pathname);
+	const download = DOWNLOAD.exec(url.pathname);
 	const api = API.exec(url.pathname);
-	const apiVersion = (upload ?? api)?.[1];
+	const apiVersion = (upload ?? download ?? api)?.[1];
 	record.apiVersion = apiVersion;
 
 	const isChunk = upload !== null && url.searchParams.has('upload_id');
@@ -126,6 +129,12 @@ async function route(state: SimState, exchange: Exchange) {
 	else checkApiKey(state, exchange);
 	if (badJson) throw invalidArgument('Invalid JSON payload received. Unexpected token.');
 	if (vertex) return vertexRoute(state, exchange, apiVersion, vertex);
+	if (download && req.method === 'GET' && url.searchParams.get('alt') === 'media') {
+		record.action = 'downloadFile';
+		const file = state.files.get(download[2]);
+		return send(res, 200, file.mimeType, file.data);
+	}
+	if (download) throw notFound('Method not found.');
 
 	if (upload) {
 		record.action = 'uploadFile';
@@ -172,21 +181,31 @@ function checkApiKey(state: SimState, { req, url, record }: Exchange) {
 /** Vertex AI paths: project-scoped (service account) or bare publishers/google (express mode, model lists). */
 const VERTEX = /^(?:projects\/([^/]+)\/locations\/([^/]+)\/)?publishers\/google\/(models.*)$/;
 
-/** Bearer token when one is sent (service account), else the express API key; project paths need a token. */
+/**
+ * Bearer token when one is sent (service account), else the express API key, which works only on
+ * the bare publishers/google path: Vertex refuses any API key on a project path.
+ */
 function checkVertexAuth(
 	state: SimState,
 	exchange: Exchange,
-	[, project, location]: RegExpExecArray,
+	[, project, location, rest]: RegExpExecArray,
 ) {
-	const authorization = exchange.req.headers.authorization;
+	const { req, url, record } = exchange;
+	const authorization = req.headers.authorization;
 	if (authorization) {
 		const principal = state.vertex.principal(authorization);
-		exchange.record.vertex = { auth: 'bearer', principal, project, location };
+		record.vertex = { auth: 'bearer', principal, project, location };
 		return;
 	}
-	exchange.record.vertex = { auth: 'api-key', project, location };
-	if (project) state.vertex.principal('');
-	checkApiKey(state, exchange);
+	record.vertex = { auth: 'api-key', project, location };
+	const header = req.headers['x-goog-api-key'];
+	const key =
+		(Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('key') ?? undefined;
+	record.apiKeySource = header !== undefined ? 'header' : key !== undefined ? 'query' : undefined;
+	const method = vertexMethod(rest, req.method ?? 'GET');
+	if (project) throw credentialsMissing(method, key !== undefined);
+	state.vertex.checkExpressKey(key, state.apiKey, method);
+	record.apiKeyValid = true;
 }
 
 async function vertexRoute(
@@ -198,7 +217,10 @@ async function vertexRoute(
 	const { req, res, url, record } = exchange;
 	if (rest === 'models' && req.method === 'GET') {
 		record.action = 'listModels';
-		const list = listModels(url) as { models: Array<{ name: string }>; nextPageToken?: string };
+		const list = listModels(url, state.models) as {
+			models: Array<{ name: string }>;
+			nextPageToken?: string;
+		};
 		const publisherModels = list.models.map((m) => ({
 			name: `publishers/google/${m.name}`,
 			versionId: '001',
@@ -213,6 +235,9 @@ async function vertexRoute(
 	const resource = `${project ? `projects/${project}/locations/${location}/` : ''}publishers/google/${rest.replace(/:\w+$/, '')}`;
 	if (project && record.vertex?.principal)
 		state.vertex.authorize(record.vertex.principal, project, resource);
+	const model = /^models\/([^:]+):\w+$/.exec(rest)?.[1];
+	if (model && !state.vertex.isOffered(location ?? 'global', model))
+		throw publisherModelNotFound(resource);
 	try {
 		return await apiRoute(state, exchange, apiVersion, rest);
 	} catch (error) {
@@ -229,18 +254,18 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 
 	if (rest === 'models' && method === 'GET') {
 		record.action = 'listModels';
-		return sendJson(res, 200, listModels(url));
+		return sendJson(res, 200, listModels(url, state.models));
 	}
 	if ((match = /^models\/([^:]+)$/.exec(rest)) && method === 'GET') {
 		record.action = 'getModel';
-		const model = findSimModel(match[1]);
+		const model = state.findModel(match[1]);
 		if (!model) throw modelNotFound(match[1], apiVersion, 'get');
 		return sendJson(res, 200, modelResource(model));
 	}
 	if ((match = /^models\/([^:]+):(\w+)$/.exec(rest)) && method === 'POST') {
 		const [, id, action] = match;
 		record.action = action;
-		const model = findSimModel(id);
+		const model = state.findModel(id);
 		if (!model) throw modelNotFound(id, apiVersion, action);
 		record.model = model.id;
 		if (action === 'generateContent' || action === 'streamGenerateContent') {
@@ -256,11 +281,6 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 		return sendJson(res, 200, {
 			files: state.files.list().map((f) => state.files.resource(f, apiVersion)),
 		});
-	}
-	if ((match = /^files\/([^:]+):download$/.exec(rest)) && method === 'GET') {
-		record.action = 'downloadFile';
-		const file = state.files.get(match[1]);
-		return send(res, 200, file.mimeType, file.data);
 	}
 	if ((match = /^files\/([^:]+)$/.exec(rest))) {
 		const file = state.files.get(match[1]);
@@ -280,7 +300,7 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 	}
 	if ((match = /^batches\/([^:]+):cancel$/.exec(rest)) && method === 'POST') {
 		record.action = 'cancelBatch';
-		state.batches.cancel(match[1]);
+		await state.batches.cancel(match[1]);
 		return sendJson(res, 200, {});
 	}
 	if ((match = /^batches\/([^:]+)$/.exec(rest))) {
@@ -297,7 +317,7 @@ async function apiRoute(state: SimState, exchange: Exchange, apiVersion: string,
 	throw notFound('Method not found.');
 }
 
-function listModels(url: URL) {
+function listModels(url: URL, models: readonly SimModel[]) {
 	const pageSize = Math.min(
 		1000,
 		Math.max(1, Number(url.searchParams.get('pageSize') ?? 50) || 50),
@@ -305,11 +325,11 @@ function listModels(url: URL) {
 	const start = Number(
 		Buffer.from(url.searchParams.get('pageToken') ?? '', 'base64url').toString() || 0,
 	);
-	const page = SIM_MODELS.slice(start, start + pageSize).map(modelResource);
+	const page = models.slice(start, start + pageSize).map(modelResource);
 	const next = start + pageSize;
 	return {
 		models: page,
-		...(next < SIM_MODELS.length
+		...(next < models.length
 			? { nextPageToken: Buffer.from(String(next)).toString('base64url') }
 			: {}),
 	};
@@ -491,6 +511,7 @@ function streamChunks(response: Record<string, unknown>): Array<Record<string, u
 			],
 			usageMetadata: response.usageMetadata,
 			modelVersion: response.modelVersion,
+			...(response.createTime ? { createTime: response.createTime } : {}),
 			responseId: response.responseId,
 		};
 	});

@@ -5,8 +5,8 @@ import { RPC_CODE, SimHttpError } from './errors';
 import { findDirective, isContentFault, isDelayFault, parseFault, seededRandom } from './faults';
 import { FileStore } from './files';
 import { defaultJudge } from './judge';
-import type { SimModel } from './models';
-import { generateContent, type PipelineEnv } from './pipeline';
+import { SIM_MODELS, type SimModel } from './models';
+import { generateContent, type PipelineEnv, type StoredLog } from './pipeline';
 import { ThoughtSigner } from './signatures';
 import { TextureCache } from './images';
 import { VertexState } from './vertex';
@@ -53,7 +53,17 @@ export class SimState {
 	imageFormat: ImageFormat;
 	imageTexture: ImageTexture;
 	gzipAnswers: GzipAnswers;
+	/**
+	 * Google stores generate requests by default for projects created on or after 2026-10-26 ("Logs
+	 * and datasets"); `store: false` in a request opts out. On by default: a new project.
+	 */
+	storeByDefault = true;
+	/** What Google kept for the project's logs. */
+	logs: StoredLog[] = [];
+	/** The models served: Google's of today, and any a test adds (a model shipped after them). */
+	models: SimModel[] = [...SIM_MODELS];
 	batchDelayMs: number;
+	batchCancelDelayMs: number;
 	judge: Judge;
 	inFlight = 0;
 	maxInFlight = 0;
@@ -80,6 +90,7 @@ export class SimState {
 		this.imageTexture = options.imageTexture ?? 'flat';
 		this.gzipAnswers = options.gzipAnswers ?? 'accepted';
 		this.batchDelayMs = options.batchDelayMs ?? 200;
+		this.batchCancelDelayMs = options.batchCancelDelayMs ?? 100;
 		this.inlineLimitBytes = options.inlineLimitBytes ?? 100 * MB;
 		this.batchInlineLimitBytes = options.batchInlineLimitBytes ?? 20 * MB;
 		this.fixturesDir = options.fixturesDir ?? join(__dirname, '..', 'fixtures', 'responses');
@@ -88,11 +99,13 @@ export class SimState {
 		this.setTextMisrendering(options.misrenderText ?? null);
 		this.signer = new ThoughtSigner(options.signatureSecret ?? 'gemini-sim thought signatures');
 		this.files = new FileStore(() => this.url);
-		this.vertex = new VertexState(() => this.url);
+		for (const type of options.refuseUploadMimeTypes ?? []) this.files.refusedMimeTypes.add(type);
+		this.vertex = new VertexState(() => this.url, options.expressApiKey ?? 'AQ.test-express-key');
 		this.batches = new BatchStore(
 			(model, request) => this.runBatchItem(model, request),
 			this.files,
 			() => this.batchDelayMs,
+			() => this.batchCancelDelayMs,
 		);
 	}
 
@@ -106,6 +119,8 @@ export class SimState {
 			memory: this.memory,
 			writtenText: (prompt) => this.writtenText(prompt),
 			resolveFile: (uri) => this.files.resolve(uri),
+			storeByDefault: this.storeByDefault,
+			keepLog: (entry) => this.logs.push(entry),
 		};
 	}
 
@@ -273,9 +288,16 @@ export class SimState {
 		this.admitted = [];
 		this.quotaRefused = 0;
 		this.maxInFlight = this.inFlight;
+		this.logs = [];
 		this.files.clear();
 		this.batches.clear();
 		this.vertex.reset();
+	}
+
+	/** A served model by id (`models/x` or `x`); undefined answers 404, as Google does. */
+	findModel(id: string): SimModel | undefined {
+		const bare = id.replace(/^models\//, '');
+		return this.models.find((m) => m.id === bare);
 	}
 
 	/** One request of a batch: transport faults become per-request errors, as Google reports them. */

@@ -53,15 +53,6 @@ describe('thought parts', () => {
 		).toBe(true);
 		expect(response.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
 	});
-
-	it('do not exist on gemini-2.5-flash-image, which signs nothing', async () => {
-		const response = await client(sim).models.generateContent({
-			model: 'gemini-2.5-flash-image',
-			contents: 'a harbour',
-			config: { thinkingConfig: { includeThoughts: true } },
-		});
-		expect(partsOf(response).some((p) => p.thought || p.thoughtSignature)).toBe(false);
-	});
 });
 
 describe('multi-turn editing', () => {
@@ -148,14 +139,5 @@ describe('multi-turn editing', () => {
 		const sent = sim.generateRequests[1].body;
 		expect(sent.contents).toHaveLength(3);
 		expect(sent.contents[1].role).toBe('model');
-	});
-
-	it('does not check signatures for gemini-2.5-flash-image', async () => {
-		const history = await firstTurn('gemini-2.5-flash-image');
-		const response = await client(sim).models.generateContent({
-			model: 'gemini-2.5-flash-image',
-			contents: history,
-		});
-		expect(response.candidates?.[0].finishReason).toBe('STOP');
 	});
 });

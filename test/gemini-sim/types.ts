@@ -172,6 +172,12 @@ export interface GeminiSimOptions {
 	gzipAnswers?: GzipAnswers;
 	/** How long a batch job runs before it succeeds; default 200 ms. */
 	batchDelayMs?: number;
+	/** How long a cancelled batch job shows BATCH_STATE_CANCELLING before it is CANCELLED; default 100 ms. */
+	batchCancelDelayMs?: number;
+	/** MIME types the Files API refuses to upload (400 "Unsupported MIME type: …"); default none. */
+	refuseUploadMimeTypes?: string[];
+	/** The Vertex AI express key; default 'AQ.test-express-key'. The Gemini API refuses it, and Vertex the Gemini key. */
+	expressApiKey?: string;
 	/** Key of the HMAC behind thought signatures; the default survives restarts. */
 	signatureSecret?: string;
 	/** Where 'replay' looks for recordings; default test/fixtures/responses. */

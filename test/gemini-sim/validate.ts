@@ -128,9 +128,11 @@ const REQUEST: Shape = {
 	cachedContent: 'string',
 	labels: ANY,
 	serviceTier: ANY,
-	store: ANY,
 	continuationToken: ANY,
 };
+
+/** The Gemini API also takes `store` (keep the request for AI Studio logs); Vertex AI does not. */
+const GEMINI_REQUEST: Shape = { ...(REQUEST as Record<string, Shape>), store: 'boolean' };
 
 /** Vertex AI takes more imageConfig fields; the Gemini API refuses them as unknown names. */
 const VERTEX_REQUEST: Shape = {
@@ -254,7 +256,7 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 	const violations: FieldViolation[] = [];
 	const request = normalise(
 		body,
-		context.vertex ? VERTEX_REQUEST : REQUEST,
+		context.vertex ? VERTEX_REQUEST : GEMINI_REQUEST,
 		'',
 		violations,
 	) as GenerateRequest;
@@ -302,7 +304,7 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 		);
 	}
 
-	const { aspectRatio, imageSize } = checkImageConfig(model, imageConfig);
+	const { aspectRatio, imageSize } = checkImageConfig(model, imageConfig, !!context.vertex);
 	checkThinking(model, level, thinking.thinkingBudget);
 
 	const candidates = Number(config.candidateCount ?? 1);
@@ -321,7 +323,7 @@ export function validateGenerateRequest(body: unknown, context: ValidationContex
 
 	const googleSearch = checkTools(model, (request.tools ?? []) as Array<Record<string, unknown>>);
 	const images = collectImages(contents, context);
-	if (model.thinks) checkSignatures(contents, context.signer);
+	if (model.thinks) checkSignatures(contents, context);
 
 	const lastUser = [...contents].reverse().find((c) => (c.role ?? 'user') === 'user');
 	const prompt = (lastUser?.parts ?? [])
@@ -391,13 +393,14 @@ function checkContents(contents: Content[]) {
 	});
 }
 
-function checkImageConfig(model: SimModel, imageConfig: Record<string, unknown>) {
+function checkImageConfig(model: SimModel, imageConfig: Record<string, unknown>, vertex: boolean) {
 	const aspectRatio = imageConfig.aspectRatio as string | undefined;
 	const imageSize = imageConfig.imageSize as string | undefined;
 	if (!model.image) return {};
-	if (aspectRatio !== undefined && !model.aspectRatios.includes(aspectRatio)) {
+	const ratios = [...model.aspectRatios, ...(vertex ? (model.vertexAspectRatios ?? []) : [])];
+	if (aspectRatio !== undefined && !ratios.includes(aspectRatio)) {
 		throw invalidArgument(
-			`Unsupported aspect ratio "${aspectRatio}" for models/${model.id}. Supported values: ${model.aspectRatios.join(', ')}.`,
+			`Unsupported aspect ratio "${aspectRatio}" for models/${model.id}. Supported values: ${ratios.join(', ')}.`,
 		);
 	}
 	if (imageSize !== undefined && !(model.imageSizes as string[]).includes(imageSize)) {
@@ -502,19 +505,22 @@ function collectImages(contents: Content[], context: ValidationContext): InputIm
 }
 
 /** Gemini 3 refuses a history whose model images lost their signatures (positions count from 1). */
-function checkSignatures(contents: Content[], signer: ThoughtSigner) {
+function checkSignatures(contents: Content[], { signer, resolveFile }: ValidationContext) {
 	contents.forEach((content, i) => {
 		if (content.role !== 'model') return;
 		(content.parts ?? []).forEach((part, j) => {
 			if (part.thought) return;
 			const where = `content position ${i + 1}, part position ${j + 1}`;
 			const signature = part.thoughtSignature;
-			if (part.inlineData) {
+			// An earlier image may come back inline or as a Files API reference to the same bytes.
+			const file = part.fileData ? resolveFile(String(part.fileData.fileUri ?? '')) : undefined;
+			const image = part.inlineData?.data ?? file?.data.toString('base64');
+			if (part.inlineData || file) {
 				if (!signature)
 					throw invalidArgument(
 						`Image part is missing a thought_signature in ${where}. ${SIGNATURE_DOCS}`,
 					);
-				if (!signer.checkImage(part.inlineData.data ?? '', signature)) {
+				if (!signer.checkImage(image ?? '', signature)) {
 					throw invalidArgument(
 						`Thought signature is not valid for the part in ${where}. ${SIGNATURE_DOCS}`,
 					);

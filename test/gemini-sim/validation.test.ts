@@ -99,20 +99,26 @@ describe('the API key', () => {
 });
 
 describe('unknown models', () => {
-	it.each(['gemini-9-image', 'gemini-3-pro-image-preview', 'gemini-2.5-flash-image-preview'])(
-		'%s is 404 NOT_FOUND',
-		async (model) => {
-			const error = await failure(client(sim).models.generateContent({ model, contents: 'x' }));
-			expect(error.status).toBe(404);
-			expect(error.body?.error).toEqual({
-				code: 404,
-				status: 'NOT_FOUND',
-				message:
-					`models/${model} is not found for API version v1beta, or is not supported for generateContent. ` +
-					'Call ListModels to see the list of available models and their supported methods.',
-			});
-		},
-	);
+	// Shut down (previews, 2.5 Flash Image), limited to earlier users (2.5 Flash), never served
+	// (gemini-3-flash), or made up: Google answers each the same way.
+	it.each([
+		'gemini-9-image',
+		'gemini-3-pro-image-preview',
+		'gemini-2.5-flash-image-preview',
+		'gemini-2.5-flash-image',
+		'gemini-2.5-flash',
+		'gemini-3-flash',
+	])('%s is 404 NOT_FOUND', async (model) => {
+		const error = await failure(client(sim).models.generateContent({ model, contents: 'x' }));
+		expect(error.status).toBe(404);
+		expect(error.body?.error).toEqual({
+			code: 404,
+			status: 'NOT_FOUND',
+			message:
+				`models/${model} is not found for API version v1beta, or is not supported for generateContent. ` +
+				'Call ListModels to see the list of available models and their supported methods.',
+		});
+	});
 });
 
 describe("unknown fields, worded like Google's JSON parser", () => {
@@ -242,11 +248,12 @@ describe('what each model refuses', () => {
 
 	it.each([
 		['gemini-3-pro-image', { aspectRatio: '8:1' }, /Unsupported aspect ratio "8:1"/],
-		['gemini-2.5-flash-image', { aspectRatio: '1:4' }, /Unsupported aspect ratio "1:4"/],
+		['gemini-3-pro-image', { aspectRatio: '1:4' }, /Unsupported aspect ratio "1:4"/],
+		['gemini-3.1-flash-image', { aspectRatio: '9:21' }, /Unsupported aspect ratio "9:21"/],
 		['gemini-3.1-flash-image', { aspectRatio: '2:1' }, /Unsupported aspect ratio "2:1"/],
 		['gemini-3-pro-image', { imageSize: '512' }, /Unsupported image size "512"/],
 		['gemini-3.1-flash-lite-image', { imageSize: '2K' }, /Unsupported image size "2K"/],
-		['gemini-2.5-flash-image', { imageSize: '2K' }, /Unsupported image size "2K"/],
+		['gemini-nano-banana-2.1', { imageSize: '512' }, /Unsupported image size "512"/],
 		['gemini-3.1-flash-image', { imageSize: '1k' }, /Unsupported image size "1k".*case-sensitive/],
 		['gemini-3.1-flash-image', { imageSize: '512px' }, /Unsupported image size "512px"/],
 	])('%s refuses %j', async (model, imageConfig, message) => {
@@ -282,6 +289,20 @@ describe('what each model refuses', () => {
 			config: { thinkingConfig: { thinkingLevel: 'MINIMAL' as never } },
 		});
 		expect(minimal.candidates?.[0].finishReason).toBe('STOP');
+		const medium = await ai.models.generateContent({
+			model: 'gemini-nano-banana-2.1',
+			contents: 'x',
+			config: { thinkingConfig: { thinkingLevel: 'MEDIUM' as never } },
+		});
+		expect(medium.candidates?.[0].finishReason).toBe('STOP');
+		const judgeMinimal = await failure(
+			ai.models.generateContent({
+				model: 'gemini-3.8-flash',
+				contents: 'x',
+				config: { thinkingConfig: { thinkingLevel: 'MINIMAL' as never } },
+			}),
+		);
+		expect(judgeMinimal.body?.error.message).toMatch(/Thinking level MINIMAL is not supported/);
 	});
 
 	it('gemini-3-pro-image always thinks', async () => {
@@ -300,7 +321,7 @@ describe('what each model refuses', () => {
 	it('only models with search accept the Google Search tool', async () => {
 		const error = await failure(
 			client(sim).models.generateContent({
-				model: 'gemini-2.5-flash-image',
+				model: 'gemini-3.1-flash-lite-image',
 				contents: 'x',
 				config: { tools: [{ googleSearch: {} }] },
 			}),
@@ -322,7 +343,7 @@ describe('what each model refuses', () => {
 		);
 		const image = await failure(
 			ai.models.generateContent({
-				model: 'gemini-3-flash',
+				model: 'gemini-3.8-flash',
 				contents: 'x',
 				config: { responseModalities: ['TEXT', 'IMAGE'] as never },
 			}),
@@ -334,7 +355,7 @@ describe('what each model refuses', () => {
 
 	it.each([
 		['gemini-3.1-flash-image', 14],
-		['gemini-2.5-flash-image', 3],
+		['gemini-nano-banana-2.1', 14],
 	])('%s takes at most %i input images', async (model, limit) => {
 		const png = (await solidPng(8, 8, { r: 9, g: 9, b: 9 })).toString('base64');
 		const request = (count: number) =>
@@ -471,5 +492,48 @@ describe('request size', () => {
 		} finally {
 			await defaults.stop();
 		}
+	});
+});
+
+describe('stored requests ("Logs and datasets")', () => {
+	const ask = (extra: Record<string, unknown>) =>
+		post(generatePath('gemini-nano-banana-2.1'), { contents: userText('a pear'), ...extra });
+
+	it('a new project keeps every request not sent store: false', async () => {
+		expect((await ask({})).status).toBe(200);
+		expect((await ask({ store: false })).status).toBe(200);
+		expect((await ask({ store: true })).status).toBe(200);
+		expect(sim.storedLogs).toEqual([
+			{ model: 'gemini-nano-banana-2.1', prompt: 'a pear', images: 0 },
+			{ model: 'gemini-nano-banana-2.1', prompt: 'a pear', images: 0 },
+		]);
+	});
+
+	it('a project made before 2026-10-26 keeps only what is sent store: true', async () => {
+		sim.setStoreByDefault(false);
+		try {
+			await ask({});
+			await ask({ store: true });
+			expect(sim.storedLogs).toHaveLength(1);
+		} finally {
+			sim.setStoreByDefault(true);
+		}
+	});
+
+	it('store is a boolean', async () => {
+		const { status, body } = await ask({ store: 'no' });
+		expect(status).toBe(400);
+		expect(body.error.message).toMatch(/store/);
+	});
+
+	it('Vertex AI does not know the field', async () => {
+		const { status, body } = await post(
+			'/v1beta1/publishers/google/models/gemini-nano-banana-2.1:generateContent',
+			{ contents: userText('a pear'), store: false },
+			{ 'x-goog-api-key': sim.expressApiKey },
+		);
+		expect(status).toBe(400);
+		expect(body.error.message).toMatch(/Unknown name "store"/);
+		expect(sim.storedLogs).toEqual([]);
 	});
 });

@@ -1,14 +1,18 @@
 /**
  * Vertex AI on the simulator: Google's OAuth token endpoint for service accounts (POST /token,
- * RS256 JWT bearer grant, checked against the registered public keys), Bearer tokens on the
- * Vertex routes, and the project/IAM answers Vertex gives (403 PERMISSION_DENIED, SERVICE_DISABLED).
+ * RS256 JWT bearer grant, checked against the registered public keys and its audience), Bearer
+ * tokens on the Vertex routes, and the project/IAM answers Vertex gives (403 PERMISSION_DENIED,
+ * SERVICE_DISABLED). Express mode takes its own key: a Gemini API key is blocked there
+ * (API_KEY_SERVICE_BLOCKED), and any API key on a projects/… path is refused (401
+ * CREDENTIALS_MISSING). A model can be withheld from a location (404, as Vertex answers for a
+ * model not offered in a region).
  *
  *   const key = sim.vertex.createServiceAccountKey();   // a JSON key whose token_uri is the simulator
  *   // → Authorization: Bearer <token> on /v1beta1/projects/sim-project/locations/global/publishers/google/models/...
  */
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 
-import { googleError, SimHttpError } from './errors';
+import { apiKeyInvalid, googleError, SimHttpError } from './errors';
 
 export const SIM_PROJECT = 'sim-project';
 
@@ -49,8 +53,26 @@ export class VertexState {
 	private readonly keys = new Map<string, { email: string; publicKey: KeyObject }>();
 	private readonly denied = new Set<string>();
 	private readonly tokens = new Map<string, IssuedToken>();
+	/** Models not offered in a location, by location. */
+	private readonly withheld = new Map<string, Set<string>>();
 
-	constructor(private readonly baseUrl: () => string) {}
+	constructor(
+		private readonly baseUrl: () => string,
+		/** The express-mode API key (Google's start with "AQ."). */
+		readonly expressKey: string,
+	) {}
+
+	/** The model is not offered in the location (404 there), or is again. */
+	withholdModel(location: string, model: string, withheld = true) {
+		const models = this.withheld.get(location) ?? new Set<string>();
+		if (withheld) models.add(model);
+		else models.delete(model);
+		this.withheld.set(location, models);
+	}
+
+	isOffered(location: string, model: string): boolean {
+		return !this.withheld.get(location)?.has(model);
+	}
 
 	/**
 	 * A fresh service account key (2048-bit RSA, made now; no key is committed), registered so its
@@ -146,13 +168,19 @@ export class VertexState {
 				claims.iss,
 			);
 		}
+		if (claims.aud !== `${this.baseUrl()}/token`)
+			return refuse(400, 'invalid_grant', 'Invalid JWT: Failed audience check.', claims.iss);
 		if (
-			claims.aud !== `${this.baseUrl()}/token` ||
 			!String(claims.scope ?? '')
 				.split(' ')
 				.includes('https://www.googleapis.com/auth/cloud-platform')
 		) {
-			return refuse(400, 'invalid_scope', 'Invalid audience or scope.', claims.iss);
+			return refuse(
+				400,
+				'invalid_scope',
+				'Invalid OAuth scope or ID token audience provided.',
+				claims.iss,
+			);
 		}
 		const token = this.issueToken(key.email);
 		this.exchanges.push({ email: key.email, outcome: 'issued', at: Date.now() });
@@ -227,12 +255,40 @@ export class VertexState {
 		}
 	}
 
+	/**
+	 * Express mode's key check: its own key passes; a Gemini API key is blocked from this API, as
+	 * an AI Studio key is restricted to the Generative Language API; anything else is not a key.
+	 */
+	checkExpressKey(key: string | undefined, geminiKey: string, method: string) {
+		if (key === this.expressKey) return;
+		if (key === geminiKey) {
+			throw new SimHttpError(
+				403,
+				googleError(
+					403,
+					'PERMISSION_DENIED',
+					`Requests to this API aiplatform.googleapis.com method ${method} are blocked.`,
+					[
+						{
+							'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+							reason: 'API_KEY_SERVICE_BLOCKED',
+							domain: 'googleapis.com',
+							metadata: { service: 'aiplatform.googleapis.com', methodName: method },
+						},
+					],
+				),
+			);
+		}
+		throw apiKeyInvalid('aiplatform.googleapis.com');
+	}
+
 	/** Keys and tokens stay (like a real project's); counters and switches go back. */
 	reset() {
 		this.exchanges.length = 0;
 		this.serviceDisabled = false;
 		this.echoSecrets = false;
 		this.denied.clear();
+		this.withheld.clear();
 		this.tokenLifetimeSeconds = 3599;
 	}
 }
@@ -247,4 +303,39 @@ export function publisherModelNotFound(resource: string): SimHttpError {
 			`Publisher Model \`${resource}\` was not found or your project does not have access to it. Please ensure you are using a valid model version. For more information, see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions`,
 		),
 	);
+}
+
+/**
+ * What Vertex answers for a project-scoped call without a token: an API key there is refused,
+ * whichever key it is (express keys work only on the bare publishers/google path).
+ */
+export function credentialsMissing(method: string, apiKeySent: boolean): SimHttpError {
+	return new SimHttpError(
+		401,
+		googleError(
+			401,
+			'UNAUTHENTICATED',
+			apiKeySent
+				? 'API keys are not supported by this API. Expected OAuth2 access token or other authentication credentials that assert a principal. See https://cloud.google.com/docs/authentication'
+				: 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+			[
+				{
+					'@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+					reason: 'CREDENTIALS_MISSING',
+					domain: 'googleapis.com',
+					metadata: { method, service: 'aiplatform.googleapis.com' },
+				},
+			],
+		),
+	);
+}
+
+/** The RPC behind a Vertex route, as Google's errors name it. */
+export function vertexMethod(rest: string, httpMethod: string): string {
+	const action = /:(\w+)$/.exec(rest)?.[1];
+	if (!action)
+		return httpMethod === 'GET' && rest === 'models'
+			? 'google.cloud.aiplatform.v1beta1.ModelGardenService.ListPublisherModels'
+			: 'google.cloud.aiplatform.v1beta1.ModelGardenService.GetPublisherModel';
+	return `google.cloud.aiplatform.v1beta1.PredictionService.${action[0].toUpperCase()}${action.slice(1)}`;
 }

@@ -14,6 +14,7 @@ import type {
 	INodeProperties,
 	INodeType,
 } from 'n8n-workflow';
+import { randomUUID } from 'crypto';
 import { Readable } from 'stream';
 
 /** A parameter value, or a function of the item standing in for an n8n expression. */
@@ -28,16 +29,30 @@ export interface RunOptions {
 	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
 	cancelSignal?: AbortSignal;
 	binaryStore?: BinaryStore;
+	/** The node's typeVersion; default: what a new node gets. */
+	typeVersion?: number;
+	/** Run the node's AI Agent tool variant (type name + `Tool`), as n8n does for an agent. */
+	asTool?: boolean;
+	/** Stands in for n8n's httpRequest helper (real HTTP, no SSRF filter). */
+	httpRequest?: (options: IDataObject) => Promise<unknown>;
 }
 
 export class BinaryStore {
-	private readonly files = new Map<string, Buffer>();
-	private next = 0;
+	private readonly files = new Map<
+		string,
+		{ buffer: Buffer; fileName?: string; mimeType?: string }
+	>();
+
+	/** Files are stored as n8n's filesystem mode names them: per workflow and execution. */
+	constructor(
+		readonly workflowId = 'wf-test',
+		readonly executionId = '1001',
+	) {}
 
 	async put(data: Buffer | Readable, fileName?: string, mimeType?: string): Promise<IBinaryData> {
 		const buffer = Buffer.isBuffer(data) ? data : await streamToBuffer(data);
-		const id = `test-store:${++this.next}`;
-		this.files.set(id, buffer);
+		const id = `filesystem-v2:workflows/${this.workflowId}/executions/${this.executionId}/binary_data/${randomUUID()}`;
+		this.files.set(id, { buffer, fileName, mimeType });
 		const extension = fileName?.split('.').pop();
 		return {
 			id,
@@ -51,9 +66,16 @@ export class BinaryStore {
 	}
 
 	get(binary: IBinaryData): Buffer {
-		const buffer = binary.id ? this.files.get(binary.id) : undefined;
-		if (!buffer) throw new Error(`No stored file for binary ${binary.id ?? '(no id)'}`);
-		return buffer;
+		const file = binary.id ? this.files.get(binary.id) : undefined;
+		if (!file) throw new Error(`No stored file for binary ${binary.id ?? '(no id)'}`);
+		return file.buffer;
+	}
+
+	/** What n8n's getBinaryMetadata gives. */
+	metadata(id: string) {
+		const file = this.files.get(id);
+		if (!file) throw new Error(`No stored file ${id}`);
+		return { fileName: file.fileName, mimeType: file.mimeType, fileSize: file.buffer.length };
 	}
 
 	/** An input item's binary, stored as n8n would store an upload. */
@@ -74,8 +96,32 @@ async function streamToBuffer(stream: Readable): Promise<Buffer> {
 	return Buffer.concat(chunks);
 }
 
-function defaultOf(properties: INodeProperties[], name: string): unknown {
-	return properties.find((p) => p.name === name)?.default;
+/** Whether a property is shown at this node version (its `@version` display option, as n8n reads it). */
+function atVersion(property: INodeProperties, version: number, tool = false): boolean {
+	const asTool = property.displayOptions?.show?.['@tool'];
+	if (asTool && !asTool.includes(tool)) return false;
+	const wanted = property.displayOptions?.show?.['@version'];
+	if (!wanted) return true;
+	return wanted.some((v) =>
+		typeof v === 'object' && v && '_cnd' in v
+			? version >= Number((v._cnd as { gte?: number }).gte ?? -Infinity)
+			: v === version,
+	);
+}
+
+function defaultOf(
+	properties: INodeProperties[],
+	name: string,
+	version: number,
+	tool: boolean,
+): unknown {
+	return properties.find((p) => p.name === name && atVersion(p, version, tool))?.default;
+}
+
+/** The version n8n gives a new node of this type. */
+export function newNodeVersion(nodeType: INodeType): number {
+	const { version, defaultVersion } = nodeType.description;
+	return defaultVersion ?? (Array.isArray(version) ? Math.max(...version) : version);
 }
 
 export interface RunResult {
@@ -92,8 +138,8 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 	const node: INode = {
 		id: 'test-node',
 		name: description.defaults.name ?? description.displayName,
-		type: `n8n-nodes-nano-banana-studio.${description.name}`,
-		typeVersion: 1,
+		type: `n8n-nodes-nano-banana-studio.${description.name}${options.asTool ? 'Tool' : ''}`,
+		typeVersion: options.typeVersion ?? newNodeVersion(nodeType),
 		position: [0, 0],
 		parameters: {},
 		...(options.onError ? { onError: options.onError } : {}),
@@ -110,7 +156,7 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		let value: unknown =
 			head in options.parameters
 				? options.parameters[head]
-				: defaultOf(description.properties, head);
+				: defaultOf(description.properties, head, node.typeVersion, options.asTool === true);
 		if (typeof value === 'function')
 			value = (value as (i: number, item: INodeExecutionData) => unknown)(
 				itemIndex,
@@ -138,6 +184,8 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 		getInputData: () => items,
 		getNodeParameter,
 		getNode: () => node,
+		getExecutionId: () => store.executionId,
+		getWorkflow: () => ({ id: store.workflowId, name: 'Test workflow', active: false }),
 		getCredentials: async () => options.credentials ?? {},
 		continueOnFail: () =>
 			options.continueOnFail ??
@@ -168,9 +216,13 @@ export async function runNode(nodeType: INodeType, options: RunOptions): Promise
 				return store.get(binary);
 			},
 			getBinaryStream: async (id: string) => Readable.from(store.get({ id } as IBinaryData)),
-			getBinaryMetadata: async (id: string) => ({
-				fileSize: store.get({ id } as IBinaryData).length,
-			}),
+			getBinaryMetadata: async (id: string) => store.metadata(id),
+			binaryToBuffer: async (body: Buffer | Readable) =>
+				Buffer.isBuffer(body) ? body : await streamToBuffer(body),
+			httpRequest: async (request: IDataObject) => {
+				if (!options.httpRequest) throw new Error('No HTTP in this test');
+				return await options.httpRequest(request);
+			},
 		},
 	} as unknown as IExecuteFunctions;
 

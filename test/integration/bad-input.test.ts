@@ -209,7 +209,7 @@ describe('Generate', () => {
 			items: 1,
 			parameters: { aspectRatio: '7:5' },
 			message:
-				'Nano Banana 2 (gemini-3.1-flash-image) does not support aspect ratio "7:5". Supported: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, 1:4, 4:1, 1:8, 8:1. (item 0)',
+				'Nano Banana 2.1 (gemini-nano-banana-2.1) does not support aspect ratio "7:5". Supported: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, 1:4, 4:1, 1:8, 8:1. (item 0)',
 			cure: unsupported,
 		},
 		{
@@ -225,7 +225,7 @@ describe('Generate', () => {
 			items: 1,
 			parameters: { imageSize: '8k' },
 			message:
-				'Nano Banana 2 (gemini-3.1-flash-image) does not support image size "8K". Supported: 512, 1K, 2K, 4K. (item 0)',
+				'Nano Banana 2.1 (gemini-nano-banana-2.1) does not support image size "8K". Supported: 1K, 2K, 4K. (item 0)',
 			cure: unsupported,
 		},
 		{
@@ -461,9 +461,9 @@ describe('Edit', () => {
 		{
 			kind: 'an image size the model does not make',
 			items: 2,
-			parameters: { model: model('gemini-2.5-flash-image'), imageSize: ifBad('2K', '1K') },
+			parameters: { model: model('gemini-3.1-flash-lite-image'), imageSize: ifBad('2K', '1K') },
 			message:
-				'Nano Banana (gemini-2.5-flash-image) does not support image size "2K". Supported: 1K. (item 1)',
+				'Nano Banana 2 Lite (gemini-3.1-flash-lite-image) does not support image size "2K". Supported: 1K. (item 1)',
 			cure: /^Nothing was sent to Google\./,
 		},
 		{
@@ -577,10 +577,10 @@ describe('Fuse', () => {
 		{
 			kind: 'more images than the model takes',
 			items: 3,
-			parameters: { model: model('gemini-2.5-flash-image'), imageProperties: 'all' },
-			files: { a: room, b: room, c: room, d: room },
+			parameters: { imageProperties: 'all' },
+			files: Object.fromEntries(Array.from({ length: 15 }, (_, n) => [`image${n}`, room])),
 			message:
-				'4 images, but Nano Banana (gemini-2.5-flash-image) takes at most 3 per request (item 2)',
+				'15 images, but Nano Banana 2.1 (gemini-nano-banana-2.1) takes at most 14 per request (item 2)',
 			cure: fewerImages,
 		},
 		{
@@ -605,7 +605,7 @@ describe('Fuse', () => {
 			},
 			files: people,
 			message:
-				'5 character images, but Nano Banana 2 (gemini-3.1-flash-image) keeps at most 4 characters consistent (item 0)',
+				'5 character images, but Nano Banana 2.1 (gemini-nano-banana-2.1) keeps at most 4 characters consistent (item 0)',
 			cure: fewerImages,
 		},
 		{
@@ -833,14 +833,16 @@ describe('Verify, where the AI judge would have been asked', () => {
 			items: 1,
 			parameters: { judgeModel: model('') },
 			message: 'No judge model is selected (item 0)',
-			cure: /^Pick a model from the list or type a model ID, e\.g\. gemini-2\.5-flash\.$/,
+			cure: /^Pick a model from the list or type a model ID, e\.g\. gemini-3\.8-flash\.$/,
 		},
 		{
 			kind: 'an image model as the judge',
 			items: 2,
-			parameters: { judgeModel: ifBad(model('gemini-3.1-flash-image'), model('gemini-3-flash')) },
-			message: '"gemini-3.1-flash-image" is not a text model, so it cannot judge (item 1)',
-			cure: /^The AI judge needs a Gemini text model that reads images\. Pick one from the list, e\.g\. gemini-3-flash\.$/,
+			parameters: {
+				judgeModel: ifBad(model('gemini-nano-banana-2.1'), model('gemini-3.8-flash')),
+			},
+			message: '"gemini-nano-banana-2.1" is not a text model, so it cannot judge (item 1)',
+			cure: /^The AI judge needs a Gemini text model that reads images\. Pick one from the list, e\.g\. gemini-3\.8-flash\.$/,
 		},
 		{
 			kind: 'an aspect ratio check that is not a ratio',
@@ -931,7 +933,7 @@ describe('Verify, where the AI judge would have been asked', () => {
 		expect(bad.binary).toEqual(items[1].binary);
 		for (const judged of [byItem[0], byItem[2]]) {
 			expect(judged.json.verification).toMatchObject({
-				judgeModel: 'gemini-3-flash',
+				judgeModel: 'gemini-3.8-flash',
 				checks: [{ name: 'promptAdherence', score: expect.any(Number) }],
 			});
 		}

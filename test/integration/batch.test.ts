@@ -27,6 +27,7 @@ afterAll(async () => sim.stop());
 beforeEach(() => {
 	sim.reset();
 	sim.setBatchDelay(60);
+	sim.setBatchCancelDelay(100);
 });
 
 const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
@@ -114,7 +115,7 @@ describe('Wait in this execution, inline', () => {
 		expect(sim.generateRequests).toHaveLength(0);
 		expect(batchCreates()).toHaveLength(1);
 		expect(batchCreates()[0].path).toBe(
-			'/v1beta/models/gemini-3.1-flash-image:batchGenerateContent',
+			'/v1beta/models/gemini-nano-banana-2.1:batchGenerateContent',
 		);
 		expect(inlineRequests().map((r) => r.metadata)).toEqual([
 			{ key: 'item0' },
@@ -130,7 +131,7 @@ describe('Wait in this execution, inline', () => {
 			expect((await sharp(image).metadata()).width).toBe(1024);
 		}
 		expect(out[1].json).toMatchObject({
-			model: 'gemini-3.1-flash-image',
+			model: 'gemini-nano-banana-2.1',
 			prompt: 'a green kite',
 			aspectRatio: 'auto',
 			imageSize: '1K',
@@ -140,8 +141,8 @@ describe('Wait in this execution, inline', () => {
 			batchJob: expect.stringMatching(/^batches\//),
 			batchKey: 'item1',
 			sourceItem: 1,
-			// Nano Banana 2 at 1K: $0.034 in batch, $0.067 in realtime.
-			estimatedCostUsd: 0.034,
+			// Nano Banana 2.1 at 1K: $0.0168 in batch, $0.0336 in realtime.
+			estimatedCostUsd: 0.0168,
 			imageIndex: 0,
 		});
 		expect(out[1].binary!.data.fileName).toMatch(/-item1\.png$/);
@@ -292,23 +293,36 @@ describe('per-request errors are item errors, routed as realtime failures', () =
 		const out = outputs[0];
 		expect(out).toHaveLength(4);
 		expect(out[0].json.batchKey).toBe('item0');
+		const job = out[0].json.batchJob as string;
 		expect(out[1]).toMatchObject({
 			json: {
 				id: 1,
 				prompt: 'forbidden [[sim:prompt-block:SAFETY]]',
 				error: {
-					message: expect.stringMatching(/blocked the prompt \(SAFETY\).*\(item 1\)/),
+					message: expect.stringMatching(
+						new RegExp(
+							`blocked the prompt \\(SAFETY\\).* \\(request item1 of ${job}\\) \\(item 1\\)$`,
+						),
+					),
 					reason: 'PROMPT_BLOCKED_SAFETY',
 				},
 			},
 			pairedItem: { item: 1 },
 		});
 		expect(out[2].json.error).toMatchObject({
-			message: expect.stringMatching(/answered with text instead of an image/),
+			message: expect.stringMatching(
+				new RegExp(
+					`answered with text instead of an image.* \\(request item2 of ${job}\\) \\(item 2\\)$`,
+				),
+			),
 			reason: 'TEXT_ONLY',
 		});
 		expect(out[3].json.error).toMatchObject({
-			message: expect.stringMatching(/refused this request of the batch \(RESOURCE_EXHAUSTED\)/),
+			message: expect.stringMatching(
+				new RegExp(
+					`refused this request of the batch \\(RESOURCE_EXHAUSTED\\).* \\(request item3 of ${job}\\) \\(item 3\\)$`,
+				),
+			),
 			httpCode: '429',
 		});
 		expect(out.every((o) => !o.binary || !!o.json.width)).toBe(true);
@@ -320,9 +334,14 @@ describe('per-request errors are item errors, routed as realtime failures', () =
 		expect(outputs[0][2].json.error).toMatchObject({ reason: 'TEXT_ONLY' });
 	});
 
-	it('without Continue On Fail: the node fails naming the item', async () => {
+	it('without Continue On Fail: the node fails naming the item and the job', async () => {
 		const error = await failure(generate({}, { items: items() }));
-		expect(error.message).toMatch(/blocked the prompt \(SAFETY\).*\(item 1\)/);
+		const [job] = (await sim.batches.list()) as Array<{ name: string }>;
+		expect(error.message).toMatch(
+			new RegExp(
+				`blocked the prompt \\(SAFETY\\).* \\(request item1 of ${job.name}\\) \\(item 1\\)$`,
+			),
+		);
 	});
 });
 
@@ -341,10 +360,10 @@ describe('Submit Only, then Collect', () => {
 		expect(job.json).toMatchObject({
 			batchJob: expect.stringMatching(/^batches\//),
 			state: 'PENDING',
-			model: 'gemini-3.1-flash-image',
+			model: 'gemini-nano-banana-2.1',
 			requestCount: 2,
 			input: 'inline',
-			estimatedCostUsd: 0.1,
+			estimatedCostUsd: 0.0504,
 		});
 		expect(job.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
 		expect(job.binary).toBeUndefined();
@@ -359,8 +378,9 @@ describe('Submit Only, then Collect', () => {
 		expect(out[1].json).toMatchObject({
 			prompt: 'a hare',
 			imageSize: '2K',
+			// Nano Banana 2.1 at 2K in batch: half of $0.0504.
+			estimatedCostUsd: 0.0252,
 			mimeType: 'image/jpeg',
-			estimatedCostUsd: 0.05,
 			provenance: { keptOriginalBytes: false },
 		});
 		expect(out[1].binary!.image.fileName).toBe('poster.jpg');
@@ -531,7 +551,7 @@ describe('Submit Only, then Collect', () => {
 		const error = await failure(collect(outputs[0]));
 		expect(error.message).toMatch(
 			new RegExp(
-				`^Could not download the results of batch job ${name} \\(files/\\w+\\): .*\\(item 0\\)$`,
+				`^Could not download the results of batch job ${name} \\(files/batch-${name.slice(8)}\\): .*\\(item 0\\)$`,
 			),
 		);
 		expect(error.description).toMatch(/^The results file of the job is gone/);
@@ -568,11 +588,16 @@ describe('a job that ends before every request is answered', () => {
 			expect(out.slice(0, completed).every((o) => o.json.width === 1024 && !o.json.error)).toBe(
 				true,
 			);
-			for (const item of out.slice(completed))
+			const job = outputs[0][0].json.batchJob as string;
+			for (const [n, item] of out.slice(completed).entries()) {
 				expect(item.json.error).toMatchObject({
 					message: expect.stringMatching(message),
 					reason: `BATCH_${state.replace('BATCH_STATE_', '')}`,
 				});
+				expect((item.json.error as { message: string }).message).toContain(
+					`(request item${completed + n} of ${job}, from item ${completed + n})`,
+				);
+			}
 		},
 	);
 
@@ -612,23 +637,35 @@ describe('a job that ends before every request is answered', () => {
 		},
 	);
 
-	it('in Wait mode too, paired with the source items', async () => {
-		sim.batches.queueOutcomes({ state: 'BATCH_STATE_FAILED', completed: 1 });
-		const { outputs } = await generate({}, { items: promptItems('a', 'b'), continueOnFail: true });
-		expect(outputs[0][0].json.width).toBe(1024);
-		expect(outputs[0][1]).toMatchObject({
-			json: {
-				id: 1,
-				prompt: 'b',
-				error: {
-					message: expect.stringMatching(
-						/the batch job failed \(Batch job failed due to an internal error\.\).*\(item 1\)/,
+	it.each([
+		['BATCH_STATE_FAILED', /the batch job failed \(Batch job failed due to an internal error\.\)/],
+		['BATCH_STATE_CANCELLED', /the batch job was cancelled/],
+		['BATCH_STATE_EXPIRED', /the batch job expired/],
+	] as const)(
+		'in Wait mode too, %s: paired with the source items, naming the job and the request',
+		async (state, why) => {
+			sim.batches.queueOutcomes({ state, completed: 1 });
+			const { outputs } = await generate(
+				{},
+				{ items: promptItems('a', 'b', 'c'), continueOnFail: true },
+			);
+			const out = outputs[0];
+			expect(out[0].json.width).toBe(1024);
+			const job = out[0].json.batchJob as string;
+			expect(job).toMatch(/^batches\/\w+$/);
+			for (const item of [1, 2]) {
+				expect(out[item]).toMatchObject({
+					json: { id: item, error: { message: expect.stringMatching(why) } },
+					pairedItem: { item },
+				});
+				expect((out[item].json.error as { message: string }).message).toMatch(
+					new RegExp(
+						`^No result: .* before this request was answered \\(request item${item} of ${job}\\) \\(item ${item}\\)$`,
 					),
-				},
-			},
-			pairedItem: { item: 1 },
-		});
-	});
+				);
+			}
+		},
+	);
 });
 
 describe('waiting is bounded', () => {
@@ -690,20 +727,65 @@ describe('waiting is bounded', () => {
 		expect(error.description).toContain(`the job name ${name}`);
 	});
 
-	it('a cancelled execution stops polling and cancels the job', async () => {
+	it('a cancelled execution stops polling and asks Google to cancel the job', async () => {
 		sim.setBatchDelay(60_000);
+		// Cancelling takes Google a while: the job is still cancelling when the node is done.
+		sim.setBatchCancelDelay(60_000);
 		const cancel = abortWhilePolling(new Error('cancelled by the user'));
 		const error = await failure(generate({ prompt: 'a gull' }, { cancelSignal: cancel.signal }));
 		expect(error.message).toMatch(
 			/^The execution was cancelled while waiting for batch job batches\/\w+$/,
 		);
+		const [job] = (await sim.batches.list()) as Array<{
+			name: string;
+			metadata: { state: string };
+		}>;
+		expect(error.description).toMatch(/^Google was asked to cancel the job too/);
+		expect(error.description).toContain(`Batch Results node and the job name ${job.name}`);
 		const polls = sim.requests.filter((r) => r.action === 'getBatch').length;
 		await new Promise((resolve) => setTimeout(resolve, 100));
 		expect(sim.requests.filter((r) => r.action === 'getBatch')).toHaveLength(polls);
 		expect(sim.requests.filter((r) => r.action === 'cancelBatch')).toHaveLength(1);
 		expect(sim.stats().batches).toBe(1);
-		const [job] = (await sim.batches.list()) as Array<{ metadata: { state: string } }>;
-		expect(job.metadata.state).toBe('BATCH_STATE_CANCELLED');
+		expect(job.metadata.state).toBe('BATCH_STATE_CANCELLING');
+	});
+
+	it('waits through a cancel made elsewhere, then outputs what was answered before it and names the job in the others', async () => {
+		// Margins for a busy machine: the cancel comes a third into the job's run, so one to three
+		// of its four requests are answered by then.
+		sim.setBatchDelay(6000);
+		sim.setBatchCancelDelay(300);
+		let timer: NodeJS.Timeout | undefined;
+		const stopWatching = afterPolls(sim, 1, () => {
+			timer = setTimeout(() => {
+				void (sim.batches.list() as Promise<Array<{ name: string }>>).then(([job]) =>
+					sim.batches.cancel(job.name.slice(8)),
+				);
+			}, 2000);
+		});
+		try {
+			const { outputs } = await generate(
+				{},
+				{ items: promptItems('a', 'b', 'c', 'd'), continueOnFail: true },
+			);
+			const out = outputs[0];
+			const [job] = (await sim.batches.list()) as Array<{ name: string; error: object }>;
+			expect(job.error).toMatchObject({ code: 1 });
+			expect(out.map((o) => o.pairedItem)).toEqual([0, 1, 2, 3].map((item) => ({ item })));
+			const answered = out.filter((o) => !o.json.error).length;
+			expect(answered).toBeGreaterThanOrEqual(1);
+			expect(answered).toBeLessThan(4);
+			for (const [n, item] of out.entries()) {
+				if (n < answered) expect(item.json).toMatchObject({ batchKey: `item${n}`, width: 1024 });
+				else
+					expect((item.json.error as { message: string }).message).toBe(
+						`No result: the batch job was cancelled before this request was answered (request item${n} of ${job.name}) (item ${n})`,
+					);
+			}
+		} finally {
+			stopWatching();
+			clearTimeout(timer);
+		}
 	});
 
 	it('leaves the job running when Cancel Job When Stopped is off', async () => {
@@ -732,6 +814,14 @@ describe('large jobs go through the Files API as JSONL', () => {
 		expect(sim.requests.map((r) => r.action)).toEqual(
 			expect.arrayContaining(['uploadFile', 'uploadChunk', 'downloadFile']),
 		);
+		// The results file, named after the job, from the media download path Google serves it at.
+		const job = outputs[0][0].json.batchJob as string;
+		const download = sim.requests.find((r) => r.action === 'downloadFile')!;
+		expect(download).toMatchObject({
+			path: `/download/v1beta/files/batch-${job.slice(8)}:download`,
+			query: { alt: 'media' },
+			status: 200,
+		});
 		const uploaded = sim.files.list().find((f) => f.source === 'UPLOADED')!;
 		const lines = uploaded.data
 			.toString('utf8')
@@ -745,9 +835,52 @@ describe('large jobs go through the Files API as JSONL', () => {
 			'a pear',
 			'a fig',
 		]);
-		expect(outputs[0][2].json).toMatchObject({ batchKey: 'item2', estimatedCostUsd: 0.034 });
+		expect(outputs[0][2].json).toMatchObject({ batchKey: 'item2', estimatedCostUsd: 0.0168 });
 		// The request and result files on disk are gone once the node is done.
 		expect(leftoverTempDirs().filter((name) => !before.has(name))).toEqual([]);
+	});
+
+	describe('when the Files API refuses the JSONL MIME type', () => {
+		afterEach(() => sim.refuseUploadMimeTypes([]));
+		const uploads = () =>
+			sim.requests
+				.filter((r) => r.action === 'uploadFile')
+				.map((r) => [r.headers['x-goog-upload-header-content-type'], r.status]);
+
+		it('uploads once more as text/plain, and the job runs', async () => {
+			sim.refuseUploadMimeTypes(['application/jsonl']);
+			const { outputs, store } = await generate(
+				{ batchOptions: { inlineBatchLimitMb: 0 } },
+				{ items: promptItems('a plum', 'a pear') },
+			);
+			expect(uploads()).toEqual([
+				['application/jsonl', 400],
+				['text/plain', 200],
+			]);
+			const input = sim.files.list().find((f) => f.source === 'UPLOADED')!;
+			expect(input.mimeType).toBe('text/plain');
+			expect(batchCreates()[0].body.batch.inputConfig).toEqual({ fileName: `files/${input.id}` });
+			expect(outputs[0].map((o) => GeminiSim.promptOf(store.get(o.binary!.data)))).toEqual([
+				'a plum',
+				'a pear',
+			]);
+		});
+
+		it("fails with Google's words when text/plain is refused too, and sends no job", async () => {
+			sim.refuseUploadMimeTypes(['application/jsonl', 'text/plain']);
+			const error = await failure(
+				generate(
+					{ batchOptions: { inlineBatchLimitMb: 0 } },
+					{ items: promptItems('a plum', 'a pear') },
+				),
+			);
+			expect(error.message).toMatch(/Unsupported MIME type: text\/plain \(items 0-1\)$/);
+			expect(uploads()).toEqual([
+				['application/jsonl', 400],
+				['text/plain', 400],
+			]);
+			expect(batchCreates()).toHaveLength(0);
+		});
 	});
 
 	it('moves to a file once the inline limit is passed, and keeps per-request errors by key', async () => {
@@ -808,7 +941,7 @@ describe('Edit and Fuse in Batch mode', () => {
 			prompt: 'Add a sailboat',
 			input: { metadataStripped: true },
 			aspectRatio: 'keep',
-			estimatedCostUsd: 0.034,
+			estimatedCostUsd: 0.0168,
 			batchKey: 'item0',
 		});
 		expect(out[0].binary!.editSource).toBeUndefined();

@@ -282,13 +282,13 @@ describe('step by step: one conversation that keeps its thought signatures', () 
 		expect((item.json.usage as { totalTokens: number }).totalTokens).toBe(
 			stepUsage.reduce((a, b) => a + b),
 		);
-		expect(item.json.estimatedCostUsd).toBeCloseTo(3 * 0.067, 6);
+		expect(item.json.estimatedCostUsd).toBeCloseTo(3 * 0.0336, 6);
 		const session = item.json.editSession as {
 			model: string;
 			steps: number;
 			turns: Array<{ role: string }>;
 		};
-		expect(session).toMatchObject({ version: 1, model: 'gemini-3.1-flash-image', steps: 3 });
+		expect(session).toMatchObject({ version: 1, model: 'gemini-nano-banana-2.1', steps: 3 });
 		expect(session.turns).toHaveLength(6);
 		expect(JSON.stringify(session)).not.toMatch(/"data":"[A-Za-z0-9+/]{100}/);
 	});
@@ -577,4 +577,77 @@ describe('what the item carries out', () => {
 		expect(item.binary!.editSource.id).not.toBe(item.binary!.data.id);
 		expect(store.get(item.binary!.editSource).length).toBeLessThan(photo('sunrise_gps.jpg').length);
 	});
+});
+
+describe('earlier images sent back with each step, within what each API takes', () => {
+	const steps = {
+		values: [
+			{ instruction: 'Make it evening.' },
+			{ instruction: 'Add a lamp.' },
+			{ instruction: 'Warmer light.' },
+		],
+	};
+	type Turn = { role: string; parts: Part[] };
+	const modelParts = (call: { body: { contents: Turn[] } }) =>
+		call.body.contents.filter((c) => c.role === 'model').flatMap((c) => c.parts);
+
+	it('on the Gemini API, a history over the inline limit sends its images through the Files API, once each, signatures kept', async () => {
+		sim.setImageTexture('noise');
+		try {
+			// 1K noise images are about 1 MB each: step 3 with both earlier images inline would not fit.
+			const { outputs } = await edit(upload(photo('man.jpg'), 'man.jpg'), {
+				mode: 'steps',
+				steps,
+				options: { inlineLimitMb: 2 },
+			});
+			expect(outputs[0]).toHaveLength(1);
+			expect(outputs[0][0].json.error).toBeUndefined();
+			expect(Object.keys(outputs[0][0].binary!)).toEqual(
+				expect.arrayContaining(['step1', 'step2', 'step3']),
+			);
+		} finally {
+			sim.setImageTexture('flat');
+		}
+		const calls = generateCalls();
+		expect(calls).toHaveLength(3);
+		const third = modelParts(calls[2] as never).filter((p) => p.inlineData || p.fileData);
+		expect(third).toHaveLength(2);
+		expect(third.some((p) => p.fileData)).toBe(true);
+		for (const part of third) expect(part.thoughtSignature).toEqual(expect.any(String));
+		expect(calls[2].bodyBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+		// an image moved once is named by its URI at every later step, not uploaded again
+		const uploads = sim.requests.filter((r) => r.path.startsWith('/upload/v1beta/files'));
+		const moved = new Set(third.filter((p) => p.fileData).map((p) => p.fileData!.fileUri));
+		expect(uploads.filter((r) => r.query['upload_id'] === undefined).length).toBe(moved.size);
+	}, 300_000);
+
+	it('on Vertex AI, an earlier image over 7 MB is refused before the step is sent, the steps made so far kept', async () => {
+		sim.setImageTexture('noise');
+		try {
+			const { outputs } = await edit(
+				upload(photo('man.jpg'), 'man.jpg'),
+				{ mode: 'steps', steps, imageSize: '4K' },
+				{
+					credentials: {
+						authentication: 'vertexExpress',
+						apiKey: sim.expressApiKey,
+						vertexHost: sim.url,
+					},
+					onError: 'continueRegularOutput',
+				},
+			);
+			const [item] = outputs[0];
+			expect(item.json.error).toMatchObject({
+				message: expect.stringMatching(
+					/^Step 2 \("Add a lamp\."\) failed: This step would send back an earlier image of \d+\.\d MB, over Vertex AI's 7 MB per inline image \(item 0\)$/,
+				),
+				description: expect.stringMatching(/thought signatures belong to their exact bytes/),
+			});
+			expect(Object.keys(item.binary ?? {})).toContain('step1');
+		} finally {
+			sim.setImageTexture('flat');
+		}
+		expect(generateCalls()).toHaveLength(1);
+		// Two 4K noise images: seconds on an idle machine, far more on a loaded one.
+	}, 300_000);
 });

@@ -114,13 +114,13 @@ describe('binary properties of each item', () => {
 		const [item] = outputs[0];
 		expect(item.pairedItem).toEqual({ item: 0 });
 		expect(item.json).toMatchObject({
-			model: 'gemini-3.1-flash-image',
+			model: 'gemini-nano-banana-2.1',
 			source: 'eachItem',
 			prompt: PROMPT,
 			aspectRatio: 'auto',
 			imageSize: '1K',
 			finishReason: 'STOP',
-			estimatedCostUsd: 0.067,
+			estimatedCostUsd: 0.0336,
 			imageIndex: 0,
 		});
 		expect(inputsOf(item)).toEqual([
@@ -280,7 +280,7 @@ describe('all input items together', () => {
 		const people = Array.from({ length: 5 }, () => ({ data: file('man.jpg') }));
 		const error = await failure(fuse({ source: 'allItems', imageType: 'character' }, people));
 		expect(error.message).toBe(
-			'5 character images, but Nano Banana 2 (gemini-3.1-flash-image) keeps at most 4 characters consistent (items 0-4)',
+			'5 character images, but Nano Banana 2.1 (gemini-nano-banana-2.1) keeps at most 4 characters consistent (items 0-4)',
 		);
 		expect(generateCalls()).toHaveLength(0);
 
@@ -382,7 +382,7 @@ describe('aspect ratio and size, as in Generate', () => {
 		expect(outputs[0][0].json).toMatchObject({
 			aspectRatio: '21:9',
 			imageSize: '2K',
-			estimatedCostUsd: 0.101,
+			estimatedCostUsd: 0.0504,
 		});
 	});
 

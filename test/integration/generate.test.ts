@@ -42,7 +42,8 @@ describe('Generate: the happy path', () => {
 		expect(meta.format).toBe('png');
 		expect([meta.width, meta.height]).toEqual([1024, 1024]);
 		expect(item.json).toMatchObject({
-			model: 'gemini-3.1-flash-image',
+			model: 'gemini-nano-banana-2.1',
+			modelStatus: 'active',
 			prompt: 'a yellow banana',
 			aspectRatio: 'auto',
 			imageSize: '1K',
@@ -51,7 +52,7 @@ describe('Generate: the happy path', () => {
 			mimeType: 'image/png',
 			fileSize: file.length,
 			finishReason: 'STOP',
-			estimatedCostUsd: 0.067,
+			estimatedCostUsd: 0.0336,
 			imageIndex: 0,
 			provenance: { keptOriginalBytes: true },
 		});
@@ -60,7 +61,7 @@ describe('Generate: the happy path', () => {
 			outputTokens: expect.any(Number),
 		});
 		expect(item.json.responseId).toEqual(expect.any(String));
-		expect(item.binary!.data.fileName).toMatch(/^gemini-3\.1-flash-image-\d{8}-\d{6}-item0\.png$/);
+		expect(item.binary!.data.fileName).toMatch(/^gemini-nano-banana-2\.1-\d{8}-\d{6}-item0\.png$/);
 		expect(item.pairedItem).toEqual({ item: 0 });
 	});
 
@@ -68,7 +69,7 @@ describe('Generate: the happy path', () => {
 		await generate({ aspectRatio: '16:9', imageSize: '2K' });
 		const [call] = generateCalls();
 		expect(call.apiVersion).toBe('v1beta');
-		expect(call.path).toBe('/v1beta/models/gemini-3.1-flash-image:generateContent');
+		expect(call.path).toBe('/v1beta/models/gemini-nano-banana-2.1:generateContent');
 		expect(call.headers['x-goog-api-key']).toBe(sim.apiKey);
 		expect(call.body.contents).toEqual([{ role: 'user', parts: [{ text: 'a yellow banana' }] }]);
 		expect(call.body.generationConfig).toEqual({
@@ -272,7 +273,9 @@ describe('Generate: checks before any paid call', () => {
 			model: { __rl: true, mode: 'id', value: 'gemini-2.5-flash-image-preview' },
 		}).catch((e) => e);
 		expect(error.httpCode).toBe('404');
-		expect(error.message).toMatch(/model was not found/);
+		expect(error.message).toMatch(
+			/^The model gemini-2\.5-flash-image-preview was not found: Google shut it down on 2026-01-15/,
+		);
 		expect(generateCalls()).toHaveLength(1);
 	});
 });

@@ -42,7 +42,7 @@ const serviceAccount = (extra: IDataObject = {}): IDataObject => ({
 	vertexHost: sim.url,
 	...extra,
 });
-const express = (apiKey = sim.apiKey): IDataObject => ({
+const express = (apiKey = sim.expressApiKey): IDataObject => ({
 	authentication: 'vertexExpress',
 	apiKey,
 	vertexHost: sim.url,
@@ -82,7 +82,7 @@ const clientCall = () => ({
 	},
 	call: { retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 0 },
 });
-const MODEL_PATH = 'publishers/google/models/gemini-3.1-flash-image:generateContent';
+const MODEL_PATH = 'publishers/google/models/gemini-nano-banana-2.1:generateContent';
 
 describe('Vertex AI with a service account', () => {
 	it('generates an image on the project/location path with a Bearer token the token endpoint minted from the key', async () => {
@@ -179,7 +179,7 @@ describe('Vertex AI with a service account', () => {
 		expect(results.map((r) => r.value)).toEqual(
 			expect.arrayContaining(['gemini-3.1-flash-image', 'gemini-3-pro-image']),
 		);
-		expect(results.every((r) => /-image/.test(String(r.value)))).toBe(true);
+		expect(results.every((r) => /-image|nano-banana/.test(String(r.value)))).toBe(true);
 		const [list] = sim.requests.filter((r) => r.action === 'listModels');
 		expect(list.path).toBe('/v1beta1/publishers/google/models');
 		expect(list.vertex).toMatchObject({ auth: 'bearer', principal: key.client_email });
@@ -193,6 +193,18 @@ describe('Vertex AI with a service account', () => {
 			/^Not found on Vertex AI \(project "sim-project" in europe-west4\): Publisher Model/,
 		);
 		expect(error.description).toMatch(/Project ID and Location/);
+	});
+
+	it('names a real model the location does not offer, and generates with it where it is offered', async () => {
+		sim.vertex.withholdModel('europe-west4', 'gemini-3-pro-image');
+		const model = 'gemini-3-pro-image';
+		const error = await errorOf(generate(serviceAccount({ location: 'europe-west4' }), { model }));
+		expect(error.message).toMatch(
+			/^Not found on Vertex AI \(project "sim-project" in europe-west4\): Publisher Model `projects\/sim-project\/locations\/europe-west4\/publishers\/google\/models\/gemini-3-pro-image` was not found/,
+		);
+		expect(error.description).toMatch(/not offered in this location.*"global"/);
+		const { outputs } = await generate(serviceAccount({ location: 'global' }), { model });
+		expect(outputs[0][0].json).toMatchObject({ model, width: 1024 });
 	});
 
 	it('tells a network failure as one of Vertex AI, not the Gemini API', async () => {
@@ -225,10 +237,10 @@ describe('Verify with the AI judge on Vertex AI', () => {
 		});
 		expect(outputs[0]).toHaveLength(1);
 		const [judgeCall] = sim.requests.filter((r) =>
-			r.path.includes('gemini-3-flash:generateContent'),
+			r.path.includes('gemini-3.8-flash:generateContent'),
 		);
 		expect(judgeCall.path).toBe(
-			`/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3-flash:generateContent`,
+			`/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3.8-flash:generateContent`,
 		);
 		expect(judgeCall.vertex).toMatchObject({ auth: 'bearer', principal: key.client_email });
 		expect(judgeCall.status).toBe(200);
@@ -241,7 +253,7 @@ describe('Vertex AI express mode (API key)', () => {
 		expect(outputs[0][0].binary?.data).toBeDefined();
 		const [call] = sim.generateRequests;
 		expect(call.path).toBe(`/v1beta1/${MODEL_PATH}`);
-		expect(call.headers['x-goog-api-key']).toBe(sim.apiKey);
+		expect(call.headers['x-goog-api-key']).toBe(sim.expressApiKey);
 		expect(call.headers.authorization).toBeUndefined();
 		expect(call.vertex).toEqual({ auth: 'api-key', project: undefined, location: undefined });
 		expect(sim.vertex.exchanges).toHaveLength(0);
@@ -350,7 +362,7 @@ describe("the credential's Test button", () => {
 			message: `Connected to Vertex AI: project ${SIM_PROJECT}, location global, as ${key.client_email}`,
 		});
 		expect(sim.requests.at(-1)).toMatchObject({
-			path: `/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-3.1-flash-image:countTokens`,
+			path: `/v1beta1/projects/${SIM_PROJECT}/locations/global/publishers/google/models/gemini-nano-banana-2.1:countTokens`,
 			status: 200,
 		});
 		expect(await testCredential(express())).toEqual({
@@ -416,11 +428,35 @@ describe("the credential's Test button", () => {
 			() => express('not-the-key'),
 			/^The Vertex AI express API key is not valid: API key not valid/,
 		],
+		[
+			'a Gemini API key in express mode',
+			() => express(sim.apiKey),
+			/^The API key may not call Vertex AI: Requests to this API aiplatform\.googleapis\.com method \S+ are blocked\. A Gemini API key from Google AI Studio works only with the Gemini API: set Authentication to "Gemini API Key"/,
+		],
+		[
+			'an express key as a Gemini API key',
+			() => ({ apiKey: sim.expressApiKey, host: sim.url }),
+			/^The key is a Vertex AI express key, which the Gemini API does not take: API key not valid\. Please pass a valid API key\. Set Authentication to "Vertex AI Express \(API Key\)"/,
+		],
 	])('fails clearly for %s', async (_what, data, message) => {
 		const result = await testCredential(data());
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(message);
 		expect(result.message).not.toMatch(/\.\. /);
+	});
+
+	it("fails clearly when the key's token_uri is not the token endpoint's own address (invalid_grant: audience)", async () => {
+		// The endpoint is reached, but the JWT is addressed to the URI as the key spells it.
+		const elsewhere = { ...key, token_uri: `${sim.url}/token?via=proxy` };
+		const result = await testCredential(
+			serviceAccount({ privateKeyJson: JSON.stringify(elsewhere) }),
+		);
+		expect(result).toEqual({
+			status: 'Error',
+			message: `Google refused the service account key (invalid_grant: Invalid JWT: Failed audience check.). The token endpoint did not take the key's token_uri (${sim.url}/token) as its own address. Paste the JSON key file as Google issued it (token_uri https://oauth2.googleapis.com/token); a proxy in between must keep that address.`,
+		});
+		expect(sim.vertex.exchanges.map((e) => e.outcome)).toEqual(['invalid_grant']);
+		expect(result.message).not.toContain('via=proxy');
 	});
 
 	it('fails clearly when the key was deleted (invalid_grant), the account has no permission, or the API is off', async () => {

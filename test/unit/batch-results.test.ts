@@ -56,6 +56,25 @@ describe('indexJsonlResults', () => {
 		}
 	});
 
+	it("finds a key written last, as Google writes it, from the line's end only", async () => {
+		// Images of several MB per line: indexing must not read (let alone parse) them. The middle of
+		// the second line is not JSON, so only a read of its ends can find its key.
+		const image = 'B'.repeat(2_000_000);
+		const answer = (id: string) =>
+			`{"response":{"responseId":"${id}","candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"${image}"}}]}}]},"key":"item${id}"}`;
+		const unreadable = `{"response":{"data":"${image}" <cut> },"key" : "item1" }`;
+		const results = await resultsFile(
+			'key-last.jsonl',
+			[answer('0'), unreadable, answer('2')].join('\n') + '\n',
+		);
+		try {
+			expect(results.keys()).toEqual(['item0', 'item1', 'item2']);
+			expect((await results.get('item2'))?.response?.responseId).toBe('2');
+		} finally {
+			await results.close();
+		}
+	});
+
 	it('reads a last line without a newline, and an empty file as no results', async () => {
 		const last = await resultsFile(
 			'last.jsonl',

@@ -3,31 +3,167 @@
  * are kept apart on purpose, so that each says what Google publishes on its own. This test is
  * where they must agree: a ratio or size one of them lacks is a test failure, not a silent 400.
  */
+import type { INodeProperties, INodeType } from 'n8n-workflow';
+
+import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaFuse } from '../../nodes/NanoBananaFuse/NanoBananaFuse.node';
-import { EXTRA_ASPECT_RATIOS, MODELS } from '../../nodes/shared/catalogue';
+import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
+import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
+import {
+	DEFAULT_MODEL,
+	DEFAULT_TEXT_MODEL,
+	EXTRA_ASPECT_RATIOS,
+	MODELS,
+	RETIRED_MODELS,
+	TEXT_MODELS,
+	VERSION_1_DEFAULT_MODEL,
+	estimateCostUsd,
+	estimateTextCostUsd,
+	findModel,
+	isImageModelId,
+	lifecycleAdvice,
+	lifecycleLabel,
+	modelStatus,
+} from '../../nodes/shared/catalogue';
 import { findSimModel, SIM_MODELS } from '../gemini-sim/models';
 
 const sorted = (list: readonly string[]) => [...list].sort();
 
+const served = MODELS.filter((m) => m.status !== 'shutdown');
+
 describe('the catalogue and the simulator agree', () => {
-	it('on which image models there are', () => {
-		expect(sorted(MODELS.map((m) => m.id))).toEqual(
+	it('on which image models Google serves, and which it has shut down', () => {
+		expect(sorted(served.map((m) => m.id))).toEqual(
 			sorted(SIM_MODELS.filter((m) => m.image).map((m) => m.id)),
 		);
+		for (const model of [...MODELS, ...RETIRED_MODELS].filter((m) => m.status === 'shutdown'))
+			expect([model.id, findSimModel(model.id)]).toEqual([model.id, undefined]);
 	});
 
-	it.each(MODELS.map((m) => [m.id, m] as const))(
-		'%s: aspect ratios and image sizes',
+	it('on which text models Google serves for the judge', () => {
+		const current = TEXT_MODELS.filter((m) => m.status !== 'deprecated' || findSimModel(m.id));
+		for (const model of current.filter((m) => !m.note))
+			expect([model.id, findSimModel(model.id)?.structuredOutput]).toEqual([model.id, true]);
+	});
+
+	it.each(served.map((m) => [m.id, m] as const))(
+		'%s: aspect ratios, image sizes, thinking levels and lifecycle',
 		(id, model) => {
 			const sim = findSimModel(id)!;
 			expect(sim).toBeDefined();
 			expect(sorted(model.aspectRatios)).toEqual(sorted(sim.aspectRatios));
+			expect(sorted(model.vertexAspectRatios ?? [])).toEqual(sorted(sim.vertexAspectRatios ?? []));
 			expect(sorted(model.imageSizes)).toEqual(sorted(sim.imageSizes));
 			expect(model.imageSizes).toContain(model.defaultImageSize);
+			expect(sorted(model.thinkingLevels.map((l) => l.toUpperCase()))).toEqual(
+				sorted(sim.thinkingLevels),
+			);
+			expect(model.status === 'deprecated').toBe(sim.status === 'deprecated');
 		},
 	);
 
-	it('Nano Banana 2 Lite takes the 14 ratios of its model page, at 1K only', () => {
+	it('every model fact names its source and the date it was read', () => {
+		for (const model of [...MODELS, ...TEXT_MODELS, ...RETIRED_MODELS])
+			expect([model.id, /\b20\d\d-\d\d(-\d\d)?\b/.test(model.source)]).toEqual([model.id, true]);
+		for (const model of [
+			...MODELS.filter((m) => Object.keys(m.pricePerImage).length),
+			...TEXT_MODELS,
+		])
+			expect([model.id, /\b20\d\d-\d\d/.test(model.priceSource ?? '')]).toEqual([model.id, true]);
+	});
+});
+
+/** Every default model id in a node's description, at every version of the node. */
+function defaultModelIds(node: INodeType): Array<[string, string]> {
+	return (node.description.properties as INodeProperties[])
+		.filter((p) => p.type === 'resourceLocator' && /model/i.test(p.name))
+		.map((p) => {
+			const version = JSON.stringify(p.displayOptions?.show?.['@version'] ?? 'any');
+			return [
+				`${node.description.name} ${p.name} @${version}`,
+				(p.default as { value: string }).value,
+			];
+		});
+}
+
+describe('defaults exist', () => {
+	const nodes: INodeType[] = [
+		new NanoBananaGenerate(),
+		new NanoBananaEdit(),
+		new NanoBananaFuse(),
+		new NanoBananaVerify(),
+	];
+	const all = nodes.flatMap(defaultModelIds);
+
+	it('every node names a default model', () => {
+		expect(all.length).toBeGreaterThanOrEqual(7);
+	});
+
+	it.each(all)('%s: %s is served by the simulator and known to the catalogue', (_, id) => {
+		expect(findSimModel(id)).toBeDefined();
+		expect(['active', 'deprecated']).toContain(modelStatus(id));
+	});
+
+	it('new nodes default to current models; version 1 nodes keep theirs', () => {
+		for (const [where, id] of all) {
+			const current = !where.includes('@[1]');
+			if (current) expect([where, findSimModel(id)?.status]).toEqual([where, 'current']);
+		}
+		expect(DEFAULT_MODEL).toBe('gemini-nano-banana-2.1');
+		expect(VERSION_1_DEFAULT_MODEL).toBe('gemini-3.1-flash-image');
+		expect(findSimModel(DEFAULT_TEXT_MODEL)?.status).toBe('current');
+	});
+});
+
+describe('lifecycle in what users read', () => {
+	it('a shut-down or never-served id says when, and what to use', () => {
+		expect(lifecycleAdvice('gemini-2.5-flash-image')).toBe(
+			'Google shut it down on 2026-10-02; use gemini-nano-banana-2.1 instead.',
+		);
+		expect(lifecycleAdvice('models/gemini-3-flash')).toMatch(
+			/^Google does not serve it \(never a Gemini API model id.*\); use gemini-3\.8-flash instead\.$/,
+		);
+		expect(lifecycleAdvice('gemini-3.1-flash-image')).toBe(
+			'Google deprecated it on 2026-10-06 (no shutdown date announced); use gemini-nano-banana-2.1 instead.',
+		);
+		expect(lifecycleAdvice('gemini-nano-banana-2.1')).toBe('');
+		expect(lifecycleAdvice('gemini-9-image')).toBe('');
+	});
+
+	it('the model list labels a deprecated model with its date and replacement', () => {
+		expect(lifecycleLabel(findModel('gemini-3.1-flash-image')!)).toBe(
+			' - deprecated 2026-10-06, use gemini-nano-banana-2.1',
+		);
+		expect(lifecycleLabel(findModel('gemini-nano-banana-2.1')!)).toBe('');
+	});
+
+	it('an id the catalogue does not know is "unknown": no checks, no price', () => {
+		expect(modelStatus('gemini-4-flash-image')).toBe('unknown');
+		expect(estimateCostUsd(findModel('gemini-4-flash-image'), '1K', 1)).toBeUndefined();
+		expect(isImageModelId('gemini-4-flash-image')).toBe(true);
+		expect(isImageModelId('gemini-nano-banana-3', 'Nano Banana 3')).toBe(true);
+		expect(isImageModelId('gemini-nano-banana-2.1')).toBe(true);
+		expect(isImageModelId('gemini-3.8-flash')).toBe(false);
+		expect(isImageModelId('gemini-4-flash', 'Gemini 4 Flash')).toBe(false);
+	});
+
+	it('Nano Banana 2.1 is priced per size, and batch at half', () => {
+		const nb21 = findModel('gemini-nano-banana-2.1');
+		expect(estimateCostUsd(nb21, '4K', 2)).toBe(0.2268);
+		expect(estimateCostUsd(nb21, '1K', 1, true)).toBe(0.0168);
+		expect(estimateCostUsd(nb21, '512', 1)).toBeUndefined();
+	});
+
+	it('a judge price follows the date it applies from', () => {
+		const usage = { promptTokens: 1_000_000, outputTokens: 500_000, thinkingTokens: 500_000 };
+		expect(estimateTextCostUsd('gemini-3.8-flash', usage, new Date('2026-12-07'))).toBe(4.5);
+		expect(estimateTextCostUsd('gemini-3.8-flash', usage, new Date('2027-01-02'))).toBe(9);
+		expect(estimateTextCostUsd('gemini-3-flash', usage)).toBeUndefined();
+	});
+});
+
+describe('Nano Banana 2 Lite', () => {
+	it('takes the 14 ratios of its model page, at 1K only', () => {
 		const lite = MODELS.find((m) => m.id === 'gemini-3.1-flash-lite-image')!;
 		expect(sorted(lite.aspectRatios)).toEqual(
 			sorted([

@@ -175,3 +175,35 @@ describe('parseGenerateResponse on the other ways an answer can hold no image', 
 		expect(failure).toBeInstanceOf(GeminiFailure);
 	});
 });
+
+describe('grounding sources', () => {
+	it('reads web results by uri and image results by the SDK fields sourceUri and imageUri', () => {
+		const png = Buffer.from('iVBORw0KGgo=', 'base64').toString('base64');
+		const result = parseGenerateResponse({
+			candidates: [
+				{
+					content: { role: 'model', parts: [{ inlineData: { mimeType: 'image/png', data: png } }] },
+					finishReason: 'STOP',
+					groundingMetadata: {
+						groundingChunks: [
+							{ web: { uri: 'https://a.example/page', title: 'a.example' } },
+							{
+								image: {
+									sourceUri: 'https://b.example/page',
+									imageUri: 'https://b.example/photo.jpg',
+									title: 'B',
+									domain: 'b.example',
+								},
+							},
+							{ retrievedContext: { uri: 'ignored' } },
+						],
+					},
+				},
+			],
+		} as WireResponse);
+		expect(result.groundingSources).toEqual([
+			{ title: 'a.example', uri: 'https://a.example/page' },
+			{ title: 'B', uri: 'https://b.example/page', imageUri: 'https://b.example/photo.jpg' },
+		]);
+	});
+});

@@ -4,20 +4,37 @@ import type {
 	INodeListSearchResult,
 } from 'n8n-workflow';
 
-import { MODELS } from '../catalogue';
+import {
+	DEFAULT_MODEL,
+	DEFAULT_TEXT_MODEL,
+	MODELS,
+	TEXT_MODELS,
+	isImageModelId,
+	lifecycleLabel,
+} from '../catalogue';
+import type { Lifecycle } from '../catalogue';
 import { geminiClientFor } from '../credentials';
 import type { RemoteModel } from '../transport';
 
-/**
- * Image-output models answer generateContent and carry "image" in their id (Imagen uses predict).
- */
+const answersGenerateContent = (model: RemoteModel) =>
+	model.methods.length === 0 || model.methods.includes('generateContent');
+
+/** Image-output models that answer generateContent (Imagen uses predict). */
 export function isImageModel(model: RemoteModel): boolean {
+	return isImageModelId(model.id, model.displayName) && answersGenerateContent(model);
+}
+
+/** Text-output models that can look at an image: not image, embedding, speech or video models. */
+export function isJudgeModel(model: RemoteModel): boolean {
 	return (
-		/-image/.test(model.id) &&
-		!/^imagen/.test(model.id) &&
-		(model.methods.length === 0 || model.methods.includes('generateContent'))
+		!isImageModelId(model.id, model.displayName) &&
+		!/imagen|embedding|tts|audio|veo|lyria|aqa|live|robotics|computer-use/.test(model.id) &&
+		answersGenerateContent(model)
 	);
 }
+
+const UNKNOWN =
+	"Not in this package's model table: sent as is, with no checks before sending and no price estimate";
 
 function matches(filter: string | undefined, ...fields: Array<string | undefined>): boolean {
 	if (!filter) return true;
@@ -25,41 +42,70 @@ function matches(filter: string | undefined, ...fields: Array<string | undefined
 	return fields.some((f) => f?.toLowerCase().includes(wanted));
 }
 
-function fallbackList(filter?: string): INodeListSearchItems[] {
-	return MODELS.filter((m) => m.status !== 'shutdown' && matches(filter, m.id, m.name)).map(
-		(m) => ({
-			name: `${m.name} (${m.id})${m.status === 'deprecated' ? ' - deprecated' : ''}`,
-			value: m.id,
-		}),
-	);
+interface Known extends Lifecycle {
+	id: string;
+	name: string;
+}
+
+/** One list entry: the catalogue's name and lifecycle where it knows the model. */
+function entry(id: string, known: Known | undefined, remote?: RemoteModel): INodeListSearchItems {
+	if (!known)
+		return { name: `${remote?.displayName ?? id} (${id})`, value: id, description: UNKNOWN };
+	const name = `${known.name} (${id})${lifecycleLabel(known)}`;
+	return remote?.description
+		? { name, value: id, description: remote.description }
+		: { name, value: id };
 }
 
 /**
- * Live list of the key's image models; the built-in table when listing fails (offline, proxy,
- * quota).
+ * The key's models of one kind, live from the API, the default first; the catalogue's when listing
+ * fails (offline, proxy, quota) or finds none. A shut-down model shows only if Google still lists
+ * it.
  */
+async function searchModels(
+	ctx: ILoadOptionsFunctions,
+	kind: { table: readonly Known[]; fits: (m: RemoteModel) => boolean; defaultId: string },
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	const known = new Map(kind.table.map((m) => [m.id, m]));
+	const fallback = () => ({
+		results: kind.table
+			.filter((m) => m.status !== 'shutdown' && matches(filter, m.id, m.name))
+			.map((m) => entry(m.id, m)),
+	});
+	try {
+		const client = await geminiClientFor(ctx);
+		const models = (await client.listModels()).filter(kind.fits);
+		if (models.length === 0) return fallback();
+		const results = models
+			.filter((m) => matches(filter, m.id, m.displayName, known.get(m.id)?.name))
+			.sort((a, b) => Number(b.id === kind.defaultId) - Number(a.id === kind.defaultId))
+			.map((m) => entry(m.id, known.get(m.id), m));
+		return { results };
+	} catch {
+		return fallback();
+	}
+}
+
 export async function searchImageModels(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 ): Promise<INodeListSearchResult> {
-	try {
-		const client = await geminiClientFor(this);
-		const models = (await client.listModels()).filter(isImageModel);
-		if (models.length === 0) return { results: fallbackList(filter) };
-		const known = new Map(MODELS.map((m) => [m.id, m]));
-		const results = models
-			.filter((m) => matches(filter, m.id, m.displayName))
-			.map((m) => {
-				const info = known.get(m.id);
-				const label = info ? `${info.name} (${m.id})` : `${m.displayName} (${m.id})`;
-				return {
-					name: info?.status === 'deprecated' ? `${label} - deprecated` : label,
-					value: m.id,
-					description: m.description,
-				};
-			});
-		return { results };
-	} catch {
-		return { results: fallbackList(filter) };
-	}
+	return await searchModels(
+		this,
+		{ table: MODELS, fits: isImageModel, defaultId: DEFAULT_MODEL },
+		filter,
+	);
+}
+
+/** Text models for Verify's AI judge (image input, structured output). */
+export async function searchJudgeModels(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	return await searchModels(
+		this,
+		{ table: TEXT_MODELS, fits: isJudgeModel, defaultId: DEFAULT_TEXT_MODEL },
+		filter,
+	);
 }

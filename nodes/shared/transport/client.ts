@@ -3,9 +3,15 @@
  * credential (never kept at module level), talks `v1beta` to the Gemini API or `v1beta1` to
  * Vertex AI, and turns every answer into a GenerateResult or a GeminiFailure.
  */
-import { GoogleGenAI } from '@google/genai';
+import { createWriteStream } from 'fs';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'stream/web';
+
+import { ApiError, GoogleGenAI } from '@google/genai';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
+import { lifecycleAdvice } from '../catalogue';
 import { DEFAULT_HOST } from '../constants';
 import {
 	GeminiFailure,
@@ -15,6 +21,7 @@ import {
 	vertexFailure,
 } from './errors';
 import { readImageAnswer } from './answer';
+import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
@@ -76,6 +83,12 @@ export interface GenerateRequest {
 	/** false for judge calls that answer in text (JSON). */
 	requireImage?: boolean;
 	/**
+	 * true lets Google keep the request and answer (AI Studio logs, 55 days). Otherwise the Gemini
+	 * API is sent `store: false`: projects made since 2026-10-26 store requests by default (Google's
+	 * "Logs and datasets" page). Vertex AI has no such field; nothing is sent there.
+	 */
+	store?: boolean;
+	/**
 	 * Names of the options used that only Vertex AI takes: refused before sending on the Gemini API.
 	 */
 	vertexOnlyOptions?: string[];
@@ -126,6 +139,7 @@ export interface BatchResultLine {
 
 /** The generateContent request body as the REST API takes it (a JSONL batch line's `request`). */
 export function restRequest(request: GenerateRequest): Record<string, unknown> {
+	// Batch jobs run on the Gemini API only, so `store` always applies.
 	return {
 		contents: request.contents,
 		generationConfig: request.generationConfig,
@@ -134,18 +148,21 @@ export function restRequest(request: GenerateRequest): Record<string, unknown> {
 			: {}),
 		...(request.safetySettings ? { safetySettings: request.safetySettings } : {}),
 		...(request.tools ? { tools: request.tools } : {}),
+		store: request.store === true,
 	};
 }
 
 /**
- * The SDK's config for a request: generation settings plus system instruction, safety and tools.
+ * The SDK's config for a request: generation settings plus system instruction, safety, tools and,
+ * on the Gemini API, whether Google may store it (the SDK refuses `store` for Vertex AI).
  */
-function sdkConfig(request: GenerateRequest): GenerateContentParameters['config'] {
+function sdkConfig(request: GenerateRequest, vertex: boolean): GenerateContentParameters['config'] {
 	return {
 		...request.generationConfig,
 		systemInstruction: request.systemInstruction || undefined,
 		safetySettings: request.safetySettings as never,
 		tools: request.tools as never,
+		...(vertex ? {} : { store: request.store === true }),
 	};
 }
 
@@ -275,6 +292,19 @@ function remoteModel(model: Model): RemoteModel {
 	};
 }
 
+/**
+ * Google's model-404 (its JSON error, status NOT_FOUND) told what Google's pages say of that
+ * model, when the catalogue knows: shut down when, and what to use instead.
+ */
+function withLifecycle(failure: GeminiFailure, model: string): GeminiFailure {
+	const advice =
+		failure.httpCode === 404 && failure.reason === 'NOT_FOUND' ? lifecycleAdvice(model) : '';
+	if (!advice) return failure;
+	(failure as { description: string }).description = `Google said: ${failure.message}`;
+	failure.message = `The model ${model} was not found: ${advice}`;
+	return failure;
+}
+
 export function vertexOnlyFailure(options: string[]): GeminiFailure {
 	const names = options.map((o) => `"${o}"`).join(' and ');
 	return new GeminiFailure({
@@ -284,6 +314,15 @@ export function vertexOnlyFailure(options: string[]): GeminiFailure {
 		reason: 'VERTEX_ONLY_OPTION',
 		retryable: false,
 	});
+}
+
+/** The Files API refused an upload for its MIME type, not for its content or the key. */
+function isMimeTypeRefusal(error: unknown): boolean {
+	return (
+		error instanceof GeminiFailure &&
+		error.httpCode === 400 &&
+		/Unsupported MIME type/i.test(error.message)
+	);
 }
 
 export class GeminiClient {
@@ -378,7 +417,7 @@ export class GeminiClient {
 					model: request.model,
 					contents: request.contents as GenerateContentParameters['contents'],
 					config: {
-						...sdkConfig(request),
+						...sdkConfig(request, this.isVertex),
 						abortSignal: settings.signal,
 						httpOptions: { timeout: settings.timeoutMs || undefined, fetch: fetchFn },
 					},
@@ -387,7 +426,8 @@ export class GeminiClient {
 					const response = await this.sdk.models.generateContent(params);
 					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
 				} catch (error) {
-					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs));
+					const failure = classifyError(this.scrubbed(error), seen.retryAfterMs);
+					throw this.forUser(withLifecycle(failure, request.model));
 				}
 			},
 			settings.retry,
@@ -409,6 +449,11 @@ export class GeminiClient {
 				location: this.location,
 				express: !this.tokens,
 			});
+		failure = withKeyKind(failure, {
+			apiKey: this.apiKey,
+			vertex: this.isVertex,
+			express: this.isVertex && !this.tokens,
+		});
 		for (const secret of this.secrets()) {
 			failure.message = redactSecret(failure.message, secret);
 			(failure as { description: string }).description = redactSecret(failure.description, secret);
@@ -523,7 +568,7 @@ export class GeminiClient {
 				? input.fileName
 				: input.requests.map(({ key, request }): InlinedRequest => ({
 						contents: request.contents as InlinedRequest['contents'],
-						config: sdkConfig(request),
+						config: sdkConfig(request, this.isVertex),
 						metadata: { key },
 					}));
 		// Not retried past a network error: a job created whose answer was lost would run twice.
@@ -567,37 +612,66 @@ export class GeminiClient {
 
 	/**
 	 * Uploads a file from disk in chunks (a batch's JSONL requests), so it is never whole in memory.
+	 * When the Files API refuses `mimeType` itself (400 "Unsupported MIME type"), the file goes once
+	 * more as `fallbackMimeType`, if given.
 	 */
 	async uploadFilePath(
 		path: string,
 		mimeType: string,
 		displayName: string,
 		settings: CallSettings,
+		fallbackMimeType?: string,
 	): Promise<UploadedFile> {
-		return await this.call(
-			async () => {
-				const file = await this.sdk.files.upload({
-					file: path,
-					config: { mimeType, displayName, abortSignal: settings.signal },
-				});
-				return { uri: file.uri ?? '', mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
-			},
-			settings,
-			'files',
-		);
+		const upload = async (type: string) =>
+			await this.call(
+				async () => {
+					const file = await this.sdk.files.upload({
+						file: path,
+						config: { mimeType: type, displayName, abortSignal: settings.signal },
+					});
+					return { uri: file.uri ?? '', mimeType: file.mimeType ?? type, name: file.name ?? '' };
+				},
+				settings,
+				'files',
+			);
+		return await upload(mimeType).catch(async (error: unknown) => {
+			if (fallbackMimeType && isMimeTypeRefusal(error)) return await upload(fallbackMimeType);
+			throw error;
+		});
 	}
 
-	/** Streams a file (a batch's JSONL results) to disk. */
+	/**
+	 * Streams a generated file (a batch's JSONL results) to disk. Google serves file contents at
+	 * `{base}/download/{version}/files/{id}:download?alt=media` only, not on the API path the SDK's
+	 * files.download asks.
+	 */
 	async downloadFile(name: string, path: string, settings: CallSettings): Promise<void> {
-		await this.call(
-			async () =>
-				await this.sdk.files.download({
-					file: name,
-					downloadPath: path,
-					config: { abortSignal: settings.signal },
-				}),
-			settings,
-			'files',
+		const id = name.replace(/^files\//, '');
+		const url = `${this.baseUrl}/download/${API_VERSION}/files/${encodeURIComponent(id)}:download?alt=media`;
+		await withRetry(
+			async () => {
+				let retryAfterMs: number | undefined;
+				try {
+					const response = await fetchWithoutHeaderTimeout(url, {
+						headers: { 'x-goog-api-key': this.apiKey },
+						signal: settings.signal,
+					});
+					if (!response.ok) {
+						retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+						// The SDK's error shape, so it is read as any other answer is.
+						throw new ApiError({ message: await response.text(), status: response.status });
+					}
+					if (!response.body) throw new Error('The download answer has no body');
+					await pipeline(
+						Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
+						createWriteStream(path),
+					);
+				} catch (error) {
+					throw this.forUser(classifyError(this.scrubbed(error), retryAfterMs));
+				}
+			},
+			settings.retry,
+			{ ...settings, gate: await this.admission(settings, 'files') },
 		);
 	}
 

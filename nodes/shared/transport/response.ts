@@ -58,7 +58,16 @@ export interface Usage {
 
 export interface GroundingSource {
 	title?: string;
+	/** The page: a web result, or the page an image search result is on. */
 	uri?: string;
+	/** An image search result's image. */
+	imageUri?: string;
+}
+
+/** A grounding chunk as the API sends it: a web page, or an image result (SDK's field names). */
+interface GroundingChunk {
+	web?: { title?: string; uri?: string };
+	image?: { title?: string; sourceUri?: string; imageUri?: string };
 }
 
 export interface GenerateResult {
@@ -159,12 +168,12 @@ function toUsage(meta: WireResponse['usageMetadata']): Usage {
 }
 
 function groundingSources(meta: Record<string, unknown> | undefined): GroundingSource[] {
-	const chunks =
-		(meta?.groundingChunks as Array<{ web?: GroundingSource; image?: GroundingSource }>) ?? [];
-	return chunks
-		.map((c) => c.web ?? c.image)
-		.filter((s): s is GroundingSource => !!s)
-		.map(({ title, uri }) => ({ title, uri }));
+	const chunks = (meta?.groundingChunks as GroundingChunk[] | undefined) ?? [];
+	return chunks.flatMap(({ web, image }): GroundingSource[] => {
+		if (web) return [{ title: web.title, uri: web.uri }];
+		if (image) return [{ title: image.title, uri: image.sourceUri, imageUri: image.imageUri }];
+		return [];
+	});
 }
 
 /**

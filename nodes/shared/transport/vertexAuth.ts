@@ -142,6 +142,18 @@ interface TokenErrorBody {
 	error_description?: string;
 }
 
+/** What to do about a key the token endpoint refused, from Google's error_description. */
+function refusalCure(refusal: string, key: ServiceAccountKey): string {
+	if (/iat|exp|timeframe|short-lived/i.test(refusal))
+		return "The token request was refused for its time stamps: this machine's clock is off. Set the system clock right (NTP) and try again.";
+	// The JWT is addressed to the key's token_uri: an endpoint at another address refuses it.
+	if (/audience check/i.test(refusal)) {
+		const uri = new URL(key.tokenUri);
+		return `The token endpoint did not take the key's token_uri (${uri.origin}${uri.pathname}) as its own address. Paste the JSON key file as Google issued it (token_uri ${GOOGLE_TOKEN_URI}); a proxy in between must keep that address.`;
+	}
+	return `The key of ${key.clientEmail} was refused: it was deleted or disabled, or the service account itself was. Create a new JSON key for the service account and paste it into the Nano Banana credential. If the key is new, check that this machine's clock is right.`;
+}
+
 /** What the token endpoint's refusal means for the user. */
 function tokenRefusal(status: number, body: TokenErrorBody, key: ServiceAccountKey): GeminiFailure {
 	const code = body.error ?? `HTTP ${status}`;
@@ -161,10 +173,7 @@ function tokenRefusal(status: number, body: TokenErrorBody, key: ServiceAccountK
 			retryable: true,
 		});
 	}
-	const clock = /iat|exp|timeframe|short-lived/i.test(body.error_description ?? '');
-	const description = clock
-		? "The token request was refused for its time stamps: this machine's clock is off. Set the system clock right (NTP) and try again."
-		: `The key of ${key.clientEmail} was refused: it was deleted or disabled, or the service account itself was. Create a new JSON key for the service account and paste it into the Nano Banana credential. If the key is new, check that this machine's clock is right.`;
+	const description = refusalCure(body.error_description ?? '', key);
 	return new GeminiFailure({
 		...base,
 		kind: 'setup',
