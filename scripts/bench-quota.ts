@@ -1,5 +1,5 @@
 /**
- * Quota: prompts through Generate at default settings against the simulator's quota mode (Q
+ * Quota: prompts through Generate at the defaults of a node added now (Auto concurrency) against the simulator's quota mode (Q
  * requests per window W, 429 with RetryInfo rounded down as Google sends it, the exact delay in
  * the message), each answer taking L. Three runs, each printing how many images came out, the wall
  * time against the quota's floor, and the share of requests answered 429:
@@ -154,7 +154,10 @@ async function loadPackage(sandbox: N8nSandbox, stage: string, first = true): Pr
 	);
 }
 
-/** A Manual Trigger, M prompts (a literal list split into items: no Code node), Generate at defaults. */
+/**
+ * A Manual Trigger, M prompts (a literal list split into items: no Code node), Generate at the
+ * defaults of a node added now (Auto concurrency).
+ */
 function manualWorkflow(k: number) {
 	const prompts = Array.from({ length: M }, (_, i) => `Execution ${k} prompt ${i + 1}: a banana`);
 	const nodes = [
@@ -174,7 +177,7 @@ function manualWorkflow(k: number) {
 		{
 			name: 'Generate',
 			type: 'n8n-nodes-nano-banana-studio.nanoBananaGenerate',
-			typeVersion: 1,
+			typeVersion: 1.1,
 			parameters: {
 				model: { __rl: true, mode: 'list', value: MODEL },
 				prompt: '={{ $json.prompts }}',
@@ -283,6 +286,7 @@ async function executionsInQueueMode(stage: string): Promise<boolean> {
 						credential: CREDENTIAL,
 						imageSize: '1K',
 						name: 'bench:quota queue',
+						typeVersion: 1.1,
 					}),
 					path: QUEUE_WORKFLOW.path,
 				},

@@ -12,7 +12,11 @@ import { defaultFileBase, writeImage } from '../shared/output';
 import { isBatchMode, runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
 import { runItems, withPartial } from '../shared/runner';
-import { readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	autoConcurrencyUnlessSet,
+	readImageSettings,
+	readRequestSettings,
+} from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
 import type {
 	CallSettings,
@@ -487,6 +491,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const client = await geminiClientFor(this);
 	const { concurrency, call } = readRequestSettings(
 		this.getNodeParameter('options', 0, {}) as IDataObject,
+		autoConcurrencyUnlessSet(this),
 	);
 
 	if (isBatchMode(this)) {

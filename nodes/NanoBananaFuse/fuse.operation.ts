@@ -21,7 +21,12 @@ import { isBatchMode, runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
 import { runItems } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
-import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	autoConcurrencyUnlessSet,
+	closestAspectRatio,
+	readImageSettings,
+	readRequestSettings,
+} from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
 
 type ImageType = 'character' | 'object';
@@ -370,6 +375,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const client = await geminiClientFor(this);
 	const { concurrency, call } = readRequestSettings(
 		this.getNodeParameter('options', 0, {}) as IDataObject,
+		autoConcurrencyUnlessSet(this),
 	);
 	const gathered = this.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS;
 	const fusionOf = (i: number): Fusion =>

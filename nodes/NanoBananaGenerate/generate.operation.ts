@@ -6,7 +6,11 @@ import { itemError, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
 import { runItems } from '../shared/runner';
-import { readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	autoConcurrencyUnlessSet,
+	readImageSettings,
+	readRequestSettings,
+} from '../shared/settings';
 import { geminiClientFor } from '../shared/credentials';
 
 /** An item's request, read and checked before anything is sent: the same for Realtime and Batch. */
@@ -42,7 +46,7 @@ function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const client = await geminiClientFor(this);
 	const nodeOptions = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const { concurrency, call } = readRequestSettings(nodeOptions);
+	const { concurrency, call } = readRequestSettings(nodeOptions, autoConcurrencyUnlessSet(this));
 
 	if (isBatchMode(this))
 		return await runBatch(this, client, { concurrency, node: 'Generate', call }, async (i) =>

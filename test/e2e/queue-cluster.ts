@@ -176,6 +176,8 @@ export function batchWorkflow(options: {
 	imageSize: '512' | '1K' | '2K' | '4K';
 	name?: string;
 	model?: string;
+	/** Generate's version: 1 (default; Max Concurrent Requests 4) or 1.1 (a node added now: Auto). */
+	typeVersion?: number;
 }): WorkflowJson {
 	return {
 		id: options.id,
@@ -194,7 +196,7 @@ export function batchWorkflow(options: {
 			node(
 				'Generate Batch',
 				'n8n-nodes-nano-banana-studio.nanoBananaGenerate',
-				1,
+				options.typeVersion ?? 1,
 				440,
 				{
 					model: model(options.model ?? 'gemini-3.1-flash-image'),
