@@ -330,7 +330,7 @@ async function executionsInQueueMode(stage: string): Promise<boolean> {
 			{
 				prompts: K * M,
 				images: items.filter((item) => item.binary?.data && !item.json.error).length,
-				distinctPrompts: new Set(items.map((item) => item.json.batch + '/' + item.json.item)).size,
+				distinctPrompts: new Set(items.map((item) => item.json.prompt)).size,
 				wallMs: requestSpan(requests),
 				requests,
 				notes: [

@@ -46,15 +46,15 @@ function worker(
 	return gates;
 }
 
-/** One request, as one execution on that worker sends it. */
-function send(gates: QuotaGates, text: string, model = 'gemini-3.1-flash-image') {
+/** One request, as one execution on that worker sends it (`gate`: that execution's gate). */
+function send(gates: QuotaGates, text: string, gate = new RequestGate(4, { gates })) {
 	return new GeminiClient({ apiKey: sim.apiKey, host: sim.url }).generate(
-		{ model, contents: [{ role: 'user', parts: [{ text }] }], generationConfig: {} },
 		{
-			retry: { maxAttempts: 4, maxTotalWaitMs: 60_000 },
-			timeoutMs: 20_000,
-			gate: new RequestGate(4, { gates }),
+			model: 'gemini-3.1-flash-image',
+			contents: [{ role: 'user', parts: [{ text }] }],
+			generationConfig: {},
 		},
+		{ retry: { maxAttempts: 4, maxTotalWaitMs: 60_000 }, timeoutMs: 20_000, gate },
 	);
 }
 
@@ -118,6 +118,23 @@ describe('workers sharing Redis', () => {
 		const refused = requests.filter((r) => r.status === 429);
 		expect(refused.length).toBeGreaterThan(0);
 		expect(refused.filter((r) => r.startedAt >= firstWindowEnds)).toEqual([]);
+	});
+
+	it('share the number in flight: two Auto executions on two workers start at 4 together', async () => {
+		sim.setLatency(500);
+		const workers = [worker(), worker()];
+		const executions = workers.map((gates) => new RequestGate('auto', { gates }));
+		await Promise.all(
+			workers.flatMap((gates, w) =>
+				Array.from({ length: 8 }, (_, i) => send(gates, `auto ${w} poster ${i}`, executions[w])),
+			),
+		);
+		const requests = sim.generateRequests;
+		expect(requests.filter((r) => r.status === 200)).toHaveLength(16);
+		const firstAnswer = Math.min(...requests.map((r) => r.endedAt));
+		// One process would start 4 and climb; two workers counting alone would start 8.
+		expect(requests.filter((r) => r.startedAt < firstAnswer)).toHaveLength(4);
+		for (const execution of executions) execution.close();
 	});
 
 	it('name a quota in Redis by an HMAC, the same for every worker, never by the key', async () => {

@@ -38,10 +38,29 @@ export interface QuotaPace {
 	marginMs: number;
 }
 
+/** What the executions using a gate allow together, and where a fresh gate starts. */
+export interface SlotLimits {
+	ceiling: number;
+	start: number;
+}
+
+/** tryStart's answer when a shared count of requests in flight is full: ask again soon. */
+export const NO_SHARED_SLOT = -1;
+
 /** Where a quota's pause, counted starts and learned pace are kept. */
 export interface QuotaClock {
-	/** 0 when a request may start now (the start is then counted as `id`), else ms to wait. */
-	tryStart(id: string): number | Promise<number>;
+	/**
+	 * Whether the clock keeps the number in flight too (shared by workers, in Redis): the gate then
+	 * asks it for every slot, and tells it how each attempt ended.
+	 */
+	readonly sharesConcurrency?: boolean;
+	/**
+	 * 0 when a request may start now (the start is then counted as `id`), else ms to wait, or
+	 * NO_SHARED_SLOT.
+	 */
+	tryStart(id: string, limits: SlotLimits): number | Promise<number>;
+	/** How the attempt of this start ended; `clean` when it adds to the number in flight. */
+	ended?(id: string, outcome: AttemptOutcome, clean: boolean, limits: SlotLimits): void;
 	/** The request of this start left now: the server counts it from about now. */
 	sent(id: string): void;
 	/** The server did not count this start (it answered 429). */
@@ -49,11 +68,16 @@ export interface QuotaClock {
 	/** No request may start for `ms` from now. */
 	pause(ms: number): void;
 	/** Takes the pace a 429 told, if this clock's own starts filled that quota. */
-	learn(hint: QuotaHint): QuotaPace | undefined | Promise<QuotaPace | undefined>;
+	learn(
+		hint: QuotaHint,
+		limits: SlotLimits,
+	): QuotaPace | undefined | Promise<QuotaPace | undefined>;
 }
 
 /** Successes in a row, per allowed request, before one more may run at once (after slow start). */
-const GROWTH_RUN = 2;
+export const GROWTH_RUN = 2;
+/** How often a gate asks again for a slot of a shared count that was full. */
+const SHARED_SLOT_POLL_MS = 100;
 /** Start times kept to work out a quota window; more than any per-request quota we pace to. */
 const HISTORY = 1000;
 /**
@@ -198,6 +222,8 @@ export class QuotaGate {
 	/** Tickets admitted before this one were in flight at the last decrease. */
 	private decreaseBoundary = 0;
 	private pace?: QuotaPace;
+	/** Where the gate started: the first execution's start value. */
+	private firstStart = 1;
 	private readonly members = new Map<object, Membership>();
 	private readonly queue: Waiter[] = [];
 	private readonly latency = new LatencyTrend();
@@ -218,9 +244,17 @@ export class QuotaGate {
 		this.lastUsed = now();
 	}
 
-	/** How many requests may be in flight right now. */
+	/**
+	 * How many requests of this process may be in flight right now. When the clock keeps the number
+	 * in flight for all workers, it decides, and here only the executions' own limits count.
+	 */
 	get concurrency(): number {
+		if (this.clock.sharesConcurrency) return this.ceiling;
 		return Math.max(1, Math.min(this.allowed ?? 1, this.ceiling));
+	}
+
+	private get limits(): SlotLimits {
+		return { ceiling: this.ceiling, start: this.firstStart };
 	}
 
 	/** How many are in flight now. */
@@ -248,7 +282,10 @@ export class QuotaGate {
 	/** An execution starts using the gate; a fresh gate starts at the first one's start value. */
 	join(member: object, membership: Membership): void {
 		this.members.set(member, membership);
-		this.allowed ??= Math.max(1, membership.start);
+		if (this.allowed === undefined) {
+			this.firstStart = Math.max(1, membership.start);
+			this.allowed = this.firstStart;
+		}
 		this.pump();
 	}
 
@@ -303,8 +340,9 @@ export class QuotaGate {
 	release(ticket: GateTicket, outcome: AttemptOutcome, pauseMs = 0, quota?: QuotaHint): void {
 		this.active--;
 		this.lastUsed = this.now();
-		if (outcome === 'ok') this.grow(this.lastUsed - ticket.startedAt);
-		else if (outcome === 'quota' || outcome === 'busy') {
+		const clean = outcome === 'ok' && this.grow(this.lastUsed - ticket.startedAt);
+		this.clock.ended?.(ticket.start, outcome, clean, this.limits);
+		if (outcome === 'quota' || outcome === 'busy') {
 			this.successes = 0;
 			this.slowStart = false;
 			// Requests that were in flight together tell of one overload: halve once for them all.
@@ -322,7 +360,7 @@ export class QuotaGate {
 	}
 
 	private async learn(hint: QuotaHint): Promise<void> {
-		const pace = await this.clock.learn(hint);
+		const pace = await this.clock.learn(hint, this.limits);
 		if (!pace) return;
 		this.pace = pace;
 		// The pace now keeps requests under the quota; the halving was for a quota not yet known.
@@ -330,19 +368,23 @@ export class QuotaGate {
 		this.pump();
 	}
 
-	/** One more at once: at each success in slow start, else after a run of them. */
-	private grow(latencyMs: number): void {
+	/**
+	 * One more at once: at each success in slow start, else after a run of them. False when the
+	 * answer came slower (latency has grown): then no more.
+	 */
+	private grow(latencyMs: number): boolean {
 		if (this.latency.record(latencyMs)) {
 			// Answers slow down as more run at once: this is as many as help.
 			this.slowStart = false;
 			this.successes = 0;
-			return;
+			return false;
 		}
-		if (this.allowed === undefined || this.allowed >= this.ceiling) return;
+		if (this.allowed === undefined || this.allowed >= this.ceiling) return true;
 		if (this.slowStart || ++this.successes >= this.allowed * GROWTH_RUN) {
 			this.allowed++;
 			this.successes = 0;
 		}
+		return true;
 	}
 
 	private stopTimer(): void {
@@ -370,7 +412,7 @@ export class QuotaGate {
 		}
 		while (this.queue.length && this.active < this.concurrency) {
 			const start = `${this.startPrefix}${++this.starts}`;
-			const wait = this.clock.tryStart(start);
+			const wait = this.clock.tryStart(start, this.limits);
 			if (typeof wait === 'number') {
 				if (!this.admit(start, wait)) return;
 				continue;
@@ -398,6 +440,11 @@ export class QuotaGate {
 
 	/** Starts the first waiter if the clock allowed it (`wait` 0); else sets the timer. */
 	private admit(start: string, wait: number): boolean {
+		if (wait === NO_SHARED_SLOT) {
+			// Not a pause: waiting for another worker's request to end is no quota wait.
+			this.wakeIn(SHARED_SLOT_POLL_MS);
+			return false;
+		}
 		if (wait > 0) {
 			for (const waiter of this.queue) waiter.held = true;
 			this.wakeIn(wait);
@@ -406,6 +453,7 @@ export class QuotaGate {
 		const waiter = this.queue.shift();
 		if (!waiter || this.active >= this.concurrency) {
 			// Nobody to start after all (cancelled while the clock answered): do not count it.
+			this.clock.ended?.(start, 'failed', false, this.limits);
 			this.clock.refused(start);
 			if (waiter) this.queue.unshift(waiter);
 			return false;

@@ -3,8 +3,9 @@
  * requires (n8n's QUEUE_BULL_REDIS_* settings). Per quota it holds the pause after a 429 (a
  * pause-until time), the starts of the last minutes (a sorted set, for pacing and for working out a
  * quota's window) and the learned pace; each step is one Lua script, so workers never race, and
- * every time is Redis's own clock, so workers' clocks need not agree. The number in flight stays
- * per process.
+ * every time is Redis's own clock, so workers' clocks need not agree. The number in flight is
+ * shared too: each request holds a lease in Redis while it runs, and the number allowed (slow
+ * start, halving, climbing back) is kept there, so two workers start no more than one would.
  *
  * Names: a quota is named by an HMAC-SHA256 of its description (which holds the API key) under
  * a salt kept in Redis (`SET NX` by the first worker, read by the others). Every worker thus finds
@@ -20,8 +21,15 @@ import { readFileSync } from 'fs';
 import Redis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 
-import { GATE_IDLE_MS, PACE_MARGIN_MS, PACE_MARGIN_STEP_MS } from './gate';
-import type { LocalQuotaClock, QuotaClock, QuotaHint, QuotaPace } from './gate';
+import { GATE_IDLE_MS, GROWTH_RUN, PACE_MARGIN_MS, PACE_MARGIN_STEP_MS } from './gate';
+import type {
+	AttemptOutcome,
+	LocalQuotaClock,
+	QuotaClock,
+	QuotaHint,
+	QuotaPace,
+	SlotLimits,
+} from './gate';
 
 export interface RedisSettings {
 	host: string;
@@ -36,6 +44,11 @@ export interface RedisSettings {
 
 const PREFIX = 'nano-banana-studio:quota';
 const SALT_KEY = `${PREFIX}:salt`;
+/**
+ * A request in flight holds its slot in Redis this long at most: a worker that dies mid-request
+ * frees its slots when their leases end. Longer than the default Timeout (900 s).
+ */
+const LEASE_MS = 16 * 60_000;
 /** How long the first request waits for Redis to connect before using the process gate. */
 const FIRST_CONNECT_MS = 3000;
 
@@ -100,8 +113,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * KEYS: pause, starts, pace ("requests/window/margin"). ARGV: start id, how long starts are kept.
- * Returns 0 and counts the start, or the ms to wait (a pause, or the pace's window full).
+ * KEYS: pause, starts, pace ("requests/window/margin"), active (leases of the requests in flight,
+ * by their end of lease), ctl (the number allowed in flight: allowed, slow, successes, admitted,
+ * boundary, ceiling). ARGV: start id, how long state is kept, the ceiling, the start value, the
+ * lease. Returns {0, admission number} and counts the start; or {ms to wait, 0} (a pause, or the
+ * pace's window full); or {-1, 0} when as many as allowed are in flight.
  */
 const START = `${NOW}
 local wait = (tonumber(redis.call('GET', KEYS[1])) or 0) - now
@@ -119,12 +135,61 @@ if pace then
 	end
 	redis.call('PEXPIRE', KEYS[3], ARGV[2])
 end
-if wait > 0 then return wait end
+if wait > 0 then return {wait, 0} end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local allowed = tonumber(redis.call('HGET', KEYS[5], 'allowed'))
+if not allowed then
+	allowed = math.max(1, tonumber(ARGV[4]))
+	redis.call('HSET', KEYS[5], 'allowed', allowed, 'slow', 1, 'successes', 0, 'admitted', 0, 'boundary', 0)
+end
+local ceiling = math.max(tonumber(redis.call('HGET', KEYS[5], 'ceiling')) or 1, tonumber(ARGV[3]))
+redis.call('HSET', KEYS[5], 'ceiling', ceiling)
+redis.call('PEXPIRE', KEYS[5], ARGV[2])
+if redis.call('ZCARD', KEYS[4]) >= math.min(allowed, ceiling) then return {-1, 0} end
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), ARGV[1])
+redis.call('PEXPIRE', KEYS[4], math.max(tonumber(ARGV[2]), tonumber(ARGV[5])))
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1001)
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return 0
+return {0, redis.call('HINCRBY', KEYS[5], 'admitted', 1)}
+`;
+
+/**
+ * KEYS: active, ctl. ARGV: start id, outcome, clean (1: the answer was no slower), admission
+ * number, the ceiling. As QuotaGate.release does in memory: one more in slow start, else after a
+ * run of successes; halved once for the requests in flight together at a 429 or 503.
+ */
+const ENDED = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+local ctl = redis.call('HMGET', KEYS[2], 'allowed', 'slow', 'successes', 'boundary', 'admitted', 'ceiling')
+local allowed = tonumber(ctl[1])
+if not allowed then return 0 end
+local slow = tonumber(ctl[2]) == 1
+local successes = tonumber(ctl[3]) or 0
+local ceiling = math.max(tonumber(ctl[6]) or 1, tonumber(ARGV[5]))
+local outcome = ARGV[2]
+if outcome == 'ok' then
+	if ARGV[3] ~= '1' then
+		slow = false
+		successes = 0
+	elseif allowed < ceiling then
+		successes = successes + 1
+		if slow or successes >= allowed * ${GROWTH_RUN} then
+			allowed = allowed + 1
+			successes = 0
+		end
+	end
+elseif outcome == 'quota' or outcome == 'busy' then
+	slow = false
+	successes = 0
+	if tonumber(ARGV[4]) > (tonumber(ctl[4]) or 0) then
+		allowed = math.max(1, math.floor(math.min(allowed, ceiling) / 2))
+		redis.call('HSET', KEYS[2], 'boundary', tonumber(ctl[5]) or 0)
+	end
+end
+redis.call('HSET', KEYS[2], 'allowed', allowed, 'slow', slow and 1 or 0, 'successes', successes)
+return allowed
 `;
 
 /** KEYS: starts. ARGV: start id. The request of that start left now: it counts from now. */
@@ -143,9 +208,10 @@ return 0
 `;
 
 /**
- * KEYS: pause, starts, pace. ARGV: requests, window ms or '', frees-in ms or '', how long the pace
- * is kept, the first margin, its step. As LocalQuotaClock.learn: returns the pace taken
- * ("requests/window/margin"), else false.
+ * KEYS: pause, starts, pace, active, ctl. ARGV: requests, window ms or '', frees-in ms or '', how
+ * long the pace is kept, the first margin, its step, the ceiling. As LocalQuotaClock.learn: returns
+ * the pace taken ("requests/window/margin"), else false. A new pace lifts the number allowed in
+ * flight to the ceiling: the pace keeps requests under the quota from now on.
  */
 const LEARN = `${NOW}
 local requests = tonumber(ARGV[1])
@@ -173,24 +239,18 @@ local counted = redis.call('ZCOUNT', KEYS[2], '(' .. (now - window), '+inf')
 if math.abs(counted - requests) > 1 then return false end
 local pace = requests .. '/' .. window .. '/' .. ARGV[5]
 redis.call('SET', KEYS[3], pace, 'PX', ARGV[4])
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HSET', KEYS[5], 'allowed', ARGV[7]) end
 return pace
 `;
 
+type Keys = [string, string, string, string, string];
+
 interface QuotaCommands {
-	nbsStart(
-		pause: string,
-		starts: string,
-		pace: string,
-		...args: Array<string | number>
-	): Promise<number>;
+	nbsStart(...keysAndArgs: [...Keys, ...Array<string | number>]): Promise<[number, number]>;
+	nbsEnded(active: string, ctl: string, ...args: Array<string | number>): Promise<number>;
 	nbsPause(pause: string, ms: number): Promise<number>;
 	nbsSent(starts: string, id: string): Promise<number>;
-	nbsLearn(
-		pause: string,
-		starts: string,
-		pace: string,
-		...args: Array<string | number>
-	): Promise<string | null>;
+	nbsLearn(...keysAndArgs: [...Keys, ...Array<string | number>]): Promise<string | null>;
 }
 
 export class RedisQuotaStore {
@@ -221,10 +281,11 @@ export class RedisQuotaStore {
 			connectionName: 'nano-banana-studio-quota',
 		};
 		this.client = new Redis(options) as Redis & QuotaCommands;
-		this.client.defineCommand('nbsStart', { numberOfKeys: 3, lua: START });
+		this.client.defineCommand('nbsStart', { numberOfKeys: 5, lua: START });
+		this.client.defineCommand('nbsEnded', { numberOfKeys: 2, lua: ENDED });
 		this.client.defineCommand('nbsPause', { numberOfKeys: 1, lua: PAUSE });
 		this.client.defineCommand('nbsSent', { numberOfKeys: 1, lua: SENT });
-		this.client.defineCommand('nbsLearn', { numberOfKeys: 3, lua: LEARN });
+		this.client.defineCommand('nbsLearn', { numberOfKeys: 5, lua: LEARN });
 		// Without a listener ioredis prints every failed reconnection.
 		this.client.on('error', (error: Error) => this.down(error));
 		// A Redis that restarted empty gets the salt back, so workers started later find it.
@@ -309,7 +370,9 @@ export class RedisQuotaStore {
 
 /** A quota's clock in Redis, with the process's own clock for when Redis does not answer. */
 class RedisQuotaClock implements QuotaClock {
-	private readonly keys: [string, string, string];
+	private readonly keys: Keys;
+	/** Admission numbers of the starts in flight, for the halving. */
+	private readonly admissions = new Map<string, number>();
 
 	constructor(
 		private readonly store: RedisQuotaStore,
@@ -318,20 +381,49 @@ class RedisQuotaClock implements QuotaClock {
 		readonly local: LocalQuotaClock,
 	) {
 		const base = `${PREFIX}:{${name}}`;
-		this.keys = [`${base}:pause`, `${base}:starts`, `${base}:pace`];
+		this.keys = [
+			`${base}:pause`,
+			`${base}:starts`,
+			`${base}:pace`,
+			`${base}:active`,
+			`${base}:ctl`,
+		];
 	}
 
-	async tryStart(id: string): Promise<number> {
+	/** While Redis answers, the number in flight is the workers' together. */
+	get sharesConcurrency(): boolean {
+		return this.store.ready;
+	}
+
+	async tryStart(id: string, limits: SlotLimits): Promise<number> {
 		if (!this.store.ready) {
 			this.store.down(new Error(`connection ${this.store.client.status}`));
 			return this.local.tryStart(id);
 		}
 		try {
-			return Number(await this.store.client.nbsStart(...this.keys, id, GATE_IDLE_MS));
+			const [wait, admission] = await this.store.client.nbsStart(
+				...this.keys,
+				id,
+				GATE_IDLE_MS,
+				limits.ceiling,
+				limits.start,
+				LEASE_MS,
+			);
+			if (Number(wait) === 0) this.admissions.set(id, Number(admission));
+			return Number(wait);
 		} catch (error) {
 			this.store.down(error);
 			return this.local.tryStart(id);
 		}
+	}
+
+	ended(id: string, outcome: AttemptOutcome, clean: boolean, limits: SlotLimits): void {
+		const admission = this.admissions.get(id);
+		this.admissions.delete(id);
+		if (admission === undefined || !this.store.ready) return;
+		this.store.client
+			.nbsEnded(this.keys[3], this.keys[4], id, outcome, clean ? 1 : 0, admission, limits.ceiling)
+			.catch((error) => this.store.down(error));
 	}
 
 	sent(id: string): void {
@@ -352,7 +444,7 @@ class RedisQuotaClock implements QuotaClock {
 			this.store.client.nbsPause(this.keys[0], ms).catch((error) => this.store.down(error));
 	}
 
-	async learn(hint: QuotaHint): Promise<QuotaPace | undefined> {
+	async learn(hint: QuotaHint, limits: SlotLimits): Promise<QuotaPace | undefined> {
 		if (!this.store.ready) return this.local.learn(hint);
 		try {
 			const pace = await this.store.client.nbsLearn(
@@ -363,6 +455,7 @@ class RedisQuotaClock implements QuotaClock {
 				GATE_IDLE_MS,
 				PACE_MARGIN_MS,
 				PACE_MARGIN_STEP_MS,
+				limits.ceiling,
 			);
 			const [requests, windowMs, marginMs] = String(pace ?? '')
 				.split('/')
