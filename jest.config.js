@@ -7,4 +7,5 @@ module.exports = {
 	testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
 	transform: { '^.+\\.ts$': 'ts-jest' },
 	testTimeout: 30000,
+	setupFilesAfterEnv: ['<rootDir>/test/helpers/fresh-gates.ts'],
 };

@@ -6,14 +6,17 @@
  * installed from its packed tarball; the workflows are written here and run by `n8n execute-batch`.
  * Prints measured figures, one line each:
  *
- *   1. throughput: N prompts at 1 s simulator latency, our Generate at default settings vs the
- *      official node, each timed by the node's own executionTime in n8n's run data;
+ *   1. throughput: N prompts at 1 s simulator latency, our Generate at default settings (a node
+ *      saved at version 1: Max Concurrent Requests 4) vs the official node, each timed by the node's
+ *      own executionTime in n8n's run data; then Auto concurrency (a node added now, version 1.1):
+ *      AUTO_N prompts at 2 s latency, ours vs the official node;
  *   2. CPU per image at zero latency: the n8n process's CPU time (utime+stime from /proc, per
  *      thread group, sampled every 20 ms from a worker thread) over the node's execution window,
  *      (N-image run - 1-image run) / (N - 1), vs a bare @google/genai loop in Node 24 (no n8n).
  *      For reference, the same measure for the official node, n8n's V8 heap (an observer loaded
  *      into n8n with NODE_OPTIONS=--require) and the bare loop again while holding that much heap;
- *   3. peak RSS of the n8n process for 20, 50 and 100 4K images (one fresh n8n process per run);
+ *   3. peak RSS of the n8n process for 20, 50 and 100 4K images (one fresh n8n process per run),
+ *      our Generate as a node added now (Auto concurrency);
  *   4. bytes sent to edit a 24 MP photo: our Edit vs the file vs the official node (Files API).
  *
  * Run with `npm run bench:n8n` (about 4 minutes on 2 cores). BENCH_N8N_N (default 32) changes N
@@ -21,7 +24,8 @@
  * BENCH_N8N_MEMORY (default "20,50,100", empty for none) the memory runs; BENCH_N8N_PROFILE=1 also
  * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time;
  * BENCH_N8N_ONLY=cpu runs part 2 alone (about a minute and a half), BENCH_N8N_ONLY=throughput part 1
- * (about two minutes), BENCH_N8N_TIMELINE=1 with it each request's start, answer made and end;
+ * (about four minutes), BENCH_N8N_ONLY=auto the Auto comparison alone (about three minutes),
+ * BENCH_N8N_AUTO_N (default 64) its N, BENCH_N8N_TIMELINE=1 with it each request's start, answer made and end;
  * BENCH_N8N_CPU_RUNS (default 2, at most 6) how many times part 2 measures our node and the bare loop;
  * BENCH_N8N_V8_FLAGS sets V8 flags in the measured n8n process (e.g. --trace-gc, printed to
  * .e2e/bench-n8n/run/n8n.log; NODE_OPTIONS does not allow them), BENCH_N8N_NODE_OPTIONS adds to its
@@ -38,7 +42,8 @@ import sharp from 'sharp';
 import { Worker } from 'worker_threads';
 import type { INodeExecutionData, IRun, ITaskData } from 'n8n-workflow';
 
-import { requestOptions } from '../nodes/shared/descriptions';
+import { FIXED_CONCURRENCY_DEFAULT } from '../nodes/shared/settings';
+import { AUTO_MAX } from '../nodes/shared/transport';
 import { GeminiSim } from '../test/gemini-sim';
 import {
 	freePort,
@@ -62,11 +67,17 @@ const CPU_N = Number(env.BENCH_N8N_CPU_N ?? 200);
 const LATENCY_MS = 1000;
 /** BENCH_N8N_ONLY=cpu: only the CPU figures (part 2), for measuring a change quickly. */
 const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
-/** BENCH_N8N_ONLY=throughput: only the throughput figures (part 1), about two minutes. */
+/** BENCH_N8N_ONLY=throughput: only the throughput figures (part 1). */
 const THROUGHPUT_ONLY = env.BENCH_N8N_ONLY === 'throughput';
-const MEMORY_RUNS = CPU_ONLY
-	? []
-	: (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
+/** BENCH_N8N_ONLY=auto: only the Auto concurrency comparison. */
+const AUTO_ONLY = env.BENCH_N8N_ONLY === 'auto';
+/** Auto concurrency: N prompts at 2 s latency, no quota (the issue's measure). */
+const AUTO_N = Number(env.BENCH_N8N_AUTO_N ?? 64);
+const AUTO_LATENCY_MS = 2000;
+const MEMORY_RUNS =
+	CPU_ONLY || AUTO_ONLY
+		? []
+		: (env.BENCH_N8N_MEMORY ?? '20,50,100').split(',').filter(Boolean).map(Number);
 const PROFILE = env.BENCH_N8N_PROFILE === '1';
 /** Runs of the CPU measure (1 and N images each) for our node, and of the bare loop: the load on a shared machine varies. */
 const CPU_RUNS = Math.min(6, Math.max(1, Number(env.BENCH_N8N_CPU_RUNS ?? 2)));
@@ -77,10 +88,8 @@ const MB = 1e6;
 const benchDir = path.join(repoDir, '.e2e', 'bench-n8n');
 const OUR_PACKAGE = 'n8n-nodes-nano-banana-studio';
 
-/** The node's own default for Max Concurrent Requests, read from its description. */
-const DEFAULT_CONCURRENCY = Number(
-	requestOptions.find((p) => p.name === 'maxConcurrency')?.default,
-);
+/** Max Concurrent Requests of a node saved at version 1 without the option (part 1). */
+const DEFAULT_CONCURRENCY = FIXED_CONCURRENCY_DEFAULT;
 
 const line = (name: string, value: string) => console.log(`${name.padEnd(50)} ${value}`);
 const heading = (text: string) => console.log(`\n${text}`);
@@ -151,12 +160,20 @@ function prompts(count: number, label: string): WorkflowNode[] {
 	];
 }
 
-/** Our Generate at default settings (only the model is set, to its default, as the editor saves it). */
-function ourGenerate(name: string, credential: Credential, imageSize?: string): WorkflowNode {
+/**
+ * Our Generate at default settings (only the model is set, as the editor saves it). Version 1 is a
+ * node saved before Auto concurrency (Max Concurrent Requests 4); 1.1 a node added now (Auto).
+ */
+function ourGenerate(
+	name: string,
+	credential: Credential,
+	imageSize?: string,
+	typeVersion = 1,
+): WorkflowNode {
 	return {
 		name,
 		type: `${OUR_PACKAGE}.nanoBananaGenerate`,
-		typeVersion: 1,
+		typeVersion,
 		parameters: {
 			model: { __rl: true, mode: 'list', value: MODEL },
 			prompt: '={{ $json.prompts }}',
@@ -663,6 +680,8 @@ async function main() {
 		oursT: await GeminiSim.start({ latencyMs: LATENCY_MS, imageTexture: 'noise' }),
 		officialFlat: await GeminiSim.start({ latencyMs: LATENCY_MS }),
 		oursFlat: await GeminiSim.start({ latencyMs: LATENCY_MS }),
+		officialAuto: await GeminiSim.start({ latencyMs: AUTO_LATENCY_MS, imageTexture: 'noise' }),
+		oursAuto: await GeminiSim.start({ latencyMs: AUTO_LATENCY_MS, imageTexture: 'noise' }),
 		cpu: await GeminiSim.start({ imageTexture: 'noise' }),
 		cpuOfficial: await GeminiSim.start({ imageTexture: 'noise' }),
 		bare: await GeminiSim.start({ imageTexture: 'noise' }),
@@ -689,6 +708,8 @@ async function main() {
 		warmOurs: credential(7, 'nanoBananaApi', sims.warm),
 		warmOfficial: credential(8, 'googlePalmApi', sims.warm),
 		cpuOfficial: credential(9, 'googlePalmApi', sims.cpuOfficial),
+		officialAuto: credential(12, 'googlePalmApi', sims.officialAuto),
+		oursAuto: credential(13, 'nanoBananaApi', sims.oursAuto),
 	};
 
 	try {
@@ -723,6 +744,8 @@ async function main() {
 			oursT: 'nbsBench02OursT',
 			officialFlat: 'nbsBench03OfficialF',
 			oursFlat: 'nbsBench04OursF',
+			officialAuto: 'nbsBench04OffclAuto',
+			oursAuto: 'nbsBench04OursAuto',
 			cpu1: (run: string) => `nbsBench05Cpu${run}1`,
 			cpuN: (run: string) => `nbsBench05Cpu${run}N`,
 			offCpu1: 'nbsBench09OffCpu1',
@@ -759,6 +782,14 @@ async function main() {
 			workflow(ID.oursFlat, `bench: our Generate, ${N} prompts, flat images`, [
 				...prompts(N, 'Flat'),
 				ourGenerate(NODE.ours, cred.oursFlat),
+			]),
+			workflow(ID.officialAuto, `bench: official node, ${AUTO_N} prompts at 2 s`, [
+				...prompts(AUTO_N, 'Auto'),
+				officialGenerate(NODE.official, cred.officialAuto),
+			]),
+			workflow(ID.oursAuto, `bench: our Generate added now (Auto), ${AUTO_N} prompts at 2 s`, [
+				...prompts(AUTO_N, 'Auto'),
+				ourGenerate(NODE.ours, cred.oursAuto, undefined, 1.1),
 			]),
 			...RUN_LETTERS.flatMap((run) => [
 				workflow(ID.cpu1(run), `bench: CPU, 1 image (${run})`, [
@@ -816,7 +847,7 @@ async function main() {
 			...MEMORY_RUNS.map((n) =>
 				workflow(ID.memory(n), `bench: memory, ${n} 4K images`, [
 					...prompts(n, 'Memory'),
-					ourGenerate(NODE.ours, cred.memory, '4K'),
+					ourGenerate(NODE.ours, cred.memory, '4K', 1.1),
 				]),
 			),
 		];
@@ -843,18 +874,30 @@ async function main() {
 			sandbox,
 			CPU_ONLY
 				? [ID.warm, ...cpuIds]
-				: THROUGHPUT_ONLY
-					? [ID.warm, ID.officialT, ID.oursT, ID.officialFlat, ID.oursFlat]
-					: [
-							ID.warm,
-							ID.officialT,
-							ID.oursT,
-							ID.officialFlat,
-							ID.oursFlat,
-							...cpuIds,
-							ID.editOurs,
-							ID.editOfficial,
-						],
+				: AUTO_ONLY
+					? [ID.warm, ID.officialAuto, ID.oursAuto]
+					: THROUGHPUT_ONLY
+						? [
+								ID.warm,
+								ID.officialT,
+								ID.oursT,
+								ID.officialFlat,
+								ID.oursFlat,
+								ID.officialAuto,
+								ID.oursAuto,
+							]
+						: [
+								ID.warm,
+								ID.officialT,
+								ID.oursT,
+								ID.officialFlat,
+								ID.oursFlat,
+								ID.officialAuto,
+								ID.oursAuto,
+								...cpuIds,
+								ID.editOurs,
+								ID.editOfficial,
+							],
 			10 * MINUTE,
 		);
 		const loadAfterMain = load1();
@@ -913,9 +956,9 @@ async function main() {
 				`first request ${firstStart - ours.startTime} ms after the node started; last answer sent ${nodeEnd - lastEnd} ms before the node ended`,
 			);
 		};
-		if (!CPU_ONLY) {
+		if (!CPU_ONLY && !AUTO_ONLY) {
 			heading(
-				`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`,
+				`1. Throughput: N = ${N} prompts, simulator latency ${LATENCY_MS / 1000} s, 1K images, default settings of a node saved at version 1, one workflow run each (load ${loadBeforeMain} before, ${loadAfterMain} after)`,
 			);
 			throughput(ID.officialT, ID.oursT, sims.officialT, sims.oursT, '');
 			console.log(
@@ -923,7 +966,31 @@ async function main() {
 			);
 			throughput(ID.officialFlat, ID.oursFlat, sims.officialFlat, sims.oursFlat, ', flat');
 		}
-		if (THROUGHPUT_ONLY) return;
+		if (!CPU_ONLY) {
+			const official = nodeRun(main, ID.officialAuto, NODE.official);
+			const ours = nodeRun(main, ID.oursAuto, NODE.ours);
+			const autoFloorMs = Math.ceil(AUTO_N / AUTO_MAX) * AUTO_LATENCY_MS;
+			heading(
+				`1b. Auto concurrency: N = ${AUTO_N} prompts, simulator latency ${AUTO_LATENCY_MS / 1000} s, no quota, 1K images (noise), our Generate as a node added now (version 1.1, Max Concurrent Requests not set: Auto)`,
+			);
+			line(
+				"n8n's Google Gemini node",
+				`${seconds(official.executionTime)}  (${imagesOut(official)} images, at most ${peakOverlap(sims.officialAuto.generateRequests)} in flight)`,
+			);
+			line(
+				'Nano Banana Generate, Auto',
+				`${seconds(ours.executionTime)}  (${imagesOut(ours)} images, ${sims.oursAuto.generateRequests.length} requests, at most ${peakOverlap(sims.oursAuto.generateRequests)} in flight)`,
+			);
+			line(
+				'speed-up (official / ours)',
+				`${(official.executionTime / ours.executionTime).toFixed(2)}x  (target: at least 7x)`,
+			);
+			line(
+				`ours against ceil(N/${AUTO_MAX})·L = ${seconds(autoFloorMs)}`,
+				`${(ours.executionTime / autoFloorMs).toFixed(2)}x (Auto starts at 4 and climbs: the first rounds are narrower)`,
+			);
+		}
+		if (THROUGHPUT_ONLY || AUTO_ONLY) return;
 
 		const heapLog = await fs
 			.readFile(path.join(heapDir, `heap-${main.pid}.json`), 'utf8')
@@ -1177,12 +1244,12 @@ async function main() {
 
 		if (memory.length)
 			heading(
-				`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults; a fresh n8n process per run`,
+				`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults of a node added now (Auto concurrency); a fresh n8n process per run`,
 			);
 		for (const m of memory) {
 			line(
 				`${m.n} images`,
-				`peak ${(m.peakKb / 1024).toFixed(0)} MiB during the node (${(m.beforeKb / 1024).toFixed(0)} MiB before it; process high-water mark ${(m.hwmKb / 1024).toFixed(0)} MiB); ${m.images} images of ${mb(m.fileBytes)} in ${seconds(m.ms)}, load ${m.load}`,
+				`peak ${(m.peakKb / 1024).toFixed(0)} MiB during the node, +${((m.peakKb - m.beforeKb) / 1024).toFixed(0)} MiB over the ${(m.beforeKb / 1024).toFixed(0)} MiB before it (bound: +250 MiB; process high-water mark ${(m.hwmKb / 1024).toFixed(0)} MiB); ${m.images} images of ${mb(m.fileBytes)} in ${seconds(m.ms)}, load ${m.load}`,
 			);
 		}
 		if (memory.length >= 2) {

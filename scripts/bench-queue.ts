@@ -21,7 +21,7 @@ import path from 'path';
 import sharp from 'sharp';
 import type { IRun } from 'n8n-workflow';
 
-import { requestOptions } from '../nodes/shared/descriptions';
+import { FIXED_CONCURRENCY_DEFAULT } from '../nodes/shared/settings';
 import { GeminiSim } from '../test/gemini-sim';
 import type { ImageTexture } from '../test/gemini-sim/types';
 import {
@@ -56,10 +56,8 @@ const benchDir = path.join(repoDir, '.e2e', 'bench-queue');
 const servicesState = path.join(benchDir, 'services');
 const CREDENTIAL = { id: 'nbsBenchQueueCred1', name: 'Nano Banana (bench:queue)' };
 const WORKFLOW = { id: 'nbsBenchQueueBatch1', path: 'nbs-bench-queue-batch' };
-/** The node's own default for Max Concurrent Requests, read from its description. */
-const DEFAULT_CONCURRENCY = Number(
-	requestOptions.find((p) => p.name === 'maxConcurrency')?.default,
-);
+/** Max Concurrent Requests of the workflow's Generate (version 1, the option not set). */
+const DEFAULT_CONCURRENCY = FIXED_CONCURRENCY_DEFAULT;
 
 const line = (name: string, value: string) => console.log(`${name.padEnd(44)} ${value}`);
 const progress = (text: string) => process.stderr.write(`[bench:queue] ${text}\n`);

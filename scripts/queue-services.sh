@@ -4,6 +4,7 @@
 #
 #   scripts/queue-services.sh start   # prints one JSON line: the ports, database, user and password it used
 #   scripts/queue-services.sh stop    # stops both and removes their data; does nothing when nothing runs
+#   scripts/queue-services.sh install # only installs what is missing (the integration tests start redis-server)
 #
 # `start` installs the Debian packages redis-server and postgresql when their programs are missing (as root,
 # with apt-get), and stops whatever an earlier `start` left behind first, so it can be run again and again.
@@ -175,8 +176,15 @@ start_services() {
 	echo "$json"
 }
 
+install_programs() {
+	find_pg_bin >/dev/null || apt_install postgresql
+	command -v redis-server >/dev/null || apt_install redis-server
+	command -v redis-server >/dev/null || die "no redis-server after installing redis-server"
+}
+
 case "${1:-}" in
 	start) start_services ;;
 	stop) stop_services ;;
-	*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+	install) install_programs ;;
+	*) echo "usage: $0 start|stop|install" >&2; exit 2 ;;
 esac

@@ -16,6 +16,8 @@ step npm run lint
 # n8n's own scanner of community packages, offline, on the source and the packed tarball
 step node scripts/scan-package.mjs
 step npm run typecheck
+# The Redis tests of the quota gates start a redis-server of their own; queue mode's e2e needs PostgreSQL too.
+step bash scripts/queue-services.sh install
 step npx jest --ci --json --outputFile="$reports/jest.json"
 # Users run n8n on Node 22 and 24: the integration tests again on Node 22 (the e2e suite runs n8n on 24).
 step bash scripts/with-node.sh 22.23.5 npx jest --ci test/integration test/unit/provenance --json --outputFile="$reports/node22.json"

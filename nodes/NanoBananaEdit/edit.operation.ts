@@ -12,7 +12,11 @@ import { defaultFileBase, writeImage } from '../shared/output';
 import { isBatchMode, runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
 import { runItems, withPartial, withSetup } from '../shared/runner';
-import { readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	autoConcurrencyUnlessSet,
+	readImageSettings,
+	readRequestSettings,
+} from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
 import type {
 	CallSettings,
@@ -487,6 +491,7 @@ async function setup(ctx: IExecuteFunctions) {
 	const client = await geminiClientFor(ctx);
 	const { concurrency, call } = readRequestSettings(
 		ctx.getNodeParameter('options', 0, {}) as IDataObject,
+		autoConcurrencyUnlessSet(ctx),
 	);
 	return { client, concurrency, call, batch: isBatchMode(ctx) };
 }

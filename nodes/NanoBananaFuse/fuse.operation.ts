@@ -21,7 +21,12 @@ import { isBatchMode, runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
 import { runItems, withSetup } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
-import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	autoConcurrencyUnlessSet,
+	closestAspectRatio,
+	readImageSettings,
+	readRequestSettings,
+} from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
 
 type ImageType = 'character' | 'object';
@@ -369,6 +374,7 @@ async function setup(ctx: IExecuteFunctions) {
 	const client = await geminiClientFor(ctx);
 	const { concurrency, call } = readRequestSettings(
 		ctx.getNodeParameter('options', 0, {}) as IDataObject,
+		autoConcurrencyUnlessSet(ctx),
 	);
 	const gathered = ctx.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS;
 	return { client, concurrency, call, gathered, batch: isBatchMode(ctx) };

@@ -6,7 +6,11 @@ import { itemError, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
 import { runItems, withSetup } from '../shared/runner';
-import { readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	autoConcurrencyUnlessSet,
+	readImageSettings,
+	readRequestSettings,
+} from '../shared/settings';
 import { geminiClientFor } from '../shared/credentials';
 
 /** An item's request, read and checked before anything is sent: the same for Realtime and Batch. */
@@ -44,6 +48,7 @@ async function setup(ctx: IExecuteFunctions) {
 	const client = await geminiClientFor(ctx);
 	const { concurrency, call } = readRequestSettings(
 		ctx.getNodeParameter('options', 0, {}) as IDataObject,
+		autoConcurrencyUnlessSet(ctx),
 	);
 	return { client, concurrency, call, batch: isBatchMode(ctx) };
 }

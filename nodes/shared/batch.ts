@@ -31,6 +31,7 @@ import type {
 	BatchResultLine,
 	BatchStatus,
 	CallSettings,
+	ConcurrencyLimit,
 	GeminiClient,
 	GenerateRequest,
 } from './transport';
@@ -742,7 +743,7 @@ export async function resultItems(
 	client: GeminiClient,
 	status: BatchStatus,
 	given: BatchManifest | undefined,
-	spec: { concurrency: number; call: Omit<CallSettings, 'signal'> },
+	spec: { concurrency: ConcurrencyLimit; call: Omit<CallSettings, 'signal'> },
 	pairing: ResultPairing = {},
 ): Promise<INodeExecutionData[]> {
 	const manifest = given ?? {

@@ -454,10 +454,10 @@ export const requestOptions: INodeProperties[] = [
 		displayName: 'Max Concurrent Requests',
 		name: 'maxConcurrency',
 		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 32 },
-		default: 4,
+		typeOptions: { minValue: 0, maxValue: 32 },
+		default: 0,
 		description:
-			'Most API requests in flight at once across all items. On a 429 or 503 the node halves it and pauses every request for the delay Google asks, then climbs back; once a 429 names the quota, requests are paced to it.',
+			'0 is Auto (what new Generate, Edit and Fuse nodes use without this option): starts at 4 requests at once and climbs while answers come without 429/503 and no slower, up to 16 and within the memory the answers take; halves on a 429 or 503. A number fixes the most this node sends at once. Executions using the same key and model share one gate: a 429 pauses them all for the delay Google asks, and once it names the quota they are paced to it.',
 	},
 	{
 		displayName: 'Max Attempts',

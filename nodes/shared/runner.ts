@@ -17,12 +17,15 @@ import { setMaxListeners } from 'events';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { toNodeError } from './errors';
-import { RequestGate } from './transport';
+import { AUTO_MAX, RequestGate } from './transport';
+import type { ConcurrencyLimit } from './transport';
 
 export interface ItemContext {
 	/** Aborts when the execution is cancelled or another item failed (without Continue On Fail). */
 	signal: AbortSignal;
-	/** Shared by every request of this execution: pass it in the call settings. */
+	/**
+	 * This execution's gate in front of the process's quota gates: pass it in the call settings.
+	 */
 	gate: RequestGate;
 	/**
 	 * Call once the item has made its last request: the next item may start while this one stores
@@ -58,10 +61,11 @@ function partialOf(error: unknown): PartialResult {
 
 export interface RunSpec {
 	/**
-	 * Max Concurrent Requests: also how many tasks may be before their last request at once; as
-	 * many again may be storing their images, so at most twice that many items' images are in memory.
+	 * Max Concurrent Requests (or Auto: up to AUTO_MAX): also how many tasks may be before their last
+	 * request at once; as many again may be storing their images, so at most twice that many items'
+	 * images are in memory.
 	 */
-	concurrency: number;
+	concurrency: ConcurrencyLimit;
 	/** How many tasks; one per input item unless the node gathers items. */
 	tasks?: number;
 	/** The input items a task was made from (default: the item with the task's index). */
@@ -85,7 +89,8 @@ export async function runItems(
 	const items = ctx.getInputData();
 	const count = spec.tasks ?? items.length;
 	const sourcesOf = spec.sourcesOf ?? ((index: number) => [index]);
-	const maxRequests = Math.max(1, Math.floor(spec.concurrency) || 1);
+	const maxRequests =
+		spec.concurrency === 'auto' ? AUTO_MAX : Math.max(1, Math.floor(spec.concurrency) || 1);
 	// Never more workers than tasks; one task may still use every request slot (fan-out).
 	const width = Math.min(maxRequests, Math.max(1, count));
 	// An item that has made its last request hands its turn on, so the next one's request need not
@@ -98,7 +103,9 @@ export async function runItems(
 	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
 	// Every waiting and in-flight request listens to it: many listeners are expected, not a leak.
 	setMaxListeners(0, signal);
-	const gate = new RequestGate(maxRequests);
+	const gate = new RequestGate(spec.concurrency === 'auto' ? 'auto' : maxRequests, {
+		warn: (message) => ctx.logger?.warn(message),
+	});
 	const results: Array<{ output: number; items: INodeExecutionData[] }> = new Array(count);
 	let next = 0;
 	let firstError: Error | undefined;
@@ -146,7 +153,11 @@ export async function runItems(
 			}
 		}
 	};
-	await Promise.all(Array.from({ length: Math.min(2 * width, count) || 1 }, worker));
+	try {
+		await Promise.all(Array.from({ length: Math.min(2 * width, count) || 1 }, worker));
+	} finally {
+		gate.close();
+	}
 
 	if (firstError) throw firstError;
 	if (cancel?.aborted)

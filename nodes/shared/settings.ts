@@ -14,17 +14,41 @@ import type { ModelInfo } from './catalogue';
 import { itemError } from './errors';
 import { VERTEX_ONLY_OPTION_NAMES } from './constants';
 import { DEFAULT_INPUT_PIXEL_LIMIT } from './image';
-import type { CallSettings, GenerateRequest } from './transport';
+import type { CallSettings, ConcurrencyLimit, GenerateRequest } from './transport';
 
 export interface RequestSettings {
-	concurrency: number;
+	concurrency: ConcurrencyLimit;
 	call: Omit<CallSettings, 'signal'>;
 }
 
-export function readRequestSettings(options: IDataObject): RequestSettings {
+/** Max Concurrent Requests before Auto: what a node saved without the option keeps. */
+export const FIXED_CONCURRENCY_DEFAULT = 4;
+
+/**
+ * Max Concurrent Requests: 0 is Auto. Not set, it is Auto where `autoWhenUnset` (Generate, Edit and
+ * Fuse from version 1.1), else 4: n8n saves no option a user did not add, so a node saved before
+ * Auto existed must keep its 4.
+ */
+export function readConcurrency(value: unknown, autoWhenUnset: boolean): ConcurrencyLimit {
+	if (value === undefined || value === null || value === '')
+		return autoWhenUnset ? 'auto' : FIXED_CONCURRENCY_DEFAULT;
+	const limit = Math.floor(Number(value));
+	if (limit === 0) return 'auto';
+	return Math.max(1, limit || FIXED_CONCURRENCY_DEFAULT);
+}
+
+/** Generate, Edit and Fuse from version 1.1 run with Auto concurrency unless the option says. */
+export function autoConcurrencyUnlessSet(ctx: IExecuteFunctions): { autoWhenUnset: boolean } {
+	return { autoWhenUnset: ctx.getNode().typeVersion >= 1.1 };
+}
+
+export function readRequestSettings(
+	options: IDataObject,
+	{ autoWhenUnset = false }: { autoWhenUnset?: boolean } = {},
+): RequestSettings {
 	const maxAttempts = Number(options.maxAttempts ?? 4);
 	return {
-		concurrency: Math.max(1, Number(options.maxConcurrency ?? 4)),
+		concurrency: readConcurrency(options.maxConcurrency, autoWhenUnset),
 		call: {
 			retry: {
 				maxAttempts: Math.max(1, maxAttempts),

@@ -233,10 +233,18 @@ export class N8nSandbox {
 		return { all, manual };
 	}
 
-	/** Runs the workflows once each, in one n8n process; exit code 1 means at least one failed. */
-	async executeBatch(ids: string[], timeoutMs: number): Promise<BatchResult> {
-		const snapshots = path.join(this.dir, 'snapshots');
-		const output = path.join(this.dir, 'summary.json');
+	/**
+	 * Runs the workflows once each, in one n8n process; exit code 1 means at least one failed.
+	 * `concurrency` runs that many at once; `name` keeps this run's snapshots apart from others'.
+	 */
+	async executeBatch(
+		ids: string[],
+		timeoutMs: number,
+		options: { concurrency?: number; name?: string } = {},
+	): Promise<BatchResult> {
+		const name = options.name ?? '';
+		const snapshots = path.join(this.dir, name ? `snapshots-${name}` : 'snapshots');
+		const output = path.join(this.dir, name ? `summary-${name}.json` : 'summary.json');
 		await fs.mkdir(snapshots, { recursive: true });
 		const started = Date.now();
 		const result = await this.cli(
@@ -246,6 +254,7 @@ export class N8nSandbox {
 				'--retries=0',
 				`--snapshot=${snapshots}`,
 				`--output=${output}`,
+				...(options.concurrency ? [`--concurrency=${options.concurrency}`] : []),
 			],
 			timeoutMs,
 		);

@@ -175,6 +175,9 @@ export function batchWorkflow(options: {
 	credential: { id: string; name: string };
 	imageSize: '512' | '1K' | '2K' | '4K';
 	name?: string;
+	model?: string;
+	/** Generate's version: 1 (default; Max Concurrent Requests 4) or 1.1 (a node added now: Auto). */
+	typeVersion?: number;
 }): WorkflowJson {
 	return {
 		id: options.id,
@@ -193,10 +196,10 @@ export function batchWorkflow(options: {
 			node(
 				'Generate Batch',
 				'n8n-nodes-nano-banana-studio.nanoBananaGenerate',
-				1,
+				options.typeVersion ?? 1,
 				440,
 				{
-					model: model('gemini-3.1-flash-image'),
+					model: model(options.model ?? 'gemini-3.1-flash-image'),
 					prompt:
 						'={{ $json.prompt }} (sent by {{ $env.NBS_QUEUE_PROCESS }}, execution {{ $execution.id }})',
 					aspectRatio: '1:1',
@@ -344,6 +347,8 @@ export interface QueueClusterOptions {
 	workflows: Array<{ workflow: WorkflowJson; path: string }>;
 	/** Settings every process gets on top of the cluster's own. */
 	env?: NodeJS.ProcessEnv;
+	/** More arguments for `n8n worker`, e.g. `--concurrency=3`. */
+	workerArgs?: string[];
 	/**
 	 * Puts the package into a user folder; `first` is true for the main's, which may build it, and false for the
 	 * workers', which reuse that build. Default: scripts/n8n-load-package.sh in the repository.
@@ -509,7 +514,7 @@ export class QueueCluster {
 		if (!sandbox || !env) throw new Error(`${name} is not one of the cluster's workers`);
 		return N8nProcess.start(sandbox, {
 			name,
-			args: ['worker'],
+			args: ['worker', ...(this.options.workerArgs ?? [])],
 			env,
 			readyUrl: `http://127.0.0.1:${env.QUEUE_HEALTH_CHECK_PORT}/healthz/readiness`,
 			timeoutMs: 3 * MINUTE,

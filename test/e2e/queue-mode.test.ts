@@ -23,9 +23,11 @@
  * (a) workflows 01, 07, 08 and 9 of the suite, their Manual Trigger swapped for a Webhook; (c) 8 webhook calls
  * of 25 items at once: one HTTP 200 generate per prompt, requests from both workers; (b) one execution whose
  * first part runs on one worker and is parked by a Wait node; that worker is stopped, and the other one
- * resumes the execution and sends, byte for byte, the images the stopped one stored.
+ * resumes the execution and sends, byte for byte, the images the stopped one stored; (d) 8 executions at once
+ * against a quota of the simulator: both workers pause and pace together through Redis.
  */
 import { randomUUID } from 'crypto';
+import Redis from 'ioredis';
 import { readFileSync, promises as fs } from 'fs';
 import { createServer, type Server } from 'http';
 import * as path from 'path';
@@ -48,6 +50,7 @@ import {
 	MINUTE,
 	node,
 	QueueCluster,
+	senderOf,
 	startServicesAndN8n,
 	stopQueueServices,
 	webhookNode,
@@ -74,6 +77,7 @@ const WORKFLOW = {
 	verifyRouting: { id: 'nbsQueue09VerifyRoute', path: 'nbs-queue-verify-routing' },
 	batch: { id: 'nbsQueueBatch200', path: 'nbs-queue-batch' },
 	handoff: { id: 'nbsQueueHandoff1', path: 'nbs-queue-handoff' },
+	quota: { id: 'nbsQueueQuota1', path: 'nbs-queue-quota' },
 };
 
 // --- workflows ----------------------------------------------------------------------------------------------
@@ -212,6 +216,14 @@ function queueWorkflows(): WorkflowJson[] {
 		// and the process and execution that sent it.
 		batchWorkflow({ ...WORKFLOW.batch, credential: CREDENTIAL, imageSize: '512' }),
 		handoffWorkflow(),
+		// Its own model, so its quota (and the pace learned for it) is no other test's.
+		batchWorkflow({
+			...WORKFLOW.quota,
+			credential: CREDENTIAL,
+			imageSize: '1K',
+			model: 'gemini-3-pro-image',
+			name: 'Queue mode: one quota for both workers',
+		}),
 	];
 }
 
@@ -698,6 +710,60 @@ describe(`(c) ${BATCHES * ITEMS_PER_BATCH} items in ${BATCHES} executions submit
 			}
 		}
 		expect(seen.size).toBe(BATCHES * ITEMS_PER_BATCH);
+	});
+});
+
+describe('(d) one quota for both workers: its pause and pace are shared through Redis', () => {
+	const QUOTA = { requests: 6, windowMs: 4000 };
+	const EXECUTIONS = 8;
+	const ITEMS = 2;
+	let responses: Response[];
+	let requests: RecordedRequest[];
+
+	beforeAll(async () => {
+		assertReady();
+		sim.reset();
+		sim.setQuota(QUOTA);
+		try {
+			responses = await Promise.all(
+				[...Array(EXECUTIONS).keys()].map((batch) =>
+					callWebhook(WORKFLOW.quota.path, { batch, count: ITEMS }),
+				),
+			);
+		} finally {
+			sim.setQuota(null);
+		}
+		requests = sim.generateRequests;
+	}, 5 * MINUTE);
+
+	test('every image is made, by both workers', () => {
+		expect(responses.map((response) => response.status)).toEqual(Array(EXECUTIONS).fill(200));
+		expect(requests.filter((r) => r.status === 200)).toHaveLength(EXECUTIONS * ITEMS);
+		const senders = new Set(requests.map((r) => senderOf(promptOf(r))?.process));
+		expect([...senders].sort()).toEqual([...WORKERS]);
+	});
+
+	test("once the quota is known, neither worker is refused: 429s only in the quota's first window", () => {
+		const firstWindowEnds = Math.min(...requests.map((r) => r.startedAt)) + QUOTA.windowMs;
+		const refused = requests.filter((r) => r.status === 429);
+		// Both workers start at once, more than the quota admits: that burst teaches the quota.
+		expect(refused.length).toBeGreaterThan(0);
+		expect(refused.filter((r) => r.startedAt >= firstWindowEnds)).toEqual([]);
+	});
+
+	test("the quota's gate is in n8n's Redis, named without the key, and no worker fell back", async () => {
+		const { host, port } = services!.redis;
+		const client = new Redis({ host, port });
+		try {
+			const keys = await client.keys('nano-banana-studio:quota:*');
+			expect(keys).toContain('nano-banana-studio:quota:salt');
+			expect(keys.some((key) => key.endsWith(':pace'))).toBe(true);
+			expect(keys.join(' ')).not.toContain(sim.apiKey);
+		} finally {
+			client.disconnect();
+		}
+		for (const worker of workers.values())
+			expect(await worker.log()).not.toMatch(/Redis at .* does not answer/);
 	});
 });
 

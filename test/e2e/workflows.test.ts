@@ -56,6 +56,8 @@ const WORKFLOW = {
 	retryLoopExample: 'nbsExample3VerifyLoop',
 	agentExample: 'nbsExample7AgentPost',
 };
+/** Run together by a second execute-batch (see 30.), not by the first. */
+const QUOTA_SHARED = { first: 'nbsE2e30QuotaFirst', second: 'nbsE2e30QuotaSecond' };
 /** Started by its form, so not by execute-batch: tested through a running n8n below. */
 const RETOUCH_EXAMPLE = 'nbsExample2Retouch';
 
@@ -254,7 +256,7 @@ beforeAll(async () => {
 	);
 	const files = [...(await jsonFiles(workflowsDir)), ...(await examplesForThisRun())];
 	const ids = await timed('importWorkflows', () => n8n.importWorkflows(files, 2 * MINUTE));
-	batchIds = ids.manual;
+	batchIds = ids.manual.filter((id) => !Object.values(QUOTA_SHARED).includes(id));
 	// One n8n start for all of them; execute-batch runs the workflows one after another.
 	batch = await timed('executeBatch', () => n8n.executeBatch(batchIds, 5 * MINUTE));
 	// kept beside the run's logs, for reading when a CI run is slow
@@ -1142,6 +1144,40 @@ describe("15. a credential whose Host cannot be used (a password with '#' and '@
 			expect(stored).not.toContain(part);
 			expect(log).not.toContain(part);
 		}
+	});
+});
+
+describe('30. two executions at once share the gate of their quota', () => {
+	let shared: BatchResult;
+	let refused: RecordedRequest;
+
+	beforeAll(async () => {
+		// The next request is refused for 6 s: the first execution's. The second waits 2 s, then
+		// asks while that pause is in force, in the same n8n process.
+		sim.inject({ kind: '429', retryDelay: '6s' });
+		shared = await n8n.executeBatch(Object.values(QUOTA_SHARED), 3 * MINUTE, {
+			concurrency: 2,
+			name: 'quota',
+		});
+		refused = generateRequests('Quota shared, first execution')[0];
+	}, 4 * MINUTE);
+
+	test('both succeed, the first after one 429', () => {
+		expect(shared.summary.summary.successfulExecutions).toBe(2);
+		expect(refused.status).toBe(429);
+		const first = outputOf(shared.runs[QUOTA_SHARED.first], 'Generate');
+		expect(first[0].json).toMatchObject({ attempts: 2 });
+	});
+
+	test("the second execution's request waits for the pause the first one's 429 set", () => {
+		const [second, ...rest] = generateRequests('Quota shared, second execution');
+		expect(rest).toHaveLength(0);
+		expect(second.status).toBe(200);
+		// Sent when the 6 s ended, not 2 s after the batch started.
+		expect(second.startedAt - refused.endedAt).toBeGreaterThanOrEqual(5800);
+		const item = outputOf(shared.runs[QUOTA_SHARED.second], 'Generate')[0];
+		expect(item.json).toMatchObject({ attempts: 1 });
+		expect(Number(item.json.quotaWaitMs)).toBeGreaterThanOrEqual(2500);
 	});
 });
 

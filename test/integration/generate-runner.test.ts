@@ -112,6 +112,43 @@ describe('bounded concurrency', () => {
 	});
 });
 
+describe('Auto concurrency (new nodes, or Max Concurrent Requests 0)', () => {
+	it('starts at 4 at once, then climbs while answers come clean, up to 16', async () => {
+		sim.setLatency(300);
+		const { outputs } = await generate({}, { items: items(48) });
+		expect(outputs[0]).toHaveLength(48);
+		const calls = generateCalls();
+		const firstAnswer = Math.min(...calls.map((c) => c.endedAt));
+		expect(calls.filter((c) => c.startedAt < firstAnswer)).toHaveLength(4);
+		expect(sim.maxInFlight).toBe(16);
+	});
+
+	it('halves on 503s and still answers every item', async () => {
+		sim.setLatency(200);
+		sim.setRandomFaults({ percent: 20, kinds: ['503'] });
+		const { outputs } = await generate(
+			{ options: { maxConcurrency: 0, maxAttempts: 8 } },
+			{ items: items(24) },
+		);
+		expect(outputs[0].every((o) => o.binary?.data && !o.json.error)).toBe(true);
+		// Without the halving it would reach 16 as in the clean run above.
+		expect(sim.maxInFlight).toBeLessThan(16);
+	});
+
+	it('keeps 4K answers within the memory budget: at most 9 at once', async () => {
+		// Long enough that making 4K images here (the simulator shares this process) is no slowdown.
+		sim.setLatency(1500);
+		await generate({ imageSize: '4K' }, { items: items(27) });
+		expect(sim.maxInFlight).toBe(9);
+	});
+
+	it('leaves a node saved at version 1 without the option at 4', async () => {
+		sim.setLatency(150);
+		await generate({}, { items: items(24), typeVersion: 1 });
+		expect(sim.maxInFlight).toBe(4);
+	});
+});
+
 describe('failures without Continue On Fail', () => {
 	it('stops the node at the first failure, names the item, and aborts requests in flight', async () => {
 		const prompts = (i: number) =>

@@ -121,6 +121,16 @@ describe('reading options', () => {
 		});
 	});
 
+	it('reads Max Concurrent Requests: 0 is Auto; not set, Auto only where the node version says', () => {
+		expect(readRequestSettings({}, { autoWhenUnset: true }).concurrency).toBe('auto');
+		expect(readRequestSettings({ maxConcurrency: 0 }).concurrency).toBe('auto');
+		expect(readRequestSettings({ maxConcurrency: 0 }, { autoWhenUnset: true }).concurrency).toBe(
+			'auto',
+		);
+		expect(readRequestSettings({ maxConcurrency: 6 }, { autoWhenUnset: true }).concurrency).toBe(6);
+		expect(readRequestSettings({ maxConcurrency: 2.7 }).concurrency).toBe(2);
+	});
+
 	it('wants both resize sides or neither', () => {
 		expect(() => readOutputSettings({ resizeWidth: 1200 })).toThrow(
 			/both Resize Width and Resize Height/,

@@ -26,7 +26,8 @@ import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
-import type { RequestGate } from './gate';
+import { answerBytesFor } from './quota';
+import type { RequestGate } from './quota';
 import { withRetry } from './retry';
 import type { RetryObserver, RetryPolicy, RetryStats } from './retry';
 import { ServiceAccountTokens } from './vertexAuth';
@@ -65,7 +66,10 @@ export interface CallSettings {
 	/** n8n's execution cancel signal, possibly combined with the runner's stop signal. */
 	signal?: AbortSignal;
 	observer?: RetryObserver;
-	/** The execution's shared gate: quota pauses and adaptive concurrency across all its requests. */
+	/**
+	 * The execution's gate, in front of the process's gate of each quota: Max Concurrent Requests,
+	 * quota pauses, pacing and adaptive concurrency.
+	 */
 	gate?: RequestGate;
 }
 
@@ -250,10 +254,12 @@ function uncompressed(init?: RequestInit): RequestInit {
 /**
  * A fetch that remembers the last Retry-After header it saw (one per call, so calls never share it)
  * and reads successful answers with readJson, or, for generateContent, with readImageAnswer.
+ * `sent` is told when the request leaves (the quota gate counts it from then).
  */
-function headerAwareFetch(imageAnswers = false) {
+function headerAwareFetch(imageAnswers = false, sent?: () => void) {
 	const seen: { retryAfterMs?: number } = {};
 	const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+		sent?.();
 		const response = await fetchWithoutHeaderTimeout(
 			input,
 			imageAnswers ? uncompressed(init) : init,
@@ -403,10 +409,15 @@ export class GeminiClient {
 	/** One generateContent call with retries, parsed; throws GeminiFailure. */
 	async generate(request: GenerateRequest, settings: CallSettings): Promise<GenerateResult> {
 		const stats: RetryStats = { attempts: 0, quotaWaitMs: 0 };
+		const imageConfig = request.generationConfig.imageConfig as { imageSize?: string } | undefined;
+		const gate = await settings.gate?.admission(
+			this.quotaIdentity(request.model),
+			answerBytesFor(request.requireImage === false ? undefined : (imageConfig?.imageSize ?? '1K')),
+		);
 		const result = await withRetry(
-			async () => {
+			async (_attempt, sent) => {
 				this.checkSendable(request);
-				const { fetchFn, seen } = headerAwareFetch(true);
+				const { fetchFn, seen } = headerAwareFetch(true, sent);
 				const params: GenerateContentParameters = {
 					model: request.model,
 					contents: request.contents as GenerateContentParameters['contents'],
@@ -425,7 +436,7 @@ export class GeminiClient {
 				}
 			},
 			settings.retry,
-			settings,
+			{ ...settings, gate },
 			stats,
 		);
 		return { ...result, attempts: stats.attempts, quotaWaitMs: stats.quotaWaitMs };
@@ -453,6 +464,20 @@ export class GeminiClient {
 			(failure as { description: string }).description = redactSecret(failure.description, secret);
 		}
 		return failure;
+	}
+
+	/**
+	 * What Google counts a request against: the project (service account) or the key, the host, and
+	 * the model or API. It holds the key: it goes only to the gates, which keep an HMAC of it.
+	 */
+	private quotaIdentity(scope: string): string {
+		const who = this.tokens ? `project:${this.project}:${this.location}` : `key:${this.apiKey}`;
+		return JSON.stringify([who, this.baseUrl, scope]);
+	}
+
+	/** The gate of a quota for a call, when the execution gives one. */
+	private async admission(settings: CallSettings, scope: string, answerBytes?: number) {
+		return await settings.gate?.admission(this.quotaIdentity(scope), answerBytes);
 	}
 
 	private secrets(): string[] {
@@ -532,7 +557,7 @@ export class GeminiClient {
 				return { uri: file.uri, mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
 			},
 			settings.retry,
-			settings,
+			{ ...settings, gate: await this.admission(settings, 'files') },
 		);
 	}
 
@@ -565,25 +590,31 @@ export class GeminiClient {
 					raw.body,
 				),
 			settings,
+			'batches',
 			false,
 			model,
 		);
 	}
 
 	async getBatch(name: string, settings: CallSettings): Promise<BatchStatus> {
-		return await this.call(async (fetchFn, raw) => {
-			const job = await this.sdk.batches.get({
-				name,
-				config: { abortSignal: settings.signal, httpOptions: { fetch: fetchFn } },
-			});
-			return this.batchStatus(job, raw.body);
-		}, settings);
+		return await this.call(
+			async (fetchFn, raw) => {
+				const job = await this.sdk.batches.get({
+					name,
+					config: { abortSignal: settings.signal, httpOptions: { fetch: fetchFn } },
+				});
+				return this.batchStatus(job, raw.body);
+			},
+			settings,
+			'batches',
+		);
 	}
 
 	async cancelBatch(name: string, settings: CallSettings): Promise<void> {
 		await this.call(
 			async () => await this.sdk.batches.cancel({ name, config: { abortSignal: settings.signal } }),
 			settings,
+			'batches',
 		);
 	}
 
@@ -600,13 +631,17 @@ export class GeminiClient {
 		fallbackMimeType?: string,
 	): Promise<UploadedFile> {
 		const upload = async (type: string) =>
-			await this.call(async () => {
-				const file = await this.sdk.files.upload({
-					file: path,
-					config: { mimeType: type, displayName, abortSignal: settings.signal },
-				});
-				return { uri: file.uri ?? '', mimeType: file.mimeType ?? type, name: file.name ?? '' };
-			}, settings);
+			await this.call(
+				async () => {
+					const file = await this.sdk.files.upload({
+						file: path,
+						config: { mimeType: type, displayName, abortSignal: settings.signal },
+					});
+					return { uri: file.uri ?? '', mimeType: file.mimeType ?? type, name: file.name ?? '' };
+				},
+				settings,
+				'files',
+			);
 		return await upload(mimeType).catch(async (error: unknown) => {
 			if (fallbackMimeType && isMimeTypeRefusal(error)) return await upload(fallbackMimeType);
 			throw error;
@@ -644,7 +679,7 @@ export class GeminiClient {
 				}
 			},
 			settings.retry,
-			settings,
+			{ ...settings, gate: await this.admission(settings, 'files') },
 		);
 	}
 
@@ -655,12 +690,14 @@ export class GeminiClient {
 	private async call<T>(
 		run: (fetchFn: typeof fetch, raw: { body?: Record<string, unknown> }) => Promise<T>,
 		settings: CallSettings,
+		scope: string,
 		retry = true,
 		model?: string,
 	): Promise<T> {
+		const gate = await this.admission(settings, scope);
 		return await withRetry(
-			async () => {
-				const { fetchFn: headerFetch, seen } = headerAwareFetch();
+			async (_attempt, sent) => {
+				const { fetchFn: headerFetch, seen } = headerAwareFetch(false, sent);
 				const raw: { body?: Record<string, unknown> } = {};
 				const fetchFn = async (input: string | URL | Request, init?: RequestInit) => {
 					const response = await headerFetch(input, init);
@@ -674,7 +711,7 @@ export class GeminiClient {
 				}
 			},
 			retry ? settings.retry : { ...settings.retry, maxAttempts: 1 },
-			settings,
+			{ ...settings, gate },
 		);
 	}
 

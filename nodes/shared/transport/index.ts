@@ -37,6 +37,15 @@ export type {
 	WireResponse,
 } from './response';
 export { withRetry, backoffDelay, serverDelay } from './retry';
-export { RequestGate } from './gate';
+export { QuotaGate } from './gate';
+export {
+	AUTO_MAX,
+	AUTO_START,
+	QuotaGates,
+	RequestGate,
+	processQuotaGates,
+	resetQuotaGates,
+} from './quota';
+export type { ConcurrencyLimit } from './quota';
 export type { RetryPolicy, RetryStats } from './retry';
 export { hostProblem, vertexBaseUrl } from './host';

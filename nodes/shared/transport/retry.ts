@@ -1,7 +1,7 @@
 import { sleep as n8nSleep, sleepWithAbort } from 'n8n-workflow';
 
 import { GeminiFailure, classifyError } from './errors';
-import type { GateTicket, RequestGate } from './gate';
+import type { Admission, GateTicket } from './gate';
 
 export interface RetryPolicy {
 	/** Total attempts, the first one included. Waiting for quota (429) costs none. */
@@ -22,8 +22,8 @@ export interface RetryObserver {
 export interface RetryOptions {
 	signal?: AbortSignal;
 	observer?: RetryObserver;
-	/** Shared by every request of the execution: quota pauses and adaptive concurrency. */
-	gate?: RequestGate;
+	/** The quota's gate, shared by every execution: quota pauses, pacing, adaptive concurrency. */
+	gate?: Admission;
 }
 
 /** What a call cost: filled in as it runs, so a failure can say it too. */
@@ -91,11 +91,11 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Runs `call` until it succeeds, a failure is not retryable, attempts run out, or waiting
  * longer would break the wait budget. A 429 is quota, not a fault of the request: it costs no
- * attempt, only wait budget. With a gate, a 429 or 503 pauses every request of the execution
- * for the server's delay, and the retry goes first when the pause ends.
+ * attempt, only wait budget. With a gate, a 429 or 503 pauses every request to that quota for
+ * the server's delay, and the retry goes first when the pause ends.
  */
 export async function withRetry<T>(
-	call: (attempt: number) => Promise<T>,
+	call: (attempt: number, sent: () => void) => Promise<T>,
 	policy: RetryPolicy,
 	{ signal, observer = {}, gate }: RetryOptions = {},
 	stats: RetryStats = { attempts: 0, quotaWaitMs: 0 },
@@ -112,7 +112,7 @@ export async function withRetry<T>(
 		stats.quotaWaitMs += ticket?.pausedMs ?? 0;
 		stats.attempts++;
 		try {
-			const value = await call(stats.attempts);
+			const value = await call(stats.attempts, () => ticket && gate!.sent(ticket));
 			if (ticket) gate!.release(ticket, 'ok');
 			return value;
 		} catch (error) {
