@@ -2,21 +2,18 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { estimateCostUsd, modelStatus } from '../shared/catalogue';
-import { geminiClientFor } from '../shared/credentials';
 import { forItem, itemError, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
-import { isBatchMode, runBatch } from '../shared/batch';
+import { runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
+import { imageNodeSetup } from '../shared/setup';
+import type { ImageNodeSetup } from '../shared/setup';
 import { runItems, withPartial, withSetup } from '../shared/runner';
-import {
-	autoConcurrencyUnlessSet,
-	readImageSettings,
-	readRequestSettings,
-} from '../shared/settings';
+import { readImageSettings } from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
 import type {
 	CallSettings,
@@ -486,20 +483,9 @@ async function prepareBatchEdit(
 	};
 }
 
-/** What every item shares, read before the item loop: a failure here is every item's. */
-async function setup(ctx: IExecuteFunctions) {
-	const client = await geminiClientFor(ctx);
-	const { concurrency, call } = readRequestSettings(
-		ctx.getNodeParameter('options', 0, {}) as IDataObject,
-		autoConcurrencyUnlessSet(ctx),
-	);
-	return { client, concurrency, call, batch: isBatchMode(ctx) };
-}
-type Setup = Awaited<ReturnType<typeof setup>>;
-
 async function run(
 	ctx: IExecuteFunctions,
-	{ client, concurrency, call, batch }: Setup,
+	{ client, concurrency, call, batch }: ImageNodeSetup,
 ): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
 	if (batch) {
@@ -523,5 +509,5 @@ async function run(
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	return await withSetup(this, {}, setup, run);
+	return await withSetup(this, {}, imageNodeSetup, run);
 }

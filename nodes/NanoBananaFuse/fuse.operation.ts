@@ -10,23 +10,18 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import { MODELS, modelsWith } from '../shared/catalogue';
 import type { ModelInfo } from '../shared/catalogue';
-import { geminiClientFor } from '../shared/credentials';
 import { ALL_ITEMS, EACH_ITEM, SAME_AS_IMAGE } from './fuse.description';
 import { forItem, forItems, itemError, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputImage } from '../shared/input';
 import { defaultFileBase } from '../shared/output';
-import { isBatchMode, runBatch } from '../shared/batch';
+import { runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
+import { imageNodeSetup } from '../shared/setup';
 import { runItems, withSetup } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
-import {
-	autoConcurrencyUnlessSet,
-	closestAspectRatio,
-	readImageSettings,
-	readRequestSettings,
-} from '../shared/settings';
+import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
 
 type ImageType = 'character' | 'object';
@@ -371,13 +366,8 @@ async function fuse(
 
 /** What every fusion shares, read before the item loop: a failure here is every item's. */
 async function setup(ctx: IExecuteFunctions) {
-	const client = await geminiClientFor(ctx);
-	const { concurrency, call } = readRequestSettings(
-		ctx.getNodeParameter('options', 0, {}) as IDataObject,
-		autoConcurrencyUnlessSet(ctx),
-	);
 	const gathered = ctx.getNodeParameter('source', 0, EACH_ITEM) === ALL_ITEMS;
-	return { client, concurrency, call, gathered, batch: isBatchMode(ctx) };
+	return { ...(await imageNodeSetup(ctx)), gathered };
 }
 type Setup = Awaited<ReturnType<typeof setup>>;
 

@@ -1,17 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { isBatchMode, runBatch } from '../shared/batch';
+import { runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
 import { itemError, toNodeError } from '../shared/errors';
 import { imageItems, requestImages } from '../shared/fanout';
 import { defaultFileBase } from '../shared/output';
+import { imageNodeSetup } from '../shared/setup';
+import type { ImageNodeSetup } from '../shared/setup';
 import { runItems, withSetup } from '../shared/runner';
-import {
-	autoConcurrencyUnlessSet,
-	readImageSettings,
-	readRequestSettings,
-} from '../shared/settings';
-import { geminiClientFor } from '../shared/credentials';
+import { readImageSettings } from '../shared/settings';
 
 /** An item's request, read and checked before anything is sent: the same for Realtime and Batch. */
 function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
@@ -43,20 +40,9 @@ function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
 	};
 }
 
-/** What every item shares, read before the item loop: a failure here is every item's. */
-async function setup(ctx: IExecuteFunctions) {
-	const client = await geminiClientFor(ctx);
-	const { concurrency, call } = readRequestSettings(
-		ctx.getNodeParameter('options', 0, {}) as IDataObject,
-		autoConcurrencyUnlessSet(ctx),
-	);
-	return { client, concurrency, call, batch: isBatchMode(ctx) };
-}
-type Setup = Awaited<ReturnType<typeof setup>>;
-
 async function run(
 	ctx: IExecuteFunctions,
-	{ client, concurrency, call, batch }: Setup,
+	{ client, concurrency, call, batch }: ImageNodeSetup,
 ): Promise<INodeExecutionData[][]> {
 	if (batch)
 		return await runBatch(ctx, client, { concurrency, node: 'Generate', call }, async (i) =>
@@ -79,5 +65,5 @@ async function run(
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	return await withSetup(this, {}, setup, run);
+	return await withSetup(this, {}, imageNodeSetup, run);
 }
