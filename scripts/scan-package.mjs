@@ -24,6 +24,7 @@ const runtimeModules = [
 	'google-auth-library', // Vertex AI service-account tokens
 	'@contentauth/c2pa-wasm', // the C2PA reader
 	'ssim.js', // Verify's similarity
+	'ioredis', // queue mode: the quota shared through n8n's Redis
 ];
 const expected = [
 	{
@@ -50,6 +51,18 @@ const expected = [
 		file: /(batch|client|c2paWasm)\.(ts|js)$/,
 		why: 'a batch job spills to a temporary file and its results download to one; the C2PA reader reads its .wasm file',
 	})),
+	{
+		rule: '@n8n/community-nodes/no-restricted-imports',
+		message: "'fs'",
+		file: /redisQuota\.(ts|js)$/,
+		why: "queue mode's Redis password may be in a file (QUEUE_BULL_REDIS_PASSWORD_FILE), read as n8n reads it",
+	},
+	{
+		rule: '@n8n/community-nodes/no-restricted-globals',
+		message: "'process'",
+		file: /quota\.(ts|js)$/,
+		why: "queue mode's Redis settings are n8n's own environment (QUEUE_BULL_REDIS_*), which only process.env holds",
+	},
 	{
 		rule: '@n8n/community-nodes/node-usable-as-tool',
 		file: /NanoBananaBatchResults\.node\.ts$/,

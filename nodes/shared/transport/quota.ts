@@ -73,7 +73,8 @@ export class QuotaGates {
 
 	constructor(options: QuotaGatesOptions = {}) {
 		this.now = options.now ?? Date.now;
-		this.warn = options.warn ?? ((message) => console.warn(message));
+		// Every execution hands its n8n logger over before the first request (see RequestGate).
+		this.warn = options.warn ?? (() => undefined);
 		this.problem = options.redisProblem;
 		if (options.redis)
 			this.store = new RedisQuotaStore(options.redis, (message) => this.warn(message));

@@ -20,6 +20,7 @@ import { randomBytes } from 'crypto';
 import { readFileSync } from 'fs';
 import Redis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
+import { sleepWithAbort } from 'n8n-workflow';
 
 import { GATE_IDLE_MS, GROWTH_RUN, PACE_MARGIN_MS, PACE_MARGIN_STEP_MS } from './gate';
 import type {
@@ -51,6 +52,13 @@ const SALT_KEY = `${PREFIX}:salt`;
 const LEASE_MS = 16 * 60_000;
 /** How long the first request waits for Redis to connect before using the process gate. */
 const FIRST_CONNECT_MS = 3000;
+
+/** Resolves when `client` emits `event`, or after `ms`, whichever comes first. */
+async function untilOrAfter(client: Redis, event: string, ms: number): Promise<void> {
+	const happened = new AbortController();
+	client.once(event, () => happened.abort());
+	await sleepWithAbort(ms, happened.signal).catch(() => undefined);
+}
 
 /** An environment variable as n8n reads it: the variable, else the file `NAME_FILE` names. */
 function readEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -295,14 +303,7 @@ export class RedisQuotaStore {
 					.set(SALT_KEY, this.saltValue.toString('hex'), 'NX')
 					.catch((error) => this.down(error));
 		});
-		this.firstConnect = new Promise((resolve) => {
-			const timer = setTimeout(resolve, FIRST_CONNECT_MS);
-			timer.unref?.();
-			this.client.once('ready', () => {
-				clearTimeout(timer);
-				resolve();
-			});
-		});
+		this.firstConnect = untilOrAfter(this.client, 'ready', FIRST_CONNECT_MS);
 	}
 
 	get ready(): boolean {
@@ -355,14 +356,7 @@ export class RedisQuotaStore {
 	/** Closes the connection and waits (a little) until it is closed. */
 	async close(): Promise<void> {
 		if (this.client.status === 'end') return;
-		const ended = new Promise<void>((resolve) => {
-			const timer = setTimeout(resolve, 3000);
-			timer.unref?.();
-			this.client.once('end', () => {
-				clearTimeout(timer);
-				resolve();
-			});
-		});
+		const ended = untilOrAfter(this.client, 'end', 3000);
 		this.client.disconnect();
 		await ended;
 	}
