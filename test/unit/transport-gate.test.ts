@@ -293,6 +293,32 @@ describe('RequestGate and the gates of a process', () => {
 	});
 });
 
+describe('TaskGate: Auto holds the answer memory of a task until the task ends', () => {
+	it('takes it at the first request, shares it with the next ones, gives it back when done', async () => {
+		const gates = new QuotaGates();
+		const execution = new RequestGate('auto', { gates });
+		const bytes = answerBytesFor('4K');
+		const tasks = Array.from({ length: 10 }, () => execution.task());
+		// Nine 4K tasks fit in the budget; their requests end, but the tasks still store images.
+		for (const task of tasks.slice(0, 9)) {
+			const admission = await task.admission('quota', bytes);
+			admission.release(await admission.acquire(), 'ok');
+		}
+		let tenth = false;
+		const last = await tasks[9].admission('quota', bytes);
+		const pending = last.acquire().then((t) => ((tenth = true), t));
+		await new Promise((r) => setTimeout(r, 20));
+		expect(tenth).toBe(false);
+		// A task that holds memory never waits for more: its second image goes at once.
+		const again = await tasks[0].admission('quota', bytes);
+		again.release(await again.acquire(), 'ok');
+		tasks[0].done();
+		last.release(await pending, 'ok');
+		expect(tenth).toBe(true);
+		for (const task of tasks) task.done();
+	});
+});
+
 describe('delays after a 429', () => {
 	const policy = { maxAttempts: 4, maxTotalWaitMs: 60_000, baseDelayMs: 1000, jitter: 0 };
 
