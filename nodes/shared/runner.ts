@@ -18,15 +18,15 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 
 import { toNodeError } from './errors';
 import { AUTO_MAX, RequestGate } from './transport';
-import type { ConcurrencyLimit } from './transport';
+import type { Admissions, ConcurrencyLimit } from './transport';
 
 export interface ItemContext {
 	/** Aborts when the execution is cancelled or another item failed (without Continue On Fail). */
 	signal: AbortSignal;
 	/**
-	 * This execution's gate in front of the process's quota gates: pass it in the call settings.
+	 * This task's gate, in front of the process's quota gates: pass it in the call settings.
 	 */
-	gate: RequestGate;
+	gate: Admissions;
 	/**
 	 * Call once the item has made its last request: the next item may start while this one stores
 	 * its images. (Without the call, the next item starts when this one ends.)
@@ -124,8 +124,9 @@ export async function runItems(
 				if (holding) turns.give();
 				holding = false;
 			};
+			const taskGate = gate.task();
 			try {
-				const result = await task(index, { signal, gate, requestsDone });
+				const result = await task(index, { signal, gate: taskGate, requestsDone });
 				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
 			} catch (error) {
 				const nodeError = toNodeError(
@@ -150,6 +151,7 @@ export async function runItems(
 				results[index] = { output: spec.failedOutput ?? 0, items: [item] };
 			} finally {
 				requestsDone();
+				taskGate.done();
 			}
 		}
 	};

@@ -27,7 +27,7 @@ import { vertexBaseUrl } from './host';
 import { parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
 import { answerBytesFor } from './quota';
-import type { RequestGate } from './quota';
+import type { Admissions } from './quota';
 import { withRetry } from './retry';
 import type { RetryObserver, RetryPolicy, RetryStats } from './retry';
 import { ServiceAccountTokens } from './vertexAuth';
@@ -70,7 +70,7 @@ export interface CallSettings {
 	 * The execution's gate, in front of the process's gate of each quota: Max Concurrent Requests,
 	 * quota pauses, pacing and adaptive concurrency.
 	 */
-	gate?: RequestGate;
+	gate?: Admissions;
 }
 
 /** What a node asks for; the wire names, so tests can compare with what the server received. */

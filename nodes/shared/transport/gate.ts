@@ -483,6 +483,8 @@ export class Semaphore {
 
 	async take(units: number, signal?: AbortSignal, front = false): Promise<void> {
 		if (signal?.aborted) throw signal.reason;
+		// Nothing to take (a fixed limit counts no memory): never queue behind those who wait.
+		if (units <= 0) return;
 		if (!this.waiting.length && this.fits(units)) {
 			this.used += units;
 			return;
@@ -508,6 +510,7 @@ export class Semaphore {
 	}
 
 	give(units: number): void {
+		if (units <= 0) return;
 		this.used = Math.max(0, this.used - units);
 		this.wakeWaiters();
 	}

@@ -43,9 +43,10 @@ export {
 	AUTO_START,
 	QuotaGates,
 	RequestGate,
+	TaskGate,
 	processQuotaGates,
 	resetQuotaGates,
 } from './quota';
-export type { ConcurrencyLimit } from './quota';
+export type { Admissions, ConcurrencyLimit } from './quota';
 export type { RetryPolicy, RetryStats } from './retry';
 export { hostProblem, vertexBaseUrl } from './host';

@@ -23,10 +23,12 @@ export const AUTO_START = 4;
 /** …and never runs more than this many requests of one execution at once. */
 export const AUTO_MAX = 16;
 /**
- * Auto keeps the answers in flight in the whole process under this many bytes (a 4K answer is
- * about 14 MB of base64): at most 9 4K answers, or 16 of any smaller size.
+ * Auto keeps the answers in hand in the whole process (from a task's first request until its images
+ * are stored) under this many bytes, counted by image size (a 4K answer is about 14 MB of base64):
+ * at most 6 4K tasks, or 16 of any smaller size. Measured in n8n, a 4K task in hand costs about
+ * 35 MB of RSS with the decoded image and its file being written: 6 stay within +250 MiB.
  */
-export const ANSWER_MEMORY_BUDGET = 128 * 1024 * 1024;
+export const ANSWER_MEMORY_BUDGET = 96 * 1024 * 1024;
 /** More gates than this at once and the idle ones go first. */
 const MAX_GATES = 1000;
 
@@ -159,12 +161,21 @@ export interface RequestGateOptions {
 	warn?: (message: string) => void;
 }
 
+/** What a call asks for its admission: an execution's gate, or one task's within it. */
+export interface Admissions {
+	/**
+	 * How requests to one quota are admitted. `identity` describes the quota and is only hashed;
+	 * `answerBytes` is what one answer takes in memory (counted under Auto).
+	 */
+	admission(identity: string, answerBytes?: number): Promise<Admission>;
+}
+
 /**
  * One node execution's gate: at most its Max Concurrent Requests in flight (Auto: as many as the
  * shared gates allow, at most AUTO_MAX, within the process's answer memory), in front of the
  * shared gate of each quota it uses.
  */
-export class RequestGate {
+export class RequestGate implements Admissions {
 	private readonly own: Semaphore;
 	private readonly auto: boolean;
 	private readonly gates: QuotaGates;
@@ -186,10 +197,17 @@ export class RequestGate {
 	}
 
 	/**
-	 * How this execution's requests to one quota are admitted. `identity` describes the quota and
-	 * is only hashed; `answerBytes` is what one answer takes in memory (counted under Auto).
+	 * The gate of one task (an item): under Auto its answers' memory is held from its first request
+	 * until the task has stored its images (`TaskGate.done`), not only while a request runs.
 	 */
-	async admission(identity: string, answerBytes = 0): Promise<Admission> {
+	task(): TaskGate {
+		return new TaskGate(this, this.gates.memory);
+	}
+
+	/**
+	 * See Admissions. Without a task, the memory is counted per attempt, while it runs.
+	 */
+	async admission(identity: string, answerBytes = 0, task?: TaskGate): Promise<Admission> {
 		const gate = await this.gates.gateFor(identity);
 		if (!this.joined.has(gate)) {
 			this.joined.add(gate);
@@ -199,21 +217,23 @@ export class RequestGate {
 			});
 		}
 		const bytes = this.auto ? answerBytes : 0;
+		const perAttempt = task ? 0 : bytes;
 		const memory = this.gates.memory;
 		return {
 			acquire: async (signal?: AbortSignal, retry = false): Promise<GateTicket> => {
+				await task?.reserve(bytes, signal);
 				await this.own.take(1, signal, retry);
 				let memoryTaken = false;
 				let ticket: GateTicket | undefined;
 				try {
-					await memory.take(bytes, signal, retry);
+					await memory.take(perAttempt, signal, retry);
 					memoryTaken = true;
 					ticket = await gate.acquire(signal, retry);
 					return ticket;
 				} finally {
 					// Cancelled while waiting: give back what was taken.
 					if (!ticket) {
-						if (memoryTaken) memory.give(bytes);
+						if (memoryTaken) memory.give(perAttempt);
 						this.own.give(1);
 					}
 				}
@@ -226,7 +246,7 @@ export class RequestGate {
 				quota?: QuotaHint,
 			) => {
 				gate.release(ticket, outcome, pauseMs, quota);
-				memory.give(bytes);
+				memory.give(perAttempt);
 				this.own.give(1);
 			},
 		};
@@ -236,5 +256,47 @@ export class RequestGate {
 	close(): void {
 		for (const gate of this.joined) gate.leave(this);
 		this.joined.clear();
+	}
+}
+
+/**
+ * One task's requests. Its answers' memory is taken once, at its first request (later ones, a
+ * second image or an Edit's next step, share it: a task holding memory never waits for more), and
+ * given back when the task ends, after its images are stored.
+ */
+export class TaskGate implements Admissions {
+	private reserved?: Promise<void>;
+	private bytes = 0;
+
+	constructor(
+		private readonly execution: RequestGate,
+		private readonly memory: Semaphore,
+	) {}
+
+	async admission(identity: string, answerBytes = 0): Promise<Admission> {
+		return await this.execution.admission(identity, answerBytes, this);
+	}
+
+	async reserve(bytes: number, signal?: AbortSignal): Promise<void> {
+		if (!this.reserved) {
+			this.bytes = bytes;
+			this.reserved = this.memory.take(bytes, signal);
+			this.reserved.catch(() => {
+				this.reserved = undefined;
+				this.bytes = 0;
+			});
+		}
+		await this.reserved;
+	}
+
+	done(): void {
+		const reserved = this.reserved;
+		const bytes = this.bytes;
+		this.reserved = undefined;
+		this.bytes = 0;
+		void reserved?.then(
+			() => this.memory.give(bytes),
+			() => undefined,
+		);
 	}
 }
