@@ -141,14 +141,14 @@ describe('delays', () => {
 		sim.inject('hang');
 		const started = Date.now();
 		const error = await failure(
-			client(sim, { timeout: 300 }).models.generateContent({
+			client(sim, { timeout: 2000 }).models.generateContent({
 				model: 'gemini-3.1-flash-image',
 				contents: 'x',
 			}),
 		);
 		// In Jest the abort DOMException comes from another realm, so the SDK wraps it in an Error.
 		expect(`${error.name} ${error.message}`).toMatch(/abort/i);
-		expect(Date.now() - started).toBeLessThan(2000);
+		expect(Date.now() - started).toBeLessThan(20_000);
 		await waitFor(() => sim.requests[0].endedAt > 0);
 		expect(sim.requests[0]).toMatchObject({ status: 0, aborted: true, fault: 'hang' });
 		expect(sim.inFlight).toBe(0);
