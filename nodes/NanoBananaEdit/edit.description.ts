@@ -11,7 +11,7 @@ import {
 	outputOptions,
 	requestOptions,
 	filledByModel,
-	IMAGE_FROM_MODEL,
+	inputImageParameter,
 } from '../shared/descriptions';
 
 const editOptions: INodeProperties[] = [
@@ -53,19 +53,9 @@ export const description: INodeProperties[] = [
 		description:
 			"Whether to carry on the conversation of a previous Nano Banana Edit node (from the item's editSession), so the subject stays the same. Uses that conversation's model.",
 	},
-	...filledByModel(
-		{
-			displayName: 'Input Binary Property',
-			name: 'binaryPropertyName',
-			type: 'string',
-			default: 'data',
-			required: true,
-			description:
-				'Name of the binary property holding the image to edit, or an image reference (nbimg:…) from an earlier Nano Banana node of this run, or an http(s) URL of an image',
-			displayOptions: { show: { continueEdit: [false] } },
-		},
-		'image',
-		IMAGE_FROM_MODEL,
+	...inputImageParameter(
+		'Name of the binary property holding the image to edit, or an image reference (nbimg:…) from an earlier Nano Banana node of this run, or an http(s) URL of an image',
+		{ show: { continueEdit: [false] } },
 	),
 	{
 		displayName: 'Mode',

@@ -7,7 +7,7 @@ import {
 	requestOptions,
 	sortedOptions,
 	filledByModel,
-	IMAGE_FROM_MODEL,
+	inputImageParameter,
 } from '../shared/descriptions';
 
 /** A 0..1 score a check must reach, as every judge criterion and the similarity check have. */
@@ -156,18 +156,8 @@ const verifyOptions: INodeProperties[] = [
 const judgeShown = { aiJudge: [true] };
 
 export const description: INodeProperties[] = [
-	...filledByModel(
-		{
-			displayName: 'Input Binary Property',
-			name: 'binaryPropertyName',
-			type: 'string',
-			default: 'data',
-			required: true,
-			description:
-				'Name of the binary property holding the image to verify. It passes through untouched. An image reference (nbimg:…) from an earlier Nano Banana node of this run, or an http(s) URL, also works: the image is then output as binary "data".',
-		},
-		'image',
-		IMAGE_FROM_MODEL,
+	...inputImageParameter(
+		'Name of the binary property holding the image to verify. It passes through untouched. An image reference (nbimg:…) from an earlier Nano Banana node of this run, or an http(s) URL, also works: the image is then output as binary "data".',
 	),
 	{
 		displayName: 'AI Judge',

@@ -395,18 +395,29 @@ export function modelStatus(id: string): Lifecycle['status'] | 'unknown' {
 }
 
 /**
+ * The dates of a model that is not active, as the advice and the label both tell them: when it was
+ * shut down or deprecated, and a deprecated model's announced shutdown.
+ */
+function lifecycleDates(model: Lifecycle): { shutDown: boolean; on?: string; shutdown?: string } {
+	const shutDown = model.status === 'shutdown';
+	return shutDown
+		? { shutDown, on: model.shutdownDate }
+		: { shutDown, on: model.deprecatedOn, shutdown: model.shutdownDate };
+}
+
+/**
  * What a user reads about a model that did not answer ("The model X was not found: …"): when it
  * went and what to use, or '' for an id no table knows.
  */
 export function lifecycleAdvice(id: string): string {
 	const model = lifecycleOf(id);
 	if (!model || model.status === 'active') return '';
-	const went =
-		model.status === 'shutdown'
-			? model.shutdownDate
-				? `Google shut it down on ${model.shutdownDate}`
-				: 'Google does not serve it'
-			: `Google deprecated it${model.deprecatedOn ? ` on ${model.deprecatedOn}` : ''}${model.shutdownDate ? ` (shutdown ${model.shutdownDate})` : ''}`;
+	const { shutDown, on, shutdown } = lifecycleDates(model);
+	const went = shutDown
+		? on
+			? `Google shut it down on ${on}`
+			: 'Google does not serve it'
+		: `Google deprecated it${on ? ` on ${on}` : ''}${shutdown ? ` (shutdown ${shutdown})` : ''}`;
 	const note = model.note ? ` (${model.note})` : '';
 	const use = model.replacement ? `; use ${model.replacement} instead` : '';
 	return `${went}${note}${use}.`;
@@ -415,10 +426,9 @@ export function lifecycleAdvice(id: string): string {
 /** "Nano Banana 2 · deprecated 2026-10-06, use gemini-nano-banana-2.1": a model list's label. */
 export function lifecycleLabel(model: Lifecycle): string {
 	if (model.status === 'active') return '';
-	const when = model.status === 'shutdown' ? model.shutdownDate : model.deprecatedOn;
-	const shutdown =
-		model.status === 'deprecated' && model.shutdownDate ? `, shutdown ${model.shutdownDate}` : '';
-	return ` - ${model.status === 'shutdown' ? 'shut down' : 'deprecated'}${when ? ` ${when}` : ''}${shutdown}${model.replacement ? `, use ${model.replacement}` : ''}`;
+	const { shutDown, on, shutdown } = lifecycleDates(model);
+	const use = model.replacement ? `, use ${model.replacement}` : '';
+	return ` - ${shutDown ? 'shut down' : 'deprecated'}${on ? ` ${on}` : ''}${shutdown ? `, shutdown ${shutdown}` : ''}${use}`;
 }
 
 export function estimateTextCostUsd(

@@ -1,7 +1,7 @@
 /**
  * Parameter descriptions shared by the Nano Banana nodes. Nodes compose these; none copies them.
  */
-import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
 	DEFAULT_MODEL,
@@ -104,8 +104,31 @@ export function filledByModel(
 }
 
 /** What the model is told to put where an image is asked for. */
-export const IMAGE_FROM_MODEL =
+const IMAGE_FROM_MODEL =
 	'The image: the ref (nbimg:...) of an image an earlier Nano Banana tool call of this run returned, or an http(s) URL of an image file';
+
+/**
+ * The field that names the one image a node works on (Edit, Verify): a binary property, an image
+ * reference or a URL; in the tool variant, filled by the model.
+ */
+export function inputImageParameter(
+	description: string,
+	displayOptions?: IDisplayOptions,
+): INodeProperties[] {
+	return filledByModel(
+		{
+			displayName: 'Input Binary Property',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			required: true,
+			description,
+			...(displayOptions && { displayOptions }),
+		},
+		'image',
+		IMAGE_FROM_MODEL,
+	);
+}
 
 /** What each shape is for; the extra ratios also name the models that make them. */
 const RATIO_SHAPES: Record<string, string> = {

@@ -26,14 +26,20 @@ export function itemError(
 	});
 }
 
-/** The same for a request made from several items: `(items 0-3)` or `(items 0, 2, 5)`. */
+/**
+ * The same for a request made from several items, the first of them the error's itemIndex:
+ * `(item 0 and items 1-3)` or `(item 0 and items 2, 5)`. n8n's editor adds `[item N]` to a
+ * message that does not say `item N` already: naming the first item so keeps the label single.
+ */
 export function forItems(message: string, itemIndices: number[]): string {
-	if (itemIndices.length === 1) return forItem(message, itemIndices[0]);
-	const consecutive = itemIndices.every((item, n) => n === 0 || item === itemIndices[n - 1] + 1);
-	const list = consecutive
-		? `${itemIndices[0]}-${itemIndices[itemIndices.length - 1]}`
-		: itemIndices.join(', ');
-	return `${message} (items ${list})`;
+	const [first, ...rest] = itemIndices;
+	if (!rest.length) return forItem(message, first);
+	const consecutive = rest.every((item, n) => n === 0 || item === rest[n - 1] + 1);
+	const list =
+		rest.length === 1
+			? `item ${rest[0]}`
+			: `items ${consecutive ? `${rest[0]}-${rest[rest.length - 1]}` : rest.join(', ')}`;
+	return `${message} (item ${first} and ${list})`;
 }
 
 /**

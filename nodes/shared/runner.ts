@@ -13,7 +13,6 @@
  * What fails before the item loop (credential, client, settings read from item 0) takes the same
  * path for every item: nodes run through `withSetup`.
  */
-import { setMaxListeners } from 'events';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { toNodeError } from './errors';
@@ -101,8 +100,6 @@ export async function runItems(
 	const stop = new AbortController();
 	const cancel = ctx.getExecutionCancelSignal?.();
 	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
-	// Every waiting and in-flight request listens to it: many listeners are expected, not a leak.
-	setMaxListeners(0, signal);
 	const gate = new RequestGate(spec.concurrency === 'auto' ? 'auto' : maxRequests, {
 		warn: (message) => ctx.logger?.warn(message),
 	});
@@ -126,7 +123,11 @@ export async function runItems(
 			};
 			const taskGate = gate.task();
 			try {
-				const result = await task(index, { signal, gate: taskGate, requestsDone });
+				const result = await task(index, {
+					signal: taskSignal(signal),
+					gate: taskGate,
+					requestsDone,
+				});
 				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
 			} catch (error) {
 				const nodeError = toNodeError(
@@ -213,6 +214,16 @@ export function failEveryItem(
 		);
 	}
 	return result;
+}
+
+/**
+ * A signal that aborts with `signal`, for one task. Every waiting and running request listens for
+ * the abort, and Node warns of a leak past 10 listeners on one signal: those of all tasks together
+ * may be more, those of one task are not (its images, at most 8). AbortSignal.any links the two
+ * without a listener on `signal`.
+ */
+function taskSignal(signal: AbortSignal): AbortSignal {
+	return AbortSignal.any([signal]);
 }
 
 /** A counting semaphore: `take` waits for a free turn, `give` hands it to the next waiter. */

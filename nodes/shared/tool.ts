@@ -16,7 +16,10 @@ export function runsAsTool(ctx: IExecuteFunctions): boolean {
 /** A failure for the model: no item numbers, the cure in the result itself. */
 export function toolError(error: unknown): IDataObject {
 	const e = error as { message?: string; description?: string | null };
-	const message = String(e?.message ?? error).replace(/ \(items? [\d, -]+\)/g, '');
+	const message = String(e?.message ?? error).replace(
+		/ \(item \d+(?: and items? [\d, -]+)?\)/g,
+		'',
+	);
 	return { ok: false, error: message, hint: e?.description || undefined };
 }
 

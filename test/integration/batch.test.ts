@@ -262,7 +262,7 @@ describe('a job Google refuses to create', () => {
 	it('fails the node, or under Continue On Fail gives every item in it the error', async () => {
 		const model = { __rl: true, mode: 'id', value: 'gemini-0-image' };
 		const error = await failure(generate({ model }, { items: promptItems('a', 'b') }));
-		expect(error.message).toMatch(/model gemini-0-image was not found.*\(items 0-1\)/i);
+		expect(error.message).toMatch(/model gemini-0-image was not found.*\(item 0 and item 1\)/i);
 
 		const { outputs } = await generate(
 			{ model },
@@ -874,7 +874,7 @@ describe('large jobs go through the Files API as JSONL', () => {
 					{ items: promptItems('a plum', 'a pear') },
 				),
 			);
-			expect(error.message).toMatch(/Unsupported MIME type: text\/plain \(items 0-1\)$/);
+			expect(error.message).toMatch(/Unsupported MIME type: text\/plain \(item 0 and item 1\)$/);
 			expect(uploads()).toEqual([
 				['application/jsonl', 400],
 				['text/plain', 400],

@@ -3,8 +3,10 @@
  * multi-step edits whose history the simulator checks signature by signature, continuing an
  * edit in a second node, region lock, the Files API, and failures.
  */
+import { execFile } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { promisify } from 'util';
 import sharp from 'sharp';
 
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
@@ -14,6 +16,7 @@ import type { RunOptions } from '../helpers/n8nContext';
 import type { INodeExecutionData } from 'n8n-workflow';
 
 const node = new NanoBananaEdit();
+const execFileAsync = promisify(execFile);
 const photo = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'photos', name));
 let sim: GeminiSim;
 
@@ -441,6 +444,21 @@ describe('every failure kind from Generate applies', () => {
 		expect(item.json.error).toMatchObject({ reason: 'TEXT_ONLY' });
 		expect(store.get(item.binary!.data).equals(photo('man.jpg'))).toBe(true);
 		expect(item.pairedItem).toEqual({ item: 0 });
+	});
+});
+
+describe('many items on one execution', () => {
+	it('lets 16 requests run and more wait without a listener-leak warning', async () => {
+		// Every waiting or running request listens for the execution's abort: Node warns of a leak
+		// when more than 10 listen to one signal. Jest keeps process warnings from a test.
+		const { stdout } = await execFileAsync(
+			process.execPath,
+			['-r', 'ts-node/register/transpile-only', join(__dirname, 'many-requests.script.ts')],
+			// The node's .ts, not the codex .json beside it.
+			{ env: { ...process.env, TS_NODE_PREFER_TS_EXTS: 'true' }, timeout: 60_000 },
+		);
+		const result = JSON.parse(stdout.trim().split('\n').pop()!);
+		expect(result).toEqual({ items: 24, maxInFlight: 16, warnings: [] });
 	});
 });
 

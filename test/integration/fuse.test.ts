@@ -280,7 +280,7 @@ describe('all input items together', () => {
 		const people = Array.from({ length: 5 }, () => ({ data: file('man.jpg') }));
 		const error = await failure(fuse({ source: 'allItems', imageType: 'character' }, people));
 		expect(error.message).toBe(
-			'5 character images, but Nano Banana 2.1 (gemini-nano-banana-2.1) keeps at most 4 characters consistent (items 0-4)',
+			'5 character images, but Nano Banana 2.1 (gemini-nano-banana-2.1) keeps at most 4 characters consistent (item 0 and items 1-4)',
 		);
 		expect(generateCalls()).toHaveLength(0);
 
@@ -311,7 +311,7 @@ describe("the models' limits, checked before anything is sent", () => {
 		const error = await failure(fuse(onModel('gemini-2.5-flash-image'), rooms(4)));
 		expect(error.constructor.name).toBe('NodeOperationError');
 		expect(error.message).toBe(
-			'4 images, but Nano Banana (gemini-2.5-flash-image) takes at most 3 per request (items 0-3)',
+			'4 images, but Nano Banana (gemini-2.5-flash-image) takes at most 3 per request (item 0 and items 1-3)',
 		);
 		expect(error.description).toMatch(/No image was left out/);
 		expect(sim.requests).toHaveLength(0);
@@ -360,7 +360,7 @@ describe("the models' limits, checked before anything is sent", () => {
 			fuse({ ...onModel('gemini-3.1-flash-image'), options: { maxImages: 2 } }, rooms(3)),
 		);
 		expect(error.message).toBe(
-			'3 images, more than the 2 allowed by the Max Images option (items 0-2)',
+			'3 images, more than the 2 allowed by the Max Images option (item 0 and items 1-2)',
 		);
 		expect(sim.requests).toHaveLength(0);
 	});
@@ -610,6 +610,20 @@ describe('failures name the item, and nothing is lost', () => {
 		expect(sim.requests).toHaveLength(0);
 	});
 
+	it('names the items of a gathered fusion once, as n8n shows the error', async () => {
+		const error = await failure(
+			fuse({ source: 'allItems', prompt: `${PROMPT} [[sim:prompt-block]]` }, [
+				{ data: file('top.png') },
+				{ data: file('room.png') },
+			]),
+		);
+		expect(error.message).toMatch(/^Gemini blocked the prompt.* \(item 0 and item 1\)$/);
+		// n8n's editor adds ` [item N]` (N: the error's itemIndex) to a message that does not say
+		// `item N`: this one says it, so the editor adds nothing and the label stays single.
+		expect(error.context.itemIndex).toBe(0);
+		expect(error.message.match(/\bitems? \d+/g)).toEqual(['item 0', 'item 1']);
+	});
+
 	it("under Continue On Fail a failed gathered fusion is one error item: first item's json, every source paired, every binary kept", async () => {
 		const items: Array<Record<string, File>> = [
 			{ data: file('top.png') },
@@ -626,7 +640,7 @@ describe('failures name the item, and nothing is lost', () => {
 		expect(item.json).toMatchObject({
 			n: 0,
 			error: {
-				message: expect.stringMatching(/^Gemini blocked the prompt.*\(items 0-2\)$/),
+				message: expect.stringMatching(/^Gemini blocked the prompt.*\(item 0 and items 1-2\)$/),
 				reason: 'PROMPT_BLOCKED_PROHIBITED_CONTENT',
 			},
 		});

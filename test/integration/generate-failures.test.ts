@@ -6,12 +6,15 @@ import { execFile } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { promisify } from 'util';
+import type { ICredentialTestFunctions } from 'n8n-workflow';
 
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
+import { nanoBananaCredentialTest } from '../../nodes/shared/methods/credentialTest';
 import { GeminiSim } from '../gemini-sim';
 import type { Fault } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';
+import { startWebApp } from '../helpers/webApp';
 
 const node = new NanoBananaGenerate();
 const execFileAsync = promisify(execFile);
@@ -355,10 +358,41 @@ describe('setup mistakes are named, not retried', () => {
 
 	it('a 404 from something that is not the Gemini API says to check the Host, once', async () => {
 		const error = await withCredentials({ apiKey: sim.apiKey, host: `${sim.url}/some-proxy` });
-		expect(error.message).toBe("No Gemini API at the credential's Host (404) (item 0)");
+		expect(error.message).toBe(
+			"No Gemini API at the credential's Host: it answered 404 with no Gemini API error (item 0)",
+		);
 		expect(error.description).toMatch(/Check the Host field/);
 		expect(sim.requests).toHaveLength(1);
 	});
+
+	it.each([200, 404])(
+		'a Host that is another web app (%i with a page) reads as the Test button says it, tried once',
+		async (status) => {
+			const app = await startWebApp(status);
+			try {
+				const credentials = { apiKey: sim.apiKey, host: app.url };
+				const error = await withCredentials(credentials);
+				expect(error.message).toBe(
+					`No Gemini API at the credential's Host: it answered ${status} with an HTML page (item 0)`,
+				);
+				expect(error.context.reason).toBe('NO_API_AT_HOST');
+				expect(app.paths).toEqual([
+					expect.stringMatching(/^\/v1beta\/models\/.+:generateContent$/),
+				]);
+				const test = await nanoBananaCredentialTest.call({} as ICredentialTestFunctions, {
+					id: '1',
+					name: 'Nano Banana',
+					type: 'nanoBananaApi',
+					data: credentials,
+				});
+				expect(test.message).toBe(
+					`${error.message.replace(/ \(item 0\)$/, '.')} ${error.description}`,
+				);
+			} finally {
+				await app.stop();
+			}
+		},
+	);
 
 	it("a web server's 404 page that quotes the model's path is not taken for Google's model 404", async () => {
 		const error = await runNode(node, {
@@ -367,9 +401,11 @@ describe('setup mistakes are named, not retried', () => {
 		}).catch((e) => e);
 		const [request] = sim.requests;
 		expect(request).toMatchObject({ status: 404, fault: '404-html' });
-		expect(error.message).toBe("No Gemini API at the credential's Host (404) (item 0)");
+		expect(error.message).toBe(
+			"No Gemini API at the credential's Host: it answered 404 with an HTML page (item 0)",
+		);
 		expect(error.context.reason).toBe('NO_API_AT_HOST');
-		expect(error.description).toMatch(/without the Gemini API's JSON error/);
+		expect(error.description).toMatch(/Check the Host field/);
 		expect(sim.requests).toHaveLength(1);
 	});
 

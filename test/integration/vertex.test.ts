@@ -24,6 +24,7 @@ import { GeminiClient, GeminiFailure } from '../../nodes/shared/transport';
 import { GeminiSim, SIM_PROJECT, type ServiceAccountKeyJson } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';
+import { startWebApp } from '../helpers/webApp';
 
 const generateNode = new NanoBananaGenerate();
 let sim: GeminiSim;
@@ -375,6 +376,22 @@ describe("the credential's Test button", () => {
 		});
 		expect(sim.requests.at(-1)).toMatchObject({ path: '/v1beta/models', status: 200 });
 	});
+
+	it.each([200, 404])(
+		'says there is no Gemini API at a Host that is another web app (%i with a page)',
+		async (status) => {
+			const app = await startWebApp(status);
+			try {
+				expect(await testCredential({ apiKey: sim.apiKey, host: app.url })).toEqual({
+					status: 'Error',
+					message: `No Gemini API at the credential's Host: it answered ${status} with an HTML page. Check the Host field of the Nano Banana credential: it must be the API's base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy's.`,
+				});
+				expect(app.paths).toEqual(['/v1beta/models?pageSize=1']);
+			} finally {
+				await app.stop();
+			}
+		},
+	);
 
 	it.each([
 		[

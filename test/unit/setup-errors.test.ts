@@ -190,6 +190,7 @@ describe('a 404', () => {
 		[
 			"Google's front end for a path that is not its API",
 			'{"error":{"code":404,"message":"Method not found.","status":"NOT_FOUND"}}',
+			'with no Gemini API error',
 		],
 		[
 			'a page with a title',
@@ -200,6 +201,7 @@ describe('a 404', () => {
 					status: 'Not Found',
 				},
 			}),
+			'with an HTML page',
 		],
 		// Express: its only title is "Error", which used to end the message as ": Error".
 		[
@@ -211,6 +213,7 @@ describe('a 404', () => {
 					status: 'Not Found',
 				},
 			}),
+			'with an HTML page',
 		],
 		// Apache's has no title, and quotes the path: the model id, then "was not found".
 		[
@@ -222,23 +225,27 @@ describe('a 404', () => {
 					status: 'Not Found',
 				},
 			}),
+			'with an HTML page',
 		],
 		// Over HTTP/2 there is no status text.
 		[
 			'plain text over HTTP/2',
 			JSON.stringify({ error: { message: `models/${MODEL} is not found`, code: 404, status: '' } }),
+			'with no Gemini API error',
 		],
 		[
 			'JSON of another shape',
 			'{"error":"Not Found","path":"/v1beta/models/gemini-9-image:generateContent"}',
+			'with no Gemini API error',
 		],
 		[
 			'JSON with the status but no code',
 			'{"error":{"message":"model not found","status":"NOT_FOUND"}}',
+			'with no Gemini API error',
 		],
-	])('from %s says there is no Gemini API at the Host, and nothing after', (_name, body) => {
+	])('from %s says there is no Gemini API at the Host, and nothing after', (_name, body, how) => {
 		const failure = classifyError(apiError(404, body), undefined, MODEL);
-		expect(failure.message).toBe("No Gemini API at the credential's Host (404)");
+		expect(failure.message).toBe(`No Gemini API at the credential's Host: it answered 404 ${how}`);
 		expect(failure.description).toMatch(/Check the Host field of the Nano Banana credential/);
 		expect(failure.reason).toBe('NO_API_AT_HOST');
 		expect(failure.retryable).toBe(false);
@@ -256,6 +263,37 @@ describe('a 404', () => {
 		).toMatch(/^The model gemini-9-image was not found/);
 	});
 
+	it("a web server's 405 page (nginx to a POST) is no Gemini API either", () => {
+		const page = '<html><head><title>405 Not Allowed</title></head><body>nginx</body></html>';
+		const failure = classifyError(
+			apiError(405, JSON.stringify({ error: { message: page, code: 405, status: 'Not Allowed' } })),
+		);
+		expect(failure.message).toBe(
+			"No Gemini API at the credential's Host: it answered 405 with an HTML page",
+		);
+		expect(failure.retryable).toBe(false);
+	});
+
+	it('a page titled only "Error" or the status text adds nothing after the message', () => {
+		const page = (title: string) =>
+			JSON.stringify({
+				error: {
+					message: `<html><title>${title}</title></html>`,
+					code: 500,
+					status: 'Internal Server Error',
+				},
+			});
+		expect(classifyError(apiError(500, page('Error'))).message).toBe(
+			'The Gemini API failed with HTTP 500',
+		);
+		expect(classifyError(apiError(500, page('Internal Server Error'))).message).toBe(
+			'The Gemini API failed with HTTP 500',
+		);
+		expect(classifyError(apiError(500, page('Our wiki is down'))).message).toBe(
+			'The Gemini API failed with HTTP 500: Our wiki is down',
+		);
+	});
+
 	it('on Vertex AI, another server says there is no Vertex AI API at the Host', () => {
 		const failure = vertexFailure(
 			classifyError(wrappedText('<h1>Not Found</h1>'), undefined, MODEL),
@@ -265,7 +303,9 @@ describe('a 404', () => {
 				express: false,
 			},
 		);
-		expect(failure.message).toBe("No Vertex AI API at the credential's Host (404)");
+		expect(failure.message).toBe(
+			"No Vertex AI API at the credential's Host: it answered 404 with an HTML page",
+		);
 		expect(failure.description).toMatch(/leave it empty for Google's host/);
 	});
 });

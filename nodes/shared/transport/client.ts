@@ -18,6 +18,7 @@ import {
 	classifyError,
 	parseRetryAfter,
 	modelNotFound,
+	noApiAtHost,
 	redactSecret,
 	vertexFailure,
 } from './errors';
@@ -222,7 +223,13 @@ async function fetchWithoutHeaderTimeout(
 	init?: RequestInit,
 ): Promise<Response> {
 	const dispatcher = noHeaderTimeoutDispatcher();
-	return await fetch(input, (dispatcher ? { ...init, dispatcher } : init) as RequestInit);
+	const response = await fetch(input, (dispatcher ? { ...init, dispatcher } : init) as RequestInit);
+	// A web page with 200 is another web app at the Host, not an answer cut off on the way.
+	if (response.ok && /^text\/html\b/i.test(response.headers.get('content-type') ?? '')) {
+		await response.body?.cancel();
+		throw noApiAtHost(response.status, true);
+	}
+	return response;
 }
 
 /**

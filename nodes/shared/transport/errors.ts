@@ -165,6 +165,20 @@ export function quotaHint(
 	return undefined;
 }
 
+/** Whether an answer's text is a web page (a proxy's, a web server's, another web app's). */
+function isHtmlPage(text: string | undefined): boolean {
+	return /^\s*<(!doctype|[a-z])/i.test(text ?? '');
+}
+
+/**
+ * The part of a body worth quoting after our message: none when a page's title says only "Error"
+ * or the HTTP status text, which the message already tells.
+ */
+function worthQuoting(text: string, statusText: string | undefined): string | undefined {
+	if (!text || /^error$/i.test(text)) return undefined;
+	return statusText && text.toLowerCase() === statusText.toLowerCase() ? undefined : text;
+}
+
 /** HTML error pages from proxies and load balancers are noise; keep the title at most. */
 function summariseText(text: string): string {
 	const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
@@ -225,7 +239,7 @@ function describeHttp(
 			};
 		default:
 			return {
-				message: `The Gemini API failed with HTTP ${code}${status ? ` ${status}` : ''}`,
+				message: `The Gemini API failed with HTTP ${code}`,
 				description:
 					'This is a server-side error. If it persists, try again later or raise Max Attempts.',
 			};
@@ -292,12 +306,24 @@ export function modelNotFound(model: string): { message: string; description: st
 	};
 }
 
-/** A 404 from a server that is not the Gemini API (a proxy, a web server, a wrong path). */
-const NO_API_AT_HOST = {
-	message: "No Gemini API at the credential's Host (404)",
-	description:
-		"The server there answered 404 without the Gemini API's JSON error. Check the Host field of the Nano Banana credential: it must be the API's base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy's.",
-};
+/**
+ * A server that is not the Gemini API answered (a web server, another web app, a Host with a
+ * path): its 404 or 405 without Google's error, or any page of HTML, even with 200. The one wording
+ * for the credential's Test and a run.
+ */
+export function noApiAtHost(status: number, html: boolean, body?: unknown): GeminiFailure {
+	const answered = html ? 'with an HTML page' : 'with no Gemini API error';
+	return new GeminiFailure({
+		kind: 'http',
+		message: `No Gemini API at the credential's Host: it answered ${status} ${answered}`,
+		description:
+			"Check the Host field of the Nano Banana credential: it must be the API's base URL with no path, e.g. https://generativelanguage.googleapis.com, or your proxy's.",
+		httpCode: status,
+		reason: 'NO_API_AT_HOST',
+		retryable: false,
+		body,
+	});
+}
 
 /**
  * Google's own error body (google.rpc.Status as JSON) with this status. A body that is not JSON
@@ -356,18 +382,22 @@ export function classifyError(
 		const retryDelayExact =
 			fromMessage !== undefined || (fromInfo !== undefined && fromInfo % 1000 !== 0);
 		const notFound = err.status === 404 ? notFoundText(body, model) : undefined;
-		// Another server's 404 page says nothing worth repeating (at best "Error" or "Not Found").
-		const noApi = err.status === 404 && !notFound;
-		const text = noApi
-			? NO_API_AT_HOST
-			: (notFound ??
-				describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details)));
+		const page = typeof body?.error?.message === 'string' ? body.error.message : message;
+		// Another server's 404 or 405 page says nothing worth repeating (at best "Error").
+		if (
+			(err.status === 404 && !notFound) ||
+			(err.status === 405 && !/^[A-Z_]+$/.test(status ?? ''))
+		)
+			return noApiAtHost(err.status, isHtmlPage(page), body);
+		const text =
+			notFound ?? describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
+		const quoted = worthQuoting(googleMessage, status);
 		return new GeminiFailure({
 			kind: 'http',
-			message: noApi ? text.message : `${text.message}: ${googleMessage}`,
+			message: quoted ? `${text.message}: ${quoted}` : text.message,
 			description: text.description,
 			httpCode: err.status,
-			reason: noApi ? 'NO_API_AT_HOST' : reason,
+			reason,
 			retryable: RETRYABLE_STATUS.has(err.status),
 			retryDelayMs,
 			retryDelayExact,
@@ -465,9 +495,9 @@ export function vertexFailure(failure: GeminiFailure, where: VertexContext): Gem
 		.replace(/^Gemini API\b/, 'Vertex AI');
 	if (failure.kind !== 'http' || failure.httpCode === undefined) return failure;
 	if (failure.reason === 'NO_API_AT_HOST') {
-		failure.message = "No Vertex AI API at the credential's Host (404)";
+		failure.message = failure.message.replace(/^No Gemini API\b/, 'No Vertex AI API');
 		(failure as { description: string }).description =
-			"The server there answered 404 without Google's JSON error. Check the Host field of the Nano Banana credential: leave it empty for Google's host, or give your proxy's base URL with no /v1beta1 path.";
+			"Check the Host field of the Nano Banana credential: leave it empty for Google's host, or give your proxy's base URL with no /v1beta1 path.";
 		return failure;
 	}
 	const google = failure.message.replace(/^[^:]*: /, '');

@@ -16,6 +16,8 @@
  * front of the shared gates it uses.
  */
 
+import { sleepWithAbort } from 'n8n-workflow';
+
 /**
  * What became of one attempt. `quota` = 429, `busy` = 503 overload, `failed` = any other failure.
  */
@@ -227,7 +229,8 @@ export class QuotaGate {
 	private readonly members = new Map<object, Membership>();
 	private readonly queue: Waiter[] = [];
 	private readonly latency = new LatencyTrend();
-	private timer?: NodeJS.Timeout;
+	/** Aborting it stops the gate's wake-up. */
+	private timer?: AbortController;
 	private timerAt = 0;
 	private asking = false;
 	private askAgain = false;
@@ -388,7 +391,7 @@ export class QuotaGate {
 	}
 
 	private stopTimer(): void {
-		clearTimeout(this.timer);
+		this.timer?.abort();
 		this.timer = undefined;
 	}
 
@@ -398,10 +401,17 @@ export class QuotaGate {
 		if (this.timer && this.timerAt <= at) return;
 		this.stopTimer();
 		this.timerAt = at;
-		this.timer = setTimeout(() => {
-			this.timer = undefined;
-			this.pump();
-		}, wait);
+		const timer = new AbortController();
+		this.timer = timer;
+		void sleepWithAbort(wait, timer.signal).then(
+			() => {
+				// Stopped or replaced after it ran out, before this ran: that one decides.
+				if (this.timer !== timer) return;
+				this.timer = undefined;
+				this.pump();
+			},
+			() => undefined,
+		);
 	}
 
 	/** Admits waiters while slots are free and the clock allows; one clock question at a time. */
