@@ -104,11 +104,6 @@ describe('executions at once share the gate of their quota', () => {
 		expect(requests.filter((r) => r.status === 200)).toHaveLength(24);
 		const firstWindowEnds = requests[0].startedAt + 3000;
 		const refused = requests.filter((r) => r.status === 429);
-		console.log(
-			'REFUSED',
-			refused.map((r) => r.startedAt - requests[0].startedAt),
-			requests.length,
-		);
 		expect(refused.length).toBeGreaterThan(0);
 		expect(refused.filter((r) => r.startedAt >= firstWindowEnds)).toEqual([]);
 	});
