@@ -10,6 +10,7 @@ import {
 	optionsCollection,
 	outputOptions,
 	requestOptions,
+	spendOptions,
 	filledByModel,
 	IMAGE_FROM_MODEL,
 } from '../shared/descriptions';
@@ -137,5 +138,12 @@ export const description: INodeProperties[] = [
 		default: '',
 		displayOptions: { show: { executionMode: ['batch'] } },
 	},
-	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
+	optionsCollection(
+		generationOptions,
+		outputOptions,
+		requestOptions,
+		spendOptions,
+		inputOptions,
+		editOptions,
+	),
 ];
