@@ -6,7 +6,7 @@ import type {
 
 import { CREDENTIAL_NAME } from './descriptions';
 import { GeminiClient, GeminiFailure, hostProblem, parseServiceAccountKey } from './transport';
-import type { GeminiConnection, SpendLimits } from './transport';
+import type { GeminiConnection, SpendLimit } from './transport';
 
 export type AuthenticationType = 'apiKey' | 'vertexServiceAccount' | 'vertexExpress';
 
@@ -99,7 +99,7 @@ function dailyBudgetOf(
 	ctx: IExecuteFunctions,
 	credentials: ICredentialDataDecryptedObject,
 	connection: GeminiConnection,
-): SpendLimits['budget'] {
+): SpendLimit | undefined {
 	const usd = readUsd(
 		credentials.dailyBudgetUsd,
 		'Daily Budget (USD)',
@@ -119,7 +119,7 @@ function dailyBudgetOf(
 /** The execution's client and the credential's Daily Budget, from one read of the credential. */
 export async function clientAndBudgetFor(
 	ctx: IExecuteFunctions,
-): Promise<{ client: GeminiClient; budget: SpendLimits['budget'] }> {
+): Promise<{ client: GeminiClient; budget?: SpendLimit }> {
 	const credentials = await ctx.getCredentials(CREDENTIAL_NAME);
 	const connection = connectionFor(credentials);
 	return {

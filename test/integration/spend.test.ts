@@ -107,6 +107,36 @@ describe('Max Spend per Execution', () => {
 		expect(items[4].json).toMatchObject({ id: 4, prompt: 'cap poster 4' });
 	});
 
+	it('counts every run of the node in one execution (a loop), and starts again in the next', async () => {
+		const run = (executionId: string, label: string) =>
+			generate(
+				{ options: { maxSpendUsd: 0.08 } },
+				{
+					items: prompts(1, label),
+					binaryStore: new BinaryStore('wf-loop', executionId),
+					onError: 'continueRegularOutput',
+				},
+			);
+		// Two rounds of a loop fit in $0.08; the third would make $0.1008.
+		const rounds = [];
+		for (const round of [1, 2, 3]) rounds.push(await run('2001', `round ${round}`));
+		expect(rounds.map(({ outputs }) => errorOf(outputs[0][0])?.reason)).toEqual([
+			undefined,
+			undefined,
+			'SPEND_CAP_REACHED',
+		]);
+		expect(errorOf(rounds[2].outputs[0][0])!.message).toContain(
+			'this node has spent $0.0672 in this execution',
+		);
+		const next = await run('2002', 'next execution');
+		expect(errorOf(next.outputs[0][0])).toBeUndefined();
+		expect(sentPrompts()).toEqual([
+			'round 1 poster 0',
+			'round 2 poster 0',
+			'next execution poster 0',
+		]);
+	});
+
 	it('holds when items race under Auto: no more is sent than the cap allows', async () => {
 		sim.setLatency(300);
 		const { outputs } = await generate(

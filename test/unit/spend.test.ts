@@ -4,7 +4,7 @@
  * test/integration/spend.test.ts.
  */
 import { answerCostUsd, estimateCostUsd, findModel } from '../../nodes/shared/catalogue';
-import { LocalDailyLedger, nextUtcMidnight } from '../../nodes/shared/transport/ledger';
+import { LocalSpendLedger, nextUtcMidnight } from '../../nodes/shared/transport/ledger';
 import { formatUsd } from '../../nodes/shared/transport';
 
 describe('what an answer cost', () => {
@@ -46,7 +46,7 @@ describe("a Daily Budget's count in the process", () => {
 	const ONE_CENT = 10_000;
 
 	it('reserves while the budget holds, and never past it', () => {
-		const ledger = new LocalDailyLedger(() => Date.UTC(2026, 11, 7, 12));
+		const ledger = new LocalSpendLedger('day', () => Date.UTC(2026, 11, 7, 12));
 		const first = ledger.reserve(3 * ONE_CENT, 5 * ONE_CENT);
 		expect(first.totalMicros).toBe(3 * ONE_CENT);
 		const second = ledger.reserve(3 * ONE_CENT, 5 * ONE_CENT);
@@ -59,7 +59,7 @@ describe("a Daily Budget's count in the process", () => {
 
 	it('starts again at 00:00 UTC; a request reserved before settles on its own day', () => {
 		let now = Date.UTC(2026, 11, 7, 23, 59, 59);
-		const ledger = new LocalDailyLedger(() => now);
+		const ledger = new LocalSpendLedger('day', () => now);
 		const late = ledger.reserve(4 * ONE_CENT, 5 * ONE_CENT);
 		expect(nextUtcMidnight(now).toISOString()).toBe('2026-12-08T00:00:00.000Z');
 		now = Date.UTC(2026, 11, 8, 0, 0, 1);

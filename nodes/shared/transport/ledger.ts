@@ -1,8 +1,10 @@
 /**
- * The count of a credential's Daily Budget: what was spent this UTC day and what requests in flight
- * have reserved, in micro-dollars (whole numbers, so sums stay exact here and in Redis). This
- * process's count is here; in queue mode redisQuota.ts keeps it in Redis for every worker, with
- * this one as its fall-back while Redis does not answer.
+ * The counts of the spend guards: what was spent and what requests in flight have reserved, in
+ * micro-dollars (whole numbers, so sums stay exact here and in Redis). A credential's Daily Budget
+ * is counted per UTC day; a node's Max Spend per Execution over the execution's whole life (its
+ * node runs in a loop, before and after a Wait). This process's count is here; in queue mode
+ * redisQuota.ts keeps it in Redis for every worker, with this one as its fall-back while Redis does
+ * not answer.
  */
 
 /** USD as whole micro-dollars. */
@@ -29,14 +31,22 @@ export interface LedgerAnswer {
 	settle?: (actualMicros: number) => Promise<void> | void;
 }
 
-/** One credential's daily count. */
-export interface DailyLedger {
+/** Whether a count starts again each UTC day (a Daily Budget) or never (an execution's cap). */
+export type SpendPeriod = 'day' | 'execution';
+
+/** The count's period now: the UTC day, or always the same one. */
+export function periodOf(period: SpendPeriod, now: number): string {
+	return period === 'day' ? utcDay(now) : 'execution';
+}
+
+/** One count: a credential's today, or a node's in one execution. */
+export interface SpendLedger {
 	/**
 	 * Reserves `micros` if today's spend and reservations plus `micros` stay within `budgetMicros`.
 	 * Check and reservation are one step: racing requests cannot both take the last dollars.
 	 */
 	reserve(micros: number, budgetMicros: number): LedgerAnswer | Promise<LedgerAnswer>;
-	/** Spent today plus reserved now. */
+	/** Spent (today) plus reserved now. */
 	totalMicros(): number | Promise<number>;
 }
 
@@ -46,10 +56,13 @@ interface DayCount {
 }
 
 /** The count in this process's memory: check and reservation are synchronous. */
-export class LocalDailyLedger implements DailyLedger {
+export class LocalSpendLedger implements SpendLedger {
 	private readonly days = new Map<string, DayCount>();
 
-	constructor(private readonly now: () => number = Date.now) {}
+	constructor(
+		readonly period: SpendPeriod = 'day',
+		private readonly now: () => number = Date.now,
+	) {}
 
 	reserve(micros: number, budgetMicros: number): LedgerAnswer {
 		const count = this.today();
@@ -72,7 +85,7 @@ export class LocalDailyLedger implements DailyLedger {
 	}
 
 	private today(): DayCount {
-		const day = utcDay(this.now());
+		const day = periodOf(this.period, this.now());
 		let count = this.days.get(day);
 		if (!count) {
 			// A new day: the earlier ones are over (their late settlements keep their own count).

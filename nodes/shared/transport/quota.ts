@@ -16,8 +16,8 @@ import { createHmac, randomBytes } from 'crypto';
 
 import { GATE_IDLE_MS, LocalQuotaClock, QuotaGate, Semaphore } from './gate';
 import type { Admission, AttemptOutcome, GateTicket, QuotaHint } from './gate';
-import { LocalDailyLedger } from './ledger';
-import type { DailyLedger } from './ledger';
+import { LocalSpendLedger } from './ledger';
+import type { SpendLedger, SpendPeriod } from './ledger';
 import { RedisQuotaStore, redisSettingsFromEnv } from './redisQuota';
 import type { RedisSettings } from './redisQuota';
 import type { RequestPrice, SpendGuard, SpendReservation } from './spend';
@@ -33,6 +33,8 @@ export const AUTO_MAX = 16;
  * 35 MB of RSS with the decoded image and its file being written: 6 stay within +250 MiB.
  */
 export const ANSWER_MEMORY_BUDGET = 96 * 1024 * 1024;
+/** A spend count unused this long is forgotten (in Redis it expires: see redisQuota.ts). */
+const LEDGER_IDLE_MS = 24 * 3600_000;
 /** More gates than this at once and the idle ones go first. */
 const MAX_GATES = 1000;
 
@@ -66,8 +68,12 @@ export interface QuotaGatesOptions {
 
 export class QuotaGates {
 	private readonly gates = new Map<string, QuotaGate>();
-	/** One per credential with a Daily Budget: few, so never dropped (a day's count must stay). */
-	private readonly ledgers = new Map<string, DailyLedger>();
+	/**
+	 * The spend counts: one per credential with a Daily Budget, one per node execution with a cap.
+	 * One unused for LEDGER_IDLE_MS is dropped: its day is over, or its execution long ended.
+	 */
+	private readonly ledgers = new Map<string, { ledger: SpendLedger; lastUsed: number }>();
+	private ledgersPrunedAt = 0;
 	private readonly salt = randomBytes(32);
 	/** Tells this process's starts apart from other workers' in Redis. */
 	private readonly worker = randomBytes(6).toString('hex');
@@ -114,25 +120,34 @@ export class QuotaGates {
 	}
 
 	/**
-	 * The Daily Budget count of a credential. `identity` names the credential and may hold a secret:
-	 * as for a gate, it is only hashed. In Redis its name is the HMAC a gate would have.
+	 * A spend count: a credential's Daily Budget (`day`), or a node's cap in one execution.
+	 * `identity` names it and may hold a secret: as for a gate, it is only hashed. In Redis its name
+	 * is the HMAC a gate would have.
 	 */
-	async ledgerFor(identity: string): Promise<DailyLedger> {
+	async ledgerFor(identity: string, period: SpendPeriod): Promise<SpendLedger> {
 		this.sayProblem();
+		this.forgetIdleLedgers();
 		const key = createHmac('sha256', this.salt).update(identity).digest('base64url');
-		let ledger = this.ledgers.get(key);
-		if (!ledger) {
-			ledger = new LocalDailyLedger(this.now);
-			this.ledgers.set(key, ledger);
+		let entry = this.ledgers.get(key);
+		if (!entry) {
+			entry = { ledger: new LocalSpendLedger(period, this.now), lastUsed: 0 };
+			this.ledgers.set(key, entry);
 		}
-		if (ledger instanceof LocalDailyLedger) {
+		entry.lastUsed = this.now();
+		if (entry.ledger instanceof LocalSpendLedger) {
 			const name = await this.redisName(identity);
-			if (name) {
-				ledger = this.store!.ledger(name, ledger, this.now);
-				this.ledgers.set(key, ledger);
-			}
+			if (name) entry.ledger = this.store!.ledger(name, entry.ledger, this.now);
 		}
-		return ledger;
+		return entry.ledger;
+	}
+
+	/** Drops counts unused for LEDGER_IDLE_MS; looks at most once a minute. */
+	private forgetIdleLedgers(): void {
+		const now = this.now();
+		if (now - this.ledgersPrunedAt < 60_000) return;
+		this.ledgersPrunedAt = now;
+		for (const [key, entry] of this.ledgers)
+			if (now - entry.lastUsed > LEDGER_IDLE_MS) this.ledgers.delete(key);
 	}
 
 	/** The name of `identity` in Redis, once Redis has given its salt; else undefined. */

@@ -13,9 +13,10 @@
  * Gemini key has about 200 random bits, so no one reading Redis can find it from the HMAC, and the
  * salt makes the names of one installation useless in any other.
  *
- * The credentials' Daily Budgets are counted there too (`…:{name}:spend:DAY`, kept 2 days): what
- * was spent that UTC day and what requests in flight reserved, each under a lease (a worker that
- * dies mid-request leaves its estimate counted as spent, not reserved forever); a script reserves.
+ * The spend guards are counted there too: a credential's Daily Budget (`…:{name}:spend:DAY`, kept 2
+ * days), a node's Max Spend per Execution (`…:{name}:spend:execution`, kept a day after its last
+ * use): what was spent and what requests in flight reserved, each under a lease (a worker that dies
+ * mid-request leaves its estimate counted as spent, not reserved forever); a script reserves.
  *
  * When Redis does not answer, each gate and budget uses its process's memory (and says so once in
  * n8n's log), and goes back to Redis when it answers again.
@@ -27,8 +28,8 @@ import type { RedisOptions } from 'ioredis';
 import { sleepWithAbort } from 'n8n-workflow';
 
 import { GATE_IDLE_MS, GROWTH_RUN, PACE_MARGIN_MS, PACE_MARGIN_STEP_MS } from './gate';
-import { utcDay } from './ledger';
-import type { DailyLedger, LedgerAnswer, LocalDailyLedger } from './ledger';
+import { periodOf } from './ledger';
+import type { LedgerAnswer, LocalSpendLedger, SpendLedger } from './ledger';
 import type {
 	AttemptOutcome,
 	LocalQuotaClock,
@@ -56,8 +57,11 @@ const SALT_KEY = `${PREFIX}:salt`;
  * frees its slots when their leases end. Longer than the default Timeout (900 s).
  */
 const LEASE_MS = 16 * 60_000;
-/** How long a day's budget count is kept: past its day, and a day more for late settlements. */
-const SPEND_KEEP_MS = 2 * 24 * 3600_000;
+/**
+ * How long a count is kept after its last use: a day's budget past its day, and a day more for late
+ * settlements; an execution's, a day (an execution waiting longer starts its count again).
+ */
+const SPEND_KEEP_MS = { day: 2 * 24 * 3600_000, execution: 24 * 3600_000 };
 /** How long the first request waits for Redis to connect before using the process gate. */
 const FIRST_CONNECT_MS = 3000;
 
@@ -426,8 +430,8 @@ export class RedisQuotaStore {
 		return new RedisQuotaClock(this, name, local);
 	}
 
-	ledger(name: string, local: LocalDailyLedger, now: () => number): DailyLedger {
-		return new RedisDailyLedger(this, name, local, now);
+	ledger(name: string, local: LocalSpendLedger, now: () => number): SpendLedger {
+		return new RedisSpendLedger(this, name, local, now);
 	}
 
 	/** Closes the connection and waits (a little) until it is closed. */
@@ -539,18 +543,18 @@ class RedisQuotaClock implements QuotaClock {
 	}
 }
 
-/** A Daily Budget's count in Redis, with the process's own for when Redis does not answer. */
-class RedisDailyLedger implements DailyLedger {
+/** A spend count in Redis, with the process's own for when Redis does not answer. */
+class RedisSpendLedger implements SpendLedger {
 	constructor(
 		private readonly store: RedisQuotaStore,
 		private readonly name: string,
-		readonly local: LocalDailyLedger,
+		readonly local: LocalSpendLedger,
 		private readonly now: () => number,
 	) {}
 
-	/** Today's keys, by the worker's UTC day (workers' clocks agree on it but at midnight). */
+	/** The count's keys; a day is the worker's UTC day (the workers agree on it but at midnight). */
 	private keys(): [string, string] {
-		const count = `${PREFIX}:{${this.name}}:spend:${utcDay(this.now())}`;
+		const count = `${PREFIX}:{${this.name}}:spend:${periodOf(this.local.period, this.now())}`;
 		return [count, `${count}:leases`];
 	}
 
@@ -568,7 +572,7 @@ class RedisDailyLedger implements DailyLedger {
 				micros,
 				budgetMicros,
 				LEASE_MS,
-				SPEND_KEEP_MS,
+				SPEND_KEEP_MS[this.local.period],
 			);
 			return {
 				totalMicros: Number(total),

@@ -1,7 +1,8 @@
 /**
- * The spend guards of one node execution, checked where a request passes the gate (quota.ts):
- * - Max Spend per Execution: what this node spent in this execution, plus what its requests in
- *   flight reserved, plus the next request's estimate, must stay within the cap;
+ * The spend guards of one node run, checked where a request passes the gate (quota.ts):
+ * - Max Spend per Execution: what this node spent in this workflow execution (all its runs, as in
+ *   a loop), plus what its requests in flight reserved, plus the next request's estimate, must
+ *   stay within the cap;
  * - the credential's Daily Budget: the same, counted per credential and UTC day in the process's
  *   registry (quota.ts), shared through Redis in queue mode (redisQuota.ts).
  * A request reserves its estimate (the catalogue's price) before it is sent, the check and the
@@ -11,17 +12,22 @@
  */
 import { GeminiFailure } from './errors';
 import { nextUtcMidnight, toMicros } from './ledger';
-import type { DailyLedger, LedgerAnswer } from './ledger';
+import type { LedgerAnswer, SpendLedger } from './ledger';
 import { processQuotaGates } from './quota';
 import type { QuotaGates } from './quota';
 
+/** A limit in USD, and what names its count (the execution and node; the credential). */
+export interface SpendLimit {
+	usd: number;
+	/** Only hashed, never kept: it may hold a key. */
+	identity: string;
+}
+
 export interface SpendLimits {
-	/** Max Spend per Execution, in USD; undefined: no cap. */
-	capUsd?: number;
-	/**
-	 * The credential's Daily Budget in USD, and what names the credential (only hashed, never kept).
-	 */
-	budget?: { usd: number; identity: string };
+	/** Max Spend per Execution; undefined: no cap. */
+	cap?: SpendLimit;
+	/** The credential's Daily Budget; undefined: none. */
+	budget?: SpendLimit;
 }
 
 /** What a request (or a batch item's requests) will cost, by the catalogue. */
@@ -62,7 +68,7 @@ function spendFailure(message: string, description: string, reason: string): Gem
 
 function unpricedFailure(model: string, limits: SpendLimits): GeminiFailure {
 	const guards = [
-		limits.capUsd !== undefined ? 'Max Spend per Execution' : '',
+		limits.cap ? 'Max Spend per Execution' : '',
 		limits.budget ? "the credential's Daily Budget" : '',
 	].filter(Boolean);
 	return spendFailure(
@@ -89,13 +95,18 @@ function budgetFailure(budgetUsd: number, totalMicros: number, micros: number): 
 	);
 }
 
+/** The limit a reservation went against, and its count's period. */
+const GUARDS = {
+	cap: { period: 'execution', refused: capFailure },
+	budget: { period: 'day', refused: budgetFailure },
+} as const;
+
 /**
- * One node execution's guards; without limits it reserves nothing. The cap is counted here, the
- * budget in the credential's ledger of the process's registry.
+ * One node run's guards; without limits it reserves nothing. Both are counted in the process's
+ * registry (quota.ts), the cap over the whole execution (every run of the node in it, as in a
+ * loop), the budget per credential and UTC day.
  */
 export class SpendGuard {
-	private spentMicros = 0;
-	private reservedMicros = 0;
 	/** Settlements on their way to Redis: a report waits for them. */
 	private readonly pending = new Set<Promise<void>>();
 
@@ -105,7 +116,7 @@ export class SpendGuard {
 	) {}
 
 	get active(): boolean {
-		return this.limits.capUsd !== undefined || this.limits.budget !== undefined;
+		return this.limits.cap !== undefined || this.limits.budget !== undefined;
 	}
 
 	/**
@@ -116,16 +127,15 @@ export class SpendGuard {
 		if (!this.active) return undefined;
 		if (price.estimateUsd === undefined) throw unpricedFailure(price.model, this.limits);
 		const micros = toMicros(price.estimateUsd);
-		// Checked and added before any await: racing requests of this execution take turns.
-		const settleCap = this.reserveCap(micros);
-		const day = await this.reserveBudget(micros).catch((error: unknown) => {
-			settleCap(0);
+		const cap = await this.reserveUnder('cap', micros);
+		const day = await this.reserveUnder('budget', micros).catch((error: unknown) => {
+			void cap?.settle?.(0);
 			throw error;
 		});
 		return this.reservation(micros, (actual) => {
-			settleCap(actual);
-			const settling = day?.settle?.(actual);
-			if (settling) {
+			for (const answer of [cap, day]) {
+				const settling = answer?.settle?.(actual);
+				if (!settling) continue;
 				this.pending.add(settling);
 				void settling.finally(() => this.pending.delete(settling));
 			}
@@ -137,33 +147,28 @@ export class SpendGuard {
 		const budget = this.limits.budget;
 		if (!budget) return undefined;
 		await Promise.all(this.pending);
-		const total = await (await this.budgetLedger(budget.identity)).totalMicros();
+		const total = await (await this.ledger('budget')).totalMicros();
 		return { spentTodayUsd: usd(total), budgetUsd: budget.usd };
 	}
 
-	private reserveCap(micros: number): (actualMicros: number) => void {
-		const cap = this.limits.capUsd;
-		if (cap === undefined) return () => undefined;
-		const counted = this.spentMicros + this.reservedMicros;
-		if (counted + micros > toMicros(cap)) throw capFailure(cap, counted, micros);
-		this.reservedMicros += micros;
-		return (actual) => {
-			this.reservedMicros -= micros;
-			this.spentMicros += actual;
-		};
-	}
-
-	private async reserveBudget(micros: number): Promise<LedgerAnswer | undefined> {
-		const budget = this.limits.budget;
-		if (!budget) return undefined;
-		const ledger = await this.budgetLedger(budget.identity);
-		const answer = await ledger.reserve(micros, toMicros(budget.usd));
-		if (!answer.settle) throw budgetFailure(budget.usd, answer.totalMicros, micros);
+	/**
+	 * Reserves under one limit (check and reservation in one step: in the process nothing runs
+	 * between them, in Redis one script does both); undefined when that limit is not set.
+	 */
+	private async reserveUnder(
+		guard: keyof typeof GUARDS,
+		micros: number,
+	): Promise<LedgerAnswer | undefined> {
+		const limit = this.limits[guard];
+		if (!limit) return undefined;
+		const answer = await (await this.ledger(guard)).reserve(micros, toMicros(limit.usd));
+		if (!answer.settle) throw GUARDS[guard].refused(limit.usd, answer.totalMicros, micros);
 		return answer;
 	}
 
-	private async budgetLedger(identity: string): Promise<DailyLedger> {
-		return await (this.gates ?? processQuotaGates()).ledgerFor(identity);
+	private async ledger(guard: keyof typeof GUARDS): Promise<SpendLedger> {
+		const gates = this.gates ?? processQuotaGates();
+		return await gates.ledgerFor(this.limits[guard]!.identity, GUARDS[guard].period);
 	}
 
 	private reservation(micros: number, end: (actual: number) => void): SpendReservation {
