@@ -347,6 +347,8 @@ describe('racing for the last dollars of a budget', () => {
 			const keys = await redisClient.keys('nano-banana-studio:quota:*:spend:*');
 			const day = new Date().toISOString().slice(0, 10);
 			const count = keys.find((key) => key.endsWith(`:spend:${day}`))!;
+			// Only today's count: a budget is counted by the day.
+			expect(keys.filter((key) => !key.startsWith(count))).toEqual([]);
 			expect(count).toMatch(
 				/^nano-banana-studio:quota:\{[A-Za-z0-9_-]{43}\}:spend:\d{4}-\d\d-\d\d$/,
 			);

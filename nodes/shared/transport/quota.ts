@@ -134,9 +134,11 @@ export class QuotaGates {
 			this.ledgers.set(key, entry);
 		}
 		entry.lastUsed = this.now();
-		if (entry.ledger instanceof LocalSpendLedger) {
+		const local = entry.ledger;
+		if (local instanceof LocalSpendLedger) {
 			const name = await this.redisName(identity);
-			if (name) entry.ledger = this.store!.ledger(name, entry.ledger, this.now);
+			// Calls racing here upgrade it once.
+			if (name && entry.ledger === local) entry.ledger = this.store!.ledger(name, local, this.now);
 		}
 		return entry.ledger;
 	}
