@@ -372,6 +372,29 @@ describe('racing for the last dollars of a budget', () => {
 		});
 	});
 
+	it("a cap's count follows its execution to another worker (resumed after a Wait)", async () => {
+		const cap: SpendLimits = {
+			cap: { usd: 0.08, identity: JSON.stringify(['execution spend', '3001', 'node-1']) },
+		};
+		const first = worker(redis.settings);
+		for (const round of [1, 2]) await send(first, `before the wait ${round}`, cap).result;
+		const resumed = send(worker(redis.settings), 'after the wait', cap);
+		await expect(resumed.result).rejects.toMatchObject({
+			reason: 'SPEND_CAP_REACHED',
+			message: expect.stringContaining('this node has spent $0.0672 in this execution'),
+		});
+		expect(sentPrompts()).toEqual(['before the wait 1', 'before the wait 2']);
+		const redisClient = new Redis(redis.settings);
+		try {
+			const [count] = await redisClient.keys('nano-banana-studio:quota:*:spend:execution');
+			const ttl = await redisClient.pttl(count);
+			expect(ttl).toBeGreaterThan(0);
+			expect(ttl).toBeLessThanOrEqual(86_400_000);
+		} finally {
+			redisClient.disconnect();
+		}
+	});
+
 	it('a request Google refuses with a 400 costs nothing', async () => {
 		const gates = worker(redis.settings);
 		const refused = send(gates, 'refused', budget(PRICE), { responseMimeType: 'image/gif' });
