@@ -103,6 +103,16 @@ export class NanoBananaApi implements ICredentialType {
 				"Empty uses Google's host for the location (https://aiplatform.googleapis.com for global, https://LOCATION-aiplatform.googleapis.com for a region). Set it only for a proxy that speaks the Vertex AI API: base URL, no /v1beta1 path.",
 		},
 		{
+			displayName: 'Daily Budget (USD)',
+			name: 'dailyBudgetUsd',
+			type: 'number',
+			typeOptions: { minValue: 0, numberPrecision: 2 },
+			default: '',
+			placeholder: 'No budget',
+			description:
+				"The most Generate, Edit and Fuse may spend with this credential per UTC day, at the catalogue's prices (Batch at half), across every execution and, in queue mode, every worker. A request that would pass it is not sent; its item fails with an error saying today's spend and when the budget resets (00:00 UTC). Empty: no budget.",
+		},
+		{
 			displayName:
 				'This Host uses plain http: the API key would cross the network readable. Use https unless the proxy is on this machine.',
 			name: 'insecureHostNotice',

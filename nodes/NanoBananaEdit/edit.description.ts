@@ -10,6 +10,7 @@ import {
 	optionsCollection,
 	outputOptions,
 	requestOptions,
+	spendOptions,
 	filledByModel,
 	inputImageParameter,
 } from '../shared/descriptions';
@@ -127,5 +128,12 @@ export const description: INodeProperties[] = [
 		default: '',
 		displayOptions: { show: { executionMode: ['batch'] } },
 	},
-	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, editOptions),
+	optionsCollection(
+		generationOptions,
+		outputOptions,
+		requestOptions,
+		spendOptions,
+		inputOptions,
+		editOptions,
+	),
 ];

@@ -485,20 +485,20 @@ async function prepareBatchEdit(
 
 async function run(
 	ctx: IExecuteFunctions,
-	{ client, concurrency, call, batch }: ImageNodeSetup,
+	{ client, concurrency, call, spend, batch }: ImageNodeSetup,
 ): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
 	if (batch) {
 		return await runBatch(
 			ctx,
 			client,
-			{ concurrency, node: 'Edit', call },
+			{ concurrency, node: 'Edit', call, spend },
 			async (i, { signal, gate }) =>
 				await prepareBatchEdit(ctx, client, i, items[i], { ...call, signal, gate }),
 		);
 	}
 
-	return await runItems(ctx, { concurrency }, async (i, { signal, gate, requestsDone }) => {
+	return await runItems(ctx, { concurrency, spend }, async (i, { signal, gate, requestsDone }) => {
 		const job = await startJob(ctx, i, items[i], { ...call, signal, gate });
 		const input = await readEditInput(job, client);
 		const mask = await readMask(job);

@@ -14,6 +14,7 @@ import {
 	promptParameter,
 	filledByModel,
 	requestOptions,
+	spendOptions,
 } from '../shared/descriptions';
 
 export const EACH_ITEM = 'eachItem';
@@ -199,5 +200,12 @@ export const description: INodeProperties[] = [
 	imageSizeParameter,
 	numberOfImagesParameter,
 	...executionModeParameters,
-	optionsCollection(generationOptions, outputOptions, requestOptions, inputOptions, fuseOptions),
+	optionsCollection(
+		generationOptions,
+		outputOptions,
+		requestOptions,
+		spendOptions,
+		inputOptions,
+		fuseOptions,
+	),
 ];

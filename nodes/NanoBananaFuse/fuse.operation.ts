@@ -373,7 +373,7 @@ type Setup = Awaited<ReturnType<typeof setup>>;
 
 async function run(
 	ctx: IExecuteFunctions,
-	{ client, concurrency, call, gathered, batch }: Setup,
+	{ client, concurrency, call, spend, gathered, batch }: Setup,
 ): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
 	const fusionOf = (i: number): Fusion =>
@@ -386,8 +386,8 @@ async function run(
 			: eachItemSources(ctx, fusion.settingsItem);
 
 	const spec = gathered
-		? { concurrency, tasks: 1, sourcesOf: () => fusionOf(0).sources }
-		: { concurrency };
+		? { concurrency, spend, tasks: 1, sourcesOf: () => fusionOf(0).sources }
+		: { concurrency, spend };
 
 	if (batch) {
 		return await runBatch(

@@ -12,6 +12,7 @@ import {
 	outputOptions,
 	promptParameter,
 	requestOptions,
+	spendOptions,
 } from '../shared/descriptions';
 
 export const description: INodeProperties[] = [
@@ -32,5 +33,5 @@ export const description: INodeProperties[] = [
 	imageSizeParameter,
 	numberOfImagesParameter,
 	...executionModeParameters,
-	optionsCollection(generationOptions, outputOptions, requestOptions),
+	optionsCollection(generationOptions, outputOptions, requestOptions, spendOptions),
 ];

@@ -42,14 +42,14 @@ function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
 
 async function run(
 	ctx: IExecuteFunctions,
-	{ client, concurrency, call, batch }: ImageNodeSetup,
+	{ client, concurrency, call, spend, batch }: ImageNodeSetup,
 ): Promise<INodeExecutionData[][]> {
 	if (batch)
-		return await runBatch(ctx, client, { concurrency, node: 'Generate', call }, async (i) =>
+		return await runBatch(ctx, client, { concurrency, node: 'Generate', call, spend }, async (i) =>
 			prepare(ctx, i),
 		);
 
-	return await runItems(ctx, { concurrency }, async (i, context) => {
+	return await runItems(ctx, { concurrency, spend }, async (i, context) => {
 		const prepared = prepare(ctx, i);
 		const results = await requestImages(
 			client,

@@ -20,7 +20,7 @@ import type {
 import { estimateCostUsd, findModel, normaliseModelId } from './catalogue';
 import { forItem, forItems, toNodeError } from './errors';
 import { imageItems } from './fanout';
-import { failEveryItem, runItems } from './runner';
+import { failEveryItem, runItems, withSpendReport } from './runner';
 import type { ItemContext, RunSpec } from './runner';
 import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
@@ -34,6 +34,8 @@ import type {
 	ConcurrencyLimit,
 	GeminiClient,
 	GenerateRequest,
+	RequestPrice,
+	SpendReservation,
 } from './transport';
 import { sleep } from './transport/retry';
 
@@ -297,6 +299,7 @@ export async function runBatch(
 	const sourcesOf = spec.sourcesOf ?? ((task: number) => [task]);
 	const builder = new BatchBuilder(settings.inlineLimitBytes);
 	const entries: BatchEntry[][] = [];
+	const reservations: Array<SpendReservation | undefined> = [];
 	try {
 		const [refused] = await runItems(ctx, spec, async (task, context) => {
 			const prepared = await prepare(task, context);
@@ -315,6 +318,8 @@ export async function runBatch(
 			}
 			// Checked per item: one refused option in a job would fail every item of it.
 			client.checkSendable(prepared.request);
+			// The job's cost, item by item at the batch price: an item that would pass a limit stays out.
+			reservations[task] = await spec.spend?.reserve(batchPrice(prepared));
 			const mine: BatchEntry[] = [];
 			for (let image = 0; image < prepared.count; image++) {
 				const key = keyOf(items, image, prepared.count);
@@ -344,7 +349,13 @@ export async function runBatch(
 		let status: BatchStatus;
 		try {
 			status = await builder.submit(client, jobModel, displayName, { ...spec.call, signal });
+			// Counted at the estimate when submitted: the results may come to another execution.
+			for (const [task, reservation] of reservations.entries())
+				if (entries[task]) reservation?.keep();
 		} catch (error) {
+			// An HTTP error created no job; after another failure one may have been created.
+			const created = !(error instanceof GeminiFailure && error.kind === 'http');
+			if (created) for (const reservation of reservations) reservation?.keep();
 			if (signal?.aborted) {
 				throw new NodeOperationError(
 					ctx.getNode(),
@@ -378,7 +389,8 @@ export async function runBatch(
 			requests,
 		};
 		const jobItem = submittedItem(manifest, status);
-		if (settings.submitOnly) return [inItemOrder(refused, [jobItem])];
+		if (settings.submitOnly)
+			return [inItemOrder(refused, await withSpendReport(spec.spend, [jobItem]))];
 
 		let finished: BatchStatus;
 		try {
@@ -403,10 +415,19 @@ export async function runBatch(
 				]),
 			];
 		}
-		return [inItemOrder(refused, await resultItems(ctx, client, finished, manifest, spec))];
+		const results = await resultItems(ctx, client, finished, manifest, spec);
+		return [inItemOrder(refused, await withSpendReport(spec.spend, results))];
 	} finally {
+		// What was not submitted (a failure before the job) costs nothing.
+		for (const reservation of reservations) reservation?.release();
 		await builder.dispose();
 	}
+}
+
+/** An item's requests at the batch price, for the spend guards. */
+function batchPrice(prepared: PreparedRequest): RequestPrice {
+	const { model, modelInfo, imageSize } = prepared.request;
+	return { model, estimateUsd: estimateCostUsd(modelInfo, imageSize, prepared.count, true) };
 }
 
 function submittedItem(manifest: BatchManifest, status: BatchStatus): INodeExecutionData {

@@ -67,6 +67,11 @@ export interface ModelInfo extends Lifecycle {
 	/** USD per output image by size, standard and Batch API (half). Empty where Google gives none. */
 	pricePerImage: Partial<Record<ImageSize, number>>;
 	batchPricePerImage: Partial<Record<ImageSize, number>>;
+	/**
+	 * USD per 1M image output tokens, where Google prices images by token (the per-image prices
+	 * follow from it): what an answer cost is read from its usage. Batch at half.
+	 */
+	pricePerMillionImageTokens?: number;
 	priceSource?: string;
 }
 
@@ -102,6 +107,7 @@ export const MODELS: readonly ModelInfo[] = [
 		// Batch API price.
 		pricePerImage: NANO_BANANA_21_PRICES,
 		batchPricePerImage: halved(NANO_BANANA_21_PRICES),
+		pricePerMillionImageTokens: 30,
 		priceSource: `${PRICING}, as quoted on 2026-10-07`,
 		status: 'active',
 		released: '2026-10-06',
@@ -171,6 +177,7 @@ export const MODELS: readonly ModelInfo[] = [
 		// $30 per 1M image output tokens, 1120 tokens a 1K image.
 		pricePerImage: { '1K': 0.0336 },
 		batchPricePerImage: { '1K': 0.0168 },
+		pricePerMillionImageTokens: 30,
 		priceSource: `${PRICING}, as quoted on 2026-10-07`,
 		status: 'active',
 		released: '2026-06-30',
@@ -314,6 +321,32 @@ export function estimateCostUsd(
 	const price = table[(imageSize ?? model.defaultImageSize) as ImageSize];
 	if (price === undefined) return undefined;
 	return Math.round(price * images * 1e6) / 1e6;
+}
+
+/** What an answer reports of its output: image tokens (Google's usage), and the images it holds. */
+export interface AnswerOutput {
+	imageTokens?: number;
+	images: number;
+}
+
+/**
+ * What an answer cost, from what Google reports: its image output tokens at the model's token
+ * price where the catalogue has one, else the per-image price for the images it actually holds. An
+ * answer without an image (a blocked prompt, a refusal) costs nothing here: the image price is what
+ * is counted; text and thinking tokens are not.
+ */
+export function answerCostUsd(
+	model: ModelInfo | undefined,
+	imageSize: string | undefined,
+	output: AnswerOutput,
+	batch = false,
+): number | undefined {
+	if (!model) return undefined;
+	if (model.pricePerMillionImageTokens !== undefined && output.imageTokens !== undefined) {
+		const perToken = (model.pricePerMillionImageTokens * (batch ? 0.5 : 1)) / 1e6;
+		return Math.round(output.imageTokens * perToken * 1e6) / 1e6;
+	}
+	return estimateCostUsd(model, imageSize, output.images, batch);
 }
 
 /**

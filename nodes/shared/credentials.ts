@@ -6,7 +6,7 @@ import type {
 
 import { CREDENTIAL_NAME } from './descriptions';
 import { GeminiClient, GeminiFailure, hostProblem, parseServiceAccountKey } from './transport';
-import type { GeminiConnection } from './transport';
+import type { GeminiConnection, SpendLimit } from './transport';
 
 export type AuthenticationType = 'apiKey' | 'vertexServiceAccount' | 'vertexExpress';
 
@@ -72,4 +72,58 @@ export async function geminiClientFor(
 	ctx: IExecuteFunctions | ILoadOptionsFunctions,
 ): Promise<GeminiClient> {
 	return new GeminiClient(connectionFor(await ctx.getCredentials(CREDENTIAL_NAME)));
+}
+
+/**
+ * A spend limit in USD that may be left empty: undefined when empty; a setup failure naming `field`
+ * when it is not an amount.
+ */
+export function readUsd(value: unknown, field: string, where: string): number | undefined {
+	if (value === undefined || value === null || String(value).trim() === '') return undefined;
+	const amount = Number(value);
+	if (Number.isFinite(amount) && amount >= 0) return amount;
+	throw new GeminiFailure({
+		kind: 'setup',
+		message: `${field} "${String(value)}" is not an amount in USD`,
+		description: `Set ${field} in ${where} to an amount such as 5 or 0.50, or leave it empty for no limit. Nothing was sent to Google.`,
+		reason: 'SETUP',
+		retryable: false,
+	});
+}
+
+/**
+ * The credential's Daily Budget, counted per n8n credential (its id, the same on every worker);
+ * where n8n gives no id, per key or service account. The identity is only hashed (see quota.ts).
+ */
+function dailyBudgetOf(
+	ctx: IExecuteFunctions,
+	credentials: ICredentialDataDecryptedObject,
+	connection: GeminiConnection,
+): SpendLimit | undefined {
+	const usd = readUsd(
+		credentials.dailyBudgetUsd,
+		'Daily Budget (USD)',
+		'the Nano Banana credential',
+	);
+	if (usd === undefined) return undefined;
+	const id = ctx.getNode().credentials?.[CREDENTIAL_NAME]?.id;
+	const account = connection.vertex?.serviceAccount;
+	const who = id
+		? `credential:${id}`
+		: account
+			? `serviceAccount:${account.clientEmail}`
+			: `key:${connection.apiKey}`;
+	return { usd, identity: JSON.stringify(['daily budget', who]) };
+}
+
+/** The execution's client and the credential's Daily Budget, from one read of the credential. */
+export async function clientAndBudgetFor(
+	ctx: IExecuteFunctions,
+): Promise<{ client: GeminiClient; budget?: SpendLimit }> {
+	const credentials = await ctx.getCredentials(CREDENTIAL_NAME);
+	const connection = connectionFor(credentials);
+	return {
+		client: new GeminiClient(connection),
+		budget: dailyBudgetOf(ctx, credentials, connection),
+	};
 }

@@ -518,6 +518,20 @@ export const requestOptions: INodeProperties[] = [
 	},
 ];
 
+/** Generate, Edit and Fuse's spend cap per execution (the Daily Budget is the credential's). */
+export const spendOptions: INodeProperties[] = [
+	{
+		displayName: 'Max Spend per Execution (USD)',
+		name: 'maxSpendUsd',
+		type: 'number',
+		typeOptions: { minValue: 0, numberPrecision: 2 },
+		default: '',
+		placeholder: 'No cap',
+		description:
+			"The most this node may spend in one execution of the workflow, every run of the node in it counted (a loop back to it adds up), at the catalogue's prices (Batch at half). Before each request its price is added to what the node spent so far (and what its requests in flight reserved); a request that would pass the cap is not sent, and its item fails with an error naming the cap. Empty: no cap. A model with no known price cannot be sent with a cap.",
+	},
+];
+
 /** How Edit, Fuse and Verify read and send their input images. */
 export const inputOptions: INodeProperties[] = [
 	{

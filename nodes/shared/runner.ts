@@ -17,7 +17,7 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 
 import { toNodeError } from './errors';
 import { AUTO_MAX, RequestGate } from './transport';
-import type { Admissions, ConcurrencyLimit } from './transport';
+import type { Admissions, ConcurrencyLimit, SpendGuard } from './transport';
 
 export interface ItemContext {
 	/** Aborts when the execution is cancelled or another item failed (without Continue On Fail). */
@@ -77,6 +77,8 @@ export interface RunSpec {
 	 * (collected batch results: the request's description).
 	 */
 	failedItemOf?: (task: number) => PartialResult;
+	/** The execution's spend guards, checked as each image request is about to be sent. */
+	spend?: SpendGuard;
 }
 
 /** Runs `task` for every task index and returns the node's outputs. */
@@ -102,6 +104,7 @@ export async function runItems(
 	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
 	const gate = new RequestGate(spec.concurrency === 'auto' ? 'auto' : maxRequests, {
 		warn: (message) => ctx.logger?.warn(message),
+		spend: spec.spend,
 	});
 	const results: Array<{ output: number; items: INodeExecutionData[] }> = new Array(count);
 	let next = 0;
@@ -129,6 +132,7 @@ export async function runItems(
 					requestsDone,
 				});
 				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
+				await withSpendReport(spec.spend, results[index].items);
 			} catch (error) {
 				const nodeError = toNodeError(
 					ctx,
@@ -168,6 +172,19 @@ export async function runItems(
 	const outputs: INodeExecutionData[][] = Array.from({ length: spec.outputs ?? 1 }, () => []);
 	for (const result of results) outputs[result.output].push(...result.items);
 	return outputs;
+}
+
+/**
+ * Adds today's spend with the credential and its Daily Budget (`spentTodayUsd`, `budgetUsd`) to
+ * each item's json, when the credential has a budget.
+ */
+export async function withSpendReport(
+	spend: SpendGuard | undefined,
+	items: INodeExecutionData[],
+): Promise<INodeExecutionData[]> {
+	const report = items.length ? await spend?.report() : undefined;
+	if (report) for (const item of items) Object.assign(item.json, report);
+	return items;
 }
 
 /** Where failed items go: how many outputs the node has, and which one takes them. */

@@ -178,6 +178,8 @@ export function batchWorkflow(options: {
 	model?: string;
 	/** Generate's version: 1 (default; Max Concurrent Requests 4) or 1.1 (a node added now: Auto). */
 	typeVersion?: number;
+	/** Generate's On Error setting (default: stop the workflow). */
+	onError?: 'continueRegularOutput' | 'continueErrorOutput';
 }): WorkflowJson {
 	return {
 		id: options.id,
@@ -207,7 +209,10 @@ export function batchWorkflow(options: {
 					numberOfImages: 1,
 					options: {},
 				},
-				{ credentials: { nanoBananaApi: options.credential } },
+				{
+					credentials: { nanoBananaApi: options.credential },
+					...(options.onError ? { onError: options.onError } : {}),
+				},
 			),
 		],
 		connections: link('Start', 'Prompts', 'Generate Batch'),

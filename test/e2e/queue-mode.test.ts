@@ -24,7 +24,8 @@
  * of 25 items at once: one HTTP 200 generate per prompt, requests from both workers; (b) one execution whose
  * first part runs on one worker and is parked by a Wait node; that worker is stopped, and the other one
  * resumes the execution and sends, byte for byte, the images the stopped one stored; (d) 8 executions at once
- * against a quota of the simulator: both workers pause and pace together through Redis.
+ * against a quota of the simulator: both workers pause and pace together through Redis; (e) 8 executions at once
+ * with a credential's Daily Budget: both workers spend from one count in Redis, and never past it.
  */
 import { randomUUID } from 'crypto';
 import Redis from 'ioredis';
@@ -66,6 +67,9 @@ const servicesState = path.join(runDir, 'services');
 
 /** The suite's workflows use this credential; here it lives in PostgreSQL. */
 const CREDENTIAL = { id: 'nbsE2eCredential1', name: 'Nano Banana (e2e)' };
+/** The same key with a Daily Budget: its own count, so no other test spends from it. */
+const BUDGET_CREDENTIAL = { id: 'nbsE2eCredentialBudget', name: 'Nano Banana (daily budget, e2e)' };
+const DAILY_BUDGET_USD = 0.3;
 const WORKERS = ['worker-1', 'worker-2'] as const;
 const BATCHES = 8;
 const ITEMS_PER_BATCH = 25;
@@ -78,6 +82,7 @@ const WORKFLOW = {
 	batch: { id: 'nbsQueueBatch200', path: 'nbs-queue-batch' },
 	handoff: { id: 'nbsQueueHandoff1', path: 'nbs-queue-handoff' },
 	quota: { id: 'nbsQueueQuota1', path: 'nbs-queue-quota' },
+	budget: { id: 'nbsQueueBudget1', path: 'nbs-queue-budget' },
 };
 
 // --- workflows ----------------------------------------------------------------------------------------------
@@ -224,6 +229,15 @@ function queueWorkflows(): WorkflowJson[] {
 			model: 'gemini-3-pro-image',
 			name: 'Queue mode: one quota for both workers',
 		}),
+		batchWorkflow({
+			...WORKFLOW.budget,
+			credential: BUDGET_CREDENTIAL,
+			imageSize: '1K',
+			model: 'gemini-nano-banana-2.1',
+			typeVersion: 1.1,
+			onError: 'continueRegularOutput',
+			name: 'Queue mode: one Daily Budget for both workers',
+		}),
 	];
 }
 
@@ -317,6 +331,11 @@ beforeAll(async () => {
 		workers: WORKERS,
 		credentials: [
 			{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } },
+			{
+				...BUDGET_CREDENTIAL,
+				type: 'nanoBananaApi',
+				data: { apiKey: sim.apiKey, host: sim.url, dailyBudgetUsd: DAILY_BUDGET_USD },
+			},
 		],
 		workflows: queueWorkflows().map((workflow) => ({
 			workflow,
@@ -764,6 +783,85 @@ describe('(d) one quota for both workers: its pause and pace are shared through 
 		}
 		for (const worker of workers.values())
 			expect(await worker.log()).not.toMatch(/Redis at .* does not answer/);
+	});
+});
+
+describe("(e) one Daily Budget for both workers: the credential's count is in Redis", () => {
+	const EXECUTIONS = 8;
+	const ITEMS = 2;
+	/** Nano Banana 2.1 at 1K; $0.30 holds eight, the ninth would make $0.3024. */
+	const PRICE = 0.0336;
+	const FITS = 8;
+	let responses: Response[];
+	let items: INodeExecutionData[];
+	let executionIds: string[];
+
+	beforeAll(async () => {
+		assertReady();
+		sim.reset();
+		responses = await Promise.all(
+			[...Array(EXECUTIONS).keys()].map((batch) =>
+				callWebhook(WORKFLOW.budget.path, { batch, count: ITEMS }),
+			),
+		);
+		const executions = await rest.executions(WORKFLOW.budget.id);
+		executionIds = executions.map((execution) => execution.id);
+		items = [];
+		for (const { id } of executions) {
+			const { status, run } = await rest.execution(id);
+			if (status !== 'success') throw new Error(`budget execution ${id} is ${status}`);
+			items.push(...outputOf(run, 'Generate Batch'));
+		}
+	}, 5 * MINUTE);
+
+	test('both workers ran executions, and together they sent what the budget holds, no more', async () => {
+		expect(responses.map((response) => response.status)).toEqual(Array(EXECUTIONS).fill(200));
+		const ranBy = await executionsByWorker();
+		for (const worker of WORKERS)
+			expect(executionIds.some((id) => ranBy.get(worker)!.includes(id))).toBe(true);
+		const sent = sim.generateRequests.filter((r) => promptOf(r).startsWith('Queue batch'));
+		expect(sent.filter((r) => r.status === 200)).toHaveLength(FITS);
+		expect(sent).toHaveLength(FITS);
+	});
+
+	test('the other items fail with the budget, today’s spend and when it resets; the made ones tell the count', () => {
+		expect(items).toHaveLength(EXECUTIONS * ITEMS);
+		const refused = items.filter((item) => item.json.error);
+		const made = items.filter((item) => !item.json.error);
+		expect(made).toHaveLength(FITS);
+		const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+		for (const item of refused)
+			expect(item.json.error).toMatchObject({
+				reason: 'SPEND_BUDGET_REACHED',
+				message: expect.stringMatching(
+					new RegExp(
+						`^Daily Budget of \\$0\\.30 reached: \\$0\\.\\d+ spent today with this credential .*resets at ${tomorrow} 00:00 UTC \\(item \\d\\)$`,
+					),
+				),
+			});
+		for (const item of made) {
+			expect(item.json.budgetUsd).toBe(DAILY_BUDGET_USD);
+			expect(item.json.spentTodayUsd).toBeGreaterThanOrEqual(PRICE);
+			expect(item.json.spentTodayUsd).toBeLessThanOrEqual(DAILY_BUDGET_USD);
+		}
+	});
+
+	test("today's count is in n8n's Redis under an HMAC name, settled at what the answers reported", async () => {
+		const { host, port } = services!.redis;
+		const client = new Redis({ host, port });
+		try {
+			const day = new Date().toISOString().slice(0, 10);
+			const keys = await client.keys(`nano-banana-studio:quota:*:spend:${day}`);
+			expect(keys).toHaveLength(1);
+			expect(keys[0]).not.toContain(sim.apiKey);
+			expect(await client.hmget(keys[0], 'spent', 'reserved')).toEqual([
+				String(Math.round(FITS * PRICE * 1e6)),
+				'0',
+			]);
+			expect(await client.pttl(keys[0])).toBeGreaterThan(86_400_000);
+		} finally {
+			client.disconnect();
+		}
 	});
 });
 

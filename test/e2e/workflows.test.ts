@@ -51,6 +51,7 @@ const WORKFLOW = {
 	vertex: 'nbsE2e13Vertex',
 	batchCollect: 'nbsE2e14BatchCollect',
 	hostErrors: 'nbsE2e15HostErrors',
+	spendCap: 'nbsE2e16SpendCap',
 	defaults: 'nbsE2e20Defaults',
 	socialExample: 'nbsExample1Social',
 	retryLoopExample: 'nbsExample3VerifyLoop',
@@ -1144,6 +1145,34 @@ describe("15. a credential whose Host cannot be used (a password with '#' and '@
 			expect(stored).not.toContain(part);
 			expect(log).not.toContain(part);
 		}
+	});
+});
+
+describe('16. a loop that never passes Verify stops at Max Spend per Execution', () => {
+	const runsOf = (node: string) =>
+		(run(WORKFLOW.spendCap).data.resultData.runData[node] ?? []).map(
+			(task) => task.data?.main ?? [],
+		);
+
+	test('two rounds fit in the cap of $0.08; the third request is not sent', () => {
+		const sent = generateRequests('Spend cap: a lighthouse');
+		expect(sent.map((r) => /round (\d+)/.exec(promptOf(r))?.[1])).toEqual(['1', '2']);
+		expect(sent.every((r) => r.status === 200)).toBe(true);
+		expect(runsOf('Generate With A Cap')).toHaveLength(3);
+		expect(runsOf('Never Good Enough').map((main) => (main[1] ?? []).length)).toEqual([1, 1]);
+		expect(runsOf('Gave Up')).toEqual([]);
+	});
+
+	test('the third round leaves by the error output with the cap, the spend and the item', () => {
+		const [stopped, ...more] = outputOf(run(WORKFLOW.spendCap), 'Stopped At The Cap');
+		expect(more).toHaveLength(0);
+		expect(errorOf(stopped)).toMatchObject({
+			message:
+				'Max Spend per Execution of $0.08 reached: this node has spent $0.0672 in this execution (requests in flight at their estimate), and this request would add $0.0336 (item 0)',
+			reason: 'SPEND_CAP_REACHED',
+			description: expect.stringMatching(/^The request was not sent\. Raise Max Spend/),
+		});
+		expect(stopped.json).toMatchObject({ round: 3 });
 	});
 });
 

@@ -11,7 +11,7 @@ import type { ReadableStream as NodeReadableStream } from 'stream/web';
 import { ApiError, GoogleGenAI } from '@google/genai';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
-import { lifecycleAdvice } from '../catalogue';
+import { answerCostUsd, estimateCostUsd, findModel, lifecycleAdvice } from '../catalogue';
 import { DEFAULT_HOST } from '../constants';
 import {
 	GeminiFailure,
@@ -25,11 +25,12 @@ import {
 import { readImageAnswer } from './answer';
 import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';
-import { parseGenerateResponse } from './response';
+import { answerOutput, parseGenerateResponse } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
 import { answerBytesFor } from './quota';
 import type { Admissions } from './quota';
 import { withRetry } from './retry';
+import type { RequestPrice } from './spend';
 import type { RetryObserver, RetryPolicy, RetryStats } from './retry';
 import { ServiceAccountTokens } from './vertexAuth';
 import type { ServiceAccountKey } from './vertexAuth';
@@ -37,6 +38,20 @@ import type { ServiceAccountKey } from './vertexAuth';
 export const API_VERSION = 'v1beta';
 export const VERTEX_API_VERSION = 'v1beta1';
 export { DEFAULT_HOST };
+
+/** What one image request costs by the catalogue (undefined: no known price): the spend guards'. */
+function priceOf(model: string, imageSize?: string): RequestPrice {
+	return { model, estimateUsd: estimateCostUsd(findModel(model), imageSize, 1) };
+}
+
+/** What an answer cost, from the usage it reports (0 for a model with no known price). */
+function costOfAnswer(
+	model: string,
+	imageSize: string | undefined,
+	response: WireResponse,
+): number {
+	return answerCostUsd(findModel(model), imageSize, answerOutput(response)) ?? 0;
+}
 
 /** Vertex AI allows 7 MB per inline image, and has no Files API to send a larger one. */
 export const VERTEX_MAX_INLINE_IMAGE_BYTES = 7 * 1024 * 1024;
@@ -420,9 +435,10 @@ export class GeminiClient {
 		const gate = await settings.gate?.admission(
 			this.quotaIdentity(request.model),
 			answerBytesFor(request.requireImage === false ? undefined : (imageConfig?.imageSize ?? '1K')),
+			request.requireImage === false ? undefined : priceOf(request.model, imageConfig?.imageSize),
 		);
 		const result = await withRetry(
-			async (_attempt, sent) => {
+			async (_attempt, sent, billed) => {
 				this.checkSendable(request);
 				const { fetchFn, seen } = headerAwareFetch(true, sent);
 				const params: GenerateContentParameters = {
@@ -435,10 +451,13 @@ export class GeminiClient {
 					},
 				};
 				try {
-					const response = await this.sdk.models.generateContent(params);
-					return parseGenerateResponse(response as WireResponse, request.requireImage !== false);
+					const response = (await this.sdk.models.generateContent(params)) as WireResponse;
+					billed(costOfAnswer(request.model, imageConfig?.imageSize, response));
+					return parseGenerateResponse(response, request.requireImage !== false);
 				} catch (error) {
 					const failure = classifyError(this.scrubbed(error), seen.retryAfterMs, request.model);
+					// Google bills no request it answered with an HTTP error.
+					if (failure.kind === 'http') billed(0);
 					throw this.forUser(withLifecycle(failure, request.model));
 				}
 			},

@@ -543,5 +543,7 @@ export interface Admission {
 	acquire(signal?: AbortSignal, retry?: boolean): Promise<GateTicket>;
 	/** The admitted request left now. */
 	sent(ticket: GateTicket): void;
+	/** Its answer says what it cost (USD; 0: not billed), which replaces the spend estimate. */
+	billed?(ticket: GateTicket, usd: number): void;
 	release(ticket: GateTicket, outcome: AttemptOutcome, pauseMs?: number, quota?: QuotaHint): void;
 }

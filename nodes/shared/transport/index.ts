@@ -48,5 +48,7 @@ export {
 	resetQuotaGates,
 } from './quota';
 export type { Admissions, ConcurrencyLimit } from './quota';
+export { SpendGuard, formatUsd } from './spend';
+export type { RequestPrice, SpendLimit, SpendLimits, SpendReport, SpendReservation } from './spend';
 export type { RetryPolicy, RetryStats } from './retry';
 export { hostProblem, vertexBaseUrl } from './host';

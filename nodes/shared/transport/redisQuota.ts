@@ -13,8 +13,13 @@
  * Gemini key has about 200 random bits, so no one reading Redis can find it from the HMAC, and the
  * salt makes the names of one installation useless in any other.
  *
- * When Redis does not answer, each gate uses its process's memory (and says so once in n8n's log),
- * and goes back to Redis when it answers again.
+ * The spend guards are counted there too: a credential's Daily Budget (`…:{name}:spend:DAY`, kept 2
+ * days), a node's Max Spend per Execution (`…:{name}:spend:execution`, kept a day after its last
+ * use): what was spent and what requests in flight reserved, each under a lease (a worker that dies
+ * mid-request leaves its estimate counted as spent, not reserved forever); a script reserves.
+ *
+ * When Redis does not answer, each gate and budget uses its process's memory (and says so once in
+ * n8n's log), and goes back to Redis when it answers again.
  */
 import { randomBytes } from 'crypto';
 import { readFileSync } from 'fs';
@@ -23,6 +28,8 @@ import type { RedisOptions } from 'ioredis';
 import { sleepWithAbort } from 'n8n-workflow';
 
 import { GATE_IDLE_MS, GROWTH_RUN, PACE_MARGIN_MS, PACE_MARGIN_STEP_MS } from './gate';
+import { periodOf } from './ledger';
+import type { LedgerAnswer, LocalSpendLedger, SpendLedger } from './ledger';
 import type {
 	AttemptOutcome,
 	LocalQuotaClock,
@@ -50,6 +57,11 @@ const SALT_KEY = `${PREFIX}:salt`;
  * frees its slots when their leases end. Longer than the default Timeout (900 s).
  */
 const LEASE_MS = 16 * 60_000;
+/**
+ * How long a count is kept after its last use: a day's budget past its day, and a day more for late
+ * settlements; an execution's, a day (an execution waiting longer starts its count again).
+ */
+const SPEND_KEEP_MS = { day: 2 * 24 * 3600_000, execution: 24 * 3600_000 };
 /** How long the first request waits for Redis to connect before using the process gate. */
 const FIRST_CONNECT_MS = 3000;
 
@@ -88,7 +100,7 @@ export function redisSettingsFromEnv(env: NodeJS.ProcessEnv): {
 	if (readEnv(env, 'QUEUE_BULL_REDIS_CLUSTER_NODES'))
 		return {
 			problem:
-				'Nano Banana: a Redis cluster (QUEUE_BULL_REDIS_CLUSTER_NODES) is not supported for shared quota gates; each worker counts its own requests',
+				'Nano Banana: a Redis cluster (QUEUE_BULL_REDIS_CLUSTER_NODES) is not supported for shared quota gates and daily budgets; each worker counts its own requests',
 		};
 	const number = (name: string, fallback: number) => {
 		const value = Number(readEnv(env, name));
@@ -251,6 +263,61 @@ if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HSET', KEYS[5], 'allowed'
 return pace
 `;
 
+/**
+ * A budget's expired leases become spent at their estimate: their worker died, or their request
+ * outlived the lease, and Google may have billed it. KEYS: count (hash: spent, reserved, and each
+ * reservation's micro-dollars by id), leases (sorted set: reservation ids by end of lease).
+ */
+const EXPIRE_LEASES = `
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+	local amount = tonumber(redis.call('HGET', KEYS[1], id)) or 0
+	redis.call('HDEL', KEYS[1], id)
+	redis.call('HINCRBY', KEYS[1], 'reserved', -amount)
+	redis.call('HINCRBY', KEYS[1], 'spent', amount)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+`;
+
+/**
+ * KEYS: count, leases (see EXPIRE_LEASES). ARGV: reservation id, micro-dollars, budget, lease ms,
+ * how long the day is kept. Reserves when spent + reserved + amount stay within the budget:
+ * returns {1, total after}; else {0, total}.
+ */
+const SPEND_RESERVE = `${NOW}${EXPIRE_LEASES}
+local count = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
+local total = (tonumber(count[1]) or 0) + (tonumber(count[2]) or 0)
+local amount = tonumber(ARGV[2])
+if total + amount > tonumber(ARGV[3]) then return {0, total} end
+redis.call('HSET', KEYS[1], ARGV[1], amount)
+redis.call('HINCRBY', KEYS[1], 'reserved', amount)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return {1, total + amount}
+`;
+
+/**
+ * KEYS: count, leases. ARGV: reservation id, micro-dollars actually spent. The reservation becomes
+ * that spend (one whose lease ended is already counted at its estimate). Returns the total.
+ */
+const SPEND_SETTLE = `
+local amount = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+if amount then
+	redis.call('HDEL', KEYS[1], ARGV[1])
+	redis.call('ZREM', KEYS[2], ARGV[1])
+	redis.call('HINCRBY', KEYS[1], 'reserved', -amount)
+	redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[2]))
+end
+local count = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
+return (tonumber(count[1]) or 0) + (tonumber(count[2]) or 0)
+`;
+
+/** KEYS: count, leases. The day's total, expired leases counted. */
+const SPEND_TOTAL = `${NOW}${EXPIRE_LEASES}
+local count = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
+return (tonumber(count[1]) or 0) + (tonumber(count[2]) or 0)
+`;
+
 type Keys = [string, string, string, string, string];
 
 interface QuotaCommands {
@@ -259,6 +326,13 @@ interface QuotaCommands {
 	nbsPause(pause: string, ms: number): Promise<number>;
 	nbsSent(starts: string, id: string): Promise<number>;
 	nbsLearn(...keysAndArgs: [...Keys, ...Array<string | number>]): Promise<string | null>;
+	nbsSpendReserve(
+		count: string,
+		leases: string,
+		...args: Array<string | number>
+	): Promise<[number, number]>;
+	nbsSpendSettle(count: string, leases: string, id: string, micros: number): Promise<number>;
+	nbsSpendTotal(count: string, leases: string): Promise<number>;
 }
 
 export class RedisQuotaStore {
@@ -294,6 +368,9 @@ export class RedisQuotaStore {
 		this.client.defineCommand('nbsPause', { numberOfKeys: 1, lua: PAUSE });
 		this.client.defineCommand('nbsSent', { numberOfKeys: 1, lua: SENT });
 		this.client.defineCommand('nbsLearn', { numberOfKeys: 5, lua: LEARN });
+		this.client.defineCommand('nbsSpendReserve', { numberOfKeys: 2, lua: SPEND_RESERVE });
+		this.client.defineCommand('nbsSpendSettle', { numberOfKeys: 2, lua: SPEND_SETTLE });
+		this.client.defineCommand('nbsSpendTotal', { numberOfKeys: 2, lua: SPEND_TOTAL });
 		// Without a listener ioredis prints every failed reconnection.
 		this.client.on('error', (error: Error) => this.down(error));
 		// A Redis that restarted empty gets the salt back, so workers started later find it.
@@ -345,12 +422,16 @@ export class RedisQuotaStore {
 		let reason = error instanceof Error ? error.message : String(error);
 		if (this.settings.password) reason = reason.split(this.settings.password).join('***');
 		this.warn(
-			`Nano Banana: Redis at ${host}:${port} does not answer (${reason}); quota gates count this worker's requests only until it does`,
+			`Nano Banana: Redis at ${host}:${port} does not answer (${reason}); quota gates and daily budgets count this worker's requests only until it does`,
 		);
 	}
 
 	clock(name: string, local: LocalQuotaClock): QuotaClock {
 		return new RedisQuotaClock(this, name, local);
+	}
+
+	ledger(name: string, local: LocalSpendLedger, now: () => number): SpendLedger {
+		return new RedisSpendLedger(this, name, local, now);
 	}
 
 	/** Closes the connection and waits (a little) until it is closed. */
@@ -458,6 +539,67 @@ class RedisQuotaClock implements QuotaClock {
 		} catch (error) {
 			this.store.down(error);
 			return this.local.learn(hint);
+		}
+	}
+}
+
+/** A spend count in Redis, with the process's own for when Redis does not answer. */
+class RedisSpendLedger implements SpendLedger {
+	constructor(
+		private readonly store: RedisQuotaStore,
+		private readonly name: string,
+		readonly local: LocalSpendLedger,
+		private readonly now: () => number,
+	) {}
+
+	/** The count's keys; a day is the worker's UTC day (the workers agree on it but at midnight). */
+	private keys(): [string, string] {
+		const count = `${PREFIX}:{${this.name}}:spend:${periodOf(this.local.period, this.now())}`;
+		return [count, `${count}:leases`];
+	}
+
+	async reserve(micros: number, budgetMicros: number): Promise<LedgerAnswer> {
+		if (!this.store.ready) {
+			this.store.down(new Error(`connection ${this.store.client.status}`));
+			return this.local.reserve(micros, budgetMicros);
+		}
+		const keys = this.keys();
+		const id = randomBytes(9).toString('base64url');
+		try {
+			const [reserved, total] = await this.store.client.nbsSpendReserve(
+				...keys,
+				id,
+				micros,
+				budgetMicros,
+				LEASE_MS,
+				SPEND_KEEP_MS[this.local.period],
+			);
+			return {
+				totalMicros: Number(total),
+				settle: Number(reserved)
+					? async (actual) => await this.settle(keys, id, actual)
+					: undefined,
+			};
+		} catch (error) {
+			this.store.down(error);
+			return this.local.reserve(micros, budgetMicros);
+		}
+	}
+
+	private async settle(keys: [string, string], id: string, actualMicros: number): Promise<void> {
+		// A reservation Redis lost (it restarted empty) is simply not there to settle.
+		await this.store.client
+			.nbsSpendSettle(...keys, id, actualMicros)
+			.catch((error) => this.store.down(error));
+	}
+
+	async totalMicros(): Promise<number> {
+		if (!this.store.ready) return this.local.totalMicros();
+		try {
+			return Number(await this.store.client.nbsSpendTotal(...this.keys()));
+		} catch (error) {
+			this.store.down(error);
+			return this.local.totalMicros();
 		}
 	}
 }

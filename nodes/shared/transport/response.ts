@@ -38,6 +38,7 @@ export interface WireResponse {
 		candidatesTokenCount?: number;
 		thoughtsTokenCount?: number;
 		totalTokenCount?: number;
+		candidatesTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
 	};
 	modelVersion?: string;
 	responseId?: string;
@@ -165,6 +166,20 @@ function toUsage(meta: WireResponse['usageMetadata']): Usage {
 		thinkingTokens,
 		totalTokens: meta?.totalTokenCount ?? promptTokens + outputTokens + thinkingTokens,
 	};
+}
+
+/**
+ * What an answer holds that it is billed for: its image output tokens as Google reports them
+ * (undefined when the usage does not tell modalities), and its final images.
+ */
+export function answerOutput(response: WireResponse): { imageTokens?: number; images: number } {
+	const details = response.usageMetadata?.candidatesTokensDetails;
+	const imageTokens = details
+		?.filter((d) => d.modality === 'IMAGE')
+		.reduce((sum, d) => sum + (d.tokenCount ?? 0), 0);
+	const parts = response.candidates?.[0]?.content?.parts ?? [];
+	const images = parts.filter((p) => p.inlineData?.data && !p.thought).length;
+	return { imageTokens, images };
 }
 
 function groundingSources(meta: Record<string, unknown> | undefined): GroundingSource[] {

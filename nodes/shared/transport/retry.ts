@@ -92,10 +92,11 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Runs `call` until it succeeds, a failure is not retryable, attempts run out, or waiting
  * longer would break the wait budget. A 429 is quota, not a fault of the request: it costs no
  * attempt, only wait budget. With a gate, a 429 or 503 pauses every request to that quota for
- * the server's delay, and the retry goes first when the pause ends.
+ * the server's delay, and the retry goes first when the pause ends. `billed` tells the gate what an
+ * attempt's answer cost.
  */
 export async function withRetry<T>(
-	call: (attempt: number, sent: () => void) => Promise<T>,
+	call: (attempt: number, sent: () => void, billed: (usd: number) => void) => Promise<T>,
 	policy: RetryPolicy,
 	{ signal, observer = {}, gate }: RetryOptions = {},
 	stats: RetryStats = { attempts: 0, quotaWaitMs: 0 },
@@ -112,7 +113,11 @@ export async function withRetry<T>(
 		stats.quotaWaitMs += ticket?.pausedMs ?? 0;
 		stats.attempts++;
 		try {
-			const value = await call(stats.attempts, () => ticket && gate!.sent(ticket));
+			const value = await call(
+				stats.attempts,
+				() => ticket && gate!.sent(ticket),
+				(usd) => ticket && gate!.billed?.(ticket, usd),
+			);
 			if (ticket) gate!.release(ticket, 'ok');
 			return value;
 		} catch (error) {
