@@ -25,6 +25,7 @@
  * runs the CPU workflow under --cpu-prof and prints where the n8n main thread spent its time;
  * BENCH_N8N_ONLY=cpu runs part 2 alone (about a minute and a half), BENCH_N8N_ONLY=throughput part 1
  * (about four minutes), BENCH_N8N_ONLY=auto the Auto comparison alone (about three minutes),
+ * BENCH_N8N_ONLY=memory the memory runs of part 3 alone (about a minute a run),
  * BENCH_N8N_AUTO_N (default 64) its N, BENCH_N8N_TIMELINE=1 with it each request's start, answer made and end;
  * BENCH_N8N_CPU_RUNS (default 2, at most 6) how many times part 2 measures our node and the bare loop;
  * BENCH_N8N_V8_FLAGS sets V8 flags in the measured n8n process (e.g. --trace-gc, printed to
@@ -48,6 +49,7 @@ import { GeminiSim } from '../test/gemini-sim';
 import {
 	freePort,
 	installN8n,
+	loadStagedPackage,
 	mustSucceed,
 	N8nSandbox,
 	repoDir,
@@ -71,6 +73,8 @@ const CPU_ONLY = env.BENCH_N8N_ONLY === 'cpu';
 const THROUGHPUT_ONLY = env.BENCH_N8N_ONLY === 'throughput';
 /** BENCH_N8N_ONLY=auto: only the Auto concurrency comparison. */
 const AUTO_ONLY = env.BENCH_N8N_ONLY === 'auto';
+/** BENCH_N8N_ONLY=memory: only the memory runs (part 3). */
+const MEMORY_ONLY = env.BENCH_N8N_ONLY === 'memory';
 /** Auto concurrency: N prompts at 2 s latency, no quota (the issue's measure). */
 const AUTO_N = Number(env.BENCH_N8N_AUTO_N ?? 64);
 const AUTO_LATENCY_MS = 2000;
@@ -101,6 +105,32 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const load1 = () => os.loadavg()[0].toFixed(2);
 
 /* ---------- workflows ---------- */
+
+/** Workflow ids: execute-batch runs them in id order. */
+const ID = {
+	warm: 'nbsBench00Warm',
+	officialT: 'nbsBench01OfficialT',
+	oursT: 'nbsBench02OursT',
+	officialFlat: 'nbsBench03OfficialF',
+	oursFlat: 'nbsBench04OursF',
+	officialAuto: 'nbsBench04OffclAuto',
+	oursAuto: 'nbsBench04OursAuto',
+	cpu1: (run: string) => `nbsBench05Cpu${run}1`,
+	cpuN: (run: string) => `nbsBench05Cpu${run}N`,
+	offCpu1: 'nbsBench09OffCpu1',
+	offCpuN: 'nbsBench10OffCpuN',
+	editOurs: 'nbsBench11EditOurs',
+	editOfficial: 'nbsBench12EditOffcl',
+	profile: 'nbsBench13Profile',
+	memory: (n: number) => `nbsBench2Memory${n}`,
+};
+/** Names of the measured nodes in the workflows. */
+const NODE = {
+	official: 'Official Gemini Generate',
+	ours: 'Nano Banana Generate',
+	editOurs: 'Nano Banana Edit',
+	editOfficial: 'Official Gemini Edit',
+};
 
 interface WorkflowNode {
 	name: string;
@@ -417,19 +447,6 @@ function imagesOut(run: NodeRun): number {
 		.length;
 }
 
-/* ---------- the package, built in a private copy of the tree ---------- */
-
-async function loadPackage(sandbox: N8nSandbox, stage: string): Promise<void> {
-	await mustSucceed(
-		runCommand('bash', [path.join(stage, 'scripts', 'n8n-load-package.sh'), sandbox.userFolder], {
-			cwd: stage,
-			timeoutMs: 6 * MINUTE,
-			logFile: sandbox.logFile,
-		}),
-		'building, packing and installing the package',
-	);
-}
-
 /* ---------- the bare @google/genai loop ---------- */
 
 const BARE_LOOP = `
@@ -657,7 +674,106 @@ function where(url: string): string {
 	return url.includes('node_modules/') ? `${pkg} ${path.basename(url)}` : url || '(native)';
 }
 
+/* ---------- part 3: peak RSS ---------- */
+
+interface MemoryRun {
+	n: number;
+	images: number;
+	peakKb: number;
+	beforeKb: number;
+	hwmKb: number;
+	ms: number;
+	load: string;
+	fileBytes: number;
+}
+
+/** Part 3: each of MEMORY_RUNS in a fresh n8n process (execute-batch starts one per call). */
+async function memoryRuns(sandbox: N8nSandbox, sim: GeminiSim): Promise<MemoryRun[]> {
+	const memory: MemoryRun[] = [];
+	for (const n of MEMORY_RUNS) {
+		const load = load1();
+		progress(`memory run: ${n} 4K images in a fresh n8n process (load ${load})`);
+		sim.reset();
+		const batch = await runBatch(sandbox, [ID.memory(n)], 8 * MINUTE);
+		const run = nodeRun(batch, ID.memory(n), NODE.ours);
+		const end = run.startTime + run.executionTime;
+		const sizes = run.items.map((item) => Number(item.json.fileSize ?? 0));
+		memory.push({
+			n,
+			images: imagesOut(run),
+			peakKb: peakRssKb(batch.samples, run.startTime, end),
+			beforeKb: rssBeforeKb(batch.samples, run.startTime),
+			// VmHWM can lag a sampled VmRSS by a few pages: the larger of both
+			hwmKb: Math.max(...batch.samples.map((sample) => Math.max(sample[HWM], sample[RSS]))),
+			ms: run.executionTime,
+			load,
+			fileBytes: Math.max(0, ...sizes),
+		});
+		// 4K files add up to gigabytes: keep only the last run's
+		await fs.rm(path.join(sandbox.userFolder, '.n8n', 'storage'), {
+			recursive: true,
+			force: true,
+		});
+	}
+	return memory;
+}
+
+function printMemory(memory: MemoryRun[]): void {
+	if (memory.length)
+		heading(
+			`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults of a node added now (Auto concurrency); a fresh n8n process per run`,
+		);
+	for (const m of memory) {
+		line(
+			`${m.n} images`,
+			`peak ${(m.peakKb / 1024).toFixed(0)} MiB during the node, +${((m.peakKb - m.beforeKb) / 1024).toFixed(0)} MiB over the ${(m.beforeKb / 1024).toFixed(0)} MiB before it (bound: +250 MiB; process high-water mark ${(m.hwmKb / 1024).toFixed(0)} MiB); ${m.images} images of ${mb(m.fileBytes)} in ${seconds(m.ms)}, load ${m.load}`,
+		);
+	}
+	if (memory.length >= 2) {
+		const first = memory[0];
+		const last = memory[memory.length - 1];
+		const growth = last.peakKb / first.peakKb - 1;
+		line(
+			`growth of the peak, ${first.n} -> ${last.n} images`,
+			`${(100 * growth).toFixed(1)}%  (flat: below 25%) -> ${growth < 0.25 ? 'flat' : 'NOT flat'}`,
+		);
+	}
+}
+
+function printSummary(benchStarted: number, loadAtStart: number[]): void {
+	heading('Summary');
+	line(
+		'machine',
+		`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+	);
+	line('load average at start', loadAtStart.map((l) => l.toFixed(2)).join(' '));
+	line(
+		'load average at end',
+		os
+			.loadavg()
+			.map((l) => l.toFixed(2))
+			.join(' '),
+	);
+	line('date', new Date().toISOString());
+	line('bench time', seconds(Date.now() - benchStarted));
+}
+
 /* ---------- main ---------- */
+
+/** The workflows the one n8n process of parts 1, 2 and 4 runs, as BENCH_N8N_ONLY chooses. */
+function mainBatchIds(): string[] {
+	const auto = [ID.officialAuto, ID.oursAuto];
+	const throughput = [ID.officialT, ID.oursT, ID.officialFlat, ID.oursFlat, ...auto];
+	const cpu = [
+		...RUN_LETTERS.flatMap((run) => [ID.cpu1(run), ID.cpuN(run)]),
+		ID.offCpu1,
+		ID.offCpuN,
+	];
+	if (CPU_ONLY) return [ID.warm, ...cpu];
+	if (AUTO_ONLY) return [ID.warm, ...auto];
+	if (THROUGHPUT_ONLY) return [ID.warm, ...throughput];
+	return [ID.warm, ...throughput, ...cpu, ID.editOurs, ID.editOfficial];
+}
 
 async function main() {
 	const benchStarted = Date.now();
@@ -726,7 +842,7 @@ async function main() {
 				`--require ${path.join(heapDir, 'preload.js')} ${env.BENCH_N8N_NODE_OPTIONS ?? ''}`.trim(),
 			BENCH_HEAP_DIR: heapDir,
 		});
-		await loadPackage(sandbox, await stagePackage(path.join(benchDir, 'package')));
+		await loadStagedPackage(sandbox, await stagePackage(path.join(benchDir, 'package')));
 		await sandbox.importCredentials(
 			Object.values(cred).map((c): CredentialFile => ({
 				id: c.id,
@@ -737,30 +853,6 @@ async function main() {
 			2 * MINUTE,
 		);
 
-		const ID = {
-			// execute-batch runs them in id order
-			warm: 'nbsBench00Warm',
-			officialT: 'nbsBench01OfficialT',
-			oursT: 'nbsBench02OursT',
-			officialFlat: 'nbsBench03OfficialF',
-			oursFlat: 'nbsBench04OursF',
-			officialAuto: 'nbsBench04OffclAuto',
-			oursAuto: 'nbsBench04OursAuto',
-			cpu1: (run: string) => `nbsBench05Cpu${run}1`,
-			cpuN: (run: string) => `nbsBench05Cpu${run}N`,
-			offCpu1: 'nbsBench09OffCpu1',
-			offCpuN: 'nbsBench10OffCpuN',
-			editOurs: 'nbsBench11EditOurs',
-			editOfficial: 'nbsBench12EditOffcl',
-			profile: 'nbsBench13Profile',
-			memory: (n: number) => `nbsBench2Memory${n}`,
-		};
-		const NODE = {
-			official: 'Official Gemini Generate',
-			ours: 'Nano Banana Generate',
-			editOurs: 'Nano Banana Edit',
-			editOfficial: 'Official Gemini Edit',
-		};
 		const workflows = [
 			workflow(ID.warm, 'bench: warm-up (both nodes load and run once)', [
 				...prompts(1, 'Warm-up'),
@@ -862,44 +954,17 @@ async function main() {
 		}
 		await sandbox.importWorkflows(files, 2 * MINUTE);
 
+		if (MEMORY_ONLY) {
+			console.log(`n8n ${install.n8nVersion}, this package from its tarball`);
+			printMemory(await memoryRuns(sandbox, sims.memory));
+			printSummary(benchStarted, loadAtStart);
+			return;
+		}
+
 		/* 1, 2 and 4: one n8n process */
 		const loadBeforeMain = load1();
 		progress(`running throughput, CPU and edit workflows in one n8n (load ${loadBeforeMain})`);
-		const cpuIds = [
-			...RUN_LETTERS.flatMap((run) => [ID.cpu1(run), ID.cpuN(run)]),
-			ID.offCpu1,
-			ID.offCpuN,
-		];
-		const main = await runBatch(
-			sandbox,
-			CPU_ONLY
-				? [ID.warm, ...cpuIds]
-				: AUTO_ONLY
-					? [ID.warm, ID.officialAuto, ID.oursAuto]
-					: THROUGHPUT_ONLY
-						? [
-								ID.warm,
-								ID.officialT,
-								ID.oursT,
-								ID.officialFlat,
-								ID.oursFlat,
-								ID.officialAuto,
-								ID.oursAuto,
-							]
-						: [
-								ID.warm,
-								ID.officialT,
-								ID.oursT,
-								ID.officialFlat,
-								ID.oursFlat,
-								ID.officialAuto,
-								ID.oursAuto,
-								...cpuIds,
-								ID.editOurs,
-								ID.editOfficial,
-							],
-			10 * MINUTE,
-		);
+		const main = await runBatch(sandbox, mainBatchIds(), 10 * MINUTE);
 		const loadAfterMain = load1();
 
 		/* ---------- figures, part 1 printed as soon as it is measured ---------- */
@@ -1035,42 +1100,7 @@ async function main() {
 			? await bareLoop(install, sims.bare, ourConfig, n8nHeapBytes)
 			: undefined;
 
-		/* 3: one fresh n8n process per size */
-		const memory: Array<{
-			n: number;
-			images: number;
-			peakKb: number;
-			beforeKb: number;
-			hwmKb: number;
-			ms: number;
-			load: string;
-			fileBytes: number;
-		}> = [];
-		for (const n of MEMORY_RUNS) {
-			const load = load1();
-			progress(`memory run: ${n} 4K images in a fresh n8n process (load ${load})`);
-			sims.memory.reset();
-			const batch = await runBatch(sandbox, [ID.memory(n)], 8 * MINUTE);
-			const run = nodeRun(batch, ID.memory(n), NODE.ours);
-			const end = run.startTime + run.executionTime;
-			const sizes = run.items.map((item) => Number(item.json.fileSize ?? 0));
-			memory.push({
-				n,
-				images: imagesOut(run),
-				peakKb: peakRssKb(batch.samples, run.startTime, end),
-				beforeKb: rssBeforeKb(batch.samples, run.startTime),
-				// VmHWM can lag a sampled VmRSS by a few pages: the larger of both
-				hwmKb: Math.max(...batch.samples.map((sample) => Math.max(sample[HWM], sample[RSS]))),
-				ms: run.executionTime,
-				load,
-				fileBytes: Math.max(0, ...sizes),
-			});
-			// 4K files add up to gigabytes: keep only the last run's
-			await fs.rm(path.join(sandbox.userFolder, '.n8n', 'storage'), {
-				recursive: true,
-				force: true,
-			});
-		}
+		const memory = await memoryRuns(sandbox, sims.memory);
 
 		/* optional: where the n8n process spends its CPU */
 		let profile:
@@ -1242,25 +1272,7 @@ async function main() {
 				line(`  ${(ms / CPU_N).toFixed(2)} ms/image`, name);
 		}
 
-		if (memory.length)
-			heading(
-				`3. Peak RSS of the n8n process, 4K PNGs (noise texture), latency 0, defaults of a node added now (Auto concurrency); a fresh n8n process per run`,
-			);
-		for (const m of memory) {
-			line(
-				`${m.n} images`,
-				`peak ${(m.peakKb / 1024).toFixed(0)} MiB during the node, +${((m.peakKb - m.beforeKb) / 1024).toFixed(0)} MiB over the ${(m.beforeKb / 1024).toFixed(0)} MiB before it (bound: +250 MiB; process high-water mark ${(m.hwmKb / 1024).toFixed(0)} MiB); ${m.images} images of ${mb(m.fileBytes)} in ${seconds(m.ms)}, load ${m.load}`,
-			);
-		}
-		if (memory.length >= 2) {
-			const first = memory[0];
-			const last = memory[memory.length - 1];
-			const growth = last.peakKb / first.peakKb - 1;
-			line(
-				`growth of the peak, ${first.n} -> ${last.n} images`,
-				`${(100 * growth).toFixed(1)}%  (flat: below 25%) -> ${growth < 0.25 ? 'flat' : 'NOT flat'}`,
-			);
-		}
+		printMemory(memory);
 
 		if (!CPU_ONLY) {
 			heading(`4. Edit upload of a 24 MP photo`);
@@ -1285,21 +1297,7 @@ async function main() {
 			);
 		}
 
-		heading('Summary');
-		line(
-			'machine',
-			`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
-		);
-		line('load average at start', loadAtStart.map((l) => l.toFixed(2)).join(' '));
-		line(
-			'load average at end',
-			os
-				.loadavg()
-				.map((l) => l.toFixed(2))
-				.join(' '),
-		);
-		line('date', new Date().toISOString());
-		line('bench time', seconds(Date.now() - benchStarted));
+		printSummary(benchStarted, loadAtStart);
 	} finally {
 		await Promise.all(Object.values(sims).map((sim) => sim.stop()));
 		await new Promise((resolve) => photoServer.close(resolve));

@@ -25,20 +25,16 @@ import { FIXED_CONCURRENCY_DEFAULT } from '../nodes/shared/settings';
 import { GeminiSim } from '../test/gemini-sim';
 import type { ImageTexture } from '../test/gemini-sim/types';
 import {
-	mustSucceed,
+	loadStagedPackage,
 	outputOf,
-	promptOf,
 	repoDir,
-	runCommand,
 	stagePackage,
 	type N8nInstall,
-	type N8nSandbox,
 } from '../test/e2e/local-n8n';
 import {
 	batchWorkflow,
-	MINUTE,
 	QueueCluster,
-	senderOf,
+	requestsBySender,
 	startServicesAndN8n,
 	stopQueueServices,
 	type ExecutionSummary,
@@ -325,11 +321,7 @@ async function measure(
 	}
 
 	const requests = sim.generateRequests;
-	const requestsBy = new Map<string, number>();
-	for (const request of requests) {
-		const sender = senderOf(promptOf(request))?.process ?? 'unknown';
-		requestsBy.set(sender, (requestsBy.get(sender) ?? 0) + 1);
-	}
+	const requestsBy = requestsBySender(requests);
 	const ids = new Set(executions.map((execution) => execution.id));
 	const executionsBy = new Map<string, number>();
 	for (const [name, started] of await cluster.executionsByWorker()) {
@@ -406,14 +398,6 @@ async function main(): Promise<number> {
 			stagePackage(path.join(benchDir, 'package')),
 		]);
 		({ services, install } = started);
-		const loadPackage = async (sandbox: N8nSandbox, first: boolean) => {
-			const args = [path.join(stage, 'scripts', 'n8n-load-package.sh'), sandbox.userFolder];
-			if (!first) args.push('--no-build');
-			await mustSucceed(
-				runCommand('bash', args, { cwd: stage, timeoutMs: 6 * MINUTE, logFile: sandbox.logFile }),
-				'building, packing and installing the package',
-			);
-		};
 		cluster = new QueueCluster({
 			runDir: path.join(benchDir, 'cluster'),
 			install,
@@ -434,7 +418,7 @@ async function main(): Promise<number> {
 					path: WORKFLOW.path,
 				},
 			],
-			loadPackage,
+			loadPackage: (sandbox, first) => loadStagedPackage(sandbox, stage, first),
 		});
 		progress('starting n8n: main + worker-1 (queue mode, binary data in PostgreSQL)');
 		await cluster.start();

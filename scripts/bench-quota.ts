@@ -18,6 +18,7 @@
 import { promises as fs } from 'fs';
 import os from 'os';
 import path from 'path';
+import type { INodeExecutionData } from 'n8n-workflow';
 
 import { NanoBananaGenerate } from '../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
 import { resetQuotaGates } from '../nodes/shared/transport';
@@ -26,19 +27,17 @@ import type { RecordedRequest } from '../test/gemini-sim/types';
 import {
 	freePort,
 	installN8n,
-	mustSucceed,
+	loadStagedPackage,
 	N8nSandbox,
 	outputOf,
-	promptOf,
 	repoDir,
-	runCommand,
 	stagePackage,
 } from '../test/e2e/local-n8n';
 import {
 	batchWorkflow,
 	MINUTE,
 	QueueCluster,
-	senderOf,
+	requestsBySender,
 	startServicesAndN8n,
 	stopQueueServices,
 	type QueueServices,
@@ -105,6 +104,23 @@ function report(title: string, figures: Figures): boolean {
 	return ok;
 }
 
+/** Images out (with a file, no error) and distinct prompts among a run's output items. */
+function imagesOf(items: INodeExecutionData[]): Pick<Figures, 'images' | 'distinctPrompts'> {
+	return {
+		images: items.filter((item) => item.binary?.data && !item.json.error).length,
+		distinctPrompts: new Set(items.map((item) => item.json.prompt)).size,
+	};
+}
+
+/** Figures of K executions of M prompts: wall time from the first request to the last answer. */
+function executionsFigures(
+	items: INodeExecutionData[],
+	requests: RecordedRequest[],
+	notes: Array<[string, string]>,
+): Figures {
+	return { prompts: K * M, ...imagesOf(items), wallMs: requestSpan(requests), requests, notes };
+}
+
 /** From the first request's start to the last answer's end, as the simulator saw them. */
 function requestSpan(requests: RecordedRequest[]): number {
 	const start = Math.min(...requests.map((r) => r.startedAt));
@@ -130,8 +146,7 @@ async function oneExecution(): Promise<boolean> {
 			`1. One execution: N = ${N} prompts, Q = ${Q} requests per ${windowMs / 1000} s, latency ${latencyMs / 1000} s, default settings`,
 			{
 				prompts: N,
-				images: outputs[0].filter((item) => item.binary?.data && !item.json.error).length,
-				distinctPrompts: new Set(outputs[0].map((item) => item.json.prompt)).size,
+				...imagesOf(outputs[0]),
 				wallMs,
 				requests: sim.generateRequests,
 				notes: [['max quota wait of one image', `${(Math.max(...quotaWait) / 1000).toFixed(1)} s`]],
@@ -144,15 +159,6 @@ async function oneExecution(): Promise<boolean> {
 }
 
 /* ---------- 2. K executions at once in one n8n ---------- */
-
-async function loadPackage(sandbox: N8nSandbox, stage: string, first = true): Promise<void> {
-	const args = [path.join(stage, 'scripts', 'n8n-load-package.sh'), sandbox.userFolder];
-	if (!first) args.push('--no-build');
-	await mustSucceed(
-		runCommand('bash', args, { cwd: stage, timeoutMs: 6 * MINUTE, logFile: sandbox.logFile }),
-		'building, packing and installing the package',
-	);
-}
 
 /**
  * A Manual Trigger, M prompts (a literal list split into items: no Code node), Generate at the
@@ -212,7 +218,7 @@ async function executionsInN8n(stage: string): Promise<boolean> {
 			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 			N8N_PORT: String(await freePort()),
 		});
-		await loadPackage(sandbox, stage);
+		await loadStagedPackage(sandbox, stage);
 		await sandbox.importCredentials(
 			[{ ...CREDENTIAL, type: 'nanoBananaApi', data: { apiKey: sim.apiKey, host: sim.url } }],
 			2 * MINUTE,
@@ -234,19 +240,12 @@ async function executionsInN8n(stage: string): Promise<boolean> {
 		const requests = sim.generateRequests;
 		return report(
 			`2. ${K} executions of ${M} prompts at once in one n8n ${install.n8nVersion} (execute-batch --concurrency ${K}), Q = ${Q} per ${windowMs / 1000} s, latency ${latencyMs / 1000} s, default settings`,
-			{
-				prompts: K * M,
-				images: items.filter((item) => item.binary?.data && !item.json.error).length,
-				distinctPrompts: new Set(items.map((item) => item.json.prompt)).size,
-				wallMs: requestSpan(requests),
-				requests,
-				notes: [
-					[
-						'executions',
-						`${batch.summary.summary.successfulExecutions} of ${K} successful (wall time: first request to last answer)`,
-					],
+			executionsFigures(items, requests, [
+				[
+					'executions',
+					`${batch.summary.summary.successfulExecutions} of ${K} successful (wall time: first request to last answer)`,
 				],
-			},
+			]),
 		);
 	} finally {
 		await sim.stop();
@@ -291,7 +290,7 @@ async function executionsInQueueMode(stage: string): Promise<boolean> {
 					path: QUEUE_WORKFLOW.path,
 				},
 			],
-			loadPackage: (sandbox, first) => loadPackage(sandbox, stage, first),
+			loadPackage: (sandbox, first) => loadStagedPackage(sandbox, stage, first),
 		});
 		await cluster.start();
 		progress(`${K} webhook executions of ${M} prompts at once, ${WORKERS.length} workers`);
@@ -310,16 +309,8 @@ async function executionsInQueueMode(stage: string): Promise<boolean> {
 			items.push(...outputOf(run, 'Generate Batch'));
 		}
 		const requests = sim.generateRequests;
-		const by = new Map<string, number>();
-		for (const request of requests) {
-			const sender = senderOf(promptOf(request))?.process ?? 'unknown';
-			by.set(sender, (by.get(sender) ?? 0) + 1);
-		}
-		const refusedBy = new Map<string, number>();
-		for (const request of requests.filter((r) => r.status === 429)) {
-			const sender = senderOf(promptOf(request))?.process ?? 'unknown';
-			refusedBy.set(sender, (refusedBy.get(sender) ?? 0) + 1);
-		}
+		const by = requestsBySender(requests);
+		const refusedBy = requestsBySender(requests.filter((r) => r.status === 429));
 		const list = (map: Map<string, number>) =>
 			[...map]
 				.sort(([a], [b]) => a.localeCompare(b))
@@ -327,21 +318,11 @@ async function executionsInQueueMode(stage: string): Promise<boolean> {
 				.join(', ') || 'none';
 		return report(
 			`3. Queue mode: ${K} webhook executions of ${M} prompts at once, ${WORKERS.length} workers taking ${Math.ceil(K / WORKERS.length)} each, n8n ${started.install.n8nVersion}, Redis ${services.redis.version}, same quota and latency`,
-			{
-				prompts: K * M,
-				images: items.filter((item) => item.binary?.data && !item.json.error).length,
-				distinctPrompts: new Set(items.map((item) => item.json.prompt)).size,
-				wallMs: requestSpan(requests),
-				requests,
-				notes: [
-					[
-						'webhooks answered HTTP 200',
-						`${answers.filter((a) => a.status === 200).length} of ${K}`,
-					],
-					['requests by worker', list(by)],
-					['429s by worker', list(refusedBy)],
-				],
-			},
+			executionsFigures(items, requests, [
+				['webhooks answered HTTP 200', `${answers.filter((a) => a.status === 200).length} of ${K}`],
+				['requests by worker', list(by)],
+				['429s by worker', list(refusedBy)],
+			]),
 		);
 	} finally {
 		for (const step of [

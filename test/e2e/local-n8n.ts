@@ -507,3 +507,20 @@ export async function stagePackage(stage: string): Promise<string> {
 	await fs.symlink(path.join(repoDir, 'node_modules'), path.join(stage, 'node_modules'));
 	return stage;
 }
+
+/**
+ * Builds, packs and installs a staged copy (stagePackage) into a sandbox's user folder; `build:
+ * false` installs the tarball an earlier call packed (the further user folders of one cluster).
+ */
+export async function loadStagedPackage(
+	sandbox: N8nSandbox,
+	stage: string,
+	build = true,
+): Promise<void> {
+	const args = [path.join(stage, 'scripts', 'n8n-load-package.sh'), sandbox.userFolder];
+	if (!build) args.push('--no-build');
+	await mustSucceed(
+		runCommand('bash', args, { cwd: stage, timeoutMs: 6 * 60_000, logFile: sandbox.logFile }),
+		'building, packing and installing the package',
+	);
+}

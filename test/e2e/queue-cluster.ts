@@ -16,12 +16,14 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { IBinaryData, IRun, IRunExecutionData } from 'n8n-workflow';
 
+import type { RecordedRequest } from '../gemini-sim/types';
 import {
 	freePort,
 	installN8n,
 	mustSucceed,
 	N8nProcess,
 	N8nSandbox,
+	promptOf,
 	repoDir,
 	runCommand,
 	type CredentialFile,
@@ -224,6 +226,16 @@ export function batchWorkflow(options: {
 export function senderOf(prompt: string): { process: string; executionId: string } | undefined {
 	const [, sender, executionId] = /\(sent by ([\w-]+), execution (\d+)\)$/.exec(prompt) ?? [];
 	return sender ? { process: sender, executionId } : undefined;
+}
+
+/** How many of these requests each process sent, by the sender their prompts name ('unknown': none). */
+export function requestsBySender(requests: RecordedRequest[]): Map<string, number> {
+	const by = new Map<string, number>();
+	for (const request of requests) {
+		const sender = senderOf(promptOf(request))?.process ?? 'unknown';
+		by.set(sender, (by.get(sender) ?? 0) + 1);
+	}
+	return by;
 }
 
 // --- the main's REST API ------------------------------------------------------------------------------------

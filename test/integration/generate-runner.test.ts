@@ -135,11 +135,11 @@ describe('Auto concurrency (new nodes, or Max Concurrent Requests 0)', () => {
 		expect(sim.maxInFlight).toBeLessThan(16);
 	});
 
-	it('keeps 4K answers within the memory budget: at most 6 at once', async () => {
+	it('keeps 4K answers within the memory budget: at most 4 at once', async () => {
 		// Long enough that making 4K images here (the simulator shares this process) is no slowdown.
 		sim.setLatency(1500);
-		await generate({ imageSize: '4K' }, { items: items(27) });
-		expect(sim.maxInFlight).toBe(6);
+		await generate({ imageSize: '4K' }, { items: items(18) });
+		expect(sim.maxInFlight).toBe(4);
 	});
 
 	it('leaves a node saved at version 1 without the option at 4', async () => {

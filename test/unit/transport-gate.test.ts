@@ -258,7 +258,7 @@ describe('RequestGate and the gates of a process', () => {
 		expect(gates.size).toBe(1);
 	});
 
-	it('under Auto, keeps the answers in flight within the memory budget (4K: 6 at once)', async () => {
+	it('under Auto, keeps the answers in flight within the memory budget (4K: 4 at once)', async () => {
 		const gates = new QuotaGates();
 		const executions = [new RequestGate('auto', { gates }), new RequestGate('auto', { gates })];
 		const admissions = await Promise.all(
@@ -280,7 +280,7 @@ describe('RequestGate and the gates of a process', () => {
 				admission.release(ticket, 'ok');
 			}),
 		);
-		expect(most).toBe(6);
+		expect(most).toBe(4);
 		// 1K answers are small: each execution's own 16 is the bound.
 		const small = await executions[0].admission('quota', answerBytesFor('1K'));
 		const tickets = await Promise.all(Array.from({ length: 16 }, () => small.acquire()));
@@ -298,23 +298,23 @@ describe('TaskGate: Auto holds the answer memory of a task until the task ends',
 		const gates = new QuotaGates();
 		const execution = new RequestGate('auto', { gates });
 		const bytes = answerBytesFor('4K');
-		const tasks = Array.from({ length: 7 }, () => execution.task());
-		// Six 4K tasks fit in the budget; their requests end, but the tasks still store images.
-		for (const task of tasks.slice(0, 6)) {
+		const tasks = Array.from({ length: 5 }, () => execution.task());
+		// Four 4K tasks fit in the budget; their requests end, but the tasks still store images.
+		for (const task of tasks.slice(0, 4)) {
 			const admission = await task.admission('quota', bytes);
 			admission.release(await admission.acquire(), 'ok');
 		}
-		let seventh = false;
-		const last = await tasks[6].admission('quota', bytes);
-		const pending = last.acquire().then((t) => ((seventh = true), t));
+		let fifth = false;
+		const last = await tasks[4].admission('quota', bytes);
+		const pending = last.acquire().then((t) => ((fifth = true), t));
 		await new Promise((r) => setTimeout(r, 20));
-		expect(seventh).toBe(false);
+		expect(fifth).toBe(false);
 		// A task that holds memory never waits for more: its second image goes at once.
 		const again = await tasks[0].admission('quota', bytes);
 		again.release(await again.acquire(), 'ok');
 		tasks[0].done();
 		last.release(await pending, 'ok');
-		expect(seventh).toBe(true);
+		expect(fifth).toBe(true);
 		for (const task of tasks) task.done();
 	});
 });

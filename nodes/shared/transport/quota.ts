@@ -29,10 +29,10 @@ export const AUTO_MAX = 16;
 /**
  * Auto keeps the answers in hand in the whole process (from a task's first request until its images
  * are stored) under this many bytes, counted by image size (a 4K answer is about 14 MB of base64):
- * at most 6 4K tasks, or 16 of any smaller size. Measured in n8n, a 4K task in hand costs about
- * 35 MB of RSS with the decoded image and its file being written: 6 stay within +250 MiB.
+ * at most 4 4K tasks, or 16 of any smaller size. Measured in n8n with 100 4K images, 96 MiB (6
+ * 4K tasks) peaked at +247..+291 MiB of RSS over n8n at rest and 64 MiB at +241 MiB (limit +250).
  */
-export const ANSWER_MEMORY_BUDGET = 96 * 1024 * 1024;
+export const ANSWER_MEMORY_BUDGET = 64 * 1024 * 1024;
 /** A spend count unused this long is forgotten (in Redis it expires: see redisQuota.ts). */
 const LEDGER_IDLE_MS = 24 * 3600_000;
 /** More gates than this at once and the idle ones go first. */
