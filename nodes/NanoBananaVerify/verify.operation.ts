@@ -3,7 +3,7 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
 import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shared/checks';
-import { geminiClientFor } from '../shared/credentials';
+import { clientAndBudgetFor } from '../shared/credentials';
 import { itemError } from '../shared/errors';
 import { ImageInputError } from '../shared/image';
 import { imageSourceOf } from '../shared/imageSource';
@@ -18,6 +18,7 @@ import { SYNTH_ID_NOT_CHECKED, checkProvenance } from '../shared/provenance';
 import type { ProvenanceMode } from '../shared/provenance';
 import { runItems, withPartial, withSetup } from '../shared/runner';
 import { readRequestSettings } from '../shared/settings';
+import { SpendGuard } from '../shared/transport';
 import type { GeminiClient } from '../shared/transport';
 import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
 import { isJudgeModel } from '../shared/methods/listSearch';
@@ -358,17 +359,32 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	return await withSetup(this, OUTPUTS, setup, run);
 }
 
+/**
+ * One client per execution, made only if an item needs the judge: a credential that cannot make
+ * one fails the items that need it. The judge's calls are counted in the credential's Daily Budget,
+ * like the image nodes' requests.
+ */
+async function judgeSetup(ctx: IExecuteFunctions, items: INodeExecutionData[]) {
+	const judged = items.some((_, i) => ctx.getNodeParameter('aiJudge', i, true) === true);
+	const made = judged
+		? await clientAndBudgetFor(ctx).catch((error: unknown) => ({ error }))
+		: { error: undefined };
+	const judgeClient = async (): Promise<GeminiClient> => {
+		if ('client' in made) return made.client;
+		throw made.error;
+	};
+	const spend = new SpendGuard({ budget: 'client' in made ? made.budget : undefined });
+	return { judgeClient, spend };
+}
+
 async function run(
 	ctx: IExecuteFunctions,
 	{ concurrency, call, failOnlyOnErrors }: Setup,
 ): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
-	// One client per execution, made only if an item needs the judge: a credential that cannot make
-	// one fails the items that need it.
-	let client: Promise<GeminiClient> | undefined;
-	const judgeClient = async () => await (client ??= geminiClientFor(ctx));
+	const { judgeClient, spend } = await judgeSetup(ctx, items);
 
-	return await runItems(ctx, { concurrency, ...OUTPUTS }, async (i, { signal, gate }) => {
+	return await runItems(ctx, { concurrency, spend, ...OUTPUTS }, async (i, { signal, gate }) => {
 		const item = items[i];
 		const checks: CheckResult[] = [];
 		let judging = false;

@@ -17,7 +17,7 @@ import type {
 	IPairedItemData,
 } from 'n8n-workflow';
 
-import { estimateCostUsd, findModel, normaliseModelId } from './catalogue';
+import { answerCostUsd, estimateCostUsd, findModel, normaliseModelId } from './catalogue';
 import { forItem, forItems, toNodeError } from './errors';
 import { imageItems } from './fanout';
 import { failEveryItem, runItems, withSpendReport } from './runner';
@@ -25,7 +25,7 @@ import type { ItemContext, RunSpec } from './runner';
 import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
 import { defaultFileBase } from './output';
-import { GeminiFailure, parseGenerateResponse, restRequest } from './transport';
+import { GeminiFailure, answerOutput, parseGenerateResponse, restRequest } from './transport';
 import type {
 	BatchRequest,
 	BatchResultLine,
@@ -300,6 +300,8 @@ export async function runBatch(
 	const builder = new BatchBuilder(settings.inlineLimitBytes);
 	const entries: BatchEntry[][] = [];
 	const reservations: Array<SpendReservation | undefined> = [];
+	// Once the job exists, what no result settles stays counted at its estimate.
+	let submitted = false;
 	try {
 		const [refused] = await runItems(ctx, spec, async (task, context) => {
 			const prepared = await prepare(task, context);
@@ -349,13 +351,10 @@ export async function runBatch(
 		let status: BatchStatus;
 		try {
 			status = await builder.submit(client, jobModel, displayName, { ...spec.call, signal });
-			// Counted at the estimate when submitted: the results may come to another execution.
-			for (const [task, reservation] of reservations.entries())
-				if (entries[task]) reservation?.keep();
+			submitted = true;
 		} catch (error) {
 			// An HTTP error created no job; after another failure one may have been created.
-			const created = !(error instanceof GeminiFailure && error.kind === 'http');
-			if (created) for (const reservation of reservations) reservation?.keep();
+			submitted = !(error instanceof GeminiFailure && error.kind === 'http');
 			if (signal?.aborted) {
 				throw new NodeOperationError(
 					ctx.getNode(),
@@ -415,13 +414,48 @@ export async function runBatch(
 				]),
 			];
 		}
-		const results = await resultItems(ctx, client, finished, manifest, spec);
+		const costs = new Map<string, number>();
+		let results: INodeExecutionData[];
+		try {
+			const billed = (key: string, usd: number) => costs.set(key, usd);
+			results = await resultItems(ctx, client, finished, manifest, { ...spec, billed });
+		} finally {
+			settleFromResults(reservations, entries, costs);
+		}
 		return [inItemOrder(refused, await withSpendReport(spec.spend, results))];
 	} finally {
-		// What was not submitted (a failure before the job) costs nothing.
-		for (const reservation of reservations) reservation?.release();
+		// Submitted: counted at the estimate (Return Job's results may come to another execution, a
+		// failure left them unread). Not submitted (a failure before the job): it costs nothing.
+		for (const reservation of reservations)
+			submitted ? reservation?.keep() : reservation?.release();
 		await builder.dispose();
 	}
+}
+
+/**
+ * Each item's reservation becomes what its results cost, once every request of it has its result
+ * read; an item whose results were not all read keeps its estimate.
+ */
+function settleFromResults(
+	reservations: Array<SpendReservation | undefined>,
+	entries: BatchEntry[][],
+	costs: Map<string, number>,
+): void {
+	for (const [task, reservation] of reservations.entries()) {
+		const mine = entries[task];
+		if (!reservation || !mine?.every((entry) => costs.has(entry.key))) continue;
+		reservation.settle(mine.reduce((sum, entry) => sum + costs.get(entry.key)!, 0));
+	}
+}
+
+/**
+ * What a request of a job cost, from its result: its answer's usage at the batch price (half); an
+ * error or an answer without an image costs nothing.
+ */
+function resultCostUsd(entry: BatchEntry, line: BatchResultLine | undefined): number {
+	if (!line?.response || line.error) return 0;
+	const output = answerOutput(line.response);
+	return answerCostUsd(findModel(entry.model), entry.imageSize, output, true) ?? 0;
 }
 
 /** An item's requests at the batch price, for the spend guards. */
@@ -764,7 +798,12 @@ export async function resultItems(
 	client: GeminiClient,
 	status: BatchStatus,
 	given: BatchManifest | undefined,
-	spec: { concurrency: ConcurrencyLimit; call: Omit<CallSettings, 'signal'> },
+	spec: {
+		concurrency: ConcurrencyLimit;
+		call: Omit<CallSettings, 'signal'>;
+		/** Told what each request's result cost (USD at the batch price; 0: nothing billed). */
+		billed?: (key: string, usd: number) => void;
+	},
 	pairing: ResultPairing = {},
 ): Promise<INodeExecutionData[]> {
 	const manifest = given ?? {
@@ -822,6 +861,7 @@ export async function resultItems(
 				const entry = requests[t];
 				try {
 					const line = await results.get(entry.key);
+					spec.billed?.(entry.key, resultCostUsd(entry, line));
 					if (!line || (!line.response && !line.error)) throw missingFailure(status);
 					if (line.error) throw requestFailure(line.error);
 					const result = parseGenerateResponse(line.response!);

@@ -360,7 +360,22 @@ export interface TextModelInfo extends Lifecycle {
 	name: string;
 	prices: Array<{ from: string; inputPerMillion: number; outputPerMillion: number }>;
 	priceSource: string;
+	/** The most output tokens (thinking included) one answer may have: what a judge call reserves. */
+	outputTokenLimit: number;
 }
+
+/**
+ * Tokens Google counts for one input image at the default media resolution of Gemini 3 models
+ * (high): 1120. Sources: the Gemini API "Media resolution" page (token counts) and the Vertex AI
+ * Gemini 3 Flash model page ("Default resolution tokens: 1120"), read 2026-12-07. Gemini 2.5
+ * counts 258 tokens a 768 px tile, so a large image may count more there: the answer's usage
+ * settles what was reserved.
+ */
+export const INPUT_IMAGE_TOKENS = 1120;
+/** "A token is equivalent to about 4 characters": Gemini API "Understand and count tokens". */
+const CHARS_PER_TOKEN = 4;
+/** Output limits: each model page's "Output token limit" (65,536), read 2026-12-07. */
+const OUTPUT_TOKEN_LIMIT = 65_536;
 
 export const TEXT_MODELS: readonly TextModelInfo[] = [
 	{
@@ -371,6 +386,7 @@ export const TEXT_MODELS: readonly TextModelInfo[] = [
 			{ from: '2027-01-01', inputPerMillion: 1.5, outputPerMillion: 7.5 },
 		],
 		priceSource: `${PRICING}, as quoted on 2026-10-07 (introductory price until 2026-12-31)`,
+		outputTokenLimit: OUTPUT_TOKEN_LIMIT,
 		status: 'active',
 		released: '2026-09-02',
 		source: `${DEPRECATIONS} (no shutdown date announced); Vertex AI model page gemini-3-8-flash (GA); read 2026-12-07`,
@@ -380,6 +396,7 @@ export const TEXT_MODELS: readonly TextModelInfo[] = [
 		name: 'Gemini 3.5 Flash-Lite',
 		prices: [{ from: '2026-07-21', inputPerMillion: 0.3, outputPerMillion: 2.5 }],
 		priceSource: `Gemini API "What's new in Gemini 3.6" page, read 2026-12-07`,
+		outputTokenLimit: OUTPUT_TOKEN_LIMIT,
 		status: 'active',
 		released: '2026-07-21',
 		source: `${DEPRECATIONS}; model pages (structured output supported) on the Gemini API and Vertex AI; read 2026-12-07`,
@@ -389,6 +406,7 @@ export const TEXT_MODELS: readonly TextModelInfo[] = [
 		name: 'Gemini 3.1 Flash-Lite',
 		prices: [{ from: '2026-05-07', inputPerMillion: 0.25, outputPerMillion: 1.5 }],
 		priceSource: `${PRICING}, as quoted on 2026-10-07`,
+		outputTokenLimit: OUTPUT_TOKEN_LIMIT,
 		status: 'deprecated',
 		released: '2026-05-07',
 		shutdownDate: '2027-05-07',
@@ -400,6 +418,7 @@ export const TEXT_MODELS: readonly TextModelInfo[] = [
 		name: 'Gemini 2.5 Flash',
 		prices: [{ from: '2025-06-17', inputPerMillion: 0.3, outputPerMillion: 2.5 }],
 		priceSource: `${PRICING}, read 2026-11`,
+		outputTokenLimit: OUTPUT_TOKEN_LIMIT,
 		status: 'deprecated',
 		released: '2025-06-17',
 		replacement: 'gemini-3.5-flash-lite',
@@ -469,13 +488,38 @@ export function estimateTextCostUsd(
 	usage: { promptTokens: number; outputTokens: number; thinkingTokens: number },
 	on: Date = new Date(),
 ): number | undefined {
-	const model = TEXT_MODELS.find((m) => m.id === normaliseModelId(modelId));
-	const day = on.toISOString().slice(0, 10);
-	const price = model?.prices.filter((p) => p.from <= day).pop();
+	const price = textPriceOn(modelId, on);
 	if (!price) return undefined;
 	const cost =
 		(usage.promptTokens * price.inputPerMillion +
 			(usage.outputTokens + usage.thinkingTokens) * price.outputPerMillion) /
 		1e6;
 	return Math.round(cost * 1e6) / 1e6;
+}
+
+/** A text model's price on a day; undefined for a model the catalogue does not price. */
+function textPriceOn(modelId: string, on: Date): TextModelInfo['prices'][number] | undefined {
+	const model = TEXT_MODELS.find((m) => m.id === normaliseModelId(modelId));
+	const day = on.toISOString().slice(0, 10);
+	return model?.prices.filter((p) => p.from <= day).pop();
+}
+
+/**
+ * The most a text request (a judge call) can cost, which the spend guards reserve before it is
+ * sent: its text (about 4 characters a token) and images (INPUT_IMAGE_TOKENS each) at the input
+ * price, and every output token it may write (its maxOutputTokens, else the model's limit) at the
+ * output price. Undefined for a model the catalogue does not price.
+ */
+export function textRequestMaxCostUsd(
+	modelId: string,
+	input: { characters: number; images: number },
+	maxOutputTokens?: number,
+	on: Date = new Date(),
+): number | undefined {
+	const limit = TEXT_MODELS.find((m) => m.id === normaliseModelId(modelId))?.outputTokenLimit;
+	if (limit === undefined) return undefined;
+	const promptTokens =
+		Math.ceil(input.characters / CHARS_PER_TOKEN) + input.images * INPUT_IMAGE_TOKENS;
+	const outputTokens = Math.min(limit, maxOutputTokens ?? limit);
+	return estimateTextCostUsd(modelId, { promptTokens, outputTokens, thinkingTokens: 0 }, on);
 }

@@ -12,8 +12,10 @@ import Redis from 'ioredis';
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
+import { NanoBananaFuse } from '../../nodes/NanoBananaFuse/NanoBananaFuse.node';
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
-import { estimateCostUsd, findModel } from '../../nodes/shared/catalogue';
+import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
+import { estimateCostUsd, findModel, textRequestMaxCostUsd } from '../../nodes/shared/catalogue';
 import {
 	GeminiClient,
 	QuotaGates,
@@ -22,7 +24,7 @@ import {
 	processQuotaGates,
 } from '../../nodes/shared/transport';
 import type { SpendLimits } from '../../nodes/shared/transport';
-import { GeminiSim } from '../gemini-sim';
+import { GeminiSim, findSimModel } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';
 import { RedisServer } from '../helpers/redisServer';
@@ -51,6 +53,8 @@ beforeEach(async () => {
 });
 afterEach(async () => {
 	for (const gates of opened.splice(0)) await gates.close();
+	// The model as Google serves it, whatever a test made it report.
+	sim.addModel(findSimModel(MODEL)!);
 });
 
 const fromItem = (_i: number, item: INodeExecutionData) => item.json.prompt;
@@ -416,5 +420,155 @@ describe('racing for the last dollars of a budget', () => {
 		expect(said[0]).toMatch(
 			/does not answer .*quota gates and daily budgets count this worker's requests only/,
 		);
+	});
+});
+
+const photo = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'photos', name));
+const imageFile = (name: string) => ({
+	data: photo(name),
+	fileName: name,
+	mimeType: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+});
+
+describe('Max Spend per Execution of Fuse', () => {
+	it('stops at the cap: the items past it fail naming the cap, none of them is sent', async () => {
+		const store = new BinaryStore();
+		const items = await Promise.all(
+			[0, 1, 2].map((n) =>
+				store.binaryItem({ n }, { product: imageFile('objects.png'), room: imageFile('room.png') }),
+			),
+		);
+		const { outputs } = await runNode(new NanoBananaFuse(), {
+			credentials: { apiKey: sim.apiKey, host: sim.url },
+			parameters: {
+				model: MODEL,
+				prompt: 'Place the product from image 1 into the room of image 2',
+				binaryPropertyNames: 'product, room',
+				options: { maxConcurrency: 1, maxSpendUsd: 0.07 },
+			},
+			items,
+			binaryStore: store,
+			onError: 'continueRegularOutput',
+		});
+		// $0.07 holds two images at $0.0336; the third would make $0.1008.
+		expect(outputs[0].map((item) => errorOf(item)?.reason)).toEqual([
+			undefined,
+			undefined,
+			'SPEND_CAP_REACHED',
+		]);
+		expect(errorOf(outputs[0][2])!.message).toMatch(
+			/^Max Spend per Execution of \$0\.07 reached: this node has spent \$0\.0672 in this execution .*\(item 2\)$/,
+		);
+		expect(sim.generateRequests).toHaveLength(2);
+	});
+});
+
+describe('Batch mode, Wait in This Execution', () => {
+	it("settles each item to what its result cost: the answer's usage at half price, 0 for a blocked one", async () => {
+		// The model reports half the image tokens the catalogue's price counts: 560 at $30 per 1M,
+		// halved in Batch, is $0.0084 an image where the estimate is $0.0168.
+		sim.addModel({ ...findSimModel(MODEL)!, outputImageTokens: { '1K': 560 } });
+		sim.setBatchDelay(60);
+		const items = [
+			{ json: { prompt: 'a lighthouse' } },
+			{ json: { prompt: 'forbidden [[sim:prompt-block:SAFETY]]' } },
+			{ json: { prompt: 'a harbour' } },
+		];
+		const { outputs } = await generate(
+			{
+				executionMode: 'batch',
+				batchOptions: { pollIntervalSeconds: 0.02 },
+				options: { maxSpendUsd: 1 },
+			},
+			{ items, budgetUsd: 1, onError: 'continueRegularOutput' },
+		);
+		expect(outputs[0].map((item) => errorOf(item) === undefined)).toEqual([true, false, true]);
+		const actual = 2 * 560 * (30 / 1e6) * 0.5;
+		expect(actual).not.toBeCloseTo(2 * BATCH_PRICE, 6);
+		for (const item of outputs[0]) expect(item.json.spentTodayUsd).toBeCloseTo(actual, 6);
+		// The next execution with the credential counts from the same settled total.
+		const next = await generate({}, { items: prompts(1, 'after the batch'), budgetUsd: 1 });
+		expect(next.outputs[0][0].json.spentTodayUsd).toBeCloseTo(actual + 560 * (30 / 1e6), 6);
+	});
+
+	it('in queue mode, a reservation whose lease ran out while the job ran is still corrected', async () => {
+		const gates = worker(redis.settings);
+		const spend = new SpendGuard(budget(1), gates);
+		const reservation = (await spend.reserve({ model: MODEL, estimateUsd: BATCH_PRICE }))!;
+		// A batch job takes longer than a lease (16 min): its estimate is counted as spent.
+		const redisClient = new Redis(redis.settings);
+		try {
+			const day = new Date().toISOString().slice(0, 10);
+			const [count] = await redisClient.keys(`nano-banana-studio:quota:*:spend:${day}`);
+			const [id] = await redisClient.zrange(`${count}:leases`, 0, 0);
+			await redisClient.zadd(`${count}:leases`, 0, id);
+			expect(await spend.report()).toEqual({
+				spentTodayUsd: expect.closeTo(BATCH_PRICE, 6),
+				budgetUsd: 1,
+			});
+			expect(await redisClient.hget(count, 'reserved')).toBe('0');
+			reservation.settle(0.0084);
+			expect(await spend.report()).toEqual({
+				spentTodayUsd: expect.closeTo(0.0084, 6),
+				budgetUsd: 1,
+			});
+			expect((await redisClient.hkeys(count)).sort()).toEqual(['reserved', 'spent']);
+		} finally {
+			redisClient.disconnect();
+		}
+	});
+});
+
+describe("Verify's AI judge", () => {
+	const verifyNode = new NanoBananaVerify();
+	const judge = async (budgetUsd: number, n: number) => {
+		const store = new BinaryStore();
+		const items = await Promise.all(
+			Array.from({ length: n }, (_, i) =>
+				store.binaryItem({ prompt: `a man in a room ${i}` }, { data: imageFile('man.jpg') }),
+			),
+		);
+		return runNode(verifyNode, {
+			credentials: { apiKey: sim.apiKey, host: sim.url, dailyBudgetUsd: budgetUsd },
+			parameters: { prompt: fromItem, options: { maxConcurrency: 1 } },
+			items,
+			binaryStore: store,
+			onError: 'continueRegularOutput',
+		});
+	};
+	const judgeCalls = () => sim.generateRequests.filter((r) => r.path.includes('gemini-3.8-flash'));
+	const costOf = (item: INodeExecutionData) =>
+		(item.json.verification as { estimatedCostUsd: number }).estimatedCostUsd;
+
+	it("is counted in the credential's Daily Budget at what its usage says", async () => {
+		const { outputs } = await judge(1, 2);
+		const items = [...outputs[0], ...outputs[1]];
+		expect(items).toHaveLength(2);
+		expect(judgeCalls()).toHaveLength(2);
+		const spent = costOf(items[0]) + costOf(items[1]);
+		expect(spent).toBeGreaterThan(0);
+		// The estimate each call reserved (every output token it may write) is far above that.
+		expect(spent).toBeLessThan(0.1);
+		const last = await generate({}, { items: prompts(1, 'after the judge'), budgetUsd: 1 });
+		expect(last.outputs[0][0].json.spentTodayUsd).toBeCloseTo(spent + PRICE, 6);
+	});
+
+	it('is refused once the budget cannot hold its estimate: the item fails with the budget error', async () => {
+		// One judge call reserves its estimate (about $0.25 on gemini-3.8-flash), then costs less.
+		const estimate = textRequestMaxCostUsd('gemini-3.8-flash', { characters: 0, images: 1 })!;
+		const budgetUsd = estimate + 0.03;
+		const first = await judge(budgetUsd, 1);
+		expect(errorOf(first.outputs[0][0] ?? first.outputs[1][0])).toBeUndefined();
+		// An image spends the rest of the room the next judge call needs.
+		await generate({}, { items: prompts(1, 'between'), budgetUsd });
+		const before = judgeCalls().length;
+		const { outputs } = await judge(budgetUsd, 1);
+		const [refused] = outputs[1];
+		expect(outputs[0]).toHaveLength(0);
+		expect(errorOf(refused)).toMatchObject({
+			reason: 'SPEND_BUDGET_REACHED',
+			message: expect.stringMatching(/^Daily Budget of \$0\.\d+ reached: .* \(item 0\)$/),
+		});
+		expect(judgeCalls()).toHaveLength(before);
 	});
 });

@@ -11,7 +11,14 @@ import type { ReadableStream as NodeReadableStream } from 'stream/web';
 import { ApiError, GoogleGenAI } from '@google/genai';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
-import { answerCostUsd, estimateCostUsd, findModel, lifecycleAdvice } from '../catalogue';
+import {
+	answerCostUsd,
+	estimateCostUsd,
+	estimateTextCostUsd,
+	findModel,
+	lifecycleAdvice,
+	textRequestMaxCostUsd,
+} from '../catalogue';
 import { DEFAULT_HOST } from '../constants';
 import {
 	GeminiFailure,
@@ -25,7 +32,7 @@ import {
 import { readImageAnswer } from './answer';
 import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';
-import { answerOutput, parseGenerateResponse } from './response';
+import { answerOutput, parseGenerateResponse, usageOf } from './response';
 import type { GenerateResult, WireContent, WireResponse } from './response';
 import { answerBytesFor } from './quota';
 import type { Admissions } from './quota';
@@ -39,17 +46,35 @@ export const API_VERSION = 'v1beta';
 export const VERTEX_API_VERSION = 'v1beta1';
 export { DEFAULT_HOST };
 
-/** What one image request costs by the catalogue (undefined: no known price): the spend guards'. */
-function priceOf(model: string, imageSize?: string): RequestPrice {
-	return { model, estimateUsd: estimateCostUsd(findModel(model), imageSize, 1) };
+/**
+ * What one request costs by the catalogue (undefined: no known price), for the spend guards: an
+ * image request its image; a text request (a judge call) the most it can cost.
+ */
+function priceOf(request: GenerateRequest, imageSize?: string): RequestPrice {
+	const { model } = request;
+	if (request.requireImage !== false)
+		return { model, estimateUsd: estimateCostUsd(findModel(model), imageSize, 1) };
+	const parts = request.contents.flatMap((content) => content.parts ?? []);
+	const characters = [request.systemInstruction ?? '', ...parts.map((p) => p.text ?? '')].join(
+		'',
+	).length;
+	const images = parts.filter((p) => p.inlineData || p.fileData).length;
+	const maxOutputTokens = request.generationConfig.maxOutputTokens as number | undefined;
+	return {
+		model,
+		estimateUsd: textRequestMaxCostUsd(model, { characters, images }, maxOutputTokens),
+	};
 }
 
 /** What an answer cost, from the usage it reports (0 for a model with no known price). */
 function costOfAnswer(
-	model: string,
+	request: GenerateRequest,
 	imageSize: string | undefined,
 	response: WireResponse,
 ): number {
+	const { model } = request;
+	if (request.requireImage === false)
+		return estimateTextCostUsd(model, usageOf(response.usageMetadata)) ?? 0;
 	return answerCostUsd(findModel(model), imageSize, answerOutput(response)) ?? 0;
 }
 
@@ -435,7 +460,7 @@ export class GeminiClient {
 		const gate = await settings.gate?.admission(
 			this.quotaIdentity(request.model),
 			answerBytesFor(request.requireImage === false ? undefined : (imageConfig?.imageSize ?? '1K')),
-			request.requireImage === false ? undefined : priceOf(request.model, imageConfig?.imageSize),
+			priceOf(request, imageConfig?.imageSize),
 		);
 		const result = await withRetry(
 			async (_attempt, sent, billed) => {
@@ -452,7 +477,7 @@ export class GeminiClient {
 				};
 				try {
 					const response = (await this.sdk.models.generateContent(params)) as WireResponse;
-					billed(costOfAnswer(request.model, imageConfig?.imageSize, response));
+					billed(costOfAnswer(request, imageConfig?.imageSize, response));
 					return parseGenerateResponse(response, request.requireImage !== false);
 				} catch (error) {
 					const failure = classifyError(this.scrubbed(error), seen.retryAfterMs, request.model);

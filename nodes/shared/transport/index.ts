@@ -27,7 +27,7 @@ export {
 	parseRetryAfter,
 	redactSecret,
 } from './errors';
-export { parseGenerateResponse } from './response';
+export { answerOutput, parseGenerateResponse } from './response';
 export type {
 	GenerateResult,
 	ResultImage,

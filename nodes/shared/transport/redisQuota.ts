@@ -265,13 +265,15 @@ return pace
 
 /**
  * A budget's expired leases become spent at their estimate: their worker died, or their request
- * outlived the lease, and Google may have billed it. KEYS: count (hash: spent, reserved, and each
- * reservation's micro-dollars by id), leases (sorted set: reservation ids by end of lease).
+ * outlived the lease (a batch job waited for), and Google may have billed it. The estimate stays
+ * noted as `expired:ID`, so a late settlement can still replace it. KEYS: count (hash: spent,
+ * reserved, and each reservation's micro-dollars by id), leases (sorted set: ids by end of lease).
  */
 const EXPIRE_LEASES = `
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
 	local amount = tonumber(redis.call('HGET', KEYS[1], id)) or 0
 	redis.call('HDEL', KEYS[1], id)
+	redis.call('HSET', KEYS[1], 'expired:' .. id, amount)
 	redis.call('HINCRBY', KEYS[1], 'reserved', -amount)
 	redis.call('HINCRBY', KEYS[1], 'spent', amount)
 end
@@ -298,15 +300,20 @@ return {1, total + amount}
 
 /**
  * KEYS: count, leases. ARGV: reservation id, micro-dollars actually spent. The reservation becomes
- * that spend (one whose lease ended is already counted at its estimate). Returns the total.
+ * that spend; one whose lease ended, counted spent at its estimate, is corrected to it. Returns the
+ * total.
  */
 const SPEND_SETTLE = `
 local amount = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+local expired = tonumber(redis.call('HGET', KEYS[1], 'expired:' .. ARGV[1]))
 if amount then
 	redis.call('HDEL', KEYS[1], ARGV[1])
 	redis.call('ZREM', KEYS[2], ARGV[1])
 	redis.call('HINCRBY', KEYS[1], 'reserved', -amount)
 	redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[2]))
+elseif expired then
+	redis.call('HDEL', KEYS[1], 'expired:' .. ARGV[1])
+	redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[2]) - expired)
 end
 local count = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
 return (tonumber(count[1]) or 0) + (tonumber(count[2]) or 0)

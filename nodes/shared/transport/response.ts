@@ -156,7 +156,8 @@ function finishFailure(reason: string, finishMessage?: string, modelText?: strin
 	});
 }
 
-function toUsage(meta: WireResponse['usageMetadata']): Usage {
+/** The token counts an answer reports (0 where it says none). */
+export function usageOf(meta: WireResponse['usageMetadata']): Usage {
 	const promptTokens = meta?.promptTokenCount ?? 0;
 	const outputTokens = meta?.candidatesTokenCount ?? 0;
 	const thinkingTokens = meta?.thoughtsTokenCount ?? 0;
@@ -279,7 +280,7 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 		thoughtText: thoughts.join('\n').trim(),
 		thoughtSignatures,
 		finishReason,
-		usage: toUsage(response.usageMetadata),
+		usage: usageOf(response.usageMetadata),
 		modelVersion: response.modelVersion,
 		responseId: response.responseId,
 		groundingMetadata: candidate.groundingMetadata,
