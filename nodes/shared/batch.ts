@@ -25,7 +25,13 @@ import type { ItemContext, RunSpec } from './runner';
 import { readOutputSettings } from './settings';
 import type { ImageRequest, OutputSettings } from './settings';
 import { defaultFileBase } from './output';
-import { GeminiFailure, answerOutput, parseGenerateResponse, restRequest } from './transport';
+import {
+	GeminiFailure,
+	answerOutput,
+	httpOfRpcCode,
+	parseGenerateResponse,
+	restRequest,
+} from './transport';
 import type {
 	BatchRequest,
 	BatchResultLine,
@@ -695,21 +701,9 @@ async function fileResults(
 	}
 }
 
-const RPC_HTTP: Record<number, [number, string]> = {
-	1: [499, 'CANCELLED'],
-	3: [400, 'INVALID_ARGUMENT'],
-	4: [504, 'DEADLINE_EXCEEDED'],
-	5: [404, 'NOT_FOUND'],
-	7: [403, 'PERMISSION_DENIED'],
-	8: [429, 'RESOURCE_EXHAUSTED'],
-	9: [400, 'FAILED_PRECONDITION'],
-	13: [500, 'INTERNAL'],
-	14: [503, 'UNAVAILABLE'],
-};
-
 /** The error Google reports for one request of a job. */
 function requestFailure(error: NonNullable<BatchResultLine['error']>): GeminiFailure {
-	const [httpCode, reason] = RPC_HTTP[error.code ?? 13] ?? [500, `RPC_${error.code}`];
+	const { httpCode, reason } = httpOfRpcCode(error.code);
 	return new GeminiFailure({
 		kind: 'http',
 		message: `Gemini refused this request of the batch (${reason}): ${error.message ?? 'no message'}`,
