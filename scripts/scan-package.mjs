@@ -48,7 +48,7 @@ const expected = [
 	].map((module) => ({
 		rule: '@n8n/community-nodes/no-restricted-imports',
 		message: `'${module}'`,
-		file: /(batch|client|c2paWasm)\.(ts|js)$/,
+		file: /(batch[\/](builder|sources)|client|c2paWasm)\.(ts|js)$/,
 		why: 'a batch job spills to a temporary file and its results download to one; the C2PA reader reads its .wasm file',
 	})),
 	{

@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import {
 	BATCH_MANIFEST_VERSION,
-	batchUnavailableReason,
+	checkBatchAvailable,
 	inItemOrder,
 	isFinished,
 	progress,
@@ -44,15 +44,10 @@ function manifestOf(json: IDataObject, job: string): BatchManifest | undefined {
 /** What every job shares, read before the item loop: a failure here is every item's. */
 async function setup(ctx: IExecuteFunctions) {
 	const client = await geminiClientFor(ctx);
-	const unavailable = batchUnavailableReason(client);
-	if (unavailable)
-		throw new GeminiFailure({
-			kind: 'setup',
-			message: unavailable,
-			description: 'Select the Gemini API key credential the batch job was submitted with.',
-			reason: 'SETUP',
-			retryable: false,
-		});
+	checkBatchAvailable(
+		client,
+		'Select the Gemini API key credential the batch job was submitted with.',
+	);
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	return { client, options, ...readRequestSettings(options) };
 }

@@ -74,6 +74,29 @@ export class GeminiFailure extends Error {
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
+/**
+ * google.rpc.Code → the HTTP status Google's REST API answers it with, and its name: the package's
+ * one table. A batch job reports each request's error as google.rpc.Status, whose code is the RPC
+ * one, not HTTP.
+ */
+const RPC_HTTP: Record<number, [number, string]> = {
+	1: [499, 'CANCELLED'],
+	3: [400, 'INVALID_ARGUMENT'],
+	4: [504, 'DEADLINE_EXCEEDED'],
+	5: [404, 'NOT_FOUND'],
+	7: [403, 'PERMISSION_DENIED'],
+	8: [429, 'RESOURCE_EXHAUSTED'],
+	9: [400, 'FAILED_PRECONDITION'],
+	13: [500, 'INTERNAL'],
+	14: [503, 'UNAVAILABLE'],
+};
+
+/** An RPC status code as HTTP: no code is INTERNAL; a code not in the table a 500 `RPC_<code>`. */
+export function httpOfRpcCode(code: number | undefined): { httpCode: number; reason: string } {
+	const [httpCode, reason] = RPC_HTTP[code ?? 13] ?? [500, `RPC_${code}`];
+	return { httpCode, reason };
+}
+
 /** `"34.4s"` → 34400; also accepts `{seconds, nanos}` as some proxies re-encode it. */
 export function parseRetryDelay(value: unknown): number | undefined {
 	if (typeof value === 'string') {

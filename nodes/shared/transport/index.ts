@@ -22,6 +22,7 @@ export type { ServiceAccountKey } from './vertexAuth';
 export {
 	GeminiFailure,
 	classifyError,
+	httpOfRpcCode,
 	modelNotFound,
 	parseRetryDelay,
 	parseRetryAfter,
