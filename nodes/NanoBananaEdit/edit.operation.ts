@@ -8,11 +8,10 @@ import type { MaskRegion } from '../shared/image';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputSettings } from '../shared/input';
 import { defaultFileBase, writeImage } from '../shared/output';
-import { runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
-import { imageNodeSetup } from '../shared/setup';
-import type { ImageNodeSetup } from '../shared/setup';
-import { runItems, withPartial, withSetup } from '../shared/runner';
+import { runImageNode } from '../shared/imageNode';
+import type { ImageTask } from '../shared/imageNode';
+import { withPartial } from '../shared/runner';
 import { readImageSettings } from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
 import type {
@@ -447,14 +446,8 @@ function batchRefusal(job: EditJob): string | undefined {
 /**
  * An item's edit as one batch request: read, stripped, fitted and checked exactly as in realtime.
  */
-async function prepareBatchEdit(
-	ctx: IExecuteFunctions,
-	client: GeminiClient,
-	i: number,
-	item: INodeExecutionData,
-	call: CallSettings,
-): Promise<PreparedRequest> {
-	const job = await startJob(ctx, i, item, call);
+async function prepare({ ctx, ready, task: i, call }: ImageTask): Promise<PreparedRequest> {
+	const job = await startJob(ctx, i, ctx.getInputData()[i], call);
 	const refusal = batchRefusal(job);
 	if (refusal)
 		throw itemError(
@@ -463,7 +456,7 @@ async function prepareBatchEdit(
 			refusal,
 			'Nothing was sent for this item. Use Realtime mode for it, or a single instruction without these options.',
 		);
-	const input = await readEditInput(job, client, false);
+	const input = await readEditInput(job, ready.client, false);
 	const prompt = job.instructions[0];
 	return {
 		request: {
@@ -483,31 +476,18 @@ async function prepareBatchEdit(
 	};
 }
 
-async function run(
-	ctx: IExecuteFunctions,
-	{ client, concurrency, call, spend, batch }: ImageNodeSetup,
-): Promise<INodeExecutionData[][]> {
-	const items = ctx.getInputData();
-	if (batch) {
-		return await runBatch(
-			ctx,
-			client,
-			{ concurrency, node: 'Edit', call, spend },
-			async (i, { signal, gate }) =>
-				await prepareBatchEdit(ctx, client, i, items[i], { ...call, signal, gate }),
-		);
-	}
-
-	return await runItems(ctx, { concurrency, spend }, async (i, { signal, gate, requestsDone }) => {
-		const job = await startJob(ctx, i, items[i], { ...call, signal, gate });
-		const input = await readEditInput(job, client);
-		const mask = await readMask(job);
-		const done = await runSteps(job, client, input, mask);
-		requestsDone();
-		return [await editOutput(job, input, mask, done)];
-	});
+/** An item's edit up to its last request: the input, the region lock, then each step. */
+async function request({ ctx, ready, task: i, call }: ImageTask) {
+	const job = await startJob(ctx, i, ctx.getInputData()[i], call);
+	const input = await readEditInput(job, ready.client);
+	const mask = await readMask(job);
+	const done = await runSteps(job, ready.client, input, mask);
+	return { job, input, mask, done };
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	return await withSetup(this, {}, imageNodeSetup, run);
-}
+export const execute = runImageNode({
+	node: 'Edit',
+	prepare,
+	request,
+	output: async (_task, { job, input, mask, done }) => [await editOutput(job, input, mask, done)],
+});

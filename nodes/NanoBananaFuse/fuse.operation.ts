@@ -11,15 +11,13 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { MODELS, modelsWith } from '../shared/catalogue';
 import type { ModelInfo } from '../shared/catalogue';
 import { ALL_ITEMS, EACH_ITEM, SAME_AS_IMAGE } from './fuse.description';
-import { forItem, forItems, itemError, toNodeError } from '../shared/errors';
-import { imageItems, requestImages } from '../shared/fanout';
+import { forItem, forItems, itemError } from '../shared/errors';
+import { fannedOut, runImageNode } from '../shared/imageNode';
+import type { FannedRequest, ImageTask } from '../shared/imageNode';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputImage } from '../shared/input';
 import { defaultFileBase } from '../shared/output';
-import { runBatch } from '../shared/batch';
-import type { PreparedRequest } from '../shared/batch';
 import { imageNodeSetup } from '../shared/setup';
-import { runItems, withSetup } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
 import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
@@ -224,10 +222,6 @@ function labelText(position: number, source: ImageSource): string {
 	return about ? `Image ${position} (${about}):` : `Image ${position}:`;
 }
 
-interface PreparedFusion extends PreparedRequest {
-	toError: (error: unknown) => Error;
-}
-
 /**
  * A fusion's request, read, checked and fitted before anything is generated: the same for Realtime
  * and Batch.
@@ -238,9 +232,12 @@ async function prepareFusion(
 	fusion: Fusion,
 	sources: ImageSource[],
 	context: ItemContext,
-): Promise<PreparedFusion> {
+): Promise<FannedRequest> {
 	const i = fusion.settingsItem;
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+	// Unlike Generate and Edit (item 0's), Fuse has always read Max Attempts, Max Retry Wait and
+	// Timeout from each fusion's own item, in Realtime; an expression may set them per item, so it
+	// keeps doing so. (Batch mode submits and polls with item 0's, as every node does.)
 	const { call } = readRequestSettings(options);
 	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
 	if (!prompt)
@@ -290,9 +287,6 @@ async function prepareFusion(
 		).request;
 	}
 
-	// A failed upload or request belongs to the whole fusion, so its message names every source item.
-	const toError = (error: unknown) =>
-		toNodeError(ctx, error, i, fusion.gathered ? fusion.sources : undefined);
 	const labels = sources.map((source, n) => labelText(n + 1, source));
 	const textBytes = Buffer.byteLength(
 		[prompt, ...labels, request.systemInstruction ?? ''].join(''),
@@ -305,9 +299,7 @@ async function prepareFusion(
 		client,
 		{ ...call, signal: context.signal, gate: context.gate },
 		textBytes,
-	).catch((error) => {
-		throw toError(error);
-	});
+	);
 	const parts: WirePart[] = [
 		{ text: prompt },
 		...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part]),
@@ -333,35 +325,9 @@ async function prepareFusion(
 		output,
 		options,
 		fileBase: output.fileName || defaultFileBase(request.model, i),
-		toError,
-	};
-}
-
-async function fuse(
-	ctx: IExecuteFunctions,
-	client: GeminiClient,
-	fusion: Fusion,
-	sources: ImageSource[],
-	context: ItemContext,
-): Promise<INodeExecutionData[]> {
-	const prepared = await prepareFusion(ctx, client, fusion, sources, context);
-	const { call } = readRequestSettings(prepared.options);
-	const results = await requestImages(
-		client,
-		prepared.request,
-		prepared.count,
 		call,
-		context,
-		prepared.toError,
-	);
-	context.requestsDone();
-	return await imageItems(ctx, {
-		...prepared,
-		results,
-		pairedItem: fusion.gathered
-			? fusion.sources.map((item) => ({ item }))
-			: { item: fusion.settingsItem },
-	});
+		pairedItem: fusion.gathered ? fusion.sources.map((item) => ({ item })) : { item: i },
+	};
 }
 
 /** What every fusion shares, read before the item loop: a failure here is every item's. */
@@ -371,41 +337,31 @@ async function setup(ctx: IExecuteFunctions) {
 }
 type Setup = Awaited<ReturnType<typeof setup>>;
 
-async function run(
-	ctx: IExecuteFunctions,
-	{ client, concurrency, call, spend, gathered, batch }: Setup,
-): Promise<INodeExecutionData[][]> {
-	const items = ctx.getInputData();
-	const fusionOf = (i: number): Fusion =>
-		gathered
-			? { settingsItem: 0, sources: items.map((_, k) => k), gathered: true }
-			: { settingsItem: i, sources: [i], gathered: false };
-	const sourcesOf = (fusion: Fusion) =>
-		fusion.gathered
-			? gatheredSources(ctx, items.length)
-			: eachItemSources(ctx, fusion.settingsItem);
-
-	const spec = gathered
-		? { concurrency, spend, tasks: 1, sourcesOf: () => fusionOf(0).sources }
-		: { concurrency, spend };
-
-	if (batch) {
-		return await runBatch(
-			ctx,
-			client,
-			{ ...spec, node: 'Fuse', call },
-			async (i, context) =>
-				await prepareFusion(ctx, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
-		);
-	}
-	return await runItems(
-		ctx,
-		spec,
-		async (i, context) => await fuse(ctx, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
-	);
+/** One fusion per item, or (gathered) one of every item, paired with all of them. */
+function fusionOf(ctx: IExecuteFunctions, gathered: boolean, i: number): Fusion {
+	return gathered
+		? { settingsItem: 0, sources: ctx.getInputData().map((_, k) => k), gathered: true }
+		: { settingsItem: i, sources: [i], gathered: false };
 }
+
+/** A task's fusion, its images named and checked, its request fitted. */
+async function prepare({ ctx, ready, task, context }: ImageTask<Setup>): Promise<FannedRequest> {
+	const fusion = fusionOf(ctx, ready.gathered, task);
+	const sources = fusion.gathered
+		? gatheredSources(ctx, fusion.sources.length)
+		: eachItemSources(ctx, fusion.settingsItem);
+	return await prepareFusion(ctx, ready.client, fusion, sources, context);
+}
+
+const runFuse = runImageNode({
+	node: 'Fuse',
+	setup,
+	plan: (ctx, { gathered }) =>
+		gathered ? { tasks: 1, sourcesOf: () => fusionOf(ctx, true, 0).sources } : {},
+	...fannedOut(prepare),
+});
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	if (!this.getInputData().length) return [[]];
-	return await withSetup(this, {}, setup, run);
+	return await runFuse.call(this);
 }

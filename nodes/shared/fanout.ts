@@ -27,18 +27,15 @@ export async function requestImages(
 	count: number,
 	call: Omit<CallSettings, 'signal'>,
 	{ signal, gate }: ItemContext,
-	toError: (error: unknown) => Error,
 ): Promise<GenerateResult[]> {
 	const stop = new AbortController();
 	const requestSignal = AbortSignal.any([signal, stop.signal]);
 	return await Promise.all(
 		Array.from({ length: count }, async () => {
-			try {
-				return await client.generate(request, { ...call, signal: requestSignal, gate });
-			} catch (error) {
-				stop.abort(error);
-				throw toError(error);
-			}
+			const answer = client.generate(request, { ...call, signal: requestSignal, gate });
+			// The failure itself goes on to Promise.all, and from there to the runner.
+			answer.catch((error: unknown) => stop.abort(error));
+			return await answer;
 		}),
 	);
 }
