@@ -1,13 +1,13 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { estimateCostUsd, modelStatus } from '../shared/catalogue';
+import { estimateCostUsd } from '../shared/catalogue';
 import { forItem, itemError, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputSettings } from '../shared/input';
-import { defaultFileBase, writeImage } from '../shared/output';
+import { defaultFileBase, imageOutputItem, storeThoughtImages, writeImage } from '../shared/output';
 import type { PreparedRequest } from '../shared/batch';
 import { runImageNode } from '../shared/imageNode';
 import type { ImageTask } from '../shared/imageNode';
@@ -83,7 +83,7 @@ function readInstructions(ctx: IExecuteFunctions, itemIndex: number): string[] {
 }
 
 /**
- * What Generate outputs besides the text: the thought summary when asked for, the search sources
+ * What a step outputs besides its text: the thought summary when asked for, the search sources
  * when there are any.
  */
 function thoughtsAndSources(result: GenerateResult, options: IDataObject): IDataObject {
@@ -338,14 +338,7 @@ async function runSteps(
 			// Named apart from stepN, so the session and a later Edit node never take them for step
 			// images.
 			const prefix = instructions.length > 1 || session ? `step${stepNumber}_` : '';
-			for (const [t, thought] of result.thoughtImages.entries()) {
-				const name = `${prefix}thought${t + 1}`;
-				binary[name] = await ctx.helpers.prepareBinaryData(
-					thought.data,
-					`${name}.${extensionFor(thought.mimeType)}`,
-					thought.mimeType,
-				);
-			}
+			Object.assign(binary, await storeThoughtImages(ctx, result, prefix, (name) => name));
 		}
 		if (k < instructions.length - 1) job.history.push(userWire, wireTurn(result));
 		job.turns.push(userSession, sessionTurn(result, names));
@@ -402,17 +395,17 @@ async function editOutput(
 		steps: done.stepNumber,
 		turns: job.turns,
 	};
-	return {
-		json: {
-			model: request.model,
-			modelStatus: modelStatus(request.model),
-			modelVersion: last.modelVersion,
+	return imageOutputItem({
+		request,
+		result: last,
+		asked: {
 			mode: instructions.length > 1 ? 'steps' : 'single',
 			prompt: instructions[instructions.length - 1],
 			...(input.report ? { input: input.report } : {}),
 			aspectRatio: request.aspectRatio ?? 'keep',
-			imageSize: request.imageSize,
-			...written.json,
+		},
+		written,
+		answer: {
 			...(mask ? { mask: { binaryProperty: mask.property, region: mask.region, featherPx } } : {}),
 			text: last.text,
 			...thoughtsAndSources(last, options),
@@ -422,11 +415,11 @@ async function editOutput(
 				estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
 			steps: done.steps,
 			...(options.outputStepImages === false ? {} : { [SESSION_FIELD]: editSession }),
-		} as IDataObject,
+		},
 		// The result first: it is what a Form completion, an email or a preview picks.
 		binary: { [output.binaryPropertyName]: written.binary, ...binary },
 		pairedItem: { item: i },
-	};
+	});
 }
 
 /**
