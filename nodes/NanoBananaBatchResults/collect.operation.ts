@@ -15,6 +15,7 @@ import type { BatchManifest } from '../shared/batch';
 import { geminiClientFor } from '../shared/credentials';
 import { forItem, itemError, toNodeError } from '../shared/errors';
 import { runItems, withSetup } from '../shared/runner';
+import { OPTION_DEFAULTS } from '../shared/constants';
 import { readRequestSettings } from '../shared/settings';
 import { GeminiFailure } from '../shared/transport';
 import type { BatchStatus } from '../shared/transport';
@@ -88,7 +89,8 @@ async function collect(
 							name,
 							{
 								maxWaitMs: waitMinutes * 60_000,
-								firstPollMs: Number(options.pollIntervalSeconds ?? 5) * 1000,
+								firstPollMs:
+									Number(options.pollIntervalSeconds ?? OPTION_DEFAULTS.pollIntervalSeconds) * 1000,
 								cancelOnStop: false,
 							},
 							call,

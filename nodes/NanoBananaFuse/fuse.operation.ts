@@ -19,7 +19,12 @@ import type { InputImage } from '../shared/input';
 import { defaultFileBase } from '../shared/output';
 import { imageNodeSetup } from '../shared/setup';
 import type { ItemContext } from '../shared/runner';
-import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	closestAspectRatio,
+	readImageSettings,
+	readNumberOfImages,
+	readRequestSettings,
+} from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
 
 type ImageType = 'character' | 'object';
@@ -248,7 +253,7 @@ async function prepareFusion(
 			'Say what to make of the images, or check that the expression returns text for this item.',
 		);
 	const aspectRatio = ctx.getNodeParameter('aspectRatio', i, 'auto') as string;
-	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
+	const count = readNumberOfImages(ctx, i);
 	const settingsFor = (ratio: string) =>
 		readImageSettings(ctx, i, {
 			modelId: ctx.getNodeParameter('model', i, '', { extractValue: true }) as string,

@@ -5,14 +5,14 @@ import { itemError } from '../shared/errors';
 import { fannedOut, runImageNode } from '../shared/imageNode';
 import type { ImageTask } from '../shared/imageNode';
 import { defaultFileBase } from '../shared/output';
-import { readImageSettings } from '../shared/settings';
+import { readImageSettings, readNumberOfImages } from '../shared/settings';
 
 /** An item's request, read and checked before anything is sent: the same for Realtime and Batch. */
 async function prepare({ ctx, task: i }: ImageTask): Promise<PreparedRequest> {
 	const modelId = ctx.getNodeParameter('model', i, '', { extractValue: true }) as string;
 	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
-	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
+	const count = readNumberOfImages(ctx, i);
 	if (!prompt) {
 		throw itemError(
 			ctx,

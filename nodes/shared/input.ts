@@ -8,13 +8,13 @@ import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { ModelInfo } from './catalogue';
 import { fetchImageUrl, imageSourceOf, readImageRef, sourceLabel } from './imageSource';
+import { OPTION_DEFAULTS } from './constants';
 import { forItem, itemError } from './errors';
 import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
 import type { PreparedImage } from './image';
 import { VERTEX_MAX_INLINE_IMAGE_BYTES } from './transport';
 import type { CallSettings, GeminiClient, WirePart } from './transport';
 
-export const DEFAULT_INLINE_LIMIT_MB = 100;
 /**
  * Re-encoding may shrink an image to this long side at the least; below it the Files API is kinder.
  */
@@ -35,8 +35,9 @@ export function readInputSettings(
 	return {
 		keepMetadata: options.keepMetadata === true,
 		maxLongSide,
-		limitInputPixels: Number(options.maxInputMegapixels ?? 100) * 1e6,
-		inlineLimitBytes: Number(options.inlineLimitMb ?? DEFAULT_INLINE_LIMIT_MB) * 1024 * 1024,
+		limitInputPixels:
+			Number(options.maxInputMegapixels ?? OPTION_DEFAULTS.maxInputMegapixels) * 1e6,
+		inlineLimitBytes: Number(options.inlineLimitMb ?? OPTION_DEFAULTS.inlineLimitMb) * 1024 * 1024,
 	};
 }
 

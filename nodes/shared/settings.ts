@@ -12,8 +12,14 @@ import {
 } from './catalogue';
 import type { ModelInfo } from './catalogue';
 import { itemError } from './errors';
-import { VERTEX_ONLY_OPTION_NAMES } from './constants';
-import { DEFAULT_INPUT_PIXEL_LIMIT } from './image';
+import {
+	MAX_IMAGES_PER_ITEM,
+	MAX_RESIZE_PIXELS,
+	MAX_RESIZE_SIDE,
+	MAX_SEED,
+	OPTION_DEFAULTS,
+	VERTEX_ONLY_OPTION_NAMES,
+} from './constants';
 import type { CallSettings, ConcurrencyLimit, GenerateRequest } from './transport';
 
 export interface RequestSettings {
@@ -22,7 +28,7 @@ export interface RequestSettings {
 }
 
 /** Max Concurrent Requests before Auto: what a node saved without the option keeps. */
-export const FIXED_CONCURRENCY_DEFAULT = 4;
+export const FIXED_CONCURRENCY_DEFAULT = OPTION_DEFAULTS.maxConcurrency;
 
 /**
  * Max Concurrent Requests: 0 is Auto. Not set, it is Auto where `autoWhenUnset` (Generate, Edit and
@@ -42,19 +48,26 @@ export function autoConcurrencyUnlessSet(ctx: IExecuteFunctions): { autoWhenUnse
 	return { autoWhenUnset: ctx.getNode().typeVersion >= 1.1 };
 }
 
+/** Number of Images of an item: 1 to MAX_IMAGES_PER_ITEM, however the expression came out. */
+export function readNumberOfImages(ctx: IExecuteFunctions, itemIndex: number): number {
+	const wanted = Number(ctx.getNodeParameter('numberOfImages', itemIndex, 1));
+	return Math.min(MAX_IMAGES_PER_ITEM, Math.max(1, wanted));
+}
+
 export function readRequestSettings(
 	options: IDataObject,
 	{ autoWhenUnset = false }: { autoWhenUnset?: boolean } = {},
 ): RequestSettings {
-	const maxAttempts = Number(options.maxAttempts ?? 4);
+	const maxAttempts = Number(options.maxAttempts ?? OPTION_DEFAULTS.maxAttempts);
 	return {
 		concurrency: readConcurrency(options.maxConcurrency, autoWhenUnset),
 		call: {
 			retry: {
 				maxAttempts: Math.max(1, maxAttempts),
-				maxTotalWaitMs: Number(options.maxRetryWaitSeconds ?? 300) * 1000,
+				maxTotalWaitMs:
+					Number(options.maxRetryWaitSeconds ?? OPTION_DEFAULTS.maxRetryWaitSeconds) * 1000,
 			},
-			timeoutMs: Number(options.timeoutSeconds ?? 900) * 1000,
+			timeoutMs: Number(options.timeoutSeconds ?? OPTION_DEFAULTS.timeoutSeconds) * 1000,
 		},
 	};
 }
@@ -66,14 +79,6 @@ export interface OutputSettings {
 	quality: number;
 	resize?: { width: number; height: number; fit: 'cover' | 'contain' | 'inside' };
 }
-
-/** The largest side WebP can hold, so every output format can write it. */
-export const MAX_RESIZE_SIDE = 16383;
-/**
- * The input decompression-bomb guard applies to what we make too: sharp holds the whole resized
- * image in memory.
- */
-export const MAX_RESIZE_PIXELS = DEFAULT_INPUT_PIXEL_LIMIT;
 
 export function readOutputSettings(options: IDataObject): OutputSettings {
 	const width = Number(options.resizeWidth ?? 0);
@@ -93,7 +98,7 @@ export function readOutputSettings(options: IDataObject): OutputSettings {
 		binaryPropertyName: String(options.binaryPropertyName ?? 'data').trim() || 'data',
 		fileName: String(options.fileName ?? '').trim(),
 		format: (options.outputFormat as OutputSettings['format']) ?? 'original',
-		quality: Number(options.quality ?? 90),
+		quality: Number(options.quality ?? OPTION_DEFAULTS.quality),
 		resize:
 			width > 0 ? { width, height, fit: (options.resizeFit as 'cover') ?? 'cover' } : undefined,
 	};
@@ -142,9 +147,6 @@ function checkAgainstModel(
 	if (options.googleSearch && !model.googleSearch)
 		refuse('Google Search grounding', 'on', model, ['off']);
 }
-
-/** The API takes a signed 32-bit integer seed; 0 (or empty) leaves it random. */
-export const MAX_SEED = 2147483647;
 
 /** A fraction is rounded (the API refuses one); outside 1 to MAX_SEED is refused. */
 function readSeed(value: unknown): number | undefined {
