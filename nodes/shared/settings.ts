@@ -160,10 +160,7 @@ function readSeed(value: unknown): number | undefined {
 	return seed;
 }
 
-/**
- * Builds the generation config for an image request. Known models are checked against the
- * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
- */
+/** An image request without its contents, and what it is checked and priced by. */
 export interface ImageRequest extends Omit<GenerateRequest, 'contents'> {
 	modelInfo?: ModelInfo;
 	/** The ratio sent; undefined leaves it to the model (square, or the input image's shape). */
@@ -172,6 +169,10 @@ export interface ImageRequest extends Omit<GenerateRequest, 'contents'> {
 	imageSize?: string;
 }
 
+/**
+ * Builds the generation config for an image request. Known models are checked against the
+ * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
+ */
 export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	const modelId = normaliseModelId(params.modelId);
 	if (!modelId)

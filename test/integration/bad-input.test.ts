@@ -9,7 +9,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { deflateSync } from 'zlib';
 import { NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeType } from 'n8n-workflow';
 
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaFuse } from '../../nodes/NanoBananaFuse/NanoBananaFuse.node';
@@ -172,6 +172,34 @@ async function expectRefused(
 
 const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
 
+interface Refusals {
+	/** The good items' json and files. */
+	good: (k: number) => { json: IDataObject; files: Files };
+	/** The node's parameters for every case (the prompt from each item's json, unless set). */
+	parameters?: Params;
+}
+
+/**
+ * A node's refusals, one test per case: the bad item last, the nodes one item at a time, so the
+ * good items before it are sent and the bad one is not.
+ */
+function itRefuses(node: INodeType, cases: Case[], { good, parameters }: Refusals) {
+	it.each(cases)('refuses $kind', async (row) => {
+		const store = new BinaryStore();
+		const items = await itemsFor(store, row, good);
+		const all = {
+			prompt: fromItem,
+			...parameters,
+			...row.parameters,
+			options: oneAtATime(row.parameters.options),
+		};
+		await expectRefused(
+			runNode(node, { credentials: credentials(), parameters: all, items, binaryStore: store }),
+			row,
+		);
+	});
+}
+
 describe('Generate', () => {
 	const node = new NanoBananaGenerate();
 	const pro = model('gemini-3-pro-image');
@@ -280,21 +308,8 @@ describe('Generate', () => {
 		},
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
-			json: { n: k, prompt: `a lighthouse at dusk #${k}` },
-			files: {},
-		}));
-		const parameters = {
-			prompt: fromItem,
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+	itRefuses(node, cases, {
+		good: (k) => ({ json: { n: k, prompt: `a lighthouse at dusk #${k}` }, files: {} }),
 	});
 
 	it('under Continue On Fail the item with an empty prompt comes out as it came in, with the error; the others get their images', async () => {
@@ -503,21 +518,8 @@ describe('Edit', () => {
 		},
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
-			json: { n: k, prompt: `Give him a hat #${k}` },
-			files: { data: man },
-		}));
-		const parameters = {
-			prompt: fromItem,
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+	itRefuses(node, cases, {
+		good: (k) => ({ json: { n: k, prompt: `Give him a hat #${k}` }, files: { data: man } }),
 	});
 
 	it('under Continue On Fail the item holding a text file comes out as it came in, with the error; the others are edited', async () => {
@@ -679,22 +681,12 @@ describe('Fuse', () => {
 		},
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
+	itRefuses(node, cases, {
+		good: (k) => ({
 			json: { n: k, prompt: `Put the product into the room #${k}` },
 			files: productAndRoom,
-		}));
-		const parameters = {
-			prompt: fromItem,
-			binaryPropertyNames: 'product, room',
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+		}),
+		parameters: { binaryPropertyNames: 'product, room' },
 	});
 
 	const gathered: Case[] = [
@@ -877,21 +869,11 @@ describe('Verify, where the AI judge would have been asked', () => {
 		},
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
+	itRefuses(node, cases, {
+		good: (k) => ({
 			json: { n: k, prompt: `an empty room with a window #${k}` },
 			files: { data: room },
-		}));
-		const parameters = {
-			prompt: fromItem,
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+		}),
 	});
 
 	it('under Continue On Fail the item with a bad threshold goes to Fail as it came in, with the error; the others are judged', async () => {

@@ -1,10 +1,10 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { DEFAULT_INPUT_PIXEL_LIMIT } from '../constants';
-import { ImageInputError } from './errors';
+import { ImageInputError } from './inputError';
 import { displayedSize, formatOf, mimeTypeFor, readMetadata, toImageInputError } from './info';
 
-export { ImageInputError } from './errors';
-export type { ImageInputReason } from './errors';
+export { ImageInputError } from './inputError';
+export type { ImageInputReason } from './inputError';
 
 /** What generateContent takes as inlineData. Everything else is converted before sending. */
 export const ACCEPTED_INPUT_FORMATS = ['png', 'jpeg', 'webp', 'heic', 'heif'];
