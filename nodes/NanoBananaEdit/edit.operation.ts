@@ -259,6 +259,85 @@ async function readMask(job: EditJob): Promise<Mask | undefined> {
 	return { property, data: image.source, region };
 }
 
+/** A step's user turn: as sent (the first also carries the image) and as kept in the session. */
+function userTurn(job: EditJob, input: EditInput, text: string, isFirstTurn: boolean) {
+	const wire: WireContent = {
+		role: 'user',
+		parts: [{ text }, ...(isFirstTurn ? input.parts : [])],
+	};
+	const source = (): SessionPart => ({
+		image: { binaryProperty: SOURCE_PROPERTY, mimeType: job.binary[SOURCE_PROPERTY].mimeType },
+	});
+	const kept: SessionTurn = { role: 'user', parts: [{ text }, ...(isFirstTurn ? [source()] : [])] };
+	return { wire, kept };
+}
+
+/**
+ * One step's request, the history fitted before it. A failure names the step when there are
+ * several (or a continued conversation), and keeps the images of the steps before it. The
+ * message is the converted error's, prefixed, so this is one of the few places that converts an
+ * error itself rather than leaving it to the runner.
+ */
+async function sendStep(
+	job: EditJob,
+	client: GeminiClient,
+	userWire: WireContent,
+	step: { number: number; instruction: string },
+): Promise<GenerateResult> {
+	const { ctx, i, binary } = job;
+	try {
+		await fitHistory(job.history, userWire, {
+			ctx,
+			itemIndex: i,
+			client,
+			call: job.call,
+			inlineLimitBytes: job.inputSettings.inlineLimitBytes,
+		});
+		return await client.generate(
+			{ ...job.request, contents: [...job.history, userWire] },
+			job.call,
+		);
+	} catch (error) {
+		const nodeError = toNodeError(ctx, error, i);
+		if (job.instructions.length > 1 || job.session) {
+			nodeError.message = `Step ${step.number} ("${step.instruction.slice(0, 60)}") failed: ${nodeError.message}`;
+			nodeError.context.failedStep = step.number;
+		}
+		// The images of the steps that succeeded stay on the item under Continue On Fail.
+		throw withPartial(nodeError, {
+			binary: Object.fromEntries(
+				Object.entries(binary).filter(([name]) => name.startsWith('step')),
+			),
+		});
+	}
+}
+
+/** Stores a step's images as stepN (the last) and stepN_k, and its thought images; their names. */
+async function storeStepImages(
+	job: EditJob,
+	result: GenerateResult,
+	stepNumber: number,
+): Promise<string[]> {
+	const { ctx, binary } = job;
+	const names = result.images.map((_, n) =>
+		n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`,
+	);
+	for (const [n, image] of result.images.entries()) {
+		binary[names[n]] = await ctx.helpers.prepareBinaryData(
+			image.data,
+			`${names[n]}.${extensionFor(image.mimeType)}`,
+			image.mimeType,
+		);
+	}
+	if (job.options.outputThoughtImages) {
+		// Named apart from stepN, so the session and a later Edit node never take them for step
+		// images.
+		const prefix = job.instructions.length > 1 || job.session ? `step${stepNumber}_` : '';
+		Object.assign(binary, await storeThoughtImages(ctx, result, prefix, (name) => name));
+	}
+	return names;
+}
+
 /**
  * Each instruction is one turn of the conversation; a failed step keeps the images of those before
  * it.
@@ -269,7 +348,7 @@ async function runSteps(
 	input: EditInput,
 	mask: Mask | undefined,
 ): Promise<StepsDone> {
-	const { ctx, i, options, instructions, session, binary } = job;
+	const { options, instructions, session } = job;
 	const steps: IDataObject[] = [];
 	let usage: Usage = { promptTokens: 0, outputTokens: 0, thinkingTokens: 0, totalTokens: 0 };
 	let last: GenerateResult | undefined;
@@ -277,71 +356,11 @@ async function runSteps(
 	for (const [k, instruction] of instructions.entries()) {
 		stepNumber++;
 		const text = mask ? `${instruction}\n\n${maskInstruction(mask.region)}` : instruction;
-		const isFirstTurn = !session && k === 0;
-		const userWire: WireContent = {
-			role: 'user',
-			parts: [{ text }, ...(isFirstTurn ? input.parts : [])],
-		};
-		const userSession: SessionTurn = {
-			role: 'user',
-			parts: [
-				{ text },
-				...(isFirstTurn
-					? [
-							{
-								image: {
-									binaryProperty: SOURCE_PROPERTY,
-									mimeType: binary[SOURCE_PROPERTY].mimeType,
-								},
-							},
-						]
-					: []),
-			],
-		};
-		let result: GenerateResult;
-		try {
-			await fitHistory(job.history, userWire, {
-				ctx,
-				itemIndex: i,
-				client,
-				call: job.call,
-				inlineLimitBytes: job.inputSettings.inlineLimitBytes,
-			});
-			result = await client.generate(
-				{ ...job.request, contents: [...job.history, userWire] },
-				job.call,
-			);
-		} catch (error) {
-			const nodeError = toNodeError(ctx, error, i);
-			if (instructions.length > 1 || session) {
-				nodeError.message = `Step ${stepNumber} ("${instruction.slice(0, 60)}") failed: ${nodeError.message}`;
-				nodeError.context.failedStep = stepNumber;
-			}
-			// The images of the steps that succeeded stay on the item under Continue On Fail.
-			throw withPartial(nodeError, {
-				binary: Object.fromEntries(
-					Object.entries(binary).filter(([name]) => name.startsWith('step')),
-				),
-			});
-		}
-		const names = result.images.map((_, n) =>
-			n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`,
-		);
-		for (const [n, image] of result.images.entries()) {
-			binary[names[n]] = await ctx.helpers.prepareBinaryData(
-				image.data,
-				`${names[n]}.${extensionFor(image.mimeType)}`,
-				image.mimeType,
-			);
-		}
-		if (options.outputThoughtImages) {
-			// Named apart from stepN, so the session and a later Edit node never take them for step
-			// images.
-			const prefix = instructions.length > 1 || session ? `step${stepNumber}_` : '';
-			Object.assign(binary, await storeThoughtImages(ctx, result, prefix, (name) => name));
-		}
-		if (k < instructions.length - 1) job.history.push(userWire, wireTurn(result));
-		job.turns.push(userSession, sessionTurn(result, names));
+		const user = userTurn(job, input, text, !session && k === 0);
+		const result = await sendStep(job, client, user.wire, { number: stepNumber, instruction });
+		const names = await storeStepImages(job, result, stepNumber);
+		if (k < instructions.length - 1) job.history.push(user.wire, wireTurn(result));
+		job.turns.push(user.kept, sessionTurn(result, names));
 		usage = addUsage(usage, result.usage);
 		steps.push({
 			step: stepNumber,

@@ -227,17 +227,26 @@ function labelText(position: number, source: ImageSource): string {
 	return about ? `Image ${position} (${about}):` : `Image ${position}:`;
 }
 
-/**
- * A fusion's request, read, checked and fitted before anything is generated: the same for Realtime
- * and Batch.
- */
-async function prepareFusion(
+/** Same as Image: which image's shape the output follows (1-based), checked against the count. */
+function readShapeFrom(
 	ctx: IExecuteFunctions,
-	client: GeminiClient,
-	fusion: Fusion,
-	sources: ImageSource[],
-	context: ItemContext,
-): Promise<FannedRequest> {
+	i: number,
+	aspectRatio: string,
+	imageCount: number,
+): number | undefined {
+	if (aspectRatio !== SAME_AS_IMAGE) return undefined;
+	const shapeFrom = Number(ctx.getNodeParameter('sameAsImage', i, 1));
+	if (Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= imageCount) return shapeFrom;
+	throw itemError(
+		ctx,
+		i,
+		`The aspect ratio is to follow image ${shapeFrom}, but there are ${imageCount} images`,
+		`Pick an image number from 1 to ${imageCount}.`,
+	);
+}
+
+/** A fusion's parameters, read from its settings item and checked before any image is read. */
+function readFusion(ctx: IExecuteFunctions, fusion: Fusion, sources: ImageSource[]) {
 	const i = fusion.settingsItem;
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
 	// Unlike Generate and Edit (item 0's), Fuse has always read Max Attempts, Max Retry Wait and
@@ -261,71 +270,83 @@ async function prepareFusion(
 			imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
 			options,
 		});
-	const first = settingsFor(aspectRatio === SAME_AS_IMAGE ? 'auto' : aspectRatio);
-	const { output } = first;
-	let { request } = first;
+	const { request, output } = settingsFor(aspectRatio === SAME_AS_IMAGE ? 'auto' : aspectRatio);
 	checkLimits(ctx, fusion, sources, request.modelInfo, Number(options.maxImages ?? 0));
-	const shapeFrom =
-		aspectRatio === SAME_AS_IMAGE ? Number(ctx.getNodeParameter('sameAsImage', i, 1)) : undefined;
-	if (
-		shapeFrom !== undefined &&
-		!(Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= sources.length)
-	) {
-		throw itemError(
-			ctx,
-			i,
-			`The aspect ratio is to follow image ${shapeFrom}, but there are ${sources.length} images`,
-			`Pick an image number from 1 to ${sources.length}.`,
-		);
-	}
+	const shapeFrom = readShapeFrom(ctx, i, aspectRatio, sources.length);
+	return { options, call, prompt, count, settingsFor, request, output, shapeFrom };
+}
 
-	// Every image is read and checked before anything is sent; one bad image fails the fusion.
-	const inputSettings = readInputSettings(options, request.modelInfo);
-	const images: InputImage[] = [];
-	for (const source of sources)
-		images.push(await readInputImage(ctx, source.itemIndex, source.property, inputSettings));
-
-	if (shapeFrom !== undefined) {
-		const { originalWidth, originalHeight } = images[shapeFrom - 1].prepared;
-		request = settingsFor(
-			closestAspectRatio(originalWidth, originalHeight, request.modelInfo),
-		).request;
-	}
-
-	const labels = sources.map((source, n) => labelText(n + 1, source));
-	const textBytes = Buffer.byteLength(
-		[prompt, ...labels, request.systemInstruction ?? ''].join(''),
-	);
-	const fitted = await fitImages(
-		ctx,
-		i,
-		images,
-		inputSettings,
-		client,
-		{ ...call, signal: context.signal, gate: context.gate },
-		textBytes,
-	);
-	const parts: WirePart[] = [
-		{ text: prompt },
-		...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part]),
-	];
-
-	const inputs = fitted.images.map((image, n) => ({
+/** What the output says of each image sent. */
+function inputsReport(
+	fusion: Fusion,
+	sources: ImageSource[],
+	sent: Array<InputImage & { via?: string }>,
+) {
+	return sent.map((image, n) => ({
 		image: n + 1,
 		...(sources[n].label ? { label: sources[n].label } : {}),
 		...(sources[n].type ? { type: sources[n].type } : {}),
 		...(fusion.gathered ? { sourceItem: sources[n].itemIndex } : {}),
 		...inputReport(image),
 	}));
+}
+
+/**
+ * A fusion's request, read, checked and fitted before anything is generated: the same for Realtime
+ * and Batch.
+ */
+async function prepareFusion(
+	ctx: IExecuteFunctions,
+	client: GeminiClient,
+	fusion: Fusion,
+	sources: ImageSource[],
+	context: ItemContext,
+): Promise<FannedRequest> {
+	const i = fusion.settingsItem;
+	const { options, call, prompt, settingsFor, output, shapeFrom, ...read } = readFusion(
+		ctx,
+		fusion,
+		sources,
+	);
+	let { request } = read;
+	// Every image is read and checked before anything is sent; one bad image fails the fusion.
+	const inputSettings = readInputSettings(options, request.modelInfo);
+	const images: InputImage[] = [];
+	for (const source of sources)
+		images.push(await readInputImage(ctx, source.itemIndex, source.property, inputSettings));
+	if (shapeFrom !== undefined) {
+		const { originalWidth, originalHeight } = images[shapeFrom - 1].prepared;
+		const ratio = closestAspectRatio(originalWidth, originalHeight, request.modelInfo);
+		request = settingsFor(ratio).request;
+	}
+
+	const labels = sources.map((source, n) => labelText(n + 1, source));
+	const textBytes = Buffer.byteLength(
+		[prompt, ...labels, request.systemInstruction ?? ''].join(''),
+	);
+	const { signal, gate } = context;
+	const fitted = await fitImages(
+		ctx,
+		i,
+		images,
+		inputSettings,
+		client,
+		{ ...call, signal, gate },
+		textBytes,
+	);
+	const parts: WirePart[] = [
+		{ text: prompt },
+		...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part]),
+	];
 	return {
 		request: { ...request, contents: [{ role: 'user', parts }] },
-		count,
+		count: read.count,
 		asked: {
 			source: fusion.gathered ? ALL_ITEMS : EACH_ITEM,
 			prompt,
 			aspectRatio: request.aspectRatio ?? 'auto',
 			...(shapeFrom !== undefined ? { aspectRatioFromImage: shapeFrom } : {}),
-			inputs,
+			inputs: inputsReport(fusion, sources, fitted.images),
 		},
 		output,
 		options,
