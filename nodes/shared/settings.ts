@@ -169,6 +169,32 @@ export interface ImageRequest extends Omit<GenerateRequest, 'contents'> {
 	imageSize?: string;
 }
 
+/** The request's imageConfig, and the Vertex-only settings in it, named for the client. */
+function imageConfigOf(
+	model: ModelInfo | undefined,
+	aspectRatio: string | undefined,
+	imageSize: string | undefined,
+	options: IDataObject,
+) {
+	const imageConfig: IDataObject = {};
+	if (aspectRatio) imageConfig.aspectRatio = aspectRatio;
+	// A model with a single size takes none: sending it only risks a 400.
+	const sendSize = imageSize && !(model && model.imageSizes.length === 1);
+	if (sendSize) imageConfig.imageSize = imageSize;
+	// Sent as asked; on the Gemini API the client refuses them by name before sending.
+	const vertexOnlyOptions: string[] = [];
+	if (aspectRatio && model?.vertexAspectRatios?.includes(aspectRatio))
+		vertexOnlyOptions.push(`Aspect Ratio ${aspectRatio} (Vertex AI Only)`);
+	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<
+		keyof typeof VERTEX_ONLY_OPTION_NAMES
+	>) {
+		if (!options[name]) continue;
+		imageConfig[name] = String(options[name]);
+		vertexOnlyOptions.push(VERTEX_ONLY_OPTION_NAMES[name]);
+	}
+	return { imageConfig, vertexOnlyOptions };
+}
+
 /**
  * Builds the generation config for an image request. Known models are checked against the
  * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
@@ -195,23 +221,7 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	if (model) checkAgainstModel(model, { aspectRatio, imageSize, thinkingLevel, options });
 	const seed = readSeed(options.seed);
 
-	const imageConfig: IDataObject = {};
-	if (aspectRatio) imageConfig.aspectRatio = aspectRatio;
-	// A model with a single size takes none: sending it only risks a 400.
-	const sendSize = imageSize && !(model && model.imageSizes.length === 1);
-	if (sendSize) imageConfig.imageSize = imageSize;
-	// Sent as asked; on the Gemini API the client refuses them by name before sending.
-	const vertexOnlyOptions: string[] = [];
-	if (aspectRatio && model?.vertexAspectRatios?.includes(aspectRatio))
-		vertexOnlyOptions.push(`Aspect Ratio ${aspectRatio} (Vertex AI Only)`);
-	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<
-		keyof typeof VERTEX_ONLY_OPTION_NAMES
-	>) {
-		if (!options[name]) continue;
-		imageConfig[name] = String(options[name]);
-		vertexOnlyOptions.push(VERTEX_ONLY_OPTION_NAMES[name]);
-	}
-
+	const { imageConfig, vertexOnlyOptions } = imageConfigOf(model, aspectRatio, imageSize, options);
 	const thinkingConfig: IDataObject = {};
 	// The wire takes the enum name (HIGH), as the SDK's ThinkingLevel does.
 	if (thinkingLevel) thinkingConfig.thinkingLevel = thinkingLevel.toUpperCase();
