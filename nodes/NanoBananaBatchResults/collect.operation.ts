@@ -15,6 +15,7 @@ import type { BatchManifest } from '../shared/batch';
 import { geminiClientFor } from '../shared/credentials';
 import { forItem, itemError, toNodeError } from '../shared/errors';
 import { runItems, withSetup } from '../shared/runner';
+import { OPTION_DEFAULTS } from '../shared/constants';
 import { readRequestSettings } from '../shared/settings';
 import { GeminiFailure } from '../shared/transport';
 import type { BatchStatus } from '../shared/transport';
@@ -57,57 +58,64 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	return await withSetup(this, {}, setup, collect);
 }
 
-async function collect(
+/** The item's job name, its status (waited for when the item says so), or why it has none. */
+async function jobStatus(
 	ctx: IExecuteFunctions,
-	{ client, options, concurrency, call }: Setup,
-): Promise<INodeExecutionData[][]> {
+	{ client, options, call }: Setup,
+	j: number,
+): Promise<{ name: string; status: BatchStatus }> {
+	const name = String(ctx.getNodeParameter('jobName', j, '') ?? '').trim();
+	if (!name) {
+		throw itemError(
+			ctx,
+			j,
+			'No batch job name',
+			'Connect the item a Nano Banana node in Batch mode (Submit Only) output, or set Batch Job to a job name such as batches/123abc.',
+		);
+	}
+	const waitMinutes = Number(
+		(ctx.getNodeParameter('options', j, {}) as IDataObject).waitMinutes ?? 0,
+	);
+	const firstPollMs =
+		Number(options.pollIntervalSeconds ?? OPTION_DEFAULTS.pollIntervalSeconds) * 1000;
+	try {
+		const status =
+			waitMinutes > 0
+				? await waitForJob(
+						ctx,
+						client,
+						name,
+						{ maxWaitMs: waitMinutes * 60_000, firstPollMs, cancelOnStop: false },
+						call,
+						j,
+					)
+				: await client.getBatch(name, { ...call, signal: ctx.getExecutionCancelSignal?.() });
+		return { name, status };
+	} catch (error) {
+		const httpCode =
+			error instanceof GeminiFailure
+				? error.httpCode
+				: Number((error as { httpCode?: string }).httpCode);
+		// Converted here (not left to the runner): n8n's lint wants a caught error thrown as a node
+		// error, and a 404 gets its own message.
+		if (httpCode !== 404) throw toNodeError(ctx, error, j);
+		throw itemError(
+			ctx,
+			j,
+			`Batch job ${name} was not found`,
+			'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
+		);
+	}
+}
+
+async function collect(ctx: IExecuteFunctions, ready: Setup): Promise<INodeExecutionData[][]> {
+	const { client, concurrency, call } = ready;
 	const items = ctx.getInputData();
 	const jobs: Array<{ status: BatchStatus; manifest?: BatchManifest }> = [];
 
 	// First each input item's job: one that is not done, or not found, fails that item.
 	const [refused] = await runItems(ctx, { concurrency }, async (j) => {
-		const name = String(ctx.getNodeParameter('jobName', j, '') ?? '').trim();
-		if (!name) {
-			throw itemError(
-				ctx,
-				j,
-				'No batch job name',
-				'Connect the item a Nano Banana node in Batch mode (Submit Only) output, or set Batch Job to a job name such as batches/123abc.',
-			);
-		}
-		const waitMinutes = Number(
-			(ctx.getNodeParameter('options', j, {}) as IDataObject).waitMinutes ?? 0,
-		);
-		let status: BatchStatus;
-		try {
-			status =
-				waitMinutes > 0
-					? await waitForJob(
-							ctx,
-							client,
-							name,
-							{
-								maxWaitMs: waitMinutes * 60_000,
-								firstPollMs: Number(options.pollIntervalSeconds ?? 5) * 1000,
-								cancelOnStop: false,
-							},
-							call,
-							j,
-						)
-					: await client.getBatch(name, { ...call, signal: ctx.getExecutionCancelSignal?.() });
-		} catch (error) {
-			const httpCode =
-				error instanceof GeminiFailure
-					? error.httpCode
-					: Number((error as { httpCode?: string }).httpCode);
-			if (httpCode !== 404) throw toNodeError(ctx, error, j);
-			throw itemError(
-				ctx,
-				j,
-				`Batch job ${name} was not found`,
-				'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
-			);
-		}
+		const { name, status } = await jobStatus(ctx, ready, j);
 		if (!isFinished(status)) {
 			throw new NodeOperationError(
 				ctx.getNode(),

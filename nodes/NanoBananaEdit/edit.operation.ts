@@ -1,18 +1,17 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { estimateCostUsd, modelStatus } from '../shared/catalogue';
+import { estimateCostUsd } from '../shared/catalogue';
 import { forItem, itemError, toNodeError } from '../shared/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputSettings } from '../shared/input';
-import { defaultFileBase, writeImage } from '../shared/output';
-import { runBatch } from '../shared/batch';
+import { defaultFileBase, imageOutputItem, storeThoughtImages, writeImage } from '../shared/output';
 import type { PreparedRequest } from '../shared/batch';
-import { imageNodeSetup } from '../shared/setup';
-import type { ImageNodeSetup } from '../shared/setup';
-import { runItems, withPartial, withSetup } from '../shared/runner';
+import { runImageNode } from '../shared/imageNode';
+import type { ImageTask } from '../shared/imageNode';
+import { withPartial } from '../shared/runner';
 import { readImageSettings } from '../shared/settings';
 import type { ImageRequest, OutputSettings } from '../shared/settings';
 import type {
@@ -84,7 +83,7 @@ function readInstructions(ctx: IExecuteFunctions, itemIndex: number): string[] {
 }
 
 /**
- * What Generate outputs besides the text: the thought summary when asked for, the search sources
+ * What a step outputs besides its text: the thought summary when asked for, the search sources
  * when there are any.
  */
 function thoughtsAndSources(result: GenerateResult, options: IDataObject): IDataObject {
@@ -260,6 +259,85 @@ async function readMask(job: EditJob): Promise<Mask | undefined> {
 	return { property, data: image.source, region };
 }
 
+/** A step's user turn: as sent (the first also carries the image) and as kept in the session. */
+function userTurn(job: EditJob, input: EditInput, text: string, isFirstTurn: boolean) {
+	const wire: WireContent = {
+		role: 'user',
+		parts: [{ text }, ...(isFirstTurn ? input.parts : [])],
+	};
+	const source = (): SessionPart => ({
+		image: { binaryProperty: SOURCE_PROPERTY, mimeType: job.binary[SOURCE_PROPERTY].mimeType },
+	});
+	const kept: SessionTurn = { role: 'user', parts: [{ text }, ...(isFirstTurn ? [source()] : [])] };
+	return { wire, kept };
+}
+
+/**
+ * One step's request, the history fitted before it. A failure names the step when there are
+ * several (or a continued conversation), and keeps the images of the steps before it. The
+ * message is the converted error's, prefixed, so this is one of the few places that converts an
+ * error itself rather than leaving it to the runner.
+ */
+async function sendStep(
+	job: EditJob,
+	client: GeminiClient,
+	userWire: WireContent,
+	step: { number: number; instruction: string },
+): Promise<GenerateResult> {
+	const { ctx, i, binary } = job;
+	try {
+		await fitHistory(job.history, userWire, {
+			ctx,
+			itemIndex: i,
+			client,
+			call: job.call,
+			inlineLimitBytes: job.inputSettings.inlineLimitBytes,
+		});
+		return await client.generate(
+			{ ...job.request, contents: [...job.history, userWire] },
+			job.call,
+		);
+	} catch (error) {
+		const nodeError = toNodeError(ctx, error, i);
+		if (job.instructions.length > 1 || job.session) {
+			nodeError.message = `Step ${step.number} ("${step.instruction.slice(0, 60)}") failed: ${nodeError.message}`;
+			nodeError.context.failedStep = step.number;
+		}
+		// The images of the steps that succeeded stay on the item under Continue On Fail.
+		throw withPartial(nodeError, {
+			binary: Object.fromEntries(
+				Object.entries(binary).filter(([name]) => name.startsWith('step')),
+			),
+		});
+	}
+}
+
+/** Stores a step's images as stepN (the last) and stepN_k, and its thought images; their names. */
+async function storeStepImages(
+	job: EditJob,
+	result: GenerateResult,
+	stepNumber: number,
+): Promise<string[]> {
+	const { ctx, binary } = job;
+	const names = result.images.map((_, n) =>
+		n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`,
+	);
+	for (const [n, image] of result.images.entries()) {
+		binary[names[n]] = await ctx.helpers.prepareBinaryData(
+			image.data,
+			`${names[n]}.${extensionFor(image.mimeType)}`,
+			image.mimeType,
+		);
+	}
+	if (job.options.outputThoughtImages) {
+		// Named apart from stepN, so the session and a later Edit node never take them for step
+		// images.
+		const prefix = job.instructions.length > 1 || job.session ? `step${stepNumber}_` : '';
+		Object.assign(binary, await storeThoughtImages(ctx, result, prefix, (name) => name));
+	}
+	return names;
+}
+
 /**
  * Each instruction is one turn of the conversation; a failed step keeps the images of those before
  * it.
@@ -270,7 +348,7 @@ async function runSteps(
 	input: EditInput,
 	mask: Mask | undefined,
 ): Promise<StepsDone> {
-	const { ctx, i, options, instructions, session, binary } = job;
+	const { options, instructions, session } = job;
 	const steps: IDataObject[] = [];
 	let usage: Usage = { promptTokens: 0, outputTokens: 0, thinkingTokens: 0, totalTokens: 0 };
 	let last: GenerateResult | undefined;
@@ -278,78 +356,11 @@ async function runSteps(
 	for (const [k, instruction] of instructions.entries()) {
 		stepNumber++;
 		const text = mask ? `${instruction}\n\n${maskInstruction(mask.region)}` : instruction;
-		const isFirstTurn = !session && k === 0;
-		const userWire: WireContent = {
-			role: 'user',
-			parts: [{ text }, ...(isFirstTurn ? input.parts : [])],
-		};
-		const userSession: SessionTurn = {
-			role: 'user',
-			parts: [
-				{ text },
-				...(isFirstTurn
-					? [
-							{
-								image: {
-									binaryProperty: SOURCE_PROPERTY,
-									mimeType: binary[SOURCE_PROPERTY].mimeType,
-								},
-							},
-						]
-					: []),
-			],
-		};
-		let result: GenerateResult;
-		try {
-			await fitHistory(job.history, userWire, {
-				ctx,
-				itemIndex: i,
-				client,
-				call: job.call,
-				inlineLimitBytes: job.inputSettings.inlineLimitBytes,
-			});
-			result = await client.generate(
-				{ ...job.request, contents: [...job.history, userWire] },
-				job.call,
-			);
-		} catch (error) {
-			const nodeError = toNodeError(ctx, error, i);
-			if (instructions.length > 1 || session) {
-				nodeError.message = `Step ${stepNumber} ("${instruction.slice(0, 60)}") failed: ${nodeError.message}`;
-				nodeError.context.failedStep = stepNumber;
-			}
-			// The images of the steps that succeeded stay on the item under Continue On Fail.
-			throw withPartial(nodeError, {
-				binary: Object.fromEntries(
-					Object.entries(binary).filter(([name]) => name.startsWith('step')),
-				),
-			});
-		}
-		const names = result.images.map((_, n) =>
-			n === result.images.length - 1 ? `step${stepNumber}` : `step${stepNumber}_${n + 1}`,
-		);
-		for (const [n, image] of result.images.entries()) {
-			binary[names[n]] = await ctx.helpers.prepareBinaryData(
-				image.data,
-				`${names[n]}.${extensionFor(image.mimeType)}`,
-				image.mimeType,
-			);
-		}
-		if (options.outputThoughtImages) {
-			// Named apart from stepN, so the session and a later Edit node never take them for step
-			// images.
-			const prefix = instructions.length > 1 || session ? `step${stepNumber}_` : '';
-			for (const [t, thought] of result.thoughtImages.entries()) {
-				const name = `${prefix}thought${t + 1}`;
-				binary[name] = await ctx.helpers.prepareBinaryData(
-					thought.data,
-					`${name}.${extensionFor(thought.mimeType)}`,
-					thought.mimeType,
-				);
-			}
-		}
-		if (k < instructions.length - 1) job.history.push(userWire, wireTurn(result));
-		job.turns.push(userSession, sessionTurn(result, names));
+		const user = userTurn(job, input, text, !session && k === 0);
+		const result = await sendStep(job, client, user.wire, { number: stepNumber, instruction });
+		const names = await storeStepImages(job, result, stepNumber);
+		if (k < instructions.length - 1) job.history.push(user.wire, wireTurn(result));
+		job.turns.push(user.kept, sessionTurn(result, names));
 		usage = addUsage(usage, result.usage);
 		steps.push({
 			step: stepNumber,
@@ -403,17 +414,17 @@ async function editOutput(
 		steps: done.stepNumber,
 		turns: job.turns,
 	};
-	return {
-		json: {
-			model: request.model,
-			modelStatus: modelStatus(request.model),
-			modelVersion: last.modelVersion,
+	return imageOutputItem({
+		request,
+		result: last,
+		asked: {
 			mode: instructions.length > 1 ? 'steps' : 'single',
 			prompt: instructions[instructions.length - 1],
 			...(input.report ? { input: input.report } : {}),
 			aspectRatio: request.aspectRatio ?? 'keep',
-			imageSize: request.imageSize,
-			...written.json,
+		},
+		written,
+		answer: {
 			...(mask ? { mask: { binaryProperty: mask.property, region: mask.region, featherPx } } : {}),
 			text: last.text,
 			...thoughtsAndSources(last, options),
@@ -423,11 +434,11 @@ async function editOutput(
 				estimateCostUsd(request.modelInfo, request.imageSize, instructions.length) ?? null,
 			steps: done.steps,
 			...(options.outputStepImages === false ? {} : { [SESSION_FIELD]: editSession }),
-		} as IDataObject,
+		},
 		// The result first: it is what a Form completion, an email or a preview picks.
 		binary: { [output.binaryPropertyName]: written.binary, ...binary },
 		pairedItem: { item: i },
-	};
+	});
 }
 
 /**
@@ -447,14 +458,8 @@ function batchRefusal(job: EditJob): string | undefined {
 /**
  * An item's edit as one batch request: read, stripped, fitted and checked exactly as in realtime.
  */
-async function prepareBatchEdit(
-	ctx: IExecuteFunctions,
-	client: GeminiClient,
-	i: number,
-	item: INodeExecutionData,
-	call: CallSettings,
-): Promise<PreparedRequest> {
-	const job = await startJob(ctx, i, item, call);
+async function prepare({ ctx, ready, task: i, call }: ImageTask): Promise<PreparedRequest> {
+	const job = await startJob(ctx, i, ctx.getInputData()[i], call);
 	const refusal = batchRefusal(job);
 	if (refusal)
 		throw itemError(
@@ -463,7 +468,7 @@ async function prepareBatchEdit(
 			refusal,
 			'Nothing was sent for this item. Use Realtime mode for it, or a single instruction without these options.',
 		);
-	const input = await readEditInput(job, client, false);
+	const input = await readEditInput(job, ready.client, false);
 	const prompt = job.instructions[0];
 	return {
 		request: {
@@ -483,31 +488,18 @@ async function prepareBatchEdit(
 	};
 }
 
-async function run(
-	ctx: IExecuteFunctions,
-	{ client, concurrency, call, spend, batch }: ImageNodeSetup,
-): Promise<INodeExecutionData[][]> {
-	const items = ctx.getInputData();
-	if (batch) {
-		return await runBatch(
-			ctx,
-			client,
-			{ concurrency, node: 'Edit', call, spend },
-			async (i, { signal, gate }) =>
-				await prepareBatchEdit(ctx, client, i, items[i], { ...call, signal, gate }),
-		);
-	}
-
-	return await runItems(ctx, { concurrency, spend }, async (i, { signal, gate, requestsDone }) => {
-		const job = await startJob(ctx, i, items[i], { ...call, signal, gate });
-		const input = await readEditInput(job, client);
-		const mask = await readMask(job);
-		const done = await runSteps(job, client, input, mask);
-		requestsDone();
-		return [await editOutput(job, input, mask, done)];
-	});
+/** An item's edit up to its last request: the input, the region lock, then each step. */
+async function request({ ctx, ready, task: i, call }: ImageTask) {
+	const job = await startJob(ctx, i, ctx.getInputData()[i], call);
+	const input = await readEditInput(job, ready.client);
+	const mask = await readMask(job);
+	const done = await runSteps(job, ready.client, input, mask);
+	return { job, input, mask, done };
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	return await withSetup(this, {}, imageNodeSetup, run);
-}
+export const execute = runImageNode({
+	node: 'Edit',
+	prepare,
+	request,
+	output: async (_task, { job, input, mask, done }) => [await editOutput(job, input, mask, done)],
+});

@@ -11,17 +11,20 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { MODELS, modelsWith } from '../shared/catalogue';
 import type { ModelInfo } from '../shared/catalogue';
 import { ALL_ITEMS, EACH_ITEM, SAME_AS_IMAGE } from './fuse.description';
-import { forItem, forItems, itemError, toNodeError } from '../shared/errors';
-import { imageItems, requestImages } from '../shared/fanout';
+import { forItem, forItems, itemError } from '../shared/errors';
+import { fannedOut, runImageNode } from '../shared/imageNode';
+import type { FannedRequest, ImageTask } from '../shared/imageNode';
 import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
 import type { InputImage } from '../shared/input';
 import { defaultFileBase } from '../shared/output';
-import { runBatch } from '../shared/batch';
-import type { PreparedRequest } from '../shared/batch';
 import { imageNodeSetup } from '../shared/setup';
-import { runItems, withSetup } from '../shared/runner';
 import type { ItemContext } from '../shared/runner';
-import { closestAspectRatio, readImageSettings, readRequestSettings } from '../shared/settings';
+import {
+	closestAspectRatio,
+	readImageSettings,
+	readNumberOfImages,
+	readRequestSettings,
+} from '../shared/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
 
 type ImageType = 'character' | 'object';
@@ -224,8 +227,68 @@ function labelText(position: number, source: ImageSource): string {
 	return about ? `Image ${position} (${about}):` : `Image ${position}:`;
 }
 
-interface PreparedFusion extends PreparedRequest {
-	toError: (error: unknown) => Error;
+/** Same as Image: which image's shape the output follows (1-based), checked against the count. */
+function readShapeFrom(
+	ctx: IExecuteFunctions,
+	i: number,
+	aspectRatio: string,
+	imageCount: number,
+): number | undefined {
+	if (aspectRatio !== SAME_AS_IMAGE) return undefined;
+	const shapeFrom = Number(ctx.getNodeParameter('sameAsImage', i, 1));
+	if (Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= imageCount) return shapeFrom;
+	throw itemError(
+		ctx,
+		i,
+		`The aspect ratio is to follow image ${shapeFrom}, but there are ${imageCount} images`,
+		`Pick an image number from 1 to ${imageCount}.`,
+	);
+}
+
+/** A fusion's parameters, read from its settings item and checked before any image is read. */
+function readFusion(ctx: IExecuteFunctions, fusion: Fusion, sources: ImageSource[]) {
+	const i = fusion.settingsItem;
+	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
+	// Unlike Generate and Edit (item 0's), Fuse has always read Max Attempts, Max Retry Wait and
+	// Timeout from each fusion's own item, in Realtime; an expression may set them per item, so it
+	// keeps doing so. (Batch mode submits and polls with item 0's, as every node does.)
+	const { call } = readRequestSettings(options);
+	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
+	if (!prompt)
+		throw itemError(
+			ctx,
+			i,
+			'The prompt is empty',
+			'Say what to make of the images, or check that the expression returns text for this item.',
+		);
+	const aspectRatio = ctx.getNodeParameter('aspectRatio', i, 'auto') as string;
+	const count = readNumberOfImages(ctx, i);
+	const settingsFor = (ratio: string) =>
+		readImageSettings(ctx, i, {
+			modelId: ctx.getNodeParameter('model', i, '', { extractValue: true }) as string,
+			aspectRatio: ratio,
+			imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
+			options,
+		});
+	const { request, output } = settingsFor(aspectRatio === SAME_AS_IMAGE ? 'auto' : aspectRatio);
+	checkLimits(ctx, fusion, sources, request.modelInfo, Number(options.maxImages ?? 0));
+	const shapeFrom = readShapeFrom(ctx, i, aspectRatio, sources.length);
+	return { options, call, prompt, count, settingsFor, request, output, shapeFrom };
+}
+
+/** What the output says of each image sent. */
+function inputsReport(
+	fusion: Fusion,
+	sources: ImageSource[],
+	sent: Array<InputImage & { via?: string }>,
+) {
+	return sent.map((image, n) => ({
+		image: n + 1,
+		...(sources[n].label ? { label: sources[n].label } : {}),
+		...(sources[n].type ? { type: sources[n].type } : {}),
+		...(fusion.gathered ? { sourceItem: sources[n].itemIndex } : {}),
+		...inputReport(image),
+	}));
 }
 
 /**
@@ -238,130 +301,59 @@ async function prepareFusion(
 	fusion: Fusion,
 	sources: ImageSource[],
 	context: ItemContext,
-): Promise<PreparedFusion> {
+): Promise<FannedRequest> {
 	const i = fusion.settingsItem;
-	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
-	const { call } = readRequestSettings(options);
-	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
-	if (!prompt)
-		throw itemError(
-			ctx,
-			i,
-			'The prompt is empty',
-			'Say what to make of the images, or check that the expression returns text for this item.',
-		);
-	const aspectRatio = ctx.getNodeParameter('aspectRatio', i, 'auto') as string;
-	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
-	const settingsFor = (ratio: string) =>
-		readImageSettings(ctx, i, {
-			modelId: ctx.getNodeParameter('model', i, '', { extractValue: true }) as string,
-			aspectRatio: ratio,
-			imageSize: ctx.getNodeParameter('imageSize', i, '1K') as string,
-			options,
-		});
-	const first = settingsFor(aspectRatio === SAME_AS_IMAGE ? 'auto' : aspectRatio);
-	const { output } = first;
-	let { request } = first;
-	checkLimits(ctx, fusion, sources, request.modelInfo, Number(options.maxImages ?? 0));
-	const shapeFrom =
-		aspectRatio === SAME_AS_IMAGE ? Number(ctx.getNodeParameter('sameAsImage', i, 1)) : undefined;
-	if (
-		shapeFrom !== undefined &&
-		!(Number.isInteger(shapeFrom) && shapeFrom >= 1 && shapeFrom <= sources.length)
-	) {
-		throw itemError(
-			ctx,
-			i,
-			`The aspect ratio is to follow image ${shapeFrom}, but there are ${sources.length} images`,
-			`Pick an image number from 1 to ${sources.length}.`,
-		);
-	}
-
+	const { options, call, prompt, settingsFor, output, shapeFrom, ...read } = readFusion(
+		ctx,
+		fusion,
+		sources,
+	);
+	let { request } = read;
 	// Every image is read and checked before anything is sent; one bad image fails the fusion.
 	const inputSettings = readInputSettings(options, request.modelInfo);
 	const images: InputImage[] = [];
 	for (const source of sources)
 		images.push(await readInputImage(ctx, source.itemIndex, source.property, inputSettings));
-
 	if (shapeFrom !== undefined) {
 		const { originalWidth, originalHeight } = images[shapeFrom - 1].prepared;
-		request = settingsFor(
-			closestAspectRatio(originalWidth, originalHeight, request.modelInfo),
-		).request;
+		const ratio = closestAspectRatio(originalWidth, originalHeight, request.modelInfo);
+		request = settingsFor(ratio).request;
 	}
 
-	// A failed upload or request belongs to the whole fusion, so its message names every source item.
-	const toError = (error: unknown) =>
-		toNodeError(ctx, error, i, fusion.gathered ? fusion.sources : undefined);
 	const labels = sources.map((source, n) => labelText(n + 1, source));
 	const textBytes = Buffer.byteLength(
 		[prompt, ...labels, request.systemInstruction ?? ''].join(''),
 	);
+	const { signal, gate } = context;
 	const fitted = await fitImages(
 		ctx,
 		i,
 		images,
 		inputSettings,
 		client,
-		{ ...call, signal: context.signal, gate: context.gate },
+		{ ...call, signal, gate },
 		textBytes,
-	).catch((error) => {
-		throw toError(error);
-	});
+	);
 	const parts: WirePart[] = [
 		{ text: prompt },
 		...fitted.parts.flatMap((part, n) => [{ text: labels[n] }, part]),
 	];
-
-	const inputs = fitted.images.map((image, n) => ({
-		image: n + 1,
-		...(sources[n].label ? { label: sources[n].label } : {}),
-		...(sources[n].type ? { type: sources[n].type } : {}),
-		...(fusion.gathered ? { sourceItem: sources[n].itemIndex } : {}),
-		...inputReport(image),
-	}));
 	return {
 		request: { ...request, contents: [{ role: 'user', parts }] },
-		count,
+		count: read.count,
 		asked: {
 			source: fusion.gathered ? ALL_ITEMS : EACH_ITEM,
 			prompt,
 			aspectRatio: request.aspectRatio ?? 'auto',
 			...(shapeFrom !== undefined ? { aspectRatioFromImage: shapeFrom } : {}),
-			inputs,
+			inputs: inputsReport(fusion, sources, fitted.images),
 		},
 		output,
 		options,
 		fileBase: output.fileName || defaultFileBase(request.model, i),
-		toError,
-	};
-}
-
-async function fuse(
-	ctx: IExecuteFunctions,
-	client: GeminiClient,
-	fusion: Fusion,
-	sources: ImageSource[],
-	context: ItemContext,
-): Promise<INodeExecutionData[]> {
-	const prepared = await prepareFusion(ctx, client, fusion, sources, context);
-	const { call } = readRequestSettings(prepared.options);
-	const results = await requestImages(
-		client,
-		prepared.request,
-		prepared.count,
 		call,
-		context,
-		prepared.toError,
-	);
-	context.requestsDone();
-	return await imageItems(ctx, {
-		...prepared,
-		results,
-		pairedItem: fusion.gathered
-			? fusion.sources.map((item) => ({ item }))
-			: { item: fusion.settingsItem },
-	});
+		pairedItem: fusion.gathered ? fusion.sources.map((item) => ({ item })) : { item: i },
+	};
 }
 
 /** What every fusion shares, read before the item loop: a failure here is every item's. */
@@ -371,41 +363,31 @@ async function setup(ctx: IExecuteFunctions) {
 }
 type Setup = Awaited<ReturnType<typeof setup>>;
 
-async function run(
-	ctx: IExecuteFunctions,
-	{ client, concurrency, call, spend, gathered, batch }: Setup,
-): Promise<INodeExecutionData[][]> {
-	const items = ctx.getInputData();
-	const fusionOf = (i: number): Fusion =>
-		gathered
-			? { settingsItem: 0, sources: items.map((_, k) => k), gathered: true }
-			: { settingsItem: i, sources: [i], gathered: false };
-	const sourcesOf = (fusion: Fusion) =>
-		fusion.gathered
-			? gatheredSources(ctx, items.length)
-			: eachItemSources(ctx, fusion.settingsItem);
-
-	const spec = gathered
-		? { concurrency, spend, tasks: 1, sourcesOf: () => fusionOf(0).sources }
-		: { concurrency, spend };
-
-	if (batch) {
-		return await runBatch(
-			ctx,
-			client,
-			{ ...spec, node: 'Fuse', call },
-			async (i, context) =>
-				await prepareFusion(ctx, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
-		);
-	}
-	return await runItems(
-		ctx,
-		spec,
-		async (i, context) => await fuse(ctx, client, fusionOf(i), sourcesOf(fusionOf(i)), context),
-	);
+/** One fusion per item, or (gathered) one of every item, paired with all of them. */
+function fusionOf(ctx: IExecuteFunctions, gathered: boolean, i: number): Fusion {
+	return gathered
+		? { settingsItem: 0, sources: ctx.getInputData().map((_, k) => k), gathered: true }
+		: { settingsItem: i, sources: [i], gathered: false };
 }
+
+/** A task's fusion, its images named and checked, its request fitted. */
+async function prepare({ ctx, ready, task, context }: ImageTask<Setup>): Promise<FannedRequest> {
+	const fusion = fusionOf(ctx, ready.gathered, task);
+	const sources = fusion.gathered
+		? gatheredSources(ctx, fusion.sources.length)
+		: eachItemSources(ctx, fusion.settingsItem);
+	return await prepareFusion(ctx, ready.client, fusion, sources, context);
+}
+
+const runFuse = runImageNode({
+	node: 'Fuse',
+	setup,
+	plan: (ctx, { gathered }) =>
+		gathered ? { tasks: 1, sourcesOf: () => fusionOf(ctx, true, 0).sources } : {},
+	...fannedOut(prepare),
+});
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	if (!this.getInputData().length) return [[]];
-	return await withSetup(this, {}, setup, run);
+	return await runFuse.call(this);
 }

@@ -1,15 +1,8 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type {
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeType,
-	INodeTypeDescription,
-} from 'n8n-workflow';
+import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
-import { asTool, imageToolResult } from '../shared/tool';
-import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
-import { searchImageModels } from '../shared/methods/listSearch';
+import { imageNodeExecute, imageNodeMethods } from '../shared/imageNode';
 import { description } from './generate.description';
 import * as generate from './generate.operation';
 
@@ -41,9 +34,7 @@ export class NanoBananaGenerate implements INodeType {
 		properties: description,
 	};
 
-	methods = { listSearch: { searchImageModels }, credentialTest: { nanoBananaCredentialTest } };
+	methods = imageNodeMethods();
 
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await asTool(this, 1, async () => await generate.execute.call(this), imageToolResult);
-	}
+	execute = imageNodeExecute(generate.execute);
 }

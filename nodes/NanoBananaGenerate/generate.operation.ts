@@ -1,21 +1,18 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
-import { runBatch } from '../shared/batch';
 import type { PreparedRequest } from '../shared/batch';
-import { itemError, toNodeError } from '../shared/errors';
-import { imageItems, requestImages } from '../shared/fanout';
+import { itemError } from '../shared/errors';
+import { fannedOut, runImageNode } from '../shared/imageNode';
+import type { ImageTask } from '../shared/imageNode';
 import { defaultFileBase } from '../shared/output';
-import { imageNodeSetup } from '../shared/setup';
-import type { ImageNodeSetup } from '../shared/setup';
-import { runItems, withSetup } from '../shared/runner';
-import { readImageSettings } from '../shared/settings';
+import { readImageSettings, readNumberOfImages } from '../shared/settings';
 
 /** An item's request, read and checked before anything is sent: the same for Realtime and Batch. */
-function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
+async function prepare({ ctx, task: i }: ImageTask): Promise<PreparedRequest> {
 	const modelId = ctx.getNodeParameter('model', i, '', { extractValue: true }) as string;
 	const prompt = String(ctx.getNodeParameter('prompt', i, '')).trim();
 	const options = ctx.getNodeParameter('options', i, {}) as IDataObject;
-	const count = Math.min(8, Math.max(1, Number(ctx.getNodeParameter('numberOfImages', i, 1))));
+	const count = readNumberOfImages(ctx, i);
 	if (!prompt) {
 		throw itemError(
 			ctx,
@@ -40,30 +37,4 @@ function prepare(ctx: IExecuteFunctions, i: number): PreparedRequest {
 	};
 }
 
-async function run(
-	ctx: IExecuteFunctions,
-	{ client, concurrency, call, spend, batch }: ImageNodeSetup,
-): Promise<INodeExecutionData[][]> {
-	if (batch)
-		return await runBatch(ctx, client, { concurrency, node: 'Generate', call, spend }, async (i) =>
-			prepare(ctx, i),
-		);
-
-	return await runItems(ctx, { concurrency, spend }, async (i, context) => {
-		const prepared = prepare(ctx, i);
-		const results = await requestImages(
-			client,
-			prepared.request,
-			prepared.count,
-			call,
-			context,
-			(error) => toNodeError(ctx, error, i),
-		);
-		context.requestsDone();
-		return await imageItems(ctx, { ...prepared, results, pairedItem: { item: i } });
-	});
-}
-
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	return await withSetup(this, {}, imageNodeSetup, run);
-}
+export const execute = runImageNode({ node: 'Generate', ...fannedOut(prepare) });

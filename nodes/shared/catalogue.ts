@@ -7,7 +7,9 @@
  * in the table is sent as is, with no client-side checks and no price.
  */
 
-export type ImageSize = '512' | '1K' | '2K' | '4K';
+/** Every output size class any model makes, smallest first. */
+export const IMAGE_SIZES = ['512', '1K', '2K', '4K'] as const;
+export type ImageSize = (typeof IMAGE_SIZES)[number];
 
 export const STANDARD_ASPECT_RATIOS = [
 	'1:1',

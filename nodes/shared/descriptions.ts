@@ -7,16 +7,35 @@ import {
 	DEFAULT_MODEL,
 	VERSION_1_DEFAULT_MODEL,
 	EXTRA_ASPECT_RATIOS,
+	IMAGE_SIZES,
 	STANDARD_ASPECT_RATIOS,
 	VERTEX_ONLY_ASPECT_RATIOS,
 	findModel,
 	modelsWith,
 } from './catalogue';
-import { VERTEX_ONLY_OPTION_NAMES } from './constants';
-import { DEFAULT_INLINE_LIMIT_MB } from './input';
-import { MAX_RESIZE_PIXELS, MAX_RESIZE_SIDE, MAX_SEED } from './settings';
+import {
+	MAX_IMAGES_PER_ITEM,
+	MAX_RESIZE_PIXELS,
+	MAX_RESIZE_SIDE,
+	MAX_SEED,
+	OPTION_DEFAULTS,
+	VERTEX_ONLY_OPTION_NAMES,
+} from './constants';
 
 export { CREDENTIAL_NAME } from './constants';
+
+/** The options' defaults, named one by one: n8n's lint reads a description's default as a name. */
+const {
+	quality: DEFAULT_QUALITY,
+	maxAttempts: DEFAULT_MAX_ATTEMPTS,
+	maxRetryWaitSeconds: DEFAULT_MAX_RETRY_WAIT_SECONDS,
+	timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+	maxInputMegapixels: DEFAULT_MAX_INPUT_MEGAPIXELS,
+	inlineLimitMb: DEFAULT_INLINE_LIMIT_MB,
+	pollIntervalSeconds: DEFAULT_POLL_INTERVAL_SECONDS,
+	inlineBatchLimitMb: DEFAULT_INLINE_BATCH_LIMIT_MB,
+	maxWaitMinutes: DEFAULT_MAX_WAIT_MINUTES,
+} = OPTION_DEFAULTS;
 
 /**
  * Generate, Edit and Fuse at version 1.1 changed defaults for new nodes (the model). n8n saves only
@@ -191,12 +210,11 @@ export const imageSizeParameter: INodeProperties = {
 	displayName: 'Image Size',
 	name: 'imageSize',
 	type: 'options',
-	options: [
-		{ name: `512 (Only ${modelsWith((m) => m.imageSizes.includes('512'))})`, value: '512' },
-		{ name: '1K', value: '1K' },
-		{ name: '2K', value: '2K' },
-		{ name: '4K', value: '4K' },
-	],
+	// 512 is named with the models that make it: only a few do.
+	options: IMAGE_SIZES.map((size) => ({
+		name: size === '512' ? `512 (Only ${modelsWith((m) => m.imageSizes.includes(size))})` : size,
+		value: size,
+	})),
 	default: '1K',
 	description: `Resolution class of the output. 2K and 4K cost more and take longer; ${modelsWith((m) => m.imageSizes.join() === '1K')} make 1K only.`,
 };
@@ -205,7 +223,7 @@ export const numberOfImagesParameter: INodeProperties = {
 	displayName: 'Number of Images',
 	name: 'numberOfImages',
 	type: 'number',
-	typeOptions: { minValue: 1, maxValue: 8 },
+	typeOptions: { minValue: 1, maxValue: MAX_IMAGES_PER_ITEM },
 	default: 1,
 	description:
 		'Images per request: per input item, or per fusion when gathering. Each is its own API request (the API does not reliably return several at once) and its own output item.',
@@ -439,7 +457,7 @@ export const outputOptions: INodeProperties[] = [
 		name: 'quality',
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 100 },
-		default: 90,
+		default: DEFAULT_QUALITY,
 		description: 'Encoder quality for JPEG, WebP and AVIF',
 	},
 	{
@@ -487,7 +505,7 @@ export const requestOptions: INodeProperties[] = [
 		name: 'maxAttempts',
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 10 },
-		default: 4,
+		default: DEFAULT_MAX_ATTEMPTS,
 		description:
 			'Attempts per request, the first included. 5xx, network errors and timeouts are retried; 400, 401, 403 and 404 never are. A 429 (quota) costs no attempt: it waits, bounded by Max Retry Wait.',
 	},
@@ -496,7 +514,7 @@ export const requestOptions: INodeProperties[] = [
 		name: 'maxRetryWaitSeconds',
 		type: 'number',
 		typeOptions: { minValue: 0 },
-		default: 300,
+		default: DEFAULT_MAX_RETRY_WAIT_SECONDS,
 		description:
 			'Longest total wait across retries of one request, quota waits included. If Google asks for a longer wait (e.g. a daily quota), the request fails at once.',
 	},
@@ -505,7 +523,7 @@ export const requestOptions: INodeProperties[] = [
 		name: 'timeoutSeconds',
 		type: 'number',
 		typeOptions: { minValue: 0 },
-		default: 900,
+		default: DEFAULT_TIMEOUT_SECONDS,
 		description: 'Per attempt. 4K images can take several minutes. 0 means no client-side limit.',
 	},
 	{
@@ -555,7 +573,7 @@ export const inputOptions: INodeProperties[] = [
 		name: 'maxInputMegapixels',
 		type: 'number',
 		typeOptions: { minValue: 1 },
-		default: 100,
+		default: DEFAULT_MAX_INPUT_MEGAPIXELS,
 		description:
 			'Inputs with more pixels are refused before decoding, as a guard against decompression bombs',
 	},
@@ -602,7 +620,7 @@ const batchOptions: INodeProperties[] = [
 		name: 'pollIntervalSeconds',
 		type: 'number',
 		typeOptions: { minValue: 0.01, numberPrecision: 2 },
-		default: 5,
+		default: DEFAULT_POLL_INTERVAL_SECONDS,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
 		description:
 			'How long to wait before asking about the job again. Each wait is 1.5 times longer, up to 60 seconds.',
@@ -612,7 +630,7 @@ const batchOptions: INodeProperties[] = [
 		name: 'inlineBatchLimitMb',
 		type: 'number',
 		typeOptions: { minValue: 0, numberPrecision: 1 },
-		default: 20,
+		default: DEFAULT_INLINE_BATCH_LIMIT_MB,
 		description:
 			"Jobs up to this size are sent in one request (Google's limit is 20 MB); larger ones are uploaded as a JSONL file through the Files API and their results streamed back. 0 always uses a file.",
 	},
@@ -621,7 +639,7 @@ const batchOptions: INodeProperties[] = [
 		name: 'maxWaitMinutes',
 		type: 'number',
 		typeOptions: { minValue: 0, numberPrecision: 2 },
-		default: 60,
+		default: DEFAULT_MAX_WAIT_MINUTES,
 		displayOptions: { show: { '/batchResults': ['wait'] } },
 		description:
 			'Longest time to wait for the job. Past it the node fails with the job name (the job is not cancelled), so its results can still be collected later.',

@@ -1,21 +1,20 @@
 /**
  * Several images for one request content: one request per image (the API does not reliably
- * return several per request), and each image its own output item, paired with its source(s).
+ * return several per request), and the output items: each image its own item (`imageItems`),
+ * paired with its source(s).
  */
 import type {
-	IBinaryData,
 	IDataObject,
 	IExecuteFunctions,
 	INodeExecutionData,
 	IPairedItemData,
 } from 'n8n-workflow';
 
-import { estimateCostUsd, modelStatus } from './catalogue';
-import { writeImage } from './output';
+import { estimateCostUsd } from './catalogue';
+import { imageOutputItem, storeThoughtImages, writeImage } from './output';
 import type { ItemContext } from './runner';
 import type { ImageRequest, OutputSettings } from './settings';
 import type { CallSettings, GeminiClient, GenerateRequest, GenerateResult } from './transport';
-import { extensionFor } from './image';
 
 /**
  * Sends the same request `count` times. The first failure aborts the others rather than pay for
@@ -27,18 +26,15 @@ export async function requestImages(
 	count: number,
 	call: Omit<CallSettings, 'signal'>,
 	{ signal, gate }: ItemContext,
-	toError: (error: unknown) => Error,
 ): Promise<GenerateResult[]> {
 	const stop = new AbortController();
 	const requestSignal = AbortSignal.any([signal, stop.signal]);
 	return await Promise.all(
 		Array.from({ length: count }, async () => {
-			try {
-				return await client.generate(request, { ...call, signal: requestSignal, gate });
-			} catch (error) {
-				stop.abort(error);
-				throw toError(error);
-			}
+			const answer = client.generate(request, { ...call, signal: requestSignal, gate });
+			// The failure itself goes on to Promise.all, and from there to the runner.
+			answer.catch((error: unknown) => stop.abort(error));
+			return await answer;
 		}),
 	);
 }
@@ -83,39 +79,34 @@ export async function imageItems(
 				fileBase,
 				several ? String(imageIndex + 1) : undefined,
 			);
-			const binary: Record<string, IBinaryData> = { [output.binaryPropertyName]: written.binary };
-			if (options.outputThoughtImages) {
-				for (const [t, thought] of result.thoughtImages.entries()) {
-					binary[`thought${t + 1}`] = await ctx.helpers.prepareBinaryData(
-						thought.data,
-						`${fileBase}-thought${t + 1}.${extensionFor(thought.mimeType)}`,
-						thought.mimeType,
-					);
-				}
-			}
-			items.push({
-				json: {
-					model: request.model,
-					modelStatus: modelStatus(request.model),
-					modelVersion: result.modelVersion,
-					...params.asked,
-					imageSize: request.imageSize,
-					...written.json,
-					text: result.text,
-					...(options.includeThoughts ? { thoughtText: result.thoughtText } : {}),
-					finishReason: result.finishReason,
-					usage: { ...result.usage },
-					estimatedCostUsd:
-						estimateCostUsd(request.modelInfo, request.imageSize, 1, params.batch) ?? null,
-					responseId: result.responseId,
-					imageIndex,
-					attempts: result.attempts,
-					quotaWaitMs: result.quotaWaitMs,
-					...(result.groundingSources.length ? { groundingSources: result.groundingSources } : {}),
-				} as IDataObject,
-				binary,
-				pairedItem: params.pairedItem,
-			});
+			const thoughts = options.outputThoughtImages
+				? await storeThoughtImages(ctx, result, '', (name) => `${fileBase}-${name}`)
+				: {};
+			items.push(
+				imageOutputItem({
+					request,
+					result,
+					asked: params.asked,
+					written,
+					answer: {
+						text: result.text,
+						...(options.includeThoughts ? { thoughtText: result.thoughtText } : {}),
+						finishReason: result.finishReason,
+						usage: { ...result.usage },
+						estimatedCostUsd:
+							estimateCostUsd(request.modelInfo, request.imageSize, 1, params.batch) ?? null,
+						responseId: result.responseId,
+						imageIndex,
+						attempts: result.attempts,
+						quotaWaitMs: result.quotaWaitMs,
+						...(result.groundingSources.length
+							? { groundingSources: result.groundingSources }
+							: {}),
+					},
+					binary: { [output.binaryPropertyName]: written.binary, ...thoughts },
+					pairedItem: params.pairedItem,
+				}),
+			);
 		}
 	}
 	return items;

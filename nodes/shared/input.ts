@@ -8,13 +8,13 @@ import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { ModelInfo } from './catalogue';
 import { fetchImageUrl, imageSourceOf, readImageRef, sourceLabel } from './imageSource';
+import { OPTION_DEFAULTS } from './constants';
 import { forItem, itemError } from './errors';
 import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
 import type { PreparedImage } from './image';
 import { VERTEX_MAX_INLINE_IMAGE_BYTES } from './transport';
 import type { CallSettings, GeminiClient, WirePart } from './transport';
 
-export const DEFAULT_INLINE_LIMIT_MB = 100;
 /**
  * Re-encoding may shrink an image to this long side at the least; below it the Files API is kinder.
  */
@@ -35,8 +35,9 @@ export function readInputSettings(
 	return {
 		keepMetadata: options.keepMetadata === true,
 		maxLongSide,
-		limitInputPixels: Number(options.maxInputMegapixels ?? 100) * 1e6,
-		inlineLimitBytes: Number(options.inlineLimitMb ?? DEFAULT_INLINE_LIMIT_MB) * 1024 * 1024,
+		limitInputPixels:
+			Number(options.maxInputMegapixels ?? OPTION_DEFAULTS.maxInputMegapixels) * 1e6,
+		inlineLimitBytes: Number(options.inlineLimitMb ?? OPTION_DEFAULTS.inlineLimitMb) * 1024 * 1024,
 	};
 }
 
@@ -201,10 +202,9 @@ export async function fitImages(
 ): Promise<FittedImages> {
 	if (!client.hasFilesApi)
 		return await fitImagesInline(ctx, itemIndex, images, settings, otherBytes);
-	const limit = settings.inlineLimitBytes;
 	const plan = planRequestBudget(
 		images.map((i) => ({ bytes: i.prepared.data.length })),
-		limit,
+		settings.inlineLimitBytes,
 		otherBytes + 64 * 1024,
 	);
 	if (plan.fits)
@@ -212,14 +212,25 @@ export async function fitImages(
 			parts: images.map((i) => inline(i.prepared)),
 			images: images.map((i) => ({ ...i, via: 'inline' })),
 		};
+	const evenly = await reencodeEvenly(images, settings, plan.targetBytes);
+	if (evenly) return evenly;
+	const uploads = { ctx, itemIndex, client, call, limit: settings.inlineLimitBytes, otherBytes };
+	return await uploadLargest(images, uploads);
+}
 
+/** Every image re-encoded to its share of the budget, or undefined if one would get too small. */
+async function reencodeEvenly(
+	images: InputImage[],
+	settings: InputSettings,
+	targetBytes: number[],
+): Promise<FittedImages | undefined> {
 	const reencoded = await Promise.all(
 		images.map((image, n) =>
 			prepareInputImage(image.source, {
 				keepMetadata: settings.keepMetadata,
 				maxLongSide: settings.maxLongSide,
 				limitInputPixels: settings.limitInputPixels,
-				targetBytes: plan.targetBytes[n],
+				targetBytes: targetBytes[n],
 			}).catch(() => undefined),
 		),
 	);
@@ -229,45 +240,55 @@ export async function fitImages(
 			Math.max(p.sentWidth, p.sentHeight) >=
 				Math.min(MIN_REENCODED_LONG_SIDE, Math.max(p.originalWidth, p.originalHeight)),
 	);
-	if (evenlyFits) {
-		const fitted = images.map((image, n) => ({
-			...image,
-			prepared: reencoded[n]!,
-			via: 'inline' as const,
-		}));
-		return { parts: fitted.map((i) => inline(i.prepared)), images: fitted };
-	}
+	if (!evenlyFits) return undefined;
+	const fitted = images.map((image, n) => ({
+		...image,
+		prepared: reencoded[n]!,
+		via: 'inline' as const,
+	}));
+	return { parts: fitted.map((i) => inline(i.prepared)), images: fitted };
+}
 
-	// Upload the largest first until what stays inline fits.
+interface Uploads {
+	ctx: IExecuteFunctions;
+	itemIndex: number;
+	client: GeminiClient;
+	call: CallSettings;
+	limit: number;
+	otherBytes: number;
+}
+
+/** Uploads the largest images first through the Files API until what stays inline fits. */
+async function uploadLargest(images: InputImage[], u: Uploads): Promise<FittedImages> {
 	const order = images
 		.map((_, n) => n)
 		.sort((a, b) => images[b].prepared.data.length - images[a].prepared.data.length);
 	let inlineBytes = images.reduce(
 		(sum, i) => sum + base64Length(i.prepared.data.length),
-		otherBytes + 64 * 1024,
+		u.otherBytes + 64 * 1024,
 	);
 	const uploaded = new Map<number, WirePart>();
 	for (const n of order) {
-		if (inlineBytes <= limit) break;
+		if (inlineBytes <= u.limit) break;
 		const { prepared, property } = images[n];
-		const file = await client.uploadFile(
+		const file = await u.client.uploadFile(
 			prepared.data,
 			prepared.mimeType,
 			`n8n item ${images[n].itemIndex} ${sourceLabel(property)}`,
-			call,
+			u.call,
 		);
 		uploaded.set(n, { fileData: { mimeType: file.mimeType, fileUri: file.uri } });
 		inlineBytes -= base64Length(prepared.data.length);
 	}
-	if (inlineBytes > limit) {
+	if (inlineBytes > u.limit) {
 		throw new NodeOperationError(
-			ctx.getNode(),
+			u.ctx.getNode(),
 			forItem(
 				'The request is too large even with every image uploaded through the Files API',
-				itemIndex,
+				u.itemIndex,
 			),
 			{
-				itemIndex,
+				itemIndex: u.itemIndex,
 				description:
 					'The text or conversation history alone is over the inline limit. Raise "Max Inline Request Size" or shorten the conversation.',
 			},

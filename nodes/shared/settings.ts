@@ -12,8 +12,14 @@ import {
 } from './catalogue';
 import type { ModelInfo } from './catalogue';
 import { itemError } from './errors';
-import { VERTEX_ONLY_OPTION_NAMES } from './constants';
-import { DEFAULT_INPUT_PIXEL_LIMIT } from './image';
+import {
+	MAX_IMAGES_PER_ITEM,
+	MAX_RESIZE_PIXELS,
+	MAX_RESIZE_SIDE,
+	MAX_SEED,
+	OPTION_DEFAULTS,
+	VERTEX_ONLY_OPTION_NAMES,
+} from './constants';
 import type { CallSettings, ConcurrencyLimit, GenerateRequest } from './transport';
 
 export interface RequestSettings {
@@ -22,7 +28,7 @@ export interface RequestSettings {
 }
 
 /** Max Concurrent Requests before Auto: what a node saved without the option keeps. */
-export const FIXED_CONCURRENCY_DEFAULT = 4;
+export const FIXED_CONCURRENCY_DEFAULT = OPTION_DEFAULTS.maxConcurrency;
 
 /**
  * Max Concurrent Requests: 0 is Auto. Not set, it is Auto where `autoWhenUnset` (Generate, Edit and
@@ -42,19 +48,26 @@ export function autoConcurrencyUnlessSet(ctx: IExecuteFunctions): { autoWhenUnse
 	return { autoWhenUnset: ctx.getNode().typeVersion >= 1.1 };
 }
 
+/** Number of Images of an item: 1 to MAX_IMAGES_PER_ITEM, however the expression came out. */
+export function readNumberOfImages(ctx: IExecuteFunctions, itemIndex: number): number {
+	const wanted = Number(ctx.getNodeParameter('numberOfImages', itemIndex, 1));
+	return Math.min(MAX_IMAGES_PER_ITEM, Math.max(1, wanted));
+}
+
 export function readRequestSettings(
 	options: IDataObject,
 	{ autoWhenUnset = false }: { autoWhenUnset?: boolean } = {},
 ): RequestSettings {
-	const maxAttempts = Number(options.maxAttempts ?? 4);
+	const maxAttempts = Number(options.maxAttempts ?? OPTION_DEFAULTS.maxAttempts);
 	return {
 		concurrency: readConcurrency(options.maxConcurrency, autoWhenUnset),
 		call: {
 			retry: {
 				maxAttempts: Math.max(1, maxAttempts),
-				maxTotalWaitMs: Number(options.maxRetryWaitSeconds ?? 300) * 1000,
+				maxTotalWaitMs:
+					Number(options.maxRetryWaitSeconds ?? OPTION_DEFAULTS.maxRetryWaitSeconds) * 1000,
 			},
-			timeoutMs: Number(options.timeoutSeconds ?? 900) * 1000,
+			timeoutMs: Number(options.timeoutSeconds ?? OPTION_DEFAULTS.timeoutSeconds) * 1000,
 		},
 	};
 }
@@ -66,14 +79,6 @@ export interface OutputSettings {
 	quality: number;
 	resize?: { width: number; height: number; fit: 'cover' | 'contain' | 'inside' };
 }
-
-/** The largest side WebP can hold, so every output format can write it. */
-export const MAX_RESIZE_SIDE = 16383;
-/**
- * The input decompression-bomb guard applies to what we make too: sharp holds the whole resized
- * image in memory.
- */
-export const MAX_RESIZE_PIXELS = DEFAULT_INPUT_PIXEL_LIMIT;
 
 export function readOutputSettings(options: IDataObject): OutputSettings {
 	const width = Number(options.resizeWidth ?? 0);
@@ -93,7 +98,7 @@ export function readOutputSettings(options: IDataObject): OutputSettings {
 		binaryPropertyName: String(options.binaryPropertyName ?? 'data').trim() || 'data',
 		fileName: String(options.fileName ?? '').trim(),
 		format: (options.outputFormat as OutputSettings['format']) ?? 'original',
-		quality: Number(options.quality ?? 90),
+		quality: Number(options.quality ?? OPTION_DEFAULTS.quality),
 		resize:
 			width > 0 ? { width, height, fit: (options.resizeFit as 'cover') ?? 'cover' } : undefined,
 	};
@@ -143,9 +148,6 @@ function checkAgainstModel(
 		refuse('Google Search grounding', 'on', model, ['off']);
 }
 
-/** The API takes a signed 32-bit integer seed; 0 (or empty) leaves it random. */
-export const MAX_SEED = 2147483647;
-
 /** A fraction is rounded (the API refuses one); outside 1 to MAX_SEED is refused. */
 function readSeed(value: unknown): number | undefined {
 	if (value === undefined || value === null || value === '' || Number(value) === 0)
@@ -158,10 +160,7 @@ function readSeed(value: unknown): number | undefined {
 	return seed;
 }
 
-/**
- * Builds the generation config for an image request. Known models are checked against the
- * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
- */
+/** An image request without its contents, and what it is checked and priced by. */
 export interface ImageRequest extends Omit<GenerateRequest, 'contents'> {
 	modelInfo?: ModelInfo;
 	/** The ratio sent; undefined leaves it to the model (square, or the input image's shape). */
@@ -170,6 +169,36 @@ export interface ImageRequest extends Omit<GenerateRequest, 'contents'> {
 	imageSize?: string;
 }
 
+/** The request's imageConfig, and the Vertex-only settings in it, named for the client. */
+function imageConfigOf(
+	model: ModelInfo | undefined,
+	aspectRatio: string | undefined,
+	imageSize: string | undefined,
+	options: IDataObject,
+) {
+	const imageConfig: IDataObject = {};
+	if (aspectRatio) imageConfig.aspectRatio = aspectRatio;
+	// A model with a single size takes none: sending it only risks a 400.
+	const sendSize = imageSize && !(model && model.imageSizes.length === 1);
+	if (sendSize) imageConfig.imageSize = imageSize;
+	// Sent as asked; on the Gemini API the client refuses them by name before sending.
+	const vertexOnlyOptions: string[] = [];
+	if (aspectRatio && model?.vertexAspectRatios?.includes(aspectRatio))
+		vertexOnlyOptions.push(`Aspect Ratio ${aspectRatio} (Vertex AI Only)`);
+	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<
+		keyof typeof VERTEX_ONLY_OPTION_NAMES
+	>) {
+		if (!options[name]) continue;
+		imageConfig[name] = String(options[name]);
+		vertexOnlyOptions.push(VERTEX_ONLY_OPTION_NAMES[name]);
+	}
+	return { imageConfig, vertexOnlyOptions };
+}
+
+/**
+ * Builds the generation config for an image request. Known models are checked against the
+ * catalogue; an unknown id typed by hand is sent as asked, with no client-side limits.
+ */
 export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	const modelId = normaliseModelId(params.modelId);
 	if (!modelId)
@@ -192,23 +221,7 @@ export function buildImageRequest(params: ImageRequestParams): ImageRequest {
 	if (model) checkAgainstModel(model, { aspectRatio, imageSize, thinkingLevel, options });
 	const seed = readSeed(options.seed);
 
-	const imageConfig: IDataObject = {};
-	if (aspectRatio) imageConfig.aspectRatio = aspectRatio;
-	// A model with a single size takes none: sending it only risks a 400.
-	const sendSize = imageSize && !(model && model.imageSizes.length === 1);
-	if (sendSize) imageConfig.imageSize = imageSize;
-	// Sent as asked; on the Gemini API the client refuses them by name before sending.
-	const vertexOnlyOptions: string[] = [];
-	if (aspectRatio && model?.vertexAspectRatios?.includes(aspectRatio))
-		vertexOnlyOptions.push(`Aspect Ratio ${aspectRatio} (Vertex AI Only)`);
-	for (const name of Object.keys(VERTEX_ONLY_OPTION_NAMES) as Array<
-		keyof typeof VERTEX_ONLY_OPTION_NAMES
-	>) {
-		if (!options[name]) continue;
-		imageConfig[name] = String(options[name]);
-		vertexOnlyOptions.push(VERTEX_ONLY_OPTION_NAMES[name]);
-	}
-
+	const { imageConfig, vertexOnlyOptions } = imageConfigOf(model, aspectRatio, imageSize, options);
 	const thinkingConfig: IDataObject = {};
 	// The wire takes the enum name (HIGH), as the SDK's ThinkingLevel does.
 	if (thinkingLevel) thinkingConfig.thinkingLevel = thinkingLevel.toUpperCase();

@@ -9,7 +9,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { deflateSync } from 'zlib';
 import { NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeType } from 'n8n-workflow';
 
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaFuse } from '../../nodes/NanoBananaFuse/NanoBananaFuse.node';
@@ -138,6 +138,27 @@ interface Case {
 	cure: RegExp;
 }
 
+/** Files in "data" that are not an image to send, refused alike by every node that reads one. */
+const unreadableFiles: Case[] = [
+	{
+		kind: 'a text file instead of an image',
+		items: 3,
+		parameters: {},
+		files: { data: notes },
+		message: 'Binary property "data": The file is not an image (notes.txt) (item 2)',
+		cure: /^Pass a PNG, JPEG, WebP, HEIC or HEIF image/,
+	},
+	{
+		kind: 'a PNG cut off in transfer',
+		items: 1,
+		parameters: {},
+		files: { data: truncatedPng },
+		message:
+			'Binary property "data": The image is incomplete: the file ends before the image data does (room.png) (item 0)',
+		cure: /fetch it again\.$/,
+	},
+];
+
 /** The run's items: `good(k)` for each but the last, which is the bad one, marked `bad: true`. */
 async function itemsFor(
 	store: BinaryStore,
@@ -171,6 +192,58 @@ async function expectRefused(
 }
 
 const credentials = () => ({ apiKey: sim.apiKey, host: sim.url });
+
+/** Runs the node under Continue On Fail (regular output) and returns its outputs. */
+async function runContinuing(
+	node: INodeType,
+	store: BinaryStore,
+	items: INodeExecutionData[],
+	parameters: Params,
+): Promise<INodeExecutionData[][]> {
+	const run = { credentials: credentials(), parameters, items, binaryStore: store };
+	const { outputs } = await runNode(node, { ...run, continueOnFail: true });
+	return outputs;
+}
+
+/** The failed item came out as it came in (json, binaries), with the error, paired with itself. */
+function expectCameOut(
+	failed: INodeExecutionData,
+	items: INodeExecutionData[],
+	index: number,
+	json: IDataObject,
+) {
+	expect(failed.json).toEqual(json);
+	expect(failed.binary).toEqual(items[index].binary);
+	expect(failed.pairedItem).toEqual({ item: index });
+}
+
+interface Refusals {
+	/** The good items' json and files. */
+	good: (k: number) => { json: IDataObject; files: Files };
+	/** The node's parameters for every case (the prompt from each item's json, unless set). */
+	parameters?: Params;
+}
+
+/**
+ * A node's refusals, one test per case: the bad item last, the nodes one item at a time, so the
+ * good items before it are sent and the bad one is not.
+ */
+function itRefuses(node: INodeType, cases: Case[], { good, parameters }: Refusals) {
+	it.each(cases)('refuses $kind', async (row) => {
+		const store = new BinaryStore();
+		const items = await itemsFor(store, row, good);
+		const all = {
+			prompt: fromItem,
+			...parameters,
+			...row.parameters,
+			options: oneAtATime(row.parameters.options),
+		};
+		await expectRefused(
+			runNode(node, { credentials: credentials(), parameters: all, items, binaryStore: store }),
+			row,
+		);
+	});
+}
 
 describe('Generate', () => {
 	const node = new NanoBananaGenerate();
@@ -280,21 +353,8 @@ describe('Generate', () => {
 		},
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
-			json: { n: k, prompt: `a lighthouse at dusk #${k}` },
-			files: {},
-		}));
-		const parameters = {
-			prompt: fromItem,
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+	itRefuses(node, cases, {
+		good: (k) => ({ json: { n: k, prompt: `a lighthouse at dusk #${k}` }, files: {} }),
 	});
 
 	it('under Continue On Fail the item with an empty prompt comes out as it came in, with the error; the others get their images', async () => {
@@ -305,16 +365,10 @@ describe('Generate', () => {
 			await store.binaryItem({ campaign: 'spring', prompt: '   ' }, logo),
 			await store.binaryItem({ prompt: 'a pine forest' }, {}),
 		];
-		const { outputs } = await runNode(node, {
-			credentials: credentials(),
-			parameters: { prompt: fromItem },
-			items,
-			binaryStore: store,
-			continueOnFail: true,
-		});
+		const outputs = await runContinuing(node, store, items, { prompt: fromItem });
 		const [first, bad, last] = outputs[0];
 		expect(outputs[0]).toHaveLength(3);
-		expect(bad.json).toEqual({
+		expectCameOut(bad, items, 1, {
 			campaign: 'spring',
 			prompt: '   ',
 			error: {
@@ -322,9 +376,7 @@ describe('Generate', () => {
 				description: 'Write a prompt, or check that the expression returns text for this item.',
 			},
 		});
-		expect(bad.binary).toEqual(items[1].binary);
 		expect(store.get(bad.binary!.logo).equals(top.data)).toBe(true);
-		expect(bad.pairedItem).toEqual({ item: 1 });
 		expect([first.json.prompt, first.json.width, first.binary!.data.mimeType]).toEqual([
 			'a calm sea',
 			1024,
@@ -409,23 +461,7 @@ describe('Edit', () => {
 			message: 'Binary property "data": no such binary data on the item (item 1)',
 			cure: /^The item carries no binary data\. Make sure the previous node outputs a file/,
 		},
-		{
-			kind: 'a text file instead of an image',
-			items: 3,
-			parameters: {},
-			files: { data: notes },
-			message: 'Binary property "data": The file is not an image (notes.txt) (item 2)',
-			cure: /^Pass a PNG, JPEG, WebP, HEIC or HEIF image/,
-		},
-		{
-			kind: 'a PNG cut off in transfer',
-			items: 1,
-			parameters: {},
-			files: { data: truncatedPng },
-			message:
-				'Binary property "data": The image is incomplete: the file ends before the image data does (room.png) (item 0)',
-			cure: /fetch it again\.$/,
-		},
+		...unreadableFiles,
 		{
 			kind: 'a decompression bomb: a tiny PNG claiming 100000×100000 pixels',
 			items: 2,
@@ -503,21 +539,8 @@ describe('Edit', () => {
 		},
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
-			json: { n: k, prompt: `Give him a hat #${k}` },
-			files: { data: man },
-		}));
-		const parameters = {
-			prompt: fromItem,
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+	itRefuses(node, cases, {
+		good: (k) => ({ json: { n: k, prompt: `Give him a hat #${k}` }, files: { data: man } }),
 	});
 
 	it('under Continue On Fail the item holding a text file comes out as it came in, with the error; the others are edited', async () => {
@@ -527,16 +550,10 @@ describe('Edit', () => {
 			await store.binaryItem({ order: 17, prompt: 'Give him a scarf' }, { data: notes }),
 			await store.binaryItem({ prompt: 'Give him glasses' }, { data: man }),
 		];
-		const { outputs } = await runNode(node, {
-			credentials: credentials(),
-			parameters: { prompt: fromItem },
-			items,
-			binaryStore: store,
-			continueOnFail: true,
-		});
+		const outputs = await runContinuing(node, store, items, { prompt: fromItem });
 		const [first, bad, last] = outputs[0];
 		expect(outputs[0]).toHaveLength(3);
-		expect(bad.json).toEqual({
+		expectCameOut(bad, items, 1, {
 			order: 17,
 			prompt: 'Give him a scarf',
 			error: {
@@ -544,9 +561,7 @@ describe('Edit', () => {
 				description: 'Pass a PNG, JPEG, WebP, HEIC or HEIF image in this binary property.',
 			},
 		});
-		expect(bad.binary).toEqual(items[1].binary);
 		expect(store.get(bad.binary!.data).toString()).toBe('Remember to buy bananas.\n');
-		expect(bad.pairedItem).toEqual({ item: 1 });
 		for (const edited of [first, last]) {
 			expect(edited.json).toMatchObject({
 				width: 1376,
@@ -679,22 +694,12 @@ describe('Fuse', () => {
 		},
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
+	itRefuses(node, cases, {
+		good: (k) => ({
 			json: { n: k, prompt: `Put the product into the room #${k}` },
 			files: productAndRoom,
-		}));
-		const parameters = {
-			prompt: fromItem,
-			binaryPropertyNames: 'product, room',
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+		}),
+		parameters: { binaryPropertyNames: 'product, room' },
 	});
 
 	const gathered: Case[] = [
@@ -747,16 +752,10 @@ describe('Fuse', () => {
 			prompt: 'Put the product into the room',
 			binaryPropertyNames: 'product, room',
 		};
-		const { outputs } = await runNode(node, {
-			credentials: credentials(),
-			parameters,
-			items,
-			binaryStore: store,
-			continueOnFail: true,
-		});
+		const outputs = await runContinuing(node, store, items, parameters);
 		const [first, bad, last] = outputs[0];
 		expect(outputs[0]).toHaveLength(3);
-		expect(bad.json).toEqual({
+		expectCameOut(bad, items, 1, {
 			n: 1,
 			sku: 'TOP-9',
 			error: {
@@ -765,8 +764,6 @@ describe('Fuse', () => {
 					'The item has these binary properties: product. Set the binary property to one of them.',
 			},
 		});
-		expect(bad.binary).toEqual(items[1].binary);
-		expect(bad.pairedItem).toEqual({ item: 1 });
 		for (const fused of [first, last]) {
 			expect(fused.json).toMatchObject({
 				source: 'eachItem',
@@ -858,40 +855,14 @@ describe('Verify, where the AI judge would have been asked', () => {
 			message: 'Binary property "before": no such binary data on the item (item 1)',
 			cure: otherProperties,
 		},
-		{
-			kind: 'a text file to judge',
-			items: 3,
-			parameters: {},
-			files: { data: notes },
-			message: 'Binary property "data": The file is not an image (notes.txt) (item 2)',
-			cure: /^Pass a PNG, JPEG, WebP, HEIC or HEIF image/,
-		},
-		{
-			kind: 'a PNG cut off in transfer to judge',
-			items: 1,
-			parameters: {},
-			files: { data: truncatedPng },
-			message:
-				'Binary property "data": The image is incomplete: the file ends before the image data does (room.png) (item 0)',
-			cure: /fetch it again\.$/,
-		},
+		...unreadableFiles,
 	];
 
-	it.each(cases)('refuses $kind', async (row) => {
-		const store = new BinaryStore();
-		const items = await itemsFor(store, row, (k) => ({
+	itRefuses(node, cases, {
+		good: (k) => ({
 			json: { n: k, prompt: `an empty room with a window #${k}` },
 			files: { data: room },
-		}));
-		const parameters = {
-			prompt: fromItem,
-			...row.parameters,
-			options: oneAtATime(row.parameters.options),
-		};
-		await expectRefused(
-			runNode(node, { credentials: credentials(), parameters, items, binaryStore: store }),
-			row,
-		);
+		}),
 	});
 
 	it('under Continue On Fail the item with a bad threshold goes to Fail as it came in, with the error; the others are judged', async () => {
@@ -906,13 +877,7 @@ describe('Verify, where the AI judge would have been asked', () => {
 		];
 		const threshold = (_i: number, item: INodeExecutionData) => item.json.threshold ?? 0.7;
 		const parameters = { prompt: fromItem, promptAdherenceThreshold: threshold };
-		const { outputs } = await runNode(node, {
-			credentials: credentials(),
-			parameters,
-			items,
-			binaryStore: store,
-			continueOnFail: true,
-		});
+		const outputs = await runContinuing(node, store, items, parameters);
 		const [pass, fail] = outputs;
 		const byItem = [...pass, ...fail].sort(
 			(a, b) => (a.pairedItem as { item: number }).item - (b.pairedItem as { item: number }).item,
@@ -921,7 +886,7 @@ describe('Verify, where the AI judge would have been asked', () => {
 		const bad = byItem[1];
 		const message = 'The threshold for prompt adherence must be between 0 and 1, not 70 (item 1)';
 		expect(fail).toContain(bad);
-		expect(bad.json).toEqual({
+		expectCameOut(bad, items, 1, {
 			prompt: 'an empty room with a window',
 			threshold: 70,
 			verification: expect.objectContaining({ passed: false, checks: [], error: message }),
@@ -930,7 +895,6 @@ describe('Verify, where the AI judge would have been asked', () => {
 				description: 'Set a score from 0 (not met) to 1 (fully met); for 70 % write 0.7.',
 			},
 		});
-		expect(bad.binary).toEqual(items[1].binary);
 		for (const judged of [byItem[0], byItem[2]]) {
 			expect(judged.json.verification).toMatchObject({
 				judgeModel: 'gemini-3.8-flash',

@@ -3,7 +3,7 @@ import { join } from 'path';
 import sharp from 'sharp';
 import { crc32 } from 'zlib';
 import { buildAiXmp, convertImage } from '../../nodes/shared/image/convert';
-import { ImageInputError } from '../../nodes/shared/image/errors';
+import { ImageInputError } from '../../nodes/shared/image/inputError';
 import { readImageInfo } from '../../nodes/shared/image/info';
 
 const fixtures = join(__dirname, '../fixtures');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import sharp from 'sharp';
-import { ImageInputError } from '../../nodes/shared/image/errors';
+import { ImageInputError } from '../../nodes/shared/image/inputError';
 import {
 	extensionFor,
 	mimeTypeFor,

@@ -8,7 +8,7 @@ import { NanoBananaApi } from '../../credentials/NanoBananaApi.credentials';
 import { connectionFor } from '../../nodes/shared/credentials';
 import { nanoBananaCredentialTest } from '../../nodes/shared/methods/credentialTest';
 import { classifyError, hostProblem, modelNotFound } from '../../nodes/shared/transport';
-import { vertexFailure } from '../../nodes/shared/transport/errors';
+import { vertexFailure } from '../../nodes/shared/transport/failure';
 
 const fetchError = (message: string, cause?: string) =>
 	Object.assign(new TypeError(message), cause ? { cause: new Error(cause) } : {});

@@ -2,6 +2,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { normaliseModelId } from '../catalogue';
+import { OPTION_DEFAULTS } from '../constants';
 import { GeminiFailure } from '../transport';
 import type { GeminiClient } from '../transport';
 
@@ -28,10 +29,10 @@ export function readBatchSettings(ctx: IExecuteFunctions): BatchSettings {
 	const options = ctx.getNodeParameter('batchOptions', 0, {}) as IDataObject;
 	return {
 		submitOnly: ctx.getNodeParameter('batchResults', 0, 'wait') === 'submit',
-		maxWaitMs: Number(options.maxWaitMinutes ?? 60) * 60_000,
-		firstPollMs: Number(options.pollIntervalSeconds ?? 5) * 1000,
+		maxWaitMs: Number(options.maxWaitMinutes ?? OPTION_DEFAULTS.maxWaitMinutes) * 60_000,
+		firstPollMs: Number(options.pollIntervalSeconds ?? OPTION_DEFAULTS.pollIntervalSeconds) * 1000,
 		cancelOnStop: options.cancelJobOnStop !== false,
-		inlineLimitBytes: Number(options.inlineBatchLimitMb ?? 20) * MB,
+		inlineLimitBytes: Number(options.inlineBatchLimitMb ?? OPTION_DEFAULTS.inlineBatchLimitMb) * MB,
 	};
 }
 

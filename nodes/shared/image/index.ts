@@ -1,4 +1,4 @@
-export * from './errors';
+export * from './inputError';
 export * from './info';
 export * from './convert';
 export * from './prepare';

@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { ImageInputError } from './errors';
+import { ImageInputError } from './inputError';
 
 export interface ImageInfo {
 	/** jpeg, png, webp, gif, tiff, avif, heic, heif, svg */

@@ -1,15 +1,13 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { ImageInputError } from './errors';
+import { DEFAULT_INPUT_PIXEL_LIMIT } from '../constants';
+import { ImageInputError } from './inputError';
 import { displayedSize, formatOf, mimeTypeFor, readMetadata, toImageInputError } from './info';
 
-export { ImageInputError } from './errors';
-export type { ImageInputReason } from './errors';
+export { ImageInputError } from './inputError';
+export type { ImageInputReason } from './inputError';
 
 /** What generateContent takes as inlineData. Everything else is converted before sending. */
 export const ACCEPTED_INPUT_FORMATS = ['png', 'jpeg', 'webp', 'heic', 'heif'];
-
-/** Above this a decoded image needs hundreds of MB; a 48 MP phone photo is well below it. */
-export const DEFAULT_INPUT_PIXEL_LIMIT = 100_000_000;
 
 export interface PrepareOptions {
 	/** Downscale (never upscale) so the longest side is at most this. */

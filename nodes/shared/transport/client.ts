@@ -28,7 +28,7 @@ import {
 	noApiAtHost,
 	redactSecret,
 	vertexFailure,
-} from './errors';
+} from './failure';
 import { readImageAnswer } from './answer';
 import { withKeyKind } from './keyKind';
 import { vertexBaseUrl } from './host';

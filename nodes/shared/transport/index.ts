@@ -27,7 +27,7 @@ export {
 	parseRetryDelay,
 	parseRetryAfter,
 	redactSecret,
-} from './errors';
+} from './failure';
 export { answerOutput, parseGenerateResponse } from './response';
 export type {
 	GenerateResult,

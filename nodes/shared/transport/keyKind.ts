@@ -1,4 +1,4 @@
-import { GeminiFailure } from './errors';
+import { GeminiFailure } from './failure';
 
 /**
  * Google has two kinds of API key for these models, and each API refuses the other's: Gemini API

@@ -1,4 +1,4 @@
-import { GeminiFailure } from './errors';
+import { GeminiFailure } from './failure';
 
 /** The parts of the wire format we read. The SDK's response objects have this shape too. */
 export interface WirePart {

@@ -1,6 +1,6 @@
 import { sleep as n8nSleep, sleepWithAbort } from 'n8n-workflow';
 
-import { GeminiFailure, classifyError } from './errors';
+import { GeminiFailure, classifyError } from './failure';
 import type { Admission, GateTicket } from './gate';
 
 export interface RetryPolicy {

@@ -10,7 +10,7 @@
  * and a request Google does not bill (refused, never sent) gives it back. A request that would pass
  * a limit is not sent: it fails with an error naming the limit, the spend and the cure.
  */
-import { GeminiFailure } from './errors';
+import { GeminiFailure } from './failure';
 import { nextUtcMidnight, toMicros } from './ledger';
 import type { LedgerAnswer, SpendLedger } from './ledger';
 import { processQuotaGates } from './quota';

@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 
 import { OAuth2Client } from 'google-auth-library';
 
-import { GeminiFailure } from './errors';
+import { GeminiFailure } from './failure';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
