@@ -7,7 +7,7 @@ const INSECURE_HOST = '^http://(?!(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/]|$))
 /**
  * One credential for the Gemini API (an API key) and Vertex AI (a service account, or an express
  * API key). Its Test button is the nodes' `testedBy` function
- * (nodes/shared/methods/credentialTest.ts):
+ * (nodes/shared/skeleton/methods/credentialTest.ts):
  * a service account's token has to be minted first, which a declarative test request cannot do.
  */
 export class NanoBananaApi implements ICredentialType {

@@ -43,7 +43,7 @@ import sharp from 'sharp';
 import { Worker } from 'worker_threads';
 import type { INodeExecutionData, IRun, ITaskData } from 'n8n-workflow';
 
-import { FIXED_CONCURRENCY_DEFAULT } from '../nodes/shared/settings';
+import { FIXED_CONCURRENCY_DEFAULT } from '../nodes/shared/pipeline/settings';
 import { AUTO_MAX } from '../nodes/shared/transport';
 import { GeminiSim } from '../test/gemini-sim';
 import {

@@ -21,7 +21,7 @@ import path from 'path';
 import sharp from 'sharp';
 import type { IRun } from 'n8n-workflow';
 
-import { FIXED_CONCURRENCY_DEFAULT } from '../nodes/shared/settings';
+import { FIXED_CONCURRENCY_DEFAULT } from '../nodes/shared/pipeline/settings';
 import { GeminiSim } from '../test/gemini-sim';
 import type { ImageTexture } from '../test/gemini-sim/types';
 import {

@@ -6,7 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
+import { nanoBananaCredentialTest } from '../shared/skeleton/methods/credentialTest';
 import * as collect from './collect.operation';
 import { description } from './collect.description';
 

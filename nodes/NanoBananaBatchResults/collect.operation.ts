@@ -12,11 +12,11 @@ import {
 	waitForJob,
 } from '../shared/batch';
 import type { BatchManifest } from '../shared/batch';
-import { geminiClientFor } from '../shared/credentials';
-import { forItem, itemError, toNodeError } from '../shared/errors';
-import { runItems, withSetup } from '../shared/runner';
+import { geminiClientFor } from '../shared/pipeline/credentials';
+import { forItem, itemError, toNodeError } from '../shared/pipeline/errors';
+import { runItems, withSetup } from '../shared/pipeline/runner';
 import { OPTION_DEFAULTS } from '../shared/constants';
-import { readRequestSettings } from '../shared/settings';
+import { readRequestSettings } from '../shared/pipeline/settings';
 import { GeminiFailure } from '../shared/transport';
 import type { BatchStatus } from '../shared/transport';
 

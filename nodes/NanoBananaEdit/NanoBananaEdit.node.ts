@@ -2,7 +2,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 
 import { IMAGE_NODE_VERSIONS } from '../shared/descriptions';
-import { imageNodeExecute, imageNodeMethods } from '../shared/imageNode';
+import { imageNodeExecute, imageNodeMethods } from '../shared/skeleton/imageNode';
 import { description } from './edit.description';
 import * as edit from './edit.operation';
 

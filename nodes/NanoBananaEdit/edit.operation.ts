@@ -2,18 +2,28 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { estimateCostUsd } from '../shared/catalogue';
-import { forItem, itemError, toNodeError } from '../shared/errors';
+import { forItem, itemError, toNodeError } from '../shared/pipeline/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
-import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
-import type { InputSettings } from '../shared/input';
-import { defaultFileBase, imageOutputItem, storeThoughtImages, writeImage } from '../shared/output';
+import {
+	fitImages,
+	inputReport,
+	readInputImage,
+	readInputSettings,
+} from '../shared/pipeline/input';
+import type { InputSettings } from '../shared/pipeline/input';
+import {
+	defaultFileBase,
+	imageOutputItem,
+	storeThoughtImages,
+	writeImage,
+} from '../shared/pipeline/output';
 import type { PreparedRequest } from '../shared/batch';
-import { runImageNode } from '../shared/imageNode';
-import type { ImageTask } from '../shared/imageNode';
-import { withPartial } from '../shared/runner';
-import { readImageSettings } from '../shared/settings';
-import type { ImageRequest, OutputSettings } from '../shared/settings';
+import { runImageNode } from '../shared/skeleton/imageNode';
+import type { ImageTask } from '../shared/skeleton/imageNode';
+import { withPartial } from '../shared/pipeline/runner';
+import { readImageSettings } from '../shared/pipeline/settings';
+import type { ImageRequest, OutputSettings } from '../shared/pipeline/settings';
 import type {
 	CallSettings,
 	GeminiClient,

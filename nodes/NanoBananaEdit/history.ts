@@ -9,7 +9,7 @@
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { itemError } from '../shared/errors';
+import { itemError } from '../shared/pipeline/errors';
 import { VERTEX_MAX_INLINE_IMAGE_BYTES } from '../shared/transport';
 import type { CallSettings, GeminiClient, WireContent, WirePart } from '../shared/transport';
 

@@ -7,7 +7,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { forItem } from '../shared/errors';
+import { forItem } from '../shared/pipeline/errors';
 import type { WireContent, WirePart } from '../shared/transport';
 
 export const SESSION_VERSION = 1;

@@ -11,20 +11,25 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { MODELS, modelsWith } from '../shared/catalogue';
 import type { ModelInfo } from '../shared/catalogue';
 import { ALL_ITEMS, EACH_ITEM, SAME_AS_IMAGE } from './fuse.description';
-import { forItem, forItems, itemError } from '../shared/errors';
-import { fannedOut, runImageNode } from '../shared/imageNode';
-import type { FannedRequest, ImageTask } from '../shared/imageNode';
-import { fitImages, inputReport, readInputImage, readInputSettings } from '../shared/input';
-import type { InputImage } from '../shared/input';
-import { defaultFileBase } from '../shared/output';
-import { imageNodeSetup } from '../shared/setup';
-import type { ItemContext } from '../shared/runner';
+import { forItem, forItems, itemError } from '../shared/pipeline/errors';
+import { fannedOut, runImageNode } from '../shared/skeleton/imageNode';
+import type { FannedRequest, ImageTask } from '../shared/skeleton/imageNode';
+import {
+	fitImages,
+	inputReport,
+	readInputImage,
+	readInputSettings,
+} from '../shared/pipeline/input';
+import type { InputImage } from '../shared/pipeline/input';
+import { defaultFileBase } from '../shared/pipeline/output';
+import { imageNodeSetup } from '../shared/skeleton/setup';
+import type { ItemContext } from '../shared/pipeline/runner';
 import {
 	closestAspectRatio,
 	readImageSettings,
 	readNumberOfImages,
 	readRequestSettings,
-} from '../shared/settings';
+} from '../shared/pipeline/settings';
 import type { GeminiClient, WirePart } from '../shared/transport';
 
 type ImageType = 'character' | 'object';

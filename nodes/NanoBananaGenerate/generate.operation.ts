@@ -1,11 +1,11 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { PreparedRequest } from '../shared/batch';
-import { itemError } from '../shared/errors';
-import { fannedOut, runImageNode } from '../shared/imageNode';
-import type { ImageTask } from '../shared/imageNode';
-import { defaultFileBase } from '../shared/output';
-import { readImageSettings, readNumberOfImages } from '../shared/settings';
+import { itemError } from '../shared/pipeline/errors';
+import { fannedOut, runImageNode } from '../shared/skeleton/imageNode';
+import type { ImageTask } from '../shared/skeleton/imageNode';
+import { defaultFileBase } from '../shared/pipeline/output';
+import { readImageSettings, readNumberOfImages } from '../shared/pipeline/settings';
 
 /** An item's request, read and checked before anything is sent: the same for Realtime and Batch. */
 async function prepare({ ctx, task: i }: ImageTask): Promise<PreparedRequest> {

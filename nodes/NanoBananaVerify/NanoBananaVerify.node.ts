@@ -6,9 +6,9 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { asTool, verifyToolResult } from '../shared/tool';
-import { nanoBananaCredentialTest } from '../shared/methods/credentialTest';
-import { searchJudgeModels } from '../shared/methods/listSearch';
+import { asTool, verifyToolResult } from '../shared/skeleton/tool';
+import { nanoBananaCredentialTest } from '../shared/skeleton/methods/credentialTest';
+import { searchJudgeModels } from '../shared/skeleton/methods/listSearch';
 import { description } from './verify.description';
 import * as verify from './verify.operation';
 

@@ -3,25 +3,25 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
 import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shared/checks';
-import { clientAndBudgetFor } from '../shared/credentials';
-import { itemError } from '../shared/errors';
+import { clientAndBudgetFor } from '../shared/pipeline/credentials';
+import { itemError } from '../shared/pipeline/errors';
 import { ImageInputError } from '../shared/image';
-import { imageSourceOf } from '../shared/imageSource';
+import { imageSourceOf } from '../shared/pipeline/imageSource';
 import {
 	fitImages,
 	prepareBinary,
 	readBinary,
 	readInputImage,
 	readInputSettings,
-} from '../shared/input';
+} from '../shared/pipeline/input';
 import { SYNTH_ID_NOT_CHECKED, checkProvenance } from '../shared/provenance';
 import type { ProvenanceMode } from '../shared/provenance';
-import { runItems, withPartial, withSetup } from '../shared/runner';
-import { readRequestSettings } from '../shared/settings';
+import { runItems, withPartial, withSetup } from '../shared/pipeline/runner';
+import { readRequestSettings } from '../shared/pipeline/settings';
 import { SpendGuard } from '../shared/transport';
 import type { GeminiClient } from '../shared/transport';
 import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
-import { isJudgeModel } from '../shared/methods/listSearch';
+import { isJudgeModel } from '../shared/skeleton/methods/listSearch';
 import type { Criterion } from './judge';
 
 const MB = 1024 * 1024;

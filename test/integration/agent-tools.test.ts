@@ -15,7 +15,7 @@ import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaFuse } from '../../nodes/NanoBananaFuse/NanoBananaFuse.node';
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
 import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
-import { MAX_URL_IMAGE_BYTES, imageSourceOf } from '../../nodes/shared/imageSource';
+import { MAX_URL_IMAGE_BYTES, imageSourceOf } from '../../nodes/shared/pipeline/imageSource';
 import { GeminiSim } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';

@@ -9,7 +9,7 @@ import { promisify } from 'util';
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
-import { nanoBananaCredentialTest } from '../../nodes/shared/methods/credentialTest';
+import { nanoBananaCredentialTest } from '../../nodes/shared/skeleton/methods/credentialTest';
 import { GeminiSim } from '../gemini-sim';
 import type { Fault } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';

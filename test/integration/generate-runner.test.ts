@@ -3,7 +3,7 @@
  * cancellation, and the API key kept out of everything the node emits.
  */
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
-import { searchImageModels } from '../../nodes/shared/methods/listSearch';
+import { searchImageModels } from '../../nodes/shared/skeleton/methods/listSearch';
 import { GeminiSim } from '../gemini-sim';
 import { client } from '../gemini-sim/testkit';
 import { BinaryStore, runNode } from '../helpers/n8nContext';

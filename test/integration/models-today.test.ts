@@ -11,7 +11,10 @@ import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaFuse } from '../../nodes/NanoBananaFuse/NanoBananaFuse.node';
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
 import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
-import { searchImageModels, searchJudgeModels } from '../../nodes/shared/methods/listSearch';
+import {
+	searchImageModels,
+	searchJudgeModels,
+} from '../../nodes/shared/skeleton/methods/listSearch';
 import { findSimModel, GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';

@@ -17,9 +17,9 @@ import { NanoBananaBatchResults } from '../../nodes/NanoBananaBatchResults/NanoB
 import { NanoBananaEdit } from '../../nodes/NanoBananaEdit/NanoBananaEdit.node';
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
 import { NanoBananaVerify } from '../../nodes/NanoBananaVerify/NanoBananaVerify.node';
-import { connectionFor } from '../../nodes/shared/credentials';
-import { nanoBananaCredentialTest } from '../../nodes/shared/methods/credentialTest';
-import { searchImageModels } from '../../nodes/shared/methods/listSearch';
+import { connectionFor } from '../../nodes/shared/pipeline/credentials';
+import { nanoBananaCredentialTest } from '../../nodes/shared/skeleton/methods/credentialTest';
+import { searchImageModels } from '../../nodes/shared/skeleton/methods/listSearch';
 import { GeminiClient, GeminiFailure } from '../../nodes/shared/transport';
 import { GeminiSim, SIM_PROJECT, type ServiceAccountKeyJson } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';

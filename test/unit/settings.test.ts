@@ -4,7 +4,7 @@ import {
 	buildImageRequest,
 	readOutputSettings,
 	readRequestSettings,
-} from '../../nodes/shared/settings';
+} from '../../nodes/shared/pipeline/settings';
 
 const request = (modelId: string, aspectRatio = 'auto', imageSize = '1K', options = {}) =>
 	buildImageRequest({ modelId, aspectRatio, imageSize, options });

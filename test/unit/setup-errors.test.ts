@@ -5,8 +5,8 @@
 import type { ICredentialTestFunctions, ICredentialsDecrypted } from 'n8n-workflow';
 
 import { NanoBananaApi } from '../../credentials/NanoBananaApi.credentials';
-import { connectionFor } from '../../nodes/shared/credentials';
-import { nanoBananaCredentialTest } from '../../nodes/shared/methods/credentialTest';
+import { connectionFor } from '../../nodes/shared/pipeline/credentials';
+import { nanoBananaCredentialTest } from '../../nodes/shared/skeleton/methods/credentialTest';
 import { classifyError, hostProblem, modelNotFound } from '../../nodes/shared/transport';
 import { vertexFailure } from '../../nodes/shared/transport/failure';
 

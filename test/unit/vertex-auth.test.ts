@@ -1,7 +1,7 @@
 /** Vertex AI pieces that need no server: the host per location, reading a JSON key, the signed assertion. */
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 
-import { connectionFor } from '../../nodes/shared/credentials';
+import { connectionFor } from '../../nodes/shared/pipeline/credentials';
 import { GeminiClient, GeminiFailure, vertexBaseUrl } from '../../nodes/shared/transport';
 import {
 	parseServiceAccountKey,

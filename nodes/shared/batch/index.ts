@@ -10,9 +10,9 @@
  */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { toNodeError } from '../errors';
-import { failEveryItem, runItems, withSpendReport } from '../runner';
-import type { ItemContext } from '../runner';
+import { toNodeError } from '../pipeline/errors';
+import { failEveryItem, runItems, withSpendReport } from '../pipeline/runner';
+import type { ItemContext } from '../pipeline/runner';
 import type { BatchStatus, GeminiClient } from '../transport';
 import { inItemOrder, submittedItem } from './manifest';
 import type { BatchManifest } from './manifest';

@@ -6,9 +6,9 @@
 import type { IDataObject, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
 
 import { estimateCostUsd, findModel } from '../catalogue';
-import { defaultFileBase } from '../output';
-import { readOutputSettings } from '../settings';
-import type { OutputSettings } from '../settings';
+import { defaultFileBase } from '../pipeline/output';
+import { readOutputSettings } from '../pipeline/settings';
+import type { OutputSettings } from '../pipeline/settings';
 import type { BatchStatus } from '../transport';
 import { stateName } from './poll';
 

@@ -5,7 +5,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { toNodeError } from '../errors';
+import { toNodeError } from '../pipeline/errors';
 import { GeminiFailure } from '../transport';
 import type { BatchStatus, CallSettings, GeminiClient } from '../transport';
 import { sleep } from '../transport/retry';

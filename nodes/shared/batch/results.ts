@@ -5,10 +5,10 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { answerCostUsd, findModel } from '../catalogue';
-import { forItems, toNodeError } from '../errors';
-import { imageItems } from '../fanout';
-import { runItems } from '../runner';
-import type { RunSpec } from '../runner';
+import { forItems, toNodeError } from '../pipeline/errors';
+import { imageItems } from '../pipeline/fanout';
+import { runItems } from '../pipeline/runner';
+import type { RunSpec } from '../pipeline/runner';
 import { GeminiFailure, answerOutput, httpOfRpcCode, parseGenerateResponse } from '../transport';
 import type {
 	BatchResultLine,

@@ -6,10 +6,10 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { estimateCostUsd, normaliseModelId } from '../catalogue';
-import { forItem, forItems, toNodeError } from '../errors';
-import { runItems } from '../runner';
-import type { RunSpec } from '../runner';
-import type { ImageRequest, OutputSettings } from '../settings';
+import { forItem, forItems, toNodeError } from '../pipeline/errors';
+import { runItems } from '../pipeline/runner';
+import type { RunSpec } from '../pipeline/runner';
+import type { ImageRequest, OutputSettings } from '../pipeline/settings';
 import { GeminiFailure } from '../transport';
 import type {
 	BatchStatus,

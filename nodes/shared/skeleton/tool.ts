@@ -6,7 +6,7 @@
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { imageRefOf } from './imageSource';
+import { imageRefOf } from '../pipeline/imageSource';
 
 /** n8n gives a node's tool variant the node's type name plus `Tool`. */
 export function runsAsTool(ctx: IExecuteFunctions): boolean {

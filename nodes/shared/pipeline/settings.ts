@@ -9,8 +9,8 @@ import {
 	findModel,
 	normaliseImageSize,
 	normaliseModelId,
-} from './catalogue';
-import type { ModelInfo } from './catalogue';
+} from '../catalogue';
+import type { ModelInfo } from '../catalogue';
 import { itemError } from './errors';
 import {
 	MAX_IMAGES_PER_ITEM,
@@ -19,8 +19,8 @@ import {
 	MAX_SEED,
 	OPTION_DEFAULTS,
 	VERTEX_ONLY_OPTION_NAMES,
-} from './constants';
-import type { CallSettings, ConcurrencyLimit, GenerateRequest } from './transport';
+} from '../constants';
+import type { CallSettings, ConcurrencyLimit, GenerateRequest } from '../transport';
 
 export interface RequestSettings {
 	concurrency: ConcurrencyLimit;

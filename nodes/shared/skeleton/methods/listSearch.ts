@@ -11,10 +11,10 @@ import {
 	TEXT_MODELS,
 	isImageModelId,
 	lifecycleLabel,
-} from '../catalogue';
-import type { Lifecycle } from '../catalogue';
-import { geminiClientFor } from '../credentials';
-import type { RemoteModel } from '../transport';
+} from '../../catalogue';
+import type { Lifecycle } from '../../catalogue';
+import { geminiClientFor } from '../../pipeline/credentials';
+import type { RemoteModel } from '../../transport';
 
 const answersGenerateContent = (model: RemoteModel) =>
 	model.methods.length === 0 || model.methods.includes('generateContent');

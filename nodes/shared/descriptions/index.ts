@@ -12,7 +12,7 @@ import {
 	VERTEX_ONLY_ASPECT_RATIOS,
 	findModel,
 	modelsWith,
-} from './catalogue';
+} from '../catalogue';
 import {
 	MAX_IMAGES_PER_ITEM,
 	MAX_RESIZE_PIXELS,
@@ -20,9 +20,9 @@ import {
 	MAX_SEED,
 	OPTION_DEFAULTS,
 	VERTEX_ONLY_OPTION_NAMES,
-} from './constants';
+} from '../constants';
 
-export { CREDENTIAL_NAME } from './constants';
+export { CREDENTIAL_NAME } from '../constants';
 
 /** The options' defaults, named one by one: n8n's lint reads a description's default as a name. */
 const {

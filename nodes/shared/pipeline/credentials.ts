@@ -4,9 +4,9 @@ import type {
 	ILoadOptionsFunctions,
 } from 'n8n-workflow';
 
-import { CREDENTIAL_NAME } from './descriptions';
-import { GeminiClient, GeminiFailure, hostProblem, parseServiceAccountKey } from './transport';
-import type { GeminiConnection, SpendLimit } from './transport';
+import { CREDENTIAL_NAME } from '../descriptions';
+import { GeminiClient, GeminiFailure, hostProblem, parseServiceAccountKey } from '../transport';
+import type { GeminiConnection, SpendLimit } from '../transport';
 
 export type AuthenticationType = 'apiKey' | 'vertexServiceAccount' | 'vertexExpress';
 

@@ -16,17 +16,17 @@ import type {
 	IPairedItemData,
 } from 'n8n-workflow';
 
-import { runBatch } from './batch';
-import type { PreparedRequest } from './batch';
-import { imageItems, requestImages } from './fanout';
+import { runBatch } from '../batch';
+import type { PreparedRequest } from '../batch';
+import { imageItems, requestImages } from '../pipeline/fanout';
 import { nanoBananaCredentialTest } from './methods/credentialTest';
 import { searchImageModels } from './methods/listSearch';
-import { runItems, withSetup } from './runner';
-import type { ItemContext, RunSpec } from './runner';
+import { runItems, withSetup } from '../pipeline/runner';
+import type { ItemContext, RunSpec } from '../pipeline/runner';
 import { imageNodeSetup } from './setup';
 import type { ImageNodeSetup } from './setup';
 import { asTool, imageToolResult } from './tool';
-import type { CallSettings } from './transport';
+import type { CallSettings } from '../transport';
 
 /** One task of an image node, as its parts see it. */
 export interface ImageTask<S extends ImageNodeSetup = ImageNodeSetup> {

@@ -6,14 +6,14 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { ModelInfo } from './catalogue';
+import type { ModelInfo } from '../catalogue';
 import { fetchImageUrl, imageSourceOf, readImageRef, sourceLabel } from './imageSource';
-import { OPTION_DEFAULTS } from './constants';
+import { OPTION_DEFAULTS } from '../constants';
 import { forItem, itemError } from './errors';
-import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from './image';
-import type { PreparedImage } from './image';
-import { VERTEX_MAX_INLINE_IMAGE_BYTES } from './transport';
-import type { CallSettings, GeminiClient, WirePart } from './transport';
+import { ImageInputError, base64Length, planRequestBudget, prepareInputImage } from '../image';
+import type { PreparedImage } from '../image';
+import { VERTEX_MAX_INLINE_IMAGE_BYTES } from '../transport';
+import type { CallSettings, GeminiClient, WirePart } from '../transport';
 
 /**
  * Re-encoding may shrink an image to this long side at the least; below it the Files API is kinder.

@@ -1,7 +1,7 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { IExecuteFunctions, JsonObject } from 'n8n-workflow';
 
-import { GeminiFailure } from './transport';
+import { GeminiFailure } from '../transport';
 
 /**
  * Appends the item to the message, so an error read out of context still says which item failed.

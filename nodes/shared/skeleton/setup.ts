@@ -7,11 +7,11 @@
 import { randomUUID } from 'crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { isBatchMode } from './batch';
-import { clientAndBudgetFor, readUsd } from './credentials';
-import { autoConcurrencyUnlessSet, readRequestSettings } from './settings';
-import { SpendGuard } from './transport';
-import type { SpendLimit } from './transport';
+import { isBatchMode } from '../batch';
+import { clientAndBudgetFor, readUsd } from '../pipeline/credentials';
+import { autoConcurrencyUnlessSet, readRequestSettings } from '../pipeline/settings';
+import { SpendGuard } from '../transport';
+import type { SpendLimit } from '../transport';
 
 /**
  * Max Spend per Execution, read from the first item like Max Concurrent Requests, and counted for

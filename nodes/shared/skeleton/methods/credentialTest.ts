@@ -4,9 +4,9 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import { DEFAULT_MODEL } from '../catalogue';
-import { authenticationOf, connectionFor } from '../credentials';
-import { GeminiClient, GeminiFailure } from '../transport';
+import { DEFAULT_MODEL } from '../../catalogue';
+import { authenticationOf, connectionFor } from '../../pipeline/credentials';
+import { GeminiClient, GeminiFailure } from '../../transport';
 
 const TEST_TIMEOUT_MS = 30_000;
 

@@ -10,11 +10,11 @@ import type {
 	IPairedItemData,
 } from 'n8n-workflow';
 
-import { estimateCostUsd } from './catalogue';
+import { estimateCostUsd } from '../catalogue';
 import { imageOutputItem, storeThoughtImages, writeImage } from './output';
 import type { ItemContext } from './runner';
 import type { ImageRequest, OutputSettings } from './settings';
-import type { CallSettings, GeminiClient, GenerateRequest, GenerateResult } from './transport';
+import type { CallSettings, GeminiClient, GenerateRequest, GenerateResult } from '../transport';
 
 /**
  * Sends the same request `count` times. The first failure aborts the others rather than pay for

@@ -11,11 +11,11 @@ import type {
 	IPairedItemData,
 } from 'n8n-workflow';
 
-import { modelStatus } from './catalogue';
-import { convertImage } from './image/convert';
-import { extensionFor, readImageSize } from './image/info';
+import { modelStatus } from '../catalogue';
+import { convertImage } from '../image/convert';
+import { extensionFor, readImageSize } from '../image/info';
 import type { ImageRequest, OutputSettings } from './settings';
-import type { GenerateResult, ResultImage } from './transport';
+import type { GenerateResult, ResultImage } from '../transport';
 
 export const CONVERSION_NOTE =
 	'Converted with sharp: the C2PA and XMP provenance from the API was not carried over. An IPTC DigitalSourceType "trainedAlgorithmicMedia" marker was written where the format allows.';

@@ -16,8 +16,8 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { toNodeError } from './errors';
-import { AUTO_MAX, RequestGate } from './transport';
-import type { Admissions, ConcurrencyLimit, SpendGuard } from './transport';
+import { AUTO_MAX, RequestGate } from '../transport';
+import type { Admissions, ConcurrencyLimit, SpendGuard } from '../transport';
 
 export interface ItemContext {
 	/** Aborts when the execution is cancelled or another item failed (without Continue On Fail). */
