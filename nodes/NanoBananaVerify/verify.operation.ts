@@ -65,6 +65,7 @@ function splitList(value: unknown): string[] {
 		.filter(Boolean);
 }
 
+// long: not yet split (issue 21): reads each criterion kind in turn
 function readCriteria(ctx: IExecuteFunctions, i: number): Criterion[] {
 	const criteria: Criterion[] = [];
 	if (ctx.getNodeParameter('promptAdherence', i, true)) {
@@ -178,6 +179,7 @@ function readTechnical(ctx: IExecuteFunctions, i: number, raw: IDataObject): Tec
 	return technical;
 }
 
+// long: not yet split (issue 21): reads Verify's parameters in the editor's order
 function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 	const aiJudge = ctx.getNodeParameter('aiJudge', i, true) as boolean;
 	// n8n throws for a missing path when the fallback is undefined, so read the whole collection.
@@ -377,6 +379,7 @@ async function judgeSetup(ctx: IExecuteFunctions, items: INodeExecutionData[]) {
 	return { judgeClient, spend };
 }
 
+// long: not yet split (issue 21): one item's checks and judge in order
 async function run(
 	ctx: IExecuteFunctions,
 	{ concurrency, call, failOnlyOnErrors }: Setup,

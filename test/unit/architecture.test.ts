@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
+import * as ts from 'typescript';
 
 const root = resolve(__dirname, '../..');
 const shared = join(root, 'nodes/shared');
@@ -143,6 +144,45 @@ describe('docs/architecture.md', () => {
 			expect([folder, named.has(folder)]).toEqual([folder, true]);
 		for (const folder of named)
 			expect([folder, existsSync(join(shared, folder))]).toEqual([folder, true]);
+	});
+});
+
+const MAX_LINES = 60;
+
+/** Functions over MAX_LINES whose line above (or an enclosing function's) has no `// long:` why. */
+function unexcusedLongFunctions(file: string, text: string): string[] {
+	const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+	const lines = text.split('\n');
+	const lineOf = (pos: number) => source.getLineAndCharacterOfPosition(pos).line;
+	const marked = (node: ts.Node) => /^\s*\/\/ long:/.test(lines[lineOf(node.getStart()) - 1] ?? '');
+	const found: string[] = [];
+	const visit = (node: ts.Node, excused: boolean) => {
+		let inside = excused;
+		if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+			const length = lineOf(node.end) - lineOf(node.getStart()) + 1;
+			inside = excused || marked(node);
+			if (length > MAX_LINES && !inside)
+				found.push(`${placeOf(file)}:${lineOf(node.getStart()) + 1} is ${length} lines`);
+		}
+		ts.forEachChild(node, (child) => visit(child, inside));
+	};
+	visit(source, false);
+	return found;
+}
+
+describe('function length', () => {
+	it(`no function in nodes/ is over ${MAX_LINES} lines unless a "// long:" comment says why`, () => {
+		const long = sources.flatMap((file) =>
+			unexcusedLongFunctions(file, readFileSync(file, 'utf8')),
+		);
+		expect(long).toEqual([]);
+	});
+
+	it('catches a long one without the comment, and lets it pass with one', () => {
+		const body = Array.from({ length: MAX_LINES }, (_, n) => `\tconst a${n} = ${n};`).join('\n');
+		const long = `function big() {\n${body}\n}\n`;
+		expect(unexcusedLongFunctions(join(shared, 'x.ts'), long)).toEqual(['x.ts:1 is 62 lines']);
+		expect(unexcusedLongFunctions(join(shared, 'x.ts'), `// long: a table\n${long}`)).toEqual([]);
 	});
 });
 

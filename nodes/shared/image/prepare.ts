@@ -65,23 +65,58 @@ export async function prepareInputImage(
 ): Promise<PreparedImage> {
 	const meta = await readMetadata(input);
 	const format = formatOf(meta);
-	if (format === 'svg') {
-		throw new ImageInputError(
-			'unsupported-format',
-			'SVG images are not accepted',
-			'Export the drawing as PNG at the size you want and pass that instead.',
-		);
-	}
 	const pixelLimit = opts.limitInputPixels ?? DEFAULT_INPUT_PIXEL_LIMIT;
-	const pixels = meta.width * meta.height;
-	if (pixels > pixelLimit) {
-		throw new ImageInputError(
-			'too-many-pixels',
-			`The image is ${meta.width}×${meta.height} (${megapixels(pixels)} MP), more than the ${megapixels(pixelLimit)} MP allowed`,
-			'Downscale the image first, or raise the input pixel limit if you trust its source.',
-		);
+	refuseUnpreparable(meta, format, pixelLimit);
+
+	const { width, height } = displayedSize(meta);
+	const { steps, strip, cmyk, params: planned } = planEncoding(meta, format, pixelLimit, opts);
+	let params = planned;
+	let data = input;
+	let mimeType = mimeTypeFor(format);
+	let sent = { width, height };
+	if (steps.length > 0) {
+		const encoded = await encode(input, params).catch((error: unknown) => {
+			throw format === 'heic' || format === 'heif' ? undecodableHeic(error, steps) : error;
+		});
+		data = encoded.data;
+		sent = { width: encoded.info.width, height: encoded.info.height };
+		mimeType = mimeTypeFor(params.format);
+	} else {
+		assertComplete(input, format);
 	}
 
+	if (opts.targetBytes !== undefined && data.length > opts.targetBytes) {
+		({ data, sent, params } = await compressToTarget(
+			input,
+			{ data, sent, params },
+			{
+				targetBytes: opts.targetBytes,
+				hasAlpha: meta.hasAlpha,
+				original: { width, height },
+				steps,
+			},
+		));
+		mimeType = mimeTypeFor(params.format);
+	}
+
+	const reencoded = data !== input;
+	return {
+		data,
+		mimeType,
+		originalWidth: width,
+		originalHeight: height,
+		sentWidth: sent.width,
+		sentHeight: sent.height,
+		bytesSent: data.length,
+		metadataStripped: reencoded && strip,
+		converted: reencoded && (params.format !== format || cmyk),
+		reencoded,
+		steps,
+	};
+}
+
+/** What an image needs before it is sent (the steps), and how it would be encoded for them. */
+function planEncoding(meta: Metadata, format: string, pixelLimit: number, opts: PrepareOptions) {
 	const { width, height } = displayedSize(meta);
 	const keepMetadata = opts.keepMetadata === true;
 	const accepted = ACCEPTED_INPUT_FORMATS.includes(format);
@@ -106,67 +141,79 @@ export async function prepareInputImage(
 		pixelLimit,
 		toSrgb: cmyk,
 	};
-	let data = input;
-	let mimeType = mimeTypeFor(format);
-	let sent = { width, height };
-	if (steps.length > 0) {
-		const encoded = await encode(input, params).catch((error: unknown) => {
-			throw format === 'heic' || format === 'heif' ? undecodableHeic(error, steps) : error;
-		});
+	return { steps, strip, cmyk, params };
+}
+
+/** Refuses what no step can make acceptable: SVG, and more pixels than allowed. */
+function refuseUnpreparable(meta: Metadata, format: string, pixelLimit: number): void {
+	if (format === 'svg') {
+		throw new ImageInputError(
+			'unsupported-format',
+			'SVG images are not accepted',
+			'Export the drawing as PNG at the size you want and pass that instead.',
+		);
+	}
+	const pixels = meta.width * meta.height;
+	if (pixels > pixelLimit) {
+		throw new ImageInputError(
+			'too-many-pixels',
+			`The image is ${meta.width}×${meta.height} (${megapixels(pixels)} MP), more than the ${megapixels(pixelLimit)} MP allowed`,
+			'Downscale the image first, or raise the input pixel limit if you trust its source.',
+		);
+	}
+}
+
+interface Encoding {
+	data: Buffer;
+	sent: { width: number; height: number };
+	params: EncodeParams;
+}
+
+interface CompressionGoal {
+	targetBytes: number;
+	hasAlpha: boolean;
+	original: { width: number; height: number };
+	/** The steps so far; the compression (and a downscale it caused) is added. */
+	steps: string[];
+}
+
+/** Lower quality, then smaller sides, until the image fits the byte target; lossy from here on. */
+async function compressToTarget(
+	input: Buffer,
+	start: Encoding,
+	{ targetBytes, hasAlpha, original, steps }: CompressionGoal,
+): Promise<Encoding> {
+	// WebP rather than JPEG where there is transparency to keep.
+	const lossy: EncodeFormat = hasAlpha ? 'webp' : 'jpeg';
+	let { data, sent, params } = start;
+	let longSide = params.longSide ?? Math.max(original.width, original.height);
+	let quality = 0;
+	for (let attempt = 0; data.length > targetBytes; attempt++) {
+		if (attempt < COMPRESSION_QUALITIES.length) {
+			quality = COMPRESSION_QUALITIES[attempt];
+		} else {
+			longSide = Math.floor(longSide * SHRINK_STEP);
+			if (longSide < SMALLEST_LONG_SIDE) {
+				throw new ImageInputError(
+					'too-large',
+					`The image cannot be made smaller than ${targetBytes} bytes`,
+					'Raise the size limit, or send fewer or simpler images.',
+				);
+			}
+		}
+		params = { ...params, format: lossy, quality, longSide };
+		const encoded = await encode(input, params);
 		data = encoded.data;
 		sent = { width: encoded.info.width, height: encoded.info.height };
-		mimeType = mimeTypeFor(params.format);
-	} else {
-		assertComplete(input, format);
 	}
-
-	if (opts.targetBytes !== undefined && data.length > opts.targetBytes) {
-		// Lossy from here on; WebP rather than JPEG where there is transparency to keep.
-		const lossy: EncodeFormat = meta.hasAlpha ? 'webp' : 'jpeg';
-		let longSide = params.longSide ?? Math.max(width, height);
-		let quality = 0;
-		for (let attempt = 0; data.length > opts.targetBytes; attempt++) {
-			if (attempt < COMPRESSION_QUALITIES.length) {
-				quality = COMPRESSION_QUALITIES[attempt];
-			} else {
-				longSide = Math.floor(longSide * SHRINK_STEP);
-				if (longSide < SMALLEST_LONG_SIDE) {
-					throw new ImageInputError(
-						'too-large',
-						`The image cannot be made smaller than ${opts.targetBytes} bytes`,
-						'Raise the size limit, or send fewer or simpler images.',
-					);
-				}
-			}
-			params = { ...params, format: lossy, quality, longSide };
-			const encoded = await encode(input, params);
-			data = encoded.data;
-			sent = { width: encoded.info.width, height: encoded.info.height };
-		}
-		mimeType = mimeTypeFor(lossy);
-		steps.push(`compressed-${lossy}-q${quality}`);
-		if (
-			Math.max(sent.width, sent.height) < Math.max(width, height) &&
-			!steps.includes('downscaled')
-		) {
-			steps.push('downscaled');
-		}
+	steps.push(`compressed-${lossy}-q${quality}`);
+	if (
+		Math.max(sent.width, sent.height) < Math.max(original.width, original.height) &&
+		!steps.includes('downscaled')
+	) {
+		steps.push('downscaled');
 	}
-
-	const reencoded = data !== input;
-	return {
-		data,
-		mimeType,
-		originalWidth: width,
-		originalHeight: height,
-		sentWidth: sent.width,
-		sentHeight: sent.height,
-		bytesSent: data.length,
-		metadataStripped: reencoded && strip,
-		converted: reencoded && (params.format !== format || cmyk),
-		reencoded,
-		steps,
-	};
+	return { data, sent, params };
 }
 
 /**

@@ -234,6 +234,7 @@ interface ManifestStoreJson {
 
 const ACTIONS_LABEL = /^c2pa\.actions(\.v\d+)?(__\d+)?$/;
 
+// long: not yet split (issue 21): reads the active manifest field by field
 function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paReport {
 	const label = store.active_manifest;
 	const manifest = label ? store.manifests?.[label] : undefined;

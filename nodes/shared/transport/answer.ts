@@ -131,6 +131,7 @@ function findImage(json: Buffer): { start: number } | { keepFrom: number } {
  * The parsed answer, with each `candidates[].content.parts[].inlineData.data` a Buffer of the
  * decoded image. `expectedBytes` is the answer's Content-Length when known (sizes the buffers).
  */
+// long: not yet split (issue 21): one streaming pass over the answer
 export async function readImageAnswer(
 	body: AsyncIterable<Uint8Array>,
 	expectedBytes = 0,

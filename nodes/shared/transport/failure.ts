@@ -373,6 +373,7 @@ function notFoundText(body: GoogleErrorBody | undefined, model: string | undefin
  * Anything the SDK or fetch can throw, as a GeminiFailure. `model`: the model the call was about,
  * when it was about one (its 404 is then that model's).
  */
+// long: not yet split (issue 21): one case per error shape, read top to bottom
 export function classifyError(
 	error: unknown,
 	retryAfterMs?: number,
@@ -509,6 +510,7 @@ export interface VertexContext {
  * The same failure told for Vertex AI: access is IAM on a project, not a key's API, and a 404
  * usually means the project, the location or the model's availability there.
  */
+// long: not yet split (issue 21): one case per Vertex AI failure, read top to bottom
 export function vertexFailure(failure: GeminiFailure, where: VertexContext): GeminiFailure {
 	if (failure.reason?.startsWith('TOKEN_') || failure.kind === 'setup') return failure;
 	// Network, timeout and other answers keep their text, told of Vertex AI.

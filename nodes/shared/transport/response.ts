@@ -197,6 +197,7 @@ function groundingSources(meta: Record<string, unknown> | undefined): GroundingS
  * no image. HTTP 200 does not mean success: blocks and refusals come back as 200.
  * With `requireImage` false (judge calls), a text-only answer is a result too.
  */
+// long: not yet split (issue 21): the answer's reasons for no image, in the order they are checked
 export function parseGenerateResponse(response: WireResponse, requireImage = true): GenerateResult {
 	const blockReason = response.promptFeedback?.blockReason;
 	const candidate = response.candidates?.[0];
