@@ -19,7 +19,7 @@ import type { ProvenanceMode } from '../shared/provenance';
 import { runItems, withPartial, withSetup } from '../shared/pipeline/runner';
 import { readRequestSettings } from '../shared/pipeline/settings';
 import { SpendGuard } from '../shared/transport';
-import type { GeminiClient } from '../shared/transport';
+import type { CallSettings, GeminiClient } from '../shared/transport';
 import { buildJudgeRequest, criteriaResults, criteriaText, readVerdicts } from './judge';
 import { isJudgeModel } from '../shared/skeleton/methods/listSearch';
 import type { Criterion } from './judge';
@@ -65,77 +65,86 @@ function splitList(value: unknown): string[] {
 		.filter(Boolean);
 }
 
-// long: not yet split (issue 21): reads each criterion kind in turn
-function readCriteria(ctx: IExecuteFunctions, i: number): Criterion[] {
-	const criteria: Criterion[] = [];
-	if (ctx.getNodeParameter('promptAdherence', i, true)) {
-		const prompt = String(ctx.getNodeParameter('prompt', i, '') ?? '').trim();
-		if (!prompt) {
-			throw itemError(
-				ctx,
-				i,
-				'Prompt adherence needs a prompt, and the prompt is empty',
-				'By default the prompt comes from the item ($json.prompt), as a Nano Banana Generate node leaves it. Type the prompt, or switch Check Prompt Adherence off.',
-			);
-		}
-		const threshold = readThreshold(
+function readPromptAdherence(ctx: IExecuteFunctions, i: number): Criterion {
+	const prompt = String(ctx.getNodeParameter('prompt', i, '') ?? '').trim();
+	if (!prompt) {
+		throw itemError(
 			ctx,
 			i,
-			ctx.getNodeParameter('promptAdherenceThreshold', i, 0.7),
-			'prompt adherence',
+			'Prompt adherence needs a prompt, and the prompt is empty',
+			'By default the prompt comes from the item ($json.prompt), as a Nano Banana Generate node leaves it. Type the prompt, or switch Check Prompt Adherence off.',
 		);
-		criteria.push({ id: 'promptAdherence', kind: 'promptAdherence', threshold, prompt });
 	}
-	if (ctx.getNodeParameter('sameSubject', i, false)) {
-		const references = splitList(ctx.getNodeParameter('referenceBinaryProperties', i, 'reference'));
-		if (references.length === 0) {
-			throw itemError(
-				ctx,
-				i,
-				'Same subject needs at least one reference binary property',
-				'Name the binary properties that hold the reference images, separated by commas.',
-			);
-		}
-		const threshold = readThreshold(
+	const threshold = readThreshold(
+		ctx,
+		i,
+		ctx.getNodeParameter('promptAdherenceThreshold', i, 0.7),
+		'prompt adherence',
+	);
+	return { id: 'promptAdherence', kind: 'promptAdherence', threshold, prompt };
+}
+
+function readSameSubject(ctx: IExecuteFunctions, i: number): Criterion {
+	const references = splitList(ctx.getNodeParameter('referenceBinaryProperties', i, 'reference'));
+	if (references.length === 0) {
+		throw itemError(
 			ctx,
 			i,
-			ctx.getNodeParameter('sameSubjectThreshold', i, 0.8),
-			'the same subject',
+			'Same subject needs at least one reference binary property',
+			'Name the binary properties that hold the reference images, separated by commas.',
 		);
-		criteria.push({ id: 'sameSubject', kind: 'sameSubject', threshold, references });
 	}
-	const texts =
-		(ctx.getNodeParameter('expectedText.values', i, []) as Array<{
+	const threshold = readThreshold(
+		ctx,
+		i,
+		ctx.getNodeParameter('sameSubjectThreshold', i, 0.8),
+		'the same subject',
+	);
+	return { id: 'sameSubject', kind: 'sameSubject', threshold, references };
+}
+
+/** The filled rows of a fixed collection (expected text, custom rules), in the editor's order. */
+function filledRows(
+	ctx: IExecuteFunctions,
+	i: number,
+	parameter: string,
+	key: 'text' | 'rule',
+): Array<{ value: string; threshold?: number }> {
+	const rows =
+		(ctx.getNodeParameter(parameter, i, []) as Array<{
 			text?: string;
-			threshold?: number;
-		}>) ?? [];
-	texts
-		.filter((t) => String(t.text ?? '').trim())
-		.forEach((t, n) => {
-			const threshold = readThreshold(ctx, i, t.threshold ?? 0.8, `expected text ${n + 1}`);
-			criteria.push({
-				id: `expectedText${n + 1}`,
-				kind: 'expectedText',
-				threshold,
-				text: String(t.text).trim(),
-			});
-		});
-	const rules =
-		(ctx.getNodeParameter('customRules.values', i, []) as Array<{
 			rule?: string;
 			threshold?: number;
 		}>) ?? [];
-	rules
-		.filter((r) => String(r.rule ?? '').trim())
-		.forEach((r, n) => {
-			const threshold = readThreshold(ctx, i, r.threshold ?? 0.7, `custom rule ${n + 1}`);
-			criteria.push({
-				id: `customRule${n + 1}`,
-				kind: 'customRule',
-				threshold,
-				rule: String(r.rule).trim(),
-			});
-		});
+	return rows
+		.filter((row) => String(row[key] ?? '').trim())
+		.map((row) => ({ value: String(row[key]).trim(), threshold: row.threshold }));
+}
+
+function readExpectedTexts(ctx: IExecuteFunctions, i: number): Criterion[] {
+	return filledRows(ctx, i, 'expectedText.values', 'text').map((row, n) => ({
+		id: `expectedText${n + 1}`,
+		kind: 'expectedText',
+		threshold: readThreshold(ctx, i, row.threshold ?? 0.8, `expected text ${n + 1}`),
+		text: row.value,
+	}));
+}
+
+function readCustomRules(ctx: IExecuteFunctions, i: number): Criterion[] {
+	return filledRows(ctx, i, 'customRules.values', 'rule').map((row, n) => ({
+		id: `customRule${n + 1}`,
+		kind: 'customRule',
+		threshold: readThreshold(ctx, i, row.threshold ?? 0.7, `custom rule ${n + 1}`),
+		rule: row.value,
+	}));
+}
+
+/** Each criterion kind in turn, as the editor shows them; the judge needs at least one. */
+function readCriteria(ctx: IExecuteFunctions, i: number): Criterion[] {
+	const criteria: Criterion[] = [];
+	if (ctx.getNodeParameter('promptAdherence', i, true)) criteria.push(readPromptAdherence(ctx, i));
+	if (ctx.getNodeParameter('sameSubject', i, false)) criteria.push(readSameSubject(ctx, i));
+	criteria.push(...readExpectedTexts(ctx, i), ...readCustomRules(ctx, i));
 	if (criteria.length === 0) {
 		throw itemError(
 			ctx,
@@ -179,31 +188,15 @@ function readTechnical(ctx: IExecuteFunctions, i: number, raw: IDataObject): Tec
 	return technical;
 }
 
-// long: not yet split (issue 21): reads Verify's parameters in the editor's order
-function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
-	const aiJudge = ctx.getNodeParameter('aiJudge', i, true) as boolean;
-	// n8n throws for a missing path when the fallback is undefined, so read the whole collection.
-	const similarity = ((ctx.getNodeParameter('similarity', i, {}) as IDataObject) ?? {}).check as
-		IDataObject | undefined;
-	const provenance = ctx.getNodeParameter('provenance', i, 'off') as ProvenanceMode | 'off';
-	const settings: ItemSettings = {
-		property: String(ctx.getNodeParameter('binaryPropertyName', i, 'data')).trim() || 'data',
-		criteria: aiJudge ? readCriteria(ctx, i) : [],
-		judgeModel: aiJudge
-			? normaliseModelId(
-					String(
-						ctx.getNodeParameter('judgeModel', i, DEFAULT_TEXT_MODEL, { extractValue: true }) ?? '',
-					),
-				)
-			: '',
-		technical: readTechnical(
-			ctx,
-			i,
-			(ctx.getNodeParameter('technicalChecks', i, {}) as IDataObject) ?? {},
-		),
-		options: (ctx.getNodeParameter('options', i, {}) as IDataObject) ?? {},
-	};
-	if (aiJudge && !settings.judgeModel) {
+function readJudgeModel(ctx: IExecuteFunctions, i: number): string {
+	return normaliseModelId(
+		String(ctx.getNodeParameter('judgeModel', i, DEFAULT_TEXT_MODEL, { extractValue: true }) ?? ''),
+	);
+}
+
+/** The judge must be a text model that reads images; an image model cannot answer in words. */
+function checkJudgeModel(ctx: IExecuteFunctions, i: number, judgeModel: string): void {
+	if (!judgeModel) {
 		throw itemError(
 			ctx,
 			i,
@@ -211,32 +204,43 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 			`Pick a model from the list or type a model ID, e.g. ${DEFAULT_TEXT_MODEL}.`,
 		);
 	}
-	if (
-		aiJudge &&
-		!isJudgeModel({ id: settings.judgeModel, displayName: settings.judgeModel, methods: [] })
-	) {
+	if (!isJudgeModel({ id: judgeModel, displayName: judgeModel, methods: [] })) {
 		throw itemError(
 			ctx,
 			i,
-			`"${settings.judgeModel}" is not a text model, so it cannot judge`,
+			`"${judgeModel}" is not a text model, so it cannot judge`,
 			`The AI judge needs a Gemini text model that reads images. Pick one from the list, e.g. ${DEFAULT_TEXT_MODEL}.`,
 		);
 	}
-	if (similarity) {
-		settings.similarity = {
-			referenceProperty:
-				String(similarity.referenceBinaryProperty ?? 'reference').trim() || 'reference',
-			mode: similarity.mode === 'atMost' ? 'atMost' : 'atLeast',
-			threshold: readThreshold(ctx, i, similarity.threshold ?? 0.8, 'similarity'),
-		};
-	}
-	if (provenance !== 'off') {
-		settings.provenance = {
-			mode: provenance,
-			trustAnchorsPem:
-				String(ctx.getNodeParameter('trustAnchorsPem', i, '') ?? '').trim() || undefined,
-		};
-	}
+}
+
+function readSimilarity(
+	ctx: IExecuteFunctions,
+	i: number,
+	similarity: IDataObject,
+): NonNullable<ItemSettings['similarity']> {
+	return {
+		referenceProperty:
+			String(similarity.referenceBinaryProperty ?? 'reference').trim() || 'reference',
+		mode: similarity.mode === 'atMost' ? 'atMost' : 'atLeast',
+		threshold: readThreshold(ctx, i, similarity.threshold ?? 0.8, 'similarity'),
+	};
+}
+
+function readProvenance(
+	ctx: IExecuteFunctions,
+	i: number,
+	mode: ProvenanceMode,
+): NonNullable<ItemSettings['provenance']> {
+	return {
+		mode,
+		trustAnchorsPem:
+			String(ctx.getNodeParameter('trustAnchorsPem', i, '') ?? '').trim() || undefined,
+	};
+}
+
+/** An item with no check enabled would always pass, so it is an error instead. */
+function requireSomeCheck(ctx: IExecuteFunctions, i: number, settings: ItemSettings): void {
 	const anyCheck =
 		settings.criteria.length ||
 		Object.keys(settings.technical).length ||
@@ -250,6 +254,30 @@ function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
 			'Switch the AI judge on, add a technical check, a similarity check, or choose a provenance mode.',
 		);
 	}
+}
+
+/** Verify's parameters in the editor's order; each part checks its own values. */
+function readSettings(ctx: IExecuteFunctions, i: number): ItemSettings {
+	const aiJudge = ctx.getNodeParameter('aiJudge', i, true) as boolean;
+	// n8n throws for a missing path when the fallback is undefined, so read the whole collection.
+	const similarity = ((ctx.getNodeParameter('similarity', i, {}) as IDataObject) ?? {}).check as
+		IDataObject | undefined;
+	const provenance = ctx.getNodeParameter('provenance', i, 'off') as ProvenanceMode | 'off';
+	const settings: ItemSettings = {
+		property: String(ctx.getNodeParameter('binaryPropertyName', i, 'data')).trim() || 'data',
+		criteria: aiJudge ? readCriteria(ctx, i) : [],
+		judgeModel: aiJudge ? readJudgeModel(ctx, i) : '',
+		technical: readTechnical(
+			ctx,
+			i,
+			(ctx.getNodeParameter('technicalChecks', i, {}) as IDataObject) ?? {},
+		),
+		options: (ctx.getNodeParameter('options', i, {}) as IDataObject) ?? {},
+	};
+	if (aiJudge) checkJudgeModel(ctx, i, settings.judgeModel);
+	if (similarity) settings.similarity = readSimilarity(ctx, i, similarity);
+	if (provenance !== 'off') settings.provenance = readProvenance(ctx, i, provenance);
+	requireSomeCheck(ctx, i, settings);
 	return settings;
 }
 
@@ -379,7 +407,120 @@ async function judgeSetup(ctx: IExecuteFunctions, items: INodeExecutionData[]) {
 	return { judgeClient, spend };
 }
 
-// long: not yet split (issue 21): one item's checks and judge in order
+/** What an item has done so far: a failure's report keeps the checks that ran. */
+interface Progress {
+	checks: CheckResult[];
+	judging: boolean;
+}
+
+/** What an item needs to ask the judge, and where a failed report goes. */
+interface ItemRun {
+	judgeClient: () => Promise<GeminiClient>;
+	call: CallSettings;
+	failOnlyOnErrors: boolean;
+}
+
+/** The judge's verdicts on the image, and what the report says about the judge's call. */
+async function askJudge(
+	ctx: IExecuteFunctions,
+	i: number,
+	settings: ItemSettings,
+	original: Awaited<ReturnType<typeof readBinary>>,
+	gemini: GeminiClient,
+	call: CallSettings,
+): Promise<{ checks: CheckResult[]; extra: IDataObject }> {
+	const { criteria, options } = settings;
+	const inputSettings = readInputSettings(options, undefined);
+	inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
+	const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
+	const images = [await prepareBinary(ctx, i, settings.property, original, inputSettings)];
+	for (const property of references)
+		images.push(await readInputImage(ctx, i, property, inputSettings));
+	const fitted = await fitImages(
+		ctx,
+		i,
+		images,
+		inputSettings,
+		gemini,
+		call,
+		Buffer.byteLength(criteriaText(criteria)),
+	);
+	const request = {
+		...buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references),
+		store: options.storeRequests === true,
+	};
+	const result = await gemini.generate(request, call);
+	const answer = readVerdicts(result.text, criteria, result.finishReason);
+	if ('problem' in answer) {
+		throw itemError(
+			ctx,
+			i,
+			answer.problem,
+			'The judge model did not answer in the required form, so the image is not counted as passed. Try again, or pick another judge model.',
+		);
+	}
+	return {
+		checks: criteriaResults(criteria, answer.verdicts),
+		extra: {
+			judgeModel: settings.judgeModel,
+			judgeModelVersion: result.modelVersion ?? null,
+			usage: { ...result.usage },
+			estimatedCostUsd: estimateTextCostUsd(settings.judgeModel, result.usage) ?? null,
+		},
+	};
+}
+
+/** One item: its local checks, then the judge unless a local check has already failed. */
+async function verifyItem(
+	ctx: IExecuteFunctions,
+	i: number,
+	item: INodeExecutionData,
+	progress: Progress,
+	run: ItemRun,
+): Promise<{ output: number; items: INodeExecutionData[] }> {
+	const settings = readSettings(ctx, i);
+	// Read once: the local checks see the exact stored bytes, the judge a prepared copy of them.
+	const original = await readBinary(ctx, i, settings.property);
+	progress.checks.push(...(await runLocalChecks(ctx, i, settings, original)));
+	const extra: IDataObject = {};
+	const { criteria, options } = settings;
+	if (
+		criteria.length &&
+		options.skipJudgeOnLocalFailure !== false &&
+		progress.checks.some((c) => !c.passed)
+	) {
+		extra.judgeSkipped = 'A local check failed, so the AI judge was not asked';
+	} else if (criteria.length) {
+		progress.judging = true;
+		const judged = await askJudge(ctx, i, settings, original, await run.judgeClient(), run.call);
+		progress.checks.push(...judged.checks);
+		Object.assign(extra, judged.extra);
+	}
+	const verification = reportOf(progress.checks, extra);
+	const passed = verification.passed === true;
+	return {
+		output: passed || run.failOnlyOnErrors ? 0 : 1,
+		items: [
+			{
+				json: { ...item.json, verification },
+				binary: namedImage(item, settings.property, original.binary),
+				pairedItem: { item: i },
+			},
+		],
+	};
+}
+
+/** The checks that ran are kept; the judge that failed counts as failed. */
+function withPartialReport(error: unknown, { checks, judging }: Progress): unknown {
+	const message = (error as Error).message;
+	const ran = judging
+		? [...checks, { name: 'aiJudge', passed: false, details: { error: message } }]
+		: checks;
+	return withPartial(error, {
+		json: { verification: { ...reportOf(ran), passed: false, error: message } },
+	});
+}
+
 async function run(
 	ctx: IExecuteFunctions,
 	{ concurrency, call, failOnlyOnErrors }: Setup,
@@ -388,83 +529,12 @@ async function run(
 	const { judgeClient, spend } = await judgeSetup(ctx, items);
 
 	return await runItems(ctx, { concurrency, spend, ...OUTPUTS }, async (i, { signal, gate }) => {
-		const item = items[i];
-		const checks: CheckResult[] = [];
-		let judging = false;
+		const progress: Progress = { checks: [], judging: false };
+		const itemRun = { judgeClient, call: { ...call, signal, gate }, failOnlyOnErrors };
 		try {
-			const settings = readSettings(ctx, i);
-			// Read once: the local checks see the exact stored bytes, the judge a prepared copy of
-			// them.
-			const original = await readBinary(ctx, i, settings.property);
-			checks.push(...(await runLocalChecks(ctx, i, settings, original)));
-			const extra: IDataObject = {};
-			const { criteria, options } = settings;
-			if (
-				criteria.length &&
-				options.skipJudgeOnLocalFailure !== false &&
-				checks.some((c) => !c.passed)
-			) {
-				extra.judgeSkipped = 'A local check failed, so the AI judge was not asked';
-			} else if (criteria.length) {
-				judging = true;
-				const gemini = await judgeClient();
-				const callSettings = { ...call, signal, gate };
-				const inputSettings = readInputSettings(options, undefined);
-				inputSettings.maxLongSide ??= JUDGE_MAX_LONG_SIDE;
-				const references = criteria.find((c) => c.kind === 'sameSubject')?.references ?? [];
-				const images = [await prepareBinary(ctx, i, settings.property, original, inputSettings)];
-				for (const property of references)
-					images.push(await readInputImage(ctx, i, property, inputSettings));
-				const fitted = await fitImages(
-					ctx,
-					i,
-					images,
-					inputSettings,
-					gemini,
-					callSettings,
-					Buffer.byteLength(criteriaText(criteria)),
-				);
-				const request = {
-					...buildJudgeRequest(settings.judgeModel, criteria, fitted.parts, references),
-					store: options.storeRequests === true,
-				};
-				const result = await gemini.generate(request, callSettings);
-				const answer = readVerdicts(result.text, criteria, result.finishReason);
-				if ('problem' in answer) {
-					throw itemError(
-						ctx,
-						i,
-						answer.problem,
-						'The judge model did not answer in the required form, so the image is not counted as passed. Try again, or pick another judge model.',
-					);
-				}
-				checks.push(...criteriaResults(criteria, answer.verdicts));
-				extra.judgeModel = settings.judgeModel;
-				extra.judgeModelVersion = result.modelVersion ?? null;
-				extra.usage = { ...result.usage };
-				extra.estimatedCostUsd = estimateTextCostUsd(settings.judgeModel, result.usage) ?? null;
-			}
-			const verification = reportOf(checks, extra);
-			const passed = verification.passed === true;
-			return {
-				output: passed || failOnlyOnErrors ? 0 : 1,
-				items: [
-					{
-						json: { ...item.json, verification },
-						binary: namedImage(item, settings.property, original.binary),
-						pairedItem: { item: i },
-					},
-				],
-			};
+			return await verifyItem(ctx, i, items[i], progress, itemRun);
 		} catch (error) {
-			// The checks that ran are kept; the judge that failed counts as failed.
-			const message = (error as Error).message;
-			const ran = judging
-				? [...checks, { name: 'aiJudge', passed: false, details: { error: message } }]
-				: checks;
-			throw withPartial(error, {
-				json: { verification: { ...reportOf(ran), passed: false, error: message } },
-			});
+			throw withPartialReport(error, progress);
 		}
 	});
 }
