@@ -127,73 +127,98 @@ function findImage(json: Buffer): { start: number } | { keepFrom: number } {
 	}
 }
 
+type AnswerWithImages = {
+	candidates?: Array<{ content?: { parts?: Array<{ inlineData?: { data?: unknown } }> } }>;
+};
+
+/**
+ * One streaming pass: the JSON around the images, with a placeholder in each image's place, and
+ * the images decoded so far. `fastPath` turns false when an image's value is not plain base64.
+ */
+class ImageAnswerPass {
+	fastPath = true;
+	private readonly json: Buffer[] = [];
+	private readonly images: Buffer[] = [];
+	/** JSON text not yet known to hold no start of an image (a key may be split across chunks). */
+	private pending: Buffer = Buffer.alloc(0);
+	private image: ImageWriter | undefined;
+	private seen = 0;
+
+	constructor(private readonly expectedBytes: number) {}
+
+	take(chunk: Buffer): void {
+		this.seen += chunk.length;
+		let rest: Buffer | undefined = chunk;
+		while (this.fastPath && rest && rest.length > 0)
+			rest = this.image ? this.continueImage(this.image, rest) : this.openImage(rest);
+	}
+
+	/** Base64 up to the image's closing quote; the bytes after it, or undefined if none yet. */
+	private continueImage(image: ImageWriter, rest: Buffer): Buffer | undefined {
+		const quote = rest.indexOf(QUOTE);
+		image.write(quote < 0 ? rest : rest.subarray(0, quote), quote >= 0);
+		if (!image.valid) this.fastPath = false;
+		if (quote < 0) return undefined;
+		this.images.push(image.result());
+		this.image = undefined;
+		this.json.push(Buffer.from(`${PLACEHOLDER}${this.images.length - 1}"`));
+		return rest.subarray(quote + 1);
+	}
+
+	/** JSON up to the next image's base64; the bytes from there, or undefined if none yet. */
+	private openImage(rest: Buffer): Buffer | undefined {
+		const pending = this.pending.length ? Buffer.concat([this.pending, rest]) : rest;
+		const found = findImage(pending);
+		if ('keepFrom' in found) {
+			this.json.push(Buffer.from(pending.subarray(0, found.keepFrom)));
+			this.pending = Buffer.from(pending.subarray(found.keepFrom));
+			return undefined;
+		}
+		this.json.push(Buffer.from(pending.subarray(0, found.start)));
+		const still = Math.max(0, this.expectedBytes - (this.seen - (pending.length - found.start)));
+		this.image = new ImageWriter(Math.ceil((still * 3) / 4));
+		this.pending = Buffer.alloc(0);
+		return pending.subarray(found.start);
+	}
+
+	/** The parsed answer with its images put back; undefined: parse the whole text instead. */
+	answer(): unknown {
+		if (!this.fastPath || this.image) return undefined;
+		this.json.push(this.pending);
+		const answer = JSON.parse(Buffer.concat(this.json).toString('utf8')) as AnswerWithImages;
+		let placed = 0;
+		for (const candidate of answer?.candidates ?? [])
+			for (const part of candidate?.content?.parts ?? []) {
+				const data = part?.inlineData?.data;
+				if (typeof data !== 'string' || !data.startsWith(PLACEHOLDER)) continue;
+				part.inlineData!.data = this.images[Number(data.slice(PLACEHOLDER.length))];
+				placed++;
+			}
+		return placed === this.images.length ? answer : undefined;
+	}
+}
+
 /**
  * The parsed answer, with each `candidates[].content.parts[].inlineData.data` a Buffer of the
  * decoded image. `expectedBytes` is the answer's Content-Length when known (sizes the buffers).
  */
-// long: not yet split (issue 21): one streaming pass over the answer
 export async function readImageAnswer(
 	body: AsyncIterable<Uint8Array>,
 	expectedBytes = 0,
 ): Promise<unknown> {
 	const received: Buffer[] = [];
-	const json: Buffer[] = [];
-	const images: Buffer[] = [];
-	let pending: Buffer = Buffer.alloc(0);
-	let image: ImageWriter | undefined;
-	let seen = 0;
-	let fastPath = true;
-
+	const pass = new ImageAnswerPass(expectedBytes);
 	for await (const chunk of body) {
-		let rest: Buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-		received.push(rest);
-		seen += rest.length;
-		while (fastPath && rest.length > 0) {
-			if (image) {
-				const quote = rest.indexOf(QUOTE);
-				image.write(quote < 0 ? rest : rest.subarray(0, quote), quote >= 0);
-				if (!image.valid) fastPath = false;
-				if (quote < 0) break;
-				images.push(image.result());
-				image = undefined;
-				json.push(Buffer.from(`${PLACEHOLDER}${images.length - 1}"`));
-				rest = rest.subarray(quote + 1);
-				continue;
-			}
-			pending = pending.length ? Buffer.concat([pending, rest]) : rest;
-			rest = Buffer.alloc(0);
-			const found = findImage(pending);
-			if ('keepFrom' in found) {
-				json.push(Buffer.from(pending.subarray(0, found.keepFrom)));
-				pending = Buffer.from(pending.subarray(found.keepFrom));
-				break;
-			}
-			json.push(Buffer.from(pending.subarray(0, found.start)));
-			const still = Math.max(0, expectedBytes - (seen - (pending.length - found.start)));
-			image = new ImageWriter(Math.ceil((still * 3) / 4));
-			rest = pending.subarray(found.start);
-			pending = Buffer.alloc(0);
-		}
+		const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+		received.push(bytes);
+		pass.take(bytes);
 	}
-	const parseReceived = () => {
-		const text = Buffer.concat(received).toString('utf8');
+	const answer = pass.answer();
+	if (answer !== undefined) {
 		received.forEach(release);
-		return JSON.parse(text) as unknown;
-	};
-	if (!fastPath || image) return parseReceived();
-	json.push(pending);
-	const answer = JSON.parse(Buffer.concat(json).toString('utf8')) as {
-		candidates?: Array<{ content?: { parts?: Array<{ inlineData?: { data?: unknown } }> } }>;
-	};
-	let placed = 0;
-	for (const candidate of answer?.candidates ?? [])
-		for (const part of candidate?.content?.parts ?? []) {
-			const data = part?.inlineData?.data;
-			if (typeof data !== 'string' || !data.startsWith(PLACEHOLDER)) continue;
-			part.inlineData!.data = images[Number(data.slice(PLACEHOLDER.length))];
-			placed++;
-		}
-	if (placed !== images.length) return parseReceived();
+		return answer;
+	}
+	const text = Buffer.concat(received).toString('utf8');
 	received.forEach(release);
-	return answer;
+	return JSON.parse(text) as unknown;
 }

@@ -192,36 +192,34 @@ function groundingSources(meta: Record<string, unknown> | undefined): GroundingS
 	});
 }
 
-/**
- * One answer of generateContent, read into a result, or a GeminiFailure that says why there is
- * no image. HTTP 200 does not mean success: blocks and refusals come back as 200.
- * With `requireImage` false (judge calls), a text-only answer is a result too.
- */
-// long: not yet split (issue 21): the answer's reasons for no image, in the order they are checked
-export function parseGenerateResponse(response: WireResponse, requireImage = true): GenerateResult {
-	const blockReason = response.promptFeedback?.blockReason;
-	const candidate = response.candidates?.[0];
-	if (!candidate) {
-		if (blockReason) throw blockFailure(blockReason, response.promptFeedback?.blockReasonMessage);
-		throw new GeminiFailure({
-			kind: 'empty',
-			message: 'Gemini answered with no candidates',
-			description:
-				'The API returned an empty answer without saying why. Try again; if it repeats, change the prompt.',
-			reason: 'EMPTY_RESPONSE',
-			httpCode: 200,
-			retryable: true,
-		});
-	}
+type WireCandidate = NonNullable<WireResponse['candidates']>[number];
 
-	const parts = candidate.content?.parts ?? [];
-	const images: ResultImage[] = [];
-	const thoughtImages: ResultImage[] = [];
-	const texts: string[] = [];
-	const thoughts: string[] = [];
-	const thoughtSignatures: string[] = [];
+/** Why an answer has no candidate: a blocked prompt says so, otherwise the answer is just empty. */
+function noCandidateFailure(response: WireResponse): GeminiFailure {
+	const blockReason = response.promptFeedback?.blockReason;
+	if (blockReason) return blockFailure(blockReason, response.promptFeedback?.blockReasonMessage);
+	return new GeminiFailure({
+		kind: 'empty',
+		message: 'Gemini answered with no candidates',
+		description:
+			'The API returned an empty answer without saying why. Try again; if it repeats, change the prompt.',
+		reason: 'EMPTY_RESPONSE',
+		httpCode: 200,
+		retryable: true,
+	});
+}
+
+/** A candidate's parts sorted into final and thought images and texts (empty ones dropped). */
+function sortParts(parts: AnswerPart[]) {
+	const sorted = {
+		images: [] as ResultImage[],
+		thoughtImages: [] as ResultImage[],
+		texts: [] as string[],
+		thoughts: [] as string[],
+		thoughtSignatures: [] as string[],
+	};
 	for (const part of parts) {
-		if (part.thoughtSignature) thoughtSignatures.push(part.thoughtSignature);
+		if (part.thoughtSignature) sorted.thoughtSignatures.push(part.thoughtSignature);
 		if (part.inlineData?.data) {
 			const data = part.inlineData.data;
 			const image = {
@@ -230,49 +228,68 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 				thoughtSignature: part.thoughtSignature,
 			};
 			if (image.data.length === 0) continue;
-			(part.thought ? thoughtImages : images).push(image);
+			(part.thought ? sorted.thoughtImages : sorted.images).push(image);
 		} else if (typeof part.text === 'string' && part.text.length > 0) {
-			(part.thought ? thoughts : texts).push(part.text);
+			(part.thought ? sorted.thoughts : sorted.texts).push(part.text);
 		}
 	}
-	const text = texts.join('\n').trim();
-	const finishReason = candidate.finishReason;
+	return sorted;
+}
 
-	if (requireImage && images.length === 0) {
-		if (finishReason && finishReason !== 'STOP')
-			throw finishFailure(finishReason, candidate.finishMessage, text || undefined);
-		if (text) {
-			throw new GeminiFailure({
-				kind: 'text-only',
-				message: `Gemini answered with text instead of an image: "${text.length > 500 ? `${text.slice(0, 500)}…` : text}"`,
-				description:
-					'The model refused or misunderstood the request and replied in words. Read its reply above, then rephrase the prompt so that it clearly asks for an image.',
-				reason: 'TEXT_ONLY',
-				httpCode: 200,
-				retryable: false,
-				modelText: text,
-			});
-		}
-		if (!candidate.content || parts.length === 0) {
-			throw new GeminiFailure({
-				kind: 'empty',
-				message: `Gemini returned a candidate with no content${finishReason ? ` (finish reason ${finishReason})` : ''}`,
-				description: 'The API sent an empty answer. Try again or change the prompt.',
-				reason: 'EMPTY_CONTENT',
-				httpCode: 200,
-				retryable: true,
-			});
-		}
-		throw new GeminiFailure({
-			kind: 'no-image',
-			message: 'Gemini returned no image',
+/** Why a candidate holds no image, in the order the reasons are checked. */
+function noImageFailure(
+	candidate: WireCandidate,
+	parts: AnswerPart[],
+	text: string,
+): GeminiFailure {
+	const finishReason = candidate.finishReason;
+	if (finishReason && finishReason !== 'STOP')
+		return finishFailure(finishReason, candidate.finishMessage, text || undefined);
+	if (text) {
+		return new GeminiFailure({
+			kind: 'text-only',
+			message: `Gemini answered with text instead of an image: "${text.length > 500 ? `${text.slice(0, 500)}…` : text}"`,
 			description:
-				'The answer held only thoughts and no final image. Try again, or turn thinking down.',
-			reason: 'NO_IMAGE',
+				'The model refused or misunderstood the request and replied in words. Read its reply above, then rephrase the prompt so that it clearly asks for an image.',
+			reason: 'TEXT_ONLY',
 			httpCode: 200,
 			retryable: false,
+			modelText: text,
 		});
 	}
+	if (!candidate.content || parts.length === 0) {
+		return new GeminiFailure({
+			kind: 'empty',
+			message: `Gemini returned a candidate with no content${finishReason ? ` (finish reason ${finishReason})` : ''}`,
+			description: 'The API sent an empty answer. Try again or change the prompt.',
+			reason: 'EMPTY_CONTENT',
+			httpCode: 200,
+			retryable: true,
+		});
+	}
+	return new GeminiFailure({
+		kind: 'no-image',
+		message: 'Gemini returned no image',
+		description:
+			'The answer held only thoughts and no final image. Try again, or turn thinking down.',
+		reason: 'NO_IMAGE',
+		httpCode: 200,
+		retryable: false,
+	});
+}
+
+/**
+ * One answer of generateContent, read into a result, or a GeminiFailure that says why there is
+ * no image. HTTP 200 does not mean success: blocks and refusals come back as 200.
+ * With `requireImage` false (judge calls), a text-only answer is a result too.
+ */
+export function parseGenerateResponse(response: WireResponse, requireImage = true): GenerateResult {
+	const candidate = response.candidates?.[0];
+	if (!candidate) throw noCandidateFailure(response);
+	const parts = candidate.content?.parts ?? [];
+	const { images, thoughtImages, texts, thoughts, thoughtSignatures } = sortParts(parts);
+	const text = texts.join('\n').trim();
+	if (requireImage && images.length === 0) throw noImageFailure(candidate, parts, text);
 
 	return {
 		images,
@@ -280,7 +297,7 @@ export function parseGenerateResponse(response: WireResponse, requireImage = tru
 		text,
 		thoughtText: thoughts.join('\n').trim(),
 		thoughtSignatures,
-		finishReason,
+		finishReason: candidate.finishReason,
 		usage: usageOf(response.usageMetadata),
 		modelVersion: response.modelVersion,
 		responseId: response.responseId,
