@@ -234,13 +234,20 @@ interface ManifestStoreJson {
 
 const ACTIONS_LABEL = /^c2pa\.actions(\.v\d+)?(__\d+)?$/;
 
-// long: not yet split (issue 21): reads the active manifest field by field
-function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paReport {
-	const label = store.active_manifest;
-	const manifest = label ? store.manifests?.[label] : undefined;
-	if (!label || !manifest)
-		return emptyReport('unreadable', 'The manifest store has no active manifest');
-
+/** What c2pa-rs's validation of the active manifest says, and what it covered. */
+function validationOf(
+	store: ManifestStoreJson,
+	trustChecked: boolean,
+): Pick<
+	C2paReport,
+	| 'validation'
+	| 'validationState'
+	| 'checked'
+	| 'certificateValidityAt'
+	| 'trust'
+	| 'failureCodes'
+	| 'ingredientFailureCodes'
+> {
 	const results = store.validation_results;
 	const failureCodes = codes(results?.activeManifest?.failure ?? store.validation_status);
 	const successCodes = codes(results?.activeManifest?.success);
@@ -256,6 +263,21 @@ function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paR
 	if (trustChecked && successCodes.includes(TRUSTED)) trust = 'trusted';
 	else if (trustChecked && failureCodes.includes(UNTRUSTED)) trust = 'untrusted';
 
+	return {
+		validation: classifyValidation(failureCodes, store.validation_state),
+		validationState: store.validation_state,
+		checked: checkedWords(timeStamped, trustChecked),
+		certificateValidityAt: timeStamped ? 'timeStamp' : 'today',
+		trust,
+		failureCodes,
+		ingredientFailureCodes,
+	};
+}
+
+/** The actions of every actions assertion, and the digital source type they name. */
+function actionsOf(
+	manifest: ManifestJson,
+): Pick<C2paReport, 'actions' | 'digitalSourceType' | 'digitalSourceTypeCode' | 'aiGenerated'> {
 	const actions = (manifest.assertions ?? [])
 		.filter((assertion) => ACTIONS_LABEL.test(assertion.label))
 		.flatMap((assertion) => assertion.data?.actions ?? [])
@@ -264,26 +286,7 @@ function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paR
 		actions.find((action) => action.action === 'c2pa.created' && action.digitalSourceType) ??
 		actions.find((action) => action.digitalSourceType);
 	const digitalSourceType = sourceAction?.digitalSourceType;
-	const signature = manifest.signature_info;
-
 	return {
-		manifest: 'embedded',
-		validation: classifyValidation(failureCodes, store.validation_state),
-		validationState: store.validation_state,
-		checked: checkedWords(timeStamped, trustChecked),
-		certificateValidityAt: timeStamped ? 'timeStamp' : 'today',
-		trust,
-		failureCodes,
-		ingredientFailureCodes,
-		activeManifest: label,
-		title: manifest.title,
-		claimGenerator: manifest.claim_generator ?? generatorFromInfo(manifest),
-		signer: signature && {
-			commonName: signature.common_name,
-			issuer: signature.issuer,
-			signedAt: signature.time,
-			algorithm: signature.alg,
-		},
 		actions,
 		digitalSourceType,
 		digitalSourceTypeCode: digitalSourceType
@@ -294,6 +297,30 @@ function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paR
 				action.digitalSourceType ? normaliseDigitalSourceType(action.digitalSourceType) : undefined,
 			),
 		),
+	};
+}
+
+/** The active manifest's report: its validation, then what it says of the image's making. */
+function reportFromStore(store: ManifestStoreJson, trustChecked: boolean): C2paReport {
+	const label = store.active_manifest;
+	const manifest = label ? store.manifests?.[label] : undefined;
+	if (!label || !manifest)
+		return emptyReport('unreadable', 'The manifest store has no active manifest');
+	const signature = manifest.signature_info;
+
+	return {
+		manifest: 'embedded',
+		...validationOf(store, trustChecked),
+		activeManifest: label,
+		title: manifest.title,
+		claimGenerator: manifest.claim_generator ?? generatorFromInfo(manifest),
+		signer: signature && {
+			commonName: signature.common_name,
+			issuer: signature.issuer,
+			signedAt: signature.time,
+			algorithm: signature.alg,
+		},
+		...actionsOf(manifest),
 		ingredients: (manifest.ingredients ?? []).map(({ title, relationship }) => ({
 			title,
 			relationship,
