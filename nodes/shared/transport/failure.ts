@@ -369,67 +369,61 @@ function notFoundText(body: GoogleErrorBody | undefined, model: string | undefin
 	return model ? modelNotFound(model) : describeHttp(404, undefined, undefined);
 }
 
-/**
- * Anything the SDK or fetch can throw, as a GeminiFailure. `model`: the model the call was about,
- * when it was about one (its 404 is then that model's).
- */
-// long: not yet split (issue 21): one case per error shape, read top to bottom
-export function classifyError(
-	error: unknown,
-	retryAfterMs?: number,
-	model?: string,
+/** The fields of a thrown error that tell what went wrong. */
+interface ThrownError {
+	name?: string;
+	message?: string;
+	status?: number;
+	cause?: { code?: string; message?: string };
+}
+
+/** An answer with an HTTP status (the SDK's ApiError), told from Google's error body if any. */
+function httpFailure(
+	status: number,
+	message: string,
+	retryAfterMs: number | undefined,
+	model: string | undefined,
 ): GeminiFailure {
-	if (error instanceof GeminiFailure) return error;
-	const err = error as {
-		name?: string;
-		message?: string;
-		status?: number;
-		cause?: { code?: string; message?: string };
-	};
-	const message = String(err?.message ?? error);
+	const body = parseErrorBody(message);
+	const googleStatus = body?.error?.status;
+	const googleMessage = body?.error?.message
+		? summariseText(body.error.message)
+		: summariseText(message);
+	const details = body?.error?.details;
+	// Google's own status (RESOURCE_EXHAUSTED); a proxy's page only has an HTTP status text.
+	const reason =
+		errorInfoReason(details) ??
+		(googleStatus && /^[A-Z_]+$/.test(googleStatus) ? googleStatus : `HTTP_${status}`);
+	const fromInfo = retryDelayFromDetails(details);
+	const fromMessage = retryDelayFromMessage(body?.error?.message);
+	const retryDelayMs = fromMessage ?? fromInfo ?? retryAfterMs;
+	// "34.4s" is exact; "58s" and Retry-After are whole seconds, maybe rounded down.
+	const retryDelayExact =
+		fromMessage !== undefined || (fromInfo !== undefined && fromInfo % 1000 !== 0);
+	const notFound = status === 404 ? notFoundText(body, model) : undefined;
+	const page = typeof body?.error?.message === 'string' ? body.error.message : message;
+	// Another server's 404 or 405 page says nothing worth repeating (at best "Error").
+	if ((status === 404 && !notFound) || (status === 405 && !/^[A-Z_]+$/.test(googleStatus ?? '')))
+		return noApiAtHost(status, isHtmlPage(page), body);
+	const text =
+		notFound ?? describeHttp(status, googleMessage, reason, retryDelayMs, quotaIds(details));
+	const quoted = worthQuoting(googleMessage, googleStatus);
+	return new GeminiFailure({
+		kind: 'http',
+		message: quoted ? `${text.message}: ${quoted}` : text.message,
+		description: text.description,
+		httpCode: status,
+		reason,
+		retryable: RETRYABLE_STATUS.has(status),
+		retryDelayMs,
+		retryDelayExact,
+		quota: status === 429 ? quotaHint(details) : undefined,
+		body,
+	});
+}
 
-	if (err?.name === 'ApiError' && typeof err.status === 'number') {
-		const body = parseErrorBody(message);
-		const status = body?.error?.status;
-		const googleMessage = body?.error?.message
-			? summariseText(body.error.message)
-			: summariseText(message);
-		const details = body?.error?.details;
-		// Google's own status (RESOURCE_EXHAUSTED); a proxy's page only has an HTTP status text.
-		const reason =
-			errorInfoReason(details) ??
-			(status && /^[A-Z_]+$/.test(status) ? status : `HTTP_${err.status}`);
-		const fromInfo = retryDelayFromDetails(details);
-		const fromMessage = retryDelayFromMessage(body?.error?.message);
-		const retryDelayMs = fromMessage ?? fromInfo ?? retryAfterMs;
-		// "34.4s" is exact; "58s" and Retry-After are whole seconds, maybe rounded down.
-		const retryDelayExact =
-			fromMessage !== undefined || (fromInfo !== undefined && fromInfo % 1000 !== 0);
-		const notFound = err.status === 404 ? notFoundText(body, model) : undefined;
-		const page = typeof body?.error?.message === 'string' ? body.error.message : message;
-		// Another server's 404 or 405 page says nothing worth repeating (at best "Error").
-		if (
-			(err.status === 404 && !notFound) ||
-			(err.status === 405 && !/^[A-Z_]+$/.test(status ?? ''))
-		)
-			return noApiAtHost(err.status, isHtmlPage(page), body);
-		const text =
-			notFound ?? describeHttp(err.status, googleMessage, reason, retryDelayMs, quotaIds(details));
-		const quoted = worthQuoting(googleMessage, status);
-		return new GeminiFailure({
-			kind: 'http',
-			message: quoted ? `${text.message}: ${quoted}` : text.message,
-			description: text.description,
-			httpCode: err.status,
-			reason,
-			retryable: RETRYABLE_STATUS.has(err.status),
-			retryDelayMs,
-			retryDelayExact,
-			quota: err.status === 429 ? quotaHint(details) : undefined,
-			body,
-		});
-	}
-
+/** No answer in time, or an answer that is not JSON; undefined for any other error. */
+function timeoutOrMalformed(err: ThrownError, message: string): GeminiFailure | undefined {
 	if (
 		err?.name === 'AbortError' ||
 		err?.name === 'TimeoutError' ||
@@ -444,7 +438,6 @@ export function classifyError(
 			retryable: true,
 		});
 	}
-
 	if (err?.name === 'SyntaxError') {
 		return new GeminiFailure({
 			kind: 'malformed',
@@ -455,42 +448,68 @@ export function classifyError(
 			retryable: true,
 		});
 	}
+	return undefined;
+}
 
+/** A credential's Host or key that fetch refuses before sending; undefined for any other error. */
+function setupFailure(error: unknown): GeminiFailure | undefined {
 	const setup = setupProblem(causeChain(error));
-	if (setup)
-		return new GeminiFailure({ kind: 'setup', ...setup, reason: 'SETUP', retryable: false });
+	return setup && new GeminiFailure({ kind: 'setup', ...setup, reason: 'SETUP', retryable: false });
+}
 
+/** A request that never reached the API; undefined for any other error. */
+function networkFailure(err: ThrownError, message: string): GeminiFailure | undefined {
 	// The SDK wraps fetch failures: Error("exception TypeError: fetch failed sending request",
 	// {cause}).
 	const root =
 		(err?.cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? err?.cause?.code;
-	if (
+	if (!(
 		err?.name === 'TypeError' ||
 		root ||
 		/fetch failed|sending request|ECONN|socket hang up/i.test(message)
-	) {
-		const cause =
-			root ??
-			(err?.cause?.message && !/^fetch failed$/.test(err.cause.message)
-				? err.cause.message
-				: 'connection failed');
-		return new GeminiFailure({
-			kind: 'network',
-			message: `Could not reach the Gemini API (${cause})`,
-			description: "Check the network and the credential's Host.",
-			reason: 'NETWORK',
-			retryable: true,
-		});
-	}
-
+	))
+		return undefined;
+	const cause =
+		root ??
+		(err?.cause?.message && !/^fetch failed$/.test(err.cause.message)
+			? err.cause.message
+			: 'connection failed');
 	return new GeminiFailure({
-		kind: 'http',
-		message: `Unexpected error from the Gemini client: ${message}`,
-		description:
-			'This is not an answer from the API. Check the node parameters; if it persists, report it with the execution data.',
-		reason: 'UNKNOWN',
-		retryable: false,
+		kind: 'network',
+		message: `Could not reach the Gemini API (${cause})`,
+		description: "Check the network and the credential's Host.",
+		reason: 'NETWORK',
+		retryable: true,
 	});
+}
+
+/**
+ * Anything the SDK or fetch can throw, as a GeminiFailure. `model`: the model the call was about,
+ * when it was about one (its 404 is then that model's). The kinds are tried in this order.
+ */
+export function classifyError(
+	error: unknown,
+	retryAfterMs?: number,
+	model?: string,
+): GeminiFailure {
+	if (error instanceof GeminiFailure) return error;
+	const err = error as ThrownError;
+	const message = String(err?.message ?? error);
+	if (err?.name === 'ApiError' && typeof err.status === 'number')
+		return httpFailure(err.status, message, retryAfterMs, model);
+	return (
+		timeoutOrMalformed(err, message) ??
+		setupFailure(error) ??
+		networkFailure(err, message) ??
+		new GeminiFailure({
+			kind: 'http',
+			message: `Unexpected error from the Gemini client: ${message}`,
+			description:
+				'This is not an answer from the API. Check the node parameters; if it persists, report it with the execution data.',
+			reason: 'UNKNOWN',
+			retryable: false,
+		})
+	);
 }
 
 /** The key must never leave this package: scrub it from anything we show. */
@@ -506,11 +525,60 @@ export interface VertexContext {
 	express: boolean;
 }
 
+/** Vertex AI's wording for an HTTP failure, by status; undefined keeps the failure's own. */
+function vertexText(
+	failure: GeminiFailure,
+	google: string,
+	scope: string,
+	express: boolean,
+): { message: string; description: string } | undefined {
+	const code = failure.httpCode;
+	if (failure.reason === 'API_KEY_INVALID' || (code === 400 && /API key not valid/i.test(google)))
+		return {
+			message: 'The Vertex AI express API key is not valid',
+			description:
+				'Open the Nano Banana credential and paste an API key from Vertex AI express mode (Google Cloud console > Vertex AI > API keys).',
+		};
+	if (code === 401)
+		return {
+			message: 'Vertex AI did not accept the credential',
+			description:
+				'The access token or key was refused. Check the service account key (or express API key) in the Nano Banana credential.',
+		};
+	if (
+		code === 403 &&
+		(failure.reason === 'SERVICE_DISABLED' || /has not been used|is disabled/i.test(google))
+	)
+		return {
+			message: `The Vertex AI API is not enabled for ${scope}`,
+			description:
+				'Enable the Vertex AI API (aiplatform.googleapis.com) for the project in the Google Cloud console, wait a few minutes, and try again.',
+		};
+	if (code === 403)
+		return {
+			message: `Vertex AI refused access to ${scope}`,
+			description: express
+				? 'The express key has no access to this model. Check the key in the Google Cloud console.'
+				: 'The service account has no permission there, or the project does not exist. Grant it the role "Vertex AI User" (roles/aiplatform.user) on the project, and check the Project ID in the Nano Banana credential.',
+		};
+	if (code === 404)
+		return {
+			message: `Not found on Vertex AI (${scope})`,
+			description:
+				'The model is not offered in this location, or the project or location is wrong. Check Project ID and Location in the Nano Banana credential (many image models are only in "global"), the model id, and the Host if one is set.',
+		};
+	if (code === 429)
+		return {
+			message: 'Vertex AI quota exceeded (429 RESOURCE_EXHAUSTED)',
+			description: `${failure.description.replace(/upgrade the project's quota tier/, 'request more quota for the project in the Google Cloud console')}`,
+		};
+	return undefined;
+}
+
 /**
  * The same failure told for Vertex AI: access is IAM on a project, not a key's API, and a 404
  * usually means the project, the location or the model's availability there.
  */
-// long: not yet split (issue 21): one case per Vertex AI failure, read top to bottom
 export function vertexFailure(failure: GeminiFailure, where: VertexContext): GeminiFailure {
 	if (failure.reason?.startsWith('TOKEN_') || failure.kind === 'setup') return failure;
 	// Network, timeout and other answers keep their text, told of Vertex AI.
@@ -529,50 +597,7 @@ export function vertexFailure(failure: GeminiFailure, where: VertexContext): Gem
 	const scope = where.express
 		? 'Vertex AI express mode'
 		: `project "${where.project}" in ${where.location}`;
-	let text: { message: string; description: string } | undefined;
-	if (
-		failure.reason === 'API_KEY_INVALID' ||
-		(failure.httpCode === 400 && /API key not valid/i.test(google))
-	) {
-		text = {
-			message: 'The Vertex AI express API key is not valid',
-			description:
-				'Open the Nano Banana credential and paste an API key from Vertex AI express mode (Google Cloud console > Vertex AI > API keys).',
-		};
-	} else if (failure.httpCode === 401) {
-		text = {
-			message: 'Vertex AI did not accept the credential',
-			description:
-				'The access token or key was refused. Check the service account key (or express API key) in the Nano Banana credential.',
-		};
-	} else if (
-		failure.httpCode === 403 &&
-		(failure.reason === 'SERVICE_DISABLED' || /has not been used|is disabled/i.test(google))
-	) {
-		text = {
-			message: `The Vertex AI API is not enabled for ${scope}`,
-			description:
-				'Enable the Vertex AI API (aiplatform.googleapis.com) for the project in the Google Cloud console, wait a few minutes, and try again.',
-		};
-	} else if (failure.httpCode === 403) {
-		text = {
-			message: `Vertex AI refused access to ${scope}`,
-			description: where.express
-				? 'The express key has no access to this model. Check the key in the Google Cloud console.'
-				: 'The service account has no permission there, or the project does not exist. Grant it the role "Vertex AI User" (roles/aiplatform.user) on the project, and check the Project ID in the Nano Banana credential.',
-		};
-	} else if (failure.httpCode === 404) {
-		text = {
-			message: `Not found on Vertex AI (${scope})`,
-			description:
-				'The model is not offered in this location, or the project or location is wrong. Check Project ID and Location in the Nano Banana credential (many image models are only in "global"), the model id, and the Host if one is set.',
-		};
-	} else if (failure.httpCode === 429) {
-		text = {
-			message: 'Vertex AI quota exceeded (429 RESOURCE_EXHAUSTED)',
-			description: `${failure.description.replace(/upgrade the project's quota tier/, 'request more quota for the project in the Google Cloud console')}`,
-		};
-	}
+	const text = vertexText(failure, google, scope, where.express);
 	if (!text) return failure;
 	const copy = new GeminiFailure({
 		...failure,
