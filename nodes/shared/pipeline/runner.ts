@@ -82,7 +82,7 @@ export interface RunSpec {
 }
 
 /** Runs `task` for every task index and returns the node's outputs. */
-// long: not yet split (issue 21): the item loop and its one error path, kept in one place
+// long: the one error path reads whole; its workers share the loop state (next, firstError, stop)
 export async function runItems(
 	ctx: IExecuteFunctions,
 	spec: RunSpec,
