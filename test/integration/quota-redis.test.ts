@@ -8,43 +8,18 @@ import { createHash } from 'crypto';
 import Redis from 'ioredis';
 
 import { GeminiClient, QuotaGates, RequestGate } from '../../nodes/shared/transport';
-import type { RedisSettings } from '../../nodes/shared/transport/redisQuota';
 import { GeminiSim } from '../gemini-sim';
 import type { RecordedRequest } from '../gemini-sim/types';
+import { queueWorkers } from '../helpers/queueWorkers';
 import { RedisServer } from '../helpers/redisServer';
 
+const queue = queueWorkers();
+const { worker } = queue;
 let sim: GeminiSim;
 let redis: RedisServer;
-const opened: QuotaGates[] = [];
-
-beforeAll(async () => {
-	[sim, redis] = await Promise.all([GeminiSim.start(), RedisServer.start()]);
+beforeAll(() => {
+	({ sim, redis } = queue);
 });
-afterAll(async () => {
-	await Promise.all([sim.stop(), redis.stop()]);
-});
-beforeEach(async () => {
-	sim.reset();
-	sim.setQuota(null);
-	sim.setLatency(0);
-	// Every test a fresh Redis, as a fresh queue-mode installation has.
-	const client = new Redis(redis.settings);
-	await client.flushall();
-	client.disconnect();
-});
-afterEach(async () => {
-	for (const gates of opened.splice(0)) await gates.close();
-});
-
-/** One worker process's gates, sharing through `redis` (null: no Redis). */
-function worker(
-	redisSettings: RedisSettings | null = redis.settings,
-	warn: (message: string) => void = () => undefined,
-): QuotaGates {
-	const gates = new QuotaGates({ redis: redisSettings ?? undefined, warn });
-	opened.push(gates);
-	return gates;
-}
 
 /** One request, as one execution on that worker sends it (`gate`: that execution's gate). */
 function send(gates: QuotaGates, text: string, gate = new RequestGate(4, { gates })) {

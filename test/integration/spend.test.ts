@@ -27,32 +27,22 @@ import type { SpendLimits } from '../../nodes/shared/transport';
 import { GeminiSim, findSimModel } from '../gemini-sim';
 import { BinaryStore, runNode } from '../helpers/n8nContext';
 import type { RunOptions } from '../helpers/n8nContext';
-import { RedisServer } from '../helpers/redisServer';
+import { queueWorkers } from '../helpers/queueWorkers';
+import type { RedisServer } from '../helpers/redisServer';
 
 const MODEL = 'gemini-nano-banana-2.1';
 /** The catalogue's price of one 1K image of MODEL, and in Batch mode. */
 const PRICE = estimateCostUsd(findModel(MODEL), '1K', 1)!;
 const BATCH_PRICE = estimateCostUsd(findModel(MODEL), '1K', 1, true)!;
 
+const queue = queueWorkers();
+const { worker } = queue;
 let sim: GeminiSim;
 let redis: RedisServer;
-const opened: QuotaGates[] = [];
-
-beforeAll(async () => {
-	[sim, redis] = await Promise.all([GeminiSim.start(), RedisServer.start()]);
+beforeAll(() => {
+	({ sim, redis } = queue);
 });
-afterAll(async () => {
-	await Promise.all([sim.stop(), redis.stop()]);
-});
-beforeEach(async () => {
-	sim.reset();
-	sim.setLatency(0);
-	const client = new Redis(redis.settings);
-	await client.flushall();
-	client.disconnect();
-});
-afterEach(async () => {
-	for (const gates of opened.splice(0)) await gates.close();
+afterEach(() => {
 	// The model as Google serves it, whatever a test made it report.
 	sim.addModel(findSimModel(MODEL)!);
 });
@@ -292,14 +282,6 @@ describe('Daily Budget of the credential', () => {
 		expect(outputs[0][0].json.spentTodayUsd).toBeCloseTo(5 * PRICE, 6);
 	});
 });
-
-/** One process's registry of gates and budgets, sharing through `redisSettings` (null: none). */
-function worker(redisSettings: RedisQuotaSettings | null, warn: (m: string) => void = () => {}) {
-	const gates = new QuotaGates({ redis: redisSettings ?? undefined, warn });
-	opened.push(gates);
-	return gates;
-}
-type RedisQuotaSettings = RedisServer['settings'];
 
 /** One execution's image request through `gates` under `limits`, as the client sends it. */
 function send(gates: QuotaGates, text: string, limits: SpendLimits, extra: object = {}) {
