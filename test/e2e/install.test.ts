@@ -243,7 +243,7 @@ describe(`the README install on Node ${NODE20}`, () => {
 		expectSmallAndSingleN8nWorkflow(await inspect(nodesDir));
 	});
 
-	test("loads every node and credential, sharp and the C2PA reader, as n8n's require() would", async () => {
+	test("loads every node and credential, sharp and the C2PA reader, as n8n's require() would, and generates", async () => {
 		// n8n resolves n8n-workflow from its own install: here a folder holding only that
 		const peers = path.join(workDir, 'peers', 'node_modules');
 		await fs.mkdir(peers, { recursive: true });
@@ -264,24 +264,36 @@ describe(`the README install on Node ${NODE20}`, () => {
 			});
 			const sharp = require(require.resolve('sharp', { paths: [dir] }));
 			const { loadC2paWasm } = require(path.join(dir, 'dist/nodes/shared/provenance/c2paWasm.js'));
+			const { GeminiClient } = require(path.join(dir, 'dist/nodes/shared/transport/index.js'));
+			const [apiKey, host] = process.argv.slice(3);
+			const generate = () => new GeminiClient({ apiKey, host }).generate(
+				{ model: 'gemini-3.1-flash-image', contents: [{ role: 'user', parts: [{ text: 'a banana on Node 20' }] }],
+					generationConfig: { responseModalities: ['TEXT', 'IMAGE'] } },
+				{ retry: { maxAttempts: 1, maxTotalWaitMs: 0 }, timeoutMs: 60000 },
+			);
 			sharp({ create: { width: 4, height: 4, channels: 3, background: '#fc0' } }).png().toBuffer()
 				.then(async (png) => {
 					const c2pa = await loadC2paWasm();
+					const answer = await generate();
 					console.log(JSON.stringify({
 						node: process.version, loaded, png: (await sharp(png).metadata()).format,
-						c2pa: typeof c2pa.default,
+						c2pa: typeof c2pa.default, images: answer.images.length,
 						workflowFrom: require.resolve('n8n-workflow', { paths: [dir] }),
 					}));
 				})
 				.catch((error) => { console.error(error); process.exit(1); });
 		`;
 		const result = await mustSucceed(
-			runCommand(path.join(nodeBinDir, 'node'), ['-e', script, packageDir, JSON.stringify(files)], {
-				cwd: home,
-				env: { ...process.env, NODE_PATH: peers },
-				timeoutMs: 2 * MINUTE,
-				logFile,
-			}),
+			runCommand(
+				path.join(nodeBinDir, 'node'),
+				['-e', script, packageDir, JSON.stringify(files), sim.apiKey, sim.url],
+				{
+					cwd: home,
+					env: { ...process.env, NODE_PATH: peers },
+					timeoutMs: 2 * MINUTE,
+					logFile,
+				},
+			),
 			`loading the package on Node ${NODE20}`,
 		);
 		const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
@@ -289,6 +301,7 @@ describe(`the README install on Node ${NODE20}`, () => {
 			loaded: string[];
 			png: string;
 			c2pa: string;
+			images: number;
 			workflowFrom: string;
 		};
 		expect(report.node).toBe(`v${NODE20}`);
@@ -302,6 +315,8 @@ describe(`the README install on Node ${NODE20}`, () => {
 		]);
 		expect(report.png).toBe('png');
 		expect(report.c2pa).toBe('function');
+		// a request through the package's own HTTP client (undici) on this Node
+		expect(report.images).toBe(1);
 		// from outside the install folder, as n8n provides it
 		expect(report.workflowFrom.startsWith(nodesDir)).toBe(false);
 	});

@@ -3,6 +3,7 @@
  * Batch and Files APIs over HTTP through the real SDK: inline and JSONL jobs, waiting and Submit
  * Only + Collect, per-request errors routed as realtime failures, job states, Max Wait and cancel.
  */
+import { getEventListeners } from 'events';
 import { readdirSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -669,6 +670,24 @@ describe('a job that ends before every request is answered', () => {
 });
 
 describe('waiting is bounded', () => {
+	it("polling a job many times leaves no listener on the execution's signal", async () => {
+		// A job polled for hours must not pile listeners onto the one signal of its execution.
+		sim.setBatchDelay(3000);
+		const cancel = new AbortController();
+		const warnings: string[] = [];
+		const onWarning = (warning: Error) => warnings.push(warning.name);
+		process.on('warning', onWarning);
+		try {
+			const { outputs } = await generate({ prompt: 'a heron' }, { cancelSignal: cancel.signal });
+			expect(outputs[0]).toHaveLength(1);
+		} finally {
+			process.off('warning', onWarning);
+		}
+		expect(sim.requests.filter((r) => r.action === 'getBatch').length).toBeGreaterThan(10);
+		expect(getEventListeners(cancel.signal, 'abort')).toHaveLength(0);
+		expect(warnings).not.toContain('MaxListenersExceededWarning');
+	});
+
 	it('Max Wait: fails with the job name and leaves the job running', async () => {
 		sim.setBatchDelay(60_000);
 		const error = await failure(

@@ -318,9 +318,10 @@ describe('retries', () => {
 });
 
 describe('a slow generation is not cut off by a hidden client timeout', () => {
-	// Node's fetch (undici) cuts requests whose headers take over 300 s. Scaled down, in a plain
-	// Node process (jest's sandbox cannot reach undici's global dispatcher): a 300 ms header
-	// timeout, and answers whose headers take 1.2 s.
+	// Node's fetch (undici) cuts requests whose headers take over 300 s; the node's client has its
+	// own connection pool with that limit off. Scaled down, in a plain Node process (where the
+	// global dispatcher of Node's fetch can be set): a 300 ms header timeout for Node's fetch, and
+	// answers whose headers take 1.2 s.
 	it("a plain fetch is cut off; the node's client waits", async () => {
 		sim.inject({ kind: 'slow', ms: 1200 }, { kind: 'slow', ms: 1200 });
 		const { stdout } = await execFileAsync(

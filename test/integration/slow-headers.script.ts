@@ -1,7 +1,8 @@
 /**
- * Run by generate-failures.test.ts in a plain Node process. Sets undici's global header timeout
- * to HEADERS_TIMEOUT_MS, then calls a slow simulator once with a plain fetch and once through
- * the node's Gemini client, and prints what happened as one JSON line.
+ * Run by generate-failures.test.ts in a plain Node process. Sets the header timeout of Node's
+ * fetch (undici's global dispatcher) to HEADERS_TIMEOUT_MS, then calls a slow simulator once with
+ * a plain fetch and once through the node's Gemini client, and prints what happened as one JSON
+ * line.
  */
 import { Agent, setGlobalDispatcher } from 'undici';
 

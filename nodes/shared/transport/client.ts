@@ -9,6 +9,8 @@ import { pipeline } from 'stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'stream/web';
 
 import { ApiError, GoogleGenAI } from '@google/genai';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import type { RequestInfo as UndiciRequestInfo, RequestInit as UndiciRequestInit } from 'undici';
 import type { BatchJob, GenerateContentParameters, InlinedRequest, Model } from '@google/genai';
 
 import {
@@ -236,34 +238,27 @@ async function readSmallJson(response: Response): Promise<Record<string, unknown
 	}
 }
 
-const UNDICI_GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-
-type Dispatcher = { dispatch: (options: Record<string, unknown>, handler: unknown) => boolean };
-
 /**
- * Node's fetch (undici) cuts a request whose headers take over 300 s, and a 4K image can take
- * longer. The SDK lifts that limit only for its own fetch; since we wrap fetch to read
- * Retry-After, we lift it the same way: delegate to the global dispatcher with both undici
- * timeouts off. Our per-attempt timeout (SDK `timeout`) still applies. Where the global
- * dispatcher is not reachable (a sandboxed realm), fetch keeps its default.
+ * One connection pool for the whole n8n process (shared on purpose: every execution talks to the
+ * same Google host), made on first use so it reads the proxy settings n8n was started with.
+ * - Both undici timeouts are off: Node's fetch cuts a request whose headers take over 300 s, and a
+ *   4K image can take longer. Our per-attempt timeout (the SDK's `timeout`) still applies.
+ * - HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured, as n8n's own HTTP requests honour them
+ *   (Node's fetch ignores them unless NODE_USE_ENV_PROXY is set).
+ * undici's own fetch goes with its own agent: an agent of one undici version handed to another's
+ * fetch (Node's built-in one) is not supported.
  */
-function noHeaderTimeoutDispatcher(): Dispatcher | undefined {
-	const globals = globalThis as unknown as Record<symbol, Dispatcher | undefined>;
-	if (!globals[UNDICI_GLOBAL_DISPATCHER]) new Headers();
-	const global = globals[UNDICI_GLOBAL_DISPATCHER];
-	if (typeof global?.dispatch !== 'function') return undefined;
-	return {
-		dispatch: (options, handler) =>
-			global.dispatch({ ...options, headersTimeout: 0, bodyTimeout: 0 }, handler),
-	};
+let sharedAgent: EnvHttpProxyAgent | undefined;
+function geminiAgent(): EnvHttpProxyAgent {
+	sharedAgent ??= new EnvHttpProxyAgent({ headersTimeout: 0, bodyTimeout: 0 });
+	return sharedAgent;
 }
 
-async function fetchWithoutHeaderTimeout(
-	input: string | URL | Request,
-	init?: RequestInit,
-): Promise<Response> {
-	const dispatcher = noHeaderTimeoutDispatcher();
-	const response = await fetch(input, (dispatcher ? { ...init, dispatcher } : init) as RequestInit);
+async function geminiFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+	const response = (await undiciFetch(input as UndiciRequestInfo, {
+		...(init as UndiciRequestInit),
+		dispatcher: geminiAgent(),
+	})) as unknown as Response;
 	// A web page with 200 is another web app at the Host, not an answer cut off on the way.
 	if (response.ok && /^text\/html\b/i.test(response.headers.get('content-type') ?? '')) {
 		await response.body?.cancel();
@@ -307,10 +302,7 @@ function headerAwareFetch(imageAnswers = false, sent?: () => void) {
 	const seen: { retryAfterMs?: number } = {};
 	const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
 		sent?.();
-		const response = await fetchWithoutHeaderTimeout(
-			input,
-			imageAnswers ? uncompressed(init) : init,
-		);
+		const response = await geminiFetch(input, imageAnswers ? uncompressed(init) : init);
 		if (!response.ok) seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 		// The body is read when json() is called: a clone() in between (batch calls) replaces it.
 		if (response.ok && response.body) {
@@ -397,7 +389,7 @@ export class GeminiClient {
 				httpOptions: {
 					baseUrl: this.baseUrl,
 					apiVersion: API_VERSION,
-					fetch: fetchWithoutHeaderTimeout,
+					fetch: geminiFetch,
 				},
 			});
 			return;
@@ -420,7 +412,7 @@ export class GeminiClient {
 		const httpOptions = {
 			baseUrl: this.baseUrl,
 			apiVersion: VERTEX_API_VERSION,
-			fetch: fetchWithoutHeaderTimeout,
+			fetch: geminiFetch,
 		};
 		if (vertex.serviceAccount) {
 			this.tokens = new ServiceAccountTokens(vertex.serviceAccount);
@@ -463,7 +455,7 @@ export class GeminiClient {
 			priceOf(request, imageConfig?.imageSize),
 		);
 		const result = await withRetry(
-			async (_attempt, sent, billed) => {
+			async (_attempt, sent, billed, signal) => {
 				this.checkSendable(request);
 				const { fetchFn, seen } = headerAwareFetch(true, sent);
 				const params: GenerateContentParameters = {
@@ -471,7 +463,7 @@ export class GeminiClient {
 					contents: request.contents as GenerateContentParameters['contents'],
 					config: {
 						...sdkConfig(request, this.isVertex),
-						abortSignal: settings.signal,
+						abortSignal: signal,
 						httpOptions: { timeout: settings.timeoutMs || undefined, fetch: fetchFn },
 					},
 				};
@@ -599,10 +591,10 @@ export class GeminiClient {
 			});
 		}
 		return await withRetry(
-			async () => {
+			async (_attempt, _sent, _billed, signal) => {
 				const file = await this.sdk.files.upload({
 					file: new Blob([data], { type: mimeType }),
-					config: { mimeType, displayName, abortSignal: settings.signal },
+					config: { mimeType, displayName, abortSignal: signal },
 				});
 				if (!file.uri) throw new Error('The Files API did not return a file URI');
 				return { uri: file.uri, mimeType: file.mimeType ?? mimeType, name: file.name ?? '' };
@@ -631,12 +623,12 @@ export class GeminiClient {
 					}));
 		// Not retried past a network error: a job created whose answer was lost would run twice.
 		return await this.call(
-			async (fetchFn, raw) =>
+			async (fetchFn, raw, signal) =>
 				this.batchStatus(
 					await this.sdk.batches.create({
 						model,
 						src,
-						config: { displayName, abortSignal: settings.signal, httpOptions: { fetch: fetchFn } },
+						config: { displayName, abortSignal: signal, httpOptions: { fetch: fetchFn } },
 					}),
 					raw.body,
 				),
@@ -649,10 +641,10 @@ export class GeminiClient {
 
 	async getBatch(name: string, settings: CallSettings): Promise<BatchStatus> {
 		return await this.call(
-			async (fetchFn, raw) => {
+			async (fetchFn, raw, signal) => {
 				const job = await this.sdk.batches.get({
 					name,
-					config: { abortSignal: settings.signal, httpOptions: { fetch: fetchFn } },
+					config: { abortSignal: signal, httpOptions: { fetch: fetchFn } },
 				});
 				return this.batchStatus(job, raw.body);
 			},
@@ -663,7 +655,8 @@ export class GeminiClient {
 
 	async cancelBatch(name: string, settings: CallSettings): Promise<void> {
 		await this.call(
-			async () => await this.sdk.batches.cancel({ name, config: { abortSignal: settings.signal } }),
+			async (_fetchFn, _raw, signal) =>
+				await this.sdk.batches.cancel({ name, config: { abortSignal: signal } }),
 			settings,
 			'batches',
 		);
@@ -683,10 +676,10 @@ export class GeminiClient {
 	): Promise<UploadedFile> {
 		const upload = async (type: string) =>
 			await this.call(
-				async () => {
+				async (_fetchFn, _raw, signal) => {
 					const file = await this.sdk.files.upload({
 						file: path,
-						config: { mimeType: type, displayName, abortSignal: settings.signal },
+						config: { mimeType: type, displayName, abortSignal: signal },
 					});
 					return { uri: file.uri ?? '', mimeType: file.mimeType ?? type, name: file.name ?? '' };
 				},
@@ -708,12 +701,12 @@ export class GeminiClient {
 		const id = name.replace(/^files\//, '');
 		const url = `${this.baseUrl}/download/${API_VERSION}/files/${encodeURIComponent(id)}:download?alt=media`;
 		await withRetry(
-			async () => {
+			async (_attempt, _sent, _billed, signal) => {
 				let retryAfterMs: number | undefined;
 				try {
-					const response = await fetchWithoutHeaderTimeout(url, {
+					const response = await geminiFetch(url, {
 						headers: { 'x-goog-api-key': this.apiKey },
-						signal: settings.signal,
+						signal,
 					});
 					if (!response.ok) {
 						retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
@@ -739,7 +732,11 @@ export class GeminiClient {
 	 * when it is small. `model`: the model the call is about, if any (its 404 is the model's).
 	 */
 	private async call<T>(
-		run: (fetchFn: typeof fetch, raw: { body?: Record<string, unknown> }) => Promise<T>,
+		run: (
+			fetchFn: typeof fetch,
+			raw: { body?: Record<string, unknown> },
+			signal?: AbortSignal,
+		) => Promise<T>,
 		settings: CallSettings,
 		scope: string,
 		retry = true,
@@ -747,7 +744,7 @@ export class GeminiClient {
 	): Promise<T> {
 		const gate = await this.admission(settings, scope);
 		return await withRetry(
-			async (_attempt, sent) => {
+			async (_attempt, sent, _billed, signal) => {
 				const { fetchFn: headerFetch, seen } = headerAwareFetch(false, sent);
 				const raw: { body?: Record<string, unknown> } = {};
 				const fetchFn = async (input: string | URL | Request, init?: RequestInit) => {
@@ -756,7 +753,7 @@ export class GeminiClient {
 					return response;
 				};
 				try {
-					return await run(fetchFn as typeof fetch, raw);
+					return await run(fetchFn as typeof fetch, raw, signal);
 				} catch (error) {
 					throw this.forUser(classifyError(this.scrubbed(error), seen.retryAfterMs, model));
 				}

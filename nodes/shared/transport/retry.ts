@@ -69,22 +69,31 @@ function exactDelay(failure: GeminiFailure): number | undefined {
 }
 
 /**
- * n8n's abortable sleep, failing with the signal's own reason like the rest of the transport.
- * It listens to a signal of its own, linked here and unlinked after, so waits on a long-lived
- * execution signal (a batch polls it for hours) leave no listeners behind.
+ * A signal of its own that follows `signal` until `unlink()`. Whoever is given it may leave
+ * listeners on it (the SDK does when a call succeeds: it keeps the attempt armed while the answer
+ * is read); they go with it, not onto the caller's signal, which may be the execution's and live
+ * for hours (a batch polls it).
  */
+export function linkedSignal(signal?: AbortSignal): { signal?: AbortSignal; unlink: () => void } {
+	if (!signal) return { signal, unlink: () => undefined };
+	const own = new AbortController();
+	const onAbort = () => own.abort(signal.reason);
+	if (signal.aborted) onAbort();
+	else signal.addEventListener('abort', onAbort, { once: true });
+	return { signal: own.signal, unlink: () => signal.removeEventListener('abort', onAbort) };
+}
+
+/** n8n's abortable sleep, failing with the signal's own reason like the rest of the transport. */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 	if (!signal) return await n8nSleep(ms);
 	if (signal.aborted) throw signal.reason;
-	const own = new AbortController();
-	const onAbort = () => own.abort();
-	signal.addEventListener('abort', onAbort, { once: true });
+	const own = linkedSignal(signal);
 	try {
 		await sleepWithAbort(ms, own.signal);
 	} catch (error) {
 		throw signal.reason ?? error;
 	} finally {
-		signal.removeEventListener('abort', onAbort);
+		own.unlink();
 	}
 }
 
@@ -93,10 +102,15 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * longer would break the wait budget. A 429 is quota, not a fault of the request: it costs no
  * attempt, only wait budget. With a gate, a 429 or 503 pauses every request to that quota for
  * the server's delay, and the retry goes first when the pause ends. `billed` tells the gate what an
- * attempt's answer cost.
+ * attempt's answer cost. Each attempt gets a signal of its own (`linkedSignal`) to send with.
  */
 export async function withRetry<T>(
-	call: (attempt: number, sent: () => void, billed: (usd: number) => void) => Promise<T>,
+	call: (
+		attempt: number,
+		sent: () => void,
+		billed: (usd: number) => void,
+		signal?: AbortSignal,
+	) => Promise<T>,
 	policy: RetryPolicy,
 	{ signal, observer = {}, gate }: RetryOptions = {},
 	stats: RetryStats = { attempts: 0, quotaWaitMs: 0 },
@@ -112,11 +126,13 @@ export async function withRetry<T>(
 		if (failedAt !== undefined) waited += Date.now() - failedAt;
 		stats.quotaWaitMs += ticket?.pausedMs ?? 0;
 		stats.attempts++;
+		const attempt = linkedSignal(signal);
 		try {
 			const value = await call(
 				stats.attempts,
 				() => ticket && gate!.sent(ticket),
 				(usd) => ticket && gate!.billed?.(ticket, usd),
+				attempt.signal,
 			);
 			if (ticket) gate!.release(ticket, 'ok');
 			return value;
@@ -141,6 +157,8 @@ export async function withRetry<T>(
 			// With a gate, a busy answer's pause is the gate's: acquiring waits it out, for everyone.
 			if (!(gate && isBusy)) await sleep(delay, signal);
 			if (isBusy && !gate) stats.quotaWaitMs += delay;
+		} finally {
+			attempt.unlink();
 		}
 	}
 }
