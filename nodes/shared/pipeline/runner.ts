@@ -11,9 +11,18 @@
  *   `item.error` set would move too, but n8n 2.x then replaces its json with the bare message,
  *   losing the source json and the description.)
  * What fails before the item loop (credential, client, settings read from item 0) takes the same
- * path for every item: nodes run through `withSetup`.
+ * path for every item: nodes run through `withSetup`. No other code converts an error: what only
+ * the thrower knows goes on the error it throws (`withContext` in errors.ts: a step, a batch
+ * request; `withPartial`: what the item made), and `nodeErrorOf` here applies it.
  */
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type {
+	IBinaryData,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	NodeApiError,
+	NodeOperationError,
+} from 'n8n-workflow';
 
 import { toNodeError } from './errors';
 import { AUTO_MAX, RequestGate } from '../transport';
@@ -135,12 +144,7 @@ export async function runItems(
 				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
 				await withSpendReport(spec.spend, results[index].items);
 			} catch (error) {
-				const nodeError = toNodeError(
-					ctx,
-					error,
-					sources[0],
-					sources.length > 1 ? sources : undefined,
-				);
+				const nodeError = nodeErrorOf(ctx, error, sources);
 				if (!continueOnFail) {
 					firstError ??= nodeError;
 					stop.abort(nodeError);
@@ -169,10 +173,23 @@ export async function runItems(
 
 	if (firstError) throw firstError;
 	if (cancel?.aborted)
-		throw toNodeError(ctx, cancel.reason ?? new Error('The execution was cancelled'), 0);
+		throw nodeErrorOf(ctx, cancel.reason ?? new Error('The execution was cancelled'), [0]);
 	const outputs: INodeExecutionData[][] = Array.from({ length: spec.outputs ?? 1 }, () => []);
 	for (const result of results) outputs[result.output].push(...result.items);
 	return outputs;
+}
+
+/**
+ * The one conversion of a failure: what a task made from `sources` threw, as the node error n8n
+ * shows, with what the thrower attached (`withContext`). Batch code that fails outside the item
+ * loop (a job that cannot be waited for, or its results read) converts through it too.
+ */
+export function nodeErrorOf(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	sources: number[],
+): NodeApiError | NodeOperationError {
+	return toNodeError(ctx, error, sources[0], sources.length > 1 ? sources : undefined);
 }
 
 /**
@@ -221,12 +238,12 @@ export function failEveryItem(
 	error: unknown,
 	outputs: FailureOutputs = {},
 ): INodeExecutionData[][] {
-	if (!ctx.continueOnFail()) throw toNodeError(ctx, error, 0);
+	if (!ctx.continueOnFail()) throw nodeErrorOf(ctx, error, [0]);
 	const items = ctx.getInputData();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const result: INodeExecutionData[][] = Array.from({ length: outputs.outputs ?? 1 }, () => []);
 	for (const index of items.keys()) {
-		const nodeError = toNodeError(ctx, error, index);
+		const nodeError = nodeErrorOf(ctx, error, [index]);
 		result[outputs.failedOutput ?? 0].push(
 			failedItem(items, [index], nodeError, partialOf(error), toErrorOutput),
 		);
