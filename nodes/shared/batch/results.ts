@@ -145,17 +145,14 @@ async function requestItems(read: ResultRead, entry: BatchEntry): Promise<INodeE
 	}
 }
 
-/**
- * An answer's images as output items, written as realtime writes them. Not async: when several
- * requests fail, the first to fail is the node's error, so no await is added before it.
- */
-function answerItems(
+/** An answer's images as output items, written as realtime writes them. */
+async function answerItems(
 	read: ResultRead,
 	entry: BatchEntry,
 	response: WireResponse,
 ): Promise<INodeExecutionData[]> {
 	const { collectItem } = read.pairing;
-	return imageItems(read.ctx, {
+	return await imageItems(read.ctx, {
 		results: [parseGenerateResponse(response)],
 		request: {
 			model: entry.model,
