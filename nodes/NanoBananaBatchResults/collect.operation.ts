@@ -13,7 +13,7 @@ import {
 } from '../shared/batch';
 import type { BatchManifest } from '../shared/batch';
 import { geminiClientFor } from '../shared/pipeline/credentials';
-import { forItem, itemError, toNodeError } from '../shared/pipeline/errors';
+import { forItem, itemError } from '../shared/pipeline/errors';
 import { runItems, withSetup } from '../shared/pipeline/runner';
 import { OPTION_DEFAULTS } from '../shared/constants';
 import { readRequestSettings } from '../shared/pipeline/settings';
@@ -87,25 +87,26 @@ async function jobStatus(
 						name,
 						{ maxWaitMs: waitMinutes * 60_000, firstPollMs, cancelOnStop: false },
 						call,
-						j,
 					)
 				: await client.getBatch(name, { ...call, signal: ctx.getExecutionCancelSignal?.() });
 		return { name, status };
 	} catch (error) {
-		const httpCode =
-			error instanceof GeminiFailure
-				? error.httpCode
-				: Number((error as { httpCode?: string }).httpCode);
-		// Converted here (not left to the runner): n8n's lint wants a caught error thrown as a node
-		// error, and a 404 gets its own message.
-		if (httpCode !== 404) throw toNodeError(ctx, error, j);
-		throw itemError(
-			ctx,
-			j,
-			`Batch job ${name} was not found`,
-			'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
-		);
+		throw notFoundOr(ctx, j, name, error);
 	}
+}
+
+/**
+ * A job Google does not know is the item's own error; any other failure goes on as it is, for the
+ * runner to convert as it converts every task's.
+ */
+function notFoundOr(ctx: IExecuteFunctions, j: number, name: string, error: unknown): unknown {
+	if (!(error instanceof GeminiFailure && error.httpCode === 404)) return error;
+	return itemError(
+		ctx,
+		j,
+		`Batch job ${name} was not found`,
+		'Check the job name (batches/…) and that the credential is the Gemini API key the job was submitted with. Google deletes jobs some time after they end.',
+	);
 }
 
 async function collect(ctx: IExecuteFunctions, ready: Setup): Promise<INodeExecutionData[][]> {

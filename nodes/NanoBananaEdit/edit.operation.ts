@@ -2,7 +2,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { estimateCostUsd } from '../shared/catalogue';
-import { forItem, itemError, toNodeError } from '../shared/pipeline/errors';
+import { forItem, itemError, withContext } from '../shared/pipeline/errors';
 import { compositeWithMask, extensionFor, maskRegion } from '../shared/image';
 import type { MaskRegion } from '../shared/image';
 import {
@@ -284,9 +284,7 @@ function userTurn(job: EditJob, input: EditInput, text: string, isFirstTurn: boo
 
 /**
  * One step's request, the history fitted before it. A failure names the step when there are
- * several (or a continued conversation), and keeps the images of the steps before it. The
- * message is the converted error's, prefixed, so this is one of the few places that converts an
- * error itself rather than leaving it to the runner.
+ * several (or a continued conversation), and keeps the images of the steps before it.
  */
 async function sendStep(
 	job: EditJob,
@@ -308,13 +306,15 @@ async function sendStep(
 			job.call,
 		);
 	} catch (error) {
-		const nodeError = toNodeError(ctx, error, i);
-		if (job.instructions.length > 1 || job.session) {
-			nodeError.message = `Step ${step.number} ("${step.instruction.slice(0, 60)}") failed: ${nodeError.message}`;
-			nodeError.context.failedStep = step.number;
-		}
+		const named =
+			job.instructions.length > 1 || job.session
+				? withContext(error, {
+						prefix: `Step ${step.number} ("${step.instruction.slice(0, 60)}") failed: `,
+						context: { failedStep: step.number },
+					})
+				: error;
 		// The images of the steps that succeeded stay on the item under Continue On Fail.
-		throw withPartial(nodeError, {
+		throw withPartial(named, {
 			binary: Object.fromEntries(
 				Object.entries(binary).filter(([name]) => name.startsWith('step')),
 			),

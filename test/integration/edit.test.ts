@@ -339,6 +339,7 @@ describe('step by step: one conversation that keeps its thought signatures', () 
 		);
 		expect(error.httpCode).toBe('400');
 		expect(error.message).toMatch(/^Step 2 \("Smile"\) failed: .*thought_signature/);
+		expect(error.context.failedStep).toBe(2);
 	});
 
 	it('under Continue On Fail keeps the images of the steps that succeeded', async () => {

@@ -150,19 +150,66 @@ describe('Auto concurrency (new nodes, or Max Concurrent Requests 0)', () => {
 });
 
 describe('failures without Continue On Fail', () => {
-	it('stops the node at the first failure, names the item, and aborts requests in flight', async () => {
-		const prompts = (i: number) =>
-			i === 2 ? 'bad [[sim:prompt-block]]' : `slow poster ${i} [[sim:hang:4000]]`;
+	/** The generate request of the item whose prompt is `prompt`, as the simulator recorded it. */
+	const requestFor = (server: GeminiSim, prompt: string) =>
+		server.generateRequests.find((r) => r.body?.contents?.[0]?.parts?.[0]?.text === prompt);
+
+	it('stops at the failed item: aborts the later ones in flight, starts none, lets the earlier ones finish', async () => {
+		const prompts = [
+			'early 0 [[sim:slow:1500]]',
+			'early 1 [[sim:slow:1500]]',
+			'bad 2 [[sim:prompt-block]]',
+			'late 3 [[sim:hang:60000]]',
+			'never 4',
+			'never 5',
+		];
 		const started = Date.now();
 		const error = await generate(
 			{ options: { maxConcurrency: 4 } },
-			{ items: items(6, prompts) },
+			{ items: items(6, (i) => prompts[i]) },
 		).catch((e) => e);
-		expect(Date.now() - started).toBeLessThan(3000);
+		// Far less than item 3's hang: it was aborted, not waited for.
+		expect(Date.now() - started).toBeLessThan(30_000);
 		expect(error.context.itemIndex).toBe(2);
-		expect(error.message).toMatch(/\(item 2\)$/);
+		expect(error.message).toMatch(/^Gemini blocked the prompt.*\(item 2\)$/);
+		// Items 0 and 1 were answered, not aborted, though item 2 failed while they were waiting.
+		for (const prompt of prompts.slice(0, 2)) {
+			expect(requestFor(sim, prompt)).toMatchObject({ status: 200 });
+			expect(requestFor(sim, prompt)?.aborted).toBeFalsy();
+		}
 		// Items 4 and 5 never started: the node stopped taking new work.
 		expect(generateCalls()).toHaveLength(4);
+	});
+
+	it('throws the lowest item that fails, not the first to fail in time, and never a later abort', async () => {
+		// Its own simulator, stopped to fail item 0 once item 1 has failed and item 2 was aborted.
+		const held = await GeminiSim.start();
+		const prompts = ['held 0 [[sim:hang]]', 'bad 1 [[sim:prompt-block]]', 'held 2 [[sim:hang]]'];
+		let stoppedAt = 0;
+		const watch = setInterval(() => {
+			if (!requestFor(held, prompts[2])?.aborted) return;
+			clearInterval(watch);
+			stoppedAt = Date.now();
+			void held.stop();
+		}, 5);
+		try {
+			const error = await runNode(node, {
+				credentials: { apiKey: held.apiKey, host: held.url },
+				items: items(3, (i) => prompts[i]),
+				parameters: { prompt: fromItem, options: { maxConcurrency: 3, maxAttempts: 1 } },
+			}).catch((e) => e);
+			// Item 1 failed first: its answer ended before the node aborted item 2 and item 0 failed.
+			expect(requestFor(held, prompts[1])).toMatchObject({ status: 200 });
+			expect(requestFor(held, prompts[2])?.aborted).toBe(true);
+			expect(requestFor(held, prompts[1])!.endedAt).toBeLessThanOrEqual(stoppedAt);
+			// The node's error is item 0's, which failed last.
+			expect(error.context.itemIndex).toBe(0);
+			expect(error.message).toMatch(/\(item 0\)$/);
+			expect(error.message).not.toMatch(/blocked the prompt/);
+		} finally {
+			clearInterval(watch);
+			await held.stop();
+		}
 	});
 
 	it('aborts everything when the execution is cancelled', async () => {

@@ -186,6 +186,25 @@ describe('function length', () => {
 	});
 });
 
+/** Only the runner converts a failure (docs/architecture.md, "One error path"). */
+const CONVERTS_FAILURES = ['pipeline/runner.ts', 'pipeline/errors.ts'];
+const convertsFailures = (file: string, text: string) =>
+	/\btoNodeError\(/.test(text) && !CONVERTS_FAILURES.includes(placeOf(file));
+
+describe('one error path', () => {
+	it('no file in nodes/ but the runner (and errors.ts, which defines it) calls toNodeError', () => {
+		expect(page).toContain('**One error path.**');
+		const converting = sources.filter((file) => convertsFailures(file, readFileSync(file, 'utf8')));
+		expect(converting.map(placeOf)).toEqual([]);
+	});
+
+	it('catches an operation that converts an error itself', () => {
+		const text = 'catch (error) { throw toNodeError(ctx, error, i); }';
+		expect(convertsFailures(join(root, 'nodes/NanoBananaEdit/edit.operation.ts'), text)).toBe(true);
+		expect(convertsFailures(join(shared, 'pipeline/runner.ts'), text)).toBe(false);
+	});
+});
+
 describe('the import check catches', () => {
 	const at = (path: string) => join(root, path);
 	it.each([

@@ -10,8 +10,7 @@
  */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { toNodeError } from '../pipeline/errors';
-import { failEveryItem, runItems, withSpendReport } from '../pipeline/runner';
+import { failEveryItem, nodeErrorOf, runItems, withSpendReport } from '../pipeline/runner';
 import type { ItemContext } from '../pipeline/runner';
 import type { BatchStatus, GeminiClient } from '../transport';
 import { inItemOrder, submittedItem } from './manifest';
@@ -119,7 +118,7 @@ function jobItemWithError(
 	error: unknown,
 	jobItem: INodeExecutionData,
 ): INodeExecutionData {
-	const nodeError = toNodeError(ctx, error, 0);
+	const nodeError = nodeErrorOf(ctx, error, [0]);
 	if (!ctx.continueOnFail() || ctx.getExecutionCancelSignal?.()?.aborted) throw nodeError;
 	return {
 		...jobItem,

@@ -5,7 +5,6 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { toNodeError } from '../pipeline/errors';
 import { GeminiFailure } from '../transport';
 import type { BatchStatus, CallSettings, GeminiClient } from '../transport';
 import { sleep } from '../transport/retry';
@@ -49,7 +48,6 @@ export async function waitForJob(
 	name: string,
 	settings: WaitSettings,
 	call: Omit<CallSettings, 'signal'>,
-	itemIndex = 0,
 ): Promise<BatchStatus> {
 	const signal = ctx.getExecutionCancelSignal?.();
 	const started = Date.now();
@@ -65,10 +63,8 @@ export async function waitForJob(
 			interval = Math.min(MAX_POLL_MS, interval * 1.5);
 		}
 	} catch (error) {
-		if (!signal?.aborted)
-			throw error instanceof GeminiFailure
-				? toNodeError(ctx, aboutJob(error, name), itemIndex)
-				: error;
+		// Anything else goes on as it is, for the runner to convert.
+		if (!signal?.aborted) throw error instanceof GeminiFailure ? aboutJob(error, name) : error;
 		if (settings.cancelOnStop) await client.cancelBatch(name, { ...call }).catch(() => undefined);
 		throw cancelledError(ctx, name, settings.cancelOnStop);
 	}

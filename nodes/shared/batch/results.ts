@@ -5,9 +5,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { answerCostUsd, findModel } from '../catalogue';
-import { forItems, toNodeError } from '../pipeline/errors';
+import { withContext } from '../pipeline/errors';
 import { imageItems } from '../pipeline/fanout';
-import { runItems } from '../pipeline/runner';
+import { nodeErrorOf, runItems } from '../pipeline/runner';
 import type { RunSpec } from '../pipeline/runner';
 import { GeminiFailure, answerOutput, httpOfRpcCode, parseGenerateResponse } from '../transport';
 import type {
@@ -93,10 +93,11 @@ async function openResults(
 	if (!file) return inlineResults(status.inlineResults ?? []);
 	const signal = ctx.getExecutionCancelSignal?.();
 	return await fileResults(client, file, { ...call, signal }).catch((error) => {
-		throw toNodeError(
+		// Before any request's task: converted as the runner converts a task's failure.
+		throw nodeErrorOf(
 			ctx,
 			error instanceof GeminiFailure ? resultsFileFailure(error, manifest.job, file) : error,
-			pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0,
+			[pairing.collectItem ?? manifest.requests[0]?.items[0] ?? 0],
 		);
 	});
 }
@@ -144,17 +145,14 @@ async function requestItems(read: ResultRead, entry: BatchEntry): Promise<INodeE
 	}
 }
 
-/**
- * An answer's images as output items, written as realtime writes them. Not async: when several
- * requests fail, the first to fail is the node's error, so no await is added before it.
- */
-function answerItems(
+/** An answer's images as output items, written as realtime writes them. */
+async function answerItems(
 	read: ResultRead,
 	entry: BatchEntry,
 	response: WireResponse,
 ): Promise<INodeExecutionData[]> {
 	const { collectItem } = read.pairing;
-	return imageItems(read.ctx, {
+	return await imageItems(read.ctx, {
 		results: [parseGenerateResponse(response)],
 		request: {
 			model: entry.model,
@@ -181,21 +179,17 @@ function answerItems(
 	});
 }
 
-/** Every error names the job and the request, so one of hundreds can be looked up. */
-function namedError(read: ResultRead, entry: BatchEntry, error: unknown) {
-	const base = error instanceof Error ? error.message : String(error);
+/**
+ * Every error names the job and the request, so one of hundreds can be looked up; a collected one
+ * also its source items, since all of a Collect's results pair with one input item.
+ */
+function namedError(read: ResultRead, entry: BatchEntry, error: unknown): unknown {
 	const request = `request ${entry.key} of ${read.manifest.job}`;
-	const { collectItem } = read.pairing;
-	const { items } = entry;
-	if (collectItem === undefined) {
-		const nodeError = toNodeError(read.ctx, error, items[0], items.length > 1 ? items : undefined);
-		nodeError.message = forItems(`${base} (${request})`, items);
-		return nodeError;
-	}
-	// Named by its source items, since all of a Collect's results pair with one input item.
-	const nodeError = toNodeError(read.ctx, error, collectItem);
-	nodeError.message = `${base} (${request}, from item ${items.join(', ')})`;
-	return nodeError;
+	if (read.pairing.collectItem === undefined) return withContext(error, { about: request });
+	return withContext(error, {
+		about: `${request}, from item ${entry.items.join(', ')}`,
+		items: [],
+	});
 }
 
 /** The results file of a finished job could not be read: name the job and the file. */

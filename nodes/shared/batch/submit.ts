@@ -6,7 +6,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { estimateCostUsd, normaliseModelId } from '../catalogue';
-import { forItem, forItems, toNodeError } from '../pipeline/errors';
+import { forItem, forItems, withContext } from '../pipeline/errors';
 import { runItems } from '../pipeline/runner';
 import type { RunSpec } from '../pipeline/runner';
 import type { ImageRequest, OutputSettings } from '../pipeline/settings';
@@ -192,8 +192,8 @@ function cancelledSubmitting(ctx: IExecuteFunctions): NodeOperationError {
 }
 
 /**
- * The job could not be sent: the error is every item's that was in it (thrown, or under Continue
- * On Fail each such item comes out with it).
+ * The job could not be sent: the error is every item's that was in it, and names them all (thrown
+ * for the first, or under Continue On Fail each such item comes out with it).
  */
 async function submitFailed(
 	ctx: IExecuteFunctions,
@@ -202,12 +202,9 @@ async function submitFailed(
 	requests: BatchEntry[],
 	error: unknown,
 ): Promise<INodeExecutionData[]> {
-	const nodeError = toNodeError(ctx, error, requests[0].items[0], [
-		...new Set(requests.flatMap((r) => r.items)),
-	]);
-	if (!ctx.continueOnFail()) throw nodeError;
+	const everyItem = withContext(error, { items: [...new Set(requests.flatMap((r) => r.items))] });
 	const [failed] = await runItems(ctx, spec, async (task) => {
-		if (draft.entries[task]) throw nodeError;
+		if (draft.entries[task]) throw everyItem;
 		return [];
 	});
 	return failed;

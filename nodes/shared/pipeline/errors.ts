@@ -1,5 +1,5 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import type { IExecuteFunctions, JsonObject } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, JsonObject } from 'n8n-workflow';
 
 import { GeminiFailure } from '../transport';
 
@@ -43,8 +43,48 @@ export function forItems(message: string, itemIndices: number[]): string {
 }
 
 /**
+ * What a failure is about beyond the task it failed in, known only where it is thrown. The thrower
+ * attaches it with `withContext`; the runner's conversion (`toNodeError`) applies it, so a failure
+ * is converted once, in one place.
+ */
+export interface FailureContext {
+	/** Put before the message: the step of several that failed (Edit). */
+	prefix?: string;
+	/** Said in brackets after the message, before the item label: the request of a batch job. */
+	about?: string;
+	/**
+	 * The items the label names, when not the task's own: every item of a batch job that could not
+	 * be sent. `[]`: no label, as `about` names them (a collected result, whose task is Collect's).
+	 */
+	items?: number[];
+	/** Added to the node error's context: Edit's failedStep. */
+	context?: IDataObject;
+}
+
+const CONTEXT = Symbol('failure context');
+
+type WithContext = { [CONTEXT]?: FailureContext };
+
+/**
+ * Attaches what the failure is about to the error, for the runner to apply when it converts it;
+ * returns the error (a thrown string or number as an Error, which can carry it).
+ */
+export function withContext(error: unknown, context: FailureContext): object {
+	const carrier = (
+		error && typeof error === 'object' ? error : new Error(String(error))
+	) as WithContext;
+	const before = carrier[CONTEXT];
+	carrier[CONTEXT] = {
+		...before,
+		...context,
+		context: { ...before?.context, ...context.context },
+	};
+	return carrier;
+}
+
+/**
  * Anything an item task throws, as the NodeApiError / NodeOperationError n8n expects, with
- * itemIndex.
+ * itemIndex and what the thrower attached (`withContext`). Called by the runner only.
  * `requestItems`: the items one request was made from, when there are several, for the message.
  */
 export function toNodeError(
@@ -53,12 +93,40 @@ export function toNodeError(
 	itemIndex: number,
 	requestItems?: number[],
 ): NodeApiError | NodeOperationError {
-	const where = (message: string) =>
-		requestItems ? forItems(message, requestItems) : forItem(message, itemIndex);
+	const attached = (error as WithContext | undefined)?.[CONTEXT] ?? {};
+	const items = attached.items ?? requestItems;
+	const where = (message: string) => {
+		const said = attached.about ? `${message} (${attached.about})` : message;
+		if (!items) return forItem(said, itemIndex);
+		return items.length ? forItems(said, items) : said;
+	};
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		// Already a node error, naming its item: converted in place, so what is attached is applied
+		// once, however many items share it.
 		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
-		return error;
+		delete (error as WithContext)[CONTEXT];
+		return applied(error, attached);
 	}
+	return applied(convert(ctx, error, itemIndex, where), attached);
+}
+
+/** The prefix and context fields of what the thrower attached. */
+function applied<E extends NodeApiError | NodeOperationError>(
+	nodeError: E,
+	attached: FailureContext,
+): E {
+	if (attached.prefix) nodeError.message = `${attached.prefix}${nodeError.message}`;
+	Object.assign(nodeError.context, attached.context);
+	return nodeError;
+}
+
+/** A raw failure as a node error; `where` labels its message. */
+function convert(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	where: (message: string) => string,
+): NodeApiError | NodeOperationError {
 	const node = ctx.getNode();
 	if (error instanceof GeminiFailure) {
 		const retried = error.attempts > 1 ? ` Tried ${error.attempts} times.` : '';

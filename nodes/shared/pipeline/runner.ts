@@ -2,7 +2,9 @@
  * The item loop of every node, and the one place that decides what a failure becomes.
  * Operations return output items or throw. The runner runs them with bounded concurrency,
  * keeps output in input order, and on failure:
- * - without Continue On Fail, aborts the requests still in flight and throws the first error;
+ * - without Continue On Fail, throws what a loop over the items would: the failure of the
+ *   lowest-index item that really fails. When an item fails, later items in flight are aborted
+ *   (no failure of theirs) and none starts; earlier ones finish, and may fail in its place;
  * - with "Continue (regular output)", outputs the source item as it came in (json, binary) plus
  *   `json.error`, so nothing is lost;
  * - with "Continue (using error output)", outputs `{error}` json with the source's binary (what the
@@ -11,16 +13,25 @@
  *   `item.error` set would move too, but n8n 2.x then replaces its json with the bare message,
  *   losing the source json and the description.)
  * What fails before the item loop (credential, client, settings read from item 0) takes the same
- * path for every item: nodes run through `withSetup`.
+ * path for every item: nodes run through `withSetup`. No other code converts an error: what only
+ * the thrower knows goes on the error it throws (`withContext` in errors.ts: a step, a batch
+ * request; `withPartial`: what the item made), and `nodeErrorOf` here applies it.
  */
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type {
+	IBinaryData,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	NodeApiError,
+	NodeOperationError,
+} from 'n8n-workflow';
 
 import { toNodeError } from './errors';
 import { AUTO_MAX, RequestGate } from '../transport';
 import type { Admissions, ConcurrencyLimit, SpendGuard } from '../transport';
 
 export interface ItemContext {
-	/** Aborts when the execution is cancelled or another item failed (without Continue On Fail). */
+	/** Aborts when the execution is cancelled or (no Continue On Fail) an earlier item failed. */
 	signal: AbortSignal;
 	/**
 	 * This task's gate, in front of the process's quota gates: pass it in the call settings.
@@ -81,8 +92,12 @@ export interface RunSpec {
 	spend?: SpendGuard;
 }
 
-/** Runs `task` for every task index and returns the node's outputs. */
-// long: the one error path reads whole; its workers share the loop state (next, firstError, stop)
+/**
+ * Runs `task` for every task index and returns the node's outputs. Without Continue On Fail it
+ * throws what a loop over the items would: the failure of the lowest-index task that really fails
+ * (`FirstInOrder`), whichever failed first in time.
+ */
+// long: the one error path reads whole; its workers share the loop state (next, results, order)
 export async function runItems(
 	ctx: IExecuteFunctions,
 	spec: RunSpec,
@@ -100,21 +115,19 @@ export async function runItems(
 	const turns = new Turns(width);
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
-	const stop = new AbortController();
 	const cancel = ctx.getExecutionCancelSignal?.();
-	const signal = cancel ? AbortSignal.any([cancel, stop.signal]) : stop.signal;
+	const order = new FirstInOrder(cancel);
 	const gate = new RequestGate(spec.concurrency === 'auto' ? 'auto' : maxRequests, {
 		warn: (message) => ctx.logger?.warn(message),
 		spend: spec.spend,
 	});
 	const results: Array<{ output: number; items: INodeExecutionData[] }> = new Array(count);
 	let next = 0;
-	let firstError: Error | undefined;
 
 	const worker = async () => {
-		while (!firstError && !signal.aborted && next < count) {
+		while (!order.stopped && next < count) {
 			await turns.take();
-			if (firstError || signal.aborted || next >= count) {
+			if (order.stopped || next >= count) {
 				turns.give();
 				break;
 			}
@@ -127,23 +140,14 @@ export async function runItems(
 			};
 			const taskGate = gate.task();
 			try {
-				const result = await task(index, {
-					signal: taskSignal(signal),
-					gate: taskGate,
-					requestsDone,
-				});
+				const signal = order.started(index);
+				const result = await task(index, { signal, gate: taskGate, requestsDone });
 				results[index] = Array.isArray(result) ? { output: 0, items: result } : result;
 				await withSpendReport(spec.spend, results[index].items);
 			} catch (error) {
-				const nodeError = toNodeError(
-					ctx,
-					error,
-					sources[0],
-					sources.length > 1 ? sources : undefined,
-				);
+				const nodeError = nodeErrorOf(ctx, error, sources);
 				if (!continueOnFail) {
-					firstError ??= nodeError;
-					stop.abort(nodeError);
+					order.failed(index, nodeError);
 					continue;
 				}
 				const item = failedItem(
@@ -156,6 +160,7 @@ export async function runItems(
 				);
 				results[index] = { output: spec.failedOutput ?? 0, items: [item] };
 			} finally {
+				order.ended(index);
 				requestsDone();
 				taskGate.done();
 			}
@@ -167,12 +172,69 @@ export async function runItems(
 		gate.close();
 	}
 
-	if (firstError) throw firstError;
+	if (order.failure) throw order.failure;
 	if (cancel?.aborted)
-		throw toNodeError(ctx, cancel.reason ?? new Error('The execution was cancelled'), 0);
+		throw nodeErrorOf(ctx, cancel.reason ?? new Error('The execution was cancelled'), [0]);
 	const outputs: INodeExecutionData[][] = Array.from({ length: spec.outputs ?? 1 }, () => []);
 	for (const result of results) outputs[result.output].push(...result.items);
 	return outputs;
+}
+
+/**
+ * Which failure stops the node without Continue On Fail: the lowest-index task's, as a loop over
+ * the items would give. Tasks start in index order, so when task k fails every task before it has
+ * started: those still running finish (one of them failing takes k's place), those after it are
+ * aborted rather than paid for, and none starts. A later task's failure, the abort included, is
+ * never the node's.
+ */
+class FirstInOrder {
+	failure?: Error;
+	private failedIndex = Infinity;
+	private readonly running = new Map<number, AbortController>();
+
+	constructor(private readonly cancel: AbortSignal | undefined) {}
+
+	/** No task starts once one has failed or the execution is cancelled. */
+	get stopped(): boolean {
+		return this.failure !== undefined || Boolean(this.cancel?.aborted);
+	}
+
+	/**
+	 * The signal of a task that starts: it aborts with the execution, or when an earlier task fails.
+	 * Every waiting and running request listens for the abort, and Node warns of a leak past 10
+	 * listeners on one signal: those of all tasks together may be more, those of one task are not
+	 * (its images, at most 8). AbortSignal.any links the signals without a listener on either.
+	 */
+	started(index: number): AbortSignal {
+		const own = new AbortController();
+		this.running.set(index, own);
+		return this.cancel ? AbortSignal.any([this.cancel, own.signal]) : own.signal;
+	}
+
+	ended(index: number): void {
+		this.running.delete(index);
+	}
+
+	/** Task `index` failed: the node's failure unless an earlier task's is; later ones abort. */
+	failed(index: number, error: Error): void {
+		if (index > this.failedIndex) return;
+		this.failedIndex = index;
+		this.failure = error;
+		for (const [later, own] of this.running) if (later > index) own.abort(error);
+	}
+}
+
+/**
+ * The one conversion of a failure: what a task made from `sources` threw, as the node error n8n
+ * shows, with what the thrower attached (`withContext`). Batch code that fails outside the item
+ * loop (a job that cannot be waited for, or its results read) converts through it too.
+ */
+export function nodeErrorOf(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	sources: number[],
+): NodeApiError | NodeOperationError {
+	return toNodeError(ctx, error, sources[0], sources.length > 1 ? sources : undefined);
 }
 
 /**
@@ -221,27 +283,17 @@ export function failEveryItem(
 	error: unknown,
 	outputs: FailureOutputs = {},
 ): INodeExecutionData[][] {
-	if (!ctx.continueOnFail()) throw toNodeError(ctx, error, 0);
+	if (!ctx.continueOnFail()) throw nodeErrorOf(ctx, error, [0]);
 	const items = ctx.getInputData();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const result: INodeExecutionData[][] = Array.from({ length: outputs.outputs ?? 1 }, () => []);
 	for (const index of items.keys()) {
-		const nodeError = toNodeError(ctx, error, index);
+		const nodeError = nodeErrorOf(ctx, error, [index]);
 		result[outputs.failedOutput ?? 0].push(
 			failedItem(items, [index], nodeError, partialOf(error), toErrorOutput),
 		);
 	}
 	return result;
-}
-
-/**
- * A signal that aborts with `signal`, for one task. Every waiting and running request listens for
- * the abort, and Node warns of a leak past 10 listeners on one signal: those of all tasks together
- * may be more, those of one task are not (its images, at most 8). AbortSignal.any links the two
- * without a listener on `signal`.
- */
-function taskSignal(signal: AbortSignal): AbortSignal {
-	return AbortSignal.any([signal]);
 }
 
 /** A counting semaphore: `take` waits for a free turn, `give` hands it to the next waiter. */
