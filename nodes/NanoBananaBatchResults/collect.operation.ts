@@ -135,20 +135,13 @@ async function collect(ctx: IExecuteFunctions, ready: Setup): Promise<INodeExecu
 		return [];
 	});
 
-	// Then one item per request of each finished job, paired with the input item that named it.
-	const results: INodeExecutionData[][] = [];
-	for (const [j, job] of jobs.entries()) {
-		if (job)
-			results.push(
-				await resultItems(
-					ctx,
-					client,
-					job.status,
-					job.manifest,
-					{ concurrency, call },
-					{ collectItem: j },
-				),
-			);
-	}
-	return [inItemOrder(refused, ...results)];
+	// Then one item per request of each finished job, paired with the input item that named it, a
+	// job at a time. A job whose results cannot be read fails its input item, as any task's failure.
+	const [results] = await runItems(ctx, { concurrency: 1 }, async (j) => {
+		const job = jobs[j];
+		if (!job) return [];
+		const spec = { concurrency, call };
+		return await resultItems(ctx, client, job.status, job.manifest, spec, { collectItem: j });
+	});
+	return [inItemOrder(refused, results)];
 }

@@ -43,6 +43,8 @@ export interface BatchOutcome {
 		| 'BATCH_STATE_EXPIRED';
 	completed?: number;
 	message?: string;
+	/** The job's results file is gone when it is read (Google deletes files after 48 hours). */
+	resultsFileDeleted?: boolean;
 }
 
 const TERMINAL: State[] = [
@@ -219,6 +221,7 @@ export class BatchStore {
 				generated: true,
 			});
 			job.output = { responsesFile: `files/${file.id}` };
+			if (outcome.resultsFileDeleted) this.files.delete(file.id);
 		} else if (results.length) {
 			const inlinedResponses = results.map((result, i) => ({
 				...result,

@@ -559,6 +559,34 @@ describe('Submit Only, then Collect', () => {
 		expect(error.description).not.toMatch(/Host/);
 	});
 
+	it('under Continue On Fail, a job whose results file is gone fails its own item; the next job still comes out', async () => {
+		const submit = async (prompt: string) =>
+			(
+				await generate(
+					{ batchResults: 'submit', batchOptions: { inlineBatchLimitMb: 0 } },
+					{ items: promptItems(prompt) },
+				)
+			).outputs[0][0];
+		const [gone, kept] = [await submit('a lost gull'), await submit('a kept tern')];
+		await settled(gone.json.batchJob as string);
+		await settled(kept.json.batchJob as string);
+		const goneFile = `batch-${(gone.json.batchJob as string).slice(8)}`;
+		sim.files.delete(goneFile);
+		const { outputs } = await collect([gone, kept], { continueOnFail: true });
+		expect(outputs[0]).toHaveLength(2);
+		expect(outputs[0][0].json).toMatchObject({
+			batchJob: gone.json.batchJob,
+			error: {
+				message: expect.stringMatching(
+					`^Could not download the results of batch job ${gone.json.batchJob} \\(files/${goneFile}\\)`,
+				),
+			},
+		});
+		expect(outputs[0][0].pairedItem).toEqual({ item: 0 });
+		expect(outputs[0][1].json).toMatchObject({ prompt: 'a kept tern', width: 1024 });
+		expect(outputs[0][1].pairedItem).toEqual({ item: 1 });
+	});
+
 	it('names a job that does not exist', async () => {
 		const error = await failure(collect([{ json: { batchJob: 'batches/nope' } }]));
 		expect(error.message).toBe('Batch job batches/nope was not found (item 0)');
@@ -702,6 +730,28 @@ describe('waiting is bounded', () => {
 		expect(
 			((await sim.batches.get(name!.slice(8))) as { metadata: { state: string } }).metadata.state,
 		).toBe('BATCH_STATE_RUNNING');
+	});
+
+	it('results not read under Continue On Fail: outputs the Submit Only item with the error, as Max Wait does', async () => {
+		sim.batches.queueOutcomes({ state: 'BATCH_STATE_SUCCEEDED', resultsFileDeleted: true });
+		const { outputs } = await generate(
+			{ batchOptions: { inlineBatchLimitMb: 0 } },
+			{ items: promptItems('a gull', 'a tern'), continueOnFail: true },
+		);
+		expect(outputs[0]).toHaveLength(1);
+		const [job] = outputs[0];
+		expect(job.json).toMatchObject({
+			batchJob: expect.stringMatching(/^batches\//),
+			error: {
+				message: expect.stringMatching(/^Could not download the results of batch job batches\//),
+			},
+		});
+		// without Continue On Fail the node fails with the same message
+		sim.batches.queueOutcomes({ state: 'BATCH_STATE_SUCCEEDED', resultsFileDeleted: true });
+		const error = await failure(
+			generate({ batchOptions: { inlineBatchLimitMb: 0 } }, { items: promptItems('a gull') }),
+		);
+		expect(error.message).toMatch(/^Could not download the results of batch job batches\//);
 	});
 
 	it('Max Wait under Continue On Fail: outputs the Submit Only item with the error, for a later Collect', async () => {

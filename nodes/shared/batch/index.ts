@@ -103,6 +103,9 @@ async function waitAndOutput(
 	try {
 		const billed = (key: string, usd: number) => costs.set(key, usd);
 		results = await resultItems(ctx, client, finished, job.manifest, { ...spec, billed });
+	} catch (error) {
+		// Under Continue On Fail only a results file not read lands here: the job item goes on.
+		return [jobItemWithError(ctx, error, job.jobItem)];
 	} finally {
 		settleFromResults(draft.reservations, draft.entries, costs);
 	}
@@ -110,8 +113,9 @@ async function waitAndOutput(
 }
 
 /**
- * Max Wait, or the job could not be read: it keeps running, so under Continue On Fail the Submit
- * Only item goes on with the error, for a later Collect.
+ * Max Wait, the job could not be read, or its results could not: the job and its results stay at
+ * Google, so under Continue On Fail the Submit Only item goes on with the error, for a later
+ * Collect.
  */
 function jobItemWithError(
 	ctx: IExecuteFunctions,
