@@ -744,6 +744,8 @@ describe('waiting is bounded', () => {
 			batchJob: expect.stringMatching(/^batches\//),
 			error: {
 				message: expect.stringMatching(/^Could not download the results of batch job batches\//),
+				description: expect.stringMatching(/^The results file of the job is gone/),
+				httpCode: '403',
 			},
 		});
 		// without Continue On Fail the node fails with the same message

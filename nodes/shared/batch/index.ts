@@ -10,7 +10,13 @@
  */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { failEveryItem, nodeErrorOf, runItems, withSpendReport } from '../pipeline/runner';
+import {
+	errorJson,
+	failEveryItem,
+	nodeErrorOf,
+	runItems,
+	withSpendReport,
+} from '../pipeline/runner';
 import type { ItemContext } from '../pipeline/runner';
 import type { BatchStatus, GeminiClient } from '../transport';
 import { inItemOrder, submittedItem } from './manifest';
@@ -126,9 +132,6 @@ function jobItemWithError(
 	if (!ctx.continueOnFail() || ctx.getExecutionCancelSignal?.()?.aborted) throw nodeError;
 	return {
 		...jobItem,
-		json: {
-			...jobItem.json,
-			error: { message: nodeError.message, description: nodeError.description ?? undefined },
-		},
+		json: { ...jobItem.json, error: errorJson(nodeError) },
 	};
 }

@@ -318,7 +318,8 @@ class Turns {
 }
 
 /** The error as it reads in the item's json: plain data, no stack. */
-function errorJson(error: Error): IDataObject {
+/** A node error as an output item's `error`: what n8n's editor shows of it. */
+export function errorJson(error: Error): IDataObject {
 	const e = error as Error & {
 		description?: string | null;
 		httpCode?: string | null;
