@@ -1,6 +1,7 @@
 import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
 import { CHEAP_TEXT_MODEL, DEFAULT_TEXT_MODEL } from '../shared/catalogue';
+import { VERIFY_THRESHOLDS } from '../shared/constants';
 import {
 	inputOptions,
 	optionsCollection,
@@ -213,10 +214,15 @@ export const description: INodeProperties[] = [
 		'prompt',
 		'The prompt the image was made from, or what it must show',
 	),
-	thresholdParameter('promptAdherenceThreshold', 0.7, 'prompt adherence', {
-		...judgeShown,
-		promptAdherence: [true],
-	}),
+	thresholdParameter(
+		'promptAdherenceThreshold',
+		VERIFY_THRESHOLDS.promptAdherence,
+		'prompt adherence',
+		{
+			...judgeShown,
+			promptAdherence: [true],
+		},
+	),
 	{
 		displayName: 'Check Same Subject',
 		name: 'sameSubject',
@@ -236,7 +242,7 @@ export const description: INodeProperties[] = [
 			'Binary properties on the item that hold the reference images, separated by commas',
 		displayOptions: { show: { ...judgeShown, sameSubject: [true] } },
 	},
-	thresholdParameter('sameSubjectThreshold', 0.8, 'the same subject', {
+	thresholdParameter('sameSubjectThreshold', VERIFY_THRESHOLDS.sameSubject, 'the same subject', {
 		...judgeShown,
 		sameSubject: [true],
 	}),
@@ -262,7 +268,11 @@ export const description: INodeProperties[] = [
 						default: '',
 						placeholder: 'e.g. SUMMER SALE -50%',
 					},
-					scoreThreshold('threshold', 0.8, 'Lowest score (0 to 1) for the check to pass'),
+					scoreThreshold(
+						'threshold',
+						VERIFY_THRESHOLDS.expectedText,
+						'Lowest score (0 to 1) for the check to pass',
+					),
 				],
 			},
 		],
@@ -288,7 +298,11 @@ export const description: INodeProperties[] = [
 						default: '',
 						placeholder: 'e.g. No logos other than ours',
 					},
-					scoreThreshold('threshold', 0.7, 'Lowest score (0 to 1) for the check to pass'),
+					scoreThreshold(
+						'threshold',
+						VERIFY_THRESHOLDS.customRule,
+						'Lowest score (0 to 1) for the check to pass',
+					),
 				],
 			},
 		],
@@ -342,7 +356,7 @@ export const description: INodeProperties[] = [
 					},
 					scoreThreshold(
 						'threshold',
-						0.8,
+						VERIFY_THRESHOLDS.similarity,
 						'Similarity from 0 (unrelated) to 1 (the same picture). A resized or recompressed copy scores above 0.95.',
 					),
 				],

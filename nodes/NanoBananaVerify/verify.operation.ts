@@ -3,6 +3,7 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 import { DEFAULT_TEXT_MODEL, estimateTextCostUsd, normaliseModelId } from '../shared/catalogue';
 import { checkSimilarity, parseAspectRatio, runTechnicalChecks } from '../shared/checks';
 import type { CheckResult, SimilarityMode, TechnicalCheckOptions } from '../shared/checks';
+import { VERIFY_THRESHOLDS } from '../shared/constants';
 import { clientAndBudgetFor } from '../shared/pipeline/credentials';
 import { itemError } from '../shared/pipeline/errors';
 import { ImageInputError } from '../shared/image';
@@ -78,7 +79,7 @@ function readPromptAdherence(ctx: IExecuteFunctions, i: number): Criterion {
 	const threshold = readThreshold(
 		ctx,
 		i,
-		ctx.getNodeParameter('promptAdherenceThreshold', i, 0.7),
+		ctx.getNodeParameter('promptAdherenceThreshold', i, VERIFY_THRESHOLDS.promptAdherence),
 		'prompt adherence',
 	);
 	return { id: 'promptAdherence', kind: 'promptAdherence', threshold, prompt };
@@ -97,7 +98,7 @@ function readSameSubject(ctx: IExecuteFunctions, i: number): Criterion {
 	const threshold = readThreshold(
 		ctx,
 		i,
-		ctx.getNodeParameter('sameSubjectThreshold', i, 0.8),
+		ctx.getNodeParameter('sameSubjectThreshold', i, VERIFY_THRESHOLDS.sameSubject),
 		'the same subject',
 	);
 	return { id: 'sameSubject', kind: 'sameSubject', threshold, references };
@@ -125,7 +126,12 @@ function readExpectedTexts(ctx: IExecuteFunctions, i: number): Criterion[] {
 	return filledRows(ctx, i, 'expectedText.values', 'text').map((row, n) => ({
 		id: `expectedText${n + 1}`,
 		kind: 'expectedText',
-		threshold: readThreshold(ctx, i, row.threshold ?? 0.8, `expected text ${n + 1}`),
+		threshold: readThreshold(
+			ctx,
+			i,
+			row.threshold ?? VERIFY_THRESHOLDS.expectedText,
+			`expected text ${n + 1}`,
+		),
 		text: row.value,
 	}));
 }
@@ -134,7 +140,12 @@ function readCustomRules(ctx: IExecuteFunctions, i: number): Criterion[] {
 	return filledRows(ctx, i, 'customRules.values', 'rule').map((row, n) => ({
 		id: `customRule${n + 1}`,
 		kind: 'customRule',
-		threshold: readThreshold(ctx, i, row.threshold ?? 0.7, `custom rule ${n + 1}`),
+		threshold: readThreshold(
+			ctx,
+			i,
+			row.threshold ?? VERIFY_THRESHOLDS.customRule,
+			`custom rule ${n + 1}`,
+		),
 		rule: row.value,
 	}));
 }
@@ -223,7 +234,12 @@ function readSimilarity(
 		referenceProperty:
 			String(similarity.referenceBinaryProperty ?? 'reference').trim() || 'reference',
 		mode: similarity.mode === 'atMost' ? 'atMost' : 'atLeast',
-		threshold: readThreshold(ctx, i, similarity.threshold ?? 0.8, 'similarity'),
+		threshold: readThreshold(
+			ctx,
+			i,
+			similarity.threshold ?? VERIFY_THRESHOLDS.similarity,
+			'similarity',
+		),
 	};
 }
 

@@ -50,3 +50,12 @@ export const MAX_RESIZE_SIDE = 16383;
  */
 export const DEFAULT_INPUT_PIXEL_LIMIT = OPTION_DEFAULTS.maxInputMegapixels * 1_000_000;
 export const MAX_RESIZE_PIXELS = DEFAULT_INPUT_PIXEL_LIMIT;
+
+/** Verify's pass marks (0 to 1): the fields' defaults, and what a field left unset counts as. */
+export const VERIFY_THRESHOLDS = {
+	promptAdherence: 0.7,
+	sameSubject: 0.8,
+	expectedText: 0.8,
+	customRule: 0.7,
+	similarity: 0.8,
+} as const;

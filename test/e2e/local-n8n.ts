@@ -16,6 +16,15 @@ import type { RecordedRequest } from '../gemini-sim/types';
 export const repoDir = path.resolve(__dirname, '..', '..');
 const scriptsDir = path.join(repoDir, 'scripts');
 
+/**
+ * The environment a user's shell would give n8n: this one without jest's NODE_ENV=test, which
+ * makes n8n behave as in its own unit tests (silent, another database, and `n8n start` exits).
+ */
+export function userEnv(): NodeJS.ProcessEnv {
+	const { NODE_ENV: _jest, ...env } = process.env;
+	return env;
+}
+
 export interface N8nInstall {
 	n8nVersion: string;
 	nodeBin: string;
@@ -184,10 +193,8 @@ export class N8nSandbox {
 
 	/** Runs the n8n CLI in this user folder. */
 	cli(args: string[], timeoutMs: number): Promise<CommandResult> {
-		// jest sets NODE_ENV=test, which makes n8n behave as in its own unit tests (silent, other database)
-		const { NODE_ENV: _jest, ...env } = process.env;
 		return runCommand('bash', [path.join(scriptsDir, 'n8n.sh'), ...args], {
-			env: { ...env, ...this.env, N8N_USER_FOLDER: this.userFolder },
+			env: { ...userEnv(), ...this.env, N8N_USER_FOLDER: this.userFolder },
 			timeoutMs,
 			logFile: this.logFile,
 		});
@@ -311,11 +318,10 @@ export class N8nServer {
 
 	static async start(sandbox: N8nSandbox, timeoutMs: number): Promise<N8nServer> {
 		const port = await freePort();
-		const { NODE_ENV: _jest, ...env } = process.env;
 		const log = await fs.open(path.join(sandbox.dir, 'n8n-server.log'), 'w');
 		const child = spawn('bash', [path.join(scriptsDir, 'n8n.sh'), 'start'], {
 			env: {
-				...env,
+				...userEnv(),
 				N8N_USER_FOLDER: sandbox.userFolder,
 				N8N_PORT: String(port),
 				N8N_LISTEN_ADDRESS: '127.0.0.1',
@@ -375,12 +381,10 @@ export class N8nProcess {
 			timeoutMs: number;
 		},
 	): Promise<N8nProcess> {
-		// jest sets NODE_ENV=test, which makes n8n behave as in its own unit tests (silent, other database)
-		const { NODE_ENV: _jest, ...env } = process.env;
 		const logFile = path.join(sandbox.dir, `${options.name}.log`);
 		const log = await fs.open(logFile, 'w');
 		const child = spawn('bash', [path.join(scriptsDir, 'n8n.sh'), ...options.args], {
-			env: { ...env, ...options.env, N8N_USER_FOLDER: sandbox.userFolder },
+			env: { ...userEnv(), ...options.env, N8N_USER_FOLDER: sandbox.userFolder },
 			detached: true,
 			stdio: ['ignore', log.fd, log.fd],
 		});

@@ -12,12 +12,10 @@ import type { Server } from 'http';
 import os from 'os';
 import path from 'path';
 
-import { freePort, installN8n, repoDir, runCommand } from './local-n8n';
+import { freePort, installN8n, repoDir, runCommand, userEnv } from './local-n8n';
 
 const MINUTE = 60_000;
 const startScript = path.join(repoDir, 'scripts', 'start.sh');
-// jest sets NODE_ENV=test, which makes n8n behave as in its own unit tests (silent, and it exits)
-const { NODE_ENV: _jest, ...userEnv } = process.env;
 const examples = async () =>
 	(await fs.readdir(path.join(repoDir, 'examples'))).filter((f) => f.endsWith('.json'));
 
@@ -49,7 +47,7 @@ describe('a port in use', () => {
 		const other = await listen(Number(ports.N8N_PORT));
 		try {
 			const result = await runCommand('bash', [startScript], {
-				env: { ...userEnv, ...ports, N8N_START_FOLDER: path.join(workDir, 'busy') },
+				env: { ...userEnv(), ...ports, N8N_START_FOLDER: path.join(workDir, 'busy') },
 				timeoutMs: 2 * MINUTE,
 			});
 			expect(result.exitCode).not.toBe(0);
@@ -79,7 +77,7 @@ describe('the machines it runs on', () => {
 			'bash',
 			['-c', `. "${path.join(repoDir, 'scripts', 'n8n-common.sh')}"; ${body}`],
 			{
-				env: { ...userEnv, PATH: `${bin}:${process.env.PATH}`, NODE24_VERSION: '' },
+				env: { ...userEnv(), PATH: `${bin}:${process.env.PATH}`, NODE24_VERSION: '' },
 				timeoutMs: MINUTE,
 			},
 		);
@@ -132,7 +130,7 @@ describe('npm start', () => {
 		url = `http://localhost:${ports.N8N_PORT}`;
 		child = spawn('bash', [startScript], {
 			cwd: repoDir,
-			env: { ...userEnv, ...ports, N8N_START_FOLDER: path.join(workDir, 'editor') },
+			env: { ...userEnv(), ...ports, N8N_START_FOLDER: path.join(workDir, 'editor') },
 			detached: true,
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});

@@ -110,7 +110,8 @@ async function waitAndOutput(
 		const billed = (key: string, usd: number) => costs.set(key, usd);
 		results = await resultItems(ctx, client, finished, job.manifest, { ...spec, billed });
 	} catch (error) {
-		// Under Continue On Fail only a results file not read lands here: the job item goes on.
+		// A results file not read (under Continue On Fail the job item goes on) or, without it, the
+		// lowest failing request's error, which jobItemWithError throws as it is.
 		return [jobItemWithError(ctx, error, job.jobItem)];
 	} finally {
 		settleFromResults(draft.reservations, draft.entries, costs);
